@@ -1,0 +1,439 @@
+"""The scenario document: a strict pydantic v2 schema, YAML or JSON, with ``--set`` overrides.
+
+The same schema serves the CLI (YAML files), the HTTP API (JSON bodies) and sweeps (overrides).
+Unknown keys are errors. Paths are resolved against the scenario file's folder, once, here.
+
+This module reads no data file and imports neither pandas, geopandas nor pyomo.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .errors import Problem, ScenarioError
+
+OBJECTIVES = ("max_demand_met", "min_cost", "min_travel", "min_max_travel")
+
+NonNegFloat = Annotated[float, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Coordinates(_Strict):
+    """Where a CSV table keeps its point coordinates.
+
+    ``x``/``y`` name the columns; ``crs`` says what they are (``EPSG:4326`` for lon/lat,
+    ``EPSG:27700`` for British National Grid easting/northing).
+    """
+
+    x: str
+    y: str
+    crs: str = "EPSG:4326"
+
+
+class TableRef(_Strict):
+    """A file, and which of its columns mean what."""
+
+    path: str
+    layer: str | None = None
+    id: str
+    coords: Coordinates | None = None
+    where: dict[str, list[Any]] | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("path is blank")
+        return v
+
+    @field_validator("where")
+    @classmethod
+    def _where_lists(cls, v):
+        if v is not None:
+            for key, values in v.items():
+                if not values:
+                    raise ValueError(f"where.{key} lists no values, so it would keep no rows")
+        return v
+
+
+class JoinTable(_Strict):
+    """An extra table joined onto the areas on the id (e.g. populations kept apart from shapes)."""
+
+    path: str
+    id: str
+    layer: str | None = None
+
+
+class AreasConfig(TableRef):
+    """Small areas: where people live.
+
+    ``population`` maps each age band of the operating model to a column, or names one column
+    (a single band, ``all``) for weights without ages, such as the classic location problems.
+    """
+
+    population: dict[str, str] | str
+    name: str | None = None
+    group: str | None = None
+    deprivation: str | None = None
+    demand_override: dict[str, str] | None = None
+    tables: list[JoinTable] = Field(default_factory=list)
+
+    @field_validator("population")
+    @classmethod
+    def _population_columns(cls, v):
+        if isinstance(v, dict) and not v:
+            raise ValueError("population maps no band to a column")
+        return v
+
+    def population_columns(self) -> dict[str, str]:
+        """Band name -> source column name."""
+        if isinstance(self.population, str):
+            return {"all": self.population}
+        return dict(self.population)
+
+
+class SitesConfig(TableRef):
+    """Candidate hub sites (points). Optional columns are mapped by name, never guessed."""
+
+    name: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    fixed_cost: str | None = None
+    opening_cost: str | None = None
+    capacity: str | None = None
+    capacity_fte: str | None = None
+    pool: str | None = None
+
+
+class TravelConfig(_Strict):
+    """Travel costs between areas and sites.
+
+    With ``path``: a long table of allowed pairs (pairs missing from it are not allowed).
+    Without: straight-line distance between the area's representative point and the site,
+    in EPSG:27700, times ``circuity``, divided by ``speed_kmh``, in minutes.
+    ``cost_gbp_per_unit`` turns travel into money for ``min_cost`` (0 by default); with
+    ``weight_by_population`` each area's travel counts once per person (p-median style), else once
+    per area (as in the capacitated warehouse problem's allocation costs).
+    """
+
+    path: str | None = None
+    area_id: str = "area_id"
+    site_id: str = "site_id"
+    cost: str = "minutes"
+    unit: Literal["minutes", "km", "units"] = "minutes"
+    circuity: PosFloat = 1.3
+    speed_kmh: PosFloat = 40.0
+    cost_gbp_per_unit: NonNegFloat = 0.0
+    weight_by_population: bool = True
+
+
+class CountBand(_Strict):
+    min: Annotated[int, Field(ge=0)] | None = None
+    max: Annotated[int, Field(ge=0)] | None = None
+    exactly: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.exactly is not None and (self.min is not None or self.max is not None):
+            raise ValueError("give either 'exactly' or 'min'/'max', not both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+    def bounds(self) -> tuple[int, int | None]:
+        if self.exactly is not None:
+            return self.exactly, self.exactly
+        return (self.min or 0), self.max
+
+
+class PopulationBand(_Strict):
+    min: NonNegFloat | None = None
+    max: NonNegFloat | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+
+class HubsConfig(_Strict):
+    count: CountBand = Field(default_factory=CountBand)
+    population: PopulationBand = Field(default_factory=PopulationBand)
+    max_travel_minutes: PosFloat | None = None
+    assignment: Literal["single", "split"] = "single"
+
+
+class BudgetConfig(_Strict):
+    cap: NonNegFloat | None = None
+
+
+class WorkforceConfig(_Strict):
+    """Today's staff: one row per unit (site id or pool), role and contract."""
+
+    path: str
+    unit: str = "unit"
+    role: str = "role"
+    fte: str = "fte"
+    contract: str = "contract"
+
+
+class SolverConfig(_Strict):
+    time_limit_s: PosFloat = 60.0
+    mip_gap: Annotated[float, Field(ge=0, le=1)] = 0.005
+    threads: Annotated[int, Field(ge=1, le=256)] = 2
+    seed: Annotated[int, Field(ge=0)] = 0
+    presolve: bool = True
+    warm_start: bool = True
+
+
+class Workstream(_Strict):
+    """A savings workstream: annual savings range [GBP/year], investment and phasing."""
+
+    name: str
+    low: NonNegFloat
+    high: NonNegFloat
+    most_likely: NonNegFloat | None = None
+    cashable: bool = True
+    already_in_plan: NonNegFloat = 0.0
+    investment: NonNegFloat = 0.0
+    phasing: list[Annotated[float, Field(ge=0, le=1)]] | None = None
+    demand_change: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+        if self.most_likely is not None and not (self.low <= self.most_likely <= self.high):
+            raise ValueError(
+                f"most_likely {self.most_likely:g} lies outside low..high "
+                f"({self.low:g}..{self.high:g})"
+            )
+        return self
+
+
+class FinanceConfig(_Strict):
+    baseline: dict[str, Any] | None = None
+    workstreams: list[Workstream] = Field(default_factory=list)
+    investment: NonNegFloat = 0.0
+    required_ratio: PosFloat | None = None
+    years: Annotated[int, Field(ge=1, le=30)] = 5
+
+
+class Scenario(_Strict):
+    """A whole scenario (CONTRACT §2). Paths are absolute once loaded by :func:`load_scenario`."""
+
+    name: str = "scenario"
+    operating_model: str | None = None
+    areas: AreasConfig
+    sites: SitesConfig
+    travel: TravelConfig = Field(default_factory=TravelConfig)
+    hubs: HubsConfig = Field(default_factory=HubsConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    workforce: WorkforceConfig | None = None
+    objective: Literal["max_demand_met", "min_cost", "min_travel", "min_max_travel"] = (
+        "max_demand_met"
+    )
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    finance: FinanceConfig | None = None
+    base_dir: str | None = Field(default=None, exclude=True)
+
+    def to_dict(self) -> dict:
+        """The document as plain data (JSON-compatible), without the resolved base folder."""
+        return self.model_dump(mode="json", exclude_none=True, exclude={"base_dir"})
+
+
+# --------------------------------------------------------------------------------------------
+# Loading, path resolution and overrides
+
+
+def _problems_from_validation(err: ValidationError, file: str | None) -> list[Problem]:
+    problems = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the scenario schema)"
+            hint = "remove it or check its spelling against README's scenario reference"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+            hint = "add it"
+        else:
+            hint = f"got {e.get('input')!r}" if not isinstance(e.get("input"), dict) else None
+        problems.append(Problem(file, None, loc or None, msg, hint))
+    return problems
+
+
+def parse_scenario(data: dict, *, file: str | None = None, base_dir: str | Path | None = None):
+    """Validate a scenario document (already parsed from YAML/JSON).
+
+    Raises
+    ------
+    ScenarioError
+        With one :class:`~mdtplan.errors.Problem` per fault, the key path as its column.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, None, None, "the scenario must be a mapping of keys to values",
+                     "start from examples/demo.yaml")]
+        )
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_problems_from_validation(err, file)) from None
+    if base_dir is not None:
+        scenario = resolve_paths(scenario, Path(base_dir))
+    return scenario
+
+
+def read_document(path: str | Path) -> dict:
+    """Read a YAML or JSON file into plain data, with a clear error if it cannot be parsed."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError([Problem(str(path), None, None, "file not found",
+                                     "check the path (relative to the current folder)")])
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as err:
+        mark = getattr(err, "problem_mark", None)
+        row = str(mark.line + 1) if mark is not None else getattr(err, "lineno", None)
+        raise ScenarioError([Problem(str(path), None if row is None else str(row), None,
+                                     f"cannot parse: {err}".splitlines()[0],
+                                     "fix the YAML/JSON syntax at that line")]) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | dict | None = None) -> Scenario:
+    """Load a scenario file, apply ``--set KEY=VALUE`` overrides, resolve relative paths.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.yaml``/``.yml`` or ``.json`` scenario file.
+    overrides : list of str or dict, optional
+        ``["budget.cap=48e6", "hubs.count.max=20"]`` or ``{"budget.cap": 48e6}``. Values are
+        parsed as YAML scalars and then typed by the schema, so ``48e6`` becomes a number and a
+        wrong type is reported against its key.
+    """
+    path = Path(path)
+    data = read_document(path)
+    if overrides:
+        data = apply_overrides(data, overrides, file=str(path))
+    return parse_scenario(data, file=str(path), base_dir=path.resolve().parent)
+
+
+def _parse_override(item: str, file: str | None) -> tuple[str, Any]:
+    if "=" not in item:
+        raise ScenarioError([Problem(file, None, item, "override is not KEY=VALUE",
+                                     "write it as e.g. --set budget.cap=48e6")])
+    key, _, raw = item.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError([Problem(file, None, item, "override has an empty key",
+                                     "write it as e.g. --set budget.cap=48e6")])
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    # YAML 1.1 reads 48e6 as a string; numbers written that way are meant as numbers
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            pass
+    return key, value
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict, *, file: str | None = None) -> dict:
+    """Return a copy of ``data`` with dotted-key overrides applied (lists by index: ``a.0.b``)."""
+    import copy
+
+    data = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, dict) else (
+        _parse_override(o, file) for o in overrides
+    )
+    for key, value in items:
+        parts = key.split(".")
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                try:
+                    node = node[int(part)]
+                except (ValueError, IndexError):
+                    raise ScenarioError([Problem(file, None, key,
+                                                 f"'{part}' is not an index of the list at "
+                                                 f"'{'.'.join(parts[:i])}'")]) from None
+                continue
+            if not isinstance(node, dict):
+                raise ScenarioError([Problem(file, None, key,
+                                             f"'{'.'.join(parts[:i])}' is not a section")])
+            if node.get(part) is None:
+                node[part] = {}
+            node = node[part]
+        last = parts[-1]
+        if isinstance(node, list):
+            try:
+                node[int(last)] = value
+            except (ValueError, IndexError):
+                raise ScenarioError([Problem(file, None, key, "list index out of range")]) from None
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise ScenarioError([Problem(file, None, key,
+                                         f"'{'.'.join(parts[:-1])}' is not a section")])
+    return data
+
+
+def _resolve(base: Path, p: str | None) -> str | None:
+    if p is None:
+        return None
+    pp = Path(p).expanduser()
+    return str(pp if pp.is_absolute() else (base / pp).resolve())
+
+
+def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    """Make every path in the scenario absolute, relative to ``base`` (the scenario's folder).
+
+    A path that names a bundled operating model by bare name (``default`` or ``default.yaml``)
+    and does not exist beside the scenario is looked up in the bundled ``models/`` folder.
+    """
+    from .resources import find_operating_model
+
+    def upd(model, **changes):
+        return model.model_copy(update=changes)
+
+    areas = upd(scenario.areas, path=_resolve(base, scenario.areas.path),
+                tables=[upd(t, path=_resolve(base, t.path)) for t in scenario.areas.tables])
+    sites = upd(scenario.sites, path=_resolve(base, scenario.sites.path))
+    travel = upd(scenario.travel, path=_resolve(base, scenario.travel.path))
+    workforce = (upd(scenario.workforce, path=_resolve(base, scenario.workforce.path))
+                 if scenario.workforce else None)
+    op = scenario.operating_model
+    if op is not None:
+        candidate = Path(_resolve(base, op))
+        op = str(candidate) if candidate.exists() else (find_operating_model(op) or str(candidate))
+    return upd(scenario, areas=areas, sites=sites, travel=travel, workforce=workforce,
+               operating_model=op, base_dir=str(base))
+
+
+def scenario_json_schema() -> dict:
+    """The JSON Schema of the scenario document (for docs, the API and editors)."""
+    return Scenario.model_json_schema()

@@ -1,0 +1,32 @@
+"""Shared fixtures: where the repo, the shared real data and the benchmarks are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO.parent / "shared").resolve()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` beside the repo (real ONS/NHS data; never copied into the repo)."""
+    path = SHARED / "data"
+    if not path.is_dir():
+        pytest.fail(f"shared data not found at {path}: the repo must sit beside shared/")
+    return path
+
+
+@pytest.fixture(scope="session")
+def orlib_dir() -> Path:
+    path = SHARED / "benchmarks" / "orlib"
+    if not path.is_dir():
+        pytest.fail(f"OR-Library instances not found at {path}")
+    return path
