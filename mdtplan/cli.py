@@ -1,0 +1,345 @@
+"""The ``mdtplan`` command line (typer): parse -> call the pipeline -> render.
+
+Exit codes: 0 solved (optimal, or feasible at a limit: the summary says which); 2 invalid input;
+3 infeasible (with an explanation); 4 no plan found within the limits (or cancelled);
+1 unexpected error.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import MdtplanError, Problem
+
+app = typer.Typer(
+    name="mdtplan",
+    help="Plan adult social care locality MDT hubs, staffing and budgets (Pyomo + HiGHS).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 1, 2, 3, 4
+
+
+def _print_problems(problems: list[Problem], title: str) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if errors:
+        err_console.print(f"[bold red]{title}: {len(errors)} problem"
+                          f"{'s' if len(errors) != 1 else ''}[/]")
+        for p in errors:
+            err_console.print(f"  [red]✗[/] {p}", markup=False, highlight=False)
+    for p in warnings:
+        err_console.print(f"  ! warning: {p}", markup=False, highlight=False)
+
+
+def _fail(err: MdtplanError, title: str) -> typer.Exit:
+    _print_problems(err.problems, title)
+    return typer.Exit(err.exit_code)
+
+
+def _load(path: Path, overrides: list[str] | None):
+    from .scenario import load_scenario
+
+    return load_scenario(path, overrides or [])
+
+
+def _fmt_gbp(v) -> str:
+    return "—" if v is None else f"£{v:,.0f}"
+
+
+# ------------------------------------------------------------------------------------------
+@app.command()
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE.")] = None,
+) -> None:
+    """Check a scenario and every file it names; print each problem and the demand summary.
+
+    Exit 2 if any problem is found (each names the file, row or id, column and what to do).
+    """
+    from .pipeline import prepare
+
+    try:
+        prepared = prepare(_load(scenario, set_))
+    except MdtplanError as err:
+        raise _fail(err, f"{scenario}: invalid") from None
+    _print_problems(list(prepared.warnings), "warnings")
+    _print_inputs_summary(prepared)
+    console.print(f"[green]✓[/] {scenario}: valid")
+
+
+def _print_inputs_summary(prepared) -> None:
+    inputs = prepared.inputs
+    areas, sites = inputs.areas, inputs.sites
+    t = Table(title=f"Inputs: {prepared.scenario.name}", show_header=False)
+    t.add_row("Areas", f"{len(areas):,}")
+    t.add_row("Population", f"{areas['population'].sum():,.0f}")
+    t.add_row("Candidate sites", f"{len(sites):,} ({', '.join(f'{k} {v}' for k, v in sites['status'].value_counts().items())})")
+    t.add_row("Allowed area–site pairs", f"{len(prepared.pairs):,}")
+    console.print(t)
+    om = inputs.operating_model
+    if om is None or prepared.demand_hours.empty:
+        return
+    from .demand import demand_summary
+
+    summ = demand_summary(prepared.demand_hours, om)
+    t = Table(title=f"Demand ({om.name})")
+    for col in ("role", "kind", "hours/year", "FTE-equivalent", "cost at that FTE"):
+        t.add_column(col, justify="left" if col in ("role", "kind") else "right")
+    hours_col = next(c for c in summ.columns if "hour" in c)
+    fte_col = next(c for c in summ.columns if "fte" in c.lower())
+    cost_col = next((c for c in summ.columns if "cost" in c), None)
+    for role_id, row in summ.iterrows():
+        t.add_row(str(role_id), om.role(str(role_id)).kind, f"{row[hours_col]:,.0f}",
+                  f"{row[fte_col]:,.1f}", _fmt_gbp(row[cost_col]) if cost_col else "—")
+    console.print(t)
+
+
+# ------------------------------------------------------------------------------------------
+def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quiet=False) -> int:
+    from .outputs import write_outputs
+    from .pipeline import prepare, run, solve_options_for
+
+    options = solve_options_for(scenario_obj, time_limit_s=time_limit, mip_gap=mip_gap,
+                                threads=threads)
+    cancel = threading.Event()
+    try:
+        with _ProgressDisplay(quiet) as show:
+            prepared = prepare(scenario_obj, progress=show)
+            for w in prepared.warnings:
+                err_console.print(f"  ! warning: {w}", markup=False, highlight=False)
+            try:
+                result = run(scenario_obj, options=options, progress=show, cancel=cancel,
+                             prepared=prepared)
+            except KeyboardInterrupt:
+                cancel.set()
+                raise
+    except MdtplanError as err:
+        raise _fail(err, "cannot solve") from None
+    written = write_outputs(result.results, out, inputs=prepared.inputs,
+                            scenario_doc=scenario_obj.to_dict())
+    _print_summary(result.results.summary)
+    status = result.results.summary.status
+    if status == "infeasible":
+        _print_problems(list(result.explanation) or [Problem(None, None, None,
+                        "no plan satisfies every rule")], "infeasible: no plan exists")
+        console.print(f"Files written to {out}")
+        return EXIT_INFEASIBLE
+    console.print("Files: " + ", ".join(str(p.name) for p in written.values()) + f" in {out}")
+    if status in ("optimal", "feasible_at_limit"):
+        return EXIT_OK
+    err_console.print(f"[red]No plan found[/]: {result.results.summary.message or status}")
+    return EXIT_NO_SOLUTION
+
+
+def _print_summary(s) -> None:
+    t = Table(title=f"Plan: {s.name}", show_header=False)
+    gap = "" if s.mip_gap is None else f" (gap {s.mip_gap:.2%})"
+    t.add_row("Status", f"{s.status}{gap}")
+    if s.objective is not None:
+        t.add_row(f"Objective ({s.objective_name})", f"{s.objective:,.6g}")
+    t.add_row("Hubs open", str(s.hubs_open))
+    if s.population_per_hub:
+        p = s.population_per_hub
+        t.add_row("Population per hub", f"{p['min']:,.0f} – {p['median']:,.0f} – {p['max']:,.0f}"
+                  " (min – median – max)")
+    if s.total_cost is not None and (s.cost_by_role or s.site_cost):
+        t.add_row("Total annual cost", _fmt_gbp(s.total_cost)
+                  + (f" (cap {_fmt_gbp(s.budget_cap)})" if s.budget_cap else ""))
+    if s.demand_met_share is not None:
+        t.add_row("Demand met", f"{s.demand_met_share:.1%} of {s.demand_hours:,.0f} h/year")
+    if s.travel.get("mean") is not None:
+        t.add_row("Travel (population-weighted mean / max)",
+                  f"{s.travel['mean']:.1f} / {s.travel['max']:.1f} {s.travel_unit}")
+    for role, fte in s.fte_by_role.items():
+        unmet = s.unmet_hours_by_role.get(role, 0.0)
+        t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
+                                                     else ""))
+    t.add_row("Solve time", f"{s.solve_seconds:.1f} s")
+    console.print(t)
+
+
+class _ProgressDisplay:
+    """Shows pipeline stages and the MIP's bounds on a terminal; silent when not a TTY."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and console.is_terminal
+        self._status = None
+
+    def __enter__(self):
+        if self.enabled:
+            self._status = console.status("starting")
+            self._status.__enter__()
+        return self
+
+    def __call__(self, event: dict) -> None:
+        if not self.enabled:
+            return
+        msg = event.get("message") or event.get("stage", "")
+        if event.get("gap") is not None:
+            msg = (f"solving: best {event.get('primal', float('nan')):,.6g}, "
+                   f"bound {event.get('dual', float('nan')):,.6g}, gap {event['gap']:.2%}, "
+                   f"{event.get('elapsed_s', 0):.0f} s")
+        self._status.update(msg)
+
+    def __exit__(self, *exc):
+        if self._status is not None:
+            self._status.__exit__(*exc)
+        return False
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option("--mip-gap", help="Relative gap.")] = None,
+    threads: Annotated[int | None, typer.Option("--threads")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override any scenario key, e.g. --set budget.cap=48e6.")] = None,
+) -> None:
+    """Build and solve one scenario; write summary.json, hubs/assignment/staffing CSVs, map, workbook."""
+    try:
+        scen = _load(scenario, set_)
+    except MdtplanError as err:
+        raise _fail(err, f"{scenario}: invalid") from None
+    raise typer.Exit(_solve_and_write(scen, out, time_limit, mip_gap, threads))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out/demo"),
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+) -> None:
+    """Solve the bundled demo county (examples/demo.yaml) and write its outputs."""
+    from .resources import demo_scenario
+
+    try:
+        scen = _load(demo_scenario(), None)
+    except MdtplanError as err:
+        raise _fail(err, "demo scenario invalid") from None
+    raise typer.Exit(_solve_and_write(scen, out, time_limit, None, None))
+
+
+@app.command("map")
+def map_cmd(
+    result_dir: Annotated[Path, typer.Argument(help="A folder written by mdtplan solve.")],
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
+) -> None:
+    """(Re)draw the map of a solved scenario from its folder."""
+    from .outputs import read_result_dir
+    from .pipeline import prepare
+    from .results import Results, Summary
+    from .scenario import parse_scenario
+
+    try:
+        saved = read_result_dir(result_dir)
+    except FileNotFoundError as err:
+        err_console.print(str(err))
+        raise typer.Exit(EXIT_INPUT) from None
+    if saved["scenario"] is None:
+        err_console.print(f"{result_dir}/scenario.json is missing: re-run mdtplan solve")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        scen = parse_scenario(saved["scenario"], file=str(result_dir / "scenario.json"))
+        prepared = prepare(scen)
+    except MdtplanError as err:
+        raise _fail(err, "cannot redraw") from None
+    from .maps import draw_map
+
+    fields = Summary.__dataclass_fields__
+    summary = Summary(**{k: v for k, v in saved["summary"].items() if k in fields})
+    results = Results(saved["hubs"], saved["assignment"], saved["staffing"], summary)
+    path = draw_map(results, prepared.inputs, out or (result_dir / "map.html"))
+    if path is None:
+        err_console.print("the areas have no geometry: nothing to draw")
+        raise typer.Exit(EXIT_INPUT)
+    console.print(f"Map written to {path}")
+
+
+@app.command()
+def compare(
+    dirs: Annotated[list[Path], typer.Argument(help="Two or more folders from mdtplan solve.")],
+) -> None:
+    """Side-by-side table of solved scenarios (cost, demand met, hubs, FTE by role, travel)."""
+    from .outputs import read_result_dir
+
+    saved = []
+    for d in dirs:
+        try:
+            saved.append((d, read_result_dir(d)["summary"]))
+        except FileNotFoundError as err:
+            err_console.print(str(err))
+            raise typer.Exit(EXIT_INPUT) from None
+    t = Table(title="Comparison")
+    t.add_column("")
+    for d, s in saved:
+        t.add_column(f"{s.get('name')}\n{d}", justify="right")
+
+    def row(label, fn):
+        t.add_row(label, *[fn(s) for _, s in saved])
+
+    row("Status", lambda s: str(s.get("status")))
+    row("Total cost", lambda s: _fmt_gbp(s.get("total_cost")))
+    row("Budget cap", lambda s: _fmt_gbp(s.get("budget_cap")))
+    row("Demand met", lambda s: "—" if s.get("demand_met_share") is None
+        else f"{s['demand_met_share']:.1%}")
+    row("Hubs open", lambda s: str(s.get("hubs_open")))
+    row("Travel mean", lambda s: "—" if (s.get("travel") or {}).get("mean") is None
+        else f"{s['travel']['mean']:.1f}")
+    row("Travel max", lambda s: "—" if (s.get("travel") or {}).get("max") is None
+        else f"{s['travel']['max']:.1f}")
+    roles = []
+    for _, s in saved:
+        roles += [r for r in (s.get("fte_by_role") or {}) if r not in roles]
+    for r in roles:
+        row(f"FTE {r}", lambda s, r=r: f"{(s.get('fte_by_role') or {}).get(r, 0):,.1f}")
+    console.print(t)
+
+
+@app.command()
+def orlib(
+    file: Annotated[Path, typer.Argument(help="An OR-Library pmed*.txt or cap*.txt file.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the scenario.")],
+    capacity: Annotated[float | None, typer.Option(
+        "--capacity", help="Warehouse capacity for cap files whose capacity is a placeholder."
+    )] = None,
+) -> None:
+    """Turn an OR-Library p-median or capacitated warehouse file into a scenario folder."""
+    from .orlib import write_scenario
+
+    if not file.is_file():
+        err_console.print(f"{file}: file not found")
+        raise typer.Exit(EXIT_INPUT)
+    try:
+        path = write_scenario(file, out, capacity=capacity)
+    except MdtplanError as err:
+        raise _fail(err, f"{file}: cannot convert") from None
+    except ValueError as err:
+        err_console.print(f"{file}: cannot read: {err}")
+        raise typer.Exit(EXIT_INPUT) from None
+    console.print(f"Scenario written to {path}; solve it with: mdtplan solve {path}")
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("cancelled")
+        sys.exit(EXIT_NO_SOLUTION)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

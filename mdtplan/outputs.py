@@ -1,0 +1,90 @@
+"""Write a solve's outputs to a folder (CONTRACT §5).
+
+``summary.json``, ``hubs.csv``, ``assignment.csv``, ``staffing.csv``, ``map.html`` and
+``summary.xlsx``, from :class:`~mdtplan.results.Results` only. Also ``scenario.json`` (the scenario
+exactly as solved, overrides applied) so that a result folder can be redrawn and compared later.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .results import Results
+
+ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
+HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
+               "status", "pool", "site_cost"]
+STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
+                    "unmet_hours", "cost"]
+
+
+def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
+                  scenario_doc: dict | None = None, map_html: bool = True,
+                  workbook: bool = True) -> dict[str, Path]:
+    """Write every output file; return a mapping of output name to path.
+
+    Parameters
+    ----------
+    results : Results
+    out_dir : str or Path
+        Created if missing. Existing files of the same names are replaced.
+    inputs : Inputs, optional
+        Needed for the map (area geometry); without it, or without geometry, no map is drawn.
+    scenario_doc : dict, optional
+        The scenario as solved, written to ``scenario.json``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+
+    path = out / "summary.json"
+    path.write_text(json.dumps(results.summary.to_dict(), indent=2, allow_nan=False) + "\n",
+                    encoding="utf-8")
+    written["summary"] = path
+    if scenario_doc is not None:
+        path = out / "scenario.json"
+        path.write_text(json.dumps(scenario_doc, indent=2) + "\n", encoding="utf-8")
+        written["scenario"] = path
+
+    for name, frame, cols in (("hubs", results.hubs, HUB_COLUMNS),
+                              ("assignment", results.assignment, ASSIGNMENT_COLUMNS),
+                              ("staffing", results.staffing, STAFFING_COLUMNS)):
+        frame = frame if not frame.empty else pd.DataFrame(columns=cols)
+        keep = [c for c in cols if c in frame.columns]
+        path = out / f"{name}.csv"
+        frame[keep].to_csv(path, index=False, float_format="%.6g")
+        written[name] = path
+
+    if map_html and inputs is not None and not results.hubs.empty:
+        from .maps import draw_map
+
+        path = draw_map(results, inputs, out / "map.html")
+        if path is not None:
+            written["map"] = path
+    if workbook:
+        from .finance import write_workbook
+
+        path = out / "summary.xlsx"
+        write_workbook(results, path)
+        written["workbook"] = path
+    return written
+
+
+def read_result_dir(path: str | Path) -> dict:
+    """Read back a result folder: summary dict and the three tables (for compare and map)."""
+    path = Path(path)
+    summary_path = path / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"{summary_path} not found: is {path} a solved scenario folder "
+                                "(mdtplan solve ... --out DIR)?")
+    out = {"summary": json.loads(summary_path.read_text(encoding="utf-8"))}
+    for name in ("hubs", "assignment", "staffing"):
+        p = path / f"{name}.csv"
+        out[name] = (pd.read_csv(p, dtype={"site_id": str, "area_id": str, "unit": str})
+                     if p.is_file() else pd.DataFrame())
+    scen = path / "scenario.json"
+    out["scenario"] = json.loads(scen.read_text(encoding="utf-8")) if scen.is_file() else None
+    return out
