@@ -98,12 +98,11 @@ def _print_inputs_summary(prepared) -> None:
     t = Table(title=f"Demand ({om.name})")
     for col in ("role", "kind", "hours/year", "FTE-equivalent", "cost at that FTE"):
         t.add_column(col, justify="left" if col in ("role", "kind") else "right")
-    hours_col = next(c for c in summ.columns if "hour" in c)
-    fte_col = next(c for c in summ.columns if "fte" in c.lower())
-    cost_col = next((c for c in summ.columns if "cost" in c), None)
     for role_id, row in summ.iterrows():
-        t.add_row(str(role_id), om.role(str(role_id)).kind, f"{row[hours_col]:,.0f}",
-                  f"{row[fte_col]:,.1f}", _fmt_gbp(row[cost_col]) if cost_col else "—")
+        t.add_row(str(role_id), str(row["kind"]), f"{row['demand_hours']:,.0f}",
+                  f"{row['fte']:,.1f}", _fmt_gbp(row["cost_gbp"]))
+    t.add_row("total", "", f"{summ['demand_hours'].sum():,.0f}", f"{summ['fte'].sum():,.1f}",
+              _fmt_gbp(summ["cost_gbp"].sum()))
     console.print(t)
 
 
