@@ -101,7 +101,8 @@ class Inputs:
     areas : geopandas.GeoDataFrame
         Index ``area_id`` (the source id strings, unique). Columns: one float column per
         population band, named by the band (``age_18_64`` …, or ``all``); ``population``
-        (their sum) [people]; ``name`` (str; the id where unmapped); ``group`` (str or <NA>);
+        (the ``areas.headcount`` column where mapped, else the bands' sum) [people];
+        ``name`` (str; the id where unmapped); ``group`` (str or <NA>);
         ``deprivation`` (float or NaN); ``demand_override__<role>`` (float hours/year, NaN = no
         override) for each mapped override; ``x``, ``y``: representative point in EPSG:27700 [m]
         (NaN when the file has no geometry); ``geometry`` in EPSG:27700 (may be all-None for a
@@ -894,6 +895,16 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
         else:
             population[band] = values
 
+    headcount = None
+    if cfg.headcount is not None and present(cfg.headcount):
+        headcount = _column_values(frame, cfg.headcount, "areas.headcount", file, p,
+                                   what="area", labels=labels, required=True,
+                                   extra_files=extra_files, skip=unjoined)
+        if headcount is None:
+            ok = False
+    elif cfg.headcount is not None:
+        ok = False
+
     name = _text_values(frame, cfg.name, "areas.name", file, p, extra_files=extra_files) \
         if present(cfg.name) else None
     group = _text_values(frame, cfg.group, "areas.group", file, p, extra_files=extra_files) \
@@ -953,6 +964,8 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
         out[band] = values
     out["population"] = np.sum(np.vstack(list(population.values())), axis=0) \
         if population else 0.0
+    if headcount is not None:
+        out["population"] = headcount
     name_values = name.to_numpy(dtype=object)
     blank_names = pd.isna(name_values)
     if cfg.name is not None and blank_names.any():

@@ -85,9 +85,13 @@ class AreasConfig(TableRef):
 
     ``population`` maps each age band of the operating model to a column, or names one column
     (a single band, ``all``) for weights without ages, such as the classic location problems.
+    ``headcount`` optionally names the column of people counted in a hub's population band
+    (e.g. all ages, where demand comes from adult bands only); without it, the sum of the
+    mapped bands is counted.
     """
 
     population: dict[str, str] | str
+    headcount: str | None = None
     name: str | None = None
     group: str | None = None
     deprivation: str | None = None

@@ -700,3 +700,22 @@ def test_file_form_problems_and_repairs(tmp_path, files):
     table.to_parquet(plain)
     got = load(tmp_path, areas_cfg(plain, coords=coords), site)
     assert list(got.areas.index) == AREA_IDS and (got.areas["x"] == 575_500.0).all()
+
+
+def test_headcount_counts_all_ages_while_bands_stay_adult(tmp_path, shared_data):
+    kent = shared_data / "kent"
+    adult = {"age_18_64": "pop_18_64", "age_65_74": "pop_65_74", "age_75_84": "pop_75_84",
+             "age_85_plus": "pop_85_plus"}
+    areas = {"path": str(kent / "kent_msoa11_bgc.gpkg"), "layer": "msoa11",
+             "id": "msoa11_code", "population": adult, "headcount": "pop_total",
+             "tables": [{"path": str(kent / "kent_msoa11_population_mid2020.csv"),
+                         "id": "msoa11_code"}],
+             "where": {"in_kcc": [True]}}
+    got = load(tmp_path, areas, kent_sites(shared_data))
+    assert got.areas["population"].sum() == 1_589_057          # all ages (data README)
+    adults = sum(got.areas[b].sum() for b in adult)
+    assert adults == 1_242_486 and adults < got.areas["population"].sum()
+    with pytest.raises(InputError) as e:
+        load(tmp_path, {**areas, "headcount": "pop_everyone"}, kent_sites(shared_data))
+    assert any(p.column == "pop_everyone" or "pop_everyone" in p.message
+               for p in e.value.problems)
