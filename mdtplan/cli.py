@@ -39,7 +39,8 @@ def _print_problems(problems: list[Problem], title: str) -> None:
         err_console.print(f"[bold red]{title}: {len(errors)} problem"
                           f"{'s' if len(errors) != 1 else ''}[/]")
         for p in errors:
-            err_console.print(f"  [red]✗[/] {p}", markup=False, highlight=False)
+            err_console.print("  [red]✗[/] ", end="")
+            err_console.print(str(p), markup=False, highlight=False)
     for p in warnings:
         err_console.print(f"  ! warning: {p}", markup=False, highlight=False)
 

@@ -101,7 +101,7 @@ def solve_options_for(scenario: Scenario, **overrides):
 
 def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         cancel: threading.Event | None = None, prepared: Prepared | None = None,
-        explain: bool = True) -> RunResult:
+        explain: bool = True, marginals: bool = True) -> RunResult:
     """Solve one scenario end to end.
 
     Parameters
@@ -118,10 +118,19 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         Re-use inputs already loaded by :func:`prepare`.
     explain : bool
         When the scenario is infeasible, diagnose which rules conflict (slower).
+    marginals : bool
+        With a plan, report what the binding rules are worth (one extra LP solve).
+
+    Raises
+    ------
+    ScenarioError, InputError, ModelError
+        Invalid input (exit 2).
+    InfeasibleError
+        Shown infeasible before solving, by counting (exit 3); the problems say why.
     """
     from .model.build import build_model
     from .results import build_results
-    from .solve import extract_tables, solve
+    from .solve import Session, extract_tables
 
     prepared = prepared or prepare(scenario, progress=progress)
     options = options or solve_options_for(scenario)
@@ -133,16 +142,19 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     timings["build_s"] = perf_counter() - t
 
     _emit(progress, stage="solve", message="solving")
-    solve_result = solve(model, prepared.data, options, progress=progress, cancel=cancel)
-    timings.update(getattr(solve_result, "timings", {}) or {})
-
-    feasible = getattr(solve_result, "has_solution", None)
-    if feasible is None:
-        feasible = str(getattr(solve_result.status, "value", solve_result.status)) in (
-            "optimal", "feasible_at_limit")
-    t = perf_counter()
-    tables = extract_tables(model, prepared.data) if feasible else None
-    timings["extract_s"] = perf_counter() - t
+    session = Session(model, options)
+    tables, marginal = None, None
+    try:
+        solve_result = session.solve(progress=progress, cancel=cancel)
+        timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
+        if solve_result.has_solution:
+            t = perf_counter()
+            tables = extract_tables(model, prepared.data)
+            timings["extract_s"] = perf_counter() - t
+            if marginals and not solve_result.cancelled:
+                marginal = _marginals(session, prepared.data)
+    finally:
+        session.close()
 
     explanation: tuple[Problem, ...] = ()
     status = str(getattr(solve_result.status, "value", solve_result.status))
@@ -155,10 +167,21 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     warnings = [str(w) for w in prepared.warnings]
     results = build_results(prepared.data, tables, solve_result,
                             sites_geo=prepared.inputs.sites, warnings=warnings)
-    results = _with(results, timings=timings,
+    results = _with(results, timings=timings, marginal_values=marginal,
                     explanation=[p.to_dict() for p in explanation] or None)
     _emit(progress, stage="done", message=results.summary.status)
     return RunResult(prepared, solve_result, results, explanation)
+
+
+def _marginals(session, data) -> dict | None:
+    """Shadow prices of the plan, or the reason they are unavailable."""
+    from .errors import SolveError
+    from .explain import marginal_summary
+
+    try:
+        return marginal_summary(session, data)
+    except SolveError as err:
+        return {"unavailable": str(err)}
 
 
 def _with(results, **changes):

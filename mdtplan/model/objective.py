@@ -1,0 +1,127 @@
+"""Objectives, chosen by name, each solved as a short lexicographic sequence of stages.
+
+Every objective is a list of *stages*, each a quantity to minimise. The first stage is the
+objective proper; later stages break its ties (so the plan users see is not an arbitrary one
+among equally good plans). :mod:`mdtplan.solve` solves them in turn: after stage k it holds stage
+k's quantity at its optimum (``stage_optimum_held[k]``: quantity <= optimum + tolerance, or
+<= optimum x (1 + gap) for the cost stage of ``max_demand_met``) and minimises stage k+1.
+
+================ ==============================================================================
+objective        stages (the first one is the objective reported)
+================ ==============================================================================
+min_travel       ``travel``; then ``cost_gbp`` when there are roles or site costs
+min_cost         ``cost_gbp``; then ``travel`` when travel is not costed
+                 (``travel_cost_gbp_per_unit`` = 0)
+min_max_travel   ``max_travel``; then ``travel``; then ``cost_gbp`` when there are roles or
+                 site costs
+max_demand_met   ``unmet_hours`` (0 when there are no roles); ``cost_gbp``; ``travel``
+================ ==============================================================================
+
+Quantities (Pyomo Expressions on the model):
+
+- ``total_travel`` = :math:`\\sum_{(a,s)} w_a\\, t_{a,s}\\, assign_{a,s}` with :math:`w_a` the
+  population when ``travel_weight_by_population``, else 1 [travel unit (x people)]. With no
+  roles, exactly p hubs and a travel table this is the p-median objective.
+- ``total_cost_gbp`` = staff cost + agency premium + site fixed/opening cost
+  + ``travel_cost_gbp_per_unit`` x ``total_travel`` [GBP/year]. With no roles, fixed costs,
+  capacities and travel at 1 per unit counted once per area it is Beasley's capacitated
+  facility location objective. ``min_cost`` (and ``min_travel``, ``min_max_travel``) require all
+  demand met: ``unmet_hours`` is fixed at 0.
+- ``total_unmet_hours`` = :math:`\\sum_{u,r} unmet_{u,r}` [hours/year].
+- ``max_travel_cost`` (a variable, p-center): :math:`T \\ge \\sum_s t_{a,s}\\, assign_{a,s}\\;
+  \\forall a` (``max_travel_bound``), unweighted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .constraints.budget import cost_terms, site_cost_gbp
+
+OBJECTIVES = ("max_demand_met", "min_cost", "min_travel", "min_max_travel")
+
+#: stage name -> the model component holding its quantity
+STAGE_COMPONENTS = {
+    "unmet_hours": "total_unmet_hours",
+    "cost_gbp": "total_cost_gbp",
+    "travel": "total_travel",
+    "max_travel": "max_travel_cost",
+}
+
+
+def objective_stages(data, ix) -> list[str]:
+    """The lexicographic stages of ``data.objective`` (see the module docstring)."""
+    priced = bool(ix.staff) or bool(np.any(site_cost_gbp(data, ix.site_ids) != 0))
+    if data.objective == "min_travel":
+        return ["travel"] + (["cost_gbp"] if priced else [])
+    if data.objective == "min_cost":
+        return ["cost_gbp"] + (["travel"] if data.travel_cost_gbp_per_unit == 0 else [])
+    if data.objective == "min_max_travel":
+        return ["max_travel", "travel"] + (["cost_gbp"] if priced else [])
+    if data.objective == "max_demand_met":
+        return ["unmet_hours", "cost_gbp", "travel"]
+    raise ValueError(f"unknown objective {data.objective!r}; use one of {OBJECTIVES}")
+
+
+def travel_coefficients(data, ix) -> np.ndarray:
+    """Objective coefficient of each pair's ``assign`` in ``total_travel``."""
+    if data.travel_weight_by_population:
+        return ix.travel_cost * ix.weight[ix.pair_area]
+    return ix.travel_cost.copy()
+
+
+def add_objective(m, data, ix) -> None:
+    """Add the stage quantities, ``STAGES``, ``objective`` (the first stage) and the hold rows."""
+    assign = list(m.assign.values())
+    tc = travel_coefficients(data, ix)
+    m.total_travel = pyo.Expression(expr=LinearExpression(
+        constant=0.0, linear_coefs=tc.tolist(), linear_vars=assign))
+
+    coefs, xs = cost_terms(m, data, ix)
+    if data.travel_cost_gbp_per_unit:
+        coefs = coefs + (tc * float(data.travel_cost_gbp_per_unit)).tolist()
+        xs = xs + assign
+    m.total_cost_gbp = pyo.Expression(expr=LinearExpression(
+        constant=0.0, linear_coefs=coefs, linear_vars=xs), doc="[GBP/year]")
+    unmet = list(m.unmet_hours.values())
+    m.total_unmet_hours = pyo.Expression(expr=LinearExpression(
+        constant=0.0, linear_coefs=[1.0] * len(unmet), linear_vars=unmet), doc="[hours/year]")
+
+    stages = objective_stages(data, ix)
+    if "max_travel" in stages:
+        add_max_travel_bound(m, ix)
+    m.STAGES = pyo.Set(initialize=stages, ordered=True)
+    m.objective = pyo.Objective(expr=getattr(m, STAGE_COMPONENTS[stages[0]]),
+                                sense=pyo.minimize)
+    held = stages[:-1]
+    if held:
+        m.stage_optimum_bound = pyo.Param(held, mutable=True, initialize=float("inf"))
+
+        def _stage_optimum_held_rule(m, stage):
+            return getattr(m, STAGE_COMPONENTS[stage]) <= m.stage_optimum_bound[stage]
+
+        m.stage_optimum_held = pyo.Constraint(held, rule=_stage_optimum_held_rule)
+
+
+def add_max_travel_bound(m, ix) -> None:
+    r"""The p-center epigraph: no area's travel exceeds ``max_travel_cost``.
+
+    .. math:: T \ge \sum_{s} t_{a,s}\, assign_{a,s} \quad \forall a \in AREAS
+    """
+    m.max_travel_cost = pyo.Var(domain=pyo.NonNegativeReals, doc="[travel unit]")
+    assign = list(m.assign.values())
+    by_area = ix.pairs_by_area
+    travel = ix.travel_cost
+    areas = [a for a in ix.area_ids if a in by_area]
+    if not areas:
+        return
+
+    def _max_travel_bound_rule(m, a):
+        ks = by_area[a]
+        return LinearExpression(
+            constant=0.0, linear_coefs=[1.0] + [-float(t) for t in travel[ks]],
+            linear_vars=[m.max_travel_cost] + [assign[k] for k in ks]) >= 0.0
+
+    m.max_travel_bound = pyo.Constraint(areas, rule=_max_travel_bound_rule)

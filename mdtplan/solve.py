@@ -1,0 +1,1304 @@
+"""Solve the Pyomo model of record with HiGHS, through highspy directly.
+
+The model is compiled once to matrices with Pyomo's ``LinearStandardFormCompiler`` (mixed form:
+rows keep their sense) and handed to ``highspy.Highs.passModel`` as numpy arrays. Owning the
+HiGHS object gives us progress callbacks, cancellation, MIP starts and in-place re-solves, which
+:class:`Session` exposes; :func:`solve` is the one-shot form.
+
+Status is honest (:class:`SolveStatus`): the HiGHS model status is mapped before any value is
+read, values are loaded into the Pyomo variables only when HiGHS holds a feasible solution, and
+a cancelled solve *returns* (status ``feasible_at_limit`` when it had a plan, else
+``no_solution``; ``cancelled=True``, message ``"cancelled"``) rather than raising, so the service
+can keep the best plan found so far.
+
+Objectives are lexicographic sequences of stages (see :mod:`mdtplan.model.objective`); each stage
+is solved in turn in the same HiGHS object, warm-started from the previous stage's plan.
+
+Nothing here reads files or prints.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import Enum
+from time import perf_counter
+
+import highspy
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
+from pyomo.repn import generate_standard_repn
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from .errors import ModelError, Problem, SolveError
+
+INF = highspy.kHighsInf
+_MS = highspy.HighsModelStatus
+
+ProgressFn = Callable[[dict], None]
+
+
+class SolveStatus(str, Enum):
+    """Coarse, honest outcome of a solve.
+
+    ``optimal``: proven optimal within the requested MIP gap (every stage).
+    ``feasible_at_limit``: a plan was found but a limit (time, cancel, ...) stopped the proof;
+    the gap is reported. ``infeasible``: proven that no plan satisfies the rules.
+    ``unbounded``: the objective can fall without limit (a modelling error).
+    ``no_solution``: stopped at a limit before any plan was found. ``error``: the solver failed.
+    """
+
+    optimal = "optimal"
+    feasible_at_limit = "feasible_at_limit"
+    infeasible = "infeasible"
+    unbounded = "unbounded"
+    no_solution = "no_solution"
+    error = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (SolveStatus.optimal, SolveStatus.feasible_at_limit)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What the solver may spend and how (from ``scenario.solver`` or the CLI).
+
+    Parameters
+    ----------
+    time_limit_s : float
+        Wall-clock limit for the whole solve, all stages together [s].
+    mip_gap : float
+        Relative MIP gap at which a stage counts as optimal (0 = prove optimality).
+    threads : int
+        HiGHS threads.
+    seed : int
+        HiGHS random seed (same seed, same machine -> same answer).
+    presolve : bool
+        HiGHS presolve.
+    warm_start : bool
+        Give HiGHS a greedy plan as a MIP start (never changes the optimum, only the time).
+    """
+
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.005
+    threads: int = 2
+    seed: int = 0
+    presolve: bool = True
+    warm_start: bool = True
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """The solver's report.
+
+    Attributes
+    ----------
+    status : SolveStatus
+    objective : float or None
+        The first (primary) stage's quantity at the returned plan [its units].
+    mip_gap : float or None
+        Relative gap of the primary stage: ``(objective - dual_bound) / |objective|``; for
+        ``unmet_hours`` (``max_demand_met``) relative to the demand *met*,
+        ``(objective - dual_bound) / (total demand - objective)``. ``None`` when no bound was
+        proven.
+    dual_bound : float or None
+        Lower bound on the primary stage's optimum.
+    solve_seconds : float
+        Wall time of the solve call: compile + HiGHS + loading values [s].
+    build_seconds, compile_seconds, highs_run_seconds, load_seconds : float
+        Stage timings [s] (build is the model's, measured by ``build_model``).
+    node_count : int
+        Branch-and-bound nodes, all stages.
+    message : str
+    stage_objectives : dict
+        Stage name -> its value at the returned plan (lexicographic order).
+    stage_status : dict
+        Stage name -> SolveStatus value of that stage's solve.
+    stage_gaps : dict
+        Stage name -> relative MIP gap of that stage.
+    cancelled : bool
+    """
+
+    status: SolveStatus
+    objective: float | None = None
+    mip_gap: float | None = None
+    dual_bound: float | None = None
+    solve_seconds: float = 0.0
+    build_seconds: float | None = None
+    compile_seconds: float = 0.0
+    highs_run_seconds: float = 0.0
+    load_seconds: float = 0.0
+    node_count: int = 0
+    message: str = ""
+    stage_objectives: dict = field(default_factory=dict)
+    stage_status: dict = field(default_factory=dict)
+    stage_gaps: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether values were loaded into the model (a plan exists)."""
+        return self.status.has_solution
+
+    @property
+    def timings(self) -> dict:
+        """Stage timings [s], keyed like the pipeline's (``build_s``, ``compile_s``, ...)."""
+        out = {"compile_s": self.compile_seconds, "highs_s": self.highs_run_seconds,
+               "load_s": self.load_seconds, "solve_s": self.solve_seconds}
+        if self.build_seconds is not None:
+            out["build_s"] = self.build_seconds
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Status mapping
+
+
+_LIMITS = {_MS.kTimeLimit, _MS.kIterationLimit, _MS.kSolutionLimit, _MS.kObjectiveBound,
+           _MS.kObjectiveTarget, _MS.kInterrupt, _MS.kMemoryLimit, _MS.kUnknown}
+if hasattr(_MS, "kHighsInterrupt"):
+    _LIMITS.add(_MS.kHighsInterrupt)
+_ERRORS = {_MS.kNotset, _MS.kLoadError, _MS.kModelError, _MS.kPresolveError, _MS.kSolveError,
+           _MS.kPostsolveError}
+
+
+def map_status(model_status, has_solution: bool, bounded_below: bool = True) -> SolveStatus:
+    """HiGHS model status -> :class:`SolveStatus` (checked before any value is read).
+
+    ``kUnboundedOrInfeasible`` is reported ``infeasible`` when the objective is bounded below by
+    construction (every cost >= 0 on variables with finite lower bounds, as in every mdtplan
+    model), else ``unbounded``.
+    """
+    if model_status == _MS.kOptimal or model_status == _MS.kModelEmpty:
+        return SolveStatus.optimal
+    if model_status == _MS.kInfeasible:
+        return SolveStatus.infeasible
+    if model_status == _MS.kUnbounded:
+        return SolveStatus.unbounded
+    if model_status == _MS.kUnboundedOrInfeasible:
+        return SolveStatus.infeasible if bounded_below else SolveStatus.unbounded
+    if model_status in _LIMITS:
+        return SolveStatus.feasible_at_limit if has_solution else SolveStatus.no_solution
+    return SolveStatus.error
+
+
+_RANK = {SolveStatus.optimal: 0, SolveStatus.feasible_at_limit: 1, SolveStatus.no_solution: 2,
+         SolveStatus.unbounded: 3, SolveStatus.infeasible: 4, SolveStatus.error: 5}
+
+
+# --------------------------------------------------------------------------------------------
+# HiGHS's thread pool is one per process: its size is fixed until it is reset, and a run that
+# asks for another size fails. Reset it only when no solve is running.
+
+_SCHED_LOCK = threading.Lock()
+_SCHED = {"threads": None, "active": 0}
+
+
+@contextmanager
+def _scheduler(threads: int):
+    """Grant a thread count for one HiGHS run: the one asked for when the pool is idle (it is
+    reset to that size), else the size of the pool in use (running solves keep theirs)."""
+    with _SCHED_LOCK:
+        current = _SCHED["threads"]
+        if current != threads and _SCHED["active"] == 0:
+            if current is not None:
+                highspy.Highs.resetGlobalScheduler(True)
+            _SCHED["threads"] = current = threads
+        _SCHED["active"] += 1
+    try:
+        yield int(current)
+    finally:
+        with _SCHED_LOCK:
+            _SCHED["active"] -= 1
+
+
+# --------------------------------------------------------------------------------------------
+# Compiling the Pyomo model to matrices
+
+
+def _bound(v, default):
+    return default if v is None else float(v)
+
+
+@dataclass
+class _Compiled:
+    columns: list
+    col_of: dict  # id(VarData) -> column (the VarData are held in ``columns``)
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integrality: np.ndarray
+    rows: list
+    row_of: dict  # id(ConstraintData) -> row (held in ``rows``)
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    A: object
+    c0: np.ndarray
+    offset0: float
+
+
+def compile_model(model) -> _Compiled:
+    """Compile ``model`` to HiGHS arrays (columns, rows, CSC matrix, first objective).
+
+    Rows come from ``LinearStandardFormCompiler(mixed_form=True)``; a constraint with two finite
+    bounds (which it splits in two rows) is merged back into one ranged row, so every Pyomo
+    constraint is exactly one HiGHS row (named by :attr:`rows`). Column bounds and integrality
+    come from the variables.
+    """
+    active = [o for o in model.component_data_objects(pyo.Objective, active=True)]
+    if len(active) != 1:
+        raise ModelError(f"the model must have exactly one active objective, not {len(active)}")
+    info = LinearStandardFormCompiler().write(model, mixed_form=True,
+                                              set_sense=pyo.minimize)
+    columns = list(info.columns)
+    n = len(columns)
+    col_lower = np.empty(n)
+    col_upper = np.empty(n)
+    integrality = np.zeros(n, dtype=np.int32)
+    integer_domain: dict = {}
+    for j, v in enumerate(columns):
+        lb, ub = v.bounds
+        col_lower[j] = _bound(lb, -INF)
+        col_upper[j] = _bound(ub, INF)
+        dom = v.domain
+        is_int = integer_domain.get(id(dom))
+        if is_int is None:
+            is_int = integer_domain[id(dom)] = bool(v.is_integer())
+        if is_int:
+            integrality[j] = 1
+    col_of = {id(v): j for j, v in enumerate(columns)}
+    rhs = np.asarray(info.rhs, dtype=float)
+    senses = np.fromiter((r.bound_type for r in info.rows), dtype=np.int64, count=len(info.rows))
+    lower = np.where(senses >= 0, np.where(senses == 0, rhs, -INF), rhs)
+    upper = np.where(senses <= 0, np.where(senses == 0, rhs, INF), rhs)
+    A = info.A
+    cons = [r.constraint for r in info.rows]
+    dup = np.zeros(len(cons), dtype=bool)
+    for i in range(1, len(cons)):
+        if cons[i] is cons[i - 1]:
+            dup[i] = True
+    if dup.any():
+        first = np.flatnonzero(dup) - 1
+        lower[first] = np.maximum(lower[first], lower[dup])
+        upper[first] = np.minimum(upper[first], upper[dup])
+        keep = ~dup
+        A = A.tocsr()[keep].tocsc()
+        lower, upper = lower[keep], upper[keep]
+        cons = [c for c, k in zip(cons, keep, strict=True) if k]
+    row_of = {id(c): i for i, c in enumerate(cons)}
+    A = A.tocsc()
+    A.sort_indices()
+    c = info.c
+    c0 = np.asarray(c[[0], :].toarray()).reshape(-1) if c.shape[0] else np.zeros(n)
+    offset0 = float(info.c_offset[0]) if len(info.c_offset) else 0.0
+    return _Compiled(columns, col_of, col_lower, col_upper, integrality, cons, row_of, lower,
+                     upper, A, c0, offset0)
+
+
+def _linear(expr) -> tuple[list, list, float]:
+    """(vars, coefficients, constant) of a linear Pyomo expression, parameters evaluated."""
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    if repn.nonlinear_expr is not None:
+        raise ModelError("a stage quantity is not linear")
+    return list(repn.linear_vars), [float(x) for x in repn.linear_coefs], float(repn.constant)
+
+
+# --------------------------------------------------------------------------------------------
+# The session
+
+
+class Session:
+    """A Pyomo model held in HiGHS for repeated, in-place solves.
+
+    Parameters
+    ----------
+    model : ConcreteModel
+        From :func:`mdtplan.model.build.build_model` (any linear Pyomo model with one active
+        objective works; lexicographic stages need the mdtplan attributes).
+    options : SolveOptions, optional
+
+    Examples
+    --------
+    A budget sweep re-solves the same HiGHS model, each solve warm-started from the last::
+
+        session = Session(build_model(data), SolveOptions(mip_gap=0))
+        for cap in (40e6, 45e6, 50e6):
+            session.set_param("budget_cap_gbp", cap)
+            result = session.solve()
+            tables = extract_tables(session.model, data)
+
+    Notes
+    -----
+    * ``set_param`` changes a mutable Pyomo parameter and re-derives, from the Pyomo model, the
+      rows that use it (:data:`mdtplan.model.build.PARAM_DEPENDENTS`): the Pyomo model stays the
+      model of record and HiGHS follows it.
+    * ``set_constraint_bounds`` and ``set_var_bounds`` do the same for bounds.
+    * Each :meth:`solve` starts from the previous plan when it is still feasible.
+    """
+
+    def __init__(self, model, options: SolveOptions | None = None):
+        t0 = perf_counter()
+        self.model = model
+        self.options = options or SolveOptions()
+        self._compiled = compile_model(model)
+        self.highs = highspy.Highs()
+        self._configure_base()
+        k = self._compiled
+        A = k.A
+        status = self.highs.passModel(
+            len(k.columns), len(k.rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMinimize), k.offset0, k.c0, k.col_lower, k.col_upper,
+            k.row_lower, k.row_upper, A.indptr.astype(np.int32), A.indices.astype(np.int32),
+            A.data.astype(float), k.integrality)
+        if status == highspy.HighsStatus.kError:
+            raise SolveError("HiGHS refused the model (passModel failed)")
+        self._stages = self._stage_vectors()
+        self._last_x: np.ndarray | None = None
+        self._last_status: SolveStatus | None = None
+        self._threads = int(self.options.threads)
+        self.compile_seconds = perf_counter() - t0
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def _configure_base(self) -> None:
+        h = self.highs
+        # keep output on (so the MIP logging callback fires) but never print
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", False)
+        h.setOptionValue("log_file", "")
+
+    def _apply_options(self, options: SolveOptions, time_limit: float) -> None:
+        h = self.highs
+        h.setOptionValue("time_limit", max(float(time_limit), 0.0))
+        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+        h.setOptionValue("random_seed", int(options.seed))
+        h.setOptionValue("presolve", "on" if options.presolve else "off")
+
+    _solved_once = False
+
+    def _run(self, threads: int | None = None):
+        """``Highs.run`` with the thread count the process-wide HiGHS scheduler allows."""
+        with _scheduler(int(threads or self._threads)) as granted:
+            self.highs.setOptionValue("threads", granted)
+            return self.highs.run()
+
+    def _ncols(self) -> int:
+        return len(self._compiled.columns)
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self._compiled.integrality.any())
+
+    def _column(self, var) -> int:
+        """Column of ``var``, adding it to HiGHS (no row entries) if the compiler dropped it."""
+        k = self._compiled
+        j = k.col_of.get(id(var))
+        if j is not None:
+            return j
+        lb, ub = var.bounds
+        lo, hi = _bound(lb, -INF), _bound(ub, INF)
+        self.highs.addCol(0.0, lo, hi, 0, np.zeros(0, np.int32), np.zeros(0))
+        j = len(k.columns)
+        if var.is_integer():
+            self.highs.changeColIntegrality(j, highspy.HighsVarType.kInteger)
+        k.columns.append(var)
+        k.col_of[id(var)] = j
+        k.col_lower = np.append(k.col_lower, lo)
+        k.col_upper = np.append(k.col_upper, hi)
+        k.integrality = np.append(k.integrality, np.int32(var.is_integer()))
+        k.c0 = np.append(k.c0, 0.0)
+        return j
+
+    def _vector(self, expr) -> tuple[np.ndarray, float]:
+        xs, coefs, const = _linear(expr)
+        cols = [self._column(v) for v in xs]
+        vec = np.zeros(len(self._compiled.columns))
+        np.add.at(vec, np.asarray(cols, dtype=np.int64), np.asarray(coefs))
+        return vec, const
+
+    def _stage_vectors(self) -> list[tuple[str, np.ndarray, float, object]]:
+        """[(stage, cost vector, offset, hold constraint or None)] in lexicographic order."""
+        m = self.model
+        if not hasattr(m, "STAGES"):
+            k = self._compiled
+            return [("objective", k.c0.copy(), k.offset0, None)]
+        from .model.objective import STAGE_COMPONENTS
+
+        out = []
+        stages = list(m.STAGES)
+        for i, stage in enumerate(stages):
+            expr = getattr(m, STAGE_COMPONENTS[stage])
+            if i == 0:
+                k = self._compiled
+                vec, off = k.c0.copy(), k.offset0
+            else:
+                vec, off = self._vector(expr)
+            hold = m.stage_optimum_held[stage] if i < len(stages) - 1 else None
+            out.append((stage, vec, off, hold))
+        n = len(self._compiled.columns)
+        return [(s, np.pad(v, (0, n - len(v))), o, h) for s, v, o, h in out]
+
+    # -- changing the model in place -------------------------------------------------------------
+
+    def refresh(self, names: Iterable[str]) -> None:
+        """Re-derive the HiGHS rows of the named constraints from the Pyomo model.
+
+        Use after changing mutable parameters or constraint expressions by hand. Rows that the
+        compiler had dropped (no variables at the time) are added.
+        """
+        for name in names:
+            comp = self.model.component(name)
+            if comp is None:
+                continue
+            for con in comp.values():
+                self._refresh_row(con)
+
+    def _refresh_row(self, con) -> None:
+        h = self.highs
+        k = self._compiled
+        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
+        xs, coefs, const = _linear(body)
+        lo = -INF if lb is None else float(lb) - const
+        hi = INF if ub is None else float(ub) - const
+        cols = [self._column(v) for v in xs]
+        new = {}
+        for j, a in zip(cols, coefs, strict=True):
+            new[j] = new.get(j, 0.0) + a
+        row = k.row_of.get(id(con))
+        if row is None:
+            if not new:
+                if lo > 1e-9 or hi < -1e-9:
+                    raise ModelError(f"constraint {con.name} became trivially infeasible")
+                return
+            idx = np.fromiter(new.keys(), np.int32, len(new))
+            val = np.fromiter(new.values(), float, len(new))
+            h.addRow(lo, hi, len(idx), idx, val)
+            row = len(k.rows)
+            k.rows.append(con)
+            k.row_of[id(con)] = row
+            k.row_lower = np.append(k.row_lower, lo)
+            k.row_upper = np.append(k.row_upper, hi)
+            return
+        _, old_idx, old_val = h.getRowEntries(row)
+        old = dict(zip(np.asarray(old_idx).tolist(), np.asarray(old_val).tolist(), strict=True))
+        for j, a in new.items():
+            if old.get(j) != a:
+                h.changeCoeff(row, j, a)
+        for j in old:
+            if j not in new:
+                h.changeCoeff(row, j, 0.0)
+        h.changeRowBounds(row, lo, hi)
+        k.row_lower[row] = lo
+        k.row_upper[row] = hi
+
+    def set_param(self, name: str, value, index=None) -> None:
+        """Set a mutable parameter of the model and update the rows that use it.
+
+        Parameters
+        ----------
+        name : str
+            ``budget_cap_gbp``, ``hub_count_lower``, ``hub_count_upper``,
+            ``hub_population_lower``, ``hub_population_upper``, ``demand_scale`` (also moves
+            the staffing big-M ``staff_fte_max``), or any mutable Param of the model.
+        value : float
+        index : optional
+            For indexed parameters.
+
+        Raises
+        ------
+        ModelError
+            If the parameter, or every constraint that uses it, is absent from the model (e.g.
+            ``budget_cap_gbp`` when the base scenario set no cap: build the base with one).
+        """
+        from .model.build import PARAM_DEPENDENTS, set_demand_scale
+
+        m = self.model
+        param = m.component(name)
+        if param is None or not isinstance(param, pyo.Param) or not param.mutable:
+            raise ModelError(f"the model has no mutable parameter '{name}'")
+        dependents = [d for d in PARAM_DEPENDENTS.get(name, ()) if m.component(d) is not None]
+        if name in PARAM_DEPENDENTS and not dependents:
+            raise ModelError(Problem(None, None, name,
+                                     f"no constraint of this model uses '{name}' "
+                                     f"({', '.join(PARAM_DEPENDENTS[name])} absent)",
+                                     "set the matching scenario key in the base scenario so "
+                                     "the constraint is built"))
+        if name == "demand_scale":
+            set_demand_scale(m, float(value))
+        elif index is None:
+            param.set_value(value)
+        else:
+            param[index].set_value(value)
+        if name not in PARAM_DEPENDENTS:
+            dependents = [c.local_name for c in m.component_objects(pyo.Constraint, active=True)]
+        self.refresh(dependents)
+
+    def set_constraint_bounds(self, name: str, lower=None, upper=None, index=None) -> None:
+        """Give a constraint new numeric bounds (in the Pyomo model and in HiGHS).
+
+        ``lower``/``upper`` ``None`` mean unbounded on that side; with ``index`` ``None`` every
+        member of an indexed constraint gets the bounds.
+        """
+        comp = self.model.component(name)
+        if comp is None:
+            raise ModelError(f"the model has no constraint '{name}'")
+        members = comp.values() if index is None else [comp[index]]
+        for con in members:
+            _, body, _ = con.to_bounded_expression()
+            con.set_value((lower, body, upper))
+            self._refresh_row(con)
+
+    def set_var_bounds(self, var, lower=None, upper=None) -> None:
+        """New bounds for a variable (a VarData, e.g. ``m.open_site['S1']``), e.g. to force a
+        site open (1, 1) or shut (0, 0)."""
+        var.setlb(lower)
+        var.setub(upper)
+        j = self._column(var)
+        lo, hi = _bound(lower, -INF), _bound(upper, INF)
+        self.highs.changeColBounds(j, lo, hi)
+        self._compiled.col_lower[j] = lo
+        self._compiled.col_upper[j] = hi
+
+    def refresh_objective(self) -> None:
+        """Recompute every stage's cost vector from the model's stage quantities."""
+        self._compiled.c0 = self._vector(self.model.component_data_objects(
+            pyo.Objective, active=True).__next__().expr)[0]
+        self._stages = self._stage_vectors()
+
+    # -- solving ----------------------------------------------------------------------------------
+
+    def solve(self, options: SolveOptions | None = None, *, progress: ProgressFn | None = None,
+              cancel: threading.Event | None = None, warm_start=None) -> SolveResult:
+        """Solve (again), stage by stage, and load the plan into the Pyomo variables.
+
+        Parameters
+        ----------
+        options : SolveOptions, optional
+            Defaults to the session's.
+        progress : callable, optional
+            Called with event dicts: ``stage`` (``"solve"``), ``objective_stage``, ``event``
+            (``"improving"`` when a better plan is found, ``"log"`` on HiGHS's MIP log lines),
+            ``primal``, ``dual``, ``gap``, ``elapsed_s``, ``nodes`` and ``message``. Exceptions
+            it raises are swallowed (they must not unwind through HiGHS).
+        cancel : threading.Event, optional
+            When set, HiGHS is interrupted at its next callback; the result has
+            ``cancelled=True`` and message ``"cancelled"``.
+        warm_start : dict or bool, optional
+            ``{column: value}`` or ``{VarData: value}`` MIP start; ``None`` uses the previous
+            plan if there is one, else the greedy plan when ``options.warm_start``.
+        """
+        options = options or self.options
+        self._threads = int(options.threads)
+        t_start = perf_counter()
+        h = self.highs
+        bounded_below = self._bounded_below()
+        state = {"stage": None, "cancelled": False}
+        self._install_callbacks(progress, cancel, state)
+
+        # reset the lexicographic holds and start from the first stage's costs
+        for _, _, _, hold in self._stages:
+            if hold is not None:
+                self._set_hold(hold, INF)
+        start = self._initial_start(options, warm_start)
+
+        stage_objectives: dict[str, float] = {}
+        stage_status: dict[str, str] = {}
+        stage_gaps: dict[str, float | None] = {}
+        statuses: list[SolveStatus] = []
+        x_best: np.ndarray | None = None
+        highs_seconds = 0.0
+        nodes = 0
+        primary_bound = None
+        primary_gap = None
+        message = ""
+        for i, (stage, vec, offset, hold) in enumerate(self._stages):
+            state["stage"] = stage
+            if cancel is not None and cancel.is_set():
+                state["cancelled"] = True
+                break
+            remaining = options.time_limit_s - (perf_counter() - t_start)
+            if i > 0 and remaining <= 0:
+                message = f"time limit reached before tie-break stage '{stage}'"
+                statuses.append(SolveStatus.feasible_at_limit)
+                break
+            self._apply_options(options, max(remaining, 0.0))
+            vec = np.pad(vec, (0, self._ncols() - len(vec)))
+            h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
+            shift = self._gap_shift(stage)
+            state["shift"] = shift
+            h.changeObjectiveOffset(offset + shift)
+            if start is not None:
+                self._set_start(start)
+            t = perf_counter()
+            try:
+                run_status = self._run()
+            except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
+                statuses.append(SolveStatus.error)
+                message = f"HiGHS raised during stage '{stage}': {err}"
+                break
+            highs_seconds += perf_counter() - t
+            model_status = h.getModelStatus()
+            info = h.getInfo()
+            has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+            status = map_status(model_status, has_sol, bounded_below)
+            if run_status == highspy.HighsStatus.kError and status.has_solution:
+                status = SolveStatus.error
+            nodes += int(max(info.mip_node_count, 0)) if self.is_mip else 0
+            stage_status[stage] = status.value
+            if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
+                state["cancelled"] = True
+            if not status.has_solution:
+                if i == 0 or x_best is None:
+                    statuses.append(status)
+                    message = message or self._status_message(stage, model_status)
+                else:
+                    statuses.append(SolveStatus.feasible_at_limit)
+                    message = f"tie-break stage '{stage}' found no better plan: " \
+                              f"{h.modelStatusToString(model_status)}"
+                break
+            x = np.asarray(h.getSolution().col_value, dtype=float)
+            gap, bound = self._gap(info, shift)
+            if self.is_mip and not cancelled_now(cancel):
+                t = perf_counter()
+                x = self._polish(x, options)
+                highs_seconds += perf_counter() - t
+            x_best = x
+            value = float(vec @ x[: len(vec)] + offset)
+            stage_objectives[stage] = value
+            if bound is not None:
+                gap = _relative_gap(value, bound, shift)
+            stage_gaps[stage] = gap
+            if i == 0:
+                primary_bound, primary_gap = bound, gap
+            statuses.append(status)
+            if state["cancelled"]:
+                break
+            if hold is not None:
+                self._set_hold(hold, self._hold_value(stage, i, value, options))
+            start = x
+        if x_best is not None:
+            self._last_x = x_best
+        highs_status = max(statuses, key=_RANK.__getitem__) if statuses else (
+            SolveStatus.feasible_at_limit if x_best is not None else SolveStatus.no_solution)
+        if x_best is not None and highs_status in (SolveStatus.infeasible, SolveStatus.error,
+                                                   SolveStatus.unbounded):
+            # a later stage cannot make the problem infeasible: keep the earlier plan
+            highs_status = SolveStatus.feasible_at_limit
+        cancelled = bool(state["cancelled"])
+        if cancelled:
+            message = "cancelled"
+            highs_status = (SolveStatus.feasible_at_limit if x_best is not None
+                            else SolveStatus.no_solution)
+
+        t = perf_counter()
+        objective = None
+        if x_best is not None:
+            self._load(x_best)
+            stage0, vec0, off0, _ = self._stages[0]
+            objective = float(vec0 @ x_best[: len(vec0)] + off0)
+            for stage, vec, off, _ in self._stages:
+                stage_objectives[stage] = float(vec @ x_best[: len(vec)] + off)
+            if primary_bound is not None and np.isfinite(primary_bound):
+                primary_gap = _relative_gap(objective, primary_bound,
+                                            self._gap_shift(self._stages[0][0]))
+        load_seconds = perf_counter() - t
+        self._last_status = highs_status
+        if not message and highs_status == SolveStatus.optimal:
+            message = "optimal"
+        elif not message and highs_status == SolveStatus.feasible_at_limit:
+            message = ("stopped at a limit with a plan, gap reported" if primary_gap is not None
+                       else "stopped at a limit with a plan, before any bound: gap unknown")
+        compile_s = 0.0 if self._solved_once else self.compile_seconds
+        self._solved_once = True
+        return SolveResult(
+            status=highs_status,
+            objective=objective,
+            mip_gap=primary_gap if x_best is not None else None,
+            dual_bound=primary_bound,
+            solve_seconds=perf_counter() - t_start + compile_s,
+            build_seconds=getattr(self.model, "mdtplan_build_seconds", None),
+            compile_seconds=compile_s,
+            highs_run_seconds=highs_seconds,
+            load_seconds=load_seconds,
+            node_count=nodes,
+            message=message,
+            stage_objectives=stage_objectives,
+            stage_status=stage_status,
+            stage_gaps=stage_gaps,
+            cancelled=cancelled,
+        )
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _polish(self, x: np.ndarray, options: SolveOptions) -> np.ndarray:
+        """Fix the integer columns at ``x`` and re-solve the LP for the continuous ones.
+
+        A MIP solution's continuous values are only as exact as the solver's tolerances (an
+        agency FTE of 2.000025 where 2 is optimal); with the integers fixed, the LP puts them
+        at a vertex. Returns ``x`` unchanged when there is nothing continuous or the LP fails.
+        """
+        k = self._compiled
+        n = self._ncols()
+        ints = np.flatnonzero(k.integrality[:n])
+        if len(ints) == n:
+            return x
+        h = self.highs
+        xi = np.round(x[ints])
+        lo, hi = k.col_lower[ints], k.col_upper[ints]
+        try:
+            h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
+            h.changeColsIntegrality(len(ints), ints.astype(np.int32),
+                                    np.zeros(len(ints), dtype=np.int32))
+            h.setOptionValue("time_limit", max(10.0, float(options.time_limit_s)))
+            self._run()
+            if h.getModelStatus() == _MS.kOptimal:
+                y = np.asarray(h.getSolution().col_value, dtype=float)
+                y[ints] = xi
+                return y
+            return x
+        finally:
+            h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
+            h.changeColsIntegrality(len(ints), ints.astype(np.int32),
+                                    k.integrality[ints].astype(np.int32))
+
+    def _bounded_below(self) -> bool:
+        """Whether every stage's cost is bounded below on the column bounds."""
+        k = self._compiled
+        n = self._ncols()
+        for _, vec, _, _ in self._stages:
+            v = np.pad(vec, (0, n - len(vec)))
+            if np.any((v > 0) & (k.col_lower <= -INF)) or np.any((v < 0) & (k.col_upper >= INF)):
+                return False
+        return True
+
+    @staticmethod
+    def _status_message(stage: str, model_status) -> str:
+        if model_status == _MS.kInfeasible or model_status == _MS.kUnboundedOrInfeasible:
+            return "infeasible: no plan satisfies every rule"
+        if model_status == _MS.kTimeLimit:
+            return f"time limit reached before a plan was found (stage '{stage}')"
+        return f"HiGHS: {highspy.Highs().modelStatusToString(model_status)} (stage '{stage}')"
+
+    def _gap(self, info, shift: float) -> tuple[float | None, float | None]:
+        """(HiGHS's relative gap, dual bound in the stage's own units)."""
+        if not self.is_mip:
+            return 0.0, None
+        bound = float(info.mip_dual_bound)
+        if not np.isfinite(bound):
+            return None, None
+        gap = float(info.mip_gap)
+        return (gap if np.isfinite(gap) else None), bound - shift
+
+    def _gap_shift(self, stage: str) -> float:
+        """Constant added to a stage's HiGHS objective so its relative gap means what users mean.
+
+        ``unmet_hours`` is measured against demand *met*: HiGHS minimises
+        ``unmet - total demand`` (= -demand met), so ``mip_gap`` 0.005 stops within 0.5% of the
+        most demand that can be met, not within 0.5% of a small unmet figure (which would
+        demand near-exact proofs). Every other stage: 0.
+        """
+        m = self.model
+        if stage != "unmet_hours" or not hasattr(m, "mdtplan_index"):
+            return 0.0
+        return -float(m.mdtplan_index.demand.sum()) * float(pyo.value(m.demand_scale))
+
+    @staticmethod
+    def _hold_value(stage: str, position: int, value: float, options: SolveOptions) -> float:
+        """The bound later stages must keep on this stage's quantity.
+
+        The optimum plus a rounding tolerance; a cost stage that is itself a tie-break
+        (``max_demand_met``'s second stage) may give up to the MIP gap, as its optimum is only
+        known within that gap anyway.
+        """
+        tol = 1e-9 * abs(value) + 1e-6
+        if stage == "cost_gbp" and position > 0:
+            return value * (1.0 + max(float(options.mip_gap), 0.0)) + tol
+        return value + tol
+
+    def _set_hold(self, hold, bound: float) -> None:
+        idx = hold.index()
+        self.model.stage_optimum_bound[idx].set_value(float(bound) if bound < INF
+                                                      else float("inf"))
+        self._refresh_row(hold)
+
+    def _initial_start(self, options: SolveOptions, warm_start):
+        if not self.is_mip:
+            return None
+        if isinstance(warm_start, Mapping):
+            return self._start_from_mapping(warm_start)
+        if warm_start is False:
+            return None
+        if self._last_x is not None:
+            return self._last_x
+        if options.warm_start and hasattr(self.model, "mdtplan_index"):
+            return self._start_from_mapping(greedy_start(self.model) or {})
+        return None
+
+    def _start_from_mapping(self, mapping: dict):
+        if not mapping:
+            return None
+        out = {}
+        for key, val in mapping.items():
+            j = key if isinstance(key, (int, np.integer)) else self._compiled.col_of.get(id(key))
+            if j is not None:
+                out[int(j)] = float(val)
+        return out or None
+
+    def _set_start(self, start) -> None:
+        h = self.highs
+        if isinstance(start, dict):
+            idx = np.fromiter(start.keys(), np.int32, len(start))
+            val = np.fromiter(start.values(), float, len(start))
+            h.setSolution(len(idx), idx, val)
+            return
+        n = self._ncols()
+        x = np.pad(np.asarray(start, float), (0, max(0, n - len(start))))[:n]
+        sol = highspy.HighsSolution()
+        sol.col_value = x
+        sol.value_valid = True
+        h.setSolution(sol)
+
+    def _install_callbacks(self, progress, cancel, state) -> None:
+        h = self.highs
+        h.clearCallbacks() if hasattr(h, "clearCallbacks") else None
+        if progress is not None:
+            def _emit(kind, e):
+                try:
+                    d = e.data_out
+                    shift = state.get("shift", 0.0)
+                    primal = (float(d.mip_primal_bound) if kind == "log" else float(
+                        d.objective_function_value)) - shift
+                    dual = float(d.mip_dual_bound) - shift
+                    gap = float(d.mip_gap)
+                    elapsed = float(d.running_time)
+                    event = {
+                        "stage": "solve", "objective_stage": state["stage"], "event": kind,
+                        "primal": primal if math.isfinite(primal) else None,
+                        "dual": dual if math.isfinite(dual) else None,
+                        "gap": gap if math.isfinite(gap) else None,
+                        "elapsed_s": elapsed, "nodes": int(d.mip_node_count),
+                    }
+                    event["message"] = _progress_message(event)
+                    progress(event)
+                except Exception:  # noqa: BLE001 - never unwind through HiGHS
+                    pass
+
+            h.cbMipImprovingSolution.subscribe(lambda e: _emit("improving", e))
+            h.cbMipLogging.subscribe(lambda e: _emit("log", e))
+        if cancel is not None:
+            def _interrupt(e):
+                if cancel.is_set():
+                    state["cancelled"] = True
+                    e.interrupt()
+
+            h.cbMipInterrupt.subscribe(_interrupt)
+            h.cbSimplexInterrupt.subscribe(_interrupt)
+            h.cbIpmInterrupt.subscribe(_interrupt)
+
+    def _load(self, x: np.ndarray) -> None:
+        """Write ``x`` into the Pyomo variables (integers rounded); dropped variables get the
+        bound their (non-negative) cost prefers, i.e. the lower bound, or 0 if free."""
+        k = self._compiled
+        xi = x[: len(k.columns)].copy()
+        ints = k.integrality[: len(xi)].astype(bool)
+        xi[ints] = np.round(xi[ints])
+        lo, hi = k.col_lower[: len(xi)], k.col_upper[: len(xi)]
+        xi = np.minimum(np.maximum(xi, lo), hi)
+        for v, val in zip(k.columns, xi.tolist(), strict=True):
+            v.set_value(val, skip_validation=True)
+        for v in self.model.component_data_objects(pyo.Var, descend_into=True):
+            if id(v) in k.col_of or v.fixed:
+                continue
+            lb, ub = v.bounds
+            v.set_value(lb if lb is not None else (ub if ub is not None and ub < 0 else 0.0),
+                        skip_validation=True)
+
+    # -- duals ------------------------------------------------------------------------------------
+
+    def row_duals(self, names: Iterable[str] | None = None) -> dict[str, pd.Series]:
+        """Row duals of the last solve (meaningful for an LP), by constraint name and index.
+
+        Sign: the change in the objective per unit increase of the constraint's bound
+        (for a ``<=`` budget cap under minimisation, a negative number is what one more unit of
+        budget saves).
+        """
+        sol = self.highs.getSolution()
+        duals = np.asarray(sol.row_dual, dtype=float)
+        out: dict[str, dict] = {}
+        wanted = None if names is None else set(names)
+        for i, con in enumerate(self._compiled.rows):
+            comp = con.parent_component()
+            name = comp.local_name
+            if wanted is not None and name not in wanted:
+                continue
+            out.setdefault(name, {})[con.index()] = duals[i] if i < len(duals) else np.nan
+        return {n: pd.Series(v, dtype=float) for n, v in out.items()}
+
+    def marginal_values(self, names: Iterable[str] = ("budget_cap",), stage: int = 0,
+                        ) -> dict[str, pd.Series]:
+        """Shadow prices with the plan's structure fixed: what one more unit of a bound buys.
+
+        Fixes every binary column (hubs open, single-source assignment) at the last plan,
+        relaxes general integers (FTE steps) to continuous, restores stage ``stage``'s objective
+        with every hold released, solves that LP and returns its row duals (see
+        :meth:`row_duals` for the sign). The session is restored afterwards. E.g. the budget
+        cap's value under ``max_demand_met`` is the unmet hours saved per extra GBP (x 1e5 for
+        "what one more GBP 100k buys").
+        """
+        if self._last_x is None:
+            raise SolveError("solve first: marginal values need a plan")
+        h = self.highs
+        k = self._compiled
+        n = len(k.columns)
+        x = np.pad(self._last_x, (0, max(0, n - len(self._last_x))))[:n]
+        ints = np.flatnonzero(k.integrality[:n])
+        binary = ints[(k.col_lower[ints] >= 0) & (k.col_upper[ints] <= 1)]
+        holds = [hold for *_, hold in self._stages if hold is not None]
+        saved_bounds = [(float(self.model.stage_optimum_bound[hd.index()].value)) for hd in holds]
+        try:
+            for hd in holds:
+                self._set_hold(hd, INF)
+            _, vec, off, _ = self._stages[stage]
+            vec = np.pad(vec, (0, n - len(vec)))
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), vec)
+            h.changeObjectiveOffset(off)
+            if len(binary):
+                xb = np.round(x[binary])
+                h.changeColsBounds(len(binary), binary.astype(np.int32), xb, xb)
+            cont = np.full(len(ints), int(highspy.HighsVarType.kContinuous), dtype=np.int32)
+            if len(ints):
+                h.changeColsIntegrality(len(ints), ints.astype(np.int32), cont)
+            h.setOptionValue("time_limit", float(self.options.time_limit_s))
+            self._run()
+            if h.getModelStatus() != _MS.kOptimal:
+                raise SolveError(f"the fixed LP did not solve: "
+                                 f"{h.modelStatusToString(h.getModelStatus())}")
+            return self.row_duals(names)
+        finally:
+            if len(binary):
+                h.changeColsBounds(len(binary), binary.astype(np.int32), k.col_lower[binary],
+                                   k.col_upper[binary])
+            if len(ints):
+                h.changeColsIntegrality(len(ints), ints.astype(np.int32),
+                                        k.integrality[ints].astype(np.int32))
+            for hd, b in zip(holds, saved_bounds, strict=True):
+                self._set_hold(hd, b)
+
+    def close(self) -> None:
+        """Free the HiGHS model."""
+        self.highs.clear()
+
+
+def _relative_gap(value: float, bound: float, shift: float = 0.0) -> float:
+    """``(value - bound) / |value + shift|`` (0 when both are 0), never negative."""
+    diff = max(0.0, value - bound)
+    denom = abs(value + shift)
+    if denom < 1e-10:
+        return 0.0 if diff <= 1e-9 else 1.0
+    return diff / denom
+
+
+def cancelled_now(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
+
+
+def _progress_message(event: dict) -> str:
+    parts = [f"{event['objective_stage']}:"]
+    if event.get("primal") is not None:
+        parts.append(f"best {event['primal']:,.6g}")
+    if event.get("dual") is not None:
+        parts.append(f"bound {event['dual']:,.6g}")
+    if event.get("gap") is not None:
+        parts.append(f"gap {100 * event['gap']:.2f}%")
+    parts.append(f"{event['elapsed_s']:.1f}s")
+    return " ".join(parts)
+
+
+def solve(model, data=None, options: SolveOptions | None = None, *,
+          progress: ProgressFn | None = None,
+          cancel: threading.Event | None = None) -> SolveResult:
+    """Solve ``model`` once with HiGHS and load the plan into it (when there is one).
+
+    Parameters
+    ----------
+    model : ConcreteModel
+        From :func:`mdtplan.model.build.build_model`.
+    data : ModelData, optional
+        Unused (kept so callers can pass what they built from); the model carries its data.
+    options : SolveOptions, optional
+    progress : callable, optional
+        See :meth:`Session.solve`.
+    cancel : threading.Event, optional
+        See :meth:`Session.solve`.
+
+    Returns
+    -------
+    SolveResult
+        Never raises for infeasible, unbounded, limits or cancellation: read ``status``.
+    """
+    session = Session(model, options)
+    try:
+        return session.solve(progress=progress, cancel=cancel)
+    finally:
+        session.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Warm start
+
+
+def greedy_start(model, max_dense: int = 4_000_000) -> ComponentMap | None:
+    """A quick plan to start HiGHS from: {VarData: value}, or ``None`` when none was found.
+
+    1. How many hubs: with ``min_cost`` and travel priced, as many as pay for themselves
+       (greedy adding, uncapacitated facility location style); with ``min_travel`` or
+       ``min_max_travel`` the most the count and band allow; otherwise (``max_demand_met``,
+       ``min_cost`` without travel cost) the fewest, as every hub costs a site and an MDT.
+    2. Which: required sites, then greedy adding by the travel (or cost) saved, improved by
+       swaps (Teitz and Bart's vertex substitution, :func:`_interchange`).
+    3. Each area (fewest open hubs in reach first, then heaviest) to the nearest open site
+       with room (band maximum, capacity); then hubs under the band minimum take areas from
+       hubs that can spare them, cheapest move first.
+
+    Only ``open_site`` and ``assign`` are set (only ``open_site`` when no packing was found);
+    HiGHS completes the rest of the plan (or rejects the start). It is only a start: the optimum is never changed by it, only the time to reach it.
+    """
+    from .model.constraints.budget import site_cost_gbp
+    from .model.objective import travel_coefficients
+
+    ix = model.mdtplan_index
+    data = model.mdtplan_data
+    n_a, n_s = len(ix.area_ids), len(ix.site_ids)
+    if n_a == 0 or n_s == 0 or n_a * n_s > max_dense or not ix.pairs:
+        return None
+    priced = data.objective == "min_cost" and data.travel_cost_gbp_per_unit > 0
+    cost = travel_coefficients(data, ix)
+    if priced:
+        cost = cost * data.travel_cost_gbp_per_unit
+    D = np.full((n_a, n_s), np.inf)
+    D[ix.pair_area, ix.pair_site] = cost
+    finite = np.isfinite(D)
+    big = float(np.nanmax(np.where(finite, D, np.nan))) * 10 + 1 if finite.any() else 1.0
+    Dm = np.where(finite, D, big)
+    weight = ix.weight
+    site_cost = site_cost_gbp(data, ix.site_ids) if priced else np.zeros(n_s)
+    status = data.sites["status"].reindex(ix.site_ids).astype(str).to_numpy()
+    required = status == "required"
+    total = float(weight.sum())
+    pmax, pmin = data.hub_population_max, data.hub_population_min
+    cap = data.sites["capacity"].reindex(ix.site_ids).astype(float).to_numpy()
+    room = np.where(np.isnan(cap), np.inf, cap)
+    if pmax is not None:
+        room = np.minimum(room, pmax)
+    k_lo = max(int(data.hub_count_min or 0), int(required.sum()))
+    if pmax:
+        k_lo = max(k_lo, math.ceil(total / pmax - 1e-9))
+    k_hi = n_s if data.hub_count_max is None else min(int(data.hub_count_max), n_s)
+    if pmin:
+        k_hi = min(k_hi, max(int(total // pmin), int(required.sum())))
+    if k_lo > k_hi:
+        return None
+    if priced:
+        targets = [None]
+    elif data.objective in ("min_travel", "min_max_travel"):
+        targets = list(range(k_hi, max(k_lo, k_hi - 4) - 1, -1))
+    else:
+        targets = list(range(k_lo, min(k_hi, k_lo + 4) + 1))
+    chosen = None
+    first_open = None
+    for target in targets:  # a tight band may need one more (or one fewer) hub to pack
+        is_open = required.copy()
+        best = Dm[:, is_open].min(axis=1) if is_open.any() else np.full(n_a, big * 10)
+        while is_open.sum() < (k_hi if target is None else target):
+            gain = np.maximum(best[:, None] - Dm, 0.0).sum(axis=0) - site_cost
+            gain[is_open] = -np.inf
+            s = int(np.argmax(gain))
+            if not np.isfinite(gain[s]):
+                break
+            if target is None and is_open.sum() >= k_lo and gain[s] <= 0 and (
+                    best < big).all():
+                break
+            is_open[s] = True
+            best = np.minimum(best, Dm[:, s])
+        _interchange(Dm, is_open, site_cost, required)
+        if first_open is None:
+            first_open = is_open.copy()
+        chosen = _assign_within_room(D, weight, is_open, room, pmin)
+        if chosen is not None:
+            break
+    start = ComponentMap()
+    if chosen is None:
+        # no packing found: give HiGHS the hubs only; it completes the assignment itself
+        for s_i, s in enumerate(ix.site_ids):
+            start[model.open_site[s]] = 1.0 if first_open[s_i] else 0.0
+        return start
+    pos = {(a, s): k for k, (a, s) in enumerate(zip(ix.pair_area.tolist(),
+                                                    ix.pair_site.tolist(), strict=True))}
+    for s_i, s in enumerate(ix.site_ids):
+        start[model.open_site[s]] = 1.0 if is_open[s_i] else 0.0
+    assign = list(model.assign.values())
+    hit = np.zeros(len(assign), dtype=bool)
+    for a_i, s_i in enumerate(chosen):
+        hit[pos[a_i, int(s_i)]] = True
+    for k, var in enumerate(assign):
+        start[var] = 1.0 if hit[k] else 0.0
+    return start
+
+
+def _assign_within_room(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray,
+                        room: np.ndarray, pmin: float | None) -> np.ndarray | None:
+    """Each area to one open site within ``room``, every open site at least ``pmin``.
+
+    Areas with the fewest open hubs in reach first (then the heaviest), each to its nearest
+    open site with room; then, while a hub is under
+    ``pmin``, move to it the area whose move costs least among those whose hub stays at or
+    above ``pmin`` (the total shortfall falls with every move, so this ends). ``None`` when an
+    area cannot be placed or a shortfall cannot be repaired.
+    """
+    n_a, n_s = D.shape
+    load = np.zeros(n_s)
+    chosen = np.full(n_a, -1)
+    options = (np.isfinite(D) & is_open[None, :]).sum(axis=1)
+    for a in np.lexsort((-weight, options)):  # fewest open hubs in reach first, then heaviest
+        order = np.argsort(np.where(is_open, D[a], np.inf), kind="stable")
+        for s in order:
+            if not is_open[s] or not np.isfinite(D[a, s]):
+                break
+            if load[s] + weight[a] <= room[s] + 1e-9:
+                chosen[a] = s
+                load[s] += weight[a]
+                break
+        if chosen[a] < 0:
+            return None
+    if not pmin:
+        return chosen
+    rows = np.arange(n_a)
+    for _ in range(4 * n_a + 10):
+        short = np.flatnonzero(is_open & (load < pmin - 1e-9))
+        if not len(short):
+            return chosen
+        s = short[np.argmax(pmin - load[short])]
+        spare = load[chosen] - weight >= pmin - 1e-9
+        ok = (np.isfinite(D[:, s]) & (chosen != s) & spare
+              & (load[s] + weight <= room[s] + 1e-9) & (weight > 0))
+        if not ok.any():
+            return None
+        extra = np.where(ok, D[:, s] - D[rows, chosen], np.inf)
+        a = int(np.argmin(extra))
+        load[chosen[a]] -= weight[a]
+        load[s] += weight[a]
+        chosen[a] = s
+    return None
+
+
+def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
+                 keep_open: np.ndarray, max_seconds: float = 2.0) -> None:
+    """Improve ``is_open`` in place by best-improvement swaps (one site out, one in).
+
+    The cost is ``sum_a min_{s open} Dm[a, s] + sum_{s open} site_cost[s]`` (the plan's cost
+    when every area goes to its nearest open site): Teitz and Bart's vertex substitution.
+    """
+    t0 = perf_counter()
+    rows = np.arange(Dm.shape[0])
+    while perf_counter() - t0 < max_seconds:
+        open_idx = np.flatnonzero(is_open)
+        closed = np.flatnonzero(~is_open)
+        if len(open_idx) < 1 or len(closed) < 1:
+            return
+        sub = Dm[:, open_idx]
+        if len(open_idx) > 1:
+            two = np.argpartition(sub, 1, axis=1)[:, :2]
+            a, b = sub[rows, two[:, 0]], sub[rows, two[:, 1]]
+            first = np.where(a <= b, two[:, 0], two[:, 1])
+            d1, d2 = np.minimum(a, b), np.maximum(a, b)
+        else:
+            first = np.zeros(len(rows), dtype=int)
+            d1 = sub[:, 0]
+            d2 = np.full(len(rows), Dm.max() * 10 + 1)
+        c1 = open_idx[first]
+        Dc = Dm[:, closed]
+        with_j = np.minimum(d1[:, None], Dc)
+        base = with_j.sum(axis=0) - d1.sum() + site_cost[closed]
+        best_delta, move = -1e-9 * max(1.0, float(d1.sum())), None
+        for i in open_idx:
+            if keep_open[i]:
+                continue
+            lose = c1 == i
+            delta = base - site_cost[i]
+            if lose.any():
+                delta = delta + (np.minimum(d2[lose, None], Dc[lose]) - with_j[lose]).sum(axis=0)
+            j = int(np.argmin(delta))
+            if delta[j] < best_delta:
+                best_delta, move = float(delta[j]), (i, closed[j])
+        if move is None:
+            return
+        is_open[move[0]] = False
+        is_open[move[1]] = True
+
+
+# --------------------------------------------------------------------------------------------
+# Results extraction
+
+
+def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
+    """The solved decisions as plain tables (the only place results leave Pyomo).
+
+    Returns
+    -------
+    dict of DataFrame
+        ``assignment``: area_id, site_id, share (> 1e-9 only; 1 for single-source);
+        ``hubs``: site_id, open (bool), one row per non-excluded site;
+        ``staffing``: unit, kind (hub|pool), role, fte, agency_fte, unmet_hours,
+        demand_hours [hours/year, scaled], one row per (open hub, core role) and
+        (pool, specialist role).
+    """
+    ix = model.mdtplan_index
+    data = data if data is not None else model.mdtplan_data
+    share = np.fromiter((v.value if v.value is not None else 0.0 for v in model.assign.values()),
+                        float, len(ix.pairs))
+    if data.assignment == "single":
+        share = np.round(share)
+    share = np.clip(share, 0.0, 1.0)
+    keep = share > 1e-9
+    assignment = pd.DataFrame({
+        "area_id": np.asarray(ix.area_ids, dtype=object)[ix.pair_area[keep]],
+        "site_id": np.asarray(ix.site_ids, dtype=object)[ix.pair_site[keep]],
+        "share": share[keep],
+    })
+    is_open = np.array([round(v.value or 0.0) >= 1 for v in model.open_site.values()],
+                       dtype=bool)
+    hubs = pd.DataFrame({"site_id": ix.site_ids, "open": is_open})
+    rows = []
+    if ix.staff:
+        scale = float(pyo.value(model.demand_scale))
+        step = data.roles["fte_step"].astype(float).to_dict()
+        col = {r: ix.roles.index(r) for r in ix.roles}
+        site_open = dict(zip(ix.site_ids, is_open.tolist(), strict=True))
+        # demand hours assigned to each unit
+        site_hours = np.zeros((len(ix.site_ids), len(ix.roles)))
+        np.add.at(site_hours, ix.pair_site, ix.demand[ix.pair_area] * share[:, None])
+        pool_hours: dict = {}
+        for p, ks in ix.pairs_by_pool.items():
+            pool_hours[p] = (ix.demand[ix.pair_area[ks]] * share[ks, None]).sum(axis=0)
+        site_pos = {s: i for i, s in enumerate(ix.site_ids)}
+        for u, r in ix.staff:
+            is_hub = u in site_pos and r in ix.core_roles
+            if is_hub and not site_open[u]:
+                continue
+            hours = (site_hours[site_pos[u], col[r]] if is_hub
+                     else pool_hours.get(u, np.zeros(len(ix.roles)))[col[r]])
+            rows.append({
+                "unit": u, "kind": "hub" if is_hub else "pool", "role": r,
+                "fte": step[r] * round(model.fte_steps[u, r].value or 0.0),
+                "agency_fte": float(model.agency_fte[u, r].value or 0.0),
+                "unmet_hours": float(model.unmet_hours[u, r].value or 0.0),
+                "demand_hours": float(hours) * scale,
+            })
+    staffing = pd.DataFrame(rows, columns=["unit", "kind", "role", "fte", "agency_fte",
+                                           "unmet_hours", "demand_hours"])
+    return {"assignment": assignment, "hubs": hubs, "staffing": staffing}

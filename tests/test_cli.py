@@ -1,0 +1,140 @@
+"""The command line as a user runs it: exit codes, messages and the files written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from mdtplan.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture()
+def small_demo(tmp_path):
+    """The demo scenario, copied beside its data, with a short time limit."""
+    doc = yaml.safe_load((REPO / "examples" / "demo.yaml").read_text())
+    for key in ("areas", "sites", "workforce"):
+        doc[key]["path"] = str((REPO / "examples" / doc[key]["path"]).resolve())
+    doc["operating_model"] = str((REPO / "examples" / doc["operating_model"]).resolve())
+    doc["solver"]["time_limit_s"] = 30
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_validate_demo_prints_demand_summary():
+    r = invoke("validate", REPO / "examples" / "demo.yaml")
+    assert r.exit_code == 0, r.output
+    assert "social_worker" in r.output
+    assert "FTE-equivalent" in r.output
+    assert "valid" in r.output
+
+
+def test_validate_reports_every_problem_with_exit_2(tmp_path, small_demo):
+    doc = yaml.safe_load(small_demo.read_text())
+    doc["areas"]["population"]["age_85_plus"] = "pop_85_plus_typo"
+    doc["sites"]["id"] = "site_identifier"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    r = invoke("validate", bad)
+    assert r.exit_code == 2
+    out = r.output
+    assert "pop_85_plus_typo" in out and "site_identifier" in out
+    assert "demo_areas.gpkg" in out and "demo_sites.csv" in out
+
+
+def test_validate_unknown_key_exit_2(tmp_path, small_demo):
+    doc = yaml.safe_load(small_demo.read_text())
+    doc["hubs"]["max_travel_minuts"] = 30
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(doc))
+    r = invoke("validate", bad)
+    assert r.exit_code == 2
+    assert "hubs.max_travel_minuts" in r.output
+
+
+def test_solve_writes_every_output(tmp_path, small_demo):
+    out = tmp_path / "out"
+    r = invoke("solve", small_demo, "--out", out)
+    assert r.exit_code == 0, r.output
+    for name in ("summary.json", "hubs.csv", "assignment.csv", "staffing.csv", "map.html",
+                 "summary.xlsx", "scenario.json"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] in ("optimal", "feasible_at_limit")
+    hubs = pd.read_csv(out / "hubs.csv", dtype={"site_id": str})
+    assign = pd.read_csv(out / "assignment.csv", dtype={"area_id": str, "site_id": str})
+    assert summary["hubs_open"] == len(hubs)
+    assert set(assign["site_id"]) <= set(hubs["site_id"])
+    assert summary["total_cost"] <= summary["budget_cap"] * (1 + 1e-6)
+    assert 30000 - 1e-6 <= summary["population_per_hub"]["min"]
+    assert summary["population_per_hub"]["max"] <= 50000 + 1e-6
+    assert "Hubs open" in r.output
+
+
+def test_solve_infeasible_budget_exits_3_with_explanation(tmp_path, small_demo):
+    r = invoke("solve", small_demo, "--out", tmp_path / "o", "--set", "budget.cap=1")
+    assert r.exit_code == 3, r.output
+    assert "budget" in r.output.lower()
+
+
+def test_compare_and_map(tmp_path, small_demo):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert invoke("solve", small_demo, "--out", a).exit_code == 0
+    assert invoke("solve", small_demo, "--out", b, "--set", "budget.cap=18e6").exit_code == 0
+    r = invoke("compare", a, b)
+    assert r.exit_code == 0
+    assert "Demand met" in r.output and "Total cost" in r.output
+    (a / "map.html").unlink()
+    r = invoke("map", a)
+    assert r.exit_code == 0, r.output
+    assert (a / "map.html").stat().st_size > 10_000
+
+
+def test_orlib_round_trip(tmp_path, orlib_dir):
+    out = tmp_path / "pmed1"
+    r = invoke("orlib", orlib_dir / "pmed" / "pmed1.txt", "--out", out)
+    assert r.exit_code == 0, r.output
+    r = invoke("solve", out / "scenario.yaml", "--out", out / "result", "--mip-gap", "0")
+    assert r.exit_code == 0, r.output
+    summary = json.loads((out / "result" / "summary.json").read_text())
+    optima = pd.read_csv(orlib_dir / "optima.csv").set_index("instance")["optimum"]
+    assert summary["objective"] == pytest.approx(optima["pmed1"], rel=1e-6)
+    assert summary["hubs_open"] == 5
+
+
+def test_missing_scenario_file_exit_2(tmp_path):
+    r = invoke("solve", tmp_path / "nope.yaml")
+    assert r.exit_code == 2
+    assert "not found" in r.output
+
+
+def test_help_lists_commands():
+    r = invoke("--help")
+    assert r.exit_code == 0
+    for cmd in ("demo", "validate", "solve", "compare", "map", "orlib"):
+        assert cmd in r.output
+
+
+def test_installed_entry_point_runs_demo(tmp_path):
+    exe = shutil.which("mdtplan")
+    if exe is None:
+        pytest.skip("mdtplan is not installed on PATH (pip install .)")
+    import subprocess
+
+    proc = subprocess.run([exe, "demo", "--out", str(tmp_path / "d"), "--time-limit", "30"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (tmp_path / "d" / "summary.json").is_file()
