@@ -333,6 +333,17 @@ def orlib(
     console.print(f"Scenario written to {path}; solve it with: mdtplan solve {path}")
 
 
+def _register_service_commands() -> None:
+    """``mdtplan serve`` and ``mdtplan keys`` (the HTTP service lives in the ``api`` package)."""
+    from api.cli import keys_app, serve_command
+
+    app.command("serve")(serve_command)
+    app.add_typer(keys_app, name="keys")
+
+
+_register_service_commands()
+
+
 def main() -> None:  # pragma: no cover
     try:
         app()

@@ -21,6 +21,8 @@ FORBIDDEN = {
     "maps.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "finance.py": {"pyomo", "mdtplan.model"},
     "cli.py": {"pyomo"},
+    "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
+    "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
 }
 
 

@@ -1,0 +1,249 @@
+"""The FastAPI application: :func:`create_app` wires settings, store, dispatcher and routes.
+
+On start the store's tables are created, jobs a stopped server left behind are put back
+(re-queued or failed with the reason), and the dispatcher starts queued jobs in worker
+processes. On stop, running workers are stopped and their jobs put back the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from itsdangerous import URLSafeTimedSerializer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mdtplan import __version__
+from mdtplan.jobs import Checker, Dispatcher
+from mdtplan.settings import Settings
+from mdtplan.store import ROLE_RANK, Store
+
+from .deps import SignInRequired
+from .routes import datasets, health, keys, pages, scenarios, sweeps
+
+log = logging.getLogger("mdtplan.api")
+
+UPLOAD_PATH = "/v1/datasets"
+
+DESCRIPTION = """Plan adult social care locality MDT hubs, staffing and budgets.
+
+Send `Authorization: Bearer KEY` (keys are made with `mdtplan keys create --role R`).
+Roles: **viewer** reads; **planner** also uploads datasets, submits and cancels;
+**admin** also manages keys and deletes datasets.
+
+1. Upload each input file: `POST /v1/datasets` returns its id (`ds_…`).
+2. Submit a scenario (the YAML scenario document as JSON) whose `path`s are those ids:
+   `POST /v1/scenarios` → 202 with the scenario's id; it is stored before the answer.
+3. Poll `GET /v1/scenarios/{id}` until `status` is `finished` (or `failed`, `cancelled`), then
+   read `/result`, `/result/geojson`, `/map` and `/export.xlsx`.
+
+Errors are JSON `{"detail": ...}`: a message, or a list of problems each naming its field.
+"""
+
+
+def _session_secret(data_dir: Path) -> str:
+    """The cookie-signing secret, made once and kept (mode 0600) in the data folder."""
+    path = Path(data_dir) / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+async def _send_json(send: Send, status: int, detail, headers: dict | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"connection", b"close")]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(HTTPException):
+    """Raised from ``receive`` once a body passes its limit; FastAPI answers it as a 413."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, detail=f"request body larger than the limit of {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """413 for request bodies over the limit, enforced while the body streams in.
+
+    Uploads (``POST /v1/datasets``) may reach ``upload_max_bytes`` and must carry a planner's
+    key, checked before any of the body is read; other bodies ``json_max_bytes``. A declared
+    ``Content-Length`` over the limit is refused at once; a body that grows past it (chunked,
+    or lying about its length) is cut off as soon as it does.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings):
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        upload = scope["path"].rstrip("/") == UPLOAD_PATH and scope["method"] == "POST"
+        limit = self.settings.upload_max_bytes if upload else self.settings.json_max_bytes
+        headers = dict(scope["headers"])
+        if upload:
+            refusal = await self._check_key(scope, headers)
+            if refusal is not None:
+                await _send_json(send, *refusal)
+                return
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _send_json(send, 413, f"request body larger than the limit of {limit} bytes")
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, watching_send)
+        except _TooLarge:
+            if not started:
+                await _send_json(send, 413, f"request body larger than the limit of {limit} bytes")
+
+    async def _check_key(self, scope: Scope, headers: dict) -> tuple | None:
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        scheme, _, key = auth.partition(" ")
+        www = {"WWW-Authenticate": "Bearer"}
+        if scheme.lower() != "bearer" or not key.strip():
+            return 401, "an API key is needed: send 'Authorization: Bearer KEY'", www
+        store: Store = scope["app"].state.store
+        record = await anyio.to_thread.run_sync(store.verify_key, key.strip())
+        if record is None:
+            return 401, "invalid or revoked API key", www
+        if ROLE_RANK[record.role] < ROLE_RANK["planner"]:
+            return 403, f"this needs the planner role; your key is a {record.role} key"
+        return None
+
+
+class SecurityHeadersMiddleware:
+    """Headers on every response: no sniffing, no referrer, no caching of council data."""
+
+    HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
+               (b"x-frame-options", b"SAMEORIGIN")]
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.HEADERS if k not in names]
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _validation_problems(exc: RequestValidationError) -> list[dict]:
+    out = []
+    for e in exc.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        path = loc[1:] if loc and loc[0] == "body" else loc
+        column = ".".join(path) or None
+        message = e.get("msg", "invalid")
+        if e.get("type") == "extra_forbidden":
+            message = "unknown key (not part of the schema)"
+        elif e.get("type") == "missing":
+            message = "required key is missing"
+        out.append({"file": None, "row": None, "column": column, "message": message,
+                    "hint": None, "severity": "error", "loc": loc})
+    return out
+
+
+def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> FastAPI:
+    """Build the service.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to :class:`~mdtplan.settings.Settings` read from ``MDTPLAN_*`` variables.
+    dispatch : bool
+        Start the job dispatcher (turn off for tests that only look at the store).
+    """
+    settings = settings or Settings()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True, mode=0o700)  # council data
+    store = Store(settings.database_url)
+    store.create_all()
+    dispatcher = Dispatcher(store, settings) if dispatch else None
+    checker = Checker(timeout_s=settings.check_timeout_s)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        checker.start()
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await anyio.to_thread.run_sync(dispatcher.stop)
+            checker.close()
+            store.dispose()
+
+    app = FastAPI(title="mdtplan", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.dispatcher = dispatcher
+    app.state.checker = checker
+    app.state.signer = URLSafeTimedSerializer(_session_secret(settings.data_dir),
+                                              salt="mdtplan-session")
+
+    @app.exception_handler(RequestValidationError)
+    async def _on_validation(request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _validation_problems(exc)}, status_code=422)
+
+    @app.exception_handler(SignInRequired)
+    async def _on_sign_in(request: Request, exc: SignInRequired):
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/signin?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(Exception)
+    async def _on_error(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; the server log has the details"},
+                            status_code=500)
+
+    for module in (health, datasets, scenarios, sweeps, keys, pages):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; each route translates between HTTP and a call."""

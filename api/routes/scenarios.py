@@ -1,0 +1,99 @@
+"""Scenarios: submit (stored before the 202), list, status, cancel, and the results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+
+from mdtplan.scenario import Scenario
+
+from .. import services
+from ..deps import CheckerDep, DispatcherDep, Planner, SettingsDep, StoreDep, Viewer
+from ..schemas import ErrorOut, JobOut, JobStatus, ResultOut, ScenarioAccepted
+
+router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
+
+MAP_CSP = "sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox"
+"""The map runs in an opaque origin: a script in it cannot act as the signed-in user."""
+
+
+@router.post("", status_code=202, response_model=ScenarioAccepted,
+             responses={422: {"model": ErrorOut}})
+def submit_scenario(scenario: Scenario, who: Planner, store: StoreDep, settings: SettingsDep,
+                    checker: CheckerDep, dispatcher: DispatcherDep,
+                    response: Response) -> ScenarioAccepted:
+    """Check a scenario (CONTRACT §2; paths name dataset ids), store it, queue its solve."""
+    doc = services.check_submission(scenario, store, settings, checker)
+    job = store.add_job(doc, name=scenario.name, created_by=who.key_id)
+    if dispatcher is not None:
+        dispatcher.wake()
+    response.headers["Location"] = f"/v1/scenarios/{job.id}"
+    return ScenarioAccepted(id=job.id, status=job.status, links=services.links(job, settings))
+
+
+@router.get("", response_model=list[JobOut])
+def list_scenarios(_: Viewer, store: StoreDep, settings: SettingsDep,
+                   status: JobStatus | None = None,
+                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[JobOut]:
+    """Submitted scenarios, newest first."""
+    jobs = store.list_jobs(limit=limit, offset=offset, status=status)
+    return [services.job_out(j, settings) for j in jobs]
+
+
+@router.get("/{scenario_id}", response_model=JobOut, responses={404: {"model": ErrorOut}})
+def get_scenario(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> JobOut:
+    """Status, progress while running, summary when finished, problems when failed."""
+    return services.job_out(services.get_job(store, scenario_id), settings)
+
+
+@router.delete("/{scenario_id}", status_code=202, response_model=JobOut,
+               responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def cancel_scenario(scenario_id: str, _: Planner, store: StoreDep,
+                    settings: SettingsDep) -> JobOut:
+    """Cancel a queued solve (at once) or a running one (``cancelling``, then ``cancelled``)."""
+    return services.job_out(services.cancel_job(store, scenario_id), settings)
+
+
+@router.get("/{scenario_id}/result", response_model=ResultOut,
+            responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def get_result(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> ResultOut:
+    """Summary, hubs, assignment and staffing (CONTRACT §5) as JSON."""
+    return services.read_result(services.get_job(store, scenario_id), settings)
+
+
+@router.get("/{scenario_id}/result/geojson", response_class=FileResponse,
+            responses={200: {"content": {"application/geo+json": {}}},
+                       404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def get_result_geojson(scenario_id: str, _: Viewer, store: StoreDep,
+                       settings: SettingsDep) -> FileResponse:
+    """The areas with the hub serving each, as a GeoJSON FeatureCollection (EPSG:4326)."""
+    job = services.get_job(store, scenario_id)
+    path = services.result_file(job, settings, "areas.geojson")
+    return FileResponse(path, media_type="application/geo+json")
+
+
+@router.get("/{scenario_id}/map", response_class=FileResponse,
+            responses={200: {"content": {"text/html": {}}},
+                       404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def get_map(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
+    """The scenario's map page (self-contained HTML)."""
+    job = services.get_job(store, scenario_id)
+    path = services.result_file(job, settings, "map.html")
+    return FileResponse(path, media_type="text/html; charset=utf-8",
+                        headers={"Content-Security-Policy": MAP_CSP})
+
+
+@router.get("/{scenario_id}/export.xlsx", response_class=FileResponse,
+            responses={200: {"content": {"application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet": {}}},
+                       404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def get_export(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
+    """The finance workbook."""
+    job = services.get_job(store, scenario_id)
+    path = services.result_file(job, settings, "summary.xlsx")
+    return FileResponse(path, filename=f"{job.id}-summary.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument."
+                                   "spreadsheetml.sheet")

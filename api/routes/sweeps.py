@@ -1,0 +1,50 @@
+"""Sweeps: a grid of scenario variants, each a stored job, and the table of their results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from .. import services
+from ..deps import CheckerDep, DispatcherDep, Planner, SettingsDep, StoreDep, Viewer
+from ..schemas import ErrorOut, SweepAccepted, SweepIn, SweepOut
+
+router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
+
+
+@router.post("", status_code=202, response_model=SweepAccepted,
+             responses={422: {"model": ErrorOut}})
+def submit_sweep(body: SweepIn, who: Planner, store: StoreDep, settings: SettingsDep,
+                 checker: CheckerDep, dispatcher: DispatcherDep,
+                 response: Response) -> SweepAccepted:
+    """Check the scenario and every variant, store them all, queue their solves."""
+    base, variants = services.expand_sweep(body, store, settings, checker)
+    sweep, jobs = store.add_sweep(name=body.name or body.scenario.name, scenario=base,
+                                  vary=[a.model_dump(mode="json") for a in body.vary],
+                                  variants=variants, created_by=who.key_id)
+    if dispatcher is not None:
+        dispatcher.wake()
+    response.headers["Location"] = f"/v1/sweeps/{sweep.id}"
+    return SweepAccepted(id=sweep.id, variants=[j.id for j in jobs],
+                         links={"self": f"/v1/sweeps/{sweep.id}"})
+
+
+@router.get("", response_model=list[SweepOut])
+def list_sweeps(_: Viewer, store: StoreDep, settings: SettingsDep,
+                limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[SweepOut]:
+    """Sweeps, newest first, with their tables."""
+    return [services.sweep_out(s, store.list_jobs(sweep_id=s.id, limit=10_000,
+                                                  newest_first=False), settings)
+            for s in store.list_sweeps(limit, offset)]
+
+
+@router.get("/{sweep_id}", response_model=SweepOut, responses={404: {"model": ErrorOut}})
+def get_sweep(sweep_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> SweepOut:
+    """The sweep's table: one row per variant with its status and headline figures."""
+    sweep = store.get_sweep(sweep_id)
+    if sweep is None:
+        raise services.not_found("sweep", sweep_id)
+    jobs = store.list_jobs(sweep_id=sweep_id, limit=10_000, newest_first=False)
+    return services.sweep_out(sweep, jobs, settings)

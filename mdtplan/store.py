@@ -1,0 +1,473 @@
+"""The durable store of the HTTP service: jobs, sweeps, datasets and API keys (SQLAlchemy 2).
+
+SQLite (WAL mode, with a busy timeout) by default; any SQLAlchemy URL otherwise (PostgreSQL is
+tested). Every method opens its own short transaction, so one :class:`Store` is shared by the
+server's threads, and worker processes open their own.
+
+Job life cycle
+--------------
+``queued`` → ``running`` → ``finished`` | ``failed`` | ``cancelled``; a cancel of a running job
+passes through ``cancelling``. Each start (:meth:`Store.claim_next`) adds one to ``attempts``, and
+a worker's writes name the attempt they belong to, so a worker left over from an earlier attempt
+can never overwrite a later one. ``finished`` means the solver gave an answer; the stored
+``summary['status']`` says which (optimal, feasible_at_limit, infeasible, …).
+
+This module knows nothing of the model or the solver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+QUEUED, RUNNING, CANCELLING = "queued", "running", "cancelling"
+FINISHED, FAILED, CANCELLED = "finished", "failed", "cancelled"
+ACTIVE = (QUEUED, RUNNING, CANCELLING)
+TERMINAL = (FINISHED, FAILED, CANCELLED)
+JOB_STATUSES = ACTIVE + TERMINAL
+
+ROLES = ("viewer", "planner", "admin")
+"""API key roles, weakest first: each role may do what the ones before it may."""
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+KEY_PREFIX = "mdtp"
+
+
+def now() -> float:
+    """Seconds since the epoch (UTC) [s]; every timestamp in the store is one of these."""
+    return time.time()
+
+
+def new_id(prefix: str) -> str:
+    """A random id such as ``sc_3f9a0c1b2d4e5f60`` (64 random bits)."""
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of a whole API key, hex (what is stored; the key itself never is)."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Job(Base):
+    """One submitted scenario solve (a sweep's variants are jobs too)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    scenario: Mapped[dict[str, Any]]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    progress: Mapped[dict[str, Any] | None]
+    summary: Mapped[dict[str, Any] | None]
+    problems: Mapped[list[Any] | None]
+    message: Mapped[str | None] = mapped_column(Text)
+    result_dir: Mapped[str | None] = mapped_column(Text)
+    sweep_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    variant: Mapped[dict[str, Any] | None]
+
+
+class Sweep(Base):
+    """A grid of scenario variants; each variant is a :class:`Job` with this ``sweep_id``."""
+
+    __tablename__ = "sweeps"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    scenario: Mapped[dict[str, Any]]
+    vary: Mapped[list[Any]]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class Dataset(Base):
+    """An uploaded file, checked on upload, that scenarios name by id."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    info: Mapped[dict[str, Any]]
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class ApiKey(Base):
+    """An API key: its public id (the part before the secret) and the SHA-256 of the key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)
+
+
+def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL journal, busy timeout, and ``BEGIN IMMEDIATE`` for write transactions.
+
+    pysqlite's own transaction handling is turned off so that a write transaction takes the
+    write lock when it begins (and waits up to the busy timeout for it), instead of failing
+    with "database is locked" when a read turns into a write under WAL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("mdtplan_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """Jobs, sweeps, datasets and API keys in one SQL database.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL, e.g. ``sqlite:////srv/mdtplan/mdtplan.sqlite`` or
+        ``postgresql+psycopg://user@/mdtplan?host=/run/postgresql``.
+    busy_timeout_s : float
+        SQLite only: how long a writer waits for the lock [s].
+    """
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0):
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_s}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            _sqlite_pragmas(self.engine, int(busy_timeout_s * 1000))
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.engine.execution_options(mdtplan_write=True),
+                                   expire_on_commit=False)
+
+    def create_all(self) -> None:
+        """Create the tables that do not exist yet."""
+        Base.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._read() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        with self._write() as session, session.begin():
+            yield session
+
+    # ------------------------------------------------------------------ API keys
+    def create_key(self, role: str, label: str | None = None) -> tuple[str, ApiKey]:
+        """Make a key; return ``(key, record)``. The key is shown once and stored hashed.
+
+        The key reads ``mdtp_<id>_<secret>``: ``id`` (12 hex characters) finds the record,
+        ``secret`` carries 256 random bits.
+        """
+        if role not in ROLE_RANK:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        key_id = secrets.token_hex(6)
+        key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+        record = ApiKey(id=key_id, key_hash=hash_key(key), role=role, label=label,
+                        created_at=now(), revoked_at=None)
+        with self.writing() as s:
+            s.add(record)
+        return key, record
+
+    def verify_key(self, key: str) -> ApiKey | None:
+        """The live key record matching ``key``, or ``None`` (compared in constant time)."""
+        parts = key.split("_", 2) if isinstance(key, str) else []
+        if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 12:
+            return None
+        record = self.get_key(parts[1])
+        expected = record.key_hash if record is not None else "0" * 64
+        ok = hmac.compare_digest(hash_key(key), expected)
+        if record is None or not ok or record.revoked_at is not None:
+            return None
+        return record
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        with self.reading() as s:
+            return s.get(ApiKey, key_id)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.reading() as s:
+            return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+
+    def revoke_key(self, key_id: str) -> ApiKey | None:
+        """Revoke a key (kept for the record); ``None`` if there is no such key."""
+        with self.writing() as s:
+            record = s.get(ApiKey, key_id)
+            if record is not None and record.revoked_at is None:
+                record.revoked_at = now()
+            return record
+
+    # ------------------------------------------------------------------ datasets
+    def add_dataset(self, **fields) -> Dataset:
+        fields.setdefault("created_at", now())
+        record = Dataset(**fields)
+        with self.writing() as s:
+            s.add(record)
+        return record
+
+    def get_dataset(self, dataset_id: str) -> Dataset | None:
+        with self.reading() as s:
+            return s.get(Dataset, dataset_id)
+
+    def get_datasets(self, ids: list[str]) -> dict[str, Dataset]:
+        """The datasets among ``ids`` that exist, by id."""
+        if not ids:
+            return {}
+        with self.reading() as s:
+            rows = s.scalars(select(Dataset).where(Dataset.id.in_(sorted(set(ids)))))
+            return {d.id: d for d in rows}
+
+    def list_datasets(self, limit: int = 100, offset: int = 0) -> list[Dataset]:
+        with self.reading() as s:
+            q = select(Dataset).order_by(Dataset.created_at.desc(), Dataset.id)
+            return list(s.scalars(q.limit(limit).offset(offset)))
+
+    def delete_dataset(self, dataset_id: str) -> Dataset | None:
+        with self.writing() as s:
+            record = s.get(Dataset, dataset_id)
+            if record is not None:
+                s.delete(record)
+            return record
+
+    # ------------------------------------------------------------------ jobs
+    def add_job(self, scenario: dict, *, name: str, created_by: str | None = None,
+                sweep_id: str | None = None, variant: dict | None = None) -> Job:
+        """Store a queued job (committed when this returns)."""
+        job = self._new_job(scenario, name, created_by, sweep_id, variant)
+        with self.writing() as s:
+            s.add(job)
+        return job
+
+    @staticmethod
+    def _new_job(scenario, name, created_by, sweep_id, variant) -> Job:
+        t = now()
+        return Job(id=new_id("sc"), name=name, status=QUEUED, scenario=scenario,
+                   created_by=created_by, created_at=t, updated_at=t, attempts=0,
+                   sweep_id=sweep_id, variant=variant)
+
+    def get_job(self, job_id: str) -> Job | None:
+        with self.reading() as s:
+            return s.get(Job, job_id)
+
+    def list_jobs(self, *, limit: int = 100, offset: int = 0, status: str | None = None,
+                  sweep_id: str | None = None, newest_first: bool = True) -> list[Job]:
+        q = select(Job)
+        if status is not None:
+            q = q.where(Job.status == status)
+        if sweep_id is not None:
+            q = q.where(Job.sweep_id == sweep_id)
+        order = (Job.created_at.desc(), Job.id) if newest_first else (Job.created_at, Job.id)
+        with self.reading() as s:
+            return list(s.scalars(q.order_by(*order).limit(limit).offset(offset)))
+
+    def count_jobs(self) -> dict[str, int]:
+        """Number of jobs by status."""
+        with self.reading() as s:
+            rows = s.execute(select(Job.status, func.count()).group_by(Job.status))
+            return {status: n for status, n in rows}
+
+    def active_jobs(self) -> list[Job]:
+        """Jobs that a worker holds (``running`` or ``cancelling``)."""
+        with self.reading() as s:
+            q = select(Job).where(Job.status.in_((RUNNING, CANCELLING)))
+            return list(s.scalars(q.order_by(Job.started_at)))
+
+    def statuses(self, ids: list[str]) -> dict[str, tuple[str, int]]:
+        """``{id: (status, attempts)}`` for the given jobs."""
+        if not ids:
+            return {}
+        with self.reading() as s:
+            rows = s.execute(select(Job.id, Job.status, Job.attempts).where(Job.id.in_(ids)))
+            return {i: (st, a) for i, st, a in rows}
+
+    def claim_next(self, *, host: str | None = None) -> Job | None:
+        """Move the oldest queued job to ``running`` (one more attempt) and return it.
+
+        Safe against other claimers: the update only applies while the row is still queued.
+        """
+        for _ in range(10):
+            with self.writing() as s:
+                job_id = s.scalar(select(Job.id).where(Job.status == QUEUED)
+                                  .order_by(Job.created_at, Job.id).limit(1))
+                if job_id is None:
+                    return None
+                t = now()
+                done = s.execute(
+                    update(Job).where(Job.id == job_id, Job.status == QUEUED)
+                    .values(status=RUNNING, attempts=Job.attempts + 1, started_at=t,
+                            updated_at=t, finished_at=None, worker_pid=None,
+                            worker_host=host, progress={"stage": "starting",
+                                                        "message": "starting a worker"})
+                ).rowcount
+            if done:
+                return self.get_job(job_id)
+        return None
+
+    def _owned(self, job_id: str, attempt: int, statuses=(RUNNING, CANCELLING)):
+        return (Job.id == job_id, Job.attempts == attempt, Job.status.in_(statuses))
+
+    def set_worker(self, job_id: str, attempt: int, pid: int, result_dir: str) -> bool:
+        with self.writing() as s:
+            return bool(s.execute(update(Job).where(*self._owned(job_id, attempt))
+                                  .values(worker_pid=pid, result_dir=result_dir,
+                                          updated_at=now())).rowcount)
+
+    def update_progress(self, job_id: str, attempt: int, progress: dict | None) -> str | None:
+        """Record progress (if given) and return the job's status, or ``None`` when the
+        job no longer belongs to this attempt (the worker should stop)."""
+        with self.writing() as s:
+            values: dict[str, Any] = {"updated_at": now()}
+            if progress is not None:
+                values["progress"] = progress
+            n = s.execute(update(Job).where(*self._owned(job_id, attempt))
+                          .values(**values)).rowcount
+            if not n:
+                return None
+            return s.scalar(select(Job.status).where(Job.id == job_id))
+
+    def finish(self, job_id: str, attempt: int, status: str, *, summary: dict | None = None,
+               problems: list | None = None, message: str | None = None,
+               result_dir: str | None = None, progress: dict | None = None) -> bool:
+        """End an attempt with ``status`` (finished, failed or cancelled).
+
+        Returns ``False`` when the job is no longer this attempt's to end.
+        """
+        if status not in TERMINAL:
+            raise ValueError(f"not a final status: {status}")
+        t = now()
+        values: dict[str, Any] = {"status": status, "finished_at": t, "updated_at": t,
+                                  "message": message}
+        for k, v in (("summary", summary), ("problems", problems),
+                     ("result_dir", result_dir), ("progress", progress)):
+            if v is not None:
+                values[k] = v
+        with self.writing() as s:
+            return bool(s.execute(update(Job).where(*self._owned(job_id, attempt))
+                                  .values(**values)).rowcount)
+
+    def requeue_or_fail(self, job_id: str, attempt: int, reason: str,
+                        max_attempts: int) -> str | None:
+        """A worker was lost: re-queue the job while it has attempts left, else fail it.
+
+        A job being cancelled ends ``cancelled``. Returns the new status, or ``None`` if the
+        job had moved on already.
+        """
+        with self.writing() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.attempts != attempt or job.status not in (RUNNING,
+                                                                              CANCELLING):
+                return None
+            t = now()
+            job.updated_at = t
+            job.worker_pid = None
+            if job.status == CANCELLING:
+                job.status, job.finished_at = CANCELLED, t
+                job.message = f"cancelled ({reason})"
+            elif job.attempts < max_attempts:
+                job.status, job.started_at = QUEUED, None
+                job.message = (f"{reason}; re-queued (attempt {job.attempts + 1} of "
+                               f"{max_attempts} next)")
+                job.progress = {"stage": "queued", "message": job.message}
+            else:
+                job.status, job.finished_at = FAILED, t
+                job.message = reason
+                job.problems = [{"file": None, "row": None, "column": None,
+                                 "message": reason, "hint": "submit the scenario again",
+                                 "severity": "error"}]
+            return job.status
+
+    def request_cancel(self, job_id: str) -> str | None:
+        """Cancel a job: a queued one at once (``cancelled``), a running one through
+        ``cancelling``. Returns the status after the request (a final status unchanged when
+        the job had ended already), or ``None`` if there is no such job."""
+        with self.writing() as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                return None
+            t = now()
+            if job.status == QUEUED:
+                job.status, job.finished_at, job.updated_at = CANCELLED, t, t
+                job.message = "cancelled before it started"
+            elif job.status == RUNNING:
+                job.status, job.updated_at = CANCELLING, t
+                job.message = "cancel requested"
+            return job.status
+
+    # ------------------------------------------------------------------ sweeps
+    def add_sweep(self, *, name: str, scenario: dict, vary: list, variants: list[tuple],
+                  created_by: str | None = None) -> tuple[Sweep, list[Job]]:
+        """Store a sweep and its variants (``(name, scenario_doc, values)`` each) at once."""
+        sweep = Sweep(id=new_id("sw"), name=name, scenario=scenario, vary=vary,
+                      created_by=created_by, created_at=now())
+        jobs = [self._new_job(doc, vname, created_by, sweep.id, values)
+                for vname, doc, values in variants]
+        with self.writing() as s:
+            s.add(sweep)
+            s.add_all(jobs)
+        return sweep, jobs
+
+    def get_sweep(self, sweep_id: str) -> Sweep | None:
+        with self.reading() as s:
+            return s.get(Sweep, sweep_id)
+
+    def list_sweeps(self, limit: int = 100, offset: int = 0) -> list[Sweep]:
+        with self.reading() as s:
+            q = select(Sweep).order_by(Sweep.created_at.desc(), Sweep.id)
+            return list(s.scalars(q.limit(limit).offset(offset)))

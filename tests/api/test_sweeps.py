@@ -1,0 +1,49 @@
+"""Sweeps: a grid of variants, each a stored job, and the table of their results."""
+
+from __future__ import annotations
+
+import pytest
+from service_helpers import demo_document
+
+
+@pytest.fixture(scope="module")
+def demo_doc(demo_ids):
+    return demo_document(demo_ids)
+
+
+def test_grid_of_variants_is_stored(client, service, demo_doc):
+    body = {"name": "budget x hubs", "scenario": demo_doc,
+            "vary": [{"key": "budget.cap", "values": [20e6, 22e6]},
+                     {"key": "hubs.count.max", "values": [12, 20]}]}
+    r = client.post("/v1/sweeps", json=body, headers=service.headers("planner"))
+    assert r.status_code == 202, r.text
+    sweep_id, variants = r.json()["id"], r.json()["variants"]
+    assert len(variants) == 4 and r.headers["location"] == f"/v1/sweeps/{sweep_id}"
+    table = client.get(f"/v1/sweeps/{sweep_id}", headers=service.headers("viewer")).json()
+    assert table["status"] == "queued" and table["counts"] == {"queued": 4}
+    assert [row["values"] for row in table["variants"]] == [
+        {"budget.cap": 20e6, "hubs.count.max": 12}, {"budget.cap": 20e6, "hubs.count.max": 20},
+        {"budget.cap": 22e6, "hubs.count.max": 12}, {"budget.cap": 22e6, "hubs.count.max": 20}]
+    job = service.store.get_job(variants[1])
+    assert job.scenario["budget"]["cap"] == 20e6 and job.scenario["hubs"]["count"]["max"] == 20
+    assert job.sweep_id == sweep_id and "budget.cap=20000000.0" in job.name
+    listed = client.get("/v1/sweeps", headers=service.headers("viewer")).json()
+    assert sweep_id in [s["id"] for s in listed]
+
+
+def test_bad_grids_are_422(client, service, demo_doc):
+    planner = service.headers("planner")
+    too_many = {"scenario": demo_doc, "vary": [{"key": "budget.cap",
+                                                "values": list(range(101))}]}
+    r = client.post("/v1/sweeps", json=too_many, headers=planner)
+    assert r.status_code == 422 and r.json()["detail"][0]["column"] == "vary"
+    bad_value = {"scenario": demo_doc, "vary": [{"key": "hubs.count.min", "values": ["lots"]}]}
+    r = client.post("/v1/sweeps", json=bad_value, headers=planner)
+    assert r.status_code == 422 and "hubs.count.min" in r.json()["detail"][0]["column"]
+    sneaky = {"scenario": demo_doc, "vary": [{"key": "areas.path", "values": ["/etc/passwd"]}]}
+    r = client.post("/v1/sweeps", json=sneaky, headers=planner)
+    assert r.status_code == 422 and "areas.path" in r.json()["detail"][0]["column"]
+    twice = {"scenario": demo_doc, "vary": [{"key": "budget.cap", "values": [1]},
+                                            {"key": "budget.cap", "values": [2]}]}
+    assert client.post("/v1/sweeps", json=twice, headers=planner).status_code == 422
+    assert client.get("/v1/sweeps/sw_none", headers=service.headers("viewer")).status_code == 404
