@@ -372,9 +372,20 @@ class Session:
         h.setOptionValue("log_to_console", False)
         h.setOptionValue("log_file", "")
 
+    def _set_time_limit(self, seconds: float, *, lp: bool) -> None:
+        """Allow ``seconds`` more for the next run.
+
+        HiGHS times a MIP run on its own, but checks an LP run against its cumulative run
+        clock (``getRunTime``), so an LP after a long MIP would stop at once without this.
+        """
+        seconds = max(float(seconds), 0.0)
+        if lp:
+            seconds += float(self.highs.getRunTime())
+        self.highs.setOptionValue("time_limit", seconds)
+
     def _apply_options(self, options: SolveOptions, time_limit: float) -> None:
         h = self.highs
-        h.setOptionValue("time_limit", max(float(time_limit), 0.0))
+        self._set_time_limit(time_limit, lp=not self.is_mip)
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
         h.setOptionValue("random_seed", int(options.seed))
         h.setOptionValue("presolve", "on" if options.presolve else "off")
@@ -754,7 +765,7 @@ class Session:
             h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
             h.changeColsIntegrality(len(ints), ints.astype(np.int32),
                                     np.zeros(len(ints), dtype=np.int32))
-            h.setOptionValue("time_limit", max(10.0, float(options.time_limit_s)))
+            self._set_time_limit(max(10.0, float(options.time_limit_s)), lp=True)
             self._run()
             if h.getModelStatus() == _MS.kOptimal:
                 y = np.asarray(h.getSolution().col_value, dtype=float)
@@ -973,7 +984,7 @@ class Session:
             cont = np.full(len(ints), int(highspy.HighsVarType.kContinuous), dtype=np.int32)
             if len(ints):
                 h.changeColsIntegrality(len(ints), ints.astype(np.int32), cont)
-            h.setOptionValue("time_limit", float(self.options.time_limit_s))
+            self._set_time_limit(float(self.options.time_limit_s), lp=True)
             self._run()
             if h.getModelStatus() != _MS.kOptimal:
                 raise SolveError(f"the fixed LP did not solve: "

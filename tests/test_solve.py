@@ -197,3 +197,30 @@ def test_timings_are_reported():
     t = result.timings
     assert {"build_s", "compile_s", "highs_s", "load_s", "solve_s"} <= set(t)
     assert all(v >= 0 for v in t.values())
+
+
+def test_lp_after_a_long_mip_still_gets_its_time():
+    """HiGHS checks LP runs against its cumulative clock: marginal values after a solve that
+    used its whole time limit must still be computed (regression)."""
+    import time
+
+    from model import tiny_data
+
+    from mdtplan.explain import marginal_summary
+    from mdtplan.model.build import build_model
+    from mdtplan.solve import Session, SolveOptions
+
+    data = tiny_data(objective="max_demand_met", budget_cap_gbp=400_000.0)
+    session = Session(build_model(data), SolveOptions(time_limit_s=1.0, mip_gap=0.0))
+    try:
+        assert session.solve().has_solution
+        # pretend the MIP ran for longer than the whole limit, as on a real county
+        deadline = time.perf_counter() + 1.2
+        while session.highs.getRunTime() < 1.2 and time.perf_counter() < deadline + 5:
+            session.highs.run()
+        assert session.highs.getRunTime() > session.options.time_limit_s
+        out = marginal_summary(session, data)
+    finally:
+        session.close()
+    assert "unavailable" not in out
+    assert out["per_100k_budget"]["change"] < 0
