@@ -233,12 +233,8 @@ def demo(
     raise typer.Exit(_solve_and_write(scen, out, time_limit, None, None))
 
 
-@app.command("map")
-def map_cmd(
-    result_dir: Annotated[Path, typer.Argument(help="A folder written by mdtplan solve.")],
-    out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
-) -> None:
-    """(Re)draw the map of a solved scenario from its folder."""
+def _load_result(result_dir: Path):
+    """A result folder read back as (Results, Inputs), re-loading its scenario's inputs."""
     from .outputs import read_result_dir
     from .pipeline import prepare
     from .results import Results, Summary
@@ -256,13 +252,23 @@ def map_cmd(
         scen = parse_scenario(saved["scenario"], file=str(result_dir / "scenario.json"))
         prepared = prepare(scen)
     except MdtplanError as err:
-        raise _fail(err, "cannot redraw") from None
-    from .maps import draw_map
-
+        raise _fail(err, f"{result_dir}: cannot reload its inputs") from None
     fields = Summary.__dataclass_fields__
     summary = Summary(**{k: v for k, v in saved["summary"].items() if k in fields})
-    results = Results(saved["hubs"], saved["assignment"], saved["staffing"], summary)
-    path = draw_map(results, prepared.inputs, out or (result_dir / "map.html"))
+    return Results(saved["hubs"], saved["assignment"], saved["staffing"], summary), \
+        prepared.inputs
+
+
+@app.command("map")
+def map_cmd(
+    result_dir: Annotated[Path, typer.Argument(help="A folder written by mdtplan solve.")],
+    out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
+) -> None:
+    """(Re)draw the map of a solved scenario from its folder."""
+    from .maps import draw_map
+
+    results, inputs = _load_result(result_dir)
+    path = draw_map(results, inputs, out or (result_dir / "map.html"))
     if path is None:
         err_console.print("the areas have no geometry: nothing to draw")
         raise typer.Exit(EXIT_INPUT)
@@ -272,6 +278,8 @@ def map_cmd(
 @app.command()
 def compare(
     dirs: Annotated[list[Path], typer.Argument(help="Two or more folders from mdtplan solve.")],
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", help="Also write a side-by-side map of the first two (HTML).")] = None,
 ) -> None:
     """Side-by-side table of solved scenarios (cost, demand met, hubs, FTE by role, travel)."""
     from .outputs import read_result_dir
@@ -307,6 +315,14 @@ def compare(
     for r in roles:
         row(f"FTE {r}", lambda s, r=r: f"{(s.get('fte_by_role') or {}).get(r, 0):,.1f}")
     console.print(t)
+    if map_file is not None:
+        from .maps import draw_dual_map
+
+        (ra, ia), (rb, ib) = _load_result(dirs[0]), _load_result(dirs[1])
+        if draw_dual_map(ra, ia, rb, ib, map_file) is None:
+            err_console.print("the areas have no geometry: no map drawn")
+            raise typer.Exit(EXIT_INPUT)
+        console.print(f"Side-by-side map written to {map_file}")
 
 
 @app.command()

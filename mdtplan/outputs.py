@@ -55,7 +55,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         frame = frame if not frame.empty else pd.DataFrame(columns=cols)
         keep = [c for c in cols if c in frame.columns]
         path = out / f"{name}.csv"
-        frame[keep].to_csv(path, index=False, float_format="%.6g")
+        frame[keep].to_csv(path, index=False, float_format="%.10g")
         written[name] = path
 
     if map_html and inputs is not None and not results.hubs.empty:

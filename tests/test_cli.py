@@ -28,7 +28,7 @@ def small_demo(tmp_path):
     for key in ("areas", "sites", "workforce"):
         doc[key]["path"] = str((REPO / "examples" / doc[key]["path"]).resolve())
     doc["operating_model"] = str((REPO / "examples" / doc["operating_model"]).resolve())
-    doc["solver"]["time_limit_s"] = 30
+    doc["solver"]["time_limit_s"] = 12
     path = tmp_path / "demo.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -94,9 +94,11 @@ def test_compare_and_map(tmp_path, small_demo):
     a, b = tmp_path / "a", tmp_path / "b"
     assert invoke("solve", small_demo, "--out", a).exit_code == 0
     assert invoke("solve", small_demo, "--out", b, "--set", "budget.cap=18e6").exit_code == 0
-    r = invoke("compare", a, b)
-    assert r.exit_code == 0
+    r = invoke("compare", a, b, "--map", tmp_path / "both.html")
+    assert r.exit_code == 0, r.output
     assert "Demand met" in r.output and "Total cost" in r.output
+    both = (tmp_path / "both.html").read_text()
+    assert both.count("L.map(") == 2 and both.count(".sync(") == 2   # two maps, kept in step
     (a / "map.html").unlink()
     r = invoke("map", a)
     assert r.exit_code == 0, r.output
