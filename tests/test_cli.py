@@ -140,3 +140,50 @@ def test_installed_entry_point_runs_demo(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "d" / "summary.json").is_file()
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input never crashes `validate`: exit 2 with a message, never a traceback.
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_JUNK = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=8), st.booleans(),
+                  st.lists(st.integers(), max_size=2), st.just({"x": 1}))
+_KEYS = ["name", "areas.path", "areas.id", "areas.layer", "areas.population.age_85_plus",
+         "areas.where", "sites.path", "sites.id", "sites.coords.x", "sites.status",
+         "hubs.count.min", "hubs.population.max", "hubs.max_travel_minutes", "budget.cap",
+         "objective", "operating_model", "travel.speed_kmh", "workforce.path", "bogus"]
+
+
+def _set(doc, dotted, value):
+    node = doc
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            node[p] = {}
+        node = node[p]
+    node[parts[-1]] = value
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.sampled_from(_KEYS), _JUNK), min_size=1, max_size=3),
+       csv_junk=st.sampled_from(["", "a,b\n1,2\n", "site_id,lon,lat\nX,abc,\nX,1,2\n",
+                                 "\x00\x01garbage", None]))
+def test_validate_never_crashes_on_mangled_input(tmp_path, small_demo, changes, csv_junk):
+    doc = yaml.safe_load(small_demo.read_text())
+    for key, value in changes:
+        _set(doc, key, value)
+    if csv_junk is not None:
+        bad_sites = tmp_path / "sites.csv"
+        bad_sites.write_text(csv_junk)
+        doc["sites"]["path"] = str(bad_sites)
+    path = tmp_path / "mangled.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    r = runner.invoke(app, ["validate", str(path)])
+    assert r.exit_code in (0, 2), r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    assert "Traceback" not in r.output
+    if r.exit_code == 2:
+        assert "problem" in r.output and len(r.output.strip()) > 20
