@@ -1,0 +1,122 @@
+"""The service's own pages in headless Debian Chromium, served by a live uvicorn.
+
+Signs in through the ``/signin`` form (cookie), checks the scenario list on ``/`` and saves it as
+``docs/service.png`` for the README, then opens the scenario's map as the API serves it (with its
+sandbox Content-Security-Policy): no console errors, no request leaves 127.0.0.1, one shape per
+area and one marker per open hub as ``/v1/scenarios/{id}/result`` says, and a hub's pop-up names it.
+Needs Chromium and Playwright as test_browser.py does (skips locally without them; fails on CI).
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+import pytest
+from service_helpers import REPO, LiveServer, demo_document, upload_demo, wait_for
+from test_browser import ARGS, CHROMIUM, _need_browser
+
+SCREENSHOT = REPO / "docs" / "service.png"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """A running server with a viewer key and one finished demo solve (as test_live_server.py)."""
+    _need_browser()  # before the solve: no point starting a server without a browser
+    server = LiveServer(tmp_path_factory.mktemp("live"), workers=1, progress_interval_s=0.3)
+    server.start()
+    try:
+        server.viewer = server.key("viewer")
+        with server.client(server.key("planner")) as c:
+            r = c.post("/v1/scenarios", json=demo_document(upload_demo(c, {})))
+            assert r.status_code == 202, r.text
+            server.job = wait_for(c, r.json()["id"], timeout_s=180)
+        assert server.job["status"] == "finished", server.job
+        with server.client(server.viewer) as c:
+            server.result = c.get(server.job["links"]["result"]).json()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def context(live, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
+            headless=True, args=ARGS, viewport={"width": 1200, "height": 800})
+        yield ctx
+        ctx.close()
+
+
+def _watch(page) -> tuple[list[str], list[str]]:
+    """Record console errors; abort (and record) every request to a host other than 127.0.0.1."""
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    return errors, outside
+
+
+def test_service_pages_in_chromium(live, context, tmp_path):
+    job, result = live.job, live.result
+    links = job["links"]
+    page = context.new_page()
+    errors, outside = _watch(page)
+
+    # sign in through the form: the cookie, not the key, carries the session
+    page.goto(f"{live.url}/")
+    assert urlsplit(page.url).path == "/signin"  # no session yet: sent to the form
+    page.fill("input[name=key]", live.viewer)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}/")
+    from api.deps import SESSION_COOKIE
+
+    cookies = {c["name"]: c for c in context.cookies(live.url)}
+    assert cookies[SESSION_COOKIE]["httpOnly"] and live.viewer not in cookies[SESSION_COOKIE]["value"]
+
+    row = page.locator("tbody tr", has_text=job["id"])
+    assert row.count() == 1
+    assert job["name"] in row.locator("td").nth(0).inner_text()
+    assert row.locator("span.status").inner_text() == "finished"
+    for kind in ("map", "result", "export"):
+        assert row.locator(f'a[href="{links[kind]}"]').inner_text() == kind
+    shot = tmp_path / "service.png"
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("MDTPLAN_UPDATE_DOCS"):  # refresh the README's picture on request only
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot.read_bytes())
+
+    # the map as the API serves it, under MAP_CSP (a sandbox)
+    from api.routes.scenarios import MAP_CSP
+
+    response = page.goto(f"{live.url}{links['map']}")
+    assert response.headers["content-security-policy"] == MAP_CSP
+    assert MAP_CSP.startswith("sandbox ") and "allow-same-origin" not in MAP_CSP
+    page.wait_for_selector("path.mdt-hub")
+    n_areas = len({a["area_id"] for a in result["assignment"]})
+    hubs = result["hubs"]
+    assert len(hubs) == result["summary"]["hubs_open"] > 0
+    assert page.locator("path.mdt-area-hub").count() == n_areas
+    assert page.locator("path.mdt-hub").count() == len(hubs)
+
+    page.locator("path.mdt-hub").nth(0).click(force=True)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert hubs[0]["name"] in popup.inner_text(), popup.inner_text()
+    assert errors == []
+    assert outside == []
+    page.close()
