@@ -71,6 +71,8 @@ def _open(context, url: str):
 
 
 def test_map_in_chromium(browser, tmp_path):
+    from playwright.sync_api import expect
+
     results, inputs = small_plan()
     path = draw_map(results, inputs, tmp_path / "map.html")
     page, errors, outside = _open(browser, path.as_uri())
@@ -94,14 +96,14 @@ def test_map_in_chromium(browser, tmp_path):
     for i, hub in enumerate(results.hubs.itertuples(index=False)):
         page.locator("path.mdt-hub").nth(i).click(force=True)
         popup = page.locator(".leaflet-popup-content")
-        popup.wait_for()
+        # Leaflet replaces the open pop-up with this hub's (autoClose); wait for it to show
+        expect(popup).to_have_count(1)
+        expect(popup).to_contain_text(str(hub.name))
         content = popup.inner_text()
         assert hub.name in content, content  # EVIL shows as text, not as a script
         sw = staffing[(staffing["unit"] == hub.site_id) & (staffing["role"] == "social_worker")]
         assert f"FTE Social worker\t{sw['fte'].iloc[0]:g}" in content, content
         assert f"{hub.population:,.0f}" in content and f"{hub.utilisation:.0%}" in content
-        page.locator(".leaflet-popup-close-button").click()
-        page.wait_for_selector(".leaflet-popup", state="detached")
     assert page.evaluate("document.querySelectorAll('.leaflet-popup-content script').length") == 0
 
     # the second colouring layer draws one shape per area when switched on
