@@ -153,6 +153,35 @@ def _demand_terms(assign, ix, ks, col):
     return [float(x) for x in d[nz]], [assign[k] for k in ks[nz]]
 
 
+def _add_demand_covered(m, data, ix, name: str, units: dict, roles: list) -> None:
+    """Add constraint ``name``: staff hours of each (unit, role) + unmet >= scaled demand.
+
+    ``units`` maps each staffing unit (hub or pool) to the positions of the pairs whose demand
+    it serves; rows are made only where that demand is non-zero.
+    """
+    prod = data.roles["productive_hours_per_fte"].astype(float).to_dict()
+    step = data.roles["fte_step"].astype(float).to_dict()
+    assign = list(m.assign.values())
+    terms = {}
+    for u, ks in units.items():
+        for r in roles:
+            coefs, xs = _demand_terms(assign, ix, ks, ix.roles.index(r))
+            if coefs:
+                terms[u, r] = (coefs, xs)
+    if not terms:
+        return
+    scale = m.demand_scale
+
+    def _demand_covered_rule(m, u, r):
+        coefs, xs = terms[u, r]
+        supply = LinearExpression(constant=0.0, linear_coefs=[prod[r] * step[r], 1.0],
+                                  linear_vars=[m.fte_steps[u, r], m.unmet_hours[u, r]])
+        demand = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
+        return supply - scale * demand >= 0.0
+
+    m.add_component(name, pyo.Constraint(list(terms), rule=_demand_covered_rule))
+
+
 def add_core_demand_covered(m, data, ix) -> None:
     r"""Core demand assigned to a hub is delivered by its staff, or counted as unmet.
 
@@ -165,30 +194,8 @@ def add_core_demand_covered(m, data, ix) -> None:
     """
     if not ix.core_roles:
         return
-    prod = data.roles["productive_hours_per_fte"].astype(float).to_dict()
-    step = data.roles["fte_step"].astype(float).to_dict()
-    assign = list(m.assign.values())
-    terms = {}
-    for s in ix.site_ids:
-        ks = ix.pairs_by_site.get(s)
-        if ks is None:
-            continue
-        for r in ix.core_roles:
-            coefs, xs = _demand_terms(assign, ix, ks, ix.roles.index(r))
-            if coefs:
-                terms[s, r] = (coefs, xs)
-    if not terms:
-        return
-    scale = m.demand_scale
-
-    def _core_demand_covered_rule(m, s, r):
-        coefs, xs = terms[s, r]
-        supply = LinearExpression(constant=0.0, linear_coefs=[prod[r] * step[r], 1.0],
-                                  linear_vars=[m.fte_steps[s, r], m.unmet_hours[s, r]])
-        demand = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
-        return supply - scale * demand >= 0.0
-
-    m.core_demand_covered = pyo.Constraint(list(terms), rule=_core_demand_covered_rule)
+    units = {s: ix.pairs_by_site[s] for s in ix.site_ids if s in ix.pairs_by_site}
+    _add_demand_covered(m, data, ix, "core_demand_covered", units, ix.core_roles)
 
 
 def add_pool_demand_covered(m, data, ix) -> None:
@@ -200,28 +207,8 @@ def add_pool_demand_covered(m, data, ix) -> None:
     """
     if not ix.specialist_roles or not ix.pools:
         return
-    prod = data.roles["productive_hours_per_fte"].astype(float).to_dict()
-    step = data.roles["fte_step"].astype(float).to_dict()
-    assign = list(m.assign.values())
-    terms = {}
-    for p in ix.pools:
-        ks = ix.pairs_by_pool[p]
-        for r in ix.specialist_roles:
-            coefs, xs = _demand_terms(assign, ix, ks, ix.roles.index(r))
-            if coefs:
-                terms[p, r] = (coefs, xs)
-    if not terms:
-        return
-    scale = m.demand_scale
-
-    def _pool_demand_covered_rule(m, p, r):
-        coefs, xs = terms[p, r]
-        supply = LinearExpression(constant=0.0, linear_coefs=[prod[r] * step[r], 1.0],
-                                  linear_vars=[m.fte_steps[p, r], m.unmet_hours[p, r]])
-        demand = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
-        return supply - scale * demand >= 0.0
-
-    m.pool_demand_covered = pyo.Constraint(list(terms), rule=_pool_demand_covered_rule)
+    units = {p: ix.pairs_by_pool[p] for p in ix.pools}
+    _add_demand_covered(m, data, ix, "pool_demand_covered", units, ix.specialist_roles)
 
 
 def add_agency_share_max(m, data, ix) -> None:
