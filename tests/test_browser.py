@@ -7,7 +7,9 @@ Needs /usr/bin/chromium (CI: ``apt-get install chromium``) and the ``playwright`
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from test_maps import small_plan
@@ -35,22 +37,30 @@ def _need_browser():
         pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+@contextmanager
+def chromium_context(profile_dir, viewport=(1280, 860)):
+    """A headless Debian Chromium (Playwright) with a fresh profile; fails or skips as above."""
     _need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=ARGS, viewport={"width": 1280, "height": 860})
+            str(profile_dir), executable_path=str(CHROMIUM), headless=True, args=ARGS,
+            viewport={"width": viewport[0], "height": viewport[1]})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context
-        context.close()
 
 
-def _open(context, url: str):
-    """Open ``url`` with every non-local request aborted; return (page, errors, outside)."""
-    page = context.new_page()
+def watch(page) -> tuple[list[str], list[str]]:
+    """Record console errors; abort (and record) every request that leaves this machine."""
     errors: list[str] = []
     outside: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -58,13 +68,21 @@ def _open(context, url: str):
 
     def route(r):
         url = r.request.url
-        if url.startswith(("file:", "data:", "blob:", "http://127.0.0.1", "http://localhost")):
+        if url.startswith(("file:", "data:", "blob:")) or urlsplit(url).hostname in (
+                "127.0.0.1", "localhost"):
             r.continue_()
         else:
             outside.append(url)
             r.abort()
 
     page.route("**/*", route)
+    return errors, outside
+
+
+def _open(context, url: str):
+    """Open ``url`` with every non-local request aborted; return (page, errors, outside)."""
+    page = context.new_page()
+    errors, outside = watch(page)
     page.goto(url)
     page.wait_for_selector("path.mdt-hub")
     return page, errors, outside

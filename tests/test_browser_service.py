@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from service_helpers import REPO, LiveServer, demo_document, upload_demo, wait_for
-from test_browser import ARGS, CHROMIUM, _need_browser
+from test_browser import _need_browser, chromium_context, watch
 
 SCREENSHOT = REPO / "docs" / "service.png"
 
@@ -41,40 +41,15 @@ def live(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def context(live, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=ARGS, viewport={"width": 1200, "height": 800})
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), (1200, 800)) as ctx:
         yield ctx
-        ctx.close()
-
-
-def _watch(page) -> tuple[list[str], list[str]]:
-    """Record console errors; abort (and record) every request to a host other than 127.0.0.1."""
-    errors: list[str] = []
-    outside: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            outside.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    return errors, outside
 
 
 def test_service_pages_in_chromium(live, context, tmp_path):
     job, result = live.job, live.result
     links = job["links"]
     page = context.new_page()
-    errors, outside = _watch(page)
+    errors, outside = watch(page)
 
     # sign in through the form: the cookie, not the key, carries the session
     page.goto(f"{live.url}/")
