@@ -141,6 +141,9 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
     if status in ("optimal", "feasible_at_limit"):
         return EXIT_OK
     err_console.print(f"[red]No plan found[/]: {result.results.summary.message or status}")
+    if not result.solve_result.cancelled:
+        err_console.print(f"  -> give the solver longer: --time-limit (this run allowed "
+                          f"{options.time_limit_s:g} s), or solver.time_limit_s in the scenario")
     return EXIT_NO_SOLUTION
 
 
