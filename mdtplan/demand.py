@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ScenarioError
 from .operating_model import Deprivation, OperatingModel
 
 OVERRIDE_PREFIX = "demand_override__"
@@ -240,3 +240,71 @@ def _check_areas(areas: pd.DataFrame, bands: list[str], roles: list[str]) -> Non
                                         "give hours/year >= 0, or leave empty for no override"))
     if problems:
         raise InputError(problems)
+
+
+def adjust_operating_model(operating_model: OperatingModel, *,
+                           client_groups: dict[str, float] | None = None,
+                           pathways: dict[str, float] | None = None,
+                           where: str = "demand") -> OperatingModel:
+    """A copy of ``operating_model`` with contact rates and pathway hours multiplied.
+
+    Parameters
+    ----------
+    operating_model : OperatingModel
+    client_groups : dict, optional
+        Client group id -> multiplier on its ``rate_per_1000`` [-] (1 = unchanged).
+    pathways : dict, optional
+        Pathway id -> multiplier on its ``hours_per_contact`` [-]; a client group's own
+        ``hours_per_contact`` can be named by the client group id in ``client_groups`` only.
+    where : str
+        The scenario key the multipliers came from, named in errors.
+
+    Returns
+    -------
+    OperatingModel
+        Unchanged when both dicts are empty or all multipliers are 1.
+
+    Raises
+    ------
+    ScenarioError
+        A key names no client group or pathway of the operating model.
+
+    Examples
+    --------
+    >>> from mdtplan.operating_model import OperatingModel
+    >>> om = OperatingModel.model_validate({
+    ...     "name": "toy", "age_bands": ["all"],
+    ...     "roles": [{"id": "sw", "name": "SW", "kind": "core",
+    ...                "cost_gbp_per_fte": 50000, "productive_hours_per_fte": 1500}],
+    ...     "demand": {"client_groups": [{"id": "assess", "rate_per_1000": {"all": 10},
+    ...                                   "hours_per_contact": {"sw": 20}}]}})
+    >>> adjust_operating_model(om, client_groups={"assess": 0.9}).demand.client_groups[0].rate_per_1000
+    {'all': 9.0}
+    """
+    client_groups = {k: float(v) for k, v in (client_groups or {}).items() if float(v) != 1.0}
+    pathways = {k: float(v) for k, v in (pathways or {}).items() if float(v) != 1.0}
+    if not client_groups and not pathways:
+        return operating_model
+    groups = {g.id for g in operating_model.demand.client_groups}
+    paths = {p.id for p in operating_model.demand.pathways}
+    problems = [Problem(None, None, f"{where}.client_groups.{k}",
+                        f"'{k}' is not a client group of operating model "
+                        f"'{operating_model.name}'", f"client groups are {sorted(groups)}")
+                for k in client_groups if k not in groups]
+    problems += [Problem(None, None, f"{where}.pathways.{k}",
+                         f"'{k}' is not a pathway of operating model '{operating_model.name}'",
+                         f"pathways are {sorted(paths)}")
+                 for k in pathways if k not in paths]
+    if problems:
+        raise ScenarioError(problems)
+    new_groups = [g.model_copy(update={"rate_per_1000": {b: v * client_groups[g.id]
+                                                         for b, v in g.rate_per_1000.items()}})
+                  if g.id in client_groups else g
+                  for g in operating_model.demand.client_groups]
+    new_paths = [p.model_copy(update={"hours_per_contact": {r: v * pathways[p.id]
+                                                            for r, v in p.hours_per_contact.items()}})
+                 if p.id in pathways else p
+                 for p in operating_model.demand.pathways]
+    demand = operating_model.demand.model_copy(update={"client_groups": new_groups,
+                                                       "pathways": new_paths})
+    return operating_model.model_copy(update={"demand": demand})

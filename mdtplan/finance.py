@@ -1,113 +1,439 @@
-"""Finance outputs: the ``summary.xlsx`` workbook (openpyxl), from results only.
+"""Finance: savings workstreams with ranges, investment tests, Monte Carlo, plan vs baseline.
 
-Sheets: Summary (headline figures), Cost by role (with formula totals), Hubs, Staffing.
-GBP cells carry a currency number format; header rows are frozen; totals are Excel formulas
-so a finance reader can follow and change them.
+Everything here is arithmetic on the scenario's ``finance`` section, the operating model's
+workstreams and solved summaries; nothing solves or touches Pyomo (the baseline is evaluated by
+:mod:`mdtplan.baseline`, demand-changing Monte Carlo draws are solved by :mod:`mdtplan.sweep`).
+
+The savings table (``summary.json``'s ``finance`` block, CONTRACT §5)
+---------------------------------------------------------------------
+======================= =============================================================================
+``lines``               each workstream: ``low``, ``most_likely`` (default mid-range), ``high``
+                        [GBP/year], ``cashable``, ``already_in_plan`` [GBP/year], ``investment``
+                        [GBP, one-off], ``phasing`` (share of the full saving reached in years
+                        1, 2, ...; the last share holds after; default full from year 1)
+``totals.total``        sum of all lines, low / most likely / high [GBP/year]
+``totals.cashable``     sum of the cashable lines; ``totals.quality`` the non-cashable ones
+``already_in_plan``     ``finance.already_in_plan`` plus each line's ``already_in_plan`` [GBP/year]:
+                        savings the medium-term financial plan already counts
+``totals.cashable_net`` cashable less already in plan
+``totals.overall``      total less already in plan
+``investment``          ``finance.investment`` plus each line's investment [GBP, one-off]
+``net_of_investment``   the ratio basis (``finance.ratio_basis``: ``cashable_net`` (default),
+                        ``total_net`` = overall, or ``total``) less the investment: one full
+                        year's saving net of the one-off cost [GBP]
+``benefit_to_investment`` basis / investment [-]; ``passes`` = ratio >= ``required_ratio``
+``payback_year``        first year in which the cumulative phased basis reaches the investment
+                        (``None`` if not within ``finance.years``)
+``by_year``             cumulative phased basis and net position per year, low / likely / high
+======================= =============================================================================
+
+Savings net of the plan already in the budget are scaled line by line for phasing: a line's
+``already_in_plan`` is subtracted from its own saving in every year; the section-level
+``already_in_plan`` is spread over cashable lines in proportion to their most-likely value.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+import numpy as np
 
-GBP = '"£"#,##0'
-NUM = "#,##0.0"
-PCT = "0.0%"
-_HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
+from .errors import Problem, ScenarioError
 
-
-def _header(ws, names: list[str]) -> None:
-    ws.append(names)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = _HEAD_FILL
-    ws.freeze_panes = "A2"
+LEVELS = ("low", "most_likely", "high")
 
 
-def _widths(ws, width: int = 16) -> None:
-    for i in range(1, ws.max_column + 1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.column_dimensions["A"].width = 34
+@dataclass(frozen=True)
+class Line:
+    """One savings workstream, all figures in GBP/year except ``investment`` (one-off GBP)."""
+
+    name: str
+    low: float
+    high: float
+    most_likely: float
+    cashable: bool = True
+    already_in_plan: float = 0.0
+    investment: float = 0.0
+    phasing: tuple[float, ...] = ()
+    demand_change: dict | None = None
+
+    def value(self, level: str) -> float:
+        return float(getattr(self, level))
+
+    def phase(self, year: int) -> float:
+        """Share of the full annual saving reached in ``year`` (1-based) [-]."""
+        if not self.phasing:
+            return 1.0
+        return float(self.phasing[min(year, len(self.phasing)) - 1])
 
 
-def write_workbook(results, path: str | Path) -> Path:
-    """Write the finance workbook of one solve.
+def workstream_lines(scenario, operating_model=None) -> list[Line]:
+    """The workstreams of a scenario: ``finance.workstreams`` when given, else the model's.
 
     Parameters
     ----------
-    results : Results
-    path : str or Path
-        Destination ``.xlsx``.
+    scenario : Scenario
+    operating_model : OperatingModel, optional
+
+    Returns
+    -------
+    list of Line
+        Empty when neither names any.
     """
-    s = results.summary
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Summary"
-    _header(ws, ["Figure", "Value"])
-    rows = [
-        ("Scenario", s.name, None), ("Status", s.status, None),
-        ("Objective", s.objective_name, None),
-        ("Total annual cost", s.total_cost, GBP), ("Staff cost", s.staff_cost, GBP),
-        ("Agency premium cost", s.agency_cost, GBP), ("Site cost", s.site_cost, GBP),
-        ("Budget cap", s.budget_cap, GBP), ("Demand hours", s.demand_hours, NUM),
-        ("Demand met", s.demand_met_share, PCT), ("Hubs open", s.hubs_open, "0"),
-        ("MIP gap", s.mip_gap, "0.00%"),
-    ]
-    for label, value, fmt in rows:
-        ws.append([label, value])
-        if fmt:
-            ws.cell(ws.max_row, 2).number_format = fmt
-    _widths(ws)
+    finance = scenario.finance
+    source = None
+    if finance is not None and finance.workstreams is not None:
+        source = finance.workstreams
+    elif operating_model is not None:
+        source = operating_model.workstreams
+    lines = []
+    for w in source or []:
+        ml = w.most_likely if w.most_likely is not None else (w.low + w.high) / 2.0
+        lines.append(Line(name=w.name, low=float(w.low), high=float(w.high),
+                          most_likely=float(ml), cashable=bool(w.cashable),
+                          already_in_plan=float(w.already_in_plan),
+                          investment=float(w.investment),
+                          phasing=tuple(getattr(w, "phasing", None) or ()),
+                          demand_change=dict(w.demand_change) if w.demand_change else None))
+    return lines
 
-    ws = wb.create_sheet("Cost by role")
-    _header(ws, ["Role", "FTE", "Agency FTE", "Staff cost", "Agency premium", "Total cost",
-                 "Demand hours", "Unmet hours"])
-    st = results.staffing
-    if not st.empty:
-        g = st.groupby("role", sort=False)[["fte", "agency_fte", "staff_cost", "agency_cost",
-                                            "demand_hours", "unmet_hours"]].sum()
-        for role, r in g.iterrows():
-            n = ws.max_row + 1
-            ws.append([role, r.fte, r.agency_fte, r.staff_cost, r.agency_cost, f"=D{n}+E{n}",
-                       r.demand_hours, r.unmet_hours])
-        last = ws.max_row
-        ws.append(["Total"] + [f"=SUM({c}2:{c}{last})" for c in "BCDEFGH"])
-        ws.cell(ws.max_row, 1).font = Font(bold=True)
-        for row in ws.iter_rows(min_row=2, max_row=ws.max_row):
-            for cell in row[1:3]:
-                cell.number_format = NUM
-            for cell in row[3:6]:
-                cell.number_format = GBP
-            for cell in row[6:8]:
-                cell.number_format = "#,##0"
-    _widths(ws)
 
-    ws = wb.create_sheet("Hubs")
-    cols = [c for c in ("site_id", "name", "status", "pool", "population", "areas", "fte",
-                        "utilisation", "site_cost") if c in results.hubs.columns]
-    _header(ws, cols)
-    for rec in results.hubs[cols].itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and v != v) else
-                   (v if isinstance(v, (int, float)) else str(v)) for v in rec])
-    for row in ws.iter_rows(min_row=2):
-        for cell, name in zip(row, cols, strict=True):
-            cell.number_format = {"population": "#,##0", "fte": NUM, "utilisation": PCT,
-                                  "site_cost": GBP}.get(name, "General")
-    _widths(ws)
+def workstream_demand_multipliers(scenario, operating_model) -> tuple[dict, dict]:
+    """Demand multipliers implied by the workstreams' ``demand_change``.
 
-    ws = wb.create_sheet("Staffing")
-    cols = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
-            "unmet_hours", "cost"]
-    _header(ws, cols)
-    if not st.empty:
-        for rec in st[cols].itertuples(index=False):
-            ws.append([str(rec[0]), str(rec[1]), *[float(v) for v in rec[2:]]])
-        for row in ws.iter_rows(min_row=2):
-            row[-1].number_format = GBP
-    _widths(ws)
-    path = Path(path)
-    wb.save(path)
-    return path
+    Each ``demand_change`` maps a client group or pathway id of the operating model to a
+    fractional change in its contacts (``-0.1``: 10% fewer). Changes from several workstreams
+    multiply.
+
+    Returns
+    -------
+    (dict, dict)
+        Client group id -> multiplier, pathway id -> multiplier [-].
+
+    Raises
+    ------
+    ScenarioError
+        An id that is neither a client group nor a pathway, or a change below -100%.
+    """
+    if scenario.finance is None or operating_model is None:
+        return {}, {}
+    groups = {g.id for g in operating_model.demand.client_groups}
+    paths = {p.id for p in operating_model.demand.pathways}
+    out_groups: dict[str, float] = {}
+    out_paths: dict[str, float] = {}
+    problems = []
+    from_scenario = scenario.finance.workstreams is not None
+    where = "finance.workstreams" if from_scenario else f"{operating_model.name}: workstreams"
+    for i, line in enumerate(workstream_lines(scenario, operating_model)):
+        for key, change in (line.demand_change or {}).items():
+            column = f"{where}[{i}].demand_change.{key}"
+            if change < -1.0:
+                problems.append(Problem(None, line.name, column,
+                                        f"change {change:g} is below -1 (-100%)",
+                                        "give a fractional change, e.g. -0.1 for 10% fewer"))
+            elif key in groups:
+                out_groups[key] = out_groups.get(key, 1.0) * (1.0 + change)
+            elif key in paths:
+                out_paths[key] = out_paths.get(key, 1.0) * (1.0 + change)
+            else:
+                problems.append(Problem(None, line.name, column,
+                                        f"'{key}' is neither a client group nor a pathway of "
+                                        f"operating model '{operating_model.name}'",
+                                        f"client groups: {sorted(groups)}; pathways: "
+                                        f"{sorted(paths)}"))
+    if problems:
+        raise ScenarioError(problems)
+    return out_groups, out_paths
+
+
+def _plan_share(lines: list[Line], extra_in_plan: float) -> list[float]:
+    """Each line's share of the section-level ``already_in_plan`` (cashable lines, by likely)."""
+    weights = [ln.most_likely if ln.cashable else 0.0 for ln in lines]
+    total = sum(weights)
+    if extra_in_plan <= 0 or total <= 0:
+        return [0.0] * len(lines)
+    return [extra_in_plan * w / total for w in weights]
+
+
+def _basis(totals: dict, basis: str, level: str) -> float:
+    key = {"cashable_net": "cashable_net", "total_net": "overall", "total": "total"}[basis]
+    return float(totals[key][level])
+
+
+def savings_table(scenario, operating_model=None) -> dict | None:
+    """The finance block of ``summary.json`` (see the module docstring).
+
+    Returns ``None`` when the scenario has no ``finance`` section.
+
+    Examples
+    --------
+    >>> from mdtplan.scenario import FinanceConfig
+    >>> class S:  # a scenario stand-in with just a finance section
+    ...     finance = FinanceConfig.model_validate({
+    ...         "investment": 4e6, "required_ratio": 1.5,
+    ...         "workstreams": [{"name": "A", "low": 9.8e6, "high": 9.8e6}]})
+    >>> t = savings_table(S())
+    >>> t["net_of_investment"]["most_likely"], t["passes"]["low"]
+    (5800000.0, True)
+    """
+    finance = scenario.finance
+    if finance is None:
+        return None
+    lines = workstream_lines(scenario, operating_model)
+    extra = float(finance.already_in_plan)
+    in_plan = sum(ln.already_in_plan for ln in lines) + extra
+    investment = float(finance.investment) + sum(ln.investment for ln in lines)
+
+    def total(pred) -> dict:
+        return {lv: float(sum(ln.value(lv) for ln in lines if pred(ln))) for lv in LEVELS}
+
+    totals = {"total": total(lambda ln: True),
+              "cashable": total(lambda ln: ln.cashable),
+              "quality": total(lambda ln: not ln.cashable)}
+    totals["cashable_net"] = {lv: totals["cashable"][lv] - in_plan for lv in LEVELS}
+    totals["overall"] = {lv: totals["total"][lv] - in_plan for lv in LEVELS}
+
+    basis = finance.ratio_basis
+    annual = {lv: _basis(totals, basis, lv) for lv in LEVELS}
+    net = {lv: annual[lv] - investment for lv in LEVELS}
+    ratio = {lv: (annual[lv] / investment if investment > 0 else None) for lv in LEVELS}
+    required = finance.required_ratio
+    passes = {lv: (None if required is None or ratio[lv] is None else bool(ratio[lv] >= required))
+              for lv in LEVELS}
+
+    by_year, payback = _by_year(lines, finance, basis, investment, extra)
+    return {
+        "lines": [{"name": ln.name, "low": ln.low, "most_likely": ln.most_likely,
+                   "high": ln.high, "cashable": ln.cashable,
+                   "already_in_plan": ln.already_in_plan, "investment": ln.investment,
+                   "phasing": list(ln.phasing) or None,
+                   "demand_change": ln.demand_change} for ln in lines],
+        "totals": totals,
+        "already_in_plan": in_plan,
+        "investment": investment,
+        "ratio_basis": basis,
+        "annual_basis": annual,
+        "net_of_investment": net,
+        "benefit_to_investment": ratio,
+        "required_ratio": required,
+        "passes": passes,
+        "years": int(finance.years),
+        "payback_year": payback,
+        "by_year": by_year,
+    }
+
+
+def _line_basis(lines: list[Line], basis: str, extra: float) -> list[tuple[Line, float]]:
+    """(line, already-in-plan deducted from it) for the lines the basis counts."""
+    shares = _plan_share(lines, extra)
+    out = []
+    for ln, share in zip(lines, shares):
+        if basis == "cashable_net" and not ln.cashable:
+            continue
+        deduct = 0.0 if basis == "total" else ln.already_in_plan + share
+        out.append((ln, deduct))
+    return out
+
+
+def _by_year(lines, finance, basis, investment, extra) -> tuple[list[dict], dict]:
+    counted = _line_basis(lines, basis, extra)
+    rows, payback = [], {lv: None for lv in LEVELS}
+    cumulative = {lv: 0.0 for lv in LEVELS}
+    for year in range(1, int(finance.years) + 1):
+        row = {"year": year}
+        for lv in LEVELS:
+            saving = sum((ln.value(lv) - deduct) * ln.phase(year) for ln, deduct in counted)
+            cumulative[lv] += saving
+            row[f"saving_{lv}"] = saving
+            row[f"cumulative_{lv}"] = cumulative[lv]
+            row[f"net_{lv}"] = cumulative[lv] - investment
+            if payback[lv] is None and investment > 0 and cumulative[lv] >= investment:
+                payback[lv] = year
+        rows.append(row)
+    if investment <= 0:
+        payback = {lv: 0 for lv in LEVELS}
+    return rows, payback
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo
+
+
+def sample_range(rng: np.random.Generator, low: float, mode: float, high: float, size: int,
+                 distribution: str = "pert") -> np.ndarray:
+    """Draws from a three-point estimate.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    low, mode, high : float
+        ``low <= mode <= high``.
+    size : int
+    distribution : {"pert", "triangular"}
+        PERT: ``low + (high - low) * Beta(1 + 4 m, 1 + 4 (1 - m))`` with
+        ``m = (mode - low) / (high - low)`` (mean ``(low + 4 mode + high) / 6``); triangular:
+        :meth:`numpy.random.Generator.triangular`.
+
+    Returns
+    -------
+    ndarray
+        ``size`` draws in ``[low, high]``; all equal to ``low`` when ``low == high``.
+
+    Examples
+    --------
+    >>> x = sample_range(np.random.default_rng(1), 1.0, 2.0, 4.0, 20000)
+    >>> bool(x.min() >= 1.0 and x.max() <= 4.0), round(float(x.mean()), 1)
+    (True, 2.2)
+    """
+    if not (low <= mode <= high):
+        raise ValueError(f"need low <= mode <= high, got {low}, {mode}, {high}")
+    if high == low:
+        return np.full(size, float(low))
+    if distribution == "triangular":
+        return rng.triangular(low, mode, high, size)
+    m = (mode - low) / (high - low)
+    return low + (high - low) * rng.beta(1.0 + 4.0 * m, 1.0 + 4.0 * (1.0 - m), size)
+
+
+PERCENTILES = (10, 50, 90)
+
+
+def percentiles(values: Iterable[float]) -> dict:
+    """P10 / P50 / P90 and the mean of ``values`` (``None`` for an empty set)."""
+    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if arr.size == 0:
+        return {"p10": None, "p50": None, "p90": None, "mean": None, "n": 0}
+    p = np.percentile(arr, PERCENTILES)
+    return {"p10": float(p[0]), "p50": float(p[1]), "p90": float(p[2]),
+            "mean": float(arr.mean()), "n": int(arr.size)}
+
+
+def monte_carlo_savings(scenario, operating_model=None) -> dict | None:
+    """Monte Carlo over the workstream ranges (no solve): percentiles of the savings table.
+
+    Each draw samples every line independently from its (low, most likely, high) range with
+    ``finance.monte_carlo``'s distribution and seed, then recomputes the totals exactly as
+    :func:`savings_table` does. Returns ``None`` without ``finance.monte_carlo``.
+
+    Returns
+    -------
+    dict
+        ``draws``, ``seed``, ``distribution``; ``percentiles`` of ``total``, ``cashable``,
+        ``quality``, ``cashable_net``, ``overall``, ``net_of_investment`` [GBP] and
+        ``benefit_to_investment`` [-]; ``probability_passes`` (share of draws meeting the
+        required ratio, when one is set); ``lines``: each line's percentiles.
+    """
+    finance = scenario.finance
+    if finance is None or finance.monte_carlo is None:
+        return None
+    mc = finance.monte_carlo
+    lines = workstream_lines(scenario, operating_model)
+    rng = np.random.default_rng(mc.seed)
+    n = int(mc.draws)
+    draws = np.vstack([sample_range(rng, ln.low, ln.most_likely, ln.high, n, mc.distribution)
+                       for ln in lines]) if lines else np.zeros((0, n))
+    cashable = np.array([ln.cashable for ln in lines], dtype=bool)
+    in_plan = sum(ln.already_in_plan for ln in lines) + float(finance.already_in_plan)
+    investment = float(finance.investment) + sum(ln.investment for ln in lines)
+    total = draws.sum(axis=0)
+    cash = draws[cashable].sum(axis=0) if lines else np.zeros(n)
+    series = {"total": total, "cashable": cash, "quality": total - cash,
+              "cashable_net": cash - in_plan, "overall": total - in_plan}
+    basis = {"cashable_net": series["cashable_net"], "total_net": series["overall"],
+             "total": series["total"]}[finance.ratio_basis]
+    series["net_of_investment"] = basis - investment
+    out = {"draws": n, "seed": int(mc.seed), "distribution": mc.distribution,
+           "percentiles": {k: percentiles(v) for k, v in series.items()},
+           "lines": [{"name": ln.name, **percentiles(draws[i])} for i, ln in enumerate(lines)]}
+    if investment > 0:
+        ratio = basis / investment
+        out["percentiles"]["benefit_to_investment"] = percentiles(ratio)
+        if finance.required_ratio is not None:
+            out["probability_passes"] = float((ratio >= finance.required_ratio).mean())
+    return out
+
+
+def demand_draws(scenario) -> list[dict]:
+    """The demand-rate draws of ``finance.monte_carlo`` as scenario overrides.
+
+    Each of the first ``solves`` draws samples every ``demand_rates`` range (multipliers on
+    client group contact rates) with the same seed and distribution, giving one override dict
+    ``{"demand.client_groups.<id>": multiplier, ...}`` per draw; each is a real re-solve.
+    Empty without ``demand_rates``. The stream is independent of the savings draws.
+    """
+    finance = scenario.finance
+    if finance is None or finance.monte_carlo is None or not finance.monte_carlo.demand_rates:
+        return []
+    mc = finance.monte_carlo
+    rng = np.random.default_rng([mc.seed, 1])
+    n = int(mc.solves)
+    base = dict(scenario.demand.client_groups)
+    columns = {}
+    for group, rng_cfg in sorted(mc.demand_rates.items()):
+        columns[group] = sample_range(rng, rng_cfg.low, rng_cfg.mode, rng_cfg.high, n,
+                                      mc.distribution) * float(base.get(group, 1.0))
+    return [{f"demand.client_groups.{g}": float(v[i]) for g, v in columns.items()}
+            for i in range(n)]
+
+
+# --------------------------------------------------------------------------------------------
+# Plan against baseline
+
+
+def plan_savings(baseline: dict, plan: dict) -> dict:
+    """Savings of the plan against today's configuration, line by line [GBP/year].
+
+    Parameters
+    ----------
+    baseline, plan : dict
+        ``Summary.to_dict()`` of the baseline evaluation and of the solved plan (needs
+        ``cost_by_role``, ``agency_cost``, ``site_cost``, ``total_cost``, ``fte_by_role``,
+        ``demand_met_share``, ``unmet_hours_by_role``, ``hubs_open``, ``travel``).
+
+    Returns
+    -------
+    dict
+        ``lines``: one per role (staff cost excluding the agency premium), then the agency
+        premium and sites, each with ``baseline_gbp``, ``scenario_gbp`` and ``saving_gbp``
+        (positive = the plan is cheaper); ``total``; and side-by-side service figures
+        (``demand_met_share``, ``unmet_hours``, ``fte``, ``hubs_open``, ``travel_mean``).
+    """
+    def role_staff(summary, role):
+        return float(summary.get("cost_by_role", {}).get(role, 0.0)) - float(
+            summary.get("agency_cost_by_role", {}).get(role, 0.0))
+
+    roles = list(dict.fromkeys(list(baseline.get("cost_by_role", {}))
+                               + list(plan.get("cost_by_role", {}))))
+    lines = []
+    for role in roles:
+        b, p = role_staff(baseline, role), role_staff(plan, role)
+        lines.append({"line": f"staff: {role}", "baseline_gbp": b, "scenario_gbp": p,
+                      "saving_gbp": b - p})
+    for key, label in (("agency_cost", "agency premium"), ("site_cost", "sites")):
+        b, p = float(baseline.get(key) or 0.0), float(plan.get(key) or 0.0)
+        lines.append({"line": label, "baseline_gbp": b, "scenario_gbp": p, "saving_gbp": b - p})
+    b_total = float(baseline.get("total_cost") or 0.0)
+    p_total = float(plan.get("total_cost") or 0.0)
+
+    def side(key, sub=None):
+        b, p = baseline.get(key), plan.get(key)
+        if sub is not None:
+            b, p = (b or {}).get(sub), (p or {}).get(sub)
+        return {"baseline": b, "scenario": p}
+
+    return {
+        "lines": lines,
+        "total": {"baseline_gbp": b_total, "scenario_gbp": p_total,
+                  "saving_gbp": b_total - p_total},
+        "demand_met_share": side("demand_met_share"),
+        "unmet_hours": {"baseline": float(sum((baseline.get("unmet_hours_by_role") or {})
+                                              .values())),
+                        "scenario": float(sum((plan.get("unmet_hours_by_role") or {})
+                                              .values()))},
+        "fte": {"baseline": float(sum((baseline.get("fte_by_role") or {}).values())),
+                "scenario": float(sum((plan.get("fte_by_role") or {}).values()))},
+        "hubs_open": side("hubs_open"),
+        "travel_mean": side("travel", "mean"),
+    }

@@ -65,7 +65,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         if path is not None:
             written["map"] = path
     if workbook:
-        from .finance import write_workbook
+        from .workbook import write_workbook
 
         path = out / "summary.xlsx"
         write_workbook(results, path)

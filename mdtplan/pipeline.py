@@ -75,8 +75,11 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     timings["load_s"] = perf_counter() - t
 
     t = perf_counter()
+    inputs = _with_demand_changes(inputs, scenario)
     if inputs.operating_model is not None:
         demand = compute_demand(inputs.areas, inputs.operating_model)
+        if scenario.demand.scale != 1.0:
+            demand = demand * float(scenario.demand.scale)
     else:
         demand = pd.DataFrame(index=inputs.areas.index)
     timings["demand_s"] = perf_counter() - t
@@ -88,6 +91,34 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
 
     data = prepare_model_data(inputs, demand, pairs)
     return Prepared(scenario, inputs, demand, pairs, data, timings)
+
+
+def _with_demand_changes(inputs, scenario: Scenario):
+    """Inputs whose operating model carries the scenario's demand changes.
+
+    ``demand.client_groups`` / ``demand.pathways`` multipliers, then each finance workstream's
+    ``demand_change`` (client group or pathway id -> fractional change, e.g. -0.1 for 10% fewer
+    contacts), so the plan is re-optimised under the staffing rules with the changed demand.
+    """
+    from dataclasses import replace
+
+    from .demand import adjust_operating_model
+    from .finance import workstream_demand_multipliers
+
+    om = inputs.operating_model
+    if om is None:
+        if scenario.demand.client_groups or scenario.demand.pathways:
+            from .errors import ScenarioError
+            raise ScenarioError([Problem(scenario.base_dir, None, "demand",
+                                         "demand changes need an operating model",
+                                         "set operating_model, or remove the demand section")])
+        return inputs
+    adjusted = adjust_operating_model(om, client_groups=scenario.demand.client_groups,
+                                      pathways=scenario.demand.pathways, where="demand")
+    groups, pathways = workstream_demand_multipliers(scenario, adjusted)
+    adjusted = adjust_operating_model(adjusted, client_groups=groups, pathways=pathways,
+                                      where="finance.workstreams[].demand_change")
+    return inputs if adjusted is om else replace(inputs, operating_model=adjusted)
 
 
 def solve_options_for(scenario: Scenario, **overrides):
@@ -129,8 +160,7 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         Shown infeasible before solving, by counting (exit 3); the problems say why.
     """
     from .model.build import build_model
-    from .results import build_results
-    from .solve import Session, extract_tables
+    from .solve import Session
 
     prepared = prepared or prepare(scenario, progress=progress)
     options = options or solve_options_for(scenario)
@@ -143,18 +173,38 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
 
     _emit(progress, stage="solve", message="solving")
     session = Session(model, options)
-    tables, marginal = None, None
     try:
-        solve_result = session.solve(progress=progress, cancel=cancel)
-        timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
-        if solve_result.has_solution:
-            t = perf_counter()
-            tables = extract_tables(model, prepared.data)
-            timings["extract_s"] = perf_counter() - t
-            if marginals and not solve_result.cancelled:
-                marginal = _marginals(session, prepared.data)
+        result = solve_session(session, prepared, prepared.data, options=options,
+                               progress=progress, cancel=cancel, explain=explain,
+                               marginals=marginals, timings=timings)
     finally:
         session.close()
+    _emit(progress, stage="done", message=result.results.summary.status)
+    return result
+
+
+def solve_session(session, prepared: Prepared, data, *, options, progress=None, cancel=None,
+                  explain: bool = True, marginals: bool = True,
+                  timings: dict | None = None) -> RunResult:
+    """Solve a built model held in ``session`` and assemble the results (no build, no close).
+
+    ``data`` is the :class:`~mdtplan.model.data.ModelData` the model currently stands for: the
+    prepared data, or a copy whose numbers were changed in place (a sweep variant's budget,
+    bands, counts or demand scale, set on the session with ``Session.set_param``).
+    """
+    from .results import build_results
+    from .solve import extract_tables
+
+    timings = dict(timings if timings is not None else prepared.timings)
+    tables, marginal = None, None
+    solve_result = session.solve(options, progress=progress, cancel=cancel)
+    timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
+    if solve_result.has_solution:
+        t = perf_counter()
+        tables = extract_tables(session.model, data)
+        timings["extract_s"] = perf_counter() - t
+        if marginals and not solve_result.cancelled:
+            marginal = _marginals(session, data)
 
     explanation: tuple[Problem, ...] = ()
     status = str(getattr(solve_result.status, "value", solve_result.status))
@@ -162,14 +212,13 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         _emit(progress, stage="explain", message="finding which rules conflict")
         from .explain import explain_infeasible
 
-        explanation = tuple(explain_infeasible(prepared.data, options))
+        explanation = tuple(explain_infeasible(data, options))
 
     warnings = [str(w) for w in prepared.warnings]
-    results = build_results(prepared.data, tables, solve_result,
+    results = build_results(data, tables, solve_result,
                             sites_geo=prepared.inputs.sites, warnings=warnings)
     results = _with(results, timings=timings, marginal_values=marginal,
                     explanation=[p.to_dict() for p in explanation] or None)
-    _emit(progress, stage="done", message=results.summary.status)
     return RunResult(prepared, solve_result, results, explanation)
 
 

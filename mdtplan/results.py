@@ -51,6 +51,8 @@ class Summary:
     finance: dict[str, Any] | None = None
     explanation: list[dict] | None = None
     marginal_values: dict[str, Any] | None = None
+    agency_cost_by_role: dict[str, float] = field(default_factory=dict)
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
@@ -206,6 +208,8 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
                                                                         fill_value=0.0)
     fte_by_role = staffing.groupby("role")["fte"].sum().reindex(roles.index, fill_value=0.0)
     cost_by_role = staffing.groupby("role")["cost"].sum().reindex(roles.index, fill_value=0.0)
+    agency_by_role = staffing.groupby("role")["agency_cost"].sum().reindex(roles.index,
+                                                                           fill_value=0.0)
     staff_cost = float(staffing["staff_cost"].sum())
     agency_cost = float(staffing["agency_cost"].sum())
     site_cost = float(site_cost_each.sum())
@@ -217,6 +221,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         agency_cost=agency_cost,
         site_cost=site_cost,
         cost_by_role={k: float(v) for k, v in cost_by_role.items()},
+        agency_cost_by_role={k: float(v) for k, v in agency_by_role.items()},
         demand_met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
         unmet_hours_by_role={k: float(v) for k, v in unmet_by_role.items()},
         fte_by_role={k: float(v) for k, v in fte_by_role.items()},

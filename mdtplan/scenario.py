@@ -232,12 +232,76 @@ class Workstream(_Strict):
         return self
 
 
+class Range(_Strict):
+    """An uncertain number: ``low`` <= ``most_likely`` <= ``high`` (mode defaults to mid-range)."""
+
+    low: NonNegFloat
+    high: NonNegFloat
+    most_likely: NonNegFloat | None = None
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+        if self.most_likely is not None and not (self.low <= self.most_likely <= self.high):
+            raise ValueError(f"most_likely {self.most_likely:g} lies outside low..high "
+                             f"({self.low:g}..{self.high:g})")
+        return self
+
+    @property
+    def mode(self) -> float:
+        return self.most_likely if self.most_likely is not None else (self.low + self.high) / 2
+
+
+class MonteCarloConfig(_Strict):
+    """Monte Carlo over workstream ranges and, optionally, demand rates given as ranges.
+
+    ``draws`` savings draws are sampled (cheap: no solve); when ``demand_rates`` is given, the
+    first ``solves`` of them also draw demand-rate multipliers and each is a real re-solve.
+    """
+
+    draws: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
+    seed: Annotated[int, Field(ge=0)] = 0
+    distribution: Literal["pert", "triangular"] = "pert"
+    demand_rates: dict[str, Range] = Field(default_factory=dict)
+    solves: Annotated[int, Field(ge=0, le=10_000)] = 20
+
+
+class BaselineConfig(_Strict):
+    """Today's configuration, costed by the same model with its decisions fixed.
+
+    Open hubs are the sites whose ``status`` is ``existing`` (or ``sites`` when listed); staff are
+    the scenario's workforce table; each area is served by its nearest open site (``nearest``)
+    or by whichever open site the model finds best (``free``).
+    """
+
+    sites: list[str] | None = None
+    assignment: Literal["nearest", "free"] = "nearest"
+    site_cost_gbp: NonNegFloat | None = None
+
+
 class FinanceConfig(_Strict):
-    baseline: dict[str, Any] | None = None
-    workstreams: list[Workstream] = Field(default_factory=list)
+    baseline: BaselineConfig | None = None
+    workstreams: list[Workstream] | None = None
     investment: NonNegFloat = 0.0
+    already_in_plan: NonNegFloat = 0.0
     required_ratio: PosFloat | None = None
+    ratio_basis: Literal["cashable_net", "total_net", "total"] = "cashable_net"
     years: Annotated[int, Field(ge=1, le=30)] = 5
+    monte_carlo: MonteCarloConfig | None = None
+
+
+class DemandConfig(_Strict):
+    """Scenario-level changes to the operating model's demand (what-ifs, sweeps, Monte Carlo).
+
+    ``scale`` multiplies every area's hours of every role (re-solved in place in a sweep);
+    ``client_groups`` multiplies the contact rates of the named client groups, and ``pathways``
+    the hours of the named pathways (both rebuild the model).
+    """
+
+    scale: PosFloat = 1.0
+    client_groups: dict[str, NonNegFloat] = Field(default_factory=dict)
+    pathways: dict[str, NonNegFloat] = Field(default_factory=dict)
 
 
 class Scenario(_Strict):
@@ -254,6 +318,7 @@ class Scenario(_Strict):
     objective: Literal["max_demand_met", "min_cost", "min_travel", "min_max_travel"] = (
         "max_demand_met"
     )
+    demand: DemandConfig = Field(default_factory=DemandConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     finance: FinanceConfig | None = None
     base_dir: str | None = Field(default=None, exclude=True)
