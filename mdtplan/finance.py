@@ -229,7 +229,7 @@ def _line_basis(lines: list[Line], basis: str, extra: float) -> list[tuple[Line,
     """(line, already-in-plan deducted from it) for the lines the basis counts."""
     shares = _plan_share(lines, extra)
     out = []
-    for ln, share in zip(lines, shares):
+    for ln, share in zip(lines, shares, strict=True):
         if basis == "cashable_net" and not ln.cashable:
             continue
         deduct = 0.0 if basis == "total" else ln.already_in_plan + share

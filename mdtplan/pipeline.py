@@ -179,8 +179,98 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
                                marginals=marginals, timings=timings)
     finally:
         session.close()
+    if scenario.finance is not None:
+        result = attach_finance(result, options=options, progress=progress, cancel=cancel)
     _emit(progress, stage="done", message=result.results.summary.status)
     return result
+
+
+def attach_finance(result: RunResult, *, options=None, progress: ProgressFn | None = None,
+                   cancel: threading.Event | None = None, baseline=None) -> RunResult:
+    """Add the ``finance`` block, the baseline and the savings against it to a run's summary.
+
+    * ``finance``: the savings table of the workstreams (:func:`mdtplan.finance.savings_table`),
+      with ``monte_carlo`` percentiles when ``finance.monte_carlo`` is set; demand-rate draws
+      are each a real re-solve of the scenario (``monte_carlo.solves`` of them), whose demand
+      met, cost and savings against the baseline are reported as percentiles too.
+    * ``baseline`` and ``savings`` (CONTRACT §5) when ``finance.baseline`` is set: today's
+      configuration evaluated by the same model (:func:`mdtplan.baseline.evaluate_baseline`),
+      and the plan's savings against it line by line (staff by role, agency, sites).
+
+    ``baseline`` may pass an already evaluated :class:`~mdtplan.baseline.Baseline` (sweeps and
+    Monte Carlo evaluate it once).
+    """
+    from .finance import monte_carlo_savings, plan_savings, savings_table
+
+    prepared = result.prepared
+    scenario = prepared.scenario
+    om = prepared.inputs.operating_model  # demand adjusted; workstreams as written
+    finance = savings_table(scenario, om)
+    monte = monte_carlo_savings(scenario, om)
+    summary = result.results.summary
+    changes: dict = {}
+    if scenario.finance.baseline is not None:
+        if baseline is None:
+            _emit(progress, stage="baseline", message="evaluating today's configuration")
+            from .baseline import evaluate_baseline
+
+            baseline = evaluate_baseline(prepared, options)
+        changes["baseline"] = baseline.to_dict()
+        if summary.total_cost is not None:
+            changes["savings"] = plan_savings(baseline.summary, summary.to_dict())
+    if monte is not None:
+        draws = _demand_draws(result, options, progress, cancel, baseline)
+        if draws is not None:
+            monte["demand"] = draws
+        finance["monte_carlo"] = monte
+    changes["finance"] = finance
+    from dataclasses import replace
+
+    return replace(result, results=replace(result.results,
+                                           summary=replace(summary, **changes)))
+
+
+def _demand_draws(result: RunResult, options, progress, cancel, baseline) -> dict | None:
+    """Re-solve the scenario under each demand-rate draw of ``finance.monte_carlo``."""
+    from .finance import demand_draws, percentiles
+    from .scenario import apply_overrides, parse_scenario
+
+    scenario = result.prepared.scenario
+    draws = demand_draws(scenario)
+    if not draws:
+        return None
+    document = scenario.to_dict()
+    # each draw is the plan under other demand; the baseline and the savings draws are the run's
+    document["finance"] = {k: v for k, v in document["finance"].items()
+                           if k not in ("monte_carlo", "baseline")}
+    rows = []
+    for i, overrides in enumerate(draws, start=1):
+        if cancel is not None and cancel.is_set():
+            break
+        _emit(progress, stage="monte_carlo", message=f"demand draw {i} of {len(draws)}",
+              done=i - 1, total=len(draws))
+        variant = parse_scenario(apply_overrides(document, overrides), file=None,
+                                 base_dir=scenario.base_dir)
+        row = {"draw": i, **{k.rsplit(".", 1)[-1]: v for k, v in overrides.items()}}
+        try:
+            run_i = run(variant, options=options, cancel=cancel, explain=False,
+                        marginals=False)
+            s = run_i.results.summary
+            row.update(status=s.status, total_cost=s.total_cost,
+                       demand_met_share=s.demand_met_share, demand_hours=s.demand_hours)
+            if baseline is not None and s.total_cost is not None:
+                row["saving_vs_baseline"] = float(baseline.summary["total_cost"]) - s.total_cost
+        except Exception as err:  # one failed draw is reported, it does not sink the rest
+            row.update(status="error", error=str(err))
+        rows.append(row)
+    ok = [r for r in rows if r.get("total_cost") is not None]
+    out = {"solves": len(rows), "failed": len(rows) - len(ok), "draws": rows,
+           "demand_met_share": percentiles(r["demand_met_share"] for r in ok),
+           "total_cost": percentiles(r["total_cost"] for r in ok),
+           "demand_hours": percentiles(r["demand_hours"] for r in ok)}
+    if baseline is not None:
+        out["saving_vs_baseline"] = percentiles(r["saving_vs_baseline"] for r in ok)
+    return out
 
 
 def solve_session(session, prepared: Prepared, data, *, options, progress=None, cancel=None,
