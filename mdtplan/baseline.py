@@ -192,9 +192,9 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     roles = data.roles.copy()
     roles["fte_step"] = FTE_RESOLUTION
     roles["max_agency_share"] = 1.0
-    data = replace(data, roles=roles, hub_count_min=0, hub_count_max=None,
-                   hub_population_min=None, hub_population_max=None, budget_cap_gbp=None,
-                   objective="max_demand_met", max_travel=None)
+    # the design's bands, count and cap are built (then deactivated) so that what today's
+    # configuration breaks can be reported
+    data = replace(data, roles=roles, objective="max_demand_met", max_travel=None)
 
     ix = index_data(data)
     total, agency, vacant = _fixed_staff(prepared, data, ix.staff)
@@ -228,6 +228,7 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
                                          "check the workforce table and baseline sites")])
         tables = extract_tables(model, data)
         violations = _violations(model, pyo)
+        violations += _travel_violations(pairs, tables["assignment"], scenario)
     finally:
         session.close()
 
@@ -278,6 +279,24 @@ def _violations(model, pyo) -> list[dict]:
                         "value": float(body), "lower": _num(lo), "upper": _num(up),
                         "by": float(excess)})
     return out
+
+
+def _travel_violations(pairs, assignment, scenario) -> list[dict]:
+    """Areas whose baseline site lies beyond ``hubs.max_travel_minutes`` (in the travel unit)."""
+    from .travel import travel_limit
+
+    limit = travel_limit(scenario.travel, scenario.hubs.max_travel_minutes)
+    if limit is None:
+        return []
+    used = assignment[assignment["share"] > 1e-9].merge(pairs, on=["area_id", "site_id"])
+    far = used[used["travel_cost"] > limit * (1 + 1e-9)]
+    if far.empty:
+        return []
+    worst = far.loc[far["travel_cost"].idxmax()]
+    return [{"rule": "max_travel_minutes", "count": int(far["area_id"].nunique()),
+             "worst_index": f"{worst['area_id']}/{worst['site_id']}",
+             "value": float(worst["travel_cost"]), "lower": None, "upper": float(limit),
+             "by": float(worst["travel_cost"] - limit)}]
 
 
 def _num(v):

@@ -1,8 +1,15 @@
 """Finance outputs: the ``summary.xlsx`` workbook (openpyxl), from results only.
 
-Sheets: Summary (headline figures), Cost by role (with formula totals), Hubs, Staffing.
-GBP cells carry a currency number format; header rows are frozen; totals are Excel formulas
-so a finance reader can follow and change them.
+Sheets: Summary (headline figures); Cost by role; Cost by hub (FTE and cost of each role at
+each hub and pool); Baseline vs scenario (when the scenario has a baseline); Savings (the
+workstream table: low / most likely / high, cashable and quality totals, less already in plan,
+net of investment, benefit-to-investment ratio and its pass/fail); Savings by year; Monte Carlo
+(percentiles, when run); Hubs; Staffing.
+
+GBP cells carry a currency number format; header rows are frozen; totals, savings, ratios and
+pass/fail cells are Excel formulas over the cells above them, so a finance reader can follow
+them and change an input (a workstream's range, the investment, the required ratio) to see the
+effect.
 """
 
 from __future__ import annotations
@@ -85,6 +92,16 @@ def write_workbook(results, path: str | Path) -> Path:
                 cell.number_format = "#,##0"
     _widths(ws)
 
+    _cost_by_hub(wb, st)
+    if s.savings:
+        _baseline_sheet(wb, s.savings)
+    if s.finance:
+        _savings_sheet(wb, s.finance)
+        if s.finance.get("by_year"):
+            _by_year_sheet(wb, s.finance)
+        if s.finance.get("monte_carlo"):
+            _monte_carlo_sheet(wb, s.finance["monte_carlo"])
+
     ws = wb.create_sheet("Hubs")
     cols = [c for c in ("site_id", "name", "status", "pool", "population", "areas", "fte",
                         "utilisation", "site_cost") if c in results.hubs.columns]
@@ -111,3 +128,196 @@ def write_workbook(results, path: str | Path) -> Path:
     path = Path(path)
     wb.save(path)
     return path
+
+
+def _total_row(ws, label: str, columns: str, first: int, last: int) -> int:
+    ws.append([label] + [f"=SUM({c}{first}:{c}{last})" if c else None for c in columns])
+    ws.cell(ws.max_row, 1).font = Font(bold=True)
+    return ws.max_row
+
+
+def _fmt_columns(ws, formats: dict[int, str], min_row: int = 2) -> None:
+    for row in ws.iter_rows(min_row=min_row, max_row=ws.max_row):
+        for col, fmt in formats.items():
+            if col <= len(row):
+                row[col - 1].number_format = fmt
+
+
+def _cost_by_hub(wb, st) -> None:
+    """FTE and cost of each role at each hub or pool: one row per unit, formula totals."""
+    ws = wb.create_sheet("Cost by hub")
+    if st.empty:
+        _header(ws, ["Hub or pool"])
+        return
+    roles = list(dict.fromkeys(st["role"]))
+    fte = st.pivot_table(index="unit", columns="role", values="fte", aggfunc="sum",
+                         fill_value=0.0).reindex(columns=roles, fill_value=0.0)
+    cost = st.pivot_table(index="unit", columns="role", values="cost", aggfunc="sum",
+                          fill_value=0.0).reindex(columns=roles, fill_value=0.0)
+    k = len(roles)
+    _header(ws, ["Hub or pool"] + [f"FTE {r}" for r in roles] + ["FTE total"]
+            + [f"Cost {r}" for r in roles] + ["Cost total"])
+    from openpyxl.utils import get_column_letter as L
+
+    for unit in fte.index:
+        n = ws.max_row + 1
+        ws.append([str(unit)] + [float(v) for v in fte.loc[unit]]
+                  + [f"=SUM({L(2)}{n}:{L(1 + k)}{n})"]
+                  + [float(v) for v in cost.loc[unit]]
+                  + [f"=SUM({L(3 + k)}{n}:{L(2 + 2 * k)}{n})"])
+    last = ws.max_row
+    ws.append(["Total"] + [f"=SUM({L(c)}2:{L(c)}{last})" for c in range(2, 2 * k + 4)])
+    ws.cell(ws.max_row, 1).font = Font(bold=True)
+    _fmt_columns(ws, {c: NUM for c in range(2, k + 3)}
+                 | {c: GBP for c in range(k + 3, 2 * k + 4)})
+    _widths(ws, 14)
+
+
+def _baseline_sheet(wb, savings: dict) -> None:
+    """Today's configuration against the plan, line by line; savings are formulas."""
+    ws = wb.create_sheet("Baseline vs scenario")
+    _header(ws, ["Line", "Baseline (today)", "Scenario (plan)", "Saving"])
+    for line in savings["lines"]:
+        n = ws.max_row + 1
+        ws.append([line["line"], line["baseline_gbp"], line["scenario_gbp"], f"=B{n}-C{n}"])
+    last = ws.max_row
+    _total_row(ws, "Total", "BCD", 2, last)
+    _fmt_columns(ws, {2: GBP, 3: GBP, 4: GBP})
+    ws.append([])
+    ws.append(["Service", "Baseline (today)", "Scenario (plan)"])
+    ws.cell(ws.max_row, 1).font = Font(bold=True)
+    for label, key, fmt in (("Demand met", "demand_met_share", PCT),
+                            ("Unmet hours", "unmet_hours", "#,##0"),
+                            ("FTE", "fte", NUM), ("Hubs open", "hubs_open", "0"),
+                            ("Mean travel (population-weighted)", "travel_mean", NUM)):
+        pair = savings.get(key) or {}
+        ws.append([label, pair.get("baseline"), pair.get("scenario")])
+        ws.cell(ws.max_row, 2).number_format = fmt
+        ws.cell(ws.max_row, 3).number_format = fmt
+    _widths(ws, 18)
+
+
+def _savings_sheet(wb, finance: dict) -> None:
+    """The workstream table with every total, test and ratio as a formula."""
+    ws = wb.create_sheet("Savings")
+    _header(ws, ["Workstream", "Low", "Most likely", "High", "Cashable", "Already in plan",
+                 "Investment"])
+    for line in finance["lines"]:
+        ws.append([line["name"], line["low"], line["most_likely"], line["high"],
+                   "yes" if line["cashable"] else "no", line["already_in_plan"],
+                   line["investment"]])
+    first, last = 2, max(ws.max_row, 2)
+
+    def col(c: str) -> str:
+        return f"{c}{first}:{c}{last}"
+
+    def row(label: str, formulas: list[str], fmt: str = GBP, bold: bool = False) -> int:
+        ws.append([label, *formulas])
+        n = ws.max_row
+        for i in range(len(formulas)):
+            ws.cell(n, 2 + i).number_format = fmt
+        if bold:
+            ws.cell(n, 1).font = Font(bold=True)
+        return n
+
+    ws.append([])
+    levels = "BCD"
+    total = row("Total savings", [f"=SUM({col(c)})" for c in levels], bold=True)
+    cash = row("Cashable", [f'=SUMIF({col("E")},"yes",{col(c)})' for c in levels])
+    row("Quality (non-cashable)", [f'=SUMIF({col("E")},"no",{col(c)})' for c in levels])
+    ws.append([])
+    plan_extra = finance["already_in_plan"] - sum(ln["already_in_plan"]
+                                                  for ln in finance["lines"])
+    extra = row("Already in plan (not by workstream)", [plan_extra])
+    inplan = row("Already in plan (all)",
+                 [f"=SUM({col('F')})+$B${extra}"] * 3)
+    cnet = row("Cashable, less already in plan",
+               [f"={c}{cash}-{c}{inplan}" for c in levels], bold=True)
+    overall = row("Overall (total less already in plan)",
+                  [f"={c}{total}-{c}{inplan}" for c in levels], bold=True)
+    ws.append([])
+    extra_inv = finance["investment"] - sum(ln["investment"] for ln in finance["lines"])
+    inv_extra = row("Investment (not by workstream)", [extra_inv])
+    inv = row("Investment (one-off)", [f"=SUM({col('G')})+$B${inv_extra}"] * 3)
+    basis_row = {"cashable_net": cnet, "total_net": overall, "total": total}[
+        finance["ratio_basis"]]
+    row(f"Net of investment ({finance['ratio_basis'].replace('_', ' ')})",
+        [f"={c}{basis_row}-{c}{inv}" for c in levels], bold=True)
+    ratio = row("Benefit to investment",
+                [f'=IF({c}{inv}>0,{c}{basis_row}/{c}{inv},"")' for c in levels], fmt="0.00x")
+    if finance.get("required_ratio") is not None:
+        req = row("Required ratio", [finance["required_ratio"]], fmt="0.00x")
+        row("Test", [f'=IF({c}{ratio}="","",IF({c}{ratio}>=$B${req},"pass","fail"))'
+                     for c in levels], fmt="General", bold=True)
+    _fmt_columns(ws, {2: GBP, 3: GBP, 4: GBP, 6: GBP, 7: GBP}, min_row=2)
+    for n in range(2, last + 1):
+        ws.cell(n, 5).number_format = "General"
+    for n in range(last + 1, ws.max_row + 1):
+        if ws.cell(n, 1).value in ("Benefit to investment", "Required ratio"):
+            for c in range(2, 5):
+                ws.cell(n, c).number_format = "0.00x"
+        if ws.cell(n, 1).value == "Test":
+            for c in range(2, 5):
+                ws.cell(n, c).number_format = "General"
+    _widths(ws, 16)
+    ws.column_dimensions["A"].width = 44
+
+
+def _by_year_sheet(wb, finance: dict) -> None:
+    ws = wb.create_sheet("Savings by year")
+    _header(ws, ["Year", "Saving low", "Saving most likely", "Saving high",
+                 "Cumulative low", "Cumulative most likely", "Cumulative high",
+                 "Net position low", "Net position most likely", "Net position high"])
+    inv = finance["investment"]
+    for i, r in enumerate(finance["by_year"]):
+        n = ws.max_row + 1
+        cum = ([f"=B{n}", f"=C{n}", f"=D{n}"] if i == 0 else
+               [f"=E{n - 1}+B{n}", f"=F{n - 1}+C{n}", f"=G{n - 1}+D{n}"])
+        ws.append([r["year"], r["saving_low"], r["saving_most_likely"], r["saving_high"],
+                   *cum, f"=E{n}-{inv}", f"=F{n}-{inv}", f"=G{n}-{inv}"])
+    _fmt_columns(ws, {c: GBP for c in range(2, 11)})
+    _widths(ws, 16)
+
+
+def _monte_carlo_sheet(wb, mc: dict) -> None:
+    ws = wb.create_sheet("Monte Carlo")
+    _header(ws, ["Figure", "P10", "P50", "P90", "Mean", "Draws"])
+    labels = {"total": "Total savings", "cashable": "Cashable", "quality": "Quality",
+              "cashable_net": "Cashable, less already in plan",
+              "overall": "Overall (less already in plan)",
+              "net_of_investment": "Net of investment",
+              "benefit_to_investment": "Benefit to investment"}
+    for key, label in labels.items():
+        p = mc["percentiles"].get(key)
+        if not p:
+            continue
+        ws.append([label, p["p10"], p["p50"], p["p90"], p["mean"], p["n"]])
+        fmt = "0.00x" if key == "benefit_to_investment" else GBP
+        for c in range(2, 6):
+            ws.cell(ws.max_row, c).number_format = fmt
+    for line in mc.get("lines", []):
+        ws.append([f"  {line['name']}", line["p10"], line["p50"], line["p90"], line["mean"],
+                   line["n"]])
+        for c in range(2, 6):
+            ws.cell(ws.max_row, c).number_format = GBP
+    ws.append([])
+    ws.append(["Distribution", mc["distribution"]])
+    ws.append(["Seed", mc["seed"]])
+    if mc.get("probability_passes") is not None:
+        ws.append(["Share of draws meeting the required ratio", mc["probability_passes"]])
+        ws.cell(ws.max_row, 2).number_format = PCT
+    demand = mc.get("demand")
+    if demand:
+        ws.append([])
+        ws.append(["Demand draws (each a re-solve)", "P10", "P50", "P90", "Mean", "Solves"])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        for key, label, fmt in (("demand_met_share", "Demand met", PCT),
+                                ("total_cost", "Plan cost", GBP),
+                                ("saving_vs_baseline", "Saving against today", GBP)):
+            p = demand.get(key)
+            if p:
+                ws.append([label, p["p10"], p["p50"], p["p90"], p["mean"], p["n"]])
+                for c in range(2, 6):
+                    ws.cell(ws.max_row, c).number_format = fmt
+    _widths(ws, 16)
+    ws.column_dimensions["A"].width = 44
