@@ -57,7 +57,9 @@ def _load(path: Path, overrides: list[str] | None):
 
 
 def _fmt_gbp(v) -> str:
-    return "—" if v is None else f"£{v:,.0f}"
+    if v is None:
+        return "—"
+    return f"−£{-v:,.0f}" if v < -0.5 else f"£{max(v, 0.0):,.0f}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -170,8 +172,57 @@ def _print_summary(s) -> None:
         unmet = s.unmet_hours_by_role.get(role, 0.0)
         t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
                                                      else ""))
+    for label, value in _finance_rows(s.to_dict()):
+        t.add_row(label, value)
     t.add_row("Solve time", f"{s.solve_seconds:.1f} s")
     console.print(t)
+
+
+def _range(d: dict | None) -> str:
+    if not d:
+        return "—"
+    return " – ".join(_fmt_gbp(d.get(k)) for k in ("low", "most_likely", "high"))
+
+
+def _finance_rows(s: dict) -> list[tuple[str, str]]:
+    """Baseline, savings and workstream rows of a summary dict (empty without finance)."""
+    rows = []
+    base, savings, fin = s.get("baseline"), s.get("savings"), s.get("finance")
+    if base:
+        met = base.get("demand_met_share")
+        rows.append(("Today (baseline): cost, demand met",
+                     f"{_fmt_gbp(base.get('total_cost'))}, "
+                     + ("—" if met is None else f"{met:.1%}")))
+        for v in base.get("violations") or []:
+            rows.append((f"  today breaks {v['rule']}", f"{v['count']} time(s)"))
+    if savings:
+        rows.append(("Saving against today", _fmt_gbp(savings["total"]["saving_gbp"])))
+    if fin:
+        rows.append(("Workstream savings (low – likely – high)", _range(fin["totals"]["total"])))
+        if fin.get("already_in_plan"):
+            rows.append(("  less already in plan", _fmt_gbp(fin["already_in_plan"])))
+        basis = fin["ratio_basis"].replace("_", " ")
+        rows.append((f"Net of investment {_fmt_gbp(fin['investment'])} ({basis})",
+                     _range(fin["net_of_investment"])))
+        ratio = fin.get("benefit_to_investment") or {}
+        if ratio.get("most_likely") is not None:
+            text = " – ".join(f"{ratio[k]:.2f}x" for k in ("low", "most_likely", "high"))
+            if fin.get("required_ratio") is not None:
+                verdict = ["pass" if fin["passes"][k] else "fail"
+                           for k in ("low", "most_likely", "high")]
+                text += f" vs {fin['required_ratio']:g}x: " + " / ".join(verdict)
+            rows.append(("Benefit to investment", text))
+        mc = fin.get("monte_carlo")
+        if mc:
+            p = mc["percentiles"].get("net_of_investment") or {}
+            rows.append((f"Monte Carlo net (P10 / P50 / P90, {mc['draws']:,} draws)",
+                         " / ".join(_fmt_gbp(p.get(k)) for k in ("p10", "p50", "p90"))))
+            demand = mc.get("demand")
+            if demand and demand["demand_met_share"]["n"]:
+                d = demand["demand_met_share"]
+                rows.append((f"Demand met under demand draws ({demand['solves']} re-solves)",
+                             " / ".join(f"{d[k]:.1%}" for k in ("p10", "p50", "p90"))))
+    return rows
 
 
 class _ProgressDisplay:
@@ -283,8 +334,11 @@ def compare(
     dirs: Annotated[list[Path], typer.Argument(help="Two or more folders from mdtplan solve.")],
     map_file: Annotated[Path | None, typer.Option(
         "--map", help="Also write a side-by-side map of the first two (HTML).")] = None,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Also write the table as CSV (one column per folder).")] = None,
 ) -> None:
-    """Side-by-side table of solved scenarios (cost, demand met, hubs, FTE by role, travel)."""
+    """Side-by-side table of solved scenarios (cost, savings against today, workstream
+    savings, demand met, hubs, travel, FTE and cost by role)."""
     from .outputs import read_result_dir
 
     saved = []
@@ -299,25 +353,57 @@ def compare(
     for d, s in saved:
         t.add_column(f"{s.get('name')}\n{d}", justify="right")
 
-    def row(label, fn):
-        t.add_row(label, *[fn(s) for _, s in saved])
+    table_rows: list[list] = []
 
-    row("Status", lambda s: str(s.get("status")))
-    row("Total cost", lambda s: _fmt_gbp(s.get("total_cost")))
-    row("Budget cap", lambda s: _fmt_gbp(s.get("budget_cap")))
-    row("Demand met", lambda s: "—" if s.get("demand_met_share") is None
-        else f"{s['demand_met_share']:.1%}")
-    row("Hubs open", lambda s: str(s.get("hubs_open")))
-    row("Travel mean", lambda s: "—" if (s.get("travel") or {}).get("mean") is None
-        else f"{s['travel']['mean']:.1f}")
-    row("Travel max", lambda s: "—" if (s.get("travel") or {}).get("max") is None
-        else f"{s['travel']['max']:.1f}")
+    def row(label, raw, fmt=str):
+        """One figure: ``raw(summary)`` goes to the CSV, ``fmt(raw)`` to the screen."""
+        values = [raw(s) for _, s in saved]
+        t.add_row(label, *["—" if v is None else fmt(v) for v in values])
+        table_rows.append([label, *["" if v is None else v for v in values]])
+
+    def sub(*keys):
+        def get(s):
+            for k in keys:
+                s = s.get(k) if isinstance(s, dict) else None
+                if s is None:
+                    return None
+            return s
+        return get
+
+    pct, one = (lambda v: f"{v:.1%}"), (lambda v: f"{v:,.1f}")
+    row("Status", sub("status"))
+    row("Total cost", sub("total_cost"), _fmt_gbp)
+    row("Budget cap", sub("budget_cap"), _fmt_gbp)
+    row("Demand met", sub("demand_met_share"), pct)
+    row("Hubs open", sub("hubs_open"))
+    row("Travel mean", sub("travel", "mean"), one)
+    row("Travel max", sub("travel", "max"), one)
+    row("Today's cost (baseline)", sub("baseline", "total_cost"), _fmt_gbp)
+    row("Today's demand met (baseline)", sub("baseline", "demand_met_share"), pct)
+    row("Saving against today", sub("savings", "total", "saving_gbp"), _fmt_gbp)
+    for level in ("low", "most_likely", "high"):
+        name = level.replace("_", " ")
+        row(f"Workstream savings, {name}", sub("finance", "totals", "total", level), _fmt_gbp)
+    for level in ("low", "most_likely", "high"):
+        name = level.replace("_", " ")
+        row(f"Net of investment, {name}", sub("finance", "net_of_investment", level),
+            _fmt_gbp)
     roles = []
     for _, s in saved:
         roles += [r for r in (s.get("fte_by_role") or {}) if r not in roles]
     for r in roles:
-        row(f"FTE {r}", lambda s, r=r: f"{(s.get('fte_by_role') or {}).get(r, 0):,.1f}")
+        row(f"FTE {r}", sub("fte_by_role", r), one)
+    for r in roles:
+        row(f"Cost {r}", sub("cost_by_role", r), _fmt_gbp)
     console.print(t)
+    if csv_file is not None:
+        import csv
+
+        with open(csv_file, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["figure", *[str(d) for d, _ in saved]])
+            w.writerows(table_rows)
+        console.print(f"Comparison written to {csv_file}")
     if map_file is not None:
         from .maps import draw_dual_map
 
@@ -350,6 +436,55 @@ def orlib(
         err_console.print(f"{file}: cannot read: {err}")
         raise typer.Exit(EXIT_INPUT) from None
     console.print(f"Scenario written to {path}; solve it with: mdtplan solve {path}")
+
+
+def _benchmarks_main():
+    """``benchmarks.__main__`` of the source checkout (the working folder or the one holding
+    this ``mdtplan``); the suite is not part of the installed package."""
+    import importlib
+
+    for root in (Path.cwd().resolve(), Path(__file__).resolve().parents[1]):
+        if (root / "benchmarks" / "__main__.py").is_file() and (root / "mdtplan").is_dir():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            module = importlib.import_module("benchmarks.__main__")
+            if Path(module.__file__).resolve().parent == root / "benchmarks":
+                return module
+    err_console.print("mdtplan bench runs from a source checkout: the benchmarks/ folder is not "
+                      "part of the installed package. Clone the repository and run "
+                      "`mdtplan bench` (or `python -m benchmarks`) from its root.")
+    raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(
+        "--quick", help="A handful of small OR-Library instances and MDT S, short limits.")] = False,
+    only: Annotated[str | None, typer.Option(
+        "--only", help="Comma-separated kinds (pmed,cap,mdt,kent,england) or instance names "
+                       "(pmed7, cap101, mdt-S, kent-lsoa, ...).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/bench"),
+    threads: Annotated[int, typer.Option("--threads", help="HiGHS threads.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="HiGHS random seed.")] = 0,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Solver time limit for every instance [s] (default per kind).")
+    ] = None,
+    methods: Annotated[str, typer.Option(
+        "--methods", help="Subset of floor,mdtplan,spopt.")] = "floor,mdtplan,spopt",
+    build_only: Annotated[bool, typer.Option(
+        "--build-only", help="Stop once each model is inside HiGHS (no solve).")] = False,
+    shared: Annotated[Path | None, typer.Option(
+        "--shared", help="The shared folder (default ../shared beside the repository).")
+    ] = None,
+) -> None:
+    """Benchmarks (from a source checkout): mdtplan against the HiGHS floor and spopt.
+
+    Same as `python -m benchmarks`; writes results.csv, results.md and cost_vs_size.png.
+    """
+    runner = _benchmarks_main()
+    raise typer.Exit(runner.run(quick=quick, only=only, out=out, threads=threads, seed=seed,
+                                time_limit=time_limit, methods=methods, build_only=build_only,
+                                shared=shared))
 
 
 def _register_service_commands() -> None:

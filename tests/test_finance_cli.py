@@ -1,0 +1,92 @@
+"""Finance as a user runs it: `mdtplan solve` with a baseline and Monte Carlo demand draws,
+then `mdtplan compare --csv`."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from mdtplan.cli import app
+from mdtplan.pipeline import prepare
+from mdtplan.scenario import load_scenario
+
+# Fast, honest settings for the demo: the cheapest plan that meets all demand (no cap), to a 5%
+# gap or 4 s; two demand draws, each a real re-solve under drawn contact rates.
+FAST = ["objective=min_cost", "budget.cap=null", "solver.mip_gap=0.05",
+        "finance.monte_carlo.solves=2", "finance.monte_carlo.draws=2000"]
+RATES = ("finance.monte_carlo.demand_rates={reablement: {low: 0.8, high: 1.3}, "
+         "assessments_older_people: {low: 0.9, most_likely: 1.0, high: 1.2}}")
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory, repo_root):
+    out = tmp_path_factory.mktemp("demo_finance")
+    args = ["solve", str(repo_root / "examples" / "demo.yaml"), "--out", str(out),
+            "--time-limit", "4"]
+    for item in [*FAST, RATES]:
+        args += ["--set", item]
+    r = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "Saving against today" in r.output and "Benefit to investment" in r.output
+    return out, json.loads((out / "summary.json").read_text())
+
+
+def test_each_demand_draw_is_a_real_resolve_of_its_own_demand(solved, repo_root):
+    out, summary = solved
+    demand = summary["finance"]["monte_carlo"]["demand"]
+    assert demand["solves"] == 2 and demand["failed"] == 0
+    hours = []
+    for draw in demand["draws"]:
+        assert draw["status"] in ("optimal", "feasible_at_limit")
+        overrides = [*FAST, "finance.monte_carlo=null",
+                     f"demand.client_groups.reablement={draw['reablement']}",
+                     "demand.client_groups.assessments_older_people="
+                     f"{draw['assessments_older_people']}"]
+        assert 0.8 <= draw["reablement"] <= 1.3
+        assert 0.9 <= draw["assessments_older_people"] <= 1.2
+        want = prepare(load_scenario(repo_root / "examples" / "demo.yaml", overrides))
+        assert draw["demand_hours"] == pytest.approx(want.demand_hours.to_numpy().sum())
+        # the plan meets the drawn demand (min_cost meets all of it): a real re-solve
+        assert draw["demand_met_share"] == pytest.approx(1.0)
+        assert draw["saving_vs_baseline"] == pytest.approx(
+            summary["baseline"]["total_cost"] - draw["total_cost"])
+        hours.append(draw["demand_hours"])
+    assert hours[0] != hours[1]
+    p = demand["total_cost"]
+    costs = [d["total_cost"] for d in demand["draws"]]
+    assert min(costs) <= p["p10"] <= p["p50"] <= p["p90"] <= max(costs)
+
+
+def test_workbook_carries_the_baseline_and_monte_carlo(solved):
+    out, summary = solved
+    wb = load_workbook(out / "summary.xlsx")
+    assert {"Baseline vs scenario", "Savings", "Savings by year", "Monte Carlo",
+            "Cost by hub"} <= set(wb.sheetnames)
+    mc = wb["Monte Carlo"]
+    labels = [mc.cell(r, 1).value for r in range(1, mc.max_row + 1)]
+    assert "Demand draws (each a re-solve)" in labels
+    row = labels.index("Demand met") + 1
+    assert mc.cell(row, 3).value == pytest.approx(
+        summary["finance"]["monte_carlo"]["demand"]["demand_met_share"]["p50"])
+    assert mc.freeze_panes == "A2"
+    hub = wb["Cost by hub"]
+    assert hub.cell(hub.max_row, 1).value == "Total"
+    assert str(hub.cell(hub.max_row, 2).value).startswith("=SUM(B2:B")
+
+
+def test_compare_writes_the_side_by_side_table(solved, tmp_path):
+    out, summary = solved
+    target = tmp_path / "compare.csv"
+    r = CliRunner().invoke(app, ["compare", str(out), str(out), "--csv", str(target)],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    rows = {row[0]: row[1:] for row in csv.reader(target.open(encoding="utf-8"))}
+    assert float(rows["Saving against today"][0]) == pytest.approx(
+        summary["savings"]["total"]["saving_gbp"])
+    assert float(rows["Net of investment, most likely"][1]) == pytest.approx(
+        summary["finance"]["net_of_investment"]["most_likely"])
+    assert float(rows["Total cost"][0]) == pytest.approx(summary["total_cost"])
