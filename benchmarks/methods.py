@@ -1,0 +1,431 @@
+"""The three methods, each run in its own fresh process (see :mod:`benchmarks.runner`).
+
+Every method gets the same HiGHS options (:class:`HighsSettings`: threads, ``mip_rel_gap``,
+``random_seed``, ``time_limit``, presolve on, no output) and returns one row (a dict):
+
+``read_s``
+    mdtplan only: ``load_scenario`` + ``pipeline.prepare`` (files -> model data) [s]. Not in
+    ``total_s``: the floor and spopt start from the instance's numbers already in memory.
+``build_s``
+    From the numbers in memory to a model inside HiGHS: mdtplan's Pyomo build plus its
+    compile and hand-over (``passModel``); the floor's numpy/scipy arrays plus ``passModel``;
+    spopt's ``PMedian.from_cost_matrix`` (the PuLP model; PuLP's own hand-over to highspy
+    happens inside its ``solve`` and is counted there) [s].
+``solve_s``
+    The rest, to a plan in hand: HiGHS, every mdtplan tie-break stage and polish, loading
+    values, results tables [s].
+``total_s``
+    ``build_s + solve_s`` [s].
+``highs_s``
+    Time inside ``Highs.run`` (all runs) [s].
+``overhead_s``
+    ``total_s - highs_s`` [s]: everything a method does beyond HiGHS itself.
+``base_mem_mb`` / ``peak_mem_mb``
+    Resident set size of the method's process after its imports, before it reads the instance,
+    and the process's peak RSS at the end (``getrusage(RUSAGE_SELF).ru_maxrss``) [MB]. Both
+    include the Python interpreter and the method's imports.
+
+Imports of heavy packages (pyomo, mdtplan, spopt) stay inside the functions so that each
+process holds only what its method needs; each method imports everything it uses before its
+clock starts (import time is a cost of starting Python, not of a solve).
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class HighsSettings:
+    """HiGHS options shared by every method.
+
+    Parameters
+    ----------
+    threads : int
+    time_limit_s : float
+        [s]
+    seed : int
+        HiGHS ``random_seed``.
+    mip_rel_gap : float
+        0 proves optimality.
+    """
+
+    threads: int = 1
+    time_limit_s: float = 600.0
+    seed: int = 0
+    mip_rel_gap: float = 0.0
+
+    def apply(self, highs) -> None:
+        """Set these options on a ``highspy.Highs`` object (output off)."""
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", int(self.threads))
+        highs.setOptionValue("mip_rel_gap", float(self.mip_rel_gap))
+        highs.setOptionValue("random_seed", int(self.seed))
+        highs.setOptionValue("time_limit", float(self.time_limit_s))
+        highs.setOptionValue("presolve", "on")
+
+
+def rss_mb() -> float | None:
+    """Current resident set size of this process [MB] (Linux ``/proc``; else None)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far [MB]."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+# --------------------------------------------------------------------------------------------
+# Formulations for the floor, straight to CSC arrays
+
+
+@dataclass
+class MatrixModel:
+    """A MIP as HiGHS takes it (``passModel``), column-wise.
+
+    Attributes
+    ----------
+    col_cost, col_lower, col_upper : ndarray, shape (n,)
+    row_lower, row_upper : ndarray, shape (m,)
+    start, index : ndarray of int32
+        CSC column starts (n + 1) and row indices (nnz).
+    value : ndarray, shape (nnz,)
+    integrality : ndarray of int32, shape (n,)
+        1 integer, 0 continuous.
+    offset : float
+        Objective constant.
+    """
+
+    col_cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    integrality: np.ndarray
+    offset: float = 0.0
+
+    @property
+    def num_col(self) -> int:
+        return len(self.col_cost)
+
+    @property
+    def num_row(self) -> int:
+        return len(self.row_lower)
+
+    @property
+    def nnz(self) -> int:
+        return len(self.value)
+
+    def pass_to(self, highs) -> None:
+        """``highs.passModel`` with these arrays (minimise)."""
+        import highspy
+
+        status = highs.passModel(
+            self.num_col, self.num_row, self.nnz, int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMinimize), float(self.offset), self.col_cost, self.col_lower,
+            self.col_upper, self.row_lower, self.row_upper, self.start, self.index, self.value,
+            self.integrality)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the model (passModel failed)")
+
+    def save(self, path: Path) -> None:
+        np.savez(path, **{k: np.asarray(v) for k, v in asdict(self).items()})
+
+    @classmethod
+    def load(cls, path: Path) -> MatrixModel:
+        with np.load(path) as z:
+            kw = {k: z[k] for k in z.files}
+        kw["offset"] = float(kw["offset"])
+        return cls(**kw)
+
+
+def _csc(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n_rows: int, n_cols: int):
+    from scipy.sparse import csc_array
+
+    A = csc_array((vals, (rows, cols)), shape=(n_rows, n_cols))
+    A.sum_duplicates()
+    A.sort_indices()
+    return A.indptr.astype(np.int32), A.indices.astype(np.int32), A.data.astype(float)
+
+
+def pmedian_matrix(distance: np.ndarray, p: int, weight: np.ndarray | None = None
+                   ) -> MatrixModel:
+    """The p-median problem (strong form) as a :class:`MatrixModel`.
+
+    Columns: ``x[i, j]`` binary (client i served by site j, i-major), then ``y[j]`` binary.
+
+    .. math::
+
+        \\min \\sum_{ij} w_i d_{ij} x_{ij} \\quad\\text{s.t.}\\quad
+        \\sum_j x_{ij} = 1 \\;\\forall i, \\quad x_{ij} - y_j \\le 0 \\;\\forall i,j, \\quad
+        \\sum_j y_j = p
+
+    Parameters
+    ----------
+    distance : ndarray, shape (n, m)
+        [instance units]
+    p : int
+    weight : ndarray, shape (n,), optional
+        Client weights (1 each by default).
+    """
+    n, m = distance.shape
+    w = np.ones(n) if weight is None else np.asarray(weight, float)
+    nx = n * m
+    k = np.arange(nx)
+    i, j = np.divmod(k, m)
+    link = n + k  # rows: n served-once, n*m links, 1 count
+    count = n + nx
+    rows = np.concatenate([i, link, link, np.full(m, count)])
+    cols = np.concatenate([k, k, nx + j, nx + np.arange(m)])
+    vals = np.concatenate([np.ones(nx), np.ones(nx), -np.ones(nx), np.ones(m)])
+    start, index, value = _csc(rows, cols, vals, n + nx + 1, nx + m)
+    inf = float("inf")
+    return MatrixModel(
+        col_cost=np.concatenate([(w[:, None] * distance).reshape(-1), np.zeros(m)]),
+        col_lower=np.zeros(nx + m), col_upper=np.ones(nx + m),
+        row_lower=np.concatenate([np.ones(n), np.full(nx, -inf), [p]]),
+        row_upper=np.concatenate([np.ones(n), np.zeros(nx), [p]]),
+        start=start, index=index, value=value,
+        integrality=np.ones(nx + m, dtype=np.int32))
+
+
+def cflp_matrix(capacity: np.ndarray, fixed_cost: np.ndarray, demand: np.ndarray,
+                allocation_cost: np.ndarray) -> MatrixModel:
+    """The capacitated facility location problem, splittable (strong form).
+
+    Columns: ``x[j, i]`` in [0, 1] (share of customer j's demand from warehouse i, j-major),
+    then ``y[i]`` binary.
+
+    .. math::
+
+        \\min \\sum_i f_i y_i + \\sum_{ji} c_{ji} x_{ji} \\quad\\text{s.t.}\\quad
+        \\sum_i x_{ji} = 1 \\;\\forall j, \\quad
+        \\sum_j d_j x_{ji} - C_i y_i \\le 0 \\;\\forall i, \\quad
+        x_{ji} - y_i \\le 0 \\;\\forall j,i
+
+    Parameters
+    ----------
+    capacity, fixed_cost : ndarray, shape (m,)
+    demand : ndarray, shape (n,)
+    allocation_cost : ndarray, shape (n, m)
+        Cost of serving all of customer j from warehouse i.
+    """
+    n, m = allocation_cost.shape
+    nx = n * m
+    k = np.arange(nx)
+    j, i = np.divmod(k, m)
+    cap_row = n + i  # rows: n served-once, m capacity, n*m links
+    link = n + m + k
+    rows = np.concatenate([j, cap_row, link, n + np.arange(m), n + m + k])
+    cols = np.concatenate([k, k, k, nx + np.arange(m), nx + i])
+    vals = np.concatenate([np.ones(nx), demand[j], np.ones(nx), -np.asarray(capacity, float),
+                           -np.ones(nx)])
+    start, index, value = _csc(rows, cols, vals, n + m + nx, nx + m)
+    inf = float("inf")
+    return MatrixModel(
+        col_cost=np.concatenate([allocation_cost.reshape(-1), np.asarray(fixed_cost, float)]),
+        col_lower=np.zeros(nx + m), col_upper=np.ones(nx + m),
+        row_lower=np.concatenate([np.ones(n), np.full(m + nx, -inf)]),
+        row_upper=np.concatenate([np.ones(n), np.zeros(m + nx)]),
+        start=start, index=index, value=value,
+        integrality=np.concatenate([np.zeros(nx, dtype=np.int32),
+                                    np.ones(m, dtype=np.int32)]))
+
+
+# --------------------------------------------------------------------------------------------
+# The methods
+
+
+def _result_row(highs, settings: HighsSettings) -> dict:
+    """Status, objective and gap of a finished HiGHS run."""
+    import highspy
+
+    info = highs.getInfo()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+    objective = float(info.objective_function_value) if has_sol else None
+    gap = float(info.mip_gap) if has_sol and np.isfinite(info.mip_gap) else None
+    return {"status": status.lower(), "objective": objective, "gap": gap}
+
+
+def run_floor(task: dict) -> dict:
+    """The floor: the problem as numpy/scipy arrays handed straight to ``Highs.passModel``.
+
+    ``task``: ``kind``, ``arrays`` (``arrays.npz`` of the instance; for MDT kinds the matrix
+    mdtplan hands over, saved by :func:`run_handover`), ``settings`` (dict of
+    :class:`HighsSettings`), ``build_only``.
+    """
+    import highspy
+    import scipy.sparse  # noqa: F401 - imported before the clock starts, as in a warm process
+
+    settings = HighsSettings(**task["settings"])
+    base = rss_mb()
+    kind = task["kind"]
+    if kind in ("pmed", "cap"):
+        with np.load(task["arrays"]) as z:
+            numbers = {k: z[k] for k in z.files}
+    t0 = perf_counter()
+    if kind == "pmed":
+        model = pmedian_matrix(numbers["distance"], int(numbers["p"]))
+    elif kind == "cap":
+        model = cflp_matrix(numbers["capacity"], numbers["fixed_cost"], numbers["demand"],
+                            numbers["allocation_cost"])
+    else:
+        # the matrix mdtplan hands over is the problem; loading it from disk is not timed
+        model = MatrixModel.load(task["arrays"])
+        t0 = perf_counter()
+    highs = highspy.Highs()
+    settings.apply(highs)
+    model.pass_to(highs)
+    build_s = perf_counter() - t0
+    row = {"nnz": model.nnz, "cols": model.num_col, "rows": model.num_row, "build_s": build_s,
+           "base_mem_mb": base}
+    if task.get("build_only"):
+        return {**row, "status": "built", "total_s": build_s}
+    t1 = perf_counter()
+    highs.run()
+    highs_s = perf_counter() - t1
+    highs.getSolution()
+    solve_s = perf_counter() - t1
+    return {**row, **_result_row(highs, settings), "solve_s": solve_s,
+            "total_s": build_s + solve_s, "highs_s": highs_s}
+
+
+def run_handover(task: dict) -> dict:
+    """Save the matrix mdtplan hands to HiGHS (for the MDT floor): ``task["arrays"]`` is written.
+
+    The scenario is loaded, prepared and built by mdtplan; its :class:`mdtplan.solve.Session`
+    compiles the model and passes it to HiGHS; the model HiGHS then holds (``getLp``) is saved
+    as a :class:`MatrixModel` (first objective stage). Not timed as a method.
+    """
+    from mdtplan.model.build import build_model
+    from mdtplan.pipeline import prepare, solve_options_for
+    from mdtplan.scenario import load_scenario
+    from mdtplan.solve import Session
+
+    settings = HighsSettings(**task["settings"])
+    scenario = load_scenario(task["scenario"])
+    prepared = prepare(scenario)
+    model = build_model(prepared.data)
+    session = Session(model, solve_options_for(scenario, threads=settings.threads))
+    try:
+        lp = session.highs.getLp()
+        a = lp.a_matrix_
+        if str(a.format_).endswith("kRowwise"):
+            raise RuntimeError("HiGHS holds the matrix row-wise; expected column-wise")
+        integrality = np.asarray(lp.integrality_, dtype=np.int32)
+        if integrality.size == 0:
+            integrality = np.zeros(lp.num_col_, dtype=np.int32)
+        mm = MatrixModel(
+            col_cost=np.asarray(lp.col_cost_, float), col_lower=np.asarray(lp.col_lower_, float),
+            col_upper=np.asarray(lp.col_upper_, float), row_lower=np.asarray(lp.row_lower_, float),
+            row_upper=np.asarray(lp.row_upper_, float),
+            start=np.asarray(a.start_, dtype=np.int32), index=np.asarray(a.index_, np.int32),
+            value=np.asarray(a.value_, float), integrality=integrality,
+            offset=float(lp.offset_))
+    finally:
+        session.close()
+    mm.save(Path(task["arrays"]))
+    return {"nnz": mm.nnz, "cols": mm.num_col, "rows": mm.num_row,
+            "areas": len(prepared.inputs.areas), "sites": len(prepared.inputs.sites),
+            "pairs": len(prepared.pairs)}
+
+
+def run_mdtplan(task: dict) -> dict:
+    """mdtplan through its scenario interface: ``load_scenario`` + ``pipeline.run``.
+
+    Explanations and marginal values are off. With ``build_only`` the run stops once the model
+    is inside HiGHS (``pipeline.prepare``, ``build_model``, ``Session``), without solving.
+    """
+    # every module a run uses is imported before the clock starts, as in a warm process
+    import mdtplan.demand
+    import mdtplan.inputs
+    import mdtplan.model.build
+    import mdtplan.results
+    import mdtplan.solve
+    import mdtplan.travel  # noqa: F401
+    from mdtplan.pipeline import prepare, run, solve_options_for
+    from mdtplan.scenario import load_scenario
+
+    settings = HighsSettings(**task["settings"])
+    base = rss_mb()
+    t0 = perf_counter()
+    scenario = load_scenario(task["scenario"])
+    prepared = prepare(scenario)
+    read_s = perf_counter() - t0
+    options = solve_options_for(scenario, time_limit_s=settings.time_limit_s,
+                                mip_gap=settings.mip_rel_gap, threads=settings.threads,
+                                seed=settings.seed)
+    row = {"read_s": read_s, "base_mem_mb": base, "areas": len(prepared.inputs.areas),
+           "sites": len(prepared.inputs.sites), "pairs": len(prepared.pairs)}
+    if task.get("build_only"):
+        from mdtplan.model.build import build_model
+        from mdtplan.solve import Session
+
+        t1 = perf_counter()
+        model = build_model(prepared.data)
+        session = Session(model, options)
+        build_s = perf_counter() - t1
+        lp = session.highs.getLp()
+        session.close()
+        return {**row, "status": "built", "build_s": build_s, "total_s": build_s,
+                "mdtplan_nnz": len(lp.a_matrix_.value_)}
+    t1 = perf_counter()
+    result = run(scenario, options=options, prepared=prepared, explain=False, marginals=False)
+    total_s = perf_counter() - t1
+    timings = dict(result.results.summary.timings or {})
+    sr = result.solve_result
+    build_s = float(timings.get("build_s", 0.0)) + float(timings.get("compile_s", 0.0))
+    highs_s = timings.get("highs_s", getattr(sr, "highs_run_seconds", None))
+    status = str(getattr(sr.status, "value", sr.status))
+    return {**row, "status": status, "objective": sr.objective, "gap": sr.mip_gap,
+            "build_s": build_s, "solve_s": total_s - build_s, "total_s": total_s,
+            "highs_s": None if highs_s is None else float(highs_s),
+            "stages": ", ".join(f"{k}={v}" for k, v in (sr.stage_status or {}).items())}
+
+
+def run_spopt(task: dict) -> dict:
+    """spopt's ``PMedian`` (PuLP) solved by PuLP's HiGHS interface with the same options."""
+    import pulp
+    from spopt.locate import PMedian
+
+    settings = HighsSettings(**task["settings"])
+    base = rss_mb()
+    with np.load(task["arrays"]) as z:
+        distance, p = z["distance"], int(z["p"])
+    t0 = perf_counter()
+    model = PMedian.from_cost_matrix(distance, np.ones(len(distance)), p_facilities=p)
+    build_s = perf_counter() - t0
+    solver = pulp.HiGHS(msg=False, gapRel=settings.mip_rel_gap, threads=settings.threads,
+                        timeLimit=settings.time_limit_s, random_seed=settings.seed,
+                        presolve="on")
+    t1 = perf_counter()
+    message = None
+    try:
+        model.solve(solver)
+    except Exception as err:  # noqa: BLE001 - spopt raises on any non-optimal status
+        message = f"{type(err).__name__}: {err}"
+    solve_s = perf_counter() - t1
+    highs = model.problem.solverModel
+    row = _result_row(highs, settings)
+    return {**row, "build_s": build_s, "solve_s": solve_s, "total_s": build_s + solve_s,
+            "highs_s": float(highs.getRunTime()), "base_mem_mb": base,
+            **({"message": message} if message else {})}
+
+
+METHODS = {"floor": run_floor, "mdtplan": run_mdtplan, "spopt": run_spopt,
+           "handover": run_handover}

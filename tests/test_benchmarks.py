@@ -1,0 +1,166 @@
+"""The benchmark suite (benchmarks/): a quick run on tiny instances, the synthetic generator,
+instance selection and the ``mdtplan bench`` command's wiring.
+
+The run really spawns a process per method and solves pmed1 (three methods), cap61 and the
+tiny synthetic MDT model XS (floor and mdtplan) with one HiGHS thread.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # benchmarks/ runs from the checkout, it is not installed
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import synthetic  # noqa: E402
+from benchmarks.instances import QUICK, select, shared_dir  # noqa: E402
+from benchmarks.runner import COLUMNS, SuiteOptions, run_suite, write_report  # noqa: E402
+
+SHARED = shared_dir(REPO)
+
+
+def _row(rows, instance, method):
+    found = [r for r in rows if r["instance"] == instance and r["method"] == method]
+    assert len(found) == 1, f"{instance}/{method}: {found}"
+    return found[0]
+
+
+def test_quick_run(tmp_path):
+    """One run (it spawns seven solver processes, so it is one test, not one per check)."""
+    instances = select(["pmed1", "cap61", "mdt-XS"], quick=True, shared=SHARED,
+                       time_limit_s=10.0)
+    rows = run_suite(instances, tmp_path, SHARED, SuiteOptions(threads=1, seed=0))
+    paths = write_report(rows, tmp_path, {"date": "test", "threads": 1, "seed": 0})
+    _check_every_method_where_the_problem_exists(rows)
+    _check_published_optima(rows)
+    _check_floor_and_mdtplan_agree(rows)
+    _check_timings_and_memory(rows)
+    _check_report_files(rows, paths)
+
+
+def _check_every_method_where_the_problem_exists(rows):
+    methods = {(r["instance"], r["method"]) for r in rows}
+    assert methods == {("pmed1", "floor"), ("pmed1", "mdtplan"), ("pmed1", "spopt"),
+                       ("cap61", "floor"), ("cap61", "mdtplan"),
+                       ("mdt-XS", "floor"), ("mdt-XS", "mdtplan")}
+    for r in rows:
+        assert r["status"] not in ("error", "killed"), r
+
+
+def _check_published_optima(rows):
+    for inst, optimum in (("pmed1", 5819.0), ("cap61", 932615.75)):
+        for r in rows:
+            if r["instance"] == inst:
+                assert r["published_optimum"] == pytest.approx(optimum)
+                assert r["objective"] == pytest.approx(optimum, rel=1e-6), r
+                assert r["matches"] is True
+    assert _row(rows, "mdt-XS", "mdtplan")["published_optimum"] is None
+
+
+def _check_floor_and_mdtplan_agree(rows):
+    """The floor solves the very matrix mdtplan hands over (MDT) or the textbook formulation
+    (OR-Library): the primary objectives are equal."""
+    for inst in ("pmed1", "cap61", "mdt-XS"):
+        floor, ours = _row(rows, inst, "floor"), _row(rows, inst, "mdtplan")
+        assert floor["status"] == "optimal"
+        assert floor["objective"] == pytest.approx(ours["objective"], rel=1e-6), inst
+    # the MDT floor was handed mdtplan's own matrix
+    assert _row(rows, "mdt-XS", "floor")["nnz"] > 1000
+
+
+def _check_timings_and_memory(rows):
+    for r in rows:
+        assert r["build_s"] > 0 and r["solve_s"] > 0
+        assert r["total_s"] == pytest.approx(r["build_s"] + r["solve_s"], rel=1e-6, abs=1e-6)
+        assert 0 < r["highs_s"] <= r["total_s"] + 1e-6
+        assert r["overhead_s"] == pytest.approx(r["total_s"] - r["highs_s"])
+        assert r["peak_mem_mb"] >= r["base_mem_mb"] > 10
+        assert r["nnz"] > 0
+    for inst in ("pmed1", "cap61", "mdt-XS"):
+        assert _row(rows, inst, "floor")["ratio_to_floor"] == pytest.approx(1.0)
+        ours = _row(rows, inst, "mdtplan")
+        assert ours["ratio_to_floor"] == pytest.approx(
+            ours["total_s"] / _row(rows, inst, "floor")["total_s"])
+        assert ours["read_s"] > 0
+
+
+def _check_report_files(rows, paths):
+    with paths["csv"].open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert tuple(reader.fieldnames) == COLUMNS
+        table = list(reader)
+    assert len(table) == len(rows) == 7
+    assert {r["method"] for r in table} == {"floor", "mdtplan", "spopt"}
+    assert [r for r in table if r["instance"] == "pmed1"][0]["matches"] == "True"
+    text = paths["markdown"].read_text()
+    assert "| pmed1 | spopt |" in text and "## Summary" in text
+    assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert paths["plot"].stat().st_size > 10_000
+
+
+def test_synthetic_generator_is_deterministic(tmp_path):
+    a = synthetic.write_mdt_scenario("S", tmp_path / "a", seed=3).parent
+    b = synthetic.write_mdt_scenario("S", tmp_path / "b", seed=3).parent
+    c = synthetic.write_mdt_scenario("S", tmp_path / "c", seed=4).parent
+    names = sorted(p.name for p in a.iterdir())
+    assert names == ["areas.csv", "operating_model.yaml", "scenario.yaml", "sites.csv"]
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "areas.csv").read_bytes() != (c / "areas.csv").read_bytes()
+    assert (a / "sites.csv").read_bytes() != (c / "sites.csv").read_bytes()
+
+
+@pytest.mark.parametrize("name, areas, sites", [("S", 500, 80), ("XL", 4000, 400)])
+def test_synthetic_sizes_are_as_named(tmp_path, name, areas, sites):
+    folder = synthetic.write_mdt_scenario(name, tmp_path).parent
+    area_rows = (folder / "areas.csv").read_text().splitlines()
+    site_rows = (folder / "sites.csv").read_text().splitlines()
+    assert len(area_rows) - 1 == areas and len(site_rows) - 1 == sites
+    assert len({r.split(",")[0] for r in area_rows[1:]}) == areas
+    model = yaml.safe_load((folder / "operating_model.yaml").read_text())
+    kinds = [r["kind"] for r in model["roles"]]
+    assert len(kinds) == 10 and kinds.count("specialist") == 5
+    assert model["pools"] == {"by": "area_group"}
+    districts = {r.split(",")[1] for r in area_rows[1:]}
+    assert len(districts) == synthetic.SIZES[name].districts
+
+
+def test_selection():
+    quick = select(None, quick=True, shared=SHARED)
+    assert [i.name for i in quick] == list(QUICK)
+    full = select(["pmed", "cap", "mdt"], quick=False, shared=SHARED)
+    assert len([i for i in full if i.kind == "pmed"]) == 20
+    assert len([i for i in full if i.kind == "cap"]) == 32
+    assert [i.name for i in full if i.kind == "mdt"] == ["mdt-S", "mdt-M", "mdt-L", "mdt-XL"]
+    assert all(i.source.is_file() for i in full if i.kind in ("pmed", "cap"))
+    assert select(["england"], quick=False, shared=SHARED)[0].time_limit_s == 600
+    with pytest.raises(ValueError, match="neither a kind"):
+        select(["pmed99"], quick=False, shared=SHARED)
+
+
+def test_bench_command_rejects_bad_options():
+    from mdtplan.cli import app
+
+    result = CliRunner().invoke(app, ["bench", "--only", "nonsense"])
+    assert result.exit_code == 2
+    assert "neither a kind" in result.output
+    result = CliRunner().invoke(app, ["bench", "--methods", "gurobi"])
+    assert result.exit_code == 2
+    assert "--methods" in result.output
+
+
+def test_bench_command_outside_a_checkout(tmp_path, monkeypatch):
+    from mdtplan import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "__file__", str(tmp_path / "site-packages" / "mdtplan" / "cli.py"))
+    result = CliRunner().invoke(cli.app, ["bench", "--quick"])
+    assert result.exit_code == 1
+    assert "source checkout" in result.output
