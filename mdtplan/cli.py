@@ -198,9 +198,15 @@ def _finance_rows(s: dict) -> list[tuple[str, str]]:
     if savings:
         rows.append(("Saving against today", _fmt_gbp(savings["total"]["saving_gbp"])))
     if fin:
-        rows.append(("Workstream savings (low – likely – high)", _range(fin["totals"]["total"])))
+        totals = fin["totals"]
+        rows.append(("Workstream savings (low – likely – high)", _range(totals["total"])))
+        if totals["quality"]["high"] > 0:
+            rows.append(("  cashable", _range(totals["cashable"])))
+            rows.append(("  quality (non-cashable)", _range(totals["quality"])))
         if fin.get("already_in_plan"):
-            rows.append(("  less already in plan", _fmt_gbp(fin["already_in_plan"])))
+            rows.append((f"  cashable less {_fmt_gbp(fin['already_in_plan'])} already in plan",
+                         _range(totals["cashable_net"])))
+            rows.append(("  overall (total less already in plan)", _range(totals["overall"])))
         basis = fin["ratio_basis"].replace("_", " ")
         rows.append((f"Net of investment {_fmt_gbp(fin['investment'])} ({basis})",
                      _range(fin["net_of_investment"])))
