@@ -57,9 +57,9 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
     from .runner import SuiteOptions, environment, print_table, run_suite, write_report
 
     if console is None:
-        console = Console()
+        console = Console(log_path=False)
         if not console.is_terminal:  # a log file or pipe: wide enough for the whole table
-            console = Console(width=200)
+            console = Console(width=200, log_path=False)
     shared = (shared or shared_dir()).resolve()
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
     bad = [m for m in chosen if m not in ("floor", "mdtplan", "spopt")]

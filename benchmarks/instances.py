@@ -38,7 +38,7 @@ TIME_LIMIT_S = {"pmed": (600.0, 60.0), "cap": (600.0, 60.0), "mdt": (120.0, 30.0
 #: fewest more needed so that every MSOA has one within ``ENGLAND_MAX_TRAVEL_MINUTES``
 ENGLAND_SITE_EVERY = 20
 ENGLAND_MAX_TRAVEL_MINUTES = 45.0
-ENGLAND_HUB_POPULATION_MAX = 300_000
+ENGLAND_HUB_POPULATION_MAX = 400_000
 ENGLAND_SITE_FIXED_COST_GBP = 150_000
 
 
@@ -260,8 +260,9 @@ def write_england_scenario(folder: Path, shared: Path) -> Path:
 
     Sites sit at the representative points of every 20th MSOA (by code), plus the fewest more
     so that every MSOA has one within 45 minutes (straight line x 1.3 at 40 km/h); each costs
-    GBP 150,000 a year. Hubs serve at most 300,000 people (all ages); the repository's default
-    operating model; ``min_cost``.
+    GBP 150,000 a year. Hubs serve at most 400,000 people (all ages), enough for every MSOA to
+    go to its nearest site (so a plan exists; the busiest nearest site serves 381,034); the
+    repository's default operating model; ``min_cost``.
     """
     import geopandas as gpd
     import yaml

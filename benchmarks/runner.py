@@ -79,7 +79,7 @@ def run_in_process(method: str, task: dict, timeout_s: float, folder: Path) -> d
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "benchmarks.child", str(task_path),
                                  str(result_path)], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, cwd=root)
+                                stdin=subprocess.DEVNULL, env=env)
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -147,6 +147,8 @@ def _finish(rows: list[dict], optimum: float | None) -> None:
     for r in rows:
         if nnz is not None:
             r["nnz"] = nnz
+        elif r.get("mdtplan_nnz") is not None:
+            r["nnz"] = r["mdtplan_nnz"]
         total, highs_s = r.get("total_s"), r.get("highs_s")
         if total is not None and highs_s is not None:
             r["overhead_s"] = total - highs_s
@@ -178,6 +180,7 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
     """
     options = options or SuiteOptions()
     log = log or (lambda line: None)
+    out, shared = Path(out).resolve(), Path(shared).resolve()
     work = out / "instances"
     work.mkdir(parents=True, exist_ok=True)
     try:

@@ -471,9 +471,11 @@ def bench(
                        "(pmed7, cap101, mdt-S, kent-lsoa, ...).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/bench"),
     threads: Annotated[int, typer.Option("--threads", help="HiGHS threads.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", help="HiGHS random seed.")] = 0,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="HiGHS random seed (and the synthetic models' seed).")] = 0,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Solver time limit for every instance [s] (default per kind).")
+        "--time-limit",
+        help="Solver time limit for every instance, in seconds (default per kind).")
     ] = None,
     methods: Annotated[str, typer.Option(
         "--methods", help="Subset of floor,mdtplan,spopt.")] = "floor,mdtplan,spopt",
