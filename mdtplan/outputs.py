@@ -70,6 +70,12 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         path = out / "summary.xlsx"
         write_workbook(results, path)
         written["workbook"] = path
+    if results.summary.finance or results.summary.savings:
+        from .plots import plot_waterfall
+
+        path = plot_waterfall(results.summary.to_dict(), out / "savings_waterfall.png")
+        if path is not None:
+            written["waterfall"] = path
     return written
 
 

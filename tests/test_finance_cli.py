@@ -78,6 +78,22 @@ def test_workbook_carries_the_baseline_and_monte_carlo(solved):
     assert str(hub.cell(hub.max_row, 2).value).startswith("=SUM(B2:B")
 
 
+def test_savings_waterfall_is_drawn_and_adds_up(solved):
+    from mdtplan.plots import waterfall_steps
+
+    out, summary = solved
+    png = out / "savings_waterfall.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    bars = waterfall_steps(summary)
+    for panel, end in (("workstreams", summary["finance"]["net_of_investment"]["most_likely"]),
+                       ("baseline", summary["total_cost"])):
+        rows = [b for b in bars if b["panel"] == panel]
+        steps = sum(b["value"] for b in rows if b["kind"] == "step")
+        first = rows[0]["value"] if rows[0]["kind"] == "total" else 0.0
+        assert rows[-1]["kind"] == "total"
+        assert first + steps == pytest.approx(rows[-1]["value"]) == pytest.approx(end)
+
+
 def test_compare_writes_the_side_by_side_table(solved, tmp_path):
     out, summary = solved
     target = tmp_path / "compare.csv"
