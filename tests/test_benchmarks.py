@@ -35,7 +35,7 @@ def _row(rows, instance, method):
 def test_quick_run(tmp_path):
     """One run (it spawns seven solver processes, so it is one test, not one per check)."""
     instances = select(["pmed1", "cap61", "mdt-XS"], quick=True, shared=SHARED,
-                       time_limit_s=10.0)
+                       time_limit_s=30.0)
     rows = run_suite(instances, tmp_path, SHARED, SuiteOptions(threads=1, seed=0))
     paths = write_report(rows, tmp_path, {"date": "test", "threads": 1, "seed": 0})
     _check_every_method_where_the_problem_exists(rows)
