@@ -421,6 +421,140 @@ def compare(
 
 
 @app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
+    vary: Annotated[list[str], typer.Option(
+        "--vary", help="KEY=START:STOP:N (N evenly spaced values, ends included) or "
+                       "KEY=a,b,c; repeat for a grid (the cartesian product).")],
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Dask scheduler address (tcp://host:port); default: a local "
+                            "cluster of worker processes on this machine.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path(
+        "out/sweep"),
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Local cluster worker processes (default: the cores).")] = None,
+    serial: Annotated[bool, typer.Option(
+        "--serial", help="No Dask: the same chunks, in order, in this process (same table).")
+    ] = False,
+    chunk_size: Annotated[int, typer.Option(
+        "--chunk-size", min=1, help="Most variants solved on one built model (one Dask task)."
+    )] = 8,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds per variant.")] = None,
+    mip_gap: Annotated[float | None, typer.Option("--mip-gap", help="Relative gap.")] = None,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=1, help="HiGHS threads per solve (the workers are the parallelism)."
+    )] = 1,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a key of the base scenario, e.g. --set objective=min_cost.")
+    ] = None,
+) -> None:
+    """Solve a grid of scenario variants in parallel (Dask); write sweep.csv, sweep.json and
+    the frontier plot (frontier.png, frontier.html).
+
+    Variants that differ only in budget.cap, hubs.count.*, hubs.population.*, demand.scale or
+    solver.* re-use one built model, re-solved in place from the previous plan; any other key
+    builds a model per value. One failed variant is reported in its row. Exit 0 when at least
+    one variant has a plan, 2 invalid input, 3 every variant infeasible, 4 no plan otherwise
+    (or cancelled with Ctrl-C: the rows solved so far are written).
+    """
+    import signal
+
+    from .pipeline import IN_PLACE_KEYS
+    from .sweep import parse_vary, run_sweep, write_sweep
+
+    extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
+             if v is not None]
+    try:
+        scen = _load(scenario, [*(set_ or []), *extra])
+        varies = [parse_vary(v) for v in vary]
+    except MdtplanError as err:
+        raise _fail(err, f"{scenario}: invalid") from None
+    in_place = [v.key for v in varies if v.key in IN_PLACE_KEYS or v.key.startswith("solver.")]
+    rebuilt = [v.key for v in varies if v.key not in in_place]
+    console.print(f"Sweep of {scen.name}: "
+                  + ", ".join(f"{v.key} ({len(v.values)} values)" for v in varies)
+                  + (f"; changed in place on one model: {', '.join(in_place)}" if in_place
+                     else "")
+                  + (f"; a model built per value: {', '.join(rebuilt)}" if rebuilt else ""),
+                  highlight=False)
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    cancel = threading.Event()
+
+    def _on_sigint(signum, frame):
+        if cancel.is_set():  # a second Ctrl-C stops at once
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        cancel.set()
+        err_console.print("cancelling: stopping the solves and writing the rows solved so far "
+                          "(Ctrl-C again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                   disable=not console.is_terminal)
+    try:
+        with bar:
+            task = bar.add_task("variants", total=None)
+            result = run_sweep(scen, varies, serial=serial, scheduler=scheduler,
+                               workers=workers, chunk_size=chunk_size, threads=threads,
+                               progress=lambda done, total: bar.update(task, completed=done,
+                                                                       total=total),
+                               cancel=cancel)
+    except MdtplanError as err:
+        raise _fail(err, f"{scenario}: cannot sweep") from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    written = write_sweep(result, out, name=scen.name)
+    _print_sweep(result)
+    console.print("Files: " + ", ".join(p.name for p in written.values()) + f" in {out}")
+    statuses = [r["status"] for r in result.rows]
+    if result.cancelled:
+        err_console.print(f"cancelled: {statuses.count('cancelled')} variant(s) not solved")
+        raise typer.Exit(EXIT_NO_SOLUTION)
+    if result.solved:
+        raise typer.Exit(EXIT_OK)
+    if all(s == "infeasible" for s in statuses):
+        raise typer.Exit(EXIT_INFEASIBLE)
+    raise typer.Exit(EXIT_NO_SOLUTION)
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, float) and v == v and v.is_integer():
+        return f"{v:,.0f}"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _print_sweep(result, limit: int = 60) -> None:
+    """The sweep table (its first ``limit`` rows) with the varied keys first."""
+    def num(v, fmt):
+        return "—" if v is None or v != v else format(v, fmt)
+
+    t = Table(title=f"Sweep: {len(result.rows)} variants, {result.solved} with a plan, "
+                    f"{len(result.chunks)} chunk(s), {result.mode}")
+    for col in (*result.keys, "status", "demand met", "total cost", "hubs", "travel", "gap",
+                "reused"):
+        t.add_column(col, justify="left" if col == "status" else "right")
+    for r in result.rows[:limit]:
+        t.add_row(*[_fmt_value(r[k]) for k in result.keys], str(r["status"]),
+                  num(r["demand_met_share"], ".1%"), _fmt_gbp(r["total_cost"]),
+                  num(r["hubs_open"], "d"), num(r["travel_mean"], ".1f"),
+                  num(r["mip_gap"], ".2%"), "yes" if r["reused"] else "no")
+    console.print(t)
+    if len(result.rows) > limit:
+        console.print(f"... {len(result.rows) - limit} more rows in sweep.csv")
+    failed = [r for r in result.rows if r["error"]
+              and r["status"] not in ("optimal", "feasible_at_limit", "cancelled")]
+    for r in failed[:10]:
+        err_console.print(f"  variant {r['variant']} ({r['status']}): {r['error']}",
+                          markup=False, highlight=False)
+    if len(failed) > 10:
+        err_console.print(f"  ... {len(failed) - 10} more without a plan: see sweep.csv")
+
+
+@app.command()
 def orlib(
     file: Annotated[Path, typer.Argument(help="An OR-Library pmed*.txt or cap*.txt file.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the scenario.")],

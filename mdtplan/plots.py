@@ -1,4 +1,4 @@
-"""Plots of results (matplotlib, Agg): the frontier of a sweep.
+"""Plots of results (matplotlib, Agg): the frontier of a sweep and the savings waterfall.
 
 Reads plain tables only (no Pyomo, no model): importable wherever pandas and matplotlib are.
 Figures are drawn on a ``matplotlib.figure.Figure`` with the Agg canvas, so the caller's
@@ -222,6 +222,10 @@ def plot_frontier(table: pd.DataFrame, keys: list[str], png: str | Path,
         ax.legend(fontsize=8, loc="best")
         plotted.append(col)
     axes[-1].set_xlabel(front.x_label)
+    if front.kind == "hubs":
+        from matplotlib.ticker import MaxNLocator
+
+        axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     if front.kind == "budget":
         for ax in axes:
             ax.xaxis.set_major_formatter(_money_formatter())
