@@ -452,12 +452,10 @@ def sweep(
     """Solve a grid of scenario variants in parallel (Dask); write sweep.csv, sweep.json and
     the frontier plot (frontier.png, frontier.html).
 
-    Variants that differ only in budget.cap, hubs.count.*, hubs.population.*, demand.scale or
-    solver.* re-use one built model, re-solved in place from the previous plan; any other key
-    builds a model per value. One failed variant is reported in its row. Exit 0 when at least
-    one variant has a plan, 2 invalid input, 3 every variant infeasible, 4 no plan otherwise
-    (or cancelled with Ctrl-C: the rows solved so far are written).
-    """
+    Variants that differ only in budget.cap, hubs.count.*, hubs.population.*, demand.scale or solver.* re-use one built model, re-solved in place from the previous plan; any other key builds a model per value. One failed variant is reported in its row.
+
+    Exit 0 when at least one variant has a plan, 2 invalid input, 3 every variant infeasible, 4 no plan otherwise (or cancelled with Ctrl-C: the rows solved so far are written).
+    """  # one line per paragraph: typer keeps the line breaks inside later paragraphs
     import signal
 
     from .pipeline import IN_PLACE_KEYS
