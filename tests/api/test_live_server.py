@@ -65,7 +65,12 @@ def test_end_to_end(live):
         from openpyxl import load_workbook
 
         book = load_workbook(io.BytesIO(export.content), read_only=True)
-        assert book.sheetnames
+        # the demo's finance section reaches the service: baseline, savings, workstreams
+        assert {"Summary", "Baseline vs scenario", "Savings", "Monte Carlo"} <= set(
+            book.sheetnames)
+        assert summary["savings"]["total"]["baseline_gbp"] == summary["baseline"]["total_cost"]
+        assert summary["finance"]["totals"]["total"]["low"] == sum(
+            line["low"] for line in summary["finance"]["lines"])
         assert "attachment" in export.headers["content-disposition"]
 
         # a viewer reads but cannot submit
