@@ -1,0 +1,309 @@
+"""The heuristic MIP start (mdtplan.warm_start) and the solve's time budget.
+
+The start must be a complete plan that keeps every rule (re-checked independently by
+tests/checker.py and against every compiled row), HiGHS must take it as its first incumbent,
+it must never change an optimum, and the same model must give the same start. The time
+budget must never give a part of the solve more than is left of its limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from checker import check_plan
+from model import add_team_manager, random_data, solve_data, tiny_data, with_roles
+
+from mdtplan.errors import InfeasibleError
+from mdtplan.model.build import build_model
+from mdtplan.solve import Session, SolveOptions, SolveStatus, TimeBudget, extract_tables
+from mdtplan.warm_start import build_start, start_values, unit_steps
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _plan_tables(model, data, plan):
+    """Load the heuristic plan into the model's variables and extract the result tables."""
+    for var, value in start_values(model, plan).items():
+        var.set_value(value, skip_validation=True)
+    return extract_tables(model, data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staffing of one unit
+
+
+def test_unit_steps_round_up_keep_minimums_and_supervision():
+    # sw: 1,000 h/FTE, step 1, minimum 1; tm supervises sw at 4 (see model.add_team_manager)
+    data = add_team_manager(tiny_data(), ratio=4.0)
+    model = build_model(data)
+    from mdtplan.warm_start import _instance
+
+    roles = _instance(model).roles
+    core = roles.core  # sw, tm
+    sw, tm = list(model.mdtplan_index.roles).index("sw"), list(
+        model.mdtplan_index.roles).index("tm")
+    col = {int(p): i for i, p in enumerate(core)}
+    hours = np.zeros((4, len(core)))
+    hours[:, col[sw]] = [0.0, 1.0, 4000.0, 4000.5]
+    steps = unit_steps(hours, roles, core, minimum=True)
+    # sw: the minimum 1, then 1 (just above 0), 4 (exactly), 5 (just above 4)
+    assert steps[:, col[sw]].tolist() == [1.0, 1.0, 4.0, 5.0]
+    # tm (step 0.5, ratio 4): 1 sw -> 0.25 FTE -> 1 step; 4 -> 2 steps; 5 -> 1.25 FTE -> 3
+    assert steps[:, col[tm]].tolist() == [1.0, 1.0, 2.0, 3.0]
+    # a pool (no minimum) with no demand needs nobody
+    assert unit_steps(np.zeros((1, len(core))), roles, core, minimum=False).sum() == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The start is a complete plan that keeps every rule
+
+
+TINY_CASES = {
+    "min_cost": {},
+    "min_travel": {"objective": "min_travel"},
+    "min_max_travel": {"objective": "min_max_travel"},
+    "max_demand_met under a cap": {"objective": "max_demand_met", "budget_cap_gbp": 480_000.0},
+    "band forces two hubs": {"hub_population_max": 40_000.0},
+    "split": {"assignment": "split", "hub_population_max": 31_000.0,
+              "hub_population_min": 29_000.0, "objective": "min_travel"},
+}
+
+
+@pytest.mark.parametrize("changes", TINY_CASES.values(), ids=TINY_CASES.keys())
+def test_tiny_start_is_complete_feasible_and_keeps_the_optimum(changes):
+    data = tiny_data(**changes)
+    model = build_model(data)
+    plan = build_start(model, max_seconds=1.0)
+    assert plan is not None and plan.feasible, plan and plan.notes
+    assert check_plan(data, _plan_tables(model, data, plan)) == []
+
+    session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1))
+    warm = session.solve()
+    report = session.start_report
+    assert report["complete"] and report["feasible"], report
+    # the start changes no optimum, and is no better than it (the later stages may move the
+    # first one's quantity within its hold tolerance, 1e-6)
+    cold, _, _ = solve_data(data, warm_start=False)
+    assert warm.status is cold.status is SolveStatus.optimal
+    assert warm.stage_objectives == pytest.approx(cold.stage_objectives)
+    assert report["objective"] >= warm.objective - 1e-5
+    session.close()
+
+
+def test_supervision_and_minimum_staff_in_the_start():
+    data = add_team_manager(with_roles(tiny_data(hub_population_max=40_000.0),
+                                       min_fte_per_hub={"sw": 2.0}), ratio=2.0)
+    model = build_model(data)
+    plan = build_start(model, max_seconds=1.0)
+    tables = _plan_tables(model, data, plan)
+    assert plan.feasible and check_plan(data, tables) == []
+    staff = tables["staffing"].set_index(["unit", "role"])["fte"]
+    for hub in tables["hubs"].loc[tables["hubs"]["open"], "site_id"]:
+        assert staff[hub, "sw"] >= 2.0
+        assert staff[hub, "tm"] * 2.0 >= staff[hub, "sw"] - 1e-9
+
+
+def test_budget_is_met_by_cutting_staff_for_max_demand_met():
+    # 480,000 buys one hub's minimum plus part of the demand: the start leaves hours unmet
+    # within the cap rather than breaking it
+    data = tiny_data(objective="max_demand_met", budget_cap_gbp=480_000.0)
+    model = build_model(data)
+    plan = build_start(model, max_seconds=1.0)
+    tables = _plan_tables(model, data, plan)
+    assert plan.feasible and check_plan(data, tables) == []
+    assert tables["staffing"]["unmet_hours"].sum() > 0
+
+
+def _random_cases():
+    kinds = [dict(objective=o, assignment=a, band=b, budget=bu, count=c, capacity=cap,
+                  supply=su, reach=r)
+             for o, a, b, bu, c, cap, su, r in [
+                 ("min_cost", "single", True, False, True, False, False, None),
+                 ("min_cost", "single", True, True, False, True, True, 18.0),
+                 ("min_cost", "split", False, False, True, True, False, None),
+                 ("max_demand_met", "single", True, True, True, False, True, None),
+                 ("max_demand_met", "split", False, True, False, True, False, 18.0),
+                 ("min_travel", "single", True, False, True, False, False, 18.0),
+                 ("min_max_travel", "single", False, False, True, True, False, None),
+             ]]
+    return [(seed, kind) for seed in range(6) for kind in kinds]
+
+
+@pytest.mark.parametrize("seed,kind", _random_cases())
+def test_random_start_keeps_every_rule_it_claims(seed, kind):
+    rng = np.random.default_rng(seed)
+    data = random_data(rng, n_areas=int(rng.integers(4, 12)), n_sites=int(rng.integers(2, 6)),
+                       n_roles=int(rng.integers(0, 4)), **kind)
+    try:
+        model = build_model(data)
+    except InfeasibleError:
+        return
+    plan = build_start(model, max_seconds=0.5)
+    if plan is None or not plan.feasible:
+        return  # the session then passes hubs and assignment only (checked below)
+    assert check_plan(data, _plan_tables(model, data, plan)) == []
+    session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1,
+                                                      time_limit_s=20.0))
+    result = session.solve()
+    assert session.start_report["complete"] and session.start_report["feasible"]
+    assert result.status is SolveStatus.optimal
+    assert session.start_report["objective"] >= result.objective - 1e-6 * max(
+        1.0, abs(result.objective))
+    session.close()
+
+
+def test_an_infeasible_start_is_cut_to_its_binaries():
+    # a start that breaks a row is not handed over whole: only the binary columns remain
+    data = tiny_data()
+    session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1))
+    k = session._compiled
+    x = {j: 0.0 for j in range(len(k.columns))}  # nobody assigned: area_served_once broken
+    start = session._checked_start(x, "given")
+    assert not session.start_report["feasible"]
+    assert any("area_served_once" in v for v in session.start_report["violations"])
+    assert set(start) == {j for j in range(len(k.columns)) if k.integrality[j]
+                          and k.col_lower[j] >= 0 and k.col_upper[j] <= 1}
+    session.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# A county: complete, accepted by HiGHS as its first incumbent, deterministic
+
+
+@pytest.fixture(scope="module")
+def medway(shared_data):
+    from mdtplan.pipeline import prepare
+    from mdtplan.scenario import load_scenario
+
+    return prepare(load_scenario(REPO / "examples" / "medway.yaml")).data
+
+
+def test_county_start_is_taken_by_highs_as_its_first_plan(medway):
+    model = build_model(medway)
+    session = Session(model, SolveOptions(time_limit_s=8.0, mip_gap=0.0, threads=1))
+    events = []
+    result = session.solve(progress=events.append)
+    report = session.start_report
+    assert report["complete"] and report["feasible"], report
+    improving = [e for e in events if e["event"] == "improving"]
+    # HiGHS reports the start as its first incumbent, in the first stage's own units
+    assert improving and improving[0]["objective_stage"] == "cost_gbp"
+    assert improving[0]["primal"] == pytest.approx(report["objective"], rel=1e-9)
+    assert result.has_solution and result.objective <= report["objective"] + 1e-6
+    assert check_plan(medway, extract_tables(model, medway)) == []
+    session.close()
+
+
+def test_same_model_same_start(medway):
+    one = build_start(build_model(medway), max_seconds=1.0, seed=3)
+    two = build_start(build_model(medway), max_seconds=1.0, seed=3)
+    assert one.feasible and two.feasible
+    assert np.array_equal(one.chosen, two.chosen) and np.array_equal(one.steps, two.steps)
+    assert one.objective == two.objective
+
+
+# ---------------------------------------------------------------------------------------------
+# The time budget
+
+
+def test_time_budget_never_grants_more_than_is_left():
+    now = [100.0]
+    budget = TimeBudget(10.0, spent_s=3.0, clock=lambda: now[0])
+    assert budget.left() == pytest.approx(7.0)
+    assert budget.grant("a", 5.0) == pytest.approx(5.0)
+    now[0] += 5.0
+    assert budget.grant("b", 5.0) == pytest.approx(2.0)  # only 2 s left
+    now[0] += 4.0
+    assert budget.left() == 0.0 and budget.grant("c", 1.0) == 0.0
+    assert all(g["given_s"] <= g["left_s"] + 1e-12 for g in budget.log)
+    # a stage with tie-breaks after it leaves them a share; the last stage takes the rest
+    fresh = TimeBudget(10.0, clock=lambda: 0.0)
+    assert fresh.stage_seconds(0, 2, reserve=1.0) == pytest.approx(9.0 * TimeBudget.STAGE_SHARE)
+    assert fresh.stage_seconds(1, 2, reserve=1.0) == pytest.approx(9.0)
+
+
+class _FakeClock:
+    """A clock that moves only when told."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("limit,setup", [(10.0, 0.0), (10.0, 4.0), (10.0, 9.5), (1.0, 0.2)])
+def test_every_part_of_a_solve_fits_in_what_is_left(monkeypatch, limit, setup):
+    """Worst case: build and compile took ``setup`` seconds and every part of the solve (the
+    heuristic start, each stage, each clean-up LP) uses all the time it is given; the solve
+    must still end within its limit, and no part may be given more than is left."""
+    import mdtplan.solve as solve_module
+
+    clock = _FakeClock()
+    monkeypatch.setattr(solve_module, "perf_counter", clock)
+    real_grant = TimeBudget.grant
+
+    def grant_and_use_it_all(self, run, seconds):
+        given = real_grant(self, run, seconds)
+        clock.now += given
+        return given
+
+    monkeypatch.setattr(TimeBudget, "grant", grant_and_use_it_all)
+    data = add_team_manager(tiny_data(objective="max_demand_met", budget_cap_gbp=520_000.0))
+    model = build_model(data)
+    model.mdtplan_build_seconds = setup / 2
+    session = Session(model, SolveOptions(time_limit_s=limit, mip_gap=0.0, threads=1))
+    session.compile_seconds = setup / 2
+    result = session.solve()
+    log = session.budget.log
+    assert [g["run"] for g in log][:2] == ["heuristic start", "stage unmet_hours"]
+    assert all(g["given_s"] <= g["left_s"] + 1e-9 for g in log)
+    assert session.budget.elapsed() <= limit + 1e-9
+    if setup < limit / 2:
+        assert result.has_solution
+        assert any(g["run"].startswith("polish") for g in log)
+        # the first stage left its tie-breaks a share of the time
+        assert log[1]["given_s"] < log[1]["left_s"]
+    session.close()
+
+
+def test_highs_options_reach_every_stage(monkeypatch):
+    data = add_team_manager(tiny_data(objective="max_demand_met", budget_cap_gbp=520_000.0))
+    options = SolveOptions(time_limit_s=30.0, mip_gap=0.01, threads=1, seed=7, presolve=False)
+    session = Session(build_model(data), options)
+    seen = []
+    real_run = session._run
+
+    def recording_run(threads=None):
+        h = session.highs
+        status = real_run(threads)
+        seen.append({name: h.getOptionValue(name)[1] for name in
+                     ("mip_rel_gap", "random_seed", "presolve", "threads", "time_limit")})
+        return status
+
+    monkeypatch.setattr(session, "_run", recording_run)
+    result = session.solve()
+    assert result.has_solution and len(result.stage_status) == 3  # unmet, cost, travel
+    assert len(seen) >= 3
+    for opts in seen:
+        assert opts["mip_rel_gap"] == pytest.approx(0.01)
+        assert opts["random_seed"] == 7
+        assert opts["presolve"] == "off"
+        assert opts["threads"] == 1
+        assert 0.0 <= opts["time_limit"] <= 30.0 + session.highs.getRunTime()
+    session.close()
+
+
+def test_first_solve_counts_build_and_compile():
+    data = tiny_data()
+    model = build_model(data)
+    model.mdtplan_build_seconds = 50.0  # pretend the build took most of the limit
+    session = Session(model, SolveOptions(time_limit_s=60.0, mip_gap=0.0, threads=1))
+    session.solve()
+    first = session.budget.log
+    assert first[0]["left_s"] <= 10.0 + 1e-6  # 60 - 50 - compile
+    session.solve()  # a re-solve pays for neither
+    assert session.budget.log[0]["left_s"] > 50.0
+    session.close()
