@@ -1088,8 +1088,10 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
     if not work.over():
         best.run(work.mark(1.0))
         best_key = best.totals()
+    # kicks pay where the first stage is the staircase of staff costs (or travel with staff);
+    # not for unmet hours, whose search only follows cost as a proxy
     staffed = bool(len(inst.roles.core) or len(inst.roles.spec))
-    if staffed and inst.stages[0] != "max_travel":
+    if staffed and inst.stages[0] in ("cost_gbp", "travel"):
         best, best_key = _perturb(inst, best, best_key, work, seed)
     is_open, chosen, pair = best.is_open, best.chosen, best.cur_pair
     steps, hours = _staffing(inst, ix, is_open, pair)
