@@ -443,9 +443,15 @@ class Session:
         clock (``getRunTime``), so an LP after a long MIP would stop at once without this.
         """
         seconds = max(float(seconds), 0.0)
+        # a backstop for MIP phases that overrun HiGHS's own limit: interrupted at this time
+        self._deadline = perf_counter() + seconds + self.DEADLINE_GRACE_S + 0.02 * seconds
         if lp:
             seconds += float(self.highs.getRunTime())
         self.highs.setOptionValue("time_limit", seconds)
+
+    #: seconds past a run's time limit after which the MIP is interrupted (plus 2% of it)
+    DEADLINE_GRACE_S = 1.0
+    _deadline: float | None = None
 
     #: staffed models with at least this many rows solve their root LP by interior point
     IPM_ROOT_ROWS = 5000
@@ -1065,13 +1071,25 @@ class Session:
 
             h.cbMipImprovingSolution.subscribe(lambda e: _emit("improving", e))
             h.cbMipLogging.subscribe(lambda e: _emit("log", e))
-        if cancel is not None:
-            def _interrupt(e):
-                if cancel.is_set():
-                    state["cancelled"] = True
-                    e.interrupt()
+        def _cancelled() -> bool:
+            if cancel is not None and cancel.is_set():
+                state["cancelled"] = True
+                return True
+            return False
 
-            h.cbMipInterrupt.subscribe(_interrupt)
+        # the flag is set either way: HiGHS keeps it from one run to the next
+        def _interrupt(e):
+            e.interrupt(_cancelled())
+
+        def _mip_interrupt(e):
+            stop = _cancelled()
+            if not stop and self._deadline is not None and perf_counter() > self._deadline:
+                state["overran"] = stop = True
+            e.interrupt(stop)
+
+        # the MIP check is cheap (nodes, cut rounds); LP iterations are checked only to cancel
+        h.cbMipInterrupt.subscribe(_mip_interrupt)
+        if cancel is not None:
             h.cbSimplexInterrupt.subscribe(_interrupt)
             h.cbIpmInterrupt.subscribe(_interrupt)
 

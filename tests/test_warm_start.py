@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import highspy
 import numpy as np
 import pytest
 from checker import check_plan
@@ -196,7 +197,12 @@ def test_county_start_is_taken_by_highs_as_its_first_plan(medway):
     session.close()
 
 
-def test_same_model_same_start(medway):
+def test_same_model_same_start(medway, monkeypatch):
+    # the search is limited by units of work, not the clock: with the clock's backstop
+    # switched off (a frozen clock) two builds must agree exactly
+    import mdtplan.warm_start as warm_start
+
+    monkeypatch.setattr(warm_start, "perf_counter", lambda: 0.0)
     one = build_start(build_model(medway), max_seconds=1.0, seed=3)
     two = build_start(build_model(medway), max_seconds=1.0, seed=3)
     assert one.feasible and two.feasible
@@ -306,4 +312,31 @@ def test_first_solve_counts_build_and_compile():
     assert first[0]["left_s"] <= 10.0 + 1e-6  # 60 - 50 - compile
     session.solve()  # a re-solve pays for neither
     assert session.budget.log[0]["left_s"] > 50.0
+    session.close()
+
+
+def test_a_mip_that_overruns_its_limit_is_interrupted(orlib_dir, monkeypatch):
+    """The backstop: HiGHS is given far more time than the budget allows (as when one of its
+    phases overruns its own limit); the interrupt callback still stops it at the deadline."""
+    from mdtplan.orlib import to_model_data
+
+    data = to_model_data(orlib_dir / "pmed" / "pmed16.txt")  # minutes to prove
+    session = Session(build_model(data), SolveOptions(time_limit_s=2.0, mip_gap=0.0,
+                                                      threads=1))
+    real = session._set_time_limit
+
+    def generous(seconds, *, lp):
+        real(seconds, lp=lp)  # sets the deadline from the budget
+        session.highs.setOptionValue("time_limit", 1000.0)  # HiGHS's own limit: far away
+
+    monkeypatch.setattr(session, "_set_time_limit", generous)
+    result = session.solve()
+    assert session.highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+    assert result.status is SolveStatus.feasible_at_limit and not result.cancelled
+    assert result.objective is not None and result.objective >= 8162 - 1e-6
+    # HiGHS keeps the interrupt flag between runs: the next run must not stop at once
+    monkeypatch.setattr(session, "_set_time_limit", real)
+    again = session.solve()
+    assert session.highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+    assert again.status is SolveStatus.feasible_at_limit and not again.cancelled
     session.close()
