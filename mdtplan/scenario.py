@@ -418,6 +418,15 @@ def _parse_override(item: str, file: str | None) -> tuple[str, Any]:
     if not key or any(not part for part in key.split(".")):
         raise ScenarioError([Problem(file, None, item, "override has an empty key",
                                      "write it as e.g. --set budget.cap=48e6")])
+    return key, parse_value(raw)
+
+
+def parse_value(raw: str):
+    """A value as ``--set`` reads it: a YAML scalar (empty = ``None``), ``48e6`` a number.
+
+    >>> parse_value("48e6"), parse_value("true"), parse_value("min_cost"), parse_value("")
+    (48000000.0, True, 'min_cost', None)
+    """
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -428,7 +437,7 @@ def _parse_override(item: str, file: str | None) -> tuple[str, Any]:
             value = float(value) if any(c in value for c in ".eE") else int(value)
         except ValueError:
             pass
-    return key, value
+    return value
 
 
 def apply_overrides(data: dict, overrides: list[str] | dict, *, file: str | None = None) -> dict:

@@ -35,9 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .errors import Problem, ScenarioError
+from .scenario import parse_value
 
 #: table columns after the varied keys (CONTRACT §1 sweep table)
 COLUMNS = ("status", "objective", "total_cost", "demand_met_share", "unmet_hours", "hubs_open",
@@ -109,11 +108,11 @@ def parse_vary(text: str) -> Vary:
         items = [item.strip() for item in raw.split(",")]
         if any(not item for item in items):
             raise fail("an empty value in the list (two commas, or one at an end)")
-        values = tuple(_scalar(item) for item in items)
+        values = tuple(parse_value(item) for item in items)
     elif ":" in raw and all(_is_number(p) or not p.strip() for p in raw.split(":")):
         values = _linspace(key, raw, fail)
     else:
-        values = (_scalar(raw),)
+        values = (parse_value(raw),)
     seen = set()
     for v in values:
         marker = repr(v)
@@ -159,20 +158,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _scalar(text: str):
-    """A value as ``--set`` reads it: YAML scalar, with ``48e6`` read as a number."""
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        value = text
-    if isinstance(value, str):
-        try:
-            value = float(value) if any(c in value for c in ".eE") else int(value)
-        except ValueError:
-            pass
-    return value
 
 
 def _is_integer_key(key: str) -> bool:
