@@ -378,7 +378,7 @@ def run_mdtplan(task: dict) -> dict:
 
         t1 = perf_counter()
         model = build_model(prepared.data)
-        session = Session(model, options)
+        session = Session(model, options, direct=True)
         build_s = perf_counter() - t1
         lp = session.highs.getLp()
         session.close()
@@ -427,5 +427,19 @@ def run_spopt(task: dict) -> dict:
             **({"message": message} if message else {})}
 
 
+def run_equivalence(task: dict) -> dict:
+    """Whether the direct build (:mod:`mdtplan.model.matrix`) is exactly the Pyomo model's
+    compile for this instance (columns, rows, bounds, integrality, objective, coefficients).
+    Not timed as a method."""
+    from mdtplan.model.build import build_model
+    from mdtplan.pipeline import prepare
+    from mdtplan.scenario import load_scenario
+    from mdtplan.solve import compile_differences
+
+    model = build_model(prepare(load_scenario(task["scenario"])).data)
+    diff = compile_differences(model)
+    return {"same_problem": not diff, "message": "; ".join(diff)}
+
+
 METHODS = {"floor": run_floor, "mdtplan": run_mdtplan, "spopt": run_spopt,
-           "handover": run_handover}
+           "handover": run_handover, "equivalence": run_equivalence}

@@ -26,7 +26,7 @@ from .methods import HighsSettings
 #: the table's columns, in order (see README "Benchmarks" for what each means)
 COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", "total_s",
            "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
-           "gap", "objective", "published_optimum", "matches", "message")
+           "gap", "objective", "published_optimum", "matches", "same_problem", "message")
 
 #: relative tolerance of "matches the published optimum"
 MATCH_RTOL = 1e-6
@@ -229,6 +229,15 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
             log(f"{inst.name}: {method}: {row.get('status')} "
                 f"total {_fmt(row.get('total_s'))} s, peak {_fmt(row.get('peak_mem_mb'))} MB"
                 + (f" ({row['message']})" if row.get("message") else ""))
+        if "mdtplan" in methods:
+            log(f"{inst.name}: checking the direct build against the Pyomo compile")
+            check = run_in_process("equivalence", task, timeout, folder)
+            same = check.get("same_problem")
+            log(f"{inst.name}: same problem: {same}"
+                + (f" ({check.get('message')})" if check.get("message") else ""))
+            for r in inst_rows:
+                if r["method"] == "mdtplan":
+                    r["same_problem"] = same
         _finish(inst_rows, optima.get(inst.name))
         rows += inst_rows
     return rows
@@ -266,6 +275,7 @@ def summarise(rows: list[dict]) -> list[dict]:
         totals = [r["total_s"] for r in rs if r.get("total_s") is not None]
         builds = [r["build_s"] for r in rs if r.get("build_s") is not None]
         peaks = [r["peak_mem_mb"] for r in rs if r.get("peak_mem_mb") is not None]
+        same = [r["same_problem"] for r in rs if r.get("same_problem") is not None]
         out.append({
             "kind": kind, "method": method, "instances": len(rs),
             "matched": f"{sum(matched)}/{len(matched)}" if matched else "—",
@@ -274,6 +284,7 @@ def summarise(rows: list[dict]) -> list[dict]:
             "median_build_s": median(builds) if builds else None,
             "median_total_s": median(totals) if totals else None,
             "max_peak_mem_mb": max(peaks) if peaks else None,
+            "same_problem": f"{sum(same)}/{len(same)}" if same else "—",
         })
     return out
 
@@ -366,14 +377,15 @@ def print_table(rows: list[dict], console=None) -> None:
     console = console or Console()
     cols = ("instance", "method", "nnz", "build_s", "solve_s", "total_s", "highs_s",
             "overhead_s", "ratio_to_floor", "peak_mem_mb", "status", "gap", "objective",
-            "published_optimum", "matches")
+            "published_optimum", "matches", "same_problem")
     table = Table(title="mdtplan benchmarks", show_lines=False)
     for c in cols:
         table.add_column(c.replace("_", " "), justify="left" if c in (
             "instance", "method", "status") else "right", overflow="fold")
     for r in rows:
         cells = [_fmt(r.get(c)) for c in cols]
-        style = "red" if r.get("matches") is False or r.get("status") in (
+        style = "red" if r.get("matches") is False or r.get("same_problem") is False or r.get(
+            "status") in (
             "error", "killed") else None
         table.add_row(*cells, style=style)
     console.print(table)

@@ -172,7 +172,7 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     timings["build_s"] = perf_counter() - t
 
     _emit(progress, stage="solve", message="solving")
-    session = Session(model, options)
+    session = Session(model, options, direct=True)
     try:
         result = solve_session(session, prepared, prepared.data, options=options,
                                progress=progress, cancel=cancel, explain=explain,
@@ -567,7 +567,7 @@ def _build_session(variant, options, state, progress) -> None:
     t = perf_counter()
     _emit(progress, stage="build", message="building model")
     model = build_model(prepared.data)
-    state.update(session=Session(model, options), key=structure_key(variant),
+    state.update(session=Session(model, options, direct=True), key=structure_key(variant),
                  prepared=prepared, values=in_place_values(variant),
                  build_s=perf_counter() - t)
 

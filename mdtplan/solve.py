@@ -1,7 +1,9 @@
 """Solve the Pyomo model of record with HiGHS, through highspy directly.
 
 The model is compiled once to matrices with Pyomo's ``LinearStandardFormCompiler`` (mixed form:
-rows keep their sense) and handed to ``highspy.Highs.passModel`` as numpy arrays. Owning the
+rows keep their sense), or built straight from its data by :mod:`mdtplan.model.matrix`
+(``direct=True``: the same arrays, proven by :func:`compile_differences`, several times faster),
+and handed to ``highspy.Highs.passModel`` as numpy arrays. Owning the
 HiGHS object gives us progress callbacks, cancellation, MIP starts and in-place re-solves, which
 :class:`Session` exposes; :func:`solve` is the one-shot form.
 
@@ -245,6 +247,8 @@ class _Compiled:
     A: object
     c0: np.ndarray
     offset0: float
+    #: every objective stage's cost vector (direct build only; else derived from Pyomo)
+    stages: list | None = None
 
 
 def compile_model(model) -> _Compiled:
@@ -303,6 +307,103 @@ def compile_model(model) -> _Compiled:
     offset0 = float(info.c_offset[0]) if len(info.c_offset) else 0.0
     return _Compiled(columns, col_of, col_lower, col_upper, integrality, cons, row_of, lower,
                      upper, A, c0, offset0)
+
+
+def compile_direct(model) -> _Compiled:
+    """The same arrays as :func:`compile_model`, built straight from the model's data.
+
+    :func:`mdtplan.model.matrix.build_matrix` (numpy, no expression walking) with the model's
+    current mutable parameters; the columns and rows are then mapped to the model's variables
+    and constraints by position. Only for a model as :func:`~mdtplan.model.build.build_model`
+    made it (parameters may have been changed): bounds changed by hand, constraints deactivated
+    or components added are not seen (use :func:`compile_model`).
+    """
+    from .model.matrix import build_matrix, model_params
+
+    mm = build_matrix(model.mdtplan_data, model.mdtplan_index, model_params(model))
+    members: dict = {}
+
+    def pick(families, positions):
+        out = [None] * len(families)
+        by_family: dict = {}
+        for i, f in enumerate(families):
+            by_family.setdefault(f, []).append(i)
+        for f, where in by_family.items():
+            if f not in members:
+                members[f] = list(model.component(f).values())
+            data = members[f]
+            for i, p in zip(where, positions[where].tolist(), strict=True):
+                out[i] = data[p]
+        return out
+
+    columns = pick(mm.col_family, mm.col_member)
+    rows = pick(mm.row_family, mm.row_member)
+    return _Compiled(columns, {id(v): j for j, v in enumerate(columns)}, mm.col_lower.copy(),
+                     mm.col_upper.copy(), mm.integrality.astype(np.int32), rows,
+                     {id(c): i for i, c in enumerate(rows)}, mm.row_lower.copy(),
+                     mm.row_upper.copy(), mm.A, mm.c0.copy(), float(mm.offset0),
+                     stages=mm.stages)
+
+
+# --------------------------------------------------------------------------------------------
+# The direct build, proven equal to the Pyomo compile
+
+
+def compile_differences(model, mm=None, compiled=None) -> list[str]:
+    """How :func:`mdtplan.model.matrix.build_matrix` differs from Pyomo's compile of ``model`` (empty: none).
+
+    Compares, in order, the columns and rows (component and index of each), column bounds,
+    integrality, row bounds, the first objective and every coefficient of the matrix (exactly:
+    the same float). ``model`` is a model from :func:`~mdtplan.model.build.build_model`, with
+    its mutable parameters as they are now; ``compiled`` is its :func:`compile_model` when
+    already made. The test suite and the benchmark (every instance) call it.
+    """
+    from .model.matrix import build_matrix, model_params
+
+    k = compiled if compiled is not None else compile_model(model)
+    mm = mm if mm is not None else build_matrix(model.mdtplan_data, model.mdtplan_index,
+                                                model_params(model))
+    keys: dict = {}
+
+    def key(fam, member):
+        if fam not in keys:
+            keys[fam] = list(model.component(fam).keys())
+        return fam, keys[fam][member]
+
+    out = []
+    pc = [(v.parent_component().local_name, v.index()) for v in k.columns]
+    mc = [key(f, int(i)) for f, i in zip(mm.col_family, mm.col_member, strict=True)]
+    if pc != mc:
+        first = next((i for i, (a, b) in enumerate(zip(pc, mc)) if a != b), min(len(pc), len(mc)))
+        out.append(f"columns: Pyomo {len(pc)}, direct {len(mc)}; first difference at {first}")
+    pr = [(c.parent_component().local_name, c.index()) for c in k.rows]
+    mr = [key(f, int(i)) for f, i in zip(mm.row_family, mm.row_member, strict=True)]
+    if pr != mr:
+        first = next((i for i, (a, b) in enumerate(zip(pr, mr)) if a != b), min(len(pr), len(mr)))
+        out.append(f"rows: Pyomo {len(pr)}, direct {len(mr)}; first difference at {first}")
+    if out:
+        return out
+    for name, a, b, names in (("column lower bounds", k.col_lower, mm.col_lower, pc),
+                              ("column upper bounds", k.col_upper, mm.col_upper, pc),
+                              ("integrality", k.integrality, mm.integrality, pc),
+                              ("row lower bounds", k.row_lower, mm.row_lower, pr),
+                              ("row upper bounds", k.row_upper, mm.row_upper, pr),
+                              ("objective", k.c0, mm.c0, pc)):
+        a, b = np.asarray(a, float), np.asarray(b, float)
+        bad = np.flatnonzero(~((a == b) | (np.isnan(a) & np.isnan(b))))
+        if len(bad):
+            out.append(f"{name}: {len(bad)} differ, e.g. {names[bad[0]]}: Pyomo {a[bad[0]]}, "
+                       f"direct {b[bad[0]]}")
+    A = k.A.tocsc().copy()
+    A.sort_indices()
+    B = mm.A
+    if not (np.array_equal(A.indptr, B.indptr) and np.array_equal(A.indices, B.indices)):
+        out.append(f"matrix pattern: Pyomo {A.nnz} nonzeros, direct {B.nnz}")
+    elif not np.array_equal(A.data, B.data):
+        bad = np.flatnonzero(A.data != B.data)
+        out.append(f"matrix values: {len(bad)} of {A.nnz} differ (largest relative "
+                   f"{float(np.max(np.abs(A.data[bad] - B.data[bad]) / np.abs(A.data[bad]))):.3g})")
+    return out
 
 
 def _linear(expr) -> tuple[list, list, float]:
@@ -380,6 +481,10 @@ class Session:
         From :func:`mdtplan.model.build.build_model` (any linear Pyomo model with one active
         objective works; lexicographic stages need the mdtplan attributes).
     options : SolveOptions, optional
+    direct : bool
+        Build the arrays HiGHS gets straight from the data (:func:`compile_direct`, a
+        fraction of the time) instead of compiling the Pyomo model; the two are the same
+        problem (``tests/model/test_matrix.py``). Only for a model as ``build_model`` made it.
 
     Examples
     --------
@@ -400,11 +505,11 @@ class Session:
     * Each :meth:`solve` starts from the previous plan when it is still feasible.
     """
 
-    def __init__(self, model, options: SolveOptions | None = None):
+    def __init__(self, model, options: SolveOptions | None = None, *, direct: bool = False):
         t0 = perf_counter()
         self.model = model
         self.options = options or SolveOptions()
-        self._compiled = compile_model(model)
+        self._compiled = compile_direct(model) if direct else compile_model(model)
         self.highs = highspy.Highs()
         self._configure_base()
         k = self._compiled
@@ -531,9 +636,12 @@ class Session:
 
         out = []
         stages = list(m.STAGES)
+        direct = self._compiled.stages
         for i, stage in enumerate(stages):
             expr = getattr(m, STAGE_COMPONENTS[stage])
-            if i == 0:
+            if direct is not None and direct[i][0] == stage:
+                vec, off = direct[i][1].copy(), 0.0
+            elif i == 0:
                 k = self._compiled
                 vec, off = k.c0.copy(), k.offset0
             else:
@@ -667,6 +775,7 @@ class Session:
 
     def refresh_objective(self) -> None:
         """Recompute every stage's cost vector from the model's stage quantities."""
+        self._compiled.stages = None  # the direct build's vectors may no longer hold
         self._compiled.c0 = self._vector(self.model.component_data_objects(
             pyo.Objective, active=True).__next__().expr)[0]
         self._stages = self._stage_vectors()
@@ -939,7 +1048,14 @@ class Session:
         idx = hold.index()
         self.model.stage_optimum_bound[idx].set_value(float(bound) if bound < INF
                                                       else float("inf"))
-        self._refresh_row(hold)
+        row = self._compiled.row_of.get(id(hold))
+        if row is None:
+            self._refresh_row(hold)
+            return
+        # a stage quantity's coefficients are constants: only the bound moves
+        hi = INF if bound >= INF else float(bound)
+        self.highs.changeRowBounds(row, float(self._compiled.row_lower[row]), hi)
+        self._compiled.row_upper[row] = hi
 
     def _initial_start(self, options: SolveOptions, warm_start, budget: TimeBudget | None = None):
         if not self.is_mip:

@@ -25,6 +25,7 @@ FORBIDDEN = {
     "cli.py": {"pyomo"},
     "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
+    "model/matrix.py": {"mdtplan.solve", "pyomo"},
 }
 
 

@@ -41,6 +41,7 @@ def test_quick_run(tmp_path):
     _check_every_method_where_the_problem_exists(rows)
     _check_published_optima(rows)
     _check_floor_and_mdtplan_agree(rows)
+    _check_direct_build_is_the_same_problem(rows)
     _check_timings_and_memory(rows)
     _check_report_files(rows, paths)
 
@@ -73,6 +74,15 @@ def _check_floor_and_mdtplan_agree(rows):
         assert floor["objective"] == pytest.approx(ours["objective"], rel=1e-6), inst
     # the MDT floor was handed mdtplan's own matrix
     assert _row(rows, "mdt-XS", "floor")["nnz"] > 1000
+
+
+def _check_direct_build_is_the_same_problem(rows):
+    """Every instance's mdtplan row says the direct build equals the Pyomo compile."""
+    for r in rows:
+        if r["method"] == "mdtplan":
+            assert r["same_problem"] is True, r
+        else:
+            assert r.get("same_problem") is None
 
 
 def _check_timings_and_memory(rows):
