@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = Path("out") / "bench"
+ALL_METHODS = "floor,mdtplan,spopt,resolve"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,13 +15,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="mdtplan against the HiGHS floor and spopt, side by side: OR-Library "
                     "pmed/cap, synthetic MDT models S-XL, Kent LSOA, England MSOA. Writes "
-                    "results.csv, results.md, environment.json and cost_vs_size.png.")
+                    "results.csv, results.md, environment.json and cost_vs_size.png. The "
+                    "resolve method times a budget-cap variant re-solved with the model kept "
+                    "against a cold build-and-solve (instances resolve-XS, resolve-greystow).")
     parser.add_argument("--quick", action="store_true",
-                        help="a handful of small OR-Library instances and MDT S, with short "
-                             "time limits (for development)")
+                        help="a handful of small OR-Library instances, MDT S and resolve-XS, "
+                             "with short time limits (for development)")
     parser.add_argument("--only", default=None,
-                        help="comma-separated kinds (pmed,cap,mdt,kent,england) and/or instance "
-                             "names (pmed7, cap101, mdt-S, mdt-XL, kent-lsoa, england-msoa)")
+                        help="comma-separated kinds (pmed,cap,mdt,kent,england,resolve) and/or "
+                             "instance names (pmed7, cap101, mdt-S, mdt-XL, kent-lsoa, "
+                             "england-msoa, resolve-XS, resolve-greystow)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1)")
@@ -30,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="solver time limit for every instance [s] (default: per kind, "
                              "e.g. 600 for OR-Library, 120 for MDT, 60 for Kent, 600 for "
                              "England)")
-    parser.add_argument("--methods", default="floor,mdtplan,spopt",
-                        help="comma-separated subset of floor,mdtplan,spopt")
+    parser.add_argument("--methods", default=ALL_METHODS,
+                        help="comma-separated subset of floor,mdtplan,spopt,resolve (resolve "
+                             "runs on the resolve instances only)")
     parser.add_argument("--build-only", action="store_true",
                         help="stop each method once its model is inside HiGHS (no solve): "
                              "build time and memory only")
@@ -43,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT,
         threads: int = 1, seed: int = 0, time_limit: float | None = None,
-        methods: str = "floor,mdtplan,spopt", build_only: bool = False,
+        methods: str = ALL_METHODS, build_only: bool = False,
         shared: Path | None = None, console=None) -> int:
     """Run the suite, print the table and write the report; returns an exit code.
 
@@ -62,10 +67,10 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
             console = Console(width=200, log_path=False)
     shared = (shared or shared_dir()).resolve()
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    bad = [m for m in chosen if m not in ("floor", "mdtplan", "spopt")]
+    bad = [m for m in chosen if m not in ALL_METHODS.split(",")]
     if bad or not chosen:
         console.print(f"[red]--methods: unknown {bad or 'empty'}; choose from "
-                      "floor,mdtplan,spopt[/]")
+                      f"{ALL_METHODS}[/]")
         return 2
     if threads < 1:
         console.print("[red]--threads must be at least 1[/]")
@@ -86,7 +91,7 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
         return 2
     if not instances:
         console.print("[red]no instance selected (--quick keeps pmed1, pmed2, pmed6, cap61, "
-                      "cap71, cap101 and mdt-S; name others explicitly)[/]")
+                      "cap71, cap101, mdt-S and resolve-XS; name others explicitly)[/]")
         return 2
     options = SuiteOptions(threads=threads, seed=seed, build_only=build_only,
                            methods=tuple(chosen))

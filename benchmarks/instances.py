@@ -1,7 +1,8 @@
 """The benchmark instances: what each one is, and how its inputs are written.
 
 An :class:`Instance` names a problem and the kind of it (``pmed``, ``cap``, ``mdt``, ``kent``,
-``england``). :func:`prepare_instance` writes what the three methods read into a work folder:
+``england``, ``resolve``). :func:`prepare_instance` writes what the methods read into a work
+folder:
 
 - ``scenario.yaml`` and its tables (for mdtplan, through its scenario interface);
 - ``arrays.npz``: the instance's numbers for the matrix floor and spopt (OR-Library: the
@@ -21,18 +22,42 @@ import numpy as np
 
 from .synthetic import SIZES, write_mdt_scenario
 
-KINDS = ("pmed", "cap", "mdt", "kent", "england")
+KINDS = ("pmed", "cap", "mdt", "kent", "england", "resolve")
 
 PMED = tuple(f"pmed{i}" for i in range(1, 21))
 CAP = tuple(f"cap{a}{b}" for a in range(6, 14) for b in range(1, 5))
 MDT_FULL = ("S", "M", "L", "XL")
 
+#: budget-capped scenarios for the ``resolve`` method (a cap re-solved in place against a
+#: cold build-and-solve); both solve to proven optimality (gap 0) in seconds on one thread.
+#: Larger ones do not: the synthetic S under a binding cap (max_demand_met, GBP 28m) is at a
+#: 1.3% gap after 300 s, the demo (GBP 22m) at 0.9% after 300 s with mip_gap 0.01.
+RESOLVE = ("resolve-XS", "resolve-greystow")
+
+#: the synthetic XS under a budget cap, ``max_demand_met``: its uncapped ``min_cost`` optimum
+#: is GBP 2,961,600 a year (seed 0), so GBP 2.8m binds (914 demand hours unmet) and so does
+#: +2% (GBP 2.856m: 363 unmet)
+RESOLVE_XS_CAP_GBP = 2_800_000.0
+
+#: the demo's Greystow district (34 areas, 53,455 adults) served by one hub, the required
+#: County Hall (the fast sweep of ``tests/test_sweep.py``): staffing under the cap, a knapsack
+#: of FTE steps; all demand is met from about GBP 2.2m, so GBP 2.0m and +2% bind
+GREYSTOW_OVERRIDES = {
+    "finance": None, "areas.where": {"district": ["Greystow"]}, "hubs.count.min": None,
+    "hubs.count.max": None, "hubs.count.exactly": 1, "hubs.population.min": None,
+    "hubs.population.max": None, "hubs.max_travel_minutes": 90, "objective": "max_demand_met",
+    "budget.cap": 2_000_000.0,
+}
+
+#: relative change of the budget cap between the base and its variant (+2%)
+RESOLVE_CAP_STEP = 0.02
+
 #: ``--quick``: a handful of small OR-Library instances and the smallest MDT model
-QUICK = ("pmed1", "pmed2", "pmed6", "cap61", "cap71", "cap101", "mdt-S")
+QUICK = ("pmed1", "pmed2", "pmed6", "cap61", "cap71", "cap101", "mdt-S", "resolve-XS")
 
 #: time limit of each kind [s] (all methods get the same); ``--quick`` uses the second number
 TIME_LIMIT_S = {"pmed": (600.0, 60.0), "cap": (600.0, 60.0), "mdt": (120.0, 30.0),
-                "kent": (60.0, 60.0), "england": (600.0, 600.0)}
+                "kent": (60.0, 60.0), "england": (600.0, 600.0), "resolve": (120.0, 60.0)}
 
 #: England: one candidate site every ``ENGLAND_SITE_EVERY``-th MSOA (by code), plus the
 #: fewest more needed so that every MSOA has one within ``ENGLAND_MAX_TRAVEL_MINUTES``
@@ -55,7 +80,7 @@ class Instance:
     source : Path or None
         The OR-Library file (``pmed``/``cap``).
     size : str or None
-        The synthetic size (``mdt``).
+        The synthetic size (``mdt``; ``resolve-XS``).
     time_limit_s : float
         Solver time limit for every method [s].
     """
@@ -69,7 +94,10 @@ class Instance:
 
     @property
     def methods(self) -> tuple[str, ...]:
-        """The methods that exist for this problem (spopt has p-median only)."""
+        """The methods that exist for this problem (spopt has p-median only; ``resolve``
+        instances are budget-capped scenarios measured by the ``resolve`` method alone)."""
+        if self.kind == "resolve":
+            return ("resolve",)
         return ("floor", "mdtplan", "spopt") if self.kind == "pmed" else ("floor", "mdtplan")
 
 
@@ -93,8 +121,9 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
     Parameters
     ----------
     only : list of str, optional
-        Kinds (``pmed``, ``cap``, ``mdt``, ``kent``, ``england``) and/or instance names
-        (``pmed7``, ``cap101``, ``mdt-XS`` … ``mdt-XL``, ``kent-lsoa``, ``england-msoa``). A kind
+        Kinds (``pmed``, ``cap``, ``mdt``, ``kent``, ``england``, ``resolve``) and/or instance
+        names (``pmed7``, ``cap101``, ``mdt-XS`` … ``mdt-XL``, ``kent-lsoa``, ``england-msoa``,
+        ``resolve-XS``, ``resolve-greystow``). A kind
         selects all its instances (with ``quick``, those of :data:`QUICK`; ``kent`` and
         ``england`` are big and run only without ``quick`` or when named).
     quick : bool
@@ -123,30 +152,36 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
                 pick = tuple(f"mdt-{s}" for s in MDT_FULL)
             elif token == "kent":
                 pick = ("kent-lsoa",)
+            elif token == "resolve":
+                pick = RESOLVE
             else:
                 pick = ("england-msoa",)
             if quick:
                 pick = tuple(n for n in pick if n in QUICK)
             names += pick
         elif (token in PMED or token in CAP or token in ("kent-lsoa", "england-msoa")
+              or token in RESOLVE
               or (token.startswith("mdt-") and token[4:] in SIZES)):
             names.append(token)
         else:
             raise ValueError(
                 f"'{token}' is neither a kind ({', '.join(KINDS)}) nor an instance name "
                 f"(pmed1-pmed20, cap61-cap134, mdt-{{{','.join(SIZES)}}}, kent-lsoa, "
-                "england-msoa)")
+                "england-msoa, resolve-XS, resolve-greystow)")
     out: list[Instance] = []
     for name in dict.fromkeys(names):
         kind = ("pmed" if name.startswith("pmed") else "cap" if name.startswith("cap") else
                 "mdt" if name.startswith("mdt-") else name.split("-")[0])
+        extra = {"cap_step": RESOLVE_CAP_STEP} if kind == "resolve" else {}
         limit = time_limit_s or TIME_LIMIT_S[kind][1 if quick else 0]
         if kind in ("pmed", "cap"):
             out.append(Instance(name, kind, limit, source=orlib / kind / f"{name}.txt"))
         elif kind == "mdt":
             out.append(Instance(name, kind, limit, size=name[4:]))
+        elif name == "resolve-XS":
+            out.append(Instance(name, kind, limit, size="XS", extra=extra))
         else:
-            out.append(Instance(name, kind, limit))
+            out.append(Instance(name, kind, limit, extra=extra))
     return out
 
 
@@ -180,7 +215,36 @@ def prepare_instance(instance: Instance, work: Path, shared: Path, seed: int = 0
         return write_mdt_scenario(instance.size, folder, seed=seed)
     if instance.kind == "kent":
         return write_kent_lsoa_scenario(folder, shared)
+    if instance.kind == "resolve":
+        return write_resolve_scenario(instance, folder, seed=seed)
     return write_england_scenario(folder, shared)
+
+
+def write_resolve_scenario(instance: Instance, folder: Path, seed: int = 0) -> Path:
+    """The budget-capped base scenario of a ``resolve`` instance, written as ``scenario.yaml``.
+
+    ``resolve-XS``: the synthetic XS (:func:`benchmarks.synthetic.write_mdt_scenario`) with
+    ``objective: max_demand_met`` and ``budget.cap`` :data:`RESOLVE_XS_CAP_GBP` (chosen for
+    seed 0; with another seed the ``resolve`` row says whether the cap still binds).
+    ``resolve-greystow``: ``examples/demo.yaml`` with :data:`GREYSTOW_OVERRIDES`.
+    """
+    import yaml
+
+    if instance.size is not None:
+        target = write_mdt_scenario(instance.size, folder, seed=seed)
+        data = yaml.safe_load(target.read_text())
+        data.update(objective="max_demand_met", budget={"cap": RESOLVE_XS_CAP_GBP})
+        data["name"] = f"{data['name']}-budget"
+    else:
+        from mdtplan.scenario import load_scenario
+
+        repo = Path(__file__).resolve().parents[1]
+        # load_scenario resolves the demo's relative paths, so the copy reads the same files
+        data = load_scenario(repo / "examples" / "demo.yaml", GREYSTOW_OVERRIDES).to_dict()
+        data["name"] = "demo-greystow-budget"
+        target = folder / "scenario.yaml"
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
 
 
 def kent_lsoa_overrides(shared: Path) -> dict:

@@ -1,4 +1,4 @@
-"""The three methods, each run in its own fresh process (see :mod:`benchmarks.runner`).
+"""The methods, each run in its own fresh process (see :mod:`benchmarks.runner`).
 
 Every method gets the same HiGHS options (:class:`HighsSettings`: threads, ``mip_rel_gap``,
 ``random_seed``, ``time_limit``, presolve on, no output) and returns one row (a dict):
@@ -441,5 +441,150 @@ def run_equivalence(task: dict) -> dict:
     return {"same_problem": not diff, "message": "; ".join(diff)}
 
 
+#: relative tolerance of "the warm re-solve and the cold solve reached the same objective"
+SAME_OBJECTIVE_RTOL = 1e-6
+
+
+def _binds(objective: str, result, cap: float) -> bool | None:
+    """Whether the budget cap binds at a plan: demand left unmet (``max_demand_met``), or the
+    plan's cost within 0.1% of the cap (other objectives)."""
+    sr = result.solve_result
+    if sr.objective is None:
+        return None
+    if objective == "max_demand_met":
+        return sr.objective > 1e-6
+    cost = (sr.stage_objectives or {}).get("cost_gbp")
+    return None if cost is None else cost >= cap * (1 - 1e-3)
+
+
+def run_resolve(task: dict) -> dict:
+    """Re-solve of a budget-cap variant with the model kept, against a cold build-and-solve.
+
+    All in this one process, with the same :class:`mdtplan.solve.SolveOptions`:
+
+    1. the base scenario (which has a budget cap) is loaded, prepared, built, held in a
+       ``Session(model, options, direct=True)`` and solved (``base_s``: build + solve, cold);
+    2. the cap is changed in place, ``session.set_param("budget_cap_gbp", cap x (1 +
+       cap_step))``, and the same session re-solves, warm-started from the previous plan
+       (``resolve_s``: ``set_param`` + solve + result tables);
+    3. the variant scenario (``budget.cap`` overridden) is prepared again (``read_s``, not
+       compared), then built, held in a new ``Session`` and solved from scratch (``cold_s``:
+       build + hand-over + solve + result tables, what ``pipeline.run`` does after
+       ``prepare``; the scenario's finance block is not computed by either).
+
+    ``resolve_ratio = resolve_s / cold_s`` (the target is at most 0.2). ``same_objective``:
+    both solves proven optimal (within ``mip_gap``) and their primary objectives equal within
+    :data:`SAME_OBJECTIVE_RTOL` (relative, at least 1e-6 absolute); ``None`` when either
+    stopped at a limit (then the ratio compares two time limits, not two solves).
+
+    ``task``: ``scenario`` (a scenario with ``budget.cap`` set), ``settings``, and
+    ``cap_step`` (relative change of the cap, default 0.02: +2%).
+    """
+    from dataclasses import replace
+
+    import mdtplan.demand
+    import mdtplan.inputs
+    import mdtplan.results
+    import mdtplan.travel  # noqa: F401 - imported before the clock starts
+    from mdtplan.model.build import build_model
+    from mdtplan.pipeline import prepare, solve_options_for, solve_session, variant_scenario
+    from mdtplan.scenario import load_scenario
+    from mdtplan.solve import Session
+
+    settings = HighsSettings(**task["settings"])
+    base_mem = rss_mb()
+    scenario = load_scenario(task["scenario"])
+    base_cap = scenario.budget.cap
+    if base_cap is None:
+        raise ValueError(f"{task['scenario']}: the re-solve benchmark needs a budget cap "
+                         "(budget.cap) in the base scenario")
+    new_cap = float(base_cap) * (1.0 + float(task.get("cap_step", 0.02)))
+    options = solve_options_for(scenario, time_limit_s=settings.time_limit_s,
+                                mip_gap=settings.mip_rel_gap, threads=settings.threads,
+                                seed=settings.seed)
+    quiet = {"explain": False, "marginals": False}
+
+    # (1) the base scenario, cold
+    prepared = prepare(scenario)
+    t0 = perf_counter()
+    session = Session(build_model(prepared.data), options, direct=True)
+    base = solve_session(session, prepared, prepared.data, options=options, **quiet)
+    base_s = perf_counter() - t0
+    lp = session.highs.getLp()
+    nnz = len(lp.a_matrix_.value_)
+
+    # (2) the variant in place: new cap on the kept model, warm-started from the base plan
+    variant = variant_scenario(scenario, {"budget.cap": new_cap})
+    try:
+        t1 = perf_counter()
+        session.set_param("budget_cap_gbp", new_cap)
+        data = replace(prepared.data, budget_cap_gbp=new_cap)
+        warm = solve_session(session, replace(prepared, scenario=variant, data=data), data,
+                             options=options, **quiet)
+        resolve_s = perf_counter() - t1
+        warm_highs_s = warm.solve_result.highs_run_seconds
+    finally:
+        session.close()
+
+    # (3) the same variant from scratch
+    t2 = perf_counter()
+    cold_prepared = prepare(variant)
+    read_s = perf_counter() - t2
+    t3 = perf_counter()
+    cold_session = Session(build_model(cold_prepared.data), options, direct=True)
+    try:
+        cold = solve_session(cold_session, cold_prepared, cold_prepared.data, options=options,
+                             **quiet)
+        cold_s = perf_counter() - t3
+    finally:
+        cold_session.close()
+
+    def status(result) -> str:
+        return str(getattr(result.solve_result.status, "value", result.solve_result.status))
+
+    warm_status, cold_status = status(warm), status(cold)
+    w_obj, c_obj = warm.solve_result.objective, cold.solve_result.objective
+    notes = []
+    same = None
+    if warm_status == cold_status == "optimal" and w_obj is not None and c_obj is not None:
+        same = abs(w_obj - c_obj) <= SAME_OBJECTIVE_RTOL * max(1.0, abs(w_obj), abs(c_obj))
+        if not same:
+            notes.append(f"objectives differ: re-solve {w_obj:.9g}, cold {c_obj:.9g}"
+                         + (f" (both within mip_gap {settings.mip_rel_gap:g})"
+                            if settings.mip_rel_gap > 0 else ""))
+        ws, cs = warm.solve_result.stage_objectives, cold.solve_result.stage_objectives
+        differ = [k for k in ws if k in cs and abs(ws[k] - cs[k]) > SAME_OBJECTIVE_RTOL * max(
+            1.0, abs(ws[k]), abs(cs[k]))]
+        if differ and same:
+            notes.append("same objective; tie-break stages differ: " + ", ".join(
+                f"{k} {ws[k]:.9g} / {cs[k]:.9g}" for k in differ))
+    else:
+        notes.append(f"not both proven optimal (re-solve {warm_status}, cold {cold_status}): "
+                     "the ratio compares time limits, not solves")
+    binds = [_binds(scenario.objective, r, cap) for r, cap in
+             ((base, float(base_cap)), (warm, new_cap))]
+    if False in binds:
+        notes.append("the budget cap does not bind at "
+                     + " and ".join(n for n, b in zip(("the base cap", "the variant cap"),
+                                                      binds, strict=True) if b is False))
+    base_status = status(base)
+    if base_status != "optimal":
+        notes.append(f"base solve {base_status}")
+    return {
+        "status": warm_status, "objective": w_obj, "gap": warm.solve_result.mip_gap,
+        "cold_status": cold_status, "cold_objective": c_obj, "cold_gap": cold.solve_result.mip_gap,
+        "base_status": base_status, "base_objective": base.solve_result.objective,
+        "base_cap_gbp": float(base_cap), "variant_cap_gbp": new_cap,
+        "cap_binds": None if None in binds else all(binds),
+        "base_s": base_s, "resolve_s": resolve_s, "cold_s": cold_s, "read_s": read_s,
+        "resolve_ratio": resolve_s / cold_s if cold_s > 0 else None,
+        "resolve_highs_s": warm_highs_s, "cold_highs_s": cold.solve_result.highs_run_seconds,
+        "highs_s": warm_highs_s, "same_objective": same, "mdtplan_nnz": nnz,
+        "base_mem_mb": base_mem, "areas": len(prepared.inputs.areas),
+        "sites": len(prepared.inputs.sites), "pairs": len(prepared.pairs),
+        **({"message": "; ".join(notes)} if notes else {}),
+    }
+
+
 METHODS = {"floor": run_floor, "mdtplan": run_mdtplan, "spopt": run_spopt,
-           "handover": run_handover, "equivalence": run_equivalence}
+           "resolve": run_resolve, "handover": run_handover, "equivalence": run_equivalence}

@@ -26,7 +26,16 @@ from .methods import HighsSettings
 #: the table's columns, in order (see README "Benchmarks" for what each means)
 COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", "total_s",
            "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
-           "gap", "objective", "published_optimum", "matches", "same_problem", "message")
+           "gap", "objective", "published_optimum", "matches", "same_problem", "resolve_s",
+           "cold_s", "resolve_ratio", "same_objective", "message")
+
+#: the ``resolve`` method's columns (empty for the other methods; the Markdown table and the
+#: printed table show them only when a ``resolve`` row ran)
+RESOLVE_COLUMNS = ("resolve_s", "cold_s", "resolve_ratio", "same_objective")
+
+#: the target of ``resolve_ratio``: a re-solve with the model kept takes at most this share
+#: of a cold build-and-solve
+RESOLVE_TARGET = 0.2
 
 #: relative tolerance of "matches the published optimum"
 MATCH_RTOL = 1e-6
@@ -45,7 +54,8 @@ class SuiteOptions:
     build_only : bool
         Stop each method once its model is inside HiGHS (no solve).
     methods : tuple of str
-        Among ``floor``, ``mdtplan``, ``spopt`` (each instance runs those that exist for it).
+        Among ``floor``, ``mdtplan``, ``spopt``, ``resolve`` (each instance runs those that
+        exist for it).
     hard_timeout_s : float, optional
         Kill a method's process after this long [s]; default ``3 x time limit + 600``.
     """
@@ -53,7 +63,7 @@ class SuiteOptions:
     threads: int = 1
     seed: int = 0
     build_only: bool = False
-    methods: tuple[str, ...] = ("floor", "mdtplan", "spopt")
+    methods: tuple[str, ...] = ("floor", "mdtplan", "spopt", "resolve")
     hard_timeout_s: float | None = None
 
 
@@ -203,8 +213,15 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
         folder = scenario.parent
         task = {"kind": inst.kind, "scenario": str(scenario),
                 "arrays": str(folder / "arrays.npz"), "settings": asdict(settings),
-                "build_only": options.build_only}
+                "build_only": options.build_only, **inst.extra}
         methods = [m for m in inst.methods if m in options.methods]
+        if not methods:
+            log(f"{inst.name}: none of its methods ({', '.join(inst.methods)}) is selected "
+                "(--methods); skipped")
+            continue
+        if options.build_only and "resolve" in methods:
+            methods.remove("resolve")  # it is about solves: nothing to build-only
+            log(f"{inst.name}: resolve skipped (--build-only)")
         if inst.kind not in ("pmed", "cap") and "floor" in methods:
             log(f"{inst.name}: saving the matrix mdtplan hands to HiGHS (the floor's input)")
             info = run_in_process("handover", task, timeout, folder)
@@ -226,8 +243,12 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
             if trace:
                 log(trace)
             inst_rows.append(row)
-            log(f"{inst.name}: {method}: {row.get('status')} "
-                f"total {_fmt(row.get('total_s'))} s, peak {_fmt(row.get('peak_mem_mb'))} MB"
+            timing = (f"re-solve {_fmt(row.get('resolve_s'))} s, cold {_fmt(row.get('cold_s'))}"
+                      f" s, ratio {_fmt(row.get('resolve_ratio'))}, same objective "
+                      f"{_fmt(row.get('same_objective'))}" if method == "resolve"
+                      else f"total {_fmt(row.get('total_s'))} s")
+            log(f"{inst.name}: {method}: {row.get('status')} {timing}, "
+                f"peak {_fmt(row.get('peak_mem_mb'))} MB"
                 + (f" ({row['message']})" if row.get("message") else ""))
         if "mdtplan" in methods:
             log(f"{inst.name}: checking the direct build against the Pyomo compile")
@@ -265,8 +286,11 @@ def _fmt(v, digits: int = 3) -> str:
 
 def summarise(rows: list[dict]) -> list[dict]:
     """Per kind and method: instances, how many match their optimum, median and max ratio to
-    the floor, median build and total time, largest peak memory."""
+    the floor, median build and total time, largest peak memory; when a ``resolve`` row ran,
+    also the median and max ``resolve_ratio`` and how many re-solves reached the cold solve's
+    objective (``same_objective``)."""
     out = []
+    with_resolve = any(r.get("resolve_ratio") is not None for r in rows)
     keys = dict.fromkeys((r["kind"], r["method"]) for r in rows if r.get("method") != "-")
     for kind, method in keys:
         rs = [r for r in rows if r["kind"] == kind and r["method"] == method]
@@ -276,7 +300,7 @@ def summarise(rows: list[dict]) -> list[dict]:
         builds = [r["build_s"] for r in rs if r.get("build_s") is not None]
         peaks = [r["peak_mem_mb"] for r in rs if r.get("peak_mem_mb") is not None]
         same = [r["same_problem"] for r in rs if r.get("same_problem") is not None]
-        out.append({
+        entry = {
             "kind": kind, "method": method, "instances": len(rs),
             "matched": f"{sum(matched)}/{len(matched)}" if matched else "—",
             "median_ratio": median(ratios) if ratios else None,
@@ -285,8 +309,47 @@ def summarise(rows: list[dict]) -> list[dict]:
             "median_total_s": median(totals) if totals else None,
             "max_peak_mem_mb": max(peaks) if peaks else None,
             "same_problem": f"{sum(same)}/{len(same)}" if same else "—",
-        })
+        }
+        if with_resolve:
+            rr = [r["resolve_ratio"] for r in rs if r.get("resolve_ratio") is not None]
+            agree = [r["same_objective"] for r in rs if r.get("method") == "resolve"]
+            entry.update({
+                "median_resolve_ratio": median(rr) if rr else None,
+                "max_resolve_ratio": max(rr) if rr else None,
+                "same_objective": (f"{sum(a is True for a in agree)}/{len(agree)}" if agree
+                                   else "—"),
+            })
+        out.append(entry)
     return out
+
+
+def resolve_lines(rows: list[dict]) -> list[str]:
+    """The Markdown section on the ``resolve`` rows (empty without any): caps, the three
+    timings, the ratio against :data:`RESOLVE_TARGET`, statuses and objectives."""
+    rs = [r for r in rows if r.get("method") == "resolve"]
+    if not rs:
+        return []
+    cols = ("instance", "base cap → variant GBP", "cap binds", "base_s", "resolve_s", "cold_s",
+            "read_s", "resolve_ratio", f"≤ {RESOLVE_TARGET:g}", "status re-solve / cold",
+            "objective re-solve / cold", "same_objective")
+    lines = ["", "## Re-solve with the model kept", "",
+             "One process per instance: the base scenario built and solved cold; its budget cap "
+             "changed in place (`Session.set_param`) and re-solved from the previous plan "
+             "(`resolve_s`); the same variant prepared (`read_s`, not compared), built and solved "
+             "from scratch (`cold_s`). `resolve_ratio` = `resolve_s / cold_s`.", "",
+             "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for r in rs:
+        ratio = r.get("resolve_ratio")
+        cells = (r["instance"],
+                 f"{_fmt(r.get('base_cap_gbp'))} → {_fmt(r.get('variant_cap_gbp'))}",
+                 _fmt(r.get("cap_binds")), _fmt(r.get("base_s")), _fmt(r.get("resolve_s")),
+                 _fmt(r.get("cold_s")), _fmt(r.get("read_s")), _fmt(ratio),
+                 "—" if ratio is None else ("yes" if ratio <= RESOLVE_TARGET else "no"),
+                 f"{r.get('status')} / {r.get('cold_status', '—')}",
+                 f"{_fmt(r.get('objective'), 9)} / {_fmt(r.get('cold_objective'), 9)}",
+                 _fmt(r.get("same_objective")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
@@ -308,7 +371,9 @@ def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
         for r in rows:
             writer.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in COLUMNS})
     paths["environment"].write_text(json.dumps(env, indent=2) + "\n")
-    md_cols = [c for c in COLUMNS if c not in ("kind", "message")]
+    has_resolve = any(r.get("method") == "resolve" for r in rows)
+    md_cols = [c for c in COLUMNS if c not in ("kind", "message")
+               and (has_resolve or c not in RESOLVE_COLUMNS)]
     lines = [f"# mdtplan benchmarks — {env.get('date')}", "",
              f"Machine: {env.get('machine')}; HiGHS {env.get('highs')} (highspy "
              f"{env.get('highspy')}), Pyomo {env.get('pyomo')}, spopt {env.get('spopt')} "
@@ -324,6 +389,7 @@ def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
                   "|" + " --- |" * len(cols)]
         for s in summary:
             lines.append("| " + " | ".join(_fmt(s[c]) for c in cols) + " |")
+    lines += resolve_lines(rows)
     notes = [r for r in rows if r.get("message")]
     if notes:
         lines += ["", "## Messages", ""]
@@ -378,15 +444,17 @@ def print_table(rows: list[dict], console=None) -> None:
     cols = ("instance", "method", "nnz", "build_s", "solve_s", "total_s", "highs_s",
             "overhead_s", "ratio_to_floor", "peak_mem_mb", "status", "gap", "objective",
             "published_optimum", "matches", "same_problem")
+    if any(r.get("method") == "resolve" for r in rows):
+        cols += RESOLVE_COLUMNS
     table = Table(title="mdtplan benchmarks", show_lines=False)
     for c in cols:
         table.add_column(c.replace("_", " "), justify="left" if c in (
             "instance", "method", "status") else "right", overflow="fold")
     for r in rows:
         cells = [_fmt(r.get(c)) for c in cols]
-        style = "red" if r.get("matches") is False or r.get("same_problem") is False or r.get(
-            "status") in (
-            "error", "killed") else None
+        style = "red" if (r.get("matches") is False or r.get("same_problem") is False
+                          or r.get("same_objective") is False
+                          or r.get("status") in ("error", "killed")) else None
         table.add_row(*cells, style=style)
     console.print(table)
     summary = summarise(rows)
