@@ -2,7 +2,8 @@
 instance selection and the ``mdtplan bench`` command's wiring.
 
 The run really spawns a process per method and solves pmed1 (three methods), cap61 and the
-tiny synthetic MDT model XS (floor and mdtplan) with one HiGHS thread.
+tiny synthetic MDT model XS (floor and mdtplan) with one HiGHS thread; the ``resolve`` method
+runs on its smallest instance (the demo's Greystow under a budget cap).
 """
 
 from __future__ import annotations
@@ -115,6 +116,40 @@ def _check_report_files(rows, paths):
     assert paths["plot"].stat().st_size > 10_000
 
 
+def test_resolve_method(tmp_path):
+    """The ``resolve`` method on its smallest instance (the demo's Greystow under a cap, each
+    solve proven optimal in about a second): it runs in its own process, the re-solve on the
+    kept model and the cold build-and-solve reach the same plan value, the cap binds, and the
+    columns are written. Timings are only checked for being there, never for their size."""
+    instances = select(["resolve-greystow"], quick=True, shared=SHARED, time_limit_s=60.0)
+    rows = run_suite(instances, tmp_path, SHARED, SuiteOptions(threads=1, seed=0))
+    paths = write_report(rows, tmp_path, {"date": "test", "threads": 1, "seed": 0})
+    row = _row(rows, "resolve-greystow", "resolve")
+    assert len(rows) == 1 and row["kind"] == "resolve"
+    assert row["status"] == row["cold_status"] == row["base_status"] == "optimal", row
+    assert row["same_objective"] is True, row
+    assert row["objective"] == pytest.approx(row["cold_objective"], rel=1e-6)
+    assert row["cap_binds"] is True and row["objective"] > 0  # demand left unmet: it binds
+    # a larger cap meets at least as much demand (fewer unmet hours) as the base cap
+    assert row["objective"] <= row["base_objective"] + 1e-6
+    assert row["variant_cap_gbp"] == pytest.approx(row["base_cap_gbp"] * 1.02)
+    for key in ("base_s", "resolve_s", "cold_s", "read_s", "resolve_highs_s"):
+        assert row[key] > 0, key
+    assert row["resolve_ratio"] == pytest.approx(row["resolve_s"] / row["cold_s"])
+    assert row["nnz"] > 1000 and row["peak_mem_mb"] >= row["base_mem_mb"] > 10
+    assert not row.get("message"), row
+    with paths["csv"].open(newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 1
+    for key in ("resolve_s", "cold_s", "resolve_ratio"):
+        assert float(table[0][key]) > 0, key
+    assert table[0]["same_objective"] == "True"
+    text = paths["markdown"].read_text()
+    assert "## Re-solve with the model kept" in text
+    assert "| resolve-greystow | 2,000,000 → 2,040,000 | yes |" in text
+    assert "median_resolve_ratio" in text
+
+
 def test_synthetic_generator_is_deterministic(tmp_path):
     a = synthetic.write_mdt_scenario("S", tmp_path / "a", seed=3).parent
     b = synthetic.write_mdt_scenario("S", tmp_path / "b", seed=3).parent
@@ -151,6 +186,11 @@ def test_selection():
     assert [i.name for i in full if i.kind == "mdt"] == ["mdt-S", "mdt-M", "mdt-L", "mdt-XL"]
     assert all(i.source.is_file() for i in full if i.kind in ("pmed", "cap"))
     assert select(["england"], quick=False, shared=SHARED)[0].time_limit_s == 600
+    assert [i.name for i in select(["resolve"], quick=False, shared=SHARED)] == [
+        "resolve-XS", "resolve-greystow"]
+    assert [i.name for i in select(["resolve"], quick=True, shared=SHARED)] == ["resolve-XS"]
+    assert all(i.methods == ("resolve",) for i in select(["resolve"], quick=False,
+                                                          shared=SHARED))
     with pytest.raises(ValueError, match="neither a kind"):
         select(["pmed99"], quick=False, shared=SHARED)
 
