@@ -365,11 +365,11 @@ def marginal_summary(session, data) -> dict:
     names = ("budget_cap", "hub_population_min", "hub_population_max", "site_capacity",
              "site_capacity_fte", "workforce_supply", "core_demand_covered",
              "pool_demand_covered")
-    present = [n for n in names if session.model.component(n) is not None]
+    present = [n for n in names if session.has_constraint(n)]
     if not present:
         return {}
     duals = session.marginal_values(present)
-    stage = list(session.model.STAGES)[0] if hasattr(session.model, "STAGES") else "objective"
+    stage = session.stage_names[0]
     out: dict = {"objective_stage": stage, "binding": {}}
     for name, s in duals.items():
         s = s[np.abs(s.to_numpy()) > 1e-9]

@@ -159,7 +159,7 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     InfeasibleError
         Shown infeasible before solving, by counting (exit 3); the problems say why.
     """
-    from .model.build import build_model
+    from .model.build import check_data, index_data
     from .solve import Session
 
     prepared = prepared or prepare(scenario, progress=progress)
@@ -168,11 +168,13 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
 
     t = perf_counter()
     _emit(progress, stage="build", message="building model")
-    model = build_model(prepared.data)
+    ix = index_data(prepared.data)
+    check_data(prepared.data, ix)
     timings["build_s"] = perf_counter() - t
 
     _emit(progress, stage="solve", message="solving")
-    session = Session(model, options, direct=True)
+    # the arrays straight from the data; the Pyomo model of record only if something needs it
+    session = Session.from_data(prepared.data, options, ix=ix)
     try:
         result = solve_session(session, prepared, prepared.data, options=options,
                                progress=progress, cancel=cancel, explain=explain,
@@ -283,7 +285,6 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     bands, counts or demand scale, set on the session with ``Session.set_param``).
     """
     from .results import build_results
-    from .solve import extract_tables
 
     timings = dict(timings if timings is not None else prepared.timings)
     tables, marginal = None, None
@@ -291,7 +292,7 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
     if solve_result.has_solution:
         t = perf_counter()
-        tables = extract_tables(session.model, data)
+        tables = session.tables(data)
         timings["extract_s"] = perf_counter() - t
         if marginals and not solve_result.cancelled:
             marginal = _marginals(session, data)
@@ -560,14 +561,15 @@ def _solve_variant(variant, options, state, progress, cancel, explain, marginals
 
 
 def _build_session(variant, options, state, progress) -> None:
-    from .model.build import build_model
+    from .model.build import check_data, index_data
     from .solve import Session
 
     prepared = prepare(variant, progress=progress)
     t = perf_counter()
     _emit(progress, stage="build", message="building model")
-    model = build_model(prepared.data)
-    state.update(session=Session(model, options, direct=True), key=structure_key(variant),
+    ix = index_data(prepared.data)
+    check_data(prepared.data, ix)
+    state.update(session=Session.from_data(prepared.data, options, ix=ix), key=structure_key(variant),
                  prepared=prepared, values=in_place_values(variant),
                  build_s=perf_counter() - t)
 

@@ -363,12 +363,8 @@ def compile_differences(model, mm=None, compiled=None) -> list[str]:
     k = compiled if compiled is not None else compile_model(model)
     mm = mm if mm is not None else build_matrix(model.mdtplan_data, model.mdtplan_index,
                                                 model_params(model))
-    keys: dict = {}
-
     def key(fam, member):
-        if fam not in keys:
-            keys[fam] = list(model.component(fam).keys())
-        return fam, keys[fam][member]
+        return fam, mm.keys[fam][member]
 
     out = []
     pc = [(v.parent_component().local_name, v.index()) for v in k.columns]
@@ -472,6 +468,143 @@ class TimeBudget:
 # The session
 
 
+#: variable components of the model (the rest of a direct build's ``keys`` are constraints)
+VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost")
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """A lexicographic hold row of a session without a Pyomo model yet."""
+
+    stage: str
+    row: int | None
+
+
+@dataclass(eq=False)
+class _ViewVar:
+    """A variable of a :class:`ModelView` (what the MIP start heuristic reads and sets)."""
+
+    family: str
+    member: int
+    lower: float | None = None
+    upper: float | None = None
+
+
+class _ViewFamily:
+    """A variable component of a :class:`ModelView`; its members are made when asked for."""
+
+    def __init__(self, name: str, keys: list, lower=None, upper=None):
+        self._name, self._keys = name, keys
+        self._lower, self._upper = lower, upper
+        self._vars: list | None = None
+        self._pos: dict | None = None
+
+    def values(self):
+        if self._vars is None:
+            n = len(self._keys)
+            lo = [None] * n if self._lower is None else self._lower
+            up = [None] * n if self._upper is None else self._upper
+            self._vars = [_ViewVar(self._name, i, lo[i], up[i]) for i in range(n)]
+        return list(self._vars)
+
+    def __getitem__(self, key):
+        if self._pos is None:
+            self._pos = {k: i for i, k in enumerate(self._keys)}
+        if self._vars is None:
+            self.values()
+        return self._vars[self._pos[key]]
+
+    def __len__(self):
+        return len(self._keys)
+
+
+class ModelView:
+    """The model's data seen as :func:`mdtplan.warm_start.build_start` reads a built model
+    (index, data, parameter values, the constraint components present, ``open_site``
+    bounds), for a session whose Pyomo model is not built yet. Parameters hold their
+    initial values (a session builds the Pyomo model before changing any)."""
+
+    def __init__(self, data, ix, mm):
+        from .model.objective import objective_stages
+
+        self.mdtplan_index = ix
+        self.mdtplan_data = data
+        self.demand_scale = 1.0
+        self.hub_population_lower = data.hub_population_min
+        self.hub_population_upper = data.hub_population_max
+        self.hub_count_lower = int(data.hub_count_min or 0)
+        self.hub_count_upper = data.hub_count_max
+        self.budget_cap_gbp = data.budget_cap_gbp
+        self.STAGES = objective_stages(data, ix)
+        for name in mm.keys:
+            if name not in VAR_NAMES:
+                setattr(self, name, True)  # only its presence is read
+        status = data.sites["status"].astype(str).reindex(ix.site_ids).to_numpy()
+        self.open_site = _ViewFamily("open_site", ix.site_ids,
+                                     lower=[1.0 if s == "required" else 0.0 for s in status],
+                                     upper=[1.0] * len(ix.site_ids))
+        self.assign = _ViewFamily("assign", ix.pairs)
+        for name in ("fte_steps", "agency_fte", "unmet_hours"):
+            setattr(self, name, _ViewFamily(name, ix.staff))
+        if "max_travel_cost" in mm.keys:
+            self.max_travel_cost = _ViewVar("max_travel_cost", 0)
+        # per variable component: member -> column (-1 where the build dropped it)
+        self._col: dict[str, np.ndarray] = {}
+        for f, (start, stop) in mm.col_spans.items():
+            col = np.full(len(mm.keys[f]), -1, dtype=np.int64)
+            col[mm.col_member[start:stop]] = np.arange(start, stop)
+            self._col[f] = col
+
+    def column(self, var: _ViewVar) -> int | None:
+        """The HiGHS column of ``var``, or None when the direct build dropped it."""
+        col = self._col.get(var.family)
+        j = -1 if col is None else int(col[var.member])
+        return None if j < 0 else j
+
+    def start_columns(self, plan, complete: bool) -> dict:
+        """A :class:`~mdtplan.warm_start.StartPlan` as ``{column: value}`` (as
+        :func:`mdtplan.warm_start.start_values`; only hubs and assignment unless
+        ``complete``)."""
+        ix = self.mdtplan_index
+        hit = np.zeros(len(ix.pairs))
+        hit[plan.pair] = 1.0
+        values = {"open_site": np.asarray(plan.is_open, dtype=float), "assign": hit}
+        if complete and ix.staff:
+            values.update(fte_steps=np.asarray(plan.steps, float),
+                          agency_fte=np.asarray(plan.agency_fte, float),
+                          unmet_hours=np.asarray(plan.unmet_hours, float))
+        out: dict = {}
+        for f, v in values.items():
+            col = self._col.get(f)
+            if col is None:
+                continue
+            keep = col >= 0
+            out.update(zip(col[keep].tolist(), v[keep].tolist(), strict=True))
+        if complete and "max_travel_cost" in self._col and self._col["max_travel_cost"][0] >= 0:
+            out[int(self._col["max_travel_cost"][0])] = float(plan.max_travel)
+        return out
+
+    def values(self, x: np.ndarray, compiled) -> dict[str, np.ndarray]:
+        """Each variable component's values from the solution ``x`` as :meth:`Session._load`
+        would set them: integers rounded, clipped to the bounds; columns the build dropped at
+        their lower bound (0 when none)."""
+        ix = self.mdtplan_index
+        n = len(compiled.col_lower)
+        xi = np.asarray(x, dtype=float)[:n].copy()
+        ints = compiled.integrality[:n].astype(bool)
+        xi[ints] = np.round(xi[ints])
+        xi = np.minimum(np.maximum(xi, compiled.col_lower[:n]), compiled.col_upper[:n])
+        out = {"open_site": np.array([v.lower for v in self.open_site.values()], dtype=float),
+               "assign": np.zeros(len(ix.pairs))}
+        for name in ("fte_steps", "agency_fte", "unmet_hours"):
+            out[name] = np.zeros(len(ix.staff))
+        for f, col in self._col.items():
+            if f in out:
+                keep = col >= 0
+                out[f][keep] = xi[col[keep]]
+        return out
+
+
 class Session:
     """A Pyomo model held in HiGHS for repeated, in-place solves.
 
@@ -505,17 +638,35 @@ class Session:
     * Each :meth:`solve` starts from the previous plan when it is still feasible.
     """
 
-    def __init__(self, model, options: SolveOptions | None = None, *, direct: bool = False):
+    def __init__(self, model, options: SolveOptions | None = None, *, direct: bool = False,
+                 _data=None, _ix=None):
         t0 = perf_counter()
-        self.model = model
+        self._model = model
+        self._view = None
+        self._pending_x: np.ndarray | None = None
+        self._hold_bounds: dict = {}
         self.options = options or SolveOptions()
-        self._compiled = compile_direct(model) if direct else compile_model(model)
+        if model is None:  # from_data: the arrays now, the Pyomo model when something needs it
+            from .model.build import index_data
+            from .model.matrix import build_matrix
+
+            ix = _ix if _ix is not None else index_data(_data)
+            self._mm = build_matrix(_data, ix)
+            self._view = ModelView(_data, ix, self._mm)
+            mm = self._mm
+            self._compiled = _Compiled(
+                None, {}, mm.col_lower.copy(), mm.col_upper.copy(),
+                mm.integrality.astype(np.int32), None, {}, mm.row_lower.copy(),
+                mm.row_upper.copy(), mm.A, mm.c0.copy(), float(mm.offset0), stages=mm.stages)
+        else:
+            self._mm = None
+            self._compiled = compile_direct(model) if direct else compile_model(model)
         self.highs = highspy.Highs()
         self._configure_base()
         k = self._compiled
         A = k.A
         status = self.highs.passModel(
-            len(k.columns), len(k.rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+            len(k.col_lower), len(k.row_lower), int(A.nnz), int(highspy.MatrixFormat.kColwise),
             int(highspy.ObjSense.kMinimize), k.offset0, k.c0, k.col_lower, k.col_upper,
             k.row_lower, k.row_upper, A.indptr.astype(np.int32), A.indices.astype(np.int32),
             A.data.astype(float), k.integrality)
@@ -531,6 +682,70 @@ class Session:
         self._last_status: SolveStatus | None = None
         self._threads = int(self.options.threads)
         self.compile_seconds = perf_counter() - t0
+        #: time spent building the Pyomo model later, on demand (``from_data`` sessions) [s]
+        self.model_build_seconds = 0.0
+
+    @classmethod
+    def from_data(cls, data, options: SolveOptions | None = None, ix=None) -> Session:
+        """A session on the direct build of ``data``, the Pyomo model built only on demand.
+
+        HiGHS gets :func:`mdtplan.model.matrix.build_matrix`'s arrays (the very problem
+        ``build_model(data)`` compiles to: :func:`compile_differences`); solving, the MIP start,
+        the plan's tables (:meth:`tables`), holds, row duals and marginal values work on them.
+        The Pyomo model of record is built the first time :attr:`model` is read (e.g. by
+        :meth:`set_param`, :meth:`set_var_bounds` or :meth:`refresh`), with the session's
+        holds and last plan loaded into it; from then on the session works as one made from it.
+        Run :func:`mdtplan.model.build.check_data` first: nothing is checked here. ``ix`` is
+        ``index_data(data)`` when already made.
+        """
+        return cls(None, options, _data=data, _ix=ix)
+
+    @property
+    def model(self):
+        """The Pyomo model of record (built now if this session was made ``from_data``)."""
+        if self._model is None:
+            self._materialise()
+        return self._model
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the Pyomo model exists yet (always, unless made ``from_data``)."""
+        return self._model is not None
+
+    def _materialise(self) -> None:
+        from .model.build import build_model
+
+        t = perf_counter()
+        view, mm, k = self._view, self._mm, self._compiled
+        m = build_model(view.mdtplan_data, check=False)
+        members: dict = {}
+
+        def pick(families, positions):
+            out = []
+            for f, p in zip(families, positions.tolist(), strict=True):
+                if f not in members:
+                    members[f] = list(m.component(f).values())
+                out.append(members[f][p])
+            return out
+
+        ncol = len(mm.col_family)
+        k.columns = pick(mm.col_family, mm.col_member)
+        k.col_of = {id(v): j for j, v in enumerate(k.columns)}
+        k.rows = pick(mm.row_family, mm.row_member)
+        k.row_of = {id(c): i for i, c in enumerate(k.rows)}
+        assert len(k.columns) == ncol
+        for stage, bound in self._hold_bounds.items():
+            m.stage_optimum_bound[stage].set_value(float(bound) if bound < INF
+                                                   else float("inf"))
+        self._stages = [(st, vec, off, m.stage_optimum_held[hold.stage]
+                         if isinstance(hold, _Hold) else hold)
+                        for st, vec, off, hold in self._stages]
+        self._model = m
+        self._view = None
+        if self._pending_x is not None:
+            x, self._pending_x = self._pending_x, None
+            self._load(x)
+        self.model_build_seconds = perf_counter() - t
 
     # -- set-up --------------------------------------------------------------------------------
 
@@ -570,9 +785,10 @@ class Session:
         0.5 s against 2.3 s); p-median roots 20x slower (pmed20: 29 s against 1.3 s). Later
         LPs always start from a basis (dual simplex).
         """
-        ix = getattr(self.model, "mdtplan_index", None)
+        ix = getattr(self._source, "mdtplan_index", None)
         staffed = ix is not None and bool(ix.staff)
-        return "ipm" if staffed and len(self._compiled.rows) >= self.IPM_ROOT_ROWS else "choose"
+        return "ipm" if staffed and len(self._compiled.row_lower) >= self.IPM_ROOT_ROWS \
+            else "choose"
 
     def _apply_options(self, options: SolveOptions, time_limit: float) -> None:
         h = self.highs
@@ -592,7 +808,54 @@ class Session:
             return self.highs.run()
 
     def _ncols(self) -> int:
-        return len(self._compiled.columns)
+        return len(self._compiled.col_lower)
+
+    @property
+    def _source(self):
+        """The Pyomo model, or (``from_data``, before it is built) the view of its data."""
+        return self._model if self._model is not None else self._view
+
+    def _col_name(self, j: int) -> str:
+        if self._model is None:
+            return self._mm.col_name(int(j))
+        return self._compiled.columns[j].name
+
+    def _row_name(self, i: int) -> str:
+        if self._model is None:
+            return self._mm.row_name(int(i))
+        return self._compiled.rows[i].name
+
+    def _row_keys(self) -> list:
+        """(constraint name, index) of every row, in order."""
+        if self._model is None:
+            mm = self._mm
+            return [(f, mm.keys[f][p]) for f, p in zip(mm.row_family, mm.row_member.tolist(),
+                                                       strict=True)]
+        return [(c.parent_component().local_name, c.index()) for c in self._compiled.rows]
+
+    def has_constraint(self, name: str) -> bool:
+        """Whether the model has the constraint component ``name`` (rows or not)."""
+        if self._model is None:
+            return name in self._mm.keys and name not in VAR_NAMES
+        return isinstance(self._model.component(name), pyo.Constraint)
+
+    @property
+    def stage_names(self) -> list[str]:
+        """The objective's lexicographic stages, in order."""
+        return [st for st, *_ in self._stages]
+
+    def tables(self, data=None) -> dict[str, pd.DataFrame]:
+        """The last plan as tables (:func:`extract_tables`), without building the Pyomo model
+        when the session was made ``from_data``."""
+        if self._model is not None:
+            return extract_tables(self._model, data)
+        if self._pending_x is None:
+            raise SolveError("no plan to tabulate: solve first")
+        view = self._view
+        return tables_from_values(view.mdtplan_index, data if data is not None
+                                  else view.mdtplan_data, view.values(self._pending_x,
+                                                                      self._compiled),
+                                  float(view.demand_scale))
 
     @property
     def is_mip(self) -> bool:
@@ -622,13 +885,22 @@ class Session:
     def _vector(self, expr) -> tuple[np.ndarray, float]:
         xs, coefs, const = _linear(expr)
         cols = [self._column(v) for v in xs]
-        vec = np.zeros(len(self._compiled.columns))
+        vec = np.zeros(self._ncols())
         np.add.at(vec, np.asarray(cols, dtype=np.int64), np.asarray(coefs))
         return vec, const
 
     def _stage_vectors(self) -> list[tuple[str, np.ndarray, float, object]]:
         """[(stage, cost vector, offset, hold constraint or None)] in lexicographic order."""
-        m = self.model
+        m = self._source
+        if self._model is None:  # from_data: the direct build's vectors; holds by row
+            k = self._compiled
+            mm = self._mm
+            start, stop = mm.row_spans.get("stage_optimum_held", (0, 0))
+            held = {mm.keys["stage_optimum_held"][int(mm.row_member[i])]: i
+                    for i in range(start, stop)}
+            last = len(k.stages) - 1
+            return [(st, vec.copy(), 0.0, _Hold(st, held.get(st)) if i < last else None)
+                    for i, (st, vec) in enumerate(k.stages)]
         if not hasattr(m, "STAGES"):
             k = self._compiled
             return [("objective", k.c0.copy(), k.offset0, None)]
@@ -648,7 +920,7 @@ class Session:
                 vec, off = self._vector(expr)
             hold = m.stage_optimum_held[stage] if i < len(stages) - 1 else None
             out.append((stage, vec, off, hold))
-        n = len(self._compiled.columns)
+        n = self._ncols()
         return [(s, np.pad(v, (0, n - len(v))), o, h) for s, v, o, h in out]
 
     # -- changing the model in place -------------------------------------------------------------
@@ -807,7 +1079,7 @@ class Session:
         t_start = perf_counter()
         # the first solve also pays for building and compiling the model
         setup = 0.0 if self._solved_once else self.compile_seconds + float(
-            getattr(self.model, "mdtplan_build_seconds", 0.0) or 0.0)
+            getattr(self._source, "mdtplan_build_seconds", 0.0) or 0.0)
         budget = self.budget = TimeBudget(float(options.time_limit_s), spent_s=setup)
         h = self.highs
         bounded_below = self._bounded_below()
@@ -935,7 +1207,7 @@ class Session:
             mip_gap=primary_gap if x_best is not None else None,
             dual_bound=primary_bound,
             solve_seconds=perf_counter() - t_start + compile_s,
-            build_seconds=getattr(self.model, "mdtplan_build_seconds", None),
+            build_seconds=getattr(self._source, "mdtplan_build_seconds", None),
             compile_seconds=compile_s,
             highs_run_seconds=highs_seconds,
             load_seconds=load_seconds,
@@ -1026,7 +1298,7 @@ class Session:
         most demand that can be met, not within 0.5% of a small unmet figure (which would
         demand near-exact proofs). Every other stage: 0.
         """
-        m = self.model
+        m = self._source
         if stage != "unmet_hours" or not hasattr(m, "mdtplan_index"):
             return 0.0
         return -float(m.mdtplan_index.demand.sum()) * float(pyo.value(m.demand_scale))
@@ -1044,7 +1316,20 @@ class Session:
             return value * (1.0 + max(float(options.mip_gap), 0.0)) + tol
         return value + tol
 
+    def _hold_bound(self, hold) -> float:
+        if isinstance(hold, _Hold):
+            return float(self._hold_bounds.get(hold.stage, INF))
+        return float(self.model.stage_optimum_bound[hold.index()].value)
+
     def _set_hold(self, hold, bound: float) -> None:
+        if isinstance(hold, _Hold):  # no Pyomo model yet: remember it, move the row's bound
+            self._hold_bounds[hold.stage] = float(bound)
+            if hold.row is not None:
+                hi = INF if bound >= INF else float(bound)
+                self.highs.changeRowBounds(hold.row, float(self._compiled.row_lower[hold.row]),
+                                           hi)
+                self._compiled.row_upper[hold.row] = hi
+            return
         idx = hold.index()
         self.model.stage_optimum_bound[idx].set_value(float(bound) if bound < INF
                                                       else float("inf"))
@@ -1066,13 +1351,20 @@ class Session:
             return None
         if self._last_x is not None:
             return self._last_x
-        if options.warm_start and hasattr(self.model, "mdtplan_index"):
+        if options.warm_start and hasattr(self._source, "mdtplan_index"):
             t = perf_counter()
             seconds = start_seconds(options)
             if budget is not None:
                 seconds = budget.grant("heuristic start", min(seconds, 0.25 * budget.left()))
-            values = greedy_start(self.model, max_seconds=seconds,
-                                  seed=int(options.seed)) or {}
+            if self._model is None:  # no Pyomo model: the plan straight to columns
+                from .warm_start import build_start
+
+                plan = build_start(self._view, max_seconds=seconds, seed=int(options.seed))
+                values = ({} if plan is None
+                          else self._view.start_columns(plan, complete=plan.feasible))
+            else:
+                values = greedy_start(self._model, max_seconds=seconds,
+                                      seed=int(options.seed)) or {}
             start = self._checked_start(self._start_from_mapping(values), "heuristic")
             if self.start_report is not None:
                 self.start_report["seconds"] = perf_counter() - t
@@ -1103,16 +1395,16 @@ class Session:
         if not given.all():
             return start
         tol = 1e-6
-        bad = [k.columns[j].name for j in np.flatnonzero(
+        bad = [self._col_name(j) for j in np.flatnonzero(
             (x < k.col_lower[:n] - tol) | (x > k.col_upper[:n] + tol)
             | ((k.integrality[:n] != 0) & (np.abs(x - np.round(x)) > tol)))[:5]]
-        rows = len(k.rows)
+        rows = len(k.row_lower)
         A = self._matrix()
         act = A @ x if rows else np.zeros(0)
         scale = tol * np.maximum(1.0, np.abs(act))
         viol = np.flatnonzero((act < k.row_lower[:rows] - scale)
                               | (act > k.row_upper[:rows] + scale))
-        bad += [k.rows[i].name for i in viol[:5]]
+        bad += [self._row_name(i) for i in viol[:5]]
         report["violations"] = bad[:5]
         if bad:
             ints = np.flatnonzero(k.integrality[:n] != 0)
@@ -1141,7 +1433,11 @@ class Session:
             return None
         out = {}
         for key, val in mapping.items():
-            j = key if isinstance(key, (int, np.integer)) else self._compiled.col_of.get(id(key))
+            if isinstance(key, _ViewVar):
+                j = self._view.column(key)
+            else:
+                j = key if isinstance(key, (int, np.integer)) else self._compiled.col_of.get(
+                    id(key))
             if j is not None:
                 out[int(j)] = float(val)
         return out or None
@@ -1211,7 +1507,11 @@ class Session:
 
     def _load(self, x: np.ndarray) -> None:
         """Write ``x`` into the Pyomo variables (integers rounded); dropped variables get the
-        bound their (non-negative) cost prefers, i.e. the lower bound, or 0 if free."""
+        bound their (non-negative) cost prefers, i.e. the lower bound, or 0 if free. Without a
+        Pyomo model yet (``from_data``), kept until one is built."""
+        if self._model is None:
+            self._pending_x = np.asarray(x, dtype=float).copy()
+            return
         k = self._compiled
         xi = x[: len(k.columns)].copy()
         ints = k.integrality[: len(xi)].astype(bool)
@@ -1240,12 +1540,10 @@ class Session:
         duals = np.asarray(sol.row_dual, dtype=float)
         out: dict[str, dict] = {}
         wanted = None if names is None else set(names)
-        for i, con in enumerate(self._compiled.rows):
-            comp = con.parent_component()
-            name = comp.local_name
+        for i, (name, key) in enumerate(self._row_keys()):
             if wanted is not None and name not in wanted:
                 continue
-            out.setdefault(name, {})[con.index()] = duals[i] if i < len(duals) else np.nan
+            out.setdefault(name, {})[key] = duals[i] if i < len(duals) else np.nan
         return {n: pd.Series(v, dtype=float) for n, v in out.items()}
 
     def marginal_values(self, names: Iterable[str] = ("budget_cap",), stage: int = 0,
@@ -1263,12 +1561,12 @@ class Session:
             raise SolveError("solve first: marginal values need a plan")
         h = self.highs
         k = self._compiled
-        n = len(k.columns)
+        n = self._ncols()
         x = np.pad(self._last_x, (0, max(0, n - len(self._last_x))))[:n]
         ints = np.flatnonzero(k.integrality[:n])
         binary = ints[(k.col_lower[ints] >= 0) & (k.col_upper[ints] <= 1)]
         holds = [hold for *_, hold in self._stages if hold is not None]
-        saved_bounds = [(float(self.model.stage_optimum_bound[hd.index()].value)) for hd in holds]
+        saved_bounds = [self._hold_bound(hd) for hd in holds]
         try:
             for hd in holds:
                 self._set_hold(hd, INF)
@@ -1423,9 +1721,24 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
         (pool, specialist role).
     """
     ix = model.mdtplan_index
-    data = data if data is not None else model.mdtplan_data
-    share = np.fromiter((v.value if v.value is not None else 0.0 for v in model.assign.values()),
-                        float, len(ix.pairs))
+
+    def vals(comp, n):
+        return np.fromiter((v.value if v.value is not None else 0.0 for v in comp.values()),
+                           float, n)
+
+    values = {"assign": vals(model.assign, len(ix.pairs)),
+              "open_site": vals(model.open_site, len(ix.site_ids))}
+    for name in ("fte_steps", "agency_fte", "unmet_hours"):
+        values[name] = vals(getattr(model, name), len(ix.staff))
+    return tables_from_values(ix, data if data is not None else model.mdtplan_data, values,
+                              float(pyo.value(model.demand_scale)))
+
+
+def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.DataFrame]:
+    """:func:`extract_tables` from arrays: ``values`` maps ``assign`` (per pair),
+    ``open_site`` (per site), ``fte_steps``, ``agency_fte`` and ``unmet_hours`` (per
+    ``ix.staff``) to the plan's values; ``scale`` is the demand scale."""
+    share = np.asarray(values["assign"], dtype=float).copy()
     if data.assignment == "single":
         share = np.round(share)
     share = np.clip(share, 0.0, 1.0)
@@ -1435,12 +1748,10 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
         "site_id": np.asarray(ix.site_ids, dtype=object)[ix.pair_site[keep]],
         "share": share[keep],
     })
-    is_open = np.array([round(v.value or 0.0) >= 1 for v in model.open_site.values()],
-                       dtype=bool)
+    is_open = np.round(np.asarray(values["open_site"], dtype=float)) >= 1
     hubs = pd.DataFrame({"site_id": ix.site_ids, "open": is_open})
     rows = []
     if ix.staff:
-        scale = float(pyo.value(model.demand_scale))
         step = data.roles["fte_step"].astype(float).to_dict()
         col = {r: ix.roles.index(r) for r in ix.roles}
         site_open = dict(zip(ix.site_ids, is_open.tolist(), strict=True))
@@ -1451,7 +1762,10 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
         for p, ks in ix.pairs_by_pool.items():
             pool_hours[p] = (ix.demand[ix.pair_area[ks]] * share[ks, None]).sum(axis=0)
         site_pos = {s: i for i, s in enumerate(ix.site_ids)}
-        for u, r in ix.staff:
+        steps = np.round(np.asarray(values["fte_steps"], dtype=float))
+        agency = np.asarray(values["agency_fte"], dtype=float)
+        unmet = np.asarray(values["unmet_hours"], dtype=float)
+        for i, (u, r) in enumerate(ix.staff):
             is_hub = u in site_pos and r in ix.core_roles
             if is_hub and not site_open[u]:
                 continue
@@ -1459,9 +1773,9 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
                      else pool_hours.get(u, np.zeros(len(ix.roles)))[col[r]])
             rows.append({
                 "unit": u, "kind": "hub" if is_hub else "pool", "role": r,
-                "fte": step[r] * round(model.fte_steps[u, r].value or 0.0),
-                "agency_fte": float(model.agency_fte[u, r].value or 0.0),
-                "unmet_hours": float(model.unmet_hours[u, r].value or 0.0),
+                "fte": step[r] * float(steps[i]),
+                "agency_fte": float(agency[i]),
+                "unmet_hours": float(unmet[i]),
                 "demand_hours": float(hours) * scale,
             })
     staffing = pd.DataFrame(rows, columns=["unit", "kind", "role", "fte", "agency_fte",

@@ -61,6 +61,9 @@ class MatrixModel:
         The first objective stage's costs per column; ``offset0`` its constant (0).
     stages : list of (str, ndarray)
         Every objective stage's cost vector over the columns, in lexicographic order.
+    keys : dict
+        Component name -> its index keys in order (``col_member``/``row_member`` index them),
+        for every variable and constraint component the Pyomo model has, rows dropped or not.
     """
 
     col_family: list
@@ -76,6 +79,42 @@ class MatrixModel:
     c0: np.ndarray
     offset0: float = 0.0
     stages: list = field(default_factory=list)
+    keys: dict = field(default_factory=dict)
+
+    @property
+    def col_spans(self) -> dict:
+        """Component -> (first, last + 1) column: each component's columns are contiguous."""
+        return _spans(self.col_family)
+
+    @property
+    def row_spans(self) -> dict:
+        """Constraint -> (first, last + 1) row: each constraint's rows are contiguous."""
+        return _spans(self.row_family)
+
+    def col_name(self, j: int) -> str:
+        """``family[key]`` of column ``j``, as Pyomo names it."""
+        return _name(self.col_family[j], self.keys[self.col_family[j]][int(self.col_member[j])])
+
+    def row_name(self, i: int) -> str:
+        """``family[key]`` of row ``i``, as Pyomo names it."""
+        return _name(self.row_family[i], self.keys[self.row_family[i]][int(self.row_member[i])])
+
+
+def _spans(families: list) -> dict:
+    out: dict = {}
+    for i, f in enumerate(families):
+        if f not in out:
+            out[f] = [i, i + 1]
+        else:
+            out[f][1] = i + 1
+    return {f: tuple(v) for f, v in out.items()}
+
+
+def _name(family: str, key) -> str:
+    if key is None:
+        return family
+    parts = key if isinstance(key, tuple) else (key,)
+    return f"{family}[{','.join(str(p) for p in parts)}]"
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -128,10 +167,12 @@ class _Rows:
 
     def __init__(self):
         self.families: list = []  # (name, n_members, rows, cols, vals, lower, upper)
+        self.keys: dict = {}  # name -> the component's index keys, in order
 
-    def add(self, name, n_members, rows, cols, vals, lower, upper):
+    def add(self, name, n_members, rows, cols, vals, lower, upper, keys):
+        self.keys[name] = keys
         rows = np.asarray(rows, dtype=np.int64)
-        cols = np.asarray(cols, dtype=np.int64)
+        cols = np.asarray(cols, dtype=np.int32)
         vals = np.asarray(vals, dtype=float)
         nz = vals != 0
         self.families.append((name, int(n_members), rows[nz], cols[nz], vals[nz],
@@ -257,12 +298,12 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
 
     if by_area_areas:
         R.add("area_served_once", len(by_area_areas), served_pos[ix.pair_area], assign_cols,
-              np.ones(n_pair), 1.0, 1.0)
+              np.ones(n_pair), 1.0, 1.0, by_area_areas)
     if n_pair:
         k = np.arange(n_pair)
         R.add("assign_only_open", n_pair, np.concatenate([k, k]),
               np.concatenate([assign_cols, O_OPEN + ix.pair_site]),
-              np.concatenate([np.ones(n_pair), -np.ones(n_pair)]), -INF, 0.0)
+              np.concatenate([np.ones(n_pair), -np.ones(n_pair)]), -INF, 0.0, ix.pairs)
 
     def served_weight_rows(name, sites_mask, open_coef, lo, up):
         pos = np.full(n_site, -1, dtype=np.int64)
@@ -272,7 +313,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         n = int(sites_mask.sum())
         R.add(name, n, np.concatenate([pk[keep], np.arange(n)]),
               np.concatenate([assign_cols[keep], O_OPEN + site_idx[sites_mask]]),
-              np.concatenate([weight[keep], open_coef]), lo, up)
+              np.concatenate([weight[keep], open_coef]), lo, up,
+              [s for s, m in zip(ix.site_ids, sites_mask.tolist(), strict=True) if m])
 
     all_sites = np.ones(n_site, dtype=bool)
     if data.hub_population_min is not None and n_site:
@@ -288,10 +330,10 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         served_weight_rows("site_capacity", finite, -cap[finite], -INF, 0.0)
     if data.hub_count_min and n_site:
         R.add("hub_count_min", 1, np.zeros(n_site), O_OPEN + site_idx, np.ones(n_site),
-              float(p["hub_count_lower"]), INF)
+              float(p["hub_count_lower"]), INF, [None])
     if data.hub_count_max is not None and n_site:
         R.add("hub_count_max", 1, np.zeros(n_site), O_OPEN + site_idx, np.ones(n_site),
-              -INF, float(p["hub_count_upper"]))
+              -INF, float(p["hub_count_upper"]), [None])
 
     core_step = np.array([r_step[r] for r in core], dtype=float)
     n_core_staff = n_site * nc
@@ -306,7 +348,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         rr = np.arange(n_core_staff)
         R.add("staff_only_at_open_hubs", n_core_staff, np.concatenate([rr, rr]),
               np.concatenate([core_fte, O_OPEN + core_site]),
-              np.concatenate([core_step[core_j], -m_vals]), -INF, 0.0)
+              np.concatenate([core_step[core_j], -m_vals]), -INF, 0.0,
+              [(s, r) for s in ix.site_ids for r in core])
         cap_fte = data.sites["capacity_fte"].reindex(ix.site_ids).astype(float).to_numpy()
         fin = np.isfinite(cap_fte)
         if fin.any():
@@ -316,7 +359,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
             n = int(fin.sum())
             R.add("site_capacity_fte", n, np.concatenate([pos[core_site[keep]], np.arange(n)]),
                   np.concatenate([core_fte[keep], O_OPEN + site_idx[fin]]),
-                  np.concatenate([core_step[core_j[keep]], -cap_fte[fin]]), -INF, 0.0)
+                  np.concatenate([core_step[core_j[keep]], -cap_fte[fin]]), -INF, 0.0,
+                  [s for s, f in zip(ix.site_ids, fin.tolist(), strict=True) if f])
         mins = np.array([r_min[r] for r in core], dtype=float)
         has_min = mins[core_j] > 0
         if has_min.any():
@@ -325,9 +369,11 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
             R.add("core_minimum_fte", n, np.concatenate([rr, rr]),
                   np.concatenate([core_fte[has_min], O_OPEN + core_site[has_min]]),
                   np.concatenate([core_step[core_j[has_min]], -mins[core_j[has_min]]]),
-                  0.0, INF)
+                  0.0, INF, [(ix.site_ids[i], core[j]) for i, j in
+                             zip(core_site[has_min].tolist(), core_j[has_min].tolist(),
+                                 strict=True)])
 
-    def demand_rows(name, unit_of_pair, unit_base, role_names):
+    def demand_rows(name, unit_of_pair, unit_base, role_names, unit_names):
         """Rows (unit, role) with demand, unit-major: prod*step fte + unmet - scale * sum of
         the demand of the unit's pairs x assign >= 0. ``unit_of_pair`` is each pair's unit
         (-1: none), ``unit_base`` each unit's first staff position."""
@@ -342,6 +388,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         present[key[nz]] = True
         row_of = np.cumsum(present) - 1
         n = int(present.sum())
+        if not n:  # no demand anywhere: Pyomo builds no component either
+            return
         keys = np.flatnonzero(present)
         unit, j = keys // nr, keys % nr
         staff = np.asarray(unit_base, dtype=np.int64)[unit] + j
@@ -351,7 +399,9 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
               np.concatenate([rr, rr, row_of[key[nz]]]),
               np.concatenate([O_FTE + staff, O_UN + staff, O_ASSIGN + np.broadcast_to(
                   k[:, None], key.shape)[nz]]),
-              np.concatenate([prod_step, np.ones(n), -scale * d[nz]]), 0.0, INF)
+              np.concatenate([prod_step, np.ones(n), -scale * d[nz]]), 0.0, INF,
+              [(unit_names[u], role_names[r]) for u, r in zip(unit.tolist(), j.tolist(),
+                                                              strict=True)])
 
     if nc:  # units: the sites some area may use, in site order
         has_pairs = np.zeros(n_site, dtype=bool)
@@ -359,12 +409,13 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         unit_pos = np.full(n_site, -1, dtype=np.int64)
         unit_pos[has_pairs] = np.arange(int(has_pairs.sum()))
         demand_rows("core_demand_covered", unit_pos[ix.pair_site],
-                    np.flatnonzero(has_pairs) * nc, core)
+                    np.flatnonzero(has_pairs) * nc, core,
+                    [s for s, h in zip(ix.site_ids, has_pairs.tolist(), strict=True) if h])
     if ns and ix.pools:
         pool_of_pair = np.array([pool_pos.get(v, -1) if v is not None else -1
                                  for v in ix.pair_pool], dtype=np.int64)
         demand_rows("pool_demand_covered", pool_of_pair,
-                    n_core_staff + np.arange(len(ix.pools)) * ns, spec)
+                    n_core_staff + np.arange(len(ix.pools)) * ns, spec, ix.pools)
 
     if n_staff:
         has_share = share_s > 0
@@ -374,13 +425,14 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
             st = np.flatnonzero(has_share)
             R.add("agency_share_max", n, np.concatenate([rr, rr]),
                   np.concatenate([O_AG + st, O_FTE + st]),
-                  np.concatenate([np.ones(n), -share_s[st] * step_s[st]]), -INF, 0.0)
+                  np.concatenate([np.ones(n), -share_s[st] * step_s[st]]), -INF, 0.0,
+                  [ix.staff[i] for i in st.tolist()])
     if data.supervision and n_staff:
         _supervision_rows(R, data, ix, O_FTE, r_step)
     if data.budget_cap_gbp is not None:
         cols, vals = cost_terms()
         R.add("budget_cap", 1, np.zeros(len(cols)), cols, vals, -INF,
-              float(p["budget_cap_gbp"]))
+              float(p["budget_cap_gbp"]), [None])
     if data.supply_fte and n_staff:
         units_of: dict = {}
         for i, r in enumerate(staff_role):
@@ -395,12 +447,13 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
                 vals += [np.full(len(st), r_step[r]), -np.ones(len(st))]
             R.add("workforce_supply", len(sroles), np.concatenate(rows),
                   np.concatenate(cols), np.concatenate(vals), -INF,
-                  np.array([float(data.supply_fte[r]) for r in sroles]))
+                  np.array([float(data.supply_fte[r]) for r in sroles]), sroles)
     if has_mt and by_area_areas:
         n = len(by_area_areas)
         R.add("max_travel_bound", n, np.concatenate([np.arange(n), served_pos[ix.pair_area]]),
               np.concatenate([np.full(n, O_MT), assign_cols]),
-              np.concatenate([np.ones(n), -ix.travel_cost.astype(float)]), 0.0, INF)
+              np.concatenate([np.ones(n), -ix.travel_cost.astype(float)]), 0.0, INF,
+              by_area_areas)
     held = stages[:-1]
     if held:
         rows, cols, vals = [], [], []
@@ -412,17 +465,24 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         bounds = p["stage_optimum_bound"] or {}
         R.add("stage_optimum_held", len(held), np.concatenate(rows), np.concatenate(cols),
               np.concatenate(vals), -INF,
-              np.array([float(bounds.get(s, INF)) for s in held]))
+              np.array([float(bounds.get(s, INF)) for s in held]), held)
 
-    return _assemble(R, stages, terms, n_col, lower, upper, integ, sizes, offset)
+    var_keys = {"open_site": ix.site_ids, "assign": ix.pairs, "fte_steps": ix.staff,
+                "agency_fte": ix.staff, "unmet_hours": ix.staff}
+    if has_mt:
+        var_keys["max_travel_cost"] = [None]
+    mm = _assemble(R, stages, terms, n_col, lower, upper, integ, sizes, offset)
+    mm.keys = {**var_keys, **R.keys}
+    return mm
 
 
 def _supervision_rows(R, data, ix, O_FTE, r_step):
     staff_pos = {key: i for i, key in enumerate(ix.staff)}
     units = list(dict.fromkeys(u for u, _ in ix.staff))
     rows, cols, vals = [], [], []
+    keys = []
     q = 0
-    for rule in data.supervision:
+    for k, rule in enumerate(data.supervision):
         for u in units:
             if (u, rule.supervisor) not in staff_pos or not any(
                     (u, r) in staff_pos for r in rule.supervises):
@@ -432,38 +492,13 @@ def _supervision_rows(R, data, ix, O_FTE, r_step):
             cols += [O_FTE + staff_pos[u, rule.supervisor]] + [O_FTE + staff_pos[u, r]
                                                                 for r in sup]
             vals += [rule.max_ratio * r_step[rule.supervisor]] + [-r_step[r] for r in sup]
+            keys.append((u, k))
             q += 1
     if q:
-        R.add("supervision_ratio", q, rows, cols, vals, 0.0, INF)
+        R.add("supervision_ratio", q, rows, cols, vals, 0.0, INF, keys)
 
 
 def _assemble(R: _Rows, stages, terms, n_col, lower, upper, integ, sizes, offset) -> MatrixModel:
-    # rows: stack the families, drop rows with no term
-    row_parts, col_parts, val_parts = [], [], []
-    fam, member, lo, up = [], [], [], []
-    base = 0
-    for name, n, rows, cols, vals, lower_b, upper_b in R.families:
-        # sum duplicate (row, col) entries as the compiler does, keep member order
-        counts = np.bincount(rows, minlength=n) if n else np.zeros(0, np.int64)
-        keep = counts > 0
-        new = np.cumsum(keep) - 1
-        row_parts.append(base + new[rows])
-        col_parts.append(cols)
-        val_parts.append(vals)
-        kept = np.flatnonzero(keep)
-        fam += [name] * len(kept)
-        member.append(kept)
-        lo.append(np.asarray(lower_b)[kept])
-        up.append(np.asarray(upper_b)[kept])
-        base += len(kept)
-    n_row = base
-    rows = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int64)
-    cols = np.concatenate(col_parts) if col_parts else np.zeros(0, np.int64)
-    vals = np.concatenate(val_parts) if val_parts else np.zeros(0)
-    A = sp.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
-    A.sum_duplicates()
-    A.eliminate_zeros()
-
     c_cols, c_vals = terms[stages[0]]
     nzc = np.asarray(c_vals) != 0
     c0_full = np.zeros(n_col)
@@ -487,19 +522,50 @@ def _assemble(R: _Rows, stages, terms, n_col, lower, upper, integ, sizes, offset
                 seen.append(int(f))
 
     meet(np.asarray(c_cols)[nzc])
+    wanted = sum(1 for f in VAR_FAMILIES if sizes[f])
     for name, n, rows_f, cols_f, vals_f, *_ in R.families:
-        if len(seen) == len(VAR_FAMILIES):
+        if len(seen) == wanted:
             break
         # terms in row order, each row's terms in the order they were written
-        order = np.argsort(rows_f, kind="stable")
-        meet(cols_f[order])
+        meet(cols_f[np.argsort(rows_f, kind="stable")])
     order = np.concatenate([offset[VAR_FAMILIES[f]] + np.arange(sizes[VAR_FAMILIES[f]])
                             for f in seen] or [np.zeros(0, np.int64)]).astype(np.int64)
-    A = A[:, order]
-    c0_full = c0_full[order]
+
+    # rows: stack the families (int32 indices), drop rows with no term
+    row_parts, col_parts, val_parts = [], [], []
+    fam, member, lo, up = [], [], [], []
+    base = 0
+    families, R.families = R.families, []
+    while families:
+        name, n, rows, cols, vals, lower_b, upper_b = families.pop(0)
+        counts = np.bincount(rows, minlength=n) if n else np.zeros(0, np.int64)
+        keep = counts > 0
+        new = (np.cumsum(keep) - 1).astype(np.int32)
+        row_parts.append(base + new[rows])
+        col_parts.append(cols.astype(np.int32))
+        val_parts.append(vals)
+        kept = np.flatnonzero(keep)
+        fam += [name] * len(kept)
+        member.append(kept)
+        lo.append(np.asarray(lower_b)[kept])
+        up.append(np.asarray(upper_b)[kept])
+        base += len(kept)
+        del rows, cols, vals
+    n_row = base
+    rows = np.concatenate(row_parts) if row_parts else np.zeros(0, np.int32)
+    del row_parts
+    cols = np.concatenate(col_parts) if col_parts else np.zeros(0, np.int32)
+    del col_parts
+    vals = np.concatenate(val_parts) if val_parts else np.zeros(0)
+    del val_parts
+    # sum duplicate (row, col) entries and drop zeros, as the compiler does
+    A = sp.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
+    del rows, cols, vals
+    A.sum_duplicates()
+    A.eliminate_zeros()
     present = (np.diff(A.indptr) > 0) | (c0_full != 0)
-    order = order[present]
-    A = A[:, np.flatnonzero(present)].tocsc()
+    order = order[present[order]]
+    A = A[:, order]
     A.sort_indices()
     col_family = [VAR_FAMILIES[f] for f in fam_of_col[order]]
     col_member = order - np.array([offset[f] for f in col_family], dtype=np.int64) \
@@ -517,5 +583,4 @@ def _assemble(R: _Rows, stages, terms, n_col, lower, upper, integ, sizes, offset
                                     else np.zeros(0, np.int64)),
         row_lower=np.concatenate(lo) if lo else np.zeros(0),
         row_upper=np.concatenate(up) if up else np.zeros(0),
-        A=A, c0=c0_full[present], offset0=0.0, stages=stage_vecs)
-
+        A=A, c0=c0_full[order], offset0=0.0, stages=stage_vecs)

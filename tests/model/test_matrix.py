@@ -14,13 +14,15 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
 
 from mdtplan.model.build import build_model, index_data
 from mdtplan.model.data import SupervisionRule
 from mdtplan.model.matrix import build_matrix, model_params
-from mdtplan.solve import Session, SolveOptions, compile_differences, compile_model
+from mdtplan.solve import (Session, SolveOptions, compile_differences, compile_model,
+                           extract_tables)
 
 from . import random_data, tiny_data
 
@@ -72,6 +74,12 @@ def _random_models(count: int):
 def test_random_instances_compile_to_the_same_problem(i, data):
     model = build_model(data, check=False)
     assert compile_differences(model) == []
+    # and the direct build names every variable and constraint component with its keys
+    mm = build_matrix(data, index_data(data))
+    names = {c.local_name for c in model.component_objects((pyo.Var, pyo.Constraint))}
+    assert set(mm.keys) == names
+    for name, keys in mm.keys.items():
+        assert list(keys) == list(model.component(name).keys()), name
 
 
 def test_parameters_changed_in_place_are_read():
@@ -155,3 +163,72 @@ def test_direct_session_solves_to_the_same_plan(objective, assignment):
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-9, abs=1e-6)
     for stage, value in results[0][2].items():
         assert results[1][2][stage] == pytest.approx(value, rel=1e-9, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Sessions on the direct build, the Pyomo model built only on demand
+
+
+def _session_pair(data, **opts):
+    options = SolveOptions(**{"mip_gap": 0.0, "threads": 1, "time_limit_s": 30.0, **opts})
+    return Session(build_model(data), options), Session.from_data(data, options)
+
+
+def _same_tables(a, b):
+    for name in ("assignment", "hubs", "staffing"):
+        pd.testing.assert_frame_equal(a[name].reset_index(drop=True),
+                                      b[name].reset_index(drop=True), check_exact=False,
+                                      rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed,objective,assignment",
+                         [(s, o, a) for s in range(3) for o in OBJECTIVES
+                          for a in ("single", "split")])
+def test_from_data_solves_as_the_model_of_record(seed, objective, assignment):
+    rng = np.random.default_rng(100 + seed)
+    data = random_data(rng, n_areas=int(rng.integers(5, 11)), n_sites=int(rng.integers(2, 5)),
+                       n_roles=3, objective=objective, assignment=assignment, band=seed == 1,
+                       budget=seed == 2, count=True, capacity=seed == 0, supply=seed == 1,
+                       reach=None)
+    pyomo_session, lazy = _session_pair(data)
+    a, b = pyomo_session.solve(), lazy.solve()
+    assert a.status == b.status
+    if not a.has_solution:
+        return
+    assert b.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-6)
+    for stage, value in a.stage_objectives.items():
+        assert b.stage_objectives[stage] == pytest.approx(value, rel=1e-9, abs=1e-6)
+    if a.status.value == "optimal":
+        # same problem, same options, same start: HiGHS takes the same path
+        _same_tables(extract_tables(pyomo_session.model, data), lazy.tables(data))
+    assert not lazy.has_model  # solved and tabulated without building the Pyomo model
+    def report(sess):
+        return {k: v for k, v in (sess.start_report or {}).items() if k != "seconds"}
+
+    assert report(lazy) == report(pyomo_session)  # the same heuristic start, checked alike
+    # built on demand, the model of record holds the plan the tables show
+    _same_tables(lazy.tables(data), extract_tables(lazy.model, data))
+    assert lazy.has_model and lazy.model_build_seconds > 0
+    pyomo_session.close()
+    lazy.close()
+
+
+def test_from_data_builds_the_model_for_in_place_changes_and_keeps_going():
+    data = tiny_data(budget_cap_gbp=900_000.0, objective="max_demand_met")
+    pyomo_session, lazy = _session_pair(data)
+    pyomo_session.solve()
+    lazy.solve()
+    assert not lazy.has_model
+    m_a = pyomo_session.marginal_values(["budget_cap"])["budget_cap"]
+    m_b = lazy.marginal_values(["budget_cap"])["budget_cap"]
+    assert not lazy.has_model and m_b.iloc[0] == pytest.approx(m_a.iloc[0], rel=1e-9)
+    for cap in (600_000.0, 1_200_000.0):
+        pyomo_session.set_param("budget_cap_gbp", cap)
+        lazy.set_param("budget_cap_gbp", cap)  # builds the Pyomo model, then as before
+        a, b = pyomo_session.solve(), lazy.solve()
+        assert lazy.has_model
+        assert (a.status, a.stage_objectives) == (b.status, pytest.approx(b.stage_objectives))
+        _same_tables(extract_tables(pyomo_session.model, data), lazy.tables(data))
+    assert compile_differences(lazy.model) == []  # the model it built is the one it holds
+    pyomo_session.close()
+    lazy.close()

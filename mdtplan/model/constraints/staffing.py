@@ -7,7 +7,6 @@ the agency part of it; ``unmet_hours[u, r]`` the demand left unserved [hours/yea
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pyomo.environ as pyo
@@ -25,21 +24,15 @@ def add_staffing_constraints(m, data, ix) -> None:
     add_supervision_ratio(m, data, ix)
 
 
-def _step_up(x: float, step: float) -> float:
-    """Smallest multiple of ``step`` that is >= ``x`` (with a little rounding slack)."""
-    return math.ceil(x / step - 1e-9) * step if x > 0 else 0.0
-
-
-def _core_reach_hours(ix, scale: float) -> dict:
-    """(site, core role) -> demand hours of every area the site may serve [hours/year]."""
-    out = {}
-    cols = {r: ix.roles.index(r) for r in ix.core_roles}
-    for s in ix.site_ids:
-        ks = ix.pairs_by_site.get(s)
-        areas = ix.pair_area[ks] if ks is not None else np.zeros(0, dtype=int)
-        for r, c in cols.items():
-            out[s, r] = float(ix.demand[areas, c].sum()) * scale
-    return out
+def _core_reach_hours(ix, scale: float) -> np.ndarray:
+    """Demand hours of every area each site may serve, per core role [hours/year]:
+    shape (sites, core roles)."""
+    cols = [ix.roles.index(r) for r in ix.core_roles]
+    d = ix.demand[ix.pair_area][:, cols] if len(ix.pair_area) else np.zeros((0, len(cols)))
+    out = np.zeros((len(ix.site_ids), len(cols)))
+    for j in range(len(cols)):
+        out[:, j] = np.bincount(ix.pair_site, weights=d[:, j], minlength=len(ix.site_ids))
+    return out * scale
 
 
 def staff_fte_max_values(data, ix, scale: float = 1.0) -> dict:
@@ -51,28 +44,34 @@ def staff_fte_max_values(data, ix, scale: float = 1.0) -> dict:
     """
     if not ix.core_roles:
         return {}
-    roles = data.roles
-    reach = _core_reach_hours(ix, scale)
-    core = set(ix.core_roles)
-    out = {}
-    for (s, r), hours in reach.items():
-        step = float(roles.at[r, "fte_step"])
-        need = _step_up(hours / float(roles.at[r, "productive_hours_per_fte"]), step)
-        out[s, r] = max(_step_up(float(roles.at[r, "min_fte_per_hub"]), step), need)
-    rules = [rule for rule in data.supervision if rule.supervisor in core]
+    core = list(ix.core_roles)
+    roles = data.roles.reindex(core)
+    step = roles["fte_step"].astype(float).to_numpy()
+    prod = roles["productive_hours_per_fte"].astype(float).to_numpy()
+    mins = roles["min_fte_per_hub"].astype(float).to_numpy()
+    hours = _core_reach_hours(ix, scale)
+
+    def step_up(x, st):  # smallest multiple of st >= x, with a little rounding slack
+        return np.where(x > 0, np.ceil(x / st - 1e-9) * st, 0.0)
+
+    out = np.maximum(step_up(mins, step)[None, :], step_up(hours / prod[None, :], step))
+    pos = {r: j for j, r in enumerate(core)}
+    rules = [rule for rule in data.supervision if rule.supervisor in pos]
     for _ in range(len(rules) + 1):
         changed = False
         for rule in rules:
-            step = float(roles.at[rule.supervisor, "fte_step"])
-            for s in ix.site_ids:
-                load = sum(out[s, r] for r in rule.supervises if r in core)
-                want = _step_up(load / rule.max_ratio, step)
-                if want > out[s, rule.supervisor] + 1e-9:
-                    out[s, rule.supervisor] = want
-                    changed = True
+            j = pos[rule.supervisor]
+            subs = [pos[r] for r in rule.supervises if r in pos]
+            load = out[:, subs].sum(axis=1) if subs else np.zeros(len(out))
+            want = step_up(load / rule.max_ratio, step[j])
+            raise_ = want > out[:, j] + 1e-9
+            if raise_.any():
+                out[raise_, j] = want[raise_]
+                changed = True
         if not changed:
             break
-    return out
+    return {(s, r): float(out[i, j]) for i, s in enumerate(ix.site_ids)
+            for j, r in enumerate(core)}
 
 
 def _fte(m, u, r, step):
