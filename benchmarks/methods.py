@@ -349,7 +349,8 @@ def run_mdtplan(task: dict) -> dict:
     """mdtplan through its scenario interface: ``load_scenario`` + ``pipeline.run``.
 
     Explanations and marginal values are off. With ``build_only`` the run stops once the model
-    is inside HiGHS (``pipeline.prepare``, ``build_model``, ``Session``), without solving.
+    is inside HiGHS (``pipeline.prepare``, then as ``pipeline.run``: ``check_data`` and
+    ``Session.from_data``), without solving.
     """
     # every module a run uses is imported before the clock starts, as in a warm process
     import mdtplan.demand
@@ -373,12 +374,14 @@ def run_mdtplan(task: dict) -> dict:
     row = {"read_s": read_s, "base_mem_mb": base, "areas": len(prepared.inputs.areas),
            "sites": len(prepared.inputs.sites), "pairs": len(prepared.pairs)}
     if task.get("build_only"):
-        from mdtplan.model.build import build_model
+        from mdtplan.model.build import check_data, index_data
         from mdtplan.solve import Session
 
+        # as pipeline.run: checks, then the direct build handed to HiGHS (no Pyomo model)
         t1 = perf_counter()
-        model = build_model(prepared.data)
-        session = Session(model, options, direct=True)
+        ix = index_data(prepared.data)
+        check_data(prepared.data, ix)
+        session = Session.from_data(prepared.data, options, ix=ix)
         build_s = perf_counter() - t1
         lp = session.highs.getLp()
         session.close()
@@ -468,9 +471,9 @@ def run_resolve(task: dict) -> dict:
        cap_step))``, and the same session re-solves, warm-started from the previous plan
        (``resolve_s``: ``set_param`` + solve + result tables);
     3. the variant scenario (``budget.cap`` overridden) is prepared again (``read_s``, not
-       compared), then built, held in a new ``Session`` and solved from scratch (``cold_s``:
-       build + hand-over + solve + result tables, what ``pipeline.run`` does after
-       ``prepare``; the scenario's finance block is not computed by either).
+       compared), then handed to HiGHS by ``Session.from_data`` (the direct build, no Pyomo
+       model, as ``pipeline.run`` does) and solved from scratch (``cold_s``: build + hand-over
+       + solve + result tables; the scenario's finance block is not computed by either).
 
     ``resolve_ratio = resolve_s / cold_s`` (the target is at most 0.2). ``same_objective``:
     both solves proven optimal (within ``mip_gap``) and their primary objectives equal within
@@ -531,7 +534,8 @@ def run_resolve(task: dict) -> dict:
     cold_prepared = prepare(variant)
     read_s = perf_counter() - t2
     t3 = perf_counter()
-    cold_session = Session(build_model(cold_prepared.data), options, direct=True)
+    # as a fresh `mdtplan solve` does it: the direct build, no Pyomo model
+    cold_session = Session.from_data(cold_prepared.data, options)
     try:
         cold = solve_session(cold_session, cold_prepared, cold_prepared.data, options=options,
                              **quiet)

@@ -597,10 +597,11 @@ def _benchmarks_main():
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(
-        "--quick", help="A handful of small OR-Library instances and MDT S, short limits.")] = False,
+        "--quick", help="A handful of small OR-Library instances, MDT S and resolve-XS, short "
+                        "limits.")] = False,
     only: Annotated[str | None, typer.Option(
-        "--only", help="Comma-separated kinds (pmed,cap,mdt,kent,england) or instance names "
-                       "(pmed7, cap101, mdt-S, kent-lsoa, ...).")] = None,
+        "--only", help="Comma-separated kinds (pmed,cap,mdt,kent,england,resolve) or instance "
+                       "names (pmed7, cap101, mdt-S, kent-lsoa, resolve-XS, ...).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/bench"),
     threads: Annotated[int, typer.Option("--threads", help="HiGHS threads.")] = 1,
     seed: Annotated[int, typer.Option(
@@ -610,7 +611,8 @@ def bench(
         help="Solver time limit for every instance, in seconds (default per kind).")
     ] = None,
     methods: Annotated[str, typer.Option(
-        "--methods", help="Subset of floor,mdtplan,spopt.")] = "floor,mdtplan,spopt",
+        "--methods", help="Subset of floor,mdtplan,spopt,resolve (resolve runs on the "
+                          "resolve instances only).")] = "floor,mdtplan,spopt,resolve",
     build_only: Annotated[bool, typer.Option(
         "--build-only", help="Stop once each model is inside HiGHS (no solve).")] = False,
     shared: Annotated[Path | None, typer.Option(
