@@ -321,23 +321,7 @@ def compile_direct(model) -> _Compiled:
     from .model.matrix import build_matrix, model_params
 
     mm = build_matrix(model.mdtplan_data, model.mdtplan_index, model_params(model))
-    members: dict = {}
-
-    def pick(families, positions):
-        out = [None] * len(families)
-        by_family: dict = {}
-        for i, f in enumerate(families):
-            by_family.setdefault(f, []).append(i)
-        for f, where in by_family.items():
-            if f not in members:
-                members[f] = list(model.component(f).values())
-            data = members[f]
-            for i, p in zip(where, positions[where].tolist(), strict=True):
-                out[i] = data[p]
-        return out
-
-    columns = pick(mm.col_family, mm.col_member)
-    rows = pick(mm.row_family, mm.row_member)
+    columns, rows = _model_objects(model, mm)
     return _Compiled(columns, {id(v): j for j, v in enumerate(columns)}, mm.col_lower.copy(),
                      mm.col_upper.copy(), mm.integrality.astype(np.int32), rows,
                      {id(c): i for i, c in enumerate(rows)}, mm.row_lower.copy(),
@@ -400,6 +384,22 @@ def compile_differences(model, mm=None, compiled=None) -> list[str]:
         out.append(f"matrix values: {len(bad)} of {A.nnz} differ (largest relative "
                    f"{float(np.max(np.abs(A.data[bad] - B.data[bad]) / np.abs(A.data[bad]))):.3g})")
     return out
+
+
+def _model_objects(model, mm) -> tuple[list, list]:
+    """The Pyomo variables and constraints behind a direct build's columns and rows (each is
+    its component's ``col_member``/``row_member``-th member)."""
+    members: dict = {}
+
+    def pick(families, positions):
+        out = []
+        for f, p in zip(families, positions.tolist(), strict=True):
+            if f not in members:
+                members[f] = list(model.component(f).values())
+            out.append(members[f][p])
+        return out
+
+    return pick(mm.col_family, mm.col_member), pick(mm.row_family, mm.row_member)
 
 
 def _linear(expr) -> tuple[list, list, float]:
@@ -718,22 +718,9 @@ class Session:
         t = perf_counter()
         view, mm, k = self._view, self._mm, self._compiled
         m = build_model(view.mdtplan_data, check=False)
-        members: dict = {}
-
-        def pick(families, positions):
-            out = []
-            for f, p in zip(families, positions.tolist(), strict=True):
-                if f not in members:
-                    members[f] = list(m.component(f).values())
-                out.append(members[f][p])
-            return out
-
-        ncol = len(mm.col_family)
-        k.columns = pick(mm.col_family, mm.col_member)
+        k.columns, k.rows = _model_objects(m, mm)
         k.col_of = {id(v): j for j, v in enumerate(k.columns)}
-        k.rows = pick(mm.row_family, mm.row_member)
         k.row_of = {id(c): i for i, c in enumerate(k.rows)}
-        assert len(k.columns) == ncol
         for stage, bound in self._hold_bounds.items():
             m.stage_optimum_bound[stage].set_value(float(bound) if bound < INF
                                                    else float("inf"))
