@@ -650,8 +650,13 @@ class Session:
             from .model.build import index_data
             from .model.matrix import build_matrix
 
+            from .model.matrix import default_params
+
             ix = _ix if _ix is not None else index_data(_data)
             self._mm = build_matrix(_data, ix)
+            #: the mutable parameters' values (changed in place by :meth:`set_param`)
+            self._params = {k: v for k, v in default_params(_data, ix).items()
+                            if k not in ("staff_fte_max", "stage_optimum_bound")}
             self._view = ModelView(_data, ix, self._mm)
             mm = self._mm
             self._compiled = _Compiled(
@@ -718,6 +723,13 @@ class Session:
         t = perf_counter()
         view, mm, k = self._view, self._mm, self._compiled
         m = build_model(view.mdtplan_data, check=False)
+        from .model.build import set_demand_scale
+
+        for name, value in self._params.items():  # numbers changed in place so far
+            if name == "demand_scale":
+                set_demand_scale(m, float(value))
+            elif m.component(name) is not None:
+                m.component(name).set_value(value)
         k.columns, k.rows = _model_objects(m, mm)
         k.col_of = {id(v): j for j, v in enumerate(k.columns)}
         k.row_of = {id(c): i for i, c in enumerate(k.rows)}
@@ -985,6 +997,9 @@ class Session:
         """
         from .model.build import PARAM_DEPENDENTS, set_demand_scale
 
+        if self._model is None and index is None and name in PARAM_DEPENDENTS \
+                and name in self._params and self._set_param_direct(name, value):
+            return
         m = self.model
         param = m.component(name)
         if param is None or not isinstance(param, pyo.Param) or not param.mutable:
@@ -1005,6 +1020,61 @@ class Session:
         if name not in PARAM_DEPENDENTS:
             dependents = [c.local_name for c in m.component_objects(pyo.Constraint, active=True)]
         self.refresh(dependents)
+
+    #: at most this many changed coefficients are changed one by one; more: the model is
+    #: handed over again
+    DIRECT_COEFF_CHANGES = 10_000
+
+    def _set_param_direct(self, name: str, value) -> bool:
+        """:meth:`set_param` without a Pyomo model: the direct build made again with the new
+        value and what changed handed to HiGHS (bounds and coefficients, or the whole model
+        when many coefficients change). Returns False, changing nothing, when the change would
+        alter which columns or rows exist (the caller then builds the Pyomo model)."""
+        from .model.build import PARAM_DEPENDENTS
+        from .model.matrix import build_matrix
+
+        view, old = self._view, self._mm
+        if not any(d in old.keys for d in PARAM_DEPENDENTS[name]):
+            raise ModelError(Problem(None, None, name,
+                                     f"no constraint of this model uses '{name}' "
+                                     f"({', '.join(PARAM_DEPENDENTS[name])} absent)",
+                                     "set the matching scenario key in the base scenario so "
+                                     "the constraint is built"))
+        params = {**self._params, name: value, "stage_optimum_bound": dict(self._hold_bounds)}
+        mm = build_matrix(view.mdtplan_data, view.mdtplan_index, params)
+        if (mm.col_family != old.col_family or mm.row_family != old.row_family
+                or not np.array_equal(mm.col_member, old.col_member)
+                or not np.array_equal(mm.row_member, old.row_member)):
+            return False
+        h, k = self.highs, self._compiled
+        A, B = k.A, mm.A
+        same_pattern = (np.array_equal(A.indptr, B.indptr)
+                        and np.array_equal(A.indices, B.indices))
+        changed = np.flatnonzero(A.data != B.data) if same_pattern else None
+        if same_pattern and len(changed) <= self.DIRECT_COEFF_CHANGES:
+            cols = np.searchsorted(B.indptr, changed, side="right") - 1
+            for i, j, v in zip(B.indices[changed].tolist(), cols.tolist(),
+                               B.data[changed].tolist(), strict=True):
+                h.changeCoeff(int(i), int(j), float(v))
+            rows = np.flatnonzero((k.row_lower != mm.row_lower) | (k.row_upper != mm.row_upper))
+            if len(rows):
+                h.changeRowsBounds(len(rows), rows.astype(np.int32), mm.row_lower[rows],
+                                   mm.row_upper[rows])
+        else:  # many coefficients: hand the model over again (the last plan still starts it)
+            status = h.passModel(
+                len(mm.col_lower), len(mm.row_lower), int(B.nnz),
+                int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
+                k.offset0, k.c0, k.col_lower, k.col_upper, mm.row_lower, mm.row_upper,
+                B.indptr.astype(np.int32), B.indices.astype(np.int32), B.data.astype(float),
+                k.integrality)
+            if status == highspy.HighsStatus.kError:
+                raise SolveError("HiGHS refused the changed model (passModel failed)")
+        k.A, k.row_lower, k.row_upper = B, mm.row_lower.copy(), mm.row_upper.copy()
+        self._edited = False
+        self._mm = mm
+        self._params[name] = value
+        setattr(view, name, value)  # what the MIP start heuristic reads
+        return True
 
     def set_constraint_bounds(self, name: str, lower=None, upper=None, index=None) -> None:
         """Give a constraint new numeric bounds (in the Pyomo model and in HiGHS).

@@ -213,7 +213,7 @@ def test_from_data_solves_as_the_model_of_record(seed, objective, assignment):
     lazy.close()
 
 
-def test_from_data_builds_the_model_for_in_place_changes_and_keeps_going():
+def test_from_data_changes_the_cap_in_place_and_builds_the_model_on_demand():
     data = tiny_data(budget_cap_gbp=900_000.0, objective="max_demand_met")
     pyomo_session, lazy = _session_pair(data)
     pyomo_session.solve()
@@ -224,11 +224,107 @@ def test_from_data_builds_the_model_for_in_place_changes_and_keeps_going():
     assert not lazy.has_model and m_b.iloc[0] == pytest.approx(m_a.iloc[0], rel=1e-9)
     for cap in (600_000.0, 1_200_000.0):
         pyomo_session.set_param("budget_cap_gbp", cap)
-        lazy.set_param("budget_cap_gbp", cap)  # builds the Pyomo model, then as before
+        lazy.set_param("budget_cap_gbp", cap)  # a row bound: no Pyomo model needed
         a, b = pyomo_session.solve(), lazy.solve()
-        assert lazy.has_model
+        assert not lazy.has_model
         assert (a.status, a.stage_objectives) == (b.status, pytest.approx(b.stage_objectives))
         _same_tables(extract_tables(pyomo_session.model, data), lazy.tables(data))
-    assert compile_differences(lazy.model) == []  # the model it built is the one it holds
+    assert compile_differences(lazy.model) == []  # built now: the problem HiGHS holds
+    assert lazy.has_model and lazy.model.budget_cap_gbp.value == 1_200_000.0
+    lazy.set_param("budget_cap_gbp", 800_000.0)  # from now on through the model of record
+    pyomo_session.set_param("budget_cap_gbp", 800_000.0)
+    assert lazy.solve().objective == pytest.approx(pyomo_session.solve().objective, rel=1e-9)
+    pyomo_session.close()
+    lazy.close()
+
+
+def _held(session) -> tuple:
+    lp = session.highs.getLp()
+    a = lp.a_matrix_
+    n_col, n_row = lp.num_col_, lp.num_row_
+    A = sp.csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)),
+                      shape=(n_row, n_col))
+    return A, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_from_data_changes_numbers_in_place_without_pyomo(seed):
+    # every in-place parameter, one after another: what HiGHS holds is each time exactly the
+    # direct build of the new numbers, and solving it gives what a Pyomo session gives
+    rng = np.random.default_rng(300 + seed)
+    data = random_data(rng, n_areas=9, n_sites=4, n_roles=3,
+                       objective=("max_demand_met", "min_cost")[seed % 2], assignment="single",
+                       band=True, budget=True, count=True, capacity=False, supply=False,
+                       reach=None)
+    pyomo_session, lazy = _session_pair(data)
+    total = float(data.areas["population"].sum())
+    changes = [("budget_cap_gbp", float(data.budget_cap_gbp) * 1.3),
+               ("hub_population_lower", total / 8), ("hub_population_upper", total * 0.9),
+               ("hub_count_upper", 3), ("hub_count_lower", 1), ("demand_scale", 1.1),
+               ("hub_population_lower", 0.0)]  # a coefficient becomes zero: handed over again
+    params: dict = {}
+    for name, value in changes:
+        pyomo_session.set_param(name, value)
+        lazy.set_param(name, value)
+        params[name] = value
+        assert not lazy.has_model
+        mm = build_matrix(data, params=params)
+        A, lo, up = _held(lazy)
+        assert (A != mm.A).nnz == 0, name
+        rows = np.arange(mm.row_spans.get("stage_optimum_held", (len(lo), len(lo)))[0])
+        assert np.array_equal(lo[rows], mm.row_lower[rows]), name  # (holds move with solves)
+        assert np.array_equal(up[rows], mm.row_upper[rows]), name
+        a, b = pyomo_session.solve(), lazy.solve()
+        assert a.status == b.status, name
+        if a.has_solution:
+            assert b.objective == pytest.approx(a.objective, rel=1e-9, abs=1e-6), name
+    # built now, the model of record carries those numbers and is the problem HiGHS holds
+    model = lazy.model
+    assert compile_differences(model) == []
+    assert model_params(model)["demand_scale"] == 1.1
+    pyomo_session.close()
+    lazy.close()
+
+
+def test_a_parameter_the_model_lacks_is_refused_without_pyomo():
+    from mdtplan.errors import ModelError
+
+    lazy = Session.from_data(tiny_data(), SolveOptions(threads=1))
+    with pytest.raises(ModelError, match="budget_cap"):
+        lazy.set_param("budget_cap_gbp", 1e6)
+    assert not lazy.has_model
+    lazy.close()
+
+
+def test_many_coefficient_changes_hand_the_model_over_again(monkeypatch):
+    data = tiny_data(hub_population_min=5_000.0, hub_population_max=55_000.0,
+                     objective="min_cost")
+    pyomo_session, lazy = _session_pair(data)
+    monkeypatch.setattr(Session, "DIRECT_COEFF_CHANGES", 0)  # every change: passModel
+    for scale in (1.2, 0.7):
+        pyomo_session.set_param("demand_scale", scale)
+        lazy.set_param("demand_scale", scale)
+        A, _, _ = _held(lazy)
+        assert (A != build_matrix(data, params={"demand_scale": scale}).A).nnz == 0
+        a, b = pyomo_session.solve(), lazy.solve()
+        assert (a.status, a.objective) == (b.status, pytest.approx(b.objective, rel=1e-9))
+    assert not lazy.has_model
+    pyomo_session.close()
+    lazy.close()
+
+
+def test_a_change_that_empties_a_row_goes_through_the_model_of_record():
+    # S3 is reached by no area: its population-band row holds only open_site x (-lower);
+    # lower 0 empties it, so the direct build would lose a row: the Pyomo model is built
+    data = tiny_data(hub_population_min=5_000.0, hub_population_max=55_000.0)
+    sites = pd.concat([data.sites, data.sites.iloc[[0]].rename(index={"S1": "S3"})])
+    data = replace(data, sites=sites)
+    pyomo_session, lazy = _session_pair(data)
+    pyomo_session.set_param("hub_population_lower", 0.0)
+    lazy.set_param("hub_population_lower", 0.0)
+    assert lazy.has_model
+    assert compile_differences(lazy.model) == []
+    a, b = pyomo_session.solve(), lazy.solve()
+    assert (a.status, a.objective) == (b.status, pytest.approx(b.objective, rel=1e-9))
     pyomo_session.close()
     lazy.close()
