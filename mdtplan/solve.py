@@ -1407,7 +1407,7 @@ class Session:
         if warm_start is False:
             return None
         if self._last_x is not None:
-            return self._last_x
+            return self._previous_or_fresh(options, budget)
         if options.warm_start and hasattr(self._source, "mdtplan_index"):
             t = perf_counter()
             seconds = start_seconds(options)
@@ -1427,6 +1427,32 @@ class Session:
                 self.start_report["seconds"] = perf_counter() - t
             return start
         return None
+
+    def _previous_or_fresh(self, options: SolveOptions, budget: TimeBudget | None):
+        """A re-solve's start: the previous plan, or a fresh heuristic plan for the new numbers
+        when that one is feasible and better on the first stage (or the previous plan no
+        longer fits). Starting from the previous plan alone can lock a short re-solve in: a
+        raised budget cap leaves the old plan feasible but far from the new optimum."""
+        n = self._ncols()
+        prev_x = np.pad(np.asarray(self._last_x, float), (0, max(0, n - len(self._last_x))))[:n]
+        prev = self._checked_start({j: float(v) for j, v in enumerate(prev_x)}, "previous plan")
+        prev_report = self.start_report
+        if not (options.warm_start and hasattr(self._source, "mdtplan_index")):
+            return self._last_x
+        self._last_x, saved = None, self._last_x
+        try:
+            fresh = self._initial_start(options, None, budget)
+        finally:
+            self._last_x = saved
+        fresh_report = self.start_report
+        prev_ok = bool(prev_report and prev_report["feasible"])
+        fresh_ok = bool(fresh_report and fresh_report["feasible"])
+        # better by more than the slack the tie-break stages leave the first stage
+        if fresh_ok and (not prev_ok or fresh_report["objective"] < prev_report["objective"]
+                         - 1e-6 * max(1.0, abs(prev_report["objective"])) - 1e-4):
+            return fresh
+        self.start_report = prev_report
+        return self._last_x if prev_ok else prev
 
     def _checked_start(self, start: dict | None, source: str) -> dict | None:
         """Check a MIP start against the compiled columns and rows; keep it whole when it is a

@@ -340,3 +340,25 @@ def test_a_mip_that_overruns_its_limit_is_interrupted(orlib_dir, monkeypatch):
     assert session.highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
     assert again.status is SolveStatus.feasible_at_limit and not again.cancelled
     session.close()
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_a_re_solve_starts_from_the_better_of_the_previous_plan_and_a_fresh_one(lazy):
+    # a raised cap leaves the old plan feasible but poor: the fresh heuristic plan for the new
+    # numbers is better and is the one HiGHS starts from; with the numbers unchanged the
+    # previous plan (an optimum) is kept
+    data = tiny_data(budget_cap_gbp=300_000.0, objective="max_demand_met")
+    options = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=20.0)
+    session = Session.from_data(data, options) if lazy else Session(build_model(data), options)
+    first = session.solve()
+    assert first.status is SolveStatus.optimal and first.objective > 0  # demand left unmet
+    session.solve()
+    assert session.start_report["source"] == "previous plan"
+    assert session.start_report["objective"] == pytest.approx(first.objective)
+    session.set_param("budget_cap_gbp", 2_000_000.0)
+    again = session.solve()
+    report = session.start_report
+    assert report["source"] == "heuristic" and report["feasible"]
+    assert report["objective"] < first.objective  # better than the previous plan
+    assert again.status is SolveStatus.optimal and again.objective == pytest.approx(0.0)
+    session.close()
