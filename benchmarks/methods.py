@@ -466,7 +466,7 @@ def run_resolve(task: dict) -> dict:
     All in this one process, with the same :class:`mdtplan.solve.SolveOptions`:
 
     1. the base scenario (which has a budget cap) is loaded, prepared, built, held in a
-       ``Session(model, options, direct=True)`` and solved (``base_s``: build + solve, cold);
+       ``Session.from_data`` (as ``pipeline.run``) and solved (``base_s``: build + solve, cold);
     2. the cap is changed in place, ``session.set_param("budget_cap_gbp", cap x (1 +
        cap_step))``, and the same session re-solves, warm-started from the previous plan
        (``resolve_s``: ``set_param`` + solve + result tables);
@@ -489,7 +489,7 @@ def run_resolve(task: dict) -> dict:
     import mdtplan.inputs
     import mdtplan.results
     import mdtplan.travel  # noqa: F401 - imported before the clock starts
-    from mdtplan.model.build import build_model
+    from mdtplan.model.build import check_data, index_data
     from mdtplan.pipeline import prepare, solve_options_for, solve_session, variant_scenario
     from mdtplan.scenario import load_scenario
     from mdtplan.solve import Session
@@ -510,7 +510,9 @@ def run_resolve(task: dict) -> dict:
     # (1) the base scenario, cold
     prepared = prepare(scenario)
     t0 = perf_counter()
-    session = Session(build_model(prepared.data), options, direct=True)
+    ix = index_data(prepared.data)
+    check_data(prepared.data, ix)
+    session = Session.from_data(prepared.data, options, ix=ix)
     base = solve_session(session, prepared, prepared.data, options=options, **quiet)
     base_s = perf_counter() - t0
     lp = session.highs.getLp()

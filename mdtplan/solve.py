@@ -1,9 +1,9 @@
 """Solve the Pyomo model of record with HiGHS, through highspy directly.
 
 The model is compiled once to matrices with Pyomo's ``LinearStandardFormCompiler`` (mixed form:
-rows keep their sense), or built straight from its data by :mod:`mdtplan.model.matrix`
-(``direct=True``: the same arrays, proven by :func:`compile_differences`, several times faster),
-and handed to ``highspy.Highs.passModel`` as numpy arrays. Owning the
+rows keep their sense), or (:meth:`Session.from_data`) built straight from the data by
+:mod:`mdtplan.model.matrix` (the same arrays, proven by :func:`compile_differences`, several
+times faster, the Pyomo model built only on demand), and handed to ``highspy.Highs.passModel`` as numpy arrays. Owning the
 HiGHS object gives us progress callbacks, cancellation, MIP starts and in-place re-solves, which
 :class:`Session` exposes; :func:`solve` is the one-shot form.
 
@@ -309,26 +309,6 @@ def compile_model(model) -> _Compiled:
                      upper, A, c0, offset0)
 
 
-def compile_direct(model) -> _Compiled:
-    """The same arrays as :func:`compile_model`, built straight from the model's data.
-
-    :func:`mdtplan.model.matrix.build_matrix` (numpy, no expression walking) with the model's
-    current mutable parameters; the columns and rows are then mapped to the model's variables
-    and constraints by position. Only for a model as :func:`~mdtplan.model.build.build_model`
-    made it (parameters may have been changed): bounds changed by hand, constraints deactivated
-    or components added are not seen (use :func:`compile_model`).
-    """
-    from .model.matrix import build_matrix, model_params
-
-    mm = build_matrix(model.mdtplan_data, model.mdtplan_index, model_params(model))
-    columns, rows = _model_objects(model, mm)
-    return _Compiled(columns, {id(v): j for j, v in enumerate(columns)}, mm.col_lower.copy(),
-                     mm.col_upper.copy(), mm.integrality.astype(np.int32), rows,
-                     {id(c): i for i, c in enumerate(rows)}, mm.row_lower.copy(),
-                     mm.row_upper.copy(), mm.A, mm.c0.copy(), float(mm.offset0),
-                     stages=mm.stages)
-
-
 # --------------------------------------------------------------------------------------------
 # The direct build, proven equal to the Pyomo compile
 
@@ -354,12 +334,14 @@ def compile_differences(model, mm=None, compiled=None) -> list[str]:
     pc = [(v.parent_component().local_name, v.index()) for v in k.columns]
     mc = [key(f, int(i)) for f, i in zip(mm.col_family, mm.col_member, strict=True)]
     if pc != mc:
-        first = next((i for i, (a, b) in enumerate(zip(pc, mc)) if a != b), min(len(pc), len(mc)))
+        first = next((i for i, (a, b) in enumerate(zip(pc, mc, strict=False)) if a != b),
+                     min(len(pc), len(mc)))
         out.append(f"columns: Pyomo {len(pc)}, direct {len(mc)}; first difference at {first}")
     pr = [(c.parent_component().local_name, c.index()) for c in k.rows]
     mr = [key(f, int(i)) for f, i in zip(mm.row_family, mm.row_member, strict=True)]
     if pr != mr:
-        first = next((i for i, (a, b) in enumerate(zip(pr, mr)) if a != b), min(len(pr), len(mr)))
+        first = next((i for i, (a, b) in enumerate(zip(pr, mr, strict=False)) if a != b),
+                     min(len(pr), len(mr)))
         out.append(f"rows: Pyomo {len(pr)}, direct {len(mr)}; first difference at {first}")
     if out:
         return out
@@ -614,10 +596,6 @@ class Session:
         From :func:`mdtplan.model.build.build_model` (any linear Pyomo model with one active
         objective works; lexicographic stages need the mdtplan attributes).
     options : SolveOptions, optional
-    direct : bool
-        Build the arrays HiGHS gets straight from the data (:func:`compile_direct`, a
-        fraction of the time) instead of compiling the Pyomo model; the two are the same
-        problem (``tests/model/test_matrix.py``). Only for a model as ``build_model`` made it.
 
     Examples
     --------
@@ -638,8 +616,7 @@ class Session:
     * Each :meth:`solve` starts from the previous plan when it is still feasible.
     """
 
-    def __init__(self, model, options: SolveOptions | None = None, *, direct: bool = False,
-                 _data=None, _ix=None):
+    def __init__(self, model, options: SolveOptions | None = None, *, _data=None, _ix=None):
         t0 = perf_counter()
         self._model = model
         self._view = None
@@ -648,9 +625,7 @@ class Session:
         self.options = options or SolveOptions()
         if model is None:  # from_data: the arrays now, the Pyomo model when something needs it
             from .model.build import index_data
-            from .model.matrix import build_matrix
-
-            from .model.matrix import default_params
+            from .model.matrix import build_matrix, default_params
 
             ix = _ix if _ix is not None else index_data(_data)
             self._mm = build_matrix(_data, ix)
@@ -665,7 +640,7 @@ class Session:
                 mm.row_upper.copy(), mm.A, mm.c0.copy(), float(mm.offset0), stages=mm.stages)
         else:
             self._mm = None
-            self._compiled = compile_direct(model) if direct else compile_model(model)
+            self._compiled = compile_model(model)
         self.highs = highspy.Highs()
         self._configure_base()
         k = self._compiled
@@ -1379,25 +1354,20 @@ class Session:
         return float(self.model.stage_optimum_bound[hold.index()].value)
 
     def _set_hold(self, hold, bound: float) -> None:
-        if isinstance(hold, _Hold):  # no Pyomo model yet: remember it, move the row's bound
-            self._hold_bounds[hold.stage] = float(bound)
-            if hold.row is not None:
-                hi = INF if bound >= INF else float(bound)
-                self.highs.changeRowBounds(hold.row, float(self._compiled.row_lower[hold.row]),
-                                           hi)
-                self._compiled.row_upper[hold.row] = hi
-            return
-        idx = hold.index()
-        self.model.stage_optimum_bound[idx].set_value(float(bound) if bound < INF
-                                                      else float("inf"))
-        row = self._compiled.row_of.get(id(hold))
-        if row is None:
-            self._refresh_row(hold)
-            return
-        # a stage quantity's coefficients are constants: only the bound moves
         hi = INF if bound >= INF else float(bound)
-        self.highs.changeRowBounds(row, float(self._compiled.row_lower[row]), hi)
-        self._compiled.row_upper[row] = hi
+        if isinstance(hold, _Hold):  # no Pyomo model yet: remember the bound
+            self._hold_bounds[hold.stage] = hi
+            row = hold.row
+        else:
+            self.model.stage_optimum_bound[hold.index()].set_value(
+                hi if hi < INF else float("inf"))
+            row = self._compiled.row_of.get(id(hold))
+            if row is None:  # the compiler dropped it: derive it from the model
+                self._refresh_row(hold)
+                return
+        if row is not None:  # a stage quantity's coefficients are constants: only its bound
+            self.highs.changeRowBounds(row, float(self._compiled.row_lower[row]), hi)
+            self._compiled.row_upper[row] = hi
 
     def _initial_start(self, options: SolveOptions, warm_start, budget: TimeBudget | None = None):
         if not self.is_mip:

@@ -523,7 +523,7 @@ def _assemble(R: _Rows, stages, terms, n_col, lower, upper, integ, sizes, offset
 
     meet(np.asarray(c_cols)[nzc])
     wanted = sum(1 for f in VAR_FAMILIES if sizes[f])
-    for name, n, rows_f, cols_f, vals_f, *_ in R.families:
+    for _name, _n, rows_f, cols_f, *_ in R.families:
         if len(seen) == wanted:
             break
         # terms in row order, each row's terms in the order they were written

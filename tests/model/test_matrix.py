@@ -9,7 +9,6 @@ the synthetic XS model and the demo; the benchmark checks every instance it runs
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -21,8 +20,7 @@ import scipy.sparse as sp
 from mdtplan.model.build import build_model, index_data
 from mdtplan.model.data import SupervisionRule
 from mdtplan.model.matrix import build_matrix, model_params
-from mdtplan.solve import (Session, SolveOptions, compile_differences, compile_model,
-                           extract_tables)
+from mdtplan.solve import Session, SolveOptions, compile_differences, compile_model, extract_tables
 
 from . import random_data, tiny_data
 
@@ -142,27 +140,6 @@ def test_synthetic_and_demo(tmp_path, repo_root):
         compiled = compile_model(model)
         assert compile_differences(model, compiled=compiled) == []
         assert compiled.A.nnz > 1000
-
-
-@pytest.mark.parametrize("objective,assignment", itertools.product(OBJECTIVES,
-                                                                   ("single", "split")))
-def test_direct_session_solves_to_the_same_plan(objective, assignment):
-    # the session on the direct build and on the Pyomo compile: same problem, same answer
-    rng = np.random.default_rng(7)
-    data = random_data(rng, n_areas=9, n_sites=4, n_roles=3, objective=objective,
-                       assignment=assignment, band=False, budget=False, count=True,
-                       capacity=False, supply=False, reach=None)
-    results = []
-    for direct in (False, True):
-        session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1,
-                                                          time_limit_s=30.0), direct=direct)
-        res = session.solve()
-        results.append((res.status, res.objective, dict(res.stage_objectives)))
-        session.close()
-    assert results[0][0] == results[1][0]
-    assert results[0][1] == pytest.approx(results[1][1], rel=1e-9, abs=1e-6)
-    for stage, value in results[0][2].items():
-        assert results[1][2][stage] == pytest.approx(value, rel=1e-9, abs=1e-6)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ the agency part of it; ``unmet_hours[u, r]`` the demand left unserved [hours/yea
 
 from __future__ import annotations
 
-
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
