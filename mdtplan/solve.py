@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from time import perf_counter
@@ -40,6 +39,7 @@ from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from .errors import ModelError, Problem, SolveError
+from .highs_pool import scheduler as _scheduler
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
@@ -90,6 +90,10 @@ class SolveOptions:
     warm_start : bool
         Give HiGHS a heuristic plan as a MIP start (:func:`greedy_start`; never changes the
         optimum, only the time).
+    rounding_cuts : bool
+        Add :mod:`mdtplan.cuts`'s valid inequalities (each hub's least rounding cost) to the
+        solver's rows while a staffed ``min_cost``-like model is solved (never changes the
+        optimum: they remove no plan; they raise the proven bound).
     """
 
     time_limit_s: float = 60.0
@@ -98,6 +102,7 @@ class SolveOptions:
     seed: int = 0
     presolve: bool = True
     warm_start: bool = True
+    rounding_cuts: bool = True
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,9 @@ class SolveResult:
     stage_gaps : dict
         Stage name -> relative MIP gap of that stage.
     cancelled : bool
+    cuts_seconds : float
+        Time spent finding this solve's rounding cuts (:mod:`mdtplan.cuts`) [s]; 0 when they
+        did not apply or were made by an earlier solve of the session.
     """
 
     status: SolveStatus
@@ -147,6 +155,7 @@ class SolveResult:
     stage_status: dict = field(default_factory=dict)
     stage_gaps: dict = field(default_factory=dict)
     cancelled: bool = False
+    cuts_seconds: float = 0.0
 
     @property
     def has_solution(self) -> bool:
@@ -160,6 +169,8 @@ class SolveResult:
                "load_s": self.load_seconds, "solve_s": self.solve_seconds}
         if self.build_seconds is not None:
             out["build_s"] = self.build_seconds
+        if self.cuts_seconds:
+            out["cuts_s"] = self.cuts_seconds
         return out
 
 
@@ -203,26 +214,6 @@ _RANK = {SolveStatus.optimal: 0, SolveStatus.feasible_at_limit: 1, SolveStatus.n
 # HiGHS's thread pool is one per process: its size is fixed until it is reset, and a run that
 # asks for another size fails. Reset it only when no solve is running.
 
-_SCHED_LOCK = threading.Lock()
-_SCHED = {"threads": None, "active": 0}
-
-
-@contextmanager
-def _scheduler(threads: int):
-    """Grant a thread count for one HiGHS run: the one asked for when the pool is idle (it is
-    reset to that size), else the size of the pool in use (running solves keep theirs)."""
-    with _SCHED_LOCK:
-        current = _SCHED["threads"]
-        if current != threads and _SCHED["active"] == 0:
-            if current is not None:
-                highspy.Highs.resetGlobalScheduler(True)
-            _SCHED["threads"] = current = threads
-        _SCHED["active"] += 1
-    try:
-        yield int(current)
-    finally:
-        with _SCHED_LOCK:
-            _SCHED["active"] -= 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -1134,71 +1125,75 @@ class Session:
         primary_bound = None
         primary_gap = None
         message = ""
-        for i, (stage, vec, offset, hold) in enumerate(self._stages):
-            state["stage"] = stage
-            if cancel is not None and cancel.is_set():
-                state["cancelled"] = True
-                break
-            seconds = budget.stage_seconds(i, len(self._stages), self._polish_reserve(options))
-            if i > 0 and seconds <= 0:
-                message = f"time limit reached before tie-break stage '{stage}'"
-                statuses.append(SolveStatus.feasible_at_limit)
-                break
-            self._apply_options(options, budget.grant(f"stage {stage}", seconds))
-            vec = np.pad(vec, (0, self._ncols() - len(vec)))
-            h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
-            shift = self._gap_shift(stage)
-            state["shift"] = shift
-            h.changeObjectiveOffset(offset + shift)
-            if start is not None:
-                self._set_start(start)
-            t = perf_counter()
-            try:
-                run_status = self._run()
-            except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
-                statuses.append(SolveStatus.error)
-                message = f"HiGHS raised during stage '{stage}': {err}"
-                break
-            highs_seconds += perf_counter() - t
-            model_status = h.getModelStatus()
-            info = h.getInfo()
-            has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
-            status = map_status(model_status, has_sol, bounded_below)
-            if run_status == highspy.HighsStatus.kError and status.has_solution:
-                status = SolveStatus.error
-            nodes += int(max(info.mip_node_count, 0)) if self.is_mip else 0
-            stage_status[stage] = status.value
-            if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
-                state["cancelled"] = True
-            if not status.has_solution:
-                if i == 0 or x_best is None:
-                    statuses.append(status)
-                    message = message or self._status_message(stage, model_status)
-                else:
+        self._add_cuts(options, budget)
+        try:
+            for i, (stage, vec, offset, hold) in enumerate(self._stages):
+                state["stage"] = stage
+                if cancel is not None and cancel.is_set():
+                    state["cancelled"] = True
+                    break
+                seconds = budget.stage_seconds(i, len(self._stages), self._polish_reserve(options))
+                if i > 0 and seconds <= 0:
+                    message = f"time limit reached before tie-break stage '{stage}'"
                     statuses.append(SolveStatus.feasible_at_limit)
-                    message = f"tie-break stage '{stage}' found no better plan: " \
-                              f"{h.modelStatusToString(model_status)}"
-                break
-            x = np.asarray(h.getSolution().col_value, dtype=float)
-            gap, bound = self._gap(info, shift)
-            if self.is_mip and not cancelled_now(cancel):
+                    break
+                self._apply_options(options, budget.grant(f"stage {stage}", seconds))
+                vec = np.pad(vec, (0, self._ncols() - len(vec)))
+                h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
+                shift = self._gap_shift(stage)
+                state["shift"] = shift
+                h.changeObjectiveOffset(offset + shift)
+                if start is not None:
+                    self._set_start(start)
                 t = perf_counter()
-                x = self._polish(x, budget, stage)
+                try:
+                    run_status = self._run()
+                except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
+                    statuses.append(SolveStatus.error)
+                    message = f"HiGHS raised during stage '{stage}': {err}"
+                    break
                 highs_seconds += perf_counter() - t
-            x_best = x
-            value = float(vec @ x[: len(vec)] + offset)
-            stage_objectives[stage] = value
-            if bound is not None:
-                gap = _relative_gap(value, bound, shift)
-            stage_gaps[stage] = gap
-            if i == 0:
-                primary_bound, primary_gap = bound, gap
-            statuses.append(status)
-            if state["cancelled"]:
-                break
-            if hold is not None:
-                self._set_hold(hold, self._hold_value(stage, i, value, options))
-            start = x
+                model_status = h.getModelStatus()
+                info = h.getInfo()
+                has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+                status = map_status(model_status, has_sol, bounded_below)
+                if run_status == highspy.HighsStatus.kError and status.has_solution:
+                    status = SolveStatus.error
+                nodes += int(max(info.mip_node_count, 0)) if self.is_mip else 0
+                stage_status[stage] = status.value
+                if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
+                    state["cancelled"] = True
+                if not status.has_solution:
+                    if i == 0 or x_best is None:
+                        statuses.append(status)
+                        message = message or self._status_message(stage, model_status)
+                    else:
+                        statuses.append(SolveStatus.feasible_at_limit)
+                        message = f"tie-break stage '{stage}' found no better plan: " \
+                                  f"{h.modelStatusToString(model_status)}"
+                    break
+                x = np.asarray(h.getSolution().col_value, dtype=float)
+                gap, bound = self._gap(info, shift)
+                if self.is_mip and not cancelled_now(cancel):
+                    t = perf_counter()
+                    x = self._polish(x, budget, stage)
+                    highs_seconds += perf_counter() - t
+                x_best = x
+                value = float(vec @ x[: len(vec)] + offset)
+                stage_objectives[stage] = value
+                if bound is not None:
+                    gap = _relative_gap(value, bound, shift)
+                stage_gaps[stage] = gap
+                if i == 0:
+                    primary_bound, primary_gap = bound, gap
+                statuses.append(status)
+                if state["cancelled"]:
+                    break
+                if hold is not None:
+                    self._set_hold(hold, self._hold_value(stage, i, value, options))
+                start = x
+        finally:
+            self._remove_cuts()
         if x_best is not None:
             self._last_x = x_best
         highs_status = max(statuses, key=_RANK.__getitem__) if statuses else (
@@ -1249,7 +1244,87 @@ class Session:
             stage_status=stage_status,
             stage_gaps=stage_gaps,
             cancelled=cancelled,
+            cuts_seconds=(self.cut_report["seconds"] if self.cut_report
+                          and not self.cut_report["reused_from_last_solve"] else 0.0),
         )
+
+    # -- rounding cuts (solver rows while a solve runs; not part of the model) -------------------
+
+    #: share of the time limit (and at most a fifth of what is left) the cuts' small MIPs
+    #: may take
+    CUT_SHARE = 0.15
+    _cut_rows = 0
+    _cut_cache: tuple | None = None
+    #: what the last solve's rounding cuts were: ``rows``, ``sites_solved``, ``sites_reused``,
+    #: ``seconds``, ``reused_from_last_solve``; None when none applied
+    cut_report: dict | None = None
+
+    def _current(self, name: str):
+        """A mutable parameter's value in force (view attribute or Pyomo Param)."""
+        value = getattr(self._source, name, None)
+        return value.value if hasattr(value, "is_parameter_type") else value
+
+    def _family_columns(self, family: str, keys: list) -> np.ndarray:
+        """The column of each member of a variable component (-1 where the build dropped it)."""
+        if self._model is None:
+            col = self._view._col.get(family)
+            return np.full(len(keys), -1, np.int64) if col is None else col
+        comp = self._model.component(family)
+        col_of = self._compiled.col_of
+        return np.fromiter((col_of.get(id(comp[key]), -1) for key in keys), np.int64,
+                           len(keys))
+
+    def _add_cuts(self, options: SolveOptions, budget: TimeBudget) -> None:
+        """Append :mod:`mdtplan.cuts`'s rows to HiGHS for this solve (made again only when
+        the band or the demand scale changed since they were made)."""
+        from . import cuts
+
+        self.cut_report = None
+        source = self._source
+        ix = getattr(source, "mdtplan_index", None)
+        data = getattr(source, "mdtplan_data", None)
+        if (not options.rounding_cuts or not self.is_mip or ix is None or data is None
+                or not cuts.applies(data, ix)):
+            return
+        key = (self._current("hub_population_lower"), self._current("hub_population_upper"),
+               float(self._current("demand_scale") or 1.0), self._model is None)
+        reused = self._cut_cache is not None and self._cut_cache[0] == key
+        if not reused:
+            seconds = budget.grant("rounding cuts", min(
+                self.CUT_SHARE * float(options.time_limit_s), 0.2 * budget.left()))
+            if seconds <= 0:
+                return
+            open_col = self._family_columns("open_site", ix.site_ids)
+            upper = np.where(open_col >= 0, self._compiled.col_upper[np.maximum(open_col, 0)],
+                             0.0)
+            floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
+                                     population_max=key[1], closed=upper < 0.5,
+                                     seconds=seconds)
+            rows = cuts.cut_rows(floors, ix, data, open_col,
+                                 self._family_columns("assign", ix.pairs),
+                                 self._family_columns("fte_steps", ix.staff))
+            self._cut_cache = (key, rows, floors)
+        _, rows, floors = self._cut_cache
+        starts, index, value, lower = rows
+        self.cut_report = {"rows": 0, "sites_solved": floors.solved,
+                           "sites_reused": floors.reused, "seconds": floors.seconds,
+                           "reused_from_last_solve": reused}
+        if not len(starts):
+            return
+        status = self.highs.addRows(len(starts), lower, np.full(len(starts), INF),
+                                    len(index), starts, index, value)
+        if status == highspy.HighsStatus.kError:  # pragma: no cover - guard
+            return
+        self._cut_rows = self.cut_report["rows"] = len(starts)
+
+    def _remove_cuts(self) -> None:
+        """Take this solve's cut rows out of HiGHS again (they are the last rows)."""
+        if not self._cut_rows:
+            return
+        n = int(self.highs.getNumRow())
+        rows = np.arange(n - self._cut_rows, n, dtype=np.int32)
+        self.highs.deleteRows(len(rows), rows)
+        self._cut_rows = 0
 
     # -- helpers ------------------------------------------------------------------------------------
 

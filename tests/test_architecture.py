@@ -26,6 +26,7 @@ FORBIDDEN = {
     "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "model/matrix.py": {"mdtplan.solve", "pyomo"},
+    "cuts.py": {"mdtplan.solve", "pyomo", "pandas"},
 }
 
 

@@ -1,0 +1,280 @@
+"""Rounding cuts: what staffing a hub in whole FTE steps costs at least, told to the LP.
+
+The LP relaxation staffs a hub with exactly the FTE its demand needs (2.15 care navigators,
+0.27 of a team manager) and so under-states every hub's cost: a real hub staffs whole
+``fte_step`` s, its minimum MDT, and enough managers for the staff they supervise. On county
+models this rounding is most of the MIP gap (Kent LSOA: about GBP 16,000 a year for every open
+hub). For each candidate site ``s`` this module finds ``omega_s``, a lower bound on that waste
+over *every* hub the site could run, and the solver adds the valid inequality
+
+.. math:: \\sum_{r \\in CORE} c_r\\, step_r\\, fte\\_steps_{s,r}
+          - \\sum_{a} \\pi_a\\, assign_{a,s} - \\omega_s\\, open\\_site_s \\ge 0
+
+where :math:`c_r` is the role's cost per FTE [GBP/yr] and :math:`\\pi_a` what area ``a``'s
+demand costs at the LP's rates (its demand FTE at cost, supervision included; see
+:func:`area_linear_cost`). ``omega_s`` is the optimum (HiGHS's proven dual bound, less a small
+tolerance) of a small MIP over the site's hubs -- areas it may serve taken fractionally, whole
+FTE steps, demand covered, the population band, the minimum MDT, supervision -- whose objective
+is the left-hand side above. Every constraint of that MIP is one of the model's (or a
+relaxation of one), so any plan of the model satisfies the inequality: the cut removes no plan,
+only fractional points of the relaxation. A closed site has no staff and no areas (0 >= 0).
+
+Valid only where demand must be met (no unmet hours: every objective but
+``max_demand_met``). The cuts are solver rows, like the cuts HiGHS makes itself: they are not
+part of the model of record, which stays the problem :mod:`mdtplan.model` builds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import perf_counter
+
+import highspy
+import numpy as np
+
+from .highs_pool import run
+
+#: absolute [GBP/yr] and relative slack taken off each proven bound, so numerical error in the
+#: small MIPs can never make a cut remove a plan
+OMEGA_ABS_TOL = 1.0
+OMEGA_REL_TOL = 1e-6
+
+#: each site's small MIP stops at this time limit [s] (its proven dual bound is still valid)
+SITE_LIMIT_S = 0.5
+
+
+@dataclass(frozen=True)
+class HubFloors:
+    """The cuts' numbers for one set of parameters.
+
+    Attributes
+    ----------
+    omega : ndarray
+        Per site (``ix.site_ids`` order) the proven least rounding cost of any hub there
+        [GBP/yr]; NaN where none was computed (no time, no areas, or no feasible hub).
+    pi : ndarray
+        Per area (``ix.area_ids`` order) its demand's cost at the LP's rates [GBP/yr].
+    solved, reused : int
+        Sites whose MIP was solved; sites that took a bound from a site that can run every hub
+        they can (the same or more areas, no tighter capacity).
+    seconds : float
+    """
+
+    omega: np.ndarray
+    pi: np.ndarray
+    solved: int
+    reused: int
+    seconds: float
+
+
+def applies(data, ix) -> bool:
+    """Whether rounding cuts are valid and useful: hubs staffed with core roles, demand that
+    must be met (not ``max_demand_met``), and roles with a cost."""
+    if not ix.core_roles or data.objective == "max_demand_met" or not len(ix.pairs):
+        return False
+    costs = data.roles.reindex(list(ix.core_roles))["cost_gbp_per_fte"].astype(float)
+    return bool((costs > 0).any())
+
+
+def _core_arrays(data, ix):
+    core = list(ix.core_roles)
+    roles = data.roles.reindex(core)
+    step = roles["fte_step"].astype(float).to_numpy()
+    prod = roles["productive_hours_per_fte"].astype(float).to_numpy()
+    cost = roles["cost_gbp_per_fte"].astype(float).to_numpy()
+    mins = roles["min_fte_per_hub"].astype(float).to_numpy()
+    demand = ix.demand[:, [ix.roles.index(r) for r in core]].astype(float)
+    pos = {r: j for j, r in enumerate(core)}
+    rules = []
+    for rule in data.supervision:
+        if rule.supervisor in pos:
+            subs = [pos[r] for r in rule.supervises if r in pos and r != rule.supervisor]
+            if subs:
+                rules.append((pos[rule.supervisor], subs, float(rule.max_ratio)))
+    return core, step, prod, cost, mins, demand, rules
+
+
+def area_linear_cost(data, ix, scale: float = 1.0) -> np.ndarray:
+    """What each area's core demand costs at the LP relaxation's rates [GBP/yr].
+
+    Its demand FTE (hours / productive hours) at each role's cost; for a supervising role the
+    larger of its own demand and its share of supervising the others (FTE / ratio), chosen
+    once for the whole model by which is larger in total. Any ``pi`` gives a valid cut (omega
+    is computed against it); these rates make the cut tight where the LP is loose.
+    """
+    _, _, prod, cost, _, demand, rules = _core_arrays(data, ix)
+    fte = scale * demand / np.where(prod > 0, prod, np.inf)[None, :]
+    pi = fte @ cost
+    for j, subs, ratio in rules:
+        supervise = fte[:, subs].sum(axis=1) / ratio
+        if supervise.sum() > fte[:, j].sum():
+            pi += cost[j] * (supervise - fte[:, j])
+    return pi
+
+
+def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, scale,
+              time_limit):
+    """The least ``sum_r c_r step_r n_r - sum_a pi_a x_a`` over hubs at one site; its proven
+    lower bound [GBP/yr], or None (infeasible, or no bound)."""
+    n, nr = rows_d.shape
+    ncol = n + nr
+    lo_n = np.ceil(np.maximum(mins, 0.0) / step - 1e-9)
+    # rows: demand covered per role with demand; the band; supervision; the FTE capacity
+    entries_r, entries_c, entries_v, lower, upper = [], [], [], [], []
+    row = 0
+    for j in range(nr):
+        d = scale * rows_d[:, j]
+        nz = np.flatnonzero(d > 0)
+        if not len(nz):
+            continue
+        entries_r += [row] * (len(nz) + 1)
+        entries_c += nz.tolist() + [n + j]
+        entries_v += (-d[nz]).tolist() + [prod[j] * step[j]]
+        lower.append(0.0)
+        upper.append(np.inf)
+        row += 1
+    band_lo, band_hi = band
+    if band_lo > 0 or np.isfinite(band_hi):
+        nz = np.flatnonzero(weight > 0)
+        entries_r += [row] * len(nz)
+        entries_c += nz.tolist()
+        entries_v += weight[nz].tolist()
+        lower.append(band_lo)
+        upper.append(band_hi)
+        row += 1
+    for j, subs, ratio in rules:
+        entries_r += [row] * (len(subs) + 1)
+        entries_c += [n + j] + [n + s for s in subs]
+        entries_v += [ratio * step[j]] + [-step[s] for s in subs]
+        lower.append(0.0)
+        upper.append(np.inf)
+        row += 1
+    if np.isfinite(fte_cap):
+        entries_r += [row] * nr
+        entries_c += [n + j for j in range(nr)]
+        entries_v += step.tolist()
+        lower.append(-np.inf)
+        upper.append(float(fte_cap))
+        row += 1
+    from scipy.sparse import csc_matrix
+
+    A = csc_matrix((np.asarray(entries_v, float), (np.asarray(entries_r), np.asarray(entries_c))),
+                   shape=(row, ncol))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    h.setOptionValue("mip_rel_gap", 1e-4)
+    integrality = np.r_[np.zeros(n, np.int32), np.ones(nr, np.int32)]
+    status = h.passModel(
+        ncol, row, int(A.nnz), int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize), 0.0, np.r_[-pi, cost * step],
+        np.r_[np.zeros(n), lo_n], np.r_[np.ones(n), np.full(nr, np.inf)],
+        np.asarray(lower, float), np.asarray(upper, float), A.indptr.astype(np.int32),
+        A.indices.astype(np.int32), A.data.astype(float), integrality)
+    if status == highspy.HighsStatus.kError:
+        return None
+    run(h, 1)
+    ms = h.getModelStatus()
+    if ms in (highspy.HighsModelStatus.kInfeasible,
+              highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        return None
+    bound = float(h.getInfo().mip_dual_bound)
+    if not np.isfinite(bound):
+        return None
+    return bound - OMEGA_ABS_TOL - OMEGA_REL_TOL * abs(bound)
+
+
+def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_max=None,
+               closed=None, seconds: float = 10.0, clock=perf_counter) -> HubFloors:
+    """``omega`` for every site that can open, within ``seconds``.
+
+    Parameters
+    ----------
+    data : ModelData
+    ix : ModelIndex
+    scale : float
+        The demand scale in force (``demand_scale``).
+    population_min, population_max : float or None
+        The population band in force (``hub_population_lower``/``upper``).
+    closed : array of bool, optional
+        Sites that cannot open (no cut needed).
+    seconds : float
+        Time for all sites; sites not reached get NaN (no cut). Sites with the most areas go
+        first, so that sites whose hubs are a subset of theirs take their bound unsolved (a
+        site that can run every hub another can has a bound no larger).
+    """
+    t0 = clock()
+    core, step, prod, cost, mins, demand, rules = _core_arrays(data, ix)
+    pi = area_linear_cost(data, ix, scale)
+    sites = data.sites.reindex(ix.site_ids)
+    cap = sites["capacity"].astype(float).to_numpy() if "capacity" in sites else \
+        np.full(len(ix.site_ids), np.nan)
+    cap_fte = sites["capacity_fte"].astype(float).to_numpy() if "capacity_fte" in sites else \
+        np.full(len(ix.site_ids), np.nan)
+    cap = np.where(np.isfinite(cap), cap, np.inf)
+    cap_fte = np.where(np.isfinite(cap_fte), cap_fte, np.inf)
+    lo = float(population_min or 0.0)
+    hi = float(population_max) if population_max is not None else np.inf
+    omega = np.full(len(ix.site_ids), np.nan)
+    reach = {}
+    for i, s in enumerate(ix.site_ids):
+        if s in ix.pairs_by_site and not (closed is not None and closed[i]):
+            reach[i] = np.unique(ix.pair_area[ix.pairs_by_site[s]])
+    order = sorted(reach, key=lambda i: -len(reach[i]))
+    done: list[tuple[int, frozenset]] = []
+    solved = reused = 0
+    for i in order:
+        areas = frozenset(reach[i].tolist())
+        donor = next((j for j, a in done if areas <= a and cap[j] >= cap[i]
+                      and cap_fte[j] >= cap_fte[i]), None)
+        if donor is not None:
+            omega[i] = omega[donor]
+            reused += 1
+            continue
+        left = seconds - (clock() - t0)
+        if left <= 0:
+            break
+        a = reach[i]
+        value = _site_mip(demand[a], ix.weight[a], pi[a], step, prod, cost, mins, rules,
+                          (lo, min(hi, cap[i])), cap_fte[i], scale,
+                          min(SITE_LIMIT_S, left))
+        solved += 1
+        if value is not None:
+            omega[i] = value
+            done.append((i, areas))
+    return HubFloors(omega=omega, pi=pi, solved=solved, reused=reused,
+                     seconds=clock() - t0)
+
+
+def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.ndarray,
+             steps_col: np.ndarray):
+    """The cuts as CSR rows over the solver's columns.
+
+    ``open_col`` (per site), ``assign_col`` (per pair) and ``steps_col`` (per ``ix.staff``
+    member) give each variable's column, -1 where the build dropped it. A site with a
+    dropped column, or with ``omega`` not positive, gets no cut.
+
+    Returns
+    -------
+    (starts, index, value, lower) : arrays for ``Highs.addRows`` (upper bounds are +inf)
+    """
+    core = list(ix.core_roles)
+    roles = data.roles.reindex(core)
+    coef = (roles["cost_gbp_per_fte"].astype(float) * roles["fte_step"].astype(float)).to_numpy()
+    staff_pos = {key: p for p, key in enumerate(ix.staff)}
+    starts, index, value = [0], [], []
+    for i, s in enumerate(ix.site_ids):
+        om = floors.omega[i]
+        if not np.isfinite(om) or om <= 0 or s not in ix.pairs_by_site:
+            continue
+        ks = ix.pairs_by_site[s]
+        cols_s = [steps_col[staff_pos[(s, r)]] if (s, r) in staff_pos else -1 for r in core]
+        cols_a = assign_col[ks]
+        if open_col[i] < 0 or min(cols_s) < 0 or (cols_a < 0).any():
+            continue
+        index += cols_s + cols_a.tolist() + [int(open_col[i])]
+        value += coef.tolist() + (-floors.pi[ix.pair_area[ks]]).tolist() + [-float(om)]
+        starts.append(len(index))
+    n = len(starts) - 1
+    return (np.asarray(starts[:-1], np.int32), np.asarray(index, np.int32),
+            np.asarray(value, float), np.zeros(n))

@@ -1,0 +1,223 @@
+"""Rounding cuts (mdtplan.cuts): valid (no plan removed), tight where the LP is loose, and
+solver rows only (the session's model stays the model of record)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import highspy
+import numpy as np
+import pandas as pd
+import pytest
+from model import random_data, roles_frame, tiny_data
+
+from mdtplan import cuts
+from mdtplan.model.build import build_model, check_data, index_data
+from mdtplan.model.data import SupervisionRule
+from mdtplan.model.matrix import build_matrix
+from mdtplan.solve import Session, SolveOptions
+
+
+def _one_hub(demand_hours: float, step: float = 1.0, minimum: float = 0.0):
+    """One area, one site, one core role; the band forces the area onto the hub."""
+    roles = roles_frame([{"role_id": "sw", "name": "Social worker", "kind": "core",
+                          "cost_gbp_per_fte": 50_000.0, "productive_hours_per_fte": 1000.0,
+                          "min_fte_per_hub": minimum, "fte_step": step}])
+    data = tiny_data(roles=roles)
+    areas = data.areas.iloc[:1]
+    demand = pd.DataFrame({"sw": [demand_hours]}, index=areas.index)
+    sites = data.sites.iloc[:1]
+    pairs = data.pairs[(data.pairs.area_id == "A1") & (data.pairs.site_id == "S1")]
+    pop = float(areas["population"].iloc[0])
+    return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
+                   hub_population_min=pop, hub_population_max=pop)
+
+
+def _floors(data, **kw):
+    ix = index_data(data)
+    return ix, cuts.hub_floors(data, ix, population_min=data.hub_population_min,
+                               population_max=data.hub_population_max, **kw)
+
+
+@pytest.mark.parametrize("hours, step, minimum, waste_fte", [
+    (1500.0, 1.0, 0.0, 0.5),   # 1.5 FTE of demand, whole FTE: 2 staffed
+    (1500.0, 0.5, 0.0, 0.0),   # half steps: exactly 1.5
+    (1200.0, 0.5, 2.0, 0.8),   # the hub's minimum (2 FTE) above its demand (1.2)
+])
+def test_omega_is_the_hubs_least_rounding_cost(hours, step, minimum, waste_fte):
+    data = _one_hub(hours, step, minimum)
+    ix, fl = _floors(data)
+    assert fl.pi[0] == pytest.approx(50_000.0 * hours / 1000.0)
+    expected = 50_000.0 * waste_fte
+    if expected == 0:
+        assert not (fl.omega[0] > 0)  # no cut where nothing is wasted
+    else:
+        assert expected - 2.0 <= fl.omega[0] <= expected  # proven bound, a little slack
+
+
+def test_supervision_counts_in_the_rate_and_the_floor():
+    # 1,600 h of social work (1.6 FTE, staffed 2); a manager per 4 FTE in half steps: 0.5
+    data = _one_hub(1600.0)
+    roles = pd.concat([data.roles, roles_frame([
+        {"role_id": "tm", "name": "Team manager", "kind": "core", "cost_gbp_per_fte": 80_000.0,
+         "productive_hours_per_fte": 1000.0, "fte_step": 0.5}])])
+    demand = data.demand_hours.assign(tm=0.0)
+    data = replace(data, roles=roles, demand_hours=demand,
+                   supervision=(SupervisionRule("tm", ("sw",), 4.0),))
+    ix, fl = _floors(data)
+    # the LP's rate: 1.6 FTE x 50k + 1.6 / 4 x 80k; the hub's least: 2 x 50k + 0.5 x 80k
+    assert fl.pi[0] == pytest.approx(1.6 * 50_000 + 0.4 * 80_000)
+    assert fl.omega[0] == pytest.approx(2 * 50_000 + 0.5 * 80_000 - fl.pi[0], abs=2.0)
+
+
+def test_cuts_apply_only_where_demand_must_be_met():
+    data = tiny_data()
+    ix = index_data(data)
+    assert cuts.applies(data, ix)
+    assert not cuts.applies(replace(data, objective="max_demand_met"), ix)
+    no_core = replace(data, roles=data.roles.assign(kind="specialist"))
+    assert not cuts.applies(no_core, index_data(no_core))
+
+
+def _lp_bound(mm, rows=None) -> float:
+    """The LP relaxation's optimum of a direct build, with extra rows (cuts) when given."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    A = mm.A
+    h.passModel(len(mm.col_lower), len(mm.row_lower), int(A.nnz),
+                int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
+                float(mm.offset0), mm.c0, mm.col_lower, mm.col_upper, mm.row_lower,
+                mm.row_upper, A.indptr.astype(np.int32), A.indices.astype(np.int32),
+                A.data.astype(float), np.zeros(len(mm.col_lower), np.int32))
+    if rows is not None and len(rows[0]):
+        starts, index, value, lower = rows
+        h.addRows(len(starts), lower, np.full(len(starts), np.inf), len(index), starts, index,
+                  value)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(h.getInfo().objective_function_value)
+
+
+def _rows_for(data, ix, mm, fl):
+    col = {}
+    for f, (start, stop) in mm.col_spans.items():
+        c = np.full(len(mm.keys[f]), -1, dtype=np.int64)
+        c[mm.col_member[start:stop]] = np.arange(start, stop)
+        col[f] = c
+    return cuts.cut_rows(fl, ix, data, col["open_site"], col["assign"], col["fte_steps"])
+
+
+def test_cuts_raise_the_lp_bound_where_rounding_is_hidden():
+    data = _one_hub(1500.0)
+    ix, fl = _floors(data)
+    mm = build_matrix(data, ix)
+    plain = _lp_bound(mm)
+    cut = _lp_bound(mm, _rows_for(data, ix, mm, fl))
+    # the LP staffs 1.5 FTE; with the cut it pays for the 2 a real hub needs
+    assert cut - plain == pytest.approx(25_000.0, abs=2.0)
+
+
+def _random_cases(count):
+    rng = np.random.default_rng(20261123)
+    out = []
+    while len(out) < count:
+        data = random_data(rng, n_areas=int(rng.integers(4, 9)), n_sites=int(rng.integers(2, 5)),
+                           n_roles=3, objective=str(rng.choice(["min_cost", "min_travel"])),
+                           assignment=str(rng.choice(["single", "split"])),
+                           band=bool(rng.random() < 0.6), budget=bool(rng.random() < 0.3),
+                           count=bool(rng.random() < 0.5), capacity=bool(rng.random() < 0.4),
+                           supply=bool(rng.random() < 0.3),
+                           reach=float(rng.choice([12.0, 25.0])))
+        try:
+            check_data(data)
+        except Exception:  # noqa: BLE001 - infeasible by counting: not a case
+            continue
+        out.append(data)
+    return out
+
+
+@pytest.mark.parametrize("data", _random_cases(30))
+def test_cuts_remove_no_plan(data):
+    """Every plan of the model keeps every cut: the optimum without cuts satisfies them all,
+    and solving with them gives the same optimum at every stage."""
+    opts = dict(time_limit_s=60.0, mip_gap=0.0, threads=1)
+    plain = Session.from_data(data, SolveOptions(**opts, rounding_cuts=False))
+    a = plain.solve()
+    ix = index_data(data)
+    if not a.has_solution:
+        assert a.status.value == "infeasible"
+        return
+    mm = build_matrix(data, ix)
+    fl = cuts.hub_floors(data, ix, population_min=data.hub_population_min,
+                         population_max=data.hub_population_max)
+    starts, index, value, _ = _rows_for(data, ix, mm, fl)
+    ends = np.r_[starts[1:], len(index)].astype(int) if len(starts) else starts
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        activity = float(value[s:e] @ plain._last_x[index[s:e]])
+        assert activity >= -1e-6 * max(1.0, float(np.abs(value[s:e]).max()))
+    with_cuts = Session.from_data(data, SolveOptions(**opts))
+    b = with_cuts.solve()
+    assert b.status == a.status
+    for stage, value in a.stage_objectives.items():
+        assert b.stage_objectives[stage] == pytest.approx(value, rel=1e-6, abs=1e-6)
+    # the cuts were solver rows only: HiGHS holds the model's rows again
+    assert with_cuts.highs.getNumRow() == len(with_cuts._compiled.row_lower)
+
+
+def test_the_random_cases_have_cuts_to_check():
+    """The property above is checked on cuts that exist: most random cases have some."""
+    with_rows = 0
+    cases = _random_cases(30)
+    for data in cases:
+        ix = index_data(data)
+        if not cuts.applies(data, ix):
+            continue
+        fl = cuts.hub_floors(data, ix, population_min=data.hub_population_min,
+                             population_max=data.hub_population_max)
+        with_rows += bool(len(_rows_for(data, ix, build_matrix(data, ix), fl)[0]))
+    assert with_rows >= len(cases) // 2
+
+
+def _banded_tiny():
+    return replace(_one_hub(1500.0), hub_count_min=1)
+
+
+def test_a_session_adds_cuts_per_solve_and_remakes_them_when_the_band_moves():
+    data = _banded_tiny()
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    rows = len(session._compiled.row_lower)
+    first = session.solve()
+    assert session.cut_report is not None and session.cut_report["rows"] > 0
+    assert not session.cut_report["reused_from_last_solve"]
+    assert session.highs.getNumRow() == rows
+    assert first.timings["cuts_s"] > 0
+    session.set_param("hub_count_lower", 1)  # not in the cuts: kept
+    second = session.solve()
+    assert session.cut_report["reused_from_last_solve"]
+    assert "cuts_s" not in second.timings
+    session.set_param("hub_population_upper", 2 * data.hub_population_max)  # made again
+    session.solve()
+    assert not session.cut_report["reused_from_last_solve"]
+    assert session.highs.getNumRow() == rows
+
+
+def test_the_model_of_record_gets_the_same_cuts():
+    data = _banded_tiny()
+    opts = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30)
+    lazy = Session.from_data(data, opts)
+    pyomo = Session(build_model(data), opts)
+    ra, rb = lazy.solve(), pyomo.solve()
+    assert ra.objective == pytest.approx(rb.objective)
+    for x, y in zip(lazy._cut_cache[1], pyomo._cut_cache[1], strict=True):
+        np.testing.assert_allclose(x, y)
+
+
+def test_no_cuts_when_turned_off_or_not_valid():
+    data = _banded_tiny()
+    off = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, rounding_cuts=False))
+    off.solve()
+    assert off.cut_report is None
+    demand = Session.from_data(replace(data, objective="max_demand_met"),
+                               SolveOptions(mip_gap=0.0, threads=1))
+    demand.solve()
+    assert demand.cut_report is None
