@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from time import perf_counter
 
@@ -828,6 +828,7 @@ class Session:
 
     def _column(self, var) -> int:
         """Column of ``var``, adding it to HiGHS (no row entries) if the compiler dropped it."""
+        self._proof = None
         k = self._compiled
         j = k.col_of.get(id(var))
         if j is not None:
@@ -896,6 +897,7 @@ class Session:
         Use after changing mutable parameters or constraint expressions by hand. Rows that the
         compiler had dropped (no variables at the time) are added.
         """
+        self._proof = None
         for name in names:
             comp = self.model.component(name)
             if comp is None:
@@ -963,6 +965,8 @@ class Session:
         """
         from .model.build import PARAM_DEPENDENTS, set_demand_scale
 
+        if not (name == "budget_cap_gbp" and index is None):
+            self._proof = None  # only a budget cap change may leave the last plan proven
         if self._model is None and index is None and name in PARAM_DEPENDENTS \
                 and name in self._params and self._set_param_direct(name, value):
             return
@@ -1048,6 +1052,7 @@ class Session:
         ``lower``/``upper`` ``None`` mean unbounded on that side; with ``index`` ``None`` every
         member of an indexed constraint gets the bounds.
         """
+        self._proof = None
         comp = self.model.component(name)
         if comp is None:
             raise ModelError(f"the model has no constraint '{name}'")
@@ -1060,6 +1065,7 @@ class Session:
     def set_var_bounds(self, var, lower=None, upper=None) -> None:
         """New bounds for a variable (a VarData, e.g. ``m.open_site['S1']``), e.g. to force a
         site open (1, 1) or shut (0, 0)."""
+        self._proof = None
         var.setlb(lower)
         var.setub(upper)
         j = self._column(var)
@@ -1070,6 +1076,7 @@ class Session:
 
     def refresh_objective(self) -> None:
         """Recompute every stage's cost vector from the model's stage quantities."""
+        self._proof = None
         self._compiled.stages = None  # the direct build's vectors may no longer hold
         self._compiled.c0 = self._vector(self.model.component_data_objects(
             pyo.Objective, active=True).__next__().expr)[0]
@@ -1100,6 +1107,9 @@ class Session:
         options = options or self.options
         self._threads = int(options.threads)
         t_start = perf_counter()
+        unchanged = self._unchanged_result(options, t_start)
+        if unchanged is not None:
+            return unchanged
         # the first solve also pays for building and compiling the model
         setup = 0.0 if self._solved_once else self.compile_seconds + float(
             getattr(self._source, "mdtplan_build_seconds", 0.0) or 0.0)
@@ -1125,6 +1135,7 @@ class Session:
         primary_bound = None
         primary_gap = None
         message = ""
+        held_at: dict[str, float] = {}
         self._add_cuts(options, budget)
         try:
             for i, (stage, vec, offset, hold) in enumerate(self._stages):
@@ -1190,7 +1201,8 @@ class Session:
                 if state["cancelled"]:
                     break
                 if hold is not None:
-                    self._set_hold(hold, self._hold_value(stage, i, value, options))
+                    held_at[stage] = self._hold_value(stage, i, value, options)
+                    self._set_hold(hold, held_at[stage])
                 start = x
         finally:
             self._remove_cuts()
@@ -1228,7 +1240,7 @@ class Session:
                        else "stopped at a limit with a plan, before any bound: gap unknown")
         compile_s = 0.0 if self._solved_once else self.compile_seconds
         self._solved_once = True
-        return SolveResult(
+        result = SolveResult(
             status=highs_status,
             objective=objective,
             mip_gap=primary_gap if x_best is not None else None,
@@ -1247,6 +1259,110 @@ class Session:
             cuts_seconds=(self.cut_report["seconds"] if self.cut_report
                           and not self.cut_report["reused_from_last_solve"] else 0.0),
         )
+        self._remember_proof(result, held_at, options)
+        return result
+
+    # -- re-solves that need no solver: a budget cap that provably changes nothing ---------------
+
+    _proof: dict | None = None
+
+    def _budget_row(self) -> int | None:
+        """The HiGHS row of the budget cap (``budget_cap``), or None."""
+        if self._mm is not None:
+            start, stop = self._mm.row_spans.get("budget_cap", (0, 0))
+            return start if stop > start else None
+        con = self.model.component("budget_cap")
+        if con is None:
+            return None
+        return self._compiled.row_of.get(id(con))
+
+    def _remember_proof(self, result: SolveResult, held_at: dict, options: SolveOptions) -> None:
+        """Keep what :meth:`_unchanged_result` needs when ``result`` is proven at every stage."""
+        self._proof = None
+        row = self._budget_row()
+        if (row is None or result.status != SolveStatus.optimal or result.cancelled
+                or self._last_x is None
+                or len(result.stage_objectives) != len(self._stages)
+                or any(v != SolveStatus.optimal.value for v in result.stage_status.values())):
+            return
+        self._proof = {"result": result, "row": row, "upper": float(self._compiled.row_upper[row]),
+                       "lower": float(self._compiled.row_lower[row]), "held_at": dict(held_at),
+                       "mip_gap": float(options.mip_gap), "x": self._last_x}
+
+    def _unchanged_result(self, options: SolveOptions, t_start: float) -> SolveResult | None:
+        """The last result again, when the only change since it was proven is the budget cap
+        and that provably leaves its plan optimal at every stage (within the same gap).
+
+        With ``x`` the proven plan, ``b`` the cap it was proven under and ``b'`` the new one
+        (both as the budget row's upper bound), ``B(x)`` the budget row's activity:
+
+        * ``b' < b``: the plans allowed now are a subset of those then; if ``B(x) <= b'``
+          the plan is still allowed, so it is still the best at every stage (and every bound
+          proven then still holds).
+        * ``b' > b``: the new plans all have ``B > b``. Stage ``i`` keeps its optimum when
+          (a) an earlier stage ``j`` costs at least ``B`` (its cost vector minus the budget
+          row's is non-negative on non-negative columns) and was held at ``h_j <= b + offset``,
+          so no new plan enters stage ``i``; or (b) stage ``i`` itself costs at least ``B``
+          and its value is at most ``b + offset``, so every new plan is worse; or (c) its value
+          is the least its cost vector can take on the column bounds.
+
+        Returns None (solve as usual) in every other case.
+        """
+        proof = self._proof
+        if proof is None or float(options.mip_gap) < proof["mip_gap"]:
+            return None
+        k, row = self._compiled, proof["row"]
+        upper, lower = float(k.row_upper[row]), float(k.row_lower[row])
+        if lower != proof["lower"]:
+            return None
+        x = np.asarray(proof["x"], float)
+        n = self._ncols()
+        x = np.pad(x, (0, max(0, n - len(x))))[:n]
+        _, cols, vals = self.highs.getRowEntries(row)
+        a = np.zeros(n)
+        a[np.asarray(cols, dtype=np.int64)] = np.asarray(vals, dtype=float)
+        old = proof["upper"]
+        result = proof["result"]
+        if upper < old:
+            ok = float(a @ x) <= upper + 1e-9 * max(1.0, abs(upper))
+        elif upper > old:
+            ok = self._stages_keep_optimum(a, old, result, proof["held_at"])
+        else:
+            ok = True
+        if not ok:
+            return None
+        proof["upper"] = upper  # proven under the new cap now
+        self._last_x = proof["x"]
+        return replace(result, solve_seconds=perf_counter() - t_start, build_seconds=None,
+                       compile_seconds=0.0, highs_run_seconds=0.0, load_seconds=0.0,
+                       node_count=0, cuts_seconds=0.0,
+                       message=f"{result.message} (the previous plan: proven unchanged by the "
+                               f"new budget cap, no solver run)")
+
+    def _stages_keep_optimum(self, a: np.ndarray, old_upper: float, result: SolveResult,
+                             held_at: dict) -> bool:
+        """Case ``b' > b`` of :meth:`_unchanged_result`: (a), (b) or (c) for every stage."""
+        k = self._compiled
+        n = self._ncols()
+        lo, hi = k.col_lower[:n], k.col_upper[:n]
+        shut_out = False  # an earlier stage's hold keeps every new plan out
+        for stage, vec, off, _ in self._stages:
+            v = np.pad(vec, (0, n - len(vec)))[:n]
+            value = float(result.stage_objectives[stage])
+            diff = v - a
+            costs_at_least_budget = bool(np.all(diff >= -1e-12)
+                                         and np.all(lo[diff > 1e-12] >= 0))
+            least = (np.where(v > 0, lo, 0.0) @ v + np.where(v < 0, hi, 0.0) @ v
+                     if np.all(np.isfinite(lo[v > 0])) and np.all(np.isfinite(hi[v < 0]))
+                     else -INF) + off
+            tol = 1e-9 * max(1.0, abs(value))
+            if not (shut_out or (costs_at_least_budget and value <= old_upper + off + tol)
+                    or value <= least + tol):
+                return False
+            held = held_at.get(stage)
+            if costs_at_least_budget and held is not None and held < old_upper + off:
+                shut_out = True
+        return True
 
     # -- rounding cuts (solver rows while a solve runs; not part of the model) -------------------
 
