@@ -17,14 +17,14 @@ def build_parser() -> argparse.ArgumentParser:
                     "pmed/cap, synthetic MDT models S-XL, Kent LSOA, England MSOA. Writes "
                     "results.csv, results.md, environment.json and cost_vs_size.png. The "
                     "resolve method times a budget-cap variant re-solved with the model kept "
-                    "against a cold build-and-solve (instances resolve-XS, resolve-greystow).")
+                    "against a cold build-and-solve (instances resolve-XS, resolve-XS-slack, resolve-greystow).")
     parser.add_argument("--quick", action="store_true",
                         help="a handful of small OR-Library instances, MDT S and resolve-XS, "
                              "with short time limits (for development)")
     parser.add_argument("--only", default=None,
                         help="comma-separated kinds (pmed,cap,mdt,kent,england,resolve) and/or "
                              "instance names (pmed7, cap101, mdt-S, mdt-XL, kent-lsoa, "
-                             "england-msoa, resolve-XS, resolve-greystow)")
+                             "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1)")

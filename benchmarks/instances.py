@@ -32,12 +32,16 @@ MDT_FULL = ("S", "M", "L", "XL")
 #: cold build-and-solve); both solve to proven optimality (gap 0) in seconds on one thread.
 #: Larger ones do not: the synthetic S under a binding cap (max_demand_met, GBP 28m) is at a
 #: 1.3% gap after 300 s, the demo (GBP 22m) at 0.9% after 300 s with mip_gap 0.01.
-RESOLVE = ("resolve-XS", "resolve-greystow")
+RESOLVE = ("resolve-XS", "resolve-XS-slack", "resolve-greystow")
 
 #: the synthetic XS under a budget cap, ``max_demand_met``: its uncapped ``min_cost`` optimum
 #: is GBP 2,961,600 a year (seed 0), so GBP 2.8m binds (914 demand hours unmet) and so does
 #: +2% (GBP 2.856m: 363 unmet)
 RESOLVE_XS_CAP_GBP = 2_800_000.0
+
+#: ``resolve-XS-slack``: the same model under a cap that does not bind (all demand is met from
+#: GBP 2,961,600): how a sweep's variants above the binding range re-solve
+RESOLVE_XS_SLACK_CAP_GBP = 3_200_000.0
 
 #: the demo's Greystow district (34 areas, 53,455 adults) served by one hub, the required
 #: County Hall (the fast sweep of ``tests/test_sweep.py``): staffing under the cap, a knapsack
@@ -167,7 +171,7 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
             raise ValueError(
                 f"'{token}' is neither a kind ({', '.join(KINDS)}) nor an instance name "
                 f"(pmed1-pmed20, cap61-cap134, mdt-{{{','.join(SIZES)}}}, kent-lsoa, "
-                "england-msoa, resolve-XS, resolve-greystow)")
+                "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow)")
     out: list[Instance] = []
     for name in dict.fromkeys(names):
         kind = ("pmed" if name.startswith("pmed") else "cap" if name.startswith("cap") else
@@ -178,7 +182,7 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
             out.append(Instance(name, kind, limit, source=orlib / kind / f"{name}.txt"))
         elif kind == "mdt":
             out.append(Instance(name, kind, limit, size=name[4:]))
-        elif name == "resolve-XS":
+        elif name in ("resolve-XS", "resolve-XS-slack"):
             out.append(Instance(name, kind, limit, size="XS", extra=extra))
         else:
             out.append(Instance(name, kind, limit, extra=extra))
@@ -225,7 +229,8 @@ def write_resolve_scenario(instance: Instance, folder: Path, seed: int = 0) -> P
 
     ``resolve-XS``: the synthetic XS (:func:`benchmarks.synthetic.write_mdt_scenario`) with
     ``objective: max_demand_met`` and ``budget.cap`` :data:`RESOLVE_XS_CAP_GBP` (chosen for
-    seed 0; with another seed the ``resolve`` row says whether the cap still binds).
+    seed 0; with another seed the ``resolve`` row says whether the cap still binds);
+    ``resolve-XS-slack`` the same with :data:`RESOLVE_XS_SLACK_CAP_GBP`, which does not bind.
     ``resolve-greystow``: ``examples/demo.yaml`` with :data:`GREYSTOW_OVERRIDES`.
     """
     import yaml
@@ -233,7 +238,9 @@ def write_resolve_scenario(instance: Instance, folder: Path, seed: int = 0) -> P
     if instance.size is not None:
         target = write_mdt_scenario(instance.size, folder, seed=seed)
         data = yaml.safe_load(target.read_text())
-        data.update(objective="max_demand_met", budget={"cap": RESOLVE_XS_CAP_GBP})
+        cap = (RESOLVE_XS_SLACK_CAP_GBP if instance.name == "resolve-XS-slack"
+               else RESOLVE_XS_CAP_GBP)
+        data.update(objective="max_demand_met", budget={"cap": cap})
         data["name"] = f"{data['name']}-budget"
     else:
         from mdtplan.scenario import load_scenario

@@ -187,7 +187,7 @@ def test_selection():
     assert all(i.source.is_file() for i in full if i.kind in ("pmed", "cap"))
     assert select(["england"], quick=False, shared=SHARED)[0].time_limit_s == 600
     assert [i.name for i in select(["resolve"], quick=False, shared=SHARED)] == [
-        "resolve-XS", "resolve-greystow"]
+        "resolve-XS", "resolve-XS-slack", "resolve-greystow"]
     assert [i.name for i in select(["resolve"], quick=True, shared=SHARED)] == ["resolve-XS"]
     assert all(i.methods == ("resolve",) for i in select(["resolve"], quick=False,
                                                           shared=SHARED))
