@@ -352,6 +352,9 @@ def test_a_re_solve_starts_from_the_better_of_the_previous_plan_and_a_fresh_one(
     session = Session.from_data(data, options) if lazy else Session(build_model(data), options)
     first = session.solve()
     assert first.status is SolveStatus.optimal and first.objective > 0  # demand left unmet
+    same = session.solve()  # nothing changed: the proven plan, no solver run
+    assert same.highs_run_seconds == 0.0 and same.objective == pytest.approx(first.objective)
+    session.set_param("demand_scale", 1.0)  # a change (to the same number): solved again
     session.solve()
     assert session.start_report["source"] == "previous plan"
     assert session.start_report["objective"] == pytest.approx(first.objective)
