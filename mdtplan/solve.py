@@ -1369,6 +1369,9 @@ class Session:
     #: share of the time limit (and at most a fifth of what is left) the cuts' small MIPs
     #: may take
     CUT_SHARE = 0.15
+    #: the cuts are made only when they could raise the bound by this share of the cost
+    #: (:func:`mdtplan.cuts.hub_floors`'s ``min_share``)
+    CUT_MIN_SHARE = 5e-4
     _cut_rows = 0
     _cut_cache: tuple | None = None
     #: what the last solve's rounding cuts were: ``rows``, ``sites_solved``, ``sites_reused``,
@@ -1415,7 +1418,7 @@ class Session:
                              0.0)
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
-                                     seconds=seconds)
+                                     seconds=seconds, min_share=self.CUT_MIN_SHARE)
             rows = cuts.cut_rows(floors, ix, data, open_col,
                                  self._family_columns("assign", ix.pairs),
                                  self._family_columns("fte_steps", ix.staff))

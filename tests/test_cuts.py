@@ -221,3 +221,25 @@ def test_no_cuts_when_turned_off_or_not_valid():
                                SolveOptions(mip_gap=0.0, threads=1))
     demand.solve()
     assert demand.cut_report is None
+
+
+def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        data = random_data(rng, n_areas=14, n_sites=12, n_roles=3, objective="min_cost",
+                           assignment="single", band=True, budget=False, count=False,
+                           capacity=False, supply=False, reach=10.0)
+        ix = index_data(data)
+        band = dict(population_min=data.hub_population_min,
+                    population_max=data.hub_population_max)
+        every = cuts.hub_floors(data, ix, **band)
+        if every.solved > cuts.PROBE_SITES:
+            break
+    else:
+        pytest.fail("no random case needs more sites solved than the probe")
+    # a bar no cut can clear: stopped after the probe; no bar: every site, as without one
+    assert cuts.hub_floors(data, ix, min_share=10.0, **band).solved == cuts.PROBE_SITES
+    # (the probe's order may let other sites lend their bound: the same sites get one)
+    no_bar = cuts.hub_floors(data, ix, min_share=0.0, **band)
+    assert no_bar.solved > cuts.PROBE_SITES
+    np.testing.assert_array_equal(np.isfinite(no_bar.omega), np.isfinite(every.omega))
