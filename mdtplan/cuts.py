@@ -199,7 +199,7 @@ def hubs_expected(data, ix, population_max=None) -> int:
 
 def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_max=None,
                closed=None, seconds: float = 10.0, min_share: float | None = None,
-               clock=perf_counter) -> HubFloors:
+               stop=None, clock=perf_counter) -> HubFloors:
     """``omega`` for every site that can open, within ``seconds``.
 
     Parameters
@@ -221,6 +221,9 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
         :func:`hubs_expected` is below this share of all areas' cost at LP rates: the cuts
         could not move the bound by that much, so their time is better left to the solver
         (England's MSOAs under a 400,000 band: about GBP 2,500 a hub, 0.02%).
+    stop : callable, optional
+        Checked before each site's MIP; when it returns True the sites not reached get NaN
+        (e.g. a service's cancel).
     """
     t0 = clock()
     core, step, prod, cost, mins, demand, rules = _core_arrays(data, ix)
@@ -256,7 +259,7 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
             reused += 1
             continue
         left = seconds - (clock() - t0)
-        if left <= 0:
+        if left <= 0 or (stop is not None and stop()):
             break
         a = reach[i]
         value = _site_mip(demand[a], ix.weight[a], pi[a], step, prod, cost, mins, rules,

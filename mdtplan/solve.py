@@ -1094,7 +1094,8 @@ class Session:
             Defaults to the session's.
         progress : callable, optional
             Called with event dicts: ``stage`` (``"solve"``), ``objective_stage``, ``event``
-            (``"improving"`` when a better plan is found, ``"log"`` on HiGHS's MIP log lines),
+            (``"improving"`` when a better plan is found, ``"log"`` on HiGHS's MIP log lines,
+            ``"cuts"`` once the rounding cuts are made),
             ``primal``, ``dual``, ``gap``, ``elapsed_s``, ``nodes`` and ``message``. Exceptions
             it raises are swallowed (they must not unwind through HiGHS).
         cancel : threading.Event, optional
@@ -1136,7 +1137,7 @@ class Session:
         primary_gap = None
         message = ""
         held_at: dict[str, float] = {}
-        self._add_cuts(options, budget)
+        self._add_cuts(options, budget, cancel, progress)
         try:
             for i, (stage, vec, offset, hold) in enumerate(self._stages):
                 state["stage"] = stage
@@ -1393,7 +1394,8 @@ class Session:
         return np.fromiter((col_of.get(id(comp[key]), -1) for key in keys), np.int64,
                            len(keys))
 
-    def _add_cuts(self, options: SolveOptions, budget: TimeBudget) -> None:
+    def _add_cuts(self, options: SolveOptions, budget: TimeBudget, cancel=None,
+                  progress: ProgressFn | None = None) -> None:
         """Append :mod:`mdtplan.cuts`'s rows to HiGHS for this solve (made again only when
         the band or the demand scale changed since they were made)."""
         from . import cuts
@@ -1418,7 +1420,8 @@ class Session:
                              0.0)
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
-                                     seconds=seconds, min_share=self.CUT_MIN_SHARE)
+                                     seconds=seconds, min_share=self.CUT_MIN_SHARE,
+                                     stop=lambda: cancelled_now(cancel))
             rows = cuts.cut_rows(floors, ix, data, open_col,
                                  self._family_columns("assign", ix.pairs),
                                  self._family_columns("fte_steps", ix.staff))
@@ -1435,6 +1438,15 @@ class Session:
         if status == highspy.HighsStatus.kError:  # pragma: no cover - guard
             return
         self._cut_rows = self.cut_report["rows"] = len(starts)
+        if progress is not None and not reused:
+            try:
+                progress({"stage": "solve", "objective_stage": self._stages[0][0],
+                          "event": "cuts", "primal": None, "dual": None, "gap": None,
+                          "elapsed_s": budget.elapsed(), "nodes": 0,
+                          "message": f"rounding cuts: {len(starts)} hubs' least rounding "
+                                     f"cost ({floors.seconds:.1f}s)"})
+            except Exception:  # noqa: BLE001 - a progress sink must not stop the solve
+                pass
 
     def _remove_cuts(self) -> None:
         """Take this solve's cut rows out of HiGHS again (they are the last rows)."""

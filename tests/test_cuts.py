@@ -243,3 +243,22 @@ def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
     no_bar = cuts.hub_floors(data, ix, min_share=0.0, **band)
     assert no_bar.solved > cuts.PROBE_SITES
     np.testing.assert_array_equal(np.isfinite(no_bar.omega), np.isfinite(every.omega))
+
+
+def test_the_cuts_report_progress_and_stop_on_cancel():
+    import threading
+
+    data = _banded_tiny()
+    events = []
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    session.solve(progress=events.append)
+    cut_events = [e for e in events if e["event"] == "cuts"]
+    assert len(cut_events) == 1 and "rounding cuts" in cut_events[0]["message"]
+    # cancelled before it starts: no site is solved, and the solve says so
+    cancel = threading.Event()
+    cancel.set()
+    ix = index_data(data)
+    assert cuts.hub_floors(data, ix, stop=cancel.is_set).solved == 0
+    again = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    result = again.solve(cancel=cancel)
+    assert result.cancelled and again.cut_report["rows"] == 0
