@@ -98,17 +98,18 @@ def area_linear_cost(data, ix, scale: float = 1.0) -> np.ndarray:
     """What each area's core demand costs at the LP relaxation's rates [GBP/yr].
 
     Its demand FTE (hours / productive hours) at each role's cost; for a supervising role the
-    larger of its own demand and its share of supervising the others (FTE / ratio), chosen
-    once for the whole model by which is larger in total. Any ``pi`` gives a valid cut (omega
+    largest of its own demand and its share of supervising the others under each of its rules
+    (FTE / ratio), chosen once for the whole model by which is largest in total. Any ``pi`` gives a valid cut (omega
     is computed against it); these rates make the cut tight where the LP is loose.
     """
     _, _, prod, cost, _, demand, rules = _core_arrays(data, ix)
     fte = scale * demand / np.where(prod > 0, prod, np.inf)[None, :]
     pi = fte @ cost
-    for j, subs, ratio in rules:
-        supervise = fte[:, subs].sum(axis=1) / ratio
-        if supervise.sum() > fte[:, j].sum():
-            pi += cost[j] * (supervise - fte[:, j])
+    for j in dict.fromkeys(j for j, _, _ in rules):  # each supervising role once
+        terms = [fte[:, j]] + [fte[:, subs].sum(axis=1) / ratio
+                               for k, subs, ratio in rules if k == j]
+        best = max(terms, key=lambda t: float(t.sum()))
+        pi += cost[j] * (best - fte[:, j])
     return pi
 
 

@@ -262,3 +262,23 @@ def test_the_cuts_report_progress_and_stop_on_cancel():
     again = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
     result = again.solve(cancel=cancel)
     assert result.cancelled and again.cut_report["rows"] == 0
+
+
+def test_a_role_that_supervises_under_two_rules_is_charged_once():
+    # team managers: one per 4 social workers, and (a looser rule) one per 8 of sw and ot
+    data = _one_hub(1600.0)
+    roles = pd.concat([data.roles, roles_frame([
+        {"role_id": "ot", "name": "OT", "kind": "core", "cost_gbp_per_fte": 55_000.0,
+         "productive_hours_per_fte": 1000.0, "fte_step": 0.5},
+        {"role_id": "tm", "name": "Team manager", "kind": "core", "cost_gbp_per_fte": 80_000.0,
+         "productive_hours_per_fte": 1000.0, "fte_step": 0.5}])])
+    demand = data.demand_hours.assign(ot=800.0, tm=0.0)
+    data = replace(data, roles=roles, demand_hours=demand,
+                   supervision=(SupervisionRule("tm", ("sw",), 4.0),
+                                SupervisionRule("tm", ("sw", "ot"), 8.0)))
+    ix, fl = _floors(data)
+    # the rule needing more managers in total (1.6 / 4 = 0.4 > 2.4 / 8 = 0.3), once
+    assert fl.pi[0] == pytest.approx(1.6 * 50_000 + 0.8 * 55_000 + 0.4 * 80_000)
+    # the hub: 2 sw, 1 ot, 0.5 tm
+    assert fl.omega[0] == pytest.approx(2 * 50_000 + 1 * 55_000 + 0.5 * 80_000 - fl.pi[0],
+                                        abs=2.0)
