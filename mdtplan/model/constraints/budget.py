@@ -12,10 +12,19 @@ def site_cost_gbp(data, site_ids) -> np.ndarray:
 
     Existing and required sites are costed as existing (no opening cost).
     """
-    sites = data.sites.loc[list(site_ids)]
-    fixed = sites["fixed_cost_gbp"].astype(float).fillna(0.0).to_numpy()
-    opening = sites["opening_cost_gbp"].astype(float).fillna(0.0).to_numpy()
-    return fixed + np.where(sites["status"].astype(str).to_numpy() == "candidate", opening, 0.0)
+    sites = data.sites
+    ids = list(site_ids)
+    # positions by dict, columns as arrays: a row selection (.loc) cost a millisecond or so
+    # on every call, and this is called once per model part that prices sites
+    where = {s: i for i, s in enumerate(sites.index.tolist())}
+    pos = np.fromiter((where.get(s, -1) for s in ids), np.intp, len(ids))
+    if (pos < 0).any() or len(where) != len(sites):
+        sites = sites.loc[ids]  # raises on an unknown site, as before; or repeated ids
+        pos = np.arange(len(sites))
+    fixed = sites["fixed_cost_gbp"].astype(float).fillna(0.0).to_numpy()[pos]
+    opening = sites["opening_cost_gbp"].astype(float).fillna(0.0).to_numpy()[pos]
+    status = sites["status"].astype(str).to_numpy()[pos]
+    return fixed + np.where(status == "candidate", opening, 0.0)
 
 
 def cost_terms(m, data, ix) -> tuple[list, list]:
