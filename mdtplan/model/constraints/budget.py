@@ -7,6 +7,14 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 
+def _costs(column) -> np.ndarray:
+    """``column.astype(float).fillna(0.0)`` as an array (a float column without pandas)."""
+    if column.dtype == np.float64:
+        values = column.to_numpy()
+        return np.where(np.isnan(values), 0.0, values)
+    return column.astype(float).fillna(0.0).to_numpy()
+
+
 def site_cost_gbp(data, site_ids) -> np.ndarray:
     """Annual cost of opening each site [GBP/year]: fixed cost, plus opening cost if candidate.
 
@@ -21,8 +29,8 @@ def site_cost_gbp(data, site_ids) -> np.ndarray:
     if (pos < 0).any() or len(where) != len(sites):
         sites = sites.loc[ids]  # raises on an unknown site, as before; or repeated ids
         pos = np.arange(len(sites))
-    fixed = sites["fixed_cost_gbp"].astype(float).fillna(0.0).to_numpy()[pos]
-    opening = sites["opening_cost_gbp"].astype(float).fillna(0.0).to_numpy()[pos]
+    fixed = _costs(sites["fixed_cost_gbp"])[pos]
+    opening = _costs(sites["opening_cost_gbp"])[pos]
     status = sites["status"].astype(str).to_numpy()[pos]
     return fixed + np.where(status == "candidate", opening, 0.0)
 
