@@ -146,8 +146,8 @@ def _assignment(data, table: pd.DataFrame) -> pd.DataFrame:
     assign = table.take(order)
     assign.index = pd.RangeIndex(len(order))
     pairs = data.pairs
-    row_of = {pair: k for k, pair in enumerate(zip(pairs["area_id"].tolist(),
-                                                    pairs["site_id"].tolist(), strict=True))}
+    row_of = dict(zip(zip(pairs["area_id"].tolist(), pairs["site_id"].tolist(), strict=True),
+                      range(len(pairs)), strict=True))
     if len(row_of) != len(pairs):
         raise ValueError("cannot handle a non-unique multi-index!")
     site = table["site_id"].tolist()
@@ -257,6 +257,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     by_site = pd.Series(w).groupby(site_ids).sum()
     by_site = dict(zip(by_site.index.tolist(), by_site.tolist(), strict=True))
     population = np.array([by_site.get(h, 0.0) for h in hub_ids], dtype=float)
+    population[np.isnan(population)] = 0.0  # as fillna(0.0)
     hub_pos = {s: i for i, s in enumerate(hub_ids)}
     served = {(hub_pos[s], a) for s, a in zip(site_ids.tolist(), area_ids, strict=True)
               if s in hub_pos}
