@@ -136,10 +136,10 @@ def index_data(data: ModelData) -> ModelIndex:
     pairs = data.pairs
     p_area = pairs["area_id"].astype(str).to_numpy()
     p_site = pairs["site_id"].astype(str).to_numpy()
-    keep = np.fromiter((s in site_pos for s in p_site), bool, len(p_site))
-    p_area, p_site = p_area[keep], p_site[keep]
+    pair_site = np.fromiter((site_pos.get(s, -1) for s in p_site), np.int64, len(p_site))
+    keep = pair_site >= 0  # pairs of excluded (or unknown) sites are left out
+    p_area, p_site, pair_site = p_area[keep], p_site[keep], pair_site[keep]
     pair_area = np.fromiter((area_pos.get(a, -1) for a in p_area), np.int64, len(p_area))
-    pair_site = np.fromiter((site_pos[s] for s in p_site), np.int64, len(p_site))
     travel = pairs["travel_cost"].to_numpy(dtype=float)[keep]
     if "pool" in pairs and isinstance(pairs["pool"].dtype, pd.StringDtype):
         # strings, missing as None: what the loop below makes of a string column
