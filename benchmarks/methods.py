@@ -356,9 +356,11 @@ def run_mdtplan(task: dict) -> dict:
     import mdtplan.demand
     import mdtplan.inputs
     import mdtplan.model.build
+    import mdtplan.model.matrix
     import mdtplan.results
     import mdtplan.solve
-    import mdtplan.travel  # noqa: F401
+    import mdtplan.travel
+    import mdtplan.warm_start  # noqa: F401
     from mdtplan.pipeline import prepare, run, solve_options_for
     from mdtplan.scenario import load_scenario
 
@@ -487,8 +489,10 @@ def run_resolve(task: dict) -> dict:
 
     import mdtplan.demand
     import mdtplan.inputs
+    import mdtplan.model.matrix
     import mdtplan.results
-    import mdtplan.travel  # noqa: F401 - imported before the clock starts
+    import mdtplan.travel
+    import mdtplan.warm_start  # noqa: F401 - imported before the clock starts
     from mdtplan.model.build import check_data, index_data
     from mdtplan.pipeline import prepare, solve_options_for, solve_session, variant_scenario
     from mdtplan.scenario import load_scenario

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype, take
+from pandas.errors import InvalidIndexError
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,107 @@ class Results:
     summary: Summary
 
 
-def _weights(data) -> pd.Series:
-    return data.areas["population"].astype(float)
+def _positions(index: pd.Index, keys: list) -> np.ndarray:
+    """Position of each key in ``index`` (-1 where absent), as ``index.get_indexer(keys)``.
+
+    A dict does it: for the few hundred keys of a plan that is many times cheaper than a
+    pandas lookup, and no slower for large tables.
+
+    Raises
+    ------
+    pandas.errors.InvalidIndexError
+        ``index`` holds a label twice (as the pandas lookup would).
+    """
+    where = {k: i for i, k in enumerate(index.tolist())}
+    if len(where) != len(index):
+        raise InvalidIndexError("Reindexing only valid with uniquely valued Index objects")
+    return np.fromiter((where.get(k, -1) for k in keys), np.intp, len(keys))
+
+
+def _lookup(column: pd.Series, positions: np.ndarray):
+    """``keys.map(column)`` given the keys' positions in ``column.index`` (-1: not there).
+
+    Parameters
+    ----------
+    column : Series
+        Values by label.
+    positions : ndarray of int
+        ``column.index.get_indexer(keys)``.
+
+    Returns
+    -------
+    ndarray or ExtensionArray
+        ``column``'s values at ``positions``, missing where -1, in the array type and dtype
+        ``Series.map`` gives (both take the values the same way).
+    """
+    values = column.array if isinstance(column.dtype, ExtensionDtype) else column.to_numpy()
+    return take(values, np.asarray(positions, dtype=np.intp), allow_fill=True)
+
+
+def _assignment(data, table: pd.DataFrame) -> pd.DataFrame:
+    """The plan's assignment rows with a share above 1e-9, each with its pair's
+    ``travel_cost`` [travel unit] (NaN for a pair not in ``data.pairs``), sorted by area and
+    then share, largest first (ties keep their order), on a fresh 0..n-1 index.
+
+    Parameters
+    ----------
+    data : ModelData
+    table : DataFrame
+        ``area_id``, ``site_id``, ``share`` (and any other columns, kept).
+
+    Raises
+    ------
+    ValueError
+        ``data.pairs`` names an (area, site) pair twice (the message of a pandas reindex).
+    """
+    share = table["share"].to_numpy()
+    area = table["area_id"].tolist()
+    # by area id (str: by code point, as pandas sorts them), then share down; sorted() is
+    # stable, as pandas' sort on two keys
+    order = sorted(np.flatnonzero(share > 1e-9).tolist(), key=lambda i: (area[i], -share[i]))
+    assign = table.take(order)
+    assign.index = pd.RangeIndex(len(order))
+    pairs = data.pairs
+    row_of = dict(zip(zip(pairs["area_id"].tolist(), pairs["site_id"].tolist(), strict=True),
+                      range(len(pairs)), strict=True))
+    if len(row_of) != len(pairs):
+        raise ValueError("cannot handle a non-unique multi-index!")
+    site = table["site_id"].tolist()
+    pos = np.fromiter((row_of.get((area[i], site[i]), -1) for i in order), np.intp, len(order))
+    assign["travel_cost"] = _lookup(pairs["travel_cost"], pos)
+    return assign
+
+
+#: the ``staffing`` table's columns
+STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
+                    "unmet_hours", "cost", "staff_cost", "agency_cost"]
+#: a plan without staff rows: copied (making an empty frame costs more than copying one)
+_NO_STAFFING = pd.DataFrame(columns=STAFFING_COLUMNS)
+
+
+def _staffing(table: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
+    """The staffing rows with each role's capacity and costs (see :func:`build_results`)."""
+    if table.empty:
+        return _NO_STAFFING.copy()
+    staffing = table.copy()
+    pos = _positions(roles.index, staffing["role"].tolist())
+    prod, cost, premium = (
+        pd.Series(_lookup(roles[c], pos), index=staffing.index).astype(float)
+        for c in ("productive_hours_per_fte", "cost_gbp_per_fte", "agency_premium"))
+    staffing["capacity_hours"] = staffing["fte"] * prod
+    staffing["staff_cost"] = staffing["fte"] * cost
+    staffing["agency_cost"] = staffing["agency_fte"] * cost * premium
+    staffing["cost"] = staffing["staff_cost"] + staffing["agency_cost"]
+    return staffing[STAFFING_COLUMNS]
+
+
+def _site_cost(sites: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Annual cost of each site at ``positions`` in ``sites`` [GBP/year]: fixed cost, plus
+    the opening cost of a candidate (NaN where a cost is missing)."""
+    fixed = _lookup(sites["fixed_cost_gbp"], positions).astype(float)
+    opening = _lookup(sites["opening_cost_gbp"], positions).astype(float)
+    candidate = np.asarray(_lookup(sites["status"], positions), dtype=object) == "candidate"
+    return fixed + np.where(candidate, opening, 0.0)
 
 
 def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
@@ -103,10 +204,15 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         Status, objective, gap, timings.
     sites_geo : DataFrame, optional
         The loaded sites with ``lon``/``lat`` (for ``hubs.csv``).
+
+    Notes
+    -----
+    A plan has a few hundred rows, so lookups go by dict and positions rather than one pandas
+    call per column (each costs more than the whole plan's arithmetic); the tables, dtypes and
+    sums are those of the pandas operations they replace (``tests/test_results.py``).
     """
     status = getattr(solve_result.status, "value", str(solve_result.status))
     roles = data.roles
-    weights = _weights(data)
     demand_total = float(data.demand_hours.to_numpy().sum()) if data.demand_hours.size else 0.0
     timings = dict(getattr(solve_result, "timings", {}) or {})
     base = dict(
@@ -132,102 +238,106 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
                           travel={"mean": None, "max": None}, **base)
         return Results(empty, empty, empty, summary)
 
-    assign = tables["assignment"].copy()
-    assign = assign[assign["share"] > 1e-9]
-    travel_lookup = data.pairs.set_index(["area_id", "site_id"])["travel_cost"]
-    assign["travel_cost"] = travel_lookup.reindex(
-        pd.MultiIndex.from_frame(assign[["area_id", "site_id"]])).to_numpy()
-    assign = assign.sort_values(["area_id", "share"], ascending=[True, False],
-                                ignore_index=True)
+    assign = _assignment(data, tables["assignment"])
+    hub_table = tables["hubs"]
+    is_open = hub_table["open"].to_numpy(dtype=bool)
+    hub_ids = [str(s) for s, o in zip(hub_table["site_id"].tolist(), is_open, strict=True)
+               if o]
+    n_hubs = len(hub_ids)
+    site_pos = _positions(data.sites.index, hub_ids)
+    if (site_pos < 0).any():
+        data.sites.loc[hub_ids]  # raises KeyError naming the unknown sites
+    # weight served at each open hub (summed as pandas would) and the areas it serves
+    area_ids = assign["area_id"].tolist()
+    weights = data.areas["population"]
+    w = (_lookup(weights, _positions(weights.index, area_ids)).astype(float)
+         * assign["share"].to_numpy())
+    site_ids = assign["site_id"].array
+    # grouped by site id, as before: pandas picks its summation by how the groups lie
+    by_site = pd.Series(w).groupby(site_ids).sum()
+    by_site = dict(zip(by_site.index.tolist(), by_site.tolist(), strict=True))
+    population = np.array([by_site.get(h, 0.0) for h in hub_ids], dtype=float)
+    population[np.isnan(population)] = 0.0  # as fillna(0.0)
+    hub_pos = {s: i for i, s in enumerate(hub_ids)}
+    served = {(hub_pos[s], a) for s, a in zip(site_ids.tolist(), area_ids, strict=True)
+              if s in hub_pos}
+    hub_areas = np.bincount(np.fromiter((h for h, _ in served), np.intp, len(served)),
+                            minlength=n_hubs).astype(int)
 
-    hubs_open = tables["hubs"].loc[tables["hubs"]["open"].astype(bool), "site_id"].astype(str)
-    served = assign.assign(w=assign["area_id"].map(weights).to_numpy() * assign["share"])
-    pop_by_site = served.groupby("site_id")["w"].sum()
-    areas_by_site = served.groupby("site_id")["area_id"].nunique()
-
-    staffing = tables["staffing"].copy()
-    if not staffing.empty:
-        prod = staffing["role"].map(roles["productive_hours_per_fte"]).astype(float)
-        cost = staffing["role"].map(roles["cost_gbp_per_fte"]).astype(float)
-        premium = staffing["role"].map(roles["agency_premium"]).astype(float)
-        staffing["capacity_hours"] = staffing["fte"] * prod
-        staffing["staff_cost"] = staffing["fte"] * cost
-        staffing["agency_cost"] = staffing["agency_fte"] * cost * premium
-        staffing["cost"] = staffing["staff_cost"] + staffing["agency_cost"]
-        staffing = staffing[["unit", "role", "fte", "agency_fte", "demand_hours",
-                             "capacity_hours", "unmet_hours", "cost", "staff_cost",
-                             "agency_cost"]]
+    staffing = _staffing(tables["staffing"], roles)
+    site_cost_each = _site_cost(data.sites, site_pos)
+    core = staffing[staffing["unit"].isin(hub_ids)] if len(staffing) else staffing
+    if len(core):
+        # one grouping, each column summed on its own (as pandas sums one column)
+        by_unit = core.assign(delivered=core["demand_hours"] - core["unmet_hours"]).groupby(
+            "unit")
+        hub_fte = by_unit["fte"].sum().reindex(hub_ids).fillna(0.0).to_numpy()
+        util = by_unit["delivered"].sum().reindex(hub_ids).to_numpy() / by_unit[
+            "capacity_hours"].sum().reindex(hub_ids).replace(0, np.nan).to_numpy()
     else:
-        staffing = pd.DataFrame(columns=["unit", "role", "fte", "agency_fte", "demand_hours",
-                                         "capacity_hours", "unmet_hours", "cost", "staff_cost",
-                                         "agency_cost"])
-
-    sites = data.sites.loc[hubs_open]
-    site_cost_each = sites["fixed_cost_gbp"].astype(float) + np.where(
-        sites["status"].eq("candidate"), sites["opening_cost_gbp"].astype(float), 0.0)
-
-    core = staffing[staffing["unit"].isin(hubs_open)]
-    core_delivered = (core["demand_hours"] - core["unmet_hours"]).groupby(core["unit"]).sum()
-    core_capacity = core["capacity_hours"].groupby(core["unit"]).sum()
-    hubs = pd.DataFrame({"site_id": hubs_open.to_numpy()})
-    hubs["name"] = hubs["site_id"].map(data.sites["name"]).astype(str)
-    if sites_geo is not None and "lon" in sites_geo:
-        hubs["lon"] = hubs["site_id"].map(sites_geo["lon"]).astype(float)
-        hubs["lat"] = hubs["site_id"].map(sites_geo["lat"]).astype(float)
-    else:
-        hubs["lon"] = np.nan
-        hubs["lat"] = np.nan
-    hubs["status"] = hubs["site_id"].map(data.sites["status"])
-    hubs["pool"] = hubs["site_id"].map(data.sites["pool"])
-    hubs["population"] = hubs["site_id"].map(pop_by_site).fillna(0.0).astype(float)
-    hubs["areas"] = hubs["site_id"].map(areas_by_site).fillna(0).astype(int)
-    if len(core_capacity):
-        util = core_delivered.reindex(hubs["site_id"]).to_numpy() / core_capacity.reindex(
-            hubs["site_id"]).replace(0, np.nan).to_numpy()
-    else:
-        cap = hubs["site_id"].map(data.sites["capacity"]).astype(float)
-        if cap.notna().any():
-            util = (hubs["population"] / cap).to_numpy()
+        hub_fte = np.zeros(n_hubs)
+        cap = _lookup(data.sites["capacity"], site_pos).astype(float)
+        if (~np.isnan(cap)).any():
+            util = population / cap
         elif data.hub_population_max:
-            util = (hubs["population"] / data.hub_population_max).to_numpy()
+            util = population / data.hub_population_max
         else:
-            util = np.full(len(hubs), np.nan)
-    hubs["utilisation"] = util
-    hubs["fte"] = hubs["site_id"].map(core.groupby("unit")["fte"].sum()).fillna(0.0)
-    hubs["site_cost"] = site_cost_each.reindex(hubs["site_id"]).to_numpy()
-    hubs = hubs.sort_values("site_id", ignore_index=True)
+            util = np.full(n_hubs, np.nan)
+
+    if sites_geo is not None and "lon" in sites_geo:
+        geo_pos = _positions(sites_geo.index, hub_ids)
+        lon = _lookup(sites_geo["lon"], geo_pos).astype(float)
+        lat = _lookup(sites_geo["lat"], geo_pos).astype(float)
+    else:
+        lon = lat = np.full(n_hubs, np.nan)
+    order = np.array(sorted(range(n_hubs), key=hub_ids.__getitem__), dtype=np.intp)
+    hubs = pd.DataFrame({
+        "site_id": np.array(hub_ids, dtype=object)[order],
+        "name": pd.Series(_lookup(data.sites["name"], site_pos[order])).astype(str).array,
+        "lon": lon[order],
+        "lat": lat[order],
+        "status": _lookup(data.sites["status"], site_pos[order]),
+        "pool": _lookup(data.sites["pool"], site_pos[order]),
+        "population": population[order],
+        "areas": hub_areas[order],
+        "utilisation": util[order],
+        "fte": hub_fte[order],
+        "site_cost": site_cost_each[order],
+    })
 
     # travel, weighted by population (or per area when weights are all zero)
-    w = assign["area_id"].map(weights).to_numpy() * assign["share"].to_numpy()
     tc = assign["travel_cost"].to_numpy(dtype=float)
     travel_mean = float((w * tc).sum() / w.sum()) if w.sum() > 0 else (
         float(tc.mean()) if len(tc) else None)
     travel = {"mean": travel_mean, "max": float(tc.max()) if len(tc) else None}
 
-    unmet_by_role = staffing.groupby("role")["unmet_hours"].sum().reindex(roles.index,
-                                                                        fill_value=0.0)
-    fte_by_role = staffing.groupby("role")["fte"].sum().reindex(roles.index, fill_value=0.0)
-    cost_by_role = staffing.groupby("role")["cost"].sum().reindex(roles.index, fill_value=0.0)
-    agency_by_role = staffing.groupby("role")["agency_cost"].sum().reindex(roles.index,
-                                                                           fill_value=0.0)
-    staff_cost = float(staffing["staff_cost"].sum())
-    agency_cost = float(staffing["agency_cost"].sum())
-    site_cost = float(site_cost_each.sum())
-    unmet_total = float(unmet_by_role.sum())
-    pph = hubs["population"]
+    if len(staffing):
+        by = staffing.groupby("role")
+        by_role = {c: {k: float(v) for k, v in by[c].sum().reindex(roles.index,
+                                                                  fill_value=0.0).items()}
+                   for c in ("unmet_hours", "fte", "cost", "agency_cost")}
+        staff_cost = float(staffing["staff_cost"].sum())
+        agency_cost = float(staffing["agency_cost"].sum())
+    else:  # sums over no rows
+        by_role = {c: dict.fromkeys(roles.index, 0.0)
+                   for c in ("unmet_hours", "fte", "cost", "agency_cost")}
+        staff_cost = agency_cost = 0.0
+    site_cost = float(np.nansum(site_cost_each))  # as Series.sum: NaN skipped
+    unmet_total = float(np.nansum(np.fromiter(by_role["unmet_hours"].values(), float)))
+    pph = hubs["population"].to_numpy()  # NaN skipped, as Series.min, median and max
     summary = Summary(
         total_cost=staff_cost + agency_cost + site_cost,
         staff_cost=staff_cost,
         agency_cost=agency_cost,
         site_cost=site_cost,
-        cost_by_role={k: float(v) for k, v in cost_by_role.items()},
-        agency_cost_by_role={k: float(v) for k, v in agency_by_role.items()},
+        cost_by_role=by_role["cost"],
+        agency_cost_by_role=by_role["agency_cost"],
         demand_met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
-        unmet_hours_by_role={k: float(v) for k, v in unmet_by_role.items()},
-        fte_by_role={k: float(v) for k, v in fte_by_role.items()},
+        unmet_hours_by_role=by_role["unmet_hours"],
+        fte_by_role=by_role["fte"],
         hubs_open=int(len(hubs)),
-        population_per_hub=({"min": float(pph.min()), "median": float(pph.median()),
-                             "max": float(pph.max())} if len(pph) else {}),
+        population_per_hub=({"min": float(np.nanmin(pph)), "median": float(np.nanmedian(pph)),
+                             "max": float(np.nanmax(pph))} if len(pph) else {}),
         travel=travel,
         **base,
     )

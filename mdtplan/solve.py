@@ -498,8 +498,6 @@ class ModelView:
     initial values (a session builds the Pyomo model before changing any)."""
 
     def __init__(self, data, ix, mm):
-        from .model.objective import objective_stages
-
         self.mdtplan_index = ix
         self.mdtplan_data = data
         self.demand_scale = 1.0
@@ -508,13 +506,20 @@ class ModelView:
         self.hub_count_lower = int(data.hub_count_min or 0)
         self.hub_count_upper = data.hub_count_max
         self.budget_cap_gbp = data.budget_cap_gbp
-        self.STAGES = objective_stages(data, ix)
+        self.STAGES = [stage for stage, _ in mm.stages]  # objective_stages(data, ix)
         for name in mm.keys:
             if name not in VAR_NAMES:
                 setattr(self, name, True)  # only its presence is read
-        status = data.sites["status"].astype(str).reindex(ix.site_ids).to_numpy()
+        status = data.sites["status"].astype(str)
+        row_of = {s: i for i, s in enumerate(status.index.tolist())}
+        if len(row_of) == len(status):  # by position (a reindex costs more than the rest)
+            status = status.to_numpy()
+            # a site id not in the table has no status (reindex: NaN): not required
+            required = [s in row_of and status[row_of[s]] == "required" for s in ix.site_ids]
+        else:
+            required = status.reindex(ix.site_ids).to_numpy() == "required"
         self.open_site = _ViewFamily("open_site", ix.site_ids,
-                                     lower=[1.0 if s == "required" else 0.0 for s in status],
+                                     lower=[1.0 if r else 0.0 for r in required],
                                      upper=[1.0] * len(ix.site_ids))
         self.assign = _ViewFamily("assign", ix.pairs)
         for name in ("fte_steps", "agency_fte", "unmet_hours"):
@@ -1593,12 +1598,14 @@ class Session:
                 from .warm_start import build_start
 
                 plan = build_start(self._view, max_seconds=seconds, seed=int(options.seed))
-                values = ({} if plan is None
-                          else self._view.start_columns(plan, complete=plan.feasible))
+                # already {column: value}, as _start_from_mapping would make it
+                start = (None if plan is None
+                         else self._view.start_columns(plan, complete=plan.feasible)) or None
             else:
                 values = greedy_start(self._model, max_seconds=seconds,
                                       seed=int(options.seed)) or {}
-            start = self._checked_start(self._start_from_mapping(values), "heuristic")
+                start = self._start_from_mapping(values)
+            start = self._checked_start(start, "heuristic")
             if self.start_report is not None:
                 self.start_report["seconds"] = perf_counter() - t
             return start
@@ -1673,7 +1680,7 @@ class Session:
         if self._stages:
             _, vec, off, _ = self._stages[0]
             report["objective"] = float(vec @ x[: len(vec)] + off)
-        return {int(j): float(x[j]) for j in range(n)}
+        return dict(zip(range(n), x.tolist(), strict=True))
 
     def _matrix(self):
         """The constraint matrix as HiGHS holds it now (rows refreshed or added included)."""
@@ -2037,6 +2044,10 @@ def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.Dat
                 "unmet_hours": float(unmet[i]),
                 "demand_hours": float(hours) * scale,
             })
-    staffing = pd.DataFrame(rows, columns=["unit", "kind", "role", "fte", "agency_fte",
-                                           "unmet_hours", "demand_hours"])
+    # no staff rows: a copy of the empty table (cheaper than making one)
+    staffing = pd.DataFrame(rows, columns=_STAFFING_COLUMNS) if rows else _NO_STAFFING.copy()
     return {"assignment": assignment, "hubs": hubs, "staffing": staffing}
+
+
+_STAFFING_COLUMNS = ["unit", "kind", "role", "fte", "agency_fte", "unmet_hours", "demand_hours"]
+_NO_STAFFING = pd.DataFrame([], columns=_STAFFING_COLUMNS)

@@ -167,14 +167,24 @@ def _instance(model) -> _Instance:
                          share=col("max_agency_share"), min_steps=min_steps, core=core,
                          spec=spec, rules=rules)
 
-    sites = data.sites.reindex(ix.site_ids)
-    cap = sites["capacity"].astype(float).to_numpy()
+    row_of = {s: i for i, s in enumerate(data.sites.index.tolist())}
+    if len(row_of) == len(data.sites) and all(s in row_of for s in ix.site_ids):
+        rows = [row_of[s] for s in ix.site_ids]  # by position: a reindex costs more
+
+        def site_column(name):
+            return data.sites[name].astype(float).to_numpy()[rows]
+    else:
+        sites = data.sites.reindex(ix.site_ids)
+
+        def site_column(name):
+            return sites[name].astype(float).to_numpy()
+    cap = site_column("capacity")
     room = np.where(np.isnan(cap), np.inf, cap)
     pmax = _value(model.hub_population_upper) if hasattr(model, "hub_population_max") else None
     if pmax is not None:
         room = np.minimum(room, float(pmax))
     pmin = _value(model.hub_population_lower) if hasattr(model, "hub_population_min") else None
-    cap_fte = sites["capacity_fte"].astype(float).to_numpy()
+    cap_fte = site_column("capacity_fte")
     cap_fte = np.where(np.isnan(cap_fte), np.inf, cap_fte)
     lb = np.array([_value(v.lower, 0.0) for v in model.open_site.values()], dtype=float)
     ub = np.array([_value(v.upper, 1.0) for v in model.open_site.values()], dtype=float)
@@ -184,8 +194,8 @@ def _instance(model) -> _Instance:
     if hasattr(model, "hub_count_max") and _value(model.hub_count_upper) is not None:
         k_hi = min(k_hi, int(_value(model.hub_count_upper)))
     pools = {p: i for i, p in enumerate(ix.pools)}
-    pair_pool = np.array([pools.get(p, -1) if p is not None else -1 for p in ix.pair_pool],
-                         dtype=int)
+    pair_pool = (np.array([pools.get(p, -1) if p is not None else -1 for p in ix.pair_pool],
+                          dtype=int) if pools else np.full(len(ix.pair_pool), -1, dtype=int))
     supply = np.full(R, np.inf)
     for r, v in data.supply_fte.items():
         if r in pos:

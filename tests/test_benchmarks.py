@@ -150,6 +150,38 @@ def test_resolve_method(tmp_path):
     assert "median_resolve_ratio" in text
 
 
+@pytest.mark.parametrize("name", ["cap61", "mdt-XS"])
+def test_mdtplan_method_imports_what_a_run_uses_before_its_clock(tmp_path, name):
+    """A module first imported inside ``pipeline.run`` would be timed as solving (and, where
+    bytecode is not cached, compiled); ``run_mdtplan`` imports them all first."""
+    import subprocess
+
+    from benchmarks.instances import prepare_instance
+
+    instance = select([name], quick=True, shared=SHARED, time_limit_s=30.0)[0]
+    scenario = prepare_instance(instance, tmp_path, SHARED)
+    code = f"""
+import json, sys
+import mdtplan.pipeline
+from benchmarks.methods import run_mdtplan
+
+real_run, seen = mdtplan.pipeline.run, {{}}
+
+def run(*args, **kwargs):
+    before = set(sys.modules)
+    out = real_run(*args, **kwargs)
+    seen["late"] = sorted(m for m in set(sys.modules) - before if m.startswith("mdtplan"))
+    return out
+
+mdtplan.pipeline.run = run
+run_mdtplan({{"scenario": {str(scenario)!r}, "settings": {{"time_limit_s": 30.0}}}})
+print(json.dumps(seen["late"]))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_synthetic_generator_is_deterministic(tmp_path):
     a = synthetic.write_mdt_scenario("S", tmp_path / "a", seed=3).parent
     b = synthetic.write_mdt_scenario("S", tmp_path / "b", seed=3).parent

@@ -6,11 +6,13 @@ import threading
 import time
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
 import pytest
 from checker import check_plan
-from model import solve_data, tiny_data, with_sites
+from model import no_roles, solve_data, tiny_data, with_sites
 
-from mdtplan.model.build import build_model
+from mdtplan.model.build import build_model, index_data
 from mdtplan.orlib import to_model_data
 from mdtplan.solve import (
     Session,
@@ -19,6 +21,7 @@ from mdtplan.solve import (
     compile_model,
     extract_tables,
     solve,
+    tables_from_values,
 )
 
 
@@ -224,3 +227,19 @@ def test_lp_after_a_long_mip_still_gets_its_time():
         session.close()
     assert "unavailable" not in out
     assert out["per_100k_budget"]["change"] < 0
+
+
+def test_a_plan_without_staff_has_an_empty_staffing_table_of_its_own():
+    data = no_roles(tiny_data())
+    ix = index_data(data)
+    values = {"assign": np.ones(len(ix.pairs)), "open_site": np.ones(len(ix.site_ids)),
+              "fte_steps": np.zeros(0), "agency_fte": np.zeros(0), "unmet_hours": np.zeros(0)}
+    first = tables_from_values(ix, data, values, 1.0)["staffing"]
+    expected = pd.DataFrame([], columns=["unit", "kind", "role", "fte", "agency_fte",
+                                         "unmet_hours", "demand_hours"])
+    pd.testing.assert_frame_equal(first, expected, check_index_type=True,
+                                  check_column_type=True)
+    first["extra"] = 1.0  # a caller's change stays in its own table
+    second = tables_from_values(ix, data, values, 1.0)["staffing"]
+    pd.testing.assert_frame_equal(second, expected, check_index_type=True,
+                                  check_column_type=True)

@@ -136,12 +136,15 @@ def index_data(data: ModelData) -> ModelIndex:
     pairs = data.pairs
     p_area = pairs["area_id"].astype(str).to_numpy()
     p_site = pairs["site_id"].astype(str).to_numpy()
-    keep = np.fromiter((s in site_pos for s in p_site), bool, len(p_site))
-    p_area, p_site = p_area[keep], p_site[keep]
+    pair_site = np.fromiter((site_pos.get(s, -1) for s in p_site), np.int64, len(p_site))
+    keep = pair_site >= 0  # pairs of excluded (or unknown) sites are left out
+    p_area, p_site, pair_site = p_area[keep], p_site[keep], pair_site[keep]
     pair_area = np.fromiter((area_pos.get(a, -1) for a in p_area), np.int64, len(p_area))
-    pair_site = np.fromiter((site_pos[s] for s in p_site), np.int64, len(p_site))
     travel = pairs["travel_cost"].to_numpy(dtype=float)[keep]
-    if "pool" in pairs:
+    if "pool" in pairs and isinstance(pairs["pool"].dtype, pd.StringDtype):
+        # strings, missing as None: what the loop below makes of a string column
+        pool = pairs["pool"].to_numpy(dtype=object, na_value=None)[keep]
+    elif "pool" in pairs:
         pool = pairs["pool"].astype(object).to_numpy()[keep]
         pool = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and
                                                                 np.isnan(v))) else str(v)
@@ -213,7 +216,8 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
     if data.assignment not in ("single", "split"):
         bad.append(Problem(None, None, "hubs.assignment",
                            f"unknown assignment '{data.assignment}'", "use single or split"))
-    unknown_status = set(data.sites["status"].astype(str)) - set(STATUSES)
+    status = data.sites["status"].astype(str).to_numpy()
+    unknown_status = set(status.tolist()) - set(STATUSES)
     if unknown_status:
         bad.append(Problem("sites", None, "status", f"unknown status {sorted(unknown_status)}",
                            f"use one of {', '.join(STATUSES)}"))
@@ -223,14 +227,18 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
                            "population (weight) must be finite and non-negative"))
     if len(data.pairs) and not np.isfinite(data.pairs["travel_cost"].to_numpy(float)).all():
         bad.append(Problem("travel", None, "travel_cost", "travel cost must be finite"))
-    # unique() first: iterating every pair's id (arrow strings) cost 0.8 s on 224,000 pairs
-    unknown_areas = (set(data.pairs["area_id"].astype(str).unique())
-                     - set(data.areas.index.astype(str)))
+    if ix is not None and len(ix.pairs) == len(data.pairs) and (ix.pair_area >= 0).all():
+        # the index placed every pair's area and (not excluded) site: none is unknown
+        unknown_areas = unknown_sites = set()
+    else:
+        # unique() first: iterating every pair's id (arrow strings) cost 0.8 s on 224,000 pairs
+        unknown_areas = (set(data.pairs["area_id"].astype(str).unique())
+                         - set(data.areas.index.astype(str)))
+        unknown_sites = (set(data.pairs["site_id"].astype(str).unique())
+                         - set(data.sites.index.astype(str)))
     if unknown_areas:
         bad.append(Problem("travel", ", ".join(sorted(unknown_areas)[:5]), "area_id",
                            f"{len(unknown_areas)} pair(s) name areas not in the areas table"))
-    unknown_sites = (set(data.pairs["site_id"].astype(str).unique())
-                     - set(data.sites.index.astype(str)))
     if unknown_sites:
         bad.append(Problem("travel", ", ".join(sorted(unknown_sites)[:5]), "site_id",
                            f"{len(unknown_sites)} pair(s) name sites not in the sites table"))
@@ -278,7 +286,6 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
                                 "raise hubs.max_travel_minutes, add sites, or check the "
                                 "travel table"))
     n_sites = len(ix.site_ids)
-    status = data.sites["status"].astype(str)
     n_required = int((status == "required").sum())
     cmin, cmax = int(data.hub_count_min or 0), data.hub_count_max
     if cmin > n_sites:
@@ -292,8 +299,13 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
     total = float(weights.sum())
     pmin, pmax = data.hub_population_min, data.hub_population_max
     k_max = n_sites if cmax is None else min(cmax, n_sites)
-    cap = data.sites.loc[ix.site_ids, "capacity"].to_numpy(dtype=float) if n_sites else \
-        np.zeros(0)
+    row_of = {s: i for i, s in enumerate(data.sites.index.tolist())}
+    rows = [row_of.get(s, -1) for s in ix.site_ids]
+    if -1 in rows or len(row_of) != len(data.sites):  # as .loc: raises, or repeats rows
+        cap = data.sites.loc[ix.site_ids, "capacity"].to_numpy(dtype=float) if n_sites else \
+            np.zeros(0)
+    else:  # by position: a .loc selection cost a millisecond
+        cap = data.sites["capacity"].to_numpy(dtype=float)[rows]
     per_site = np.where(np.isnan(cap), np.inf, cap)
     if pmax is not None:
         per_site = np.minimum(per_site, pmax)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
 import pytest
 from checker import check_plan
 
+from mdtplan.model.constraints.budget import site_cost_gbp
 from mdtplan.solve import SolveStatus
 
 from . import solve_data, tiny_data
@@ -44,3 +49,34 @@ def test_existing_site_costed_as_existing():
     result, tables, _ = solve_data(data)
     assert result.objective == pytest.approx(580_000)
     assert list(tables["hubs"].loc[tables["hubs"]["open"], "site_id"]) == ["S1"]
+
+
+def _site_cost_by_loc(data, site_ids):
+    """site_cost_gbp as it was: the rows taken with .loc."""
+    sites = data.sites.loc[list(site_ids)]
+    fixed = sites["fixed_cost_gbp"].astype(float).fillna(0.0).to_numpy()
+    opening = sites["opening_cost_gbp"].astype(float).fillna(0.0).to_numpy()
+    return fixed + np.where(sites["status"].astype(str).to_numpy() == "candidate", opening, 0.0)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_site_cost_is_as_taken_row_by_row(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 30))
+    ids = [f"S{i}" for i in rng.permutation(n)]
+    sites = pd.DataFrame({
+        "name": ids, "status": rng.choice(["candidate", "existing", "required", "excluded"], n),
+        "fixed_cost_gbp": np.where(rng.random(n) < 0.2, np.nan, rng.random(n) * 1e5),
+        "opening_cost_gbp": np.where(rng.random(n) < 0.2, np.nan, rng.random(n) * 1e4),
+        "capacity": np.nan, "capacity_fte": np.nan,
+        "pool": pd.array([pd.NA] * n, dtype="string")}, index=pd.Index(ids, name="site_id"))
+    if seed % 3 == 0:  # not a float column: the pandas conversion
+        sites["opening_cost_gbp"] = sites["opening_cost_gbp"].astype(object)
+    data = replace(tiny_data(), sites=sites)
+    for chosen in (ids, list(rng.permutation(ids)[: int(rng.integers(0, n + 1))]),
+                   [s for s, st in zip(ids, sites["status"], strict=True) if st != "excluded"]):
+        expected = _site_cost_by_loc(data, chosen)
+        got = site_cost_gbp(data, chosen)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+    with pytest.raises(KeyError):
+        site_cost_gbp(data, ids + ["nowhere"])

@@ -7,15 +7,32 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 
+def _costs(column) -> np.ndarray:
+    """``column.astype(float).fillna(0.0)`` as an array (a float column without pandas)."""
+    if column.dtype == np.float64:
+        values = column.to_numpy()
+        return np.where(np.isnan(values), 0.0, values)
+    return column.astype(float).fillna(0.0).to_numpy()
+
+
 def site_cost_gbp(data, site_ids) -> np.ndarray:
     """Annual cost of opening each site [GBP/year]: fixed cost, plus opening cost if candidate.
 
     Existing and required sites are costed as existing (no opening cost).
     """
-    sites = data.sites.loc[list(site_ids)]
-    fixed = sites["fixed_cost_gbp"].astype(float).fillna(0.0).to_numpy()
-    opening = sites["opening_cost_gbp"].astype(float).fillna(0.0).to_numpy()
-    return fixed + np.where(sites["status"].astype(str).to_numpy() == "candidate", opening, 0.0)
+    sites = data.sites
+    ids = list(site_ids)
+    # positions by dict, columns as arrays: a row selection (.loc) cost a millisecond or so
+    # on every call, and this is called once per model part that prices sites
+    where = {s: i for i, s in enumerate(sites.index.tolist())}
+    pos = np.fromiter((where.get(s, -1) for s in ids), np.intp, len(ids))
+    if (pos < 0).any() or len(where) != len(sites):
+        sites = sites.loc[ids]  # raises on an unknown site, as before; or repeated ids
+        pos = np.arange(len(sites))
+    fixed = _costs(sites["fixed_cost_gbp"])[pos]
+    opening = _costs(sites["opening_cost_gbp"])[pos]
+    status = sites["status"].astype(str).to_numpy()[pos]
+    return fixed + np.where(status == "candidate", opening, 0.0)
 
 
 def cost_terms(m, data, ix) -> tuple[list, list]:
