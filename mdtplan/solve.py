@@ -38,6 +38,7 @@ from pyomo.common.collections import ComponentMap
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
+from . import cuts
 from .errors import ModelError, Problem, SolveError
 from .highs_pool import scheduler as _scheduler
 
@@ -1403,8 +1404,6 @@ class Session:
                   progress: ProgressFn | None = None) -> None:
         """Append :mod:`mdtplan.cuts`'s rows to HiGHS for this solve (made again only when
         the band or the demand scale changed since they were made)."""
-        from . import cuts
-
         self.cut_report = None
         source = self._source
         ix = getattr(source, "mdtplan_index", None)
