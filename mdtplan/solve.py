@@ -1294,7 +1294,7 @@ class Session:
             return
         self._proof = {"result": result, "row": row, "upper": float(self._compiled.row_upper[row]),
                        "lower": float(self._compiled.row_lower[row]), "held_at": dict(held_at),
-                       "mip_gap": float(options.mip_gap), "x": self._last_x}
+                       "mip_gap": float(options.mip_gap)}
 
     def _unchanged_result(self, options: SolveOptions, t_start: float) -> SolveResult | None:
         """The last result again, when the only change since it was proven is the budget cap
@@ -1322,7 +1322,7 @@ class Session:
         upper, lower = float(k.row_upper[row]), float(k.row_lower[row])
         if lower != proof["lower"]:
             return None
-        x = np.asarray(proof["x"], float)
+        x = np.asarray(self._last_x, float)  # the proven plan: only a solve changes it
         n = self._ncols()
         x = np.pad(x, (0, max(0, n - len(x))))[:n]
         _, cols, vals = self.highs.getRowEntries(row)
@@ -1339,7 +1339,6 @@ class Session:
         if not ok:
             return None
         proof["upper"] = upper  # proven under the new cap now
-        self._last_x = proof["x"]
         return replace(result, solve_seconds=perf_counter() - t_start, build_seconds=None,
                        compile_seconds=0.0, highs_run_seconds=0.0, load_seconds=0.0,
                        node_count=0, cuts_seconds=0.0,
