@@ -1130,7 +1130,7 @@ class Session:
         for _, _, _, hold in self._stages:
             if hold is not None:
                 self._set_hold(hold, INF)
-        start = self._initial_start(options, warm_start, budget)
+        start = self._initial_start(options, warm_start, budget, cancel)
 
         stage_objectives: dict[str, float] = {}
         stage_status: dict[str, str] = {}
@@ -1578,7 +1578,8 @@ class Session:
             self.highs.changeRowBounds(row, float(self._compiled.row_lower[row]), hi)
             self._compiled.row_upper[row] = hi
 
-    def _initial_start(self, options: SolveOptions, warm_start, budget: TimeBudget | None = None):
+    def _initial_start(self, options: SolveOptions, warm_start, budget: TimeBudget | None = None,
+                       cancel: threading.Event | None = None):
         if not self.is_mip:
             return None
         if isinstance(warm_start, Mapping):
@@ -1586,8 +1587,10 @@ class Session:
         if warm_start is False:
             return None
         if self._last_x is not None:
-            return self._previous_or_fresh(options, budget)
+            return self._previous_or_fresh(options, budget, cancel)
         if options.warm_start and hasattr(self._source, "mdtplan_index"):
+            # a cancel ends the heuristic's search at once (the solve then stops before HiGHS)
+            stop = None if cancel is None else cancel.is_set
             t = perf_counter()
             seconds = start_seconds(options)
             if budget is not None:
@@ -1595,21 +1598,25 @@ class Session:
             if self._model is None:  # no Pyomo model: the plan straight to columns
                 from .warm_start import build_start
 
-                plan = build_start(self._view, max_seconds=seconds, seed=int(options.seed))
+                plan = build_start(self._view, max_seconds=seconds, seed=int(options.seed),
+                                   stop=stop)
                 # already {column: value}, as _start_from_mapping would make it
                 start = (None if plan is None
                          else self._view.start_columns(plan, complete=plan.feasible)) or None
             else:
                 values = greedy_start(self._model, max_seconds=seconds,
-                                      seed=int(options.seed)) or {}
+                                      seed=int(options.seed), stop=stop) or {}
                 start = self._start_from_mapping(values)
             start = self._checked_start(start, "heuristic")
             if self.start_report is not None:
                 self.start_report["seconds"] = perf_counter() - t
+                # made while a cancel was set: its search was cut short
+                self.start_report["cancelled"] = cancelled_now(cancel)
             return start
         return None
 
-    def _previous_or_fresh(self, options: SolveOptions, budget: TimeBudget | None):
+    def _previous_or_fresh(self, options: SolveOptions, budget: TimeBudget | None,
+                           cancel: threading.Event | None = None):
         """A re-solve's start: the previous plan, or a fresh heuristic plan for the new numbers
         when that one is feasible and better on the first stage (or the previous plan no
         longer fits). Starting from the previous plan alone can lock a short re-solve in: a
@@ -1622,7 +1629,7 @@ class Session:
             return self._last_x
         self._last_x, saved = None, self._last_x
         try:
-            fresh = self._initial_start(options, None, budget)
+            fresh = self._initial_start(options, None, budget, cancel)
         finally:
             self._last_x = saved
         fresh_report = self.start_report
@@ -1641,7 +1648,9 @@ class Session:
 
         Sets :attr:`start_report`: ``source``, ``complete`` (every column given), ``feasible``
         (every bound, integrality and row holds, to 1e-6), ``objective`` (the first stage's
-        value, when complete), ``violations`` (up to five row or column names).
+        value, when complete), ``violations`` (up to five row or column names); for the
+        heuristic start :meth:`_initial_start` adds ``seconds`` and ``cancelled`` (a cancel
+        cut its search short).
         """
         if not start:
             self.start_report = None
@@ -1931,7 +1940,7 @@ def solve(model, data=None, options: SolveOptions | None = None, *,
 
 
 def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, seed: int = 0,
-                 ) -> ComponentMap | None:
+                 stop: Callable[[], bool] | None = None) -> ComponentMap | None:
     """A heuristic plan to start HiGHS from: ``{VarData: value}``, or ``None`` when none was
     found.
 
@@ -1953,10 +1962,13 @@ def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, se
         seed give the same start on any machine).
     seed : int
         Seed of its random kicks.
+    stop : callable, optional
+        Polled during the search; true ends it at once with the best plan so far (a cancel).
     """
     from .warm_start import build_start, start_values
 
-    plan = build_start(model, max_seconds=max_seconds, max_dense=max_dense, seed=seed)
+    plan = build_start(model, max_seconds=max_seconds, max_dense=max_dense, seed=seed,
+                       stop=stop)
     if plan is None:
         return None
     values = start_values(model, plan)

@@ -36,6 +36,7 @@ Nothing here reads files, prints or calls a solver.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -49,7 +50,8 @@ _STEP_EPS = 1e-9
 class _Work:
     """A deterministic budget for the search: units of work (numbers evaluated), so the
     same model gives the same start on any machine; a wall-clock backstop (twice the
-    seconds, plus half a second) only guards a badly overloaded one.
+    seconds, plus half a second) only guards a badly overloaded one. ``stop`` (a callable,
+    e.g. a cancel flag's ``is_set``) ends the budget at once when it returns true.
 
     ``seconds`` are turned into units at :attr:`RATE`; every evaluation also costs
     :attr:`PER_CALL` (numpy's overhead per call dominates on county-sized models). Both were
@@ -60,10 +62,12 @@ class _Work:
     RATE = 2.5e7  # units per second
     PER_CALL = 3.0e4  # units per evaluation
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, stop: Callable[[], bool] | None = None):
         self.limit = max(float(seconds), 0.0) * self.RATE
         self.used = 0.0
         self._hard = perf_counter() + 2.0 * max(float(seconds), 0.0) + 0.5
+        self.stop = stop
+        self.stopped = False
 
     def spend(self, units: float) -> None:
         self.used += float(units) + self.PER_CALL
@@ -73,7 +77,10 @@ class _Work:
         return self.used + max(self.limit - self.used, 0.0) * share
 
     def over(self, mark: float | None = None) -> bool:
-        """Whether ``mark`` (default: the whole budget) is reached."""
+        """Whether ``mark`` (default: the whole budget) is reached, or ``stop`` said so."""
+        if self.stopped or (self.stop is not None and self.stop()):
+            self.stopped = True
+            return True
         return self.used >= (self.limit if mark is None else mark) or perf_counter() > self._hard
 
 
@@ -836,6 +843,10 @@ class StartPlan:
         Time it took [s].
     notes : list of str
         Why the plan is not feasible, when it is not.
+    stopped : bool
+        Whether ``stop`` ended the search early (the plan is the best found until then).
+    work_used : float
+        Units of work the search spent (deterministic; see ``_Work``).
     """
 
     is_open: np.ndarray
@@ -849,6 +860,8 @@ class StartPlan:
     feasible: bool
     seconds: float = 0.0
     notes: list = field(default_factory=list)
+    stopped: bool = False
+    work_used: float = 0.0
 
 
 def _staffing(inst: _Instance, ix, is_open: np.ndarray, pair: np.ndarray):
@@ -1044,7 +1057,7 @@ def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list
 
 
 def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
-                seed: int = 0) -> StartPlan | None:
+                seed: int = 0, stop: Callable[[], bool] | None = None) -> StartPlan | None:
     """A complete heuristic plan for ``model`` (see the module docstring).
 
     Parameters
@@ -1060,6 +1073,10 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
         Largest areas x sites for the dense travel matrix the hub choice uses.
     seed : int
         Seed of the random kicks of the iterated local search (same seed, same start).
+    stop : callable, optional
+        Polled as the search goes (e.g. a cancel flag's ``is_set``); when it returns true the
+        search ends at once and the best plan so far is returned (the first plan is always
+        made: it takes a fraction of a second).
 
     Returns
     -------
@@ -1067,7 +1084,7 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
         ``None`` when no assignment was found (e.g. an area with no open site in reach).
     """
     t0 = perf_counter()
-    work = _Work(0.8 * max_seconds)  # the last fifth: the final search without the potential
+    work = _Work(0.8 * max_seconds, stop)  # the last fifth: the final search without the potential
     ix = model.mdtplan_index
     if not ix.area_ids or not ix.site_ids or not len(ix.pairs):
         return None
@@ -1111,12 +1128,14 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
     staffed = bool(len(inst.roles.core) or len(inst.roles.spec))
     if staffed and inst.stages[0] in ("cost_gbp", "travel"):
         best, best_key = _perturb(inst, best, best_key, work, seed)
-    if staffed and best.cost_first and len(inst.stages) > 1:
+    if staffed and best.cost_first and len(inst.stages) > 1 and not work.stopped:
         # last, without the potential: at the same cost, the next stage (travel) decides
-        final = _Search(inst, best.is_open, best.chosen, None, _Work(0.2 * max_seconds),
+        final = _Search(inst, best.is_open, best.chosen, None, _Work(0.2 * max_seconds, stop),
                         potential=False)
         final.run(final.work.mark(1.0))
         best, best_key = final, final.totals()
+    stopped = work.stopped or best.work.stopped
+    work_used = work.used + (best.work.used if best.work is not work else 0.0)
     is_open, chosen, pair = best.is_open, best.chosen, best.cur_pair
     steps, hours = _staffing(inst, ix, is_open, pair)
     notes = []
@@ -1156,7 +1175,7 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
     return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
-                     notes=notes)
+                     notes=notes, stopped=stopped, work_used=work_used)
 
 
 def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,

@@ -8,6 +8,7 @@ budget must never give a part of the solve more than is left of its limit.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import highspy
@@ -208,6 +209,57 @@ def test_same_model_same_start(medway, monkeypatch):
     assert one.feasible and two.feasible
     assert np.array_equal(one.chosen, two.chosen) and np.array_equal(one.steps, two.steps)
     assert one.objective == two.objective
+
+
+def test_a_stop_ends_the_search_at_once_and_still_gives_a_whole_plan(medway, monkeypatch):
+    # a cancel must not wait for the search's budget (up to 20 s): the search polls ``stop``
+    # and, once it says so, ends with the best plan it has (every area assigned)
+    import mdtplan.warm_start as warm_start
+
+    monkeypatch.setattr(warm_start, "perf_counter", lambda: 0.0)  # units of work only
+    full = build_start(build_model(medway), max_seconds=1.0, seed=3)
+    polls = []
+
+    def stop():
+        polls.append(1)
+        return len(polls) > 3
+
+    cut = build_start(build_model(medway), max_seconds=1.0, seed=3, stop=stop)
+    assert not full.stopped and cut.stopped
+    assert len(polls) == 4  # once it said stop, it is not asked again
+    assert cut.work_used < 0.25 * full.work_used
+    n_areas = len(medway.areas)
+    assert len(cut.chosen) == n_areas and (cut.chosen >= 0).all()
+    assert cut.is_open[cut.chosen].all()
+
+
+class _CancelAfter(threading.Event):
+    """A cancel flag that sets itself at its ``polls + 1``-th look."""
+
+    def __init__(self, polls: int):
+        super().__init__()
+        self.polls, self.looks = polls, 0
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        if self.looks > self.polls:
+            self.set()
+        return super().is_set()
+
+
+def test_a_cancel_during_the_heuristic_start_stops_the_solve_before_highs(medway):
+    from mdtplan.model.build import index_data
+
+    # 100 s: the start alone may take 20 s; set during it, the cancel ends it and HiGHS never
+    # runs
+    session = Session.from_data(medway, SolveOptions(time_limit_s=100.0, threads=1),
+                                ix=index_data(medway))
+    cancel = _CancelAfter(polls=5)
+    result = session.solve(cancel=cancel)
+    assert result.cancelled and result.message == "cancelled"
+    assert session.start_report is not None and session.start_report["cancelled"]
+    assert result.highs_run_seconds == 0.0
+    session.close()
 
 
 # ---------------------------------------------------------------------------------------------
