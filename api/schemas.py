@@ -151,6 +151,10 @@ class SweepRow(BaseModel):
     hubs_open: int | None = None
     travel_mean: float | None = None
     travel_max: float | None = None
+    baseline_cost: float | None = Field(
+        None, description="today's annual cost (finance.baseline) [GBP/year]")
+    saving_vs_baseline: float | None = Field(
+        None, description="baseline_cost minus total_cost [GBP/year]")
     links: Links
 
 

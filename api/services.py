@@ -385,12 +385,14 @@ def sweep_out(sweep, jobs: list[Job], settings: Settings) -> SweepOut:
         counts[job.status] = counts.get(job.status, 0) + 1
         s = job.summary or {}
         travel = s.get("travel") or {}
+        saving = ((s.get("savings") or {}).get("total") or {})
         rows.append(SweepRow(
             id=job.id, values=job.variant or {}, status=job.status,
             solve_status=s.get("status"), objective=s.get("objective"),
             total_cost=s.get("total_cost"), demand_met_share=s.get("demand_met_share"),
             hubs_open=s.get("hubs_open"), travel_mean=travel.get("mean"),
-            travel_max=travel.get("max"), links=links(job, settings)))
+            travel_max=travel.get("max"), baseline_cost=saving.get("baseline_gbp"),
+            saving_vs_baseline=saving.get("saving_gbp"), links=links(job, settings)))
     if all(j.status in TERMINAL for j in jobs):
         state = "done"
     elif any(j.status != "queued" for j in jobs):

@@ -532,12 +532,15 @@ def _print_sweep(result, limit: int = 60) -> None:
 
     t = Table(title=f"Sweep: {len(result.rows)} variants, {result.solved} with a plan, "
                     f"{len(result.chunks)} chunk(s), {result.mode}")
-    for col in (*result.keys, "status", "demand met", "total cost", "hubs", "travel", "gap",
-                "reused"):
+    # the saving against today only when the scenario has a baseline
+    saving = any(r.get("baseline_cost") is not None for r in result.rows)
+    for col in (*result.keys, "status", "demand met", "total cost",
+                *(("saving vs today",) if saving else ()), "hubs", "travel", "gap", "reused"):
         t.add_column(col, justify="left" if col == "status" else "right")
     for r in result.rows[:limit]:
         t.add_row(*[_fmt_value(r[k]) for k in result.keys], str(r["status"]),
                   num(r["demand_met_share"], ".1%"), _fmt_gbp(r["total_cost"]),
+                  *((_fmt_gbp(r.get("saving_vs_baseline")),) if saving else ()),
                   num(r["hubs_open"], "d"), num(r["travel_mean"], ".1f"),
                   num(r["mip_gap"], ".2%"), "yes" if r["reused"] else "no")
     console.print(t)

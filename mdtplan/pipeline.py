@@ -473,7 +473,8 @@ def run_variants(scenario: Scenario, overrides_list: list[dict], *, options=None
     list of VariantRun
         In the order of ``overrides_list``. Errors stay in their variant: one failed variant
         (invalid overrides, shown infeasible by counting, a solver failure) does not stop
-        the others. The finance block is not computed for variants.
+        the others. The finance block is not computed for variants (a sweep adds today's
+        cost and the saving against it to its rows: :func:`mdtplan.sweep.run_chunk`).
     """
     from .errors import MdtplanError, ScenarioError
 

@@ -40,7 +40,8 @@ from .scenario import parse_value
 
 #: table columns after the varied keys (CONTRACT §1 sweep table)
 COLUMNS = ("status", "objective", "total_cost", "demand_met_share", "unmet_hours", "hubs_open",
-           "travel_mean", "travel_max", "mip_gap", "solve_seconds", "reused", "chunk", "error")
+           "travel_mean", "travel_max", "mip_gap", "solve_seconds", "reused", "chunk", "error",
+           "baseline_cost", "saving_vs_baseline")
 #: statuses of a variant with a plan
 PLAN_STATUSES = ("optimal", "feasible_at_limit")
 #: most variants one sweep may hold
@@ -328,16 +329,60 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
     -------
     list of dict
         ``{"variant": int, "row": dict, "plan": dict or None}`` per item, in ``items`` order.
+        With ``finance.baseline`` in the scenario, each row with a plan has
+        ``baseline_cost`` and ``saving_vs_baseline`` (:func:`_baseline_costs`).
     """
     from .pipeline import run_variants
     from .scenario import parse_scenario
 
     scenario = parse_scenario(document, base_dir=base_dir)
     runs = run_variants(scenario, [overrides for _, overrides in items], cancel=cancel)
+    baselines = _baseline_costs(runs, cancel)
     out = []
-    for (index, overrides), run in zip(items, runs, strict=True):
+    for (index, overrides), run, baseline in zip(items, runs, baselines, strict=True):
         plan = _plan_tables(run) if keep_plans else None
-        out.append({"variant": index, "row": _row(index, overrides, run, chunk), "plan": plan})
+        row = _row(index, overrides, run, chunk)
+        cost, problem = baseline
+        if cost is not None and row["total_cost"] is not None:
+            row.update(baseline_cost=cost, saving_vs_baseline=cost - row["total_cost"])
+        elif problem:
+            row["error"] = "; ".join(e for e in (row["error"], problem) if e)
+        out.append({"variant": index, "row": row, "plan": plan})
+    return out
+
+
+def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[tuple]:
+    """(today's annual cost, problem) per variant: ``finance.baseline`` evaluated once per
+    model structure (:func:`mdtplan.pipeline.structure_key`).
+
+    Today's staff and sites are fixed by the workforce table, so the baseline's cost does not
+    move with what sweeps change in place (budget cap, hub count and band, demand scale:
+    demand only changes how much of it today's staff meet). ``(None, None)`` where the
+    variant has no plan or its scenario no ``finance.baseline``; ``(None, text)`` when the
+    baseline could not be evaluated (the text says why).
+    """
+    from .baseline import evaluate_baseline
+    from .errors import MdtplanError
+    from .pipeline import structure_key
+
+    cache: dict[str, tuple] = {}
+    out: list[tuple] = []
+    for run in runs:
+        scenario = run.scenario
+        summary = run.result.results.summary if run.result is not None else None
+        if (summary is None or summary.total_cost is None or scenario is None
+                or scenario.finance is None or scenario.finance.baseline is None
+                or (cancel is not None and cancel.is_set())):
+            out.append((None, None))
+            continue
+        key = structure_key(scenario)
+        if key not in cache:
+            try:
+                baseline = evaluate_baseline(run.result.prepared)
+                cache[key] = (float(baseline.summary["total_cost"]), None)
+            except MdtplanError as err:
+                cache[key] = (None, f"baseline not evaluated: {err}")
+        out.append(cache[key])
     return out
 
 

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from mdtplan import pipeline
 from mdtplan.cli import app
-from mdtplan.errors import ScenarioError
+from mdtplan.errors import Problem, ScenarioError
 from mdtplan.plots import frontier, pareto_mask
 from mdtplan.scenario import load_scenario
 from mdtplan.sweep import (
@@ -44,7 +44,7 @@ DEMO = REPO / "examples" / "demo.yaml"
 #   is settled and the sweep is about staffing under the cap (a knapsack of FTE steps);
 # * no population band (one 53k-adult hub is outside 30-50k) and a 90-minute reach, so
 #   County Hall may serve every Greystow area;
-# * no finance section (sweeps report plans, not savings).
+# * no finance section (the savings tests put the demo's back).
 # With every stage proven optimal, each row's unmet hours is the least possible under its
 # cap, and a plan within one cap is within every larger cap: demand met cannot fall as the
 # budget rises, whatever the chunking. (Warm starts alone would only promise that within a
@@ -289,6 +289,49 @@ def test_one_bad_variant_is_reported_in_its_row_and_the_others_solve(fast_demo, 
     assert result.solved == 2 and len(result.chunks) == 1
 
 
+def test_rows_carry_the_saving_against_today_when_the_scenario_has_a_baseline():
+    # the demo's finance section (baseline: today's staffed sites and workforce) kept: each
+    # row with a plan has today's cost and its saving against it, as a solve of that
+    # variant alone reports them
+    with_finance = load_scenario(DEMO, [s for s in FAST if s != "finance=null"])
+    result = run_sweep(with_finance, [parse_vary("budget.cap=0.1e6,1.5e6,2.6e6"),
+                                      parse_vary("demand.scale=1,1.2")], serial=True)
+    rows = {(r["budget.cap"], r["demand.scale"]): r for r in result.rows}
+    assert rows[(0.1e6, 1)]["status"] == "infeasible"
+    assert rows[(0.1e6, 1)]["baseline_cost"] is None
+    assert rows[(0.1e6, 1)]["saving_vs_baseline"] is None
+    for key in [(1.5e6, 1), (2.6e6, 1.2)]:
+        row = rows[key]
+        alone = pipeline.run(pipeline.variant_scenario(
+            with_finance, {"budget.cap": key[0], "demand.scale": key[1]}), explain=False,
+            marginals=False).results.summary
+        assert row["status"] == "optimal"
+        assert row["baseline_cost"] == pytest.approx(alone.baseline["total_cost"], rel=1e-9)
+        assert row["saving_vs_baseline"] == pytest.approx(alone.savings["total"]["saving_gbp"],
+                                                          rel=1e-9)
+        assert row["saving_vs_baseline"] == pytest.approx(
+            row["baseline_cost"] - row["total_cost"], rel=1e-12)
+    # without a finance section the columns are there, empty
+    plain = run_sweep(load_scenario(DEMO, FAST), [parse_vary("budget.cap=2.6e6")], serial=True)
+    assert plain.rows[0]["status"] == "optimal"
+    assert plain.rows[0]["baseline_cost"] is None and plain.rows[0]["saving_vs_baseline"] is None
+
+
+def test_a_baseline_that_cannot_be_evaluated_is_said_in_the_row_and_the_plan_kept(monkeypatch):
+    import mdtplan.baseline as baseline
+
+    def broken(prepared, options=None):
+        raise ScenarioError([Problem(None, None, "finance.baseline",
+                                     "no workforce table", "give inputs.workforce")])
+
+    monkeypatch.setattr(baseline, "evaluate_baseline", broken)
+    with_finance = load_scenario(DEMO, [s for s in FAST if s != "finance=null"])
+    row = run_sweep(with_finance, [parse_vary("budget.cap=2.6e6")], serial=True).rows[0]
+    assert row["status"] == "optimal" and row["total_cost"] is not None
+    assert row["baseline_cost"] is None
+    assert "baseline not evaluated" in row["error"] and "no workforce table" in row["error"]
+
+
 def test_cancelled_sweep_reports_the_variants_it_did_not_solve(fast_demo):
     cancel = threading.Event()
     cancel.set()
@@ -319,7 +362,8 @@ def test_cli_serial_sweep_writes_the_table_and_frontier(tmp_path):
     assert list(table.columns) == [
         "variant", "budget.cap", "demand.scale", "status", "objective", "total_cost",
         "demand_met_share", "unmet_hours", "hubs_open", "travel_mean", "travel_max",
-        "mip_gap", "solve_seconds", "reused", "chunk", "error"]
+        "mip_gap", "solve_seconds", "reused", "chunk", "error", "baseline_cost",
+        "saving_vs_baseline"]
     assert table["status"].tolist() == ["infeasible", "infeasible", "optimal", "optimal",
                                         "optimal", "optimal"]
     # more demand, same cap: less of it met
@@ -327,6 +371,19 @@ def test_cli_serial_sweep_writes_the_table_and_frontier(tmp_path):
     assert met[(1e6, 1.1)] < met[(1e6, 1.0)]
     assert (out / "frontier.png").stat().st_size > 10_000
     assert json.loads((out / "sweep.json").read_text())["mode"] == "serial"
+
+
+def test_cli_sweep_shows_the_saving_against_today_with_a_baseline(tmp_path):
+    sets = [a for s in FAST if s != "finance=null" for a in ("--set", s)]
+    out = tmp_path / "fin"
+    r = CliRunner().invoke(app, ["sweep", str(DEMO), *sets, "--vary", "budget.cap=2.6e6",
+                                 "--serial", "--out", str(out)], catch_exceptions=False,
+                           env={"COLUMNS": "200"})  # wide enough for every column
+    assert r.exit_code == 0, r.output
+    assert "saving vs today" in r.output
+    row = pd.read_csv(out / "sweep.csv").iloc[0]
+    assert row["saving_vs_baseline"] == pytest.approx(row["baseline_cost"] - row["total_cost"])
+    assert f"£{row['saving_vs_baseline']:,.0f}" in r.output
 
 
 def test_cli_exit_codes_for_bad_input_and_no_plan(tmp_path):

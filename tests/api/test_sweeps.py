@@ -47,3 +47,27 @@ def test_bad_grids_are_422(client, service, demo_doc):
                                             {"key": "budget.cap", "values": [2]}]}
     assert client.post("/v1/sweeps", json=twice, headers=planner).status_code == 422
     assert client.get("/v1/sweeps/sw_none", headers=service.headers("viewer")).status_code == 404
+
+
+def test_rows_carry_the_saving_against_today(client, service, demo_doc):
+    # a finished variant's stored summary has its savings against today (finance.baseline):
+    # the sweep's table shows today's cost and the saving beside the plan's cost
+    from mdtplan.store import FAILED, FINISHED
+
+    body = {"scenario": demo_doc, "vary": [{"key": "budget.cap", "values": [21e6, 23e6]}]}
+    r = client.post("/v1/sweeps", json=body, headers=service.headers("planner"))
+    sweep_id, (done_id, failed_id) = r.json()["id"], r.json()["variants"]
+    savings = {"total": {"baseline_gbp": 24.5e6, "scenario_gbp": 20.9e6, "saving_gbp": 3.6e6}}
+    while (job := service.store.claim_next()) is not None:
+        if job.id == done_id:
+            service.store.finish(job.id, job.attempts, FINISHED, summary={
+                "status": "optimal", "total_cost": 20.9e6, "savings": savings})
+        else:
+            service.store.finish(job.id, job.attempts, FAILED, message="not run here")
+    rows = {row["id"]: row for row in client.get(
+        f"/v1/sweeps/{sweep_id}", headers=service.headers("viewer")).json()["variants"]}
+    assert rows[done_id]["total_cost"] == 20.9e6
+    assert rows[done_id]["baseline_cost"] == 24.5e6
+    assert rows[done_id]["saving_vs_baseline"] == 3.6e6
+    assert rows[failed_id]["status"] == "failed"
+    assert rows[failed_id]["baseline_cost"] is None and rows[failed_id]["saving_vs_baseline"] is None
