@@ -540,6 +540,13 @@ class ModelView:
         j = -1 if col is None else int(col[var.member])
         return None if j < 0 else j
 
+    def family_columns(self, family: str) -> np.ndarray | None:
+        """The HiGHS column of every member of variable component ``family`` (-1 where the
+        direct build dropped it), in the index's member order (``ix.site_ids`` for
+        ``open_site``, ``ix.pairs`` for ``assign``, ``ix.staff`` for the staff families);
+        None when the model has no such component."""
+        return self._col.get(family)
+
     def start_columns(self, plan, complete: bool) -> dict:
         """A :class:`~mdtplan.warm_start.StartPlan` as ``{column: value}`` (as
         :func:`mdtplan.warm_start.start_values`; only hubs and assignment unless
@@ -1392,7 +1399,9 @@ class Session:
     def _family_columns(self, family: str, keys: list) -> np.ndarray:
         """The column of each member of a variable component (-1 where the build dropped it)."""
         if self._model is None:
-            col = self._view._col.get(family)
+            col = self._view.family_columns(family)
+            if col is not None and len(col) != len(keys):  # pragma: no cover - guard
+                raise ValueError(f"{family}: {len(keys)} keys for {len(col)} members")
             return np.full(len(keys), -1, np.int64) if col is None else col
         comp = self._model.component(family)
         col_of = self._compiled.col_of
