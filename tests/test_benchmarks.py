@@ -22,7 +22,13 @@ if str(REPO) not in sys.path:  # benchmarks/ runs from the checkout, it is not i
 
 from benchmarks import synthetic  # noqa: E402
 from benchmarks.instances import QUICK, select, shared_dir  # noqa: E402
-from benchmarks.runner import COLUMNS, SuiteOptions, run_suite, write_report  # noqa: E402
+from benchmarks.runner import (  # noqa: E402
+    COLUMNS,
+    SuiteOptions,
+    median_run,
+    run_suite,
+    write_report,
+)
 
 SHARED = shared_dir(REPO)
 
@@ -114,6 +120,30 @@ def _check_report_files(rows, paths):
     assert "| pmed1 | spopt |" in text and "## Summary" in text
     assert paths["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert paths["plot"].stat().st_size > 10_000
+
+
+def test_median_run_keeps_the_middle_time_and_counts_the_runs():
+    rows = [{"total_s": 3.0, "tag": "c"}, {"total_s": 1.0, "tag": "a"},
+            {"total_s": 2.0, "tag": "b"}]
+    assert median_run(rows) == {"total_s": 2.0, "tag": "b", "runs": 3}
+    assert median_run(rows + [{"total_s": 4.0, "tag": "d"}])["tag"] == "b"  # lower middle
+    failed = {"total_s": None, "status": "error"}
+    assert median_run(rows + [failed]) == {**failed, "runs": 4}
+
+
+def test_repeat_runs_short_instances_again_and_keeps_the_median(tmp_path):
+    instances = select(["cap61"], quick=False, shared=SHARED, time_limit_s=30.0)
+    options = SuiteOptions(threads=1, seed=0, methods=("floor", "mdtplan"), repeat=3)
+    rows = run_suite(instances, tmp_path / "a", SHARED, options)
+    floor, ours = _row(rows, "cap61", "floor"), _row(rows, "cap61", "mdtplan")
+    assert floor["runs"] == ours["runs"] == 3
+    assert ours["ratio_to_floor"] == pytest.approx(ours["total_s"] / floor["total_s"])
+    assert ours["matches"] is True and ours["same_problem"] is True
+    # an instance whose first runs are not short runs once
+    once = run_suite(instances, tmp_path / "b", SHARED,
+                     SuiteOptions(threads=1, seed=0, methods=("floor", "mdtplan"), repeat=3,
+                                  repeat_below_s=1e-6))
+    assert [r["runs"] for r in once] == [1, 1]
 
 
 def test_resolve_method(tmp_path):
@@ -236,6 +266,9 @@ def test_bench_command_rejects_bad_options():
     result = CliRunner().invoke(app, ["bench", "--methods", "gurobi"])
     assert result.exit_code == 2
     assert "--methods" in result.output
+    result = CliRunner().invoke(app, ["bench", "--only", "cap61", "--repeat", "0"])
+    assert result.exit_code == 2
+    assert "--repeat must be at least 1" in result.output
 
 
 def test_bench_command_outside_a_checkout(tmp_path, monkeypatch):
