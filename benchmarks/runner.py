@@ -191,6 +191,24 @@ def _finish(rows: list[dict], optimum: float | None) -> None:
             r["matches"] = False
 
 
+def _one_run(inst: Instance, base: dict, method: str, task: dict, timeout: float,
+             folder: Path, log, note: str = "") -> dict:
+    """One method's run on one instance, in a fresh process, logged; its row."""
+    log(f"{inst.name}: {method} (time limit {inst.time_limit_s:g} s){note}")
+    row = {**base, "method": method, **run_in_process(method, task, timeout, folder)}
+    trace = row.pop("traceback", None)
+    if trace:
+        log(trace)
+    timing = (f"re-solve {_fmt(row.get('resolve_s'))} s, cold {_fmt(row.get('cold_s'))}"
+              f" s, ratio {_fmt(row.get('resolve_ratio'))}, same objective "
+              f"{_fmt(row.get('same_objective'))}" if method == "resolve"
+              else f"total {_fmt(row.get('total_s'))} s")
+    log(f"{inst.name}: {method}: {row.get('status')} {timing}, "
+        f"peak {_fmt(row.get('peak_mem_mb'))} MB"
+        + (f" ({row['message']})" if row.get("message") else ""))
+    return row
+
+
 def run_suite(instances: list[Instance], out: Path, shared: Path,
               options: SuiteOptions | None = None, log=None) -> list[dict]:
     """Run every method on every instance; returns the rows (also written by the caller).
@@ -255,25 +273,8 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
                 log(f"{inst.name}: {info.get('areas')} areas, {info.get('sites')} sites, "
                     f"{info.get('pairs')} pairs, {info.get('nnz'):,} nonzeros")
         runs: dict[str, list[dict]] = {m: [] for m in methods}
-
-        def one_run(method: str, turn: int) -> dict:
-            log(f"{inst.name}: {method} (time limit {inst.time_limit_s:g} s)"
-                + (f", run {turn + 1} of {options.repeat}" if turn else ""))
-            row = {**base, "method": method, **run_in_process(method, task, timeout, folder)}
-            trace = row.pop("traceback", None)
-            if trace:
-                log(trace)
-            timing = (f"re-solve {_fmt(row.get('resolve_s'))} s, cold {_fmt(row.get('cold_s'))}"
-                      f" s, ratio {_fmt(row.get('resolve_ratio'))}, same objective "
-                      f"{_fmt(row.get('same_objective'))}" if method == "resolve"
-                      else f"total {_fmt(row.get('total_s'))} s")
-            log(f"{inst.name}: {method}: {row.get('status')} {timing}, "
-                f"peak {_fmt(row.get('peak_mem_mb'))} MB"
-                + (f" ({row['message']})" if row.get("message") else ""))
-            return row
-
         for method in methods:
-            runs[method].append(one_run(method, 0))
+            runs[method].append(_one_run(inst, base, method, task, timeout, folder, log))
         # the timed methods again, taking turns, when every first run was short ("resolve"
         # times its own pair of solves and runs once)
         timed = [m for m in methods if m != "resolve"]
@@ -282,7 +283,8 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
                 and all(t is not None and t < options.repeat_below_s for t in firsts)):
             for turn in range(1, options.repeat):
                 for method in timed:
-                    runs[method].append(one_run(method, turn))
+                    runs[method].append(_one_run(inst, base, method, task, timeout, folder, log,
+                                                 f", run {turn + 1} of {options.repeat}"))
             log(f"{inst.name}: kept each method's run of median total time: " + ", ".join(
                 f"{m} {_fmt(median_run(runs[m]).get('total_s'))} s of "
                 + "/".join(_fmt(r.get("total_s")) for r in runs[m]) for m in timed))
