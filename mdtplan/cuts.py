@@ -58,6 +58,8 @@ class HubFloors:
         Sites whose MIP was solved; sites that took a bound from a site that can run every hub
         they can (the same or more areas, no tighter capacity).
     seconds : float
+    given_up : str
+        Why the probe gave the cuts up (then ``omega`` is all NaN), or ``""``.
     """
 
     omega: np.ndarray
@@ -65,6 +67,24 @@ class HubFloors:
     solved: int
     reused: int
     seconds: float
+    given_up: str = ""
+
+
+def _donor(i: int, areas: frozenset, done: list, cap: np.ndarray, cap_fte: np.ndarray):
+    """A site already done whose hubs include every hub site ``i`` can run, or None."""
+    return next((j for j, a in done if areas <= a and cap[j] >= cap[i]
+                 and cap_fte[j] >= cap_fte[i]), None)
+
+
+def _solves_needed(order: list, reach: dict, cap: np.ndarray, cap_fte: np.ndarray) -> int:
+    """How many sites of ``order`` need a MIP of their own (the others borrow a bound), when
+    every MIP finds one."""
+    done: list = []
+    for i in order:
+        areas = frozenset(reach[i].tolist())
+        if _donor(i, areas, done, cap, cap_fte) is None:
+            done.append((i, areas))
+    return len(done)
 
 
 def applies(data, ix) -> bool:
@@ -198,6 +218,34 @@ def hubs_expected(data, ix, population_max=None) -> int:
     return max(n, 1)
 
 
+def site_order(data, ix, closed=None, probe: bool = False):
+    """The sites :func:`hub_floors` walks, in its order: ``(order, reach, cap, cap_fte)``.
+
+    ``order``: positions in ``ix.site_ids`` of the sites that can open and reach an area, most
+    areas first (so that smaller sites can borrow a bound), after the :data:`PROBE_SITES`
+    probe sites (spread over the sizes: the largest alone would under-state omega) when
+    ``probe`` and there are more sites than that; ``reach``: position -> its areas' positions;
+    ``cap``, ``cap_fte``: per site, infinite where none is set.
+    """
+    sites = data.sites.reindex(ix.site_ids)
+    cap = sites["capacity"].astype(float).to_numpy() if "capacity" in sites else \
+        np.full(len(ix.site_ids), np.nan)
+    cap_fte = sites["capacity_fte"].astype(float).to_numpy() if "capacity_fte" in sites else \
+        np.full(len(ix.site_ids), np.nan)
+    cap = np.where(np.isfinite(cap), cap, np.inf)
+    cap_fte = np.where(np.isfinite(cap_fte), cap_fte, np.inf)
+    reach = {}
+    for i, s in enumerate(ix.site_ids):
+        if s in ix.pairs_by_site and not (closed is not None and closed[i]):
+            reach[i] = np.unique(ix.pair_area[ix.pairs_by_site[s]])
+    order = sorted(reach, key=lambda i: -len(reach[i]))
+    if probe and len(order) > PROBE_SITES:
+        picks = np.unique(np.linspace(0, len(order) - 1, PROBE_SITES).round().astype(int))
+        first = [order[p] for p in picks]
+        order = first + [i for i in order if i not in set(first)]
+    return order, reach, cap, cap_fte
+
+
 def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_max=None,
                closed=None, seconds: float = 10.0, min_share: float | None = None,
                stop=None, clock=perf_counter) -> HubFloors:
@@ -218,10 +266,15 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
         first, so that sites whose hubs are a subset of theirs take their bound unsolved (a
         site that can run every hub another can has a bound no larger).
     min_share : float, optional
-        Stop after :data:`PROBE_SITES` sites when their median ``omega`` times
-        :func:`hubs_expected` is below this share of all areas' cost at LP rates: the cuts
-        could not move the bound by that much, so their time is better left to the solver
-        (England's MSOAs under a 400,000 band: about GBP 2,500 a hub, 0.02%).
+        Give the cuts up after :data:`PROBE_SITES` sites (``omega`` all NaN, ``given_up``
+        says why) when their median ``omega`` times :func:`hubs_expected` is below this share
+        of all areas' cost at LP rates: the cuts could not move the bound by that much, so
+        their time is better left to the solver (England's MSOAs under a 400,000 band: about
+        GBP 2,500 a hub, 0.02%); or when the probe's pace says every site would not be done
+        within ``seconds``: with cuts on some sites only, the LP moves its hubs to the others,
+        and the seconds are the solver's root LP's (the synthetic MDT L, 250 sites at about
+        0.2 s each under 18 s, left HiGHS too little time to finish its root: 90% gap instead
+        of 4%).
     stop : callable, optional
         Checked before each site's MIP; when it returns True the sites not reached get NaN
         (e.g. a service's cancel).
@@ -229,32 +282,16 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     t0 = clock()
     core, step, prod, cost, mins, demand, rules = _core_arrays(data, ix)
     pi = area_linear_cost(data, ix, scale)
-    sites = data.sites.reindex(ix.site_ids)
-    cap = sites["capacity"].astype(float).to_numpy() if "capacity" in sites else \
-        np.full(len(ix.site_ids), np.nan)
-    cap_fte = sites["capacity_fte"].astype(float).to_numpy() if "capacity_fte" in sites else \
-        np.full(len(ix.site_ids), np.nan)
-    cap = np.where(np.isfinite(cap), cap, np.inf)
-    cap_fte = np.where(np.isfinite(cap_fte), cap_fte, np.inf)
     lo = float(population_min or 0.0)
     hi = float(population_max) if population_max is not None else np.inf
     omega = np.full(len(ix.site_ids), np.nan)
-    reach = {}
-    for i, s in enumerate(ix.site_ids):
-        if s in ix.pairs_by_site and not (closed is not None and closed[i]):
-            reach[i] = np.unique(ix.pair_area[ix.pairs_by_site[s]])
-    order = sorted(reach, key=lambda i: -len(reach[i]))
-    if min_share is not None and len(order) > PROBE_SITES:
-        # the probe: sites spread over the sizes (the largest alone would under-state omega)
-        picks = np.unique(np.linspace(0, len(order) - 1, PROBE_SITES).round().astype(int))
-        probe = [order[p] for p in picks]
-        order = probe + [i for i in order if i not in set(probe)]
+    order, reach, cap, cap_fte = site_order(data, ix, closed, probe=min_share is not None)
     done: list[tuple[int, frozenset]] = []
     solved = reused = 0
+    given_up = ""
     for i in order:
         areas = frozenset(reach[i].tolist())
-        donor = next((j for j, a in done if areas <= a and cap[j] >= cap[i]
-                      and cap_fte[j] >= cap_fte[i]), None)
+        donor = _donor(i, areas, done, cap, cap_fte)
         if donor is not None:
             omega[i] = omega[donor]
             reused += 1
@@ -273,10 +310,18 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
         if min_share is not None and solved == PROBE_SITES:
             probe = np.nan_to_num(omega[order[: order.index(i) + 1]], nan=0.0)
             worth = float(np.median(probe)) * hubs_expected(data, ix, population_max)
+            elapsed = clock() - t0
+            needed = _solves_needed(order, reach, cap, cap_fte)
             if worth < min_share * float(max(pi.sum(), 0.0)):
+                given_up = "too small to move the bound"
+            elif elapsed + elapsed / solved * (needed - solved) > seconds:
+                given_up = (f"{needed} sites would take about {elapsed / solved * needed:.0f} s"
+                            f", more than the {seconds:.0f} s they may have")
+            if given_up:
+                omega[:] = np.nan
                 break
     return HubFloors(omega=omega, pi=pi, solved=solved, reused=reused,
-                     seconds=clock() - t0)
+                     seconds=clock() - t0, given_up=given_up)
 
 
 def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.ndarray,

@@ -1388,7 +1388,8 @@ class Session:
     _cut_rows = 0
     _cut_cache: tuple | None = None
     #: what the last solve's rounding cuts were: ``rows``, ``sites_solved``, ``sites_reused``,
-    #: ``seconds``, ``reused_from_last_solve``; None when none applied
+    #: ``seconds``, ``reused_from_last_solve``, ``given_up`` (why the probe gave them up, or
+    #: ""); None when none applied
     cut_report: dict | None = None
 
     def _current(self, name: str):
@@ -1442,21 +1443,22 @@ class Session:
         starts, index, value, lower = rows
         self.cut_report = {"rows": 0, "sites_solved": floors.solved,
                            "sites_reused": floors.reused, "seconds": floors.seconds,
-                           "reused_from_last_solve": reused}
-        if not len(starts):
-            return
-        status = self.highs.addRows(len(starts), lower, np.full(len(starts), INF),
-                                    len(index), starts, index, value)
-        if status == highspy.HighsStatus.kError:  # pragma: no cover - guard
-            return
-        self._cut_rows = self.cut_report["rows"] = len(starts)
-        if progress is not None and not reused:
+                           "reused_from_last_solve": reused, "given_up": floors.given_up}
+        if len(starts):
+            status = self.highs.addRows(len(starts), lower, np.full(len(starts), INF),
+                                        len(index), starts, index, value)
+            if status == highspy.HighsStatus.kError:  # pragma: no cover - guard
+                return
+            self._cut_rows = self.cut_report["rows"] = len(starts)
+        if progress is not None and not reused and (len(starts) or floors.given_up):
+            message = (f"rounding cuts: {len(starts)} hubs' least rounding cost "
+                       f"({floors.seconds:.1f}s)" if len(starts) else
+                       f"rounding cuts given up after {floors.seconds:.1f}s: "
+                       f"{floors.given_up}")
             try:
                 progress({"stage": "solve", "objective_stage": self._stages[0][0],
                           "event": "cuts", "primal": None, "dual": None, "gap": None,
-                          "elapsed_s": budget.elapsed(), "nodes": 0,
-                          "message": f"rounding cuts: {len(starts)} hubs' least rounding "
-                                     f"cost ({floors.seconds:.1f}s)"})
+                          "elapsed_s": budget.elapsed(), "nodes": 0, "message": message})
             except Exception:  # noqa: BLE001 - a progress sink must not stop the solve
                 pass
 

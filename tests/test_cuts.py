@@ -237,12 +237,51 @@ def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
             break
     else:
         pytest.fail("no random case needs more sites solved than the probe")
-    # a bar no cut can clear: stopped after the probe; no bar: every site, as without one
-    assert cuts.hub_floors(data, ix, min_share=10.0, **band).solved == cuts.PROBE_SITES
+    # a bar no cut can clear: stopped after the probe, no cut at all; no bar: every site,
+    # as without one
+    bar = cuts.hub_floors(data, ix, min_share=10.0, **band)
+    assert bar.solved == cuts.PROBE_SITES and bar.given_up == "too small to move the bound"
+    assert np.isnan(bar.omega).all()
     # (the probe's order may let other sites lend their bound: the same sites get one)
     no_bar = cuts.hub_floors(data, ix, min_share=0.0, **band)
-    assert no_bar.solved > cuts.PROBE_SITES
+    assert no_bar.solved > cuts.PROBE_SITES and no_bar.given_up == ""
     np.testing.assert_array_equal(np.isfinite(no_bar.omega), np.isfinite(every.omega))
+
+
+def test_cuts_that_would_not_all_be_made_in_time_are_given_up_after_a_probe(monkeypatch):
+    # every site's MIP takes a second by a fake clock; when the probe's pace says the sites
+    # would not all be done in time, the cuts are given up rather than made for some only
+    rng = np.random.default_rng(5)
+    for _ in range(40):
+        data = random_data(rng, n_areas=14, n_sites=12, n_roles=3, objective="min_cost",
+                           assignment="single", band=True, budget=False, count=False,
+                           capacity=False, supply=False, reach=10.0)
+        ix = index_data(data)
+        band = dict(population_min=data.hub_population_min,
+                    population_max=data.hub_population_max)
+        needed = cuts._solves_needed(*cuts.site_order(data, ix, probe=True))
+        free = cuts.hub_floors(data, ix, min_share=0.0, **band)
+        if needed > cuts.PROBE_SITES + 1 and not free.given_up:
+            break
+    else:
+        pytest.fail("no random case needs two sites solved beyond the probe")
+    now = [0.0]
+    real = cuts._site_mip
+
+    def one_second(*args):
+        now[0] += 1.0
+        return real(*args)
+
+    monkeypatch.setattr(cuts, "_site_mip", one_second)
+    slow = cuts.hub_floors(data, ix, min_share=0.0, seconds=needed - 0.5,
+                           clock=lambda: now[0], **band)
+    assert slow.solved == cuts.PROBE_SITES and np.isnan(slow.omega).all()
+    assert f"{needed} sites would take about {needed} s" in slow.given_up
+    now[0] = 0.0
+    roomy = cuts.hub_floors(data, ix, min_share=0.0, seconds=10 * needed,
+                            clock=lambda: now[0], **band)
+    assert roomy.given_up == "" and roomy.solved == free.solved >= needed
+    np.testing.assert_array_equal(np.isfinite(roomy.omega), np.isfinite(free.omega))
 
 
 def test_the_cuts_report_progress_and_stop_on_cancel():
