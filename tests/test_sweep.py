@@ -373,12 +373,17 @@ def test_cli_serial_sweep_writes_the_table_and_frontier(tmp_path):
     assert json.loads((out / "sweep.json").read_text())["mode"] == "serial"
 
 
-def test_cli_sweep_shows_the_saving_against_today_with_a_baseline(tmp_path):
+def test_cli_sweep_shows_the_saving_against_today_with_a_baseline(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    import mdtplan.cli
+
+    # a console wide enough for every column, whatever the terminal the tests run in
+    monkeypatch.setattr(mdtplan.cli, "console", Console(width=200))
     sets = [a for s in FAST if s != "finance=null" for a in ("--set", s)]
     out = tmp_path / "fin"
     r = CliRunner().invoke(app, ["sweep", str(DEMO), *sets, "--vary", "budget.cap=2.6e6",
-                                 "--serial", "--out", str(out)], catch_exceptions=False,
-                           env={"COLUMNS": "200"})  # wide enough for every column
+                                 "--serial", "--out", str(out)], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "saving vs today" in r.output
     row = pd.read_csv(out / "sweep.csv").iloc[0]
