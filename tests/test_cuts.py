@@ -223,15 +223,20 @@ def test_no_cuts_when_turned_off_or_not_valid():
     assert demand.cut_report is None
 
 
-def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
+def _banded_random_cases(count: int):
+    """``(data, ix, band)`` of seeded random staffed models with a population band and a
+    10-minute reach (a dozen sites: enough for the probe and more)."""
     rng = np.random.default_rng(5)
-    for _ in range(20):
+    for _ in range(count):
         data = random_data(rng, n_areas=14, n_sites=12, n_roles=3, objective="min_cost",
                            assignment="single", band=True, budget=False, count=False,
                            capacity=False, supply=False, reach=10.0)
-        ix = index_data(data)
-        band = dict(population_min=data.hub_population_min,
-                    population_max=data.hub_population_max)
+        yield data, index_data(data), dict(population_min=data.hub_population_min,
+                                           population_max=data.hub_population_max)
+
+
+def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
+    for data, ix, band in _banded_random_cases(20):
         every = cuts.hub_floors(data, ix, **band)
         if every.solved > cuts.PROBE_SITES:
             break
@@ -251,14 +256,7 @@ def test_cuts_not_worth_their_time_are_given_up_after_a_probe():
 def test_cuts_that_would_not_all_be_made_in_time_are_given_up_after_a_probe(monkeypatch):
     # every site's MIP takes a second by a fake clock; when the probe's pace says the sites
     # would not all be done in time, the cuts are given up rather than made for some only
-    rng = np.random.default_rng(5)
-    for _ in range(40):
-        data = random_data(rng, n_areas=14, n_sites=12, n_roles=3, objective="min_cost",
-                           assignment="single", band=True, budget=False, count=False,
-                           capacity=False, supply=False, reach=10.0)
-        ix = index_data(data)
-        band = dict(population_min=data.hub_population_min,
-                    population_max=data.hub_population_max)
+    for data, ix, band in _banded_random_cases(40):
         needed = cuts._solves_needed(*cuts.site_order(data, ix, probe=True))
         free = cuts.hub_floors(data, ix, min_share=0.0, **band)
         if needed > cuts.PROBE_SITES + 1 and not free.given_up:
