@@ -212,12 +212,6 @@ _RANK = {SolveStatus.optimal: 0, SolveStatus.feasible_at_limit: 1, SolveStatus.n
 
 
 # --------------------------------------------------------------------------------------------
-# HiGHS's thread pool is one per process: its size is fixed until it is reset, and a run that
-# asks for another size fails. Reset it only when no solve is running.
-
-
-
-# --------------------------------------------------------------------------------------------
 # Compiling the Pyomo model to matrices
 
 
@@ -1434,7 +1428,7 @@ class Session:
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
                                      seconds=seconds, min_share=self.CUT_MIN_SHARE,
-                                     stop=lambda: cancelled_now(cancel))
+                                     stop=None if cancel is None else cancel.is_set)
             rows = cuts.cut_rows(floors, ix, data, open_col,
                                  self._family_columns("assign", ix.pairs),
                                  self._family_columns("fte_steps", ix.staff))
