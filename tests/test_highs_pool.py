@@ -1,0 +1,83 @@
+"""HiGHS runs from several threads with several thread counts (mdtplan.highs_pool)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import highspy
+import numpy as np
+import pytest
+
+from mdtplan.highs_pool import run
+
+
+def _small_mip() -> highspy.Highs:
+    """A 3-median on 25 random points (binary open, continuous assign): ~10 ms."""
+    rng = np.random.default_rng(7)
+    xy = rng.random((25, 2))
+    d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    n = len(d)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    # columns: open[j] (n), assign[i, j] (n * n)
+    for j in range(n):
+        h.addVar(0.0, 1.0)
+    for i in range(n):
+        for j in range(n):
+            h.addVar(0.0, 1.0)
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.int32))
+    cost = np.r_[np.zeros(n), d.ravel()]
+    h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
+    h.addRow(3.0, 3.0, n, np.arange(n, dtype=np.int32), np.ones(n))  # exactly 3 open
+    for i in range(n):  # each point assigned once
+        h.addRow(1.0, 1.0, n, (n + i * n + np.arange(n)).astype(np.int32), np.ones(n))
+    for i in range(n):  # only to open sites
+        for j in range(n):
+            h.addRow(-inf, 0.0, 2, np.array([n + i * n + j, j], np.int32),
+                     np.array([1.0, -1.0]))
+    return h
+
+
+def _solve(threads: int) -> str:
+    h = _small_mip()
+    status = run(h, threads)
+    return f"{status.name}/{h.modelStatusToString(h.getModelStatus())}"
+
+
+def _in_new_thread(threads: int) -> str:
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("s", _solve(threads)))
+    t.start()
+    t.join()
+    return out["s"]
+
+
+def test_a_thread_runs_again_after_another_thread_reset_the_pool():
+    # the sequence that failed ("Not Set") before the scheduler knew about threads: a run
+    # in this thread, the pool reset to another size from a second thread, then this
+    # thread again at that size (no reset needed by size alone)
+    assert _in_new_thread(1) == "kOk/Optimal"
+    assert _solve(2) == "kOk/Optimal"
+    assert _in_new_thread(1) == "kOk/Optimal"
+    assert _solve(1) == "kOk/Optimal"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_runs_from_many_threads_and_thread_counts_all_finish(seed):
+    rng = np.random.default_rng(seed)
+    worker = ThreadPoolExecutor(1)  # a long-lived worker thread, as a service's or a sweep's
+    try:
+        for _ in range(12):
+            threads = int(rng.integers(1, 3))
+            where = int(rng.integers(0, 3))
+            if where == 0:
+                status = _solve(threads)
+            elif where == 1:
+                status = _in_new_thread(threads)
+            else:
+                status = worker.submit(_solve, threads).result()
+            assert status == "kOk/Optimal", (where, threads)
+    finally:
+        worker.shutdown()
