@@ -440,6 +440,69 @@ class TimeBudget:
 VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost")
 
 
+class _Job:
+    """Work that may run in a second thread while this one does other work: the heuristic
+    start's search (Python and numpy, no solver) while this thread makes the rounding cuts
+    (HiGHS site MIPs, which let go of the GIL while they solve), so the two share the
+    machine's cores and the solve waits for the longer of them, not their sum. Each is made
+    from the model alone, so the start and the rows are the ones made one after the other;
+    every HiGHS run stays in the solve's own thread.
+
+    ``fn(stop)`` is the work; ``stop()`` is true once :meth:`abandon` was called, a job
+    that :meth:`tie` bound it to failed, or the caller's own stop says so. :meth:`start` runs
+    it in a thread; :meth:`result` waits for it (or runs it here when it was never started,
+    and once only) and raises what it raised.
+    """
+
+    def __init__(self, fn: Callable, stop: Callable[[], bool] | None = None):
+        self._fn = fn
+        self._outer = stop
+        self._abandoned = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._done = False
+        self._out = None
+        self._err: BaseException | None = None
+        self._tied: list[threading.Event] = []
+
+    def tie(self, other: _Job) -> None:
+        """Stop ``other`` at its next check when this job fails."""
+        self._tied.append(other._abandoned)
+
+    def stop(self) -> bool:
+        return self._abandoned.is_set() or bool(self._outer is not None and self._outer())
+
+    def _call(self) -> None:
+        try:
+            self._out = self._fn(self.stop)
+        except BaseException as err:  # noqa: BLE001 - raised again by result()
+            self._err = err
+            for event in self._tied:
+                event.set()
+        finally:
+            self._done = True
+
+    def start(self) -> None:
+        if self._thread is None and not self._done:
+            self._thread = threading.Thread(target=self._call, name="mdtplan-start",
+                                            daemon=True)
+            self._thread.start()
+
+    def abandon(self) -> None:
+        """Ask the work to stop at its next check, and wait for it."""
+        self._abandoned.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self):
+        if self._thread is not None:
+            self._thread.join()
+        elif not self._done:
+            self._call()
+        if self._err is not None:
+            raise self._err
+        return self._out
+
+
 @dataclass(frozen=True)
 class _Hold:
     """A lexicographic hold row of a session without a Pyomo model yet."""
@@ -1131,7 +1194,15 @@ class Session:
         for _, _, _, hold in self._stages:
             if hold is not None:
                 self._set_hold(hold, INF)
-        start = self._initial_start(options, warm_start, budget, cancel)
+        # the rounding cuts are made while the heuristic start searches (when both are made)
+        cut_plan = self._plan_cuts(options, budget, cancel)
+        beside = cut_plan if isinstance(cut_plan, _Job) else None
+        try:
+            start = self._initial_start(options, warm_start, budget, cancel, beside=beside)
+        except BaseException:
+            if beside is not None:
+                beside.abandon()
+            raise
 
         stage_objectives: dict[str, float] = {}
         stage_status: dict[str, str] = {}
@@ -1144,7 +1215,7 @@ class Session:
         primary_gap = None
         message = ""
         held_at: dict[str, float] = {}
-        self._add_cuts(options, budget, cancel, progress)
+        self._add_cuts(cut_plan, budget, progress)
         try:
             for i, (stage, vec, offset, hold) in enumerate(self._stages):
                 state["stage"] = stage
@@ -1403,36 +1474,47 @@ class Session:
         return np.fromiter((col_of.get(id(comp[key]), -1) for key in keys), np.int64,
                            len(keys))
 
-    def _add_cuts(self, options: SolveOptions, budget: TimeBudget, cancel=None,
-                  progress: ProgressFn | None = None) -> None:
-        """Append :mod:`mdtplan.cuts`'s rows to HiGHS for this solve (made again only when
-        the band or the demand scale changed since they were made)."""
+    def _plan_cuts(self, options: SolveOptions, budget: TimeBudget, cancel=None):
+        """What this solve does about :mod:`mdtplan.cuts`'s rows: ``None`` (none apply),
+        ``"reuse"`` (the last solve's rows still hold: the band and the demand scale are
+        unchanged), or a :class:`_Job` that makes them (its time granted now, from what is
+        left before the heuristic start, while whose search they are made)."""
         self.cut_report = None
         source = self._source
         ix = getattr(source, "mdtplan_index", None)
         data = getattr(source, "mdtplan_data", None)
         if (not options.rounding_cuts or not self.is_mip or ix is None or data is None
                 or not cuts.applies(data, ix)):
-            return
+            return None
         key = (self._current("hub_population_lower"), self._current("hub_population_upper"),
                float(self._current("demand_scale") or 1.0), self._model is None)
-        reused = self._cut_cache is not None and self._cut_cache[0] == key
-        if not reused:
-            seconds = budget.grant("rounding cuts", min(
-                self.CUT_SHARE * float(options.time_limit_s), 0.2 * budget.left()))
-            if seconds <= 0:
-                return
-            open_col = self._family_columns("open_site", ix.site_ids)
-            upper = np.where(open_col >= 0, self._compiled.col_upper[np.maximum(open_col, 0)],
-                             0.0)
+        if self._cut_cache is not None and self._cut_cache[0] == key:
+            return "reuse"
+        seconds = budget.grant("rounding cuts", min(
+            self.CUT_SHARE * float(options.time_limit_s), 0.2 * budget.left()))
+        if seconds <= 0:
+            return None
+        open_col = self._family_columns("open_site", ix.site_ids)
+        upper = np.where(open_col >= 0, self._compiled.col_upper[np.maximum(open_col, 0)], 0.0)
+        assign_col = self._family_columns("assign", ix.pairs)
+        staff_col = self._family_columns("fte_steps", ix.staff)
+
+        def make(stop):
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
-                                     seconds=seconds, min_share=self.CUT_MIN_SHARE,
-                                     stop=None if cancel is None else cancel.is_set)
-            rows = cuts.cut_rows(floors, ix, data, open_col,
-                                 self._family_columns("assign", ix.pairs),
-                                 self._family_columns("fte_steps", ix.staff))
-            self._cut_cache = (key, rows, floors)
+                                     seconds=seconds, min_share=self.CUT_MIN_SHARE, stop=stop)
+            return key, cuts.cut_rows(floors, ix, data, open_col, assign_col, staff_col), floors
+
+        return _Job(make, None if cancel is None else cancel.is_set)
+
+    def _add_cuts(self, plan, budget: TimeBudget, progress: ProgressFn | None = None) -> None:
+        """Append the rows :meth:`_plan_cuts` planned to HiGHS for this solve (made now
+        when they were not made during the heuristic start's search)."""
+        if plan is None:
+            return
+        reused = plan == "reuse"
+        if not reused:
+            self._cut_cache = plan.result()
         _, rows, floors = self._cut_cache
         starts, index, value, lower = rows
         self.cut_report = {"rows": 0, "sites_solved": floors.solved,
@@ -1584,7 +1666,9 @@ class Session:
             self._compiled.row_upper[row] = hi
 
     def _initial_start(self, options: SolveOptions, warm_start, budget: TimeBudget | None = None,
-                       cancel: threading.Event | None = None):
+                       cancel: threading.Event | None = None, beside: _Job | None = None):
+        """The MIP start of a solve (see :meth:`solve`'s ``warm_start``). A heuristic plan's
+        search runs in a second thread while this one runs ``beside`` (the rounding cuts)."""
         if not self.is_mip:
             return None
         if isinstance(warm_start, Mapping):
@@ -1592,7 +1676,7 @@ class Session:
         if warm_start is False:
             return None
         if self._last_x is not None:
-            return self._previous_or_fresh(options, budget, cancel)
+            return self._previous_or_fresh(options, budget, cancel, beside)
         if options.warm_start and hasattr(self._source, "mdtplan_index"):
             # a cancel ends the heuristic's search at once (the solve then stops before HiGHS)
             stop = None if cancel is None else cancel.is_set
@@ -1603,15 +1687,26 @@ class Session:
             if self._model is None:  # no Pyomo model: the plan straight to columns
                 from .warm_start import build_start
 
-                plan = build_start(self._view, max_seconds=seconds, seed=int(options.seed),
-                                   stop=stop)
-                # already {column: value}, as _start_from_mapping would make it
-                start = (None if plan is None
-                         else self._view.start_columns(plan, complete=plan.feasible)) or None
+                search = _Job(lambda halt: build_start(
+                    self._view, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
             else:
-                values = greedy_start(self._model, max_seconds=seconds,
-                                      seed=int(options.seed), stop=stop) or {}
-                start = self._start_from_mapping(values)
+                search = _Job(lambda halt: greedy_start(
+                    self._model, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
+            if beside is not None:  # the cuts here, while the search runs in a thread
+                search.tie(beside)
+                search.start()
+                try:
+                    beside.result()
+                except BaseException:
+                    search.abandon()
+                    raise
+            found = search.result()
+            if self._model is None:
+                # already {column: value}, as _start_from_mapping would make it
+                start = (None if found is None
+                         else self._view.start_columns(found, complete=found.feasible)) or None
+            else:
+                start = self._start_from_mapping(found or {})
             start = self._checked_start(start, "heuristic")
             if self.start_report is not None:
                 self.start_report["seconds"] = perf_counter() - t
@@ -1621,7 +1716,8 @@ class Session:
         return None
 
     def _previous_or_fresh(self, options: SolveOptions, budget: TimeBudget | None,
-                           cancel: threading.Event | None = None):
+                           cancel: threading.Event | None = None,
+                           beside: _Job | None = None):
         """A re-solve's start: the previous plan, or a fresh heuristic plan for the new numbers
         when that one is feasible and better on the first stage (or the previous plan no
         longer fits). Starting from the previous plan alone can lock a short re-solve in: a
@@ -1634,7 +1730,7 @@ class Session:
             return self._last_x
         self._last_x, saved = None, self._last_x
         try:
-            fresh = self._initial_start(options, None, budget, cancel)
+            fresh = self._initial_start(options, None, budget, cancel, beside)
         finally:
             self._last_x = saved
         fresh_report = self.start_report

@@ -319,3 +319,108 @@ def test_a_role_that_supervises_under_two_rules_is_charged_once():
     # the hub: 2 sw, 1 ot, 0.5 tm
     assert fl.omega[0] == pytest.approx(2 * 50_000 + 1 * 55_000 + 0.5 * 80_000 - fl.pi[0],
                                         abs=2.0)
+
+
+def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
+    """The start's search runs in a second thread while the solve's own thread makes the
+    cuts (the solve waits for the longer of the two, not their sum; every HiGHS run stays in
+    the solve's thread), and the rows are those made on their own."""
+    import threading
+    import time
+
+    from mdtplan import warm_start
+
+    data = _banded_tiny()
+    seen = {}
+    real_floors, real_start = cuts.hub_floors, warm_start.build_start
+
+    def floors(*args, **kw):
+        seen["cuts_thread"] = threading.current_thread()
+        out = real_floors(*args, **kw)
+        seen["cuts_done"] = time.perf_counter()
+        return out
+
+    def start(*args, **kw):
+        seen["start_thread"] = threading.current_thread()
+        time.sleep(1.0)  # a search that takes a while: the cuts are made meanwhile
+        seen["start_done"] = time.perf_counter()
+        return real_start(*args, **kw)
+
+    monkeypatch.setattr(cuts, "hub_floors", floors)
+    monkeypatch.setattr(warm_start, "build_start", start)
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    result = session.solve()
+    assert result.status.value == "optimal" and session.start_report["feasible"]
+    assert seen["cuts_thread"] is threading.main_thread()
+    assert seen["start_thread"] is not threading.main_thread()
+    assert seen["cuts_done"] < seen["start_done"]
+    ix = index_data(data)
+    alone = cuts.cut_rows(real_floors(data, ix, population_min=data.hub_population_min,
+                                      population_max=data.hub_population_max,
+                                      min_share=Session.CUT_MIN_SHARE),
+                          ix, data, session._family_columns("open_site", ix.site_ids),
+                          session._family_columns("assign", ix.pairs),
+                          session._family_columns("fte_steps", ix.staff))
+    assert session.cut_report["rows"] == len(alone[0]) > 0
+    for made, own in zip(session._cut_cache[1], alone, strict=True):
+        np.testing.assert_array_equal(made, own)
+
+
+def _waiting(told: dict, key: str):
+    """A stand-in that runs until its ``stop`` says so (at most 20 s) and notes that it did."""
+    import threading
+    import time
+
+    def wait(stop) -> None:
+        t = time.perf_counter()
+        while not stop() and time.perf_counter() - t < 20:
+            time.sleep(0.01)
+        told[key] = (stop(), threading.current_thread())
+
+    return wait
+
+
+def test_a_failure_on_either_side_of_the_cuts_and_the_start_stops_the_other(monkeypatch):
+    import threading
+    import time
+
+    from mdtplan import warm_start
+
+    data = _banded_tiny()
+    opts = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30)
+    told = {}
+
+    # the cuts fail: the start's search is told to stop, and waited for, before the error
+    def broken_floors(*args, **kw):
+        time.sleep(0.2)
+        raise RuntimeError("site MIP broke")
+
+    def waiting_start(*args, stop=None, **kw):
+        _waiting(told, "start")(stop)
+
+    with monkeypatch.context() as m:
+        m.setattr(cuts, "hub_floors", broken_floors)
+        m.setattr(warm_start, "build_start", waiting_start)
+        with pytest.raises(RuntimeError, match="site MIP broke"):
+            Session.from_data(data, opts).solve()
+    stopped, thread = told["start"]
+    assert stopped is True and thread is not threading.main_thread()
+    assert not thread.is_alive()
+
+    # the start fails: the cuts (in the solve's thread) stop at their next check
+    def waiting_floors(data_, ix, *, stop=None, **kw):
+        _waiting(told, "cuts")(stop)
+        return cuts.HubFloors(omega=np.full(len(ix.site_ids), np.nan),
+                              pi=np.zeros(len(ix.area_ids)), solved=0, reused=0, seconds=0.0)
+
+    def broken_start(*args, **kw):
+        time.sleep(0.2)
+        raise RuntimeError("start broke")
+
+    monkeypatch.setattr(cuts, "hub_floors", waiting_floors)
+    monkeypatch.setattr(warm_start, "build_start", broken_start)
+    t = time.perf_counter()
+    with pytest.raises(RuntimeError, match="start broke"):
+        Session.from_data(data, opts).solve()
+    assert time.perf_counter() - t < 10  # not the 20 s the stand-in waits when not stopped
+    assert told["cuts"] == (True, threading.main_thread())
