@@ -22,11 +22,7 @@ def _small_mip() -> highspy.Highs:
     h.setOptionValue("output_flag", False)
     inf = highspy.kHighsInf
     # columns: open[j] (n), assign[i, j] (n * n)
-    for j in range(n):
-        h.addVar(0.0, 1.0)
-    for i in range(n):
-        for j in range(n):
-            h.addVar(0.0, 1.0)
+    h.addVars(n + n * n, np.zeros(n + n * n), np.ones(n + n * n))
     h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.ones(n, dtype=np.int32))
     cost = np.r_[np.zeros(n), d.ravel()]
     h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost)
