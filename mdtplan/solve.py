@@ -451,8 +451,10 @@ class _Job:
     ``fn(stop)`` is the work; ``stop()`` is true once :meth:`abandon` was called, a job
     that :meth:`tie` bound it to failed, or the caller's own stop says so. :meth:`start` runs
     it in a thread; :meth:`result` waits for it (or runs it here when it was never started,
-    and once only) and raises what it raised.
+    and once only) and raises what it raised. :attr:`seconds`: how long the work ran.
     """
+
+    seconds = 0.0
 
     def __init__(self, fn: Callable, stop: Callable[[], bool] | None = None):
         self._fn = fn
@@ -472,6 +474,7 @@ class _Job:
         return self._abandoned.is_set() or bool(self._outer is not None and self._outer())
 
     def _call(self) -> None:
+        t = perf_counter()
         try:
             self._out = self._fn(self.stop)
         except BaseException as err:  # noqa: BLE001 - raised again by result()
@@ -479,6 +482,7 @@ class _Job:
             for event in self._tied:
                 event.set()
         finally:
+            self.seconds = perf_counter() - t
             self._done = True
 
     def start(self) -> None:
@@ -1680,7 +1684,6 @@ class Session:
         if options.warm_start and hasattr(self._source, "mdtplan_index"):
             # a cancel ends the heuristic's search at once (the solve then stops before HiGHS)
             stop = None if cancel is None else cancel.is_set
-            t = perf_counter()
             seconds = start_seconds(options)
             if budget is not None:
                 seconds = budget.grant("heuristic start", min(seconds, 0.25 * budget.left()))
@@ -1701,6 +1704,7 @@ class Session:
                     search.abandon()
                     raise
             found = search.result()
+            t_check = perf_counter()
             if self._model is None:
                 # already {column: value}, as _start_from_mapping would make it
                 start = (None if found is None
@@ -1709,7 +1713,8 @@ class Session:
                 start = self._start_from_mapping(found or {})
             start = self._checked_start(start, "heuristic")
             if self.start_report is not None:
-                self.start_report["seconds"] = perf_counter() - t
+                # the search's own time (not the cuts', when they took longer beside it)
+                self.start_report["seconds"] = search.seconds + (perf_counter() - t_check)
                 # made while a cancel was set: its search was cut short
                 self.start_report["cancelled"] = cancelled_now(cancel)
             return start

@@ -354,6 +354,7 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     assert seen["cuts_thread"] is threading.main_thread()
     assert seen["start_thread"] is not threading.main_thread()
     assert seen["cuts_done"] < seen["start_done"]
+    assert session.start_report["seconds"] >= 1.0
     ix = index_data(data)
     alone = cuts.cut_rows(real_floors(data, ix, population_min=data.hub_population_min,
                                       population_max=data.hub_population_max,
@@ -364,6 +365,18 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     assert session.cut_report["rows"] == len(alone[0]) > 0
     for made, own in zip(session._cut_cache[1], alone, strict=True):
         np.testing.assert_array_equal(made, own)
+
+    # cuts that take longer than the search: the start reports its own time, not theirs
+    def slow_floors(*args, **kw):
+        time.sleep(1.5)
+        return real_floors(*args, **kw)
+
+    monkeypatch.setattr(cuts, "hub_floors", slow_floors)
+    monkeypatch.setattr(warm_start, "build_start", real_start)
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    t = time.perf_counter()
+    session.solve()
+    assert session.start_report["seconds"] < 1.0 < 1.5 <= time.perf_counter() - t
 
 
 def _waiting(told: dict, key: str):
