@@ -417,3 +417,48 @@ def test_a_re_solve_starts_from_the_better_of_the_previous_plan_and_a_fresh_one(
     assert report["objective"] < first.objective  # better than the previous plan
     assert again.status is SolveStatus.optimal and again.objective == pytest.approx(0.0)
     session.close()
+
+
+def _swap_pairs_one_by_one(s, t, n_sites):
+    """The hub-pair-by-hub-pair loop :func:`mdtplan.warm_start.swap_pairs` replaced."""
+    if not len(s):
+        return np.zeros(0, int), np.zeros(0, int)
+    key = s * n_sites + t
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    begin = np.r_[0, cuts]
+    end = np.r_[cuts, len(key)]
+    where = {int(key[b]): (b, e) for b, e in zip(begin, end, strict=True)}
+    ia, ib = [], []
+    for b, e in zip(begin, end, strict=True):
+        si, ti = int(s[b]), int(t[b])
+        other = where.get(ti * n_sites + si)
+        if si >= ti or other is None:
+            continue
+        b2, e2 = other
+        ia.append(np.repeat(np.arange(b, e), e2 - b2))
+        ib.append(np.tile(np.arange(b2, e2), e - b))
+    if not ia:
+        return np.zeros(0, int), np.zeros(0, int)
+    return np.concatenate(ia), np.concatenate(ib)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_swap_pairs_are_the_pairs_of_the_one_by_one_loop(seed):
+    from mdtplan.warm_start import swap_pairs
+
+    rng = np.random.default_rng(seed)
+    n_sites = int(rng.integers(1, 12))
+    n = int(rng.integers(0, 300))
+    s = rng.integers(0, n_sites, n)
+    t = rng.integers(0, n_sites, n)
+    keep = s != t
+    s, t = s[keep], t[keep]
+    order = np.lexsort((t, s))
+    s, t = s[order], t[order]
+    got = swap_pairs(s, t, n_sites)
+    want = _swap_pairs_one_by_one(s, t, n_sites)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    if len(got[0]):  # every pair is a move and its way back
+        assert (s[got[0]] == t[got[1]]).all() and (t[got[0]] == s[got[1]]).all()
+        assert (s[got[0]] < t[got[0]]).all()
