@@ -1729,7 +1729,7 @@ class Session:
         raised budget cap leaves the old plan feasible but far from the new optimum."""
         n = self._ncols()
         prev_x = np.pad(np.asarray(self._last_x, float), (0, max(0, n - len(self._last_x))))[:n]
-        prev = self._checked_start({j: float(v) for j, v in enumerate(prev_x)}, "previous plan")
+        prev = self._checked_start(prev_x, "previous plan")
         prev_report = self.start_report
         if not (options.warm_start and hasattr(self._source, "mdtplan_index")):
             return self._last_x
@@ -1748,9 +1748,13 @@ class Session:
         self.start_report = prev_report
         return self._last_x if prev_ok else prev
 
-    def _checked_start(self, start: dict | None, source: str) -> dict | None:
+    def _checked_start(self, start: dict | np.ndarray | None, source: str):
         """Check a MIP start against the compiled columns and rows; keep it whole when it is a
         complete feasible plan, else only its binary columns (HiGHS completes the rest).
+
+        ``start`` is ``{column: value}``, or a value for every column (an array, as a
+        re-solve's previous plan: no dict of every column is made); a complete feasible start
+        comes back in the form it came in, anything else as ``{column: value}``.
 
         Sets :attr:`start_report`: ``source``, ``complete`` (every column given), ``feasible``
         (every bound, integrality and row holds, to 1e-6), ``objective`` (the first stage's
@@ -1758,16 +1762,20 @@ class Session:
         heuristic start :meth:`_initial_start` adds ``seconds`` and ``cancelled`` (a cancel
         cut its search short).
         """
-        if not start:
-            self.start_report = None
-            return None
         k = self._compiled
         n = self._ncols()
-        x = np.zeros(n)
-        given = np.zeros(n, dtype=bool)
-        idx = np.fromiter(start.keys(), np.int64, len(start))
-        x[idx] = np.fromiter(start.values(), float, len(start))
-        given[idx] = True
+        if isinstance(start, np.ndarray):
+            x = np.pad(np.asarray(start, float), (0, max(0, n - len(start))))[:n]
+            given = np.ones(n, dtype=bool)
+        else:
+            if not start:
+                self.start_report = None
+                return None
+            x = np.zeros(n)
+            given = np.zeros(n, dtype=bool)
+            idx = np.fromiter(start.keys(), np.int64, len(start))
+            x[idx] = np.fromiter(start.values(), float, len(start))
+            given[idx] = True
         report = {"source": source, "complete": bool(given.all()), "feasible": False,
                   "objective": None, "violations": []}
         self.start_report = report
@@ -1793,6 +1801,8 @@ class Session:
         if self._stages:
             _, vec, off, _ = self._stages[0]
             report["objective"] = float(vec @ x[: len(vec)] + off)
+        if isinstance(start, np.ndarray):
+            return x
         return dict(zip(range(n), x.tolist(), strict=True))
 
     def _matrix(self):
