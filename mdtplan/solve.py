@@ -465,6 +465,8 @@ class _Job:
         self._out = None
         self._err: BaseException | None = None
         self._tied: list[threading.Event] = []
+        #: what the other side tells the work before it runs (e.g. the search's grant)
+        self.context: dict = {}
 
     def tie(self, other: _Job) -> None:
         """Stop ``other`` at its next check when this job fails."""
@@ -1481,8 +1483,14 @@ class Session:
     def _plan_cuts(self, options: SolveOptions, budget: TimeBudget, cancel=None):
         """What this solve does about :mod:`mdtplan.cuts`'s rows: ``None`` (none apply),
         ``"reuse"`` (the last solve's rows still hold: the band and the demand scale are
-        unchanged), or a :class:`_Job` that makes them (its time granted now, from what is
-        left before the heuristic start, while whose search they are made)."""
+        unchanged), or a :class:`_Job` that makes them.
+
+        The job's time is granted when it runs: :attr:`CUT_SHARE` of the limit, at most a
+        fifth of what is left; made while the heuristic start searches (``job.context
+        ["search_s"]``, its grant), as long as the search's grant when that is longer, since
+        the solve waits for the search anyway (Kent LSOA at 60 s: 12 s instead of 9 s; sharing
+        the cores with the search, the cuts' pace would otherwise give them up there now and
+        then)."""
         self.cut_report = None
         source = self._source
         ix = getattr(source, "mdtplan_index", None)
@@ -1494,22 +1502,24 @@ class Session:
                float(self._current("demand_scale") or 1.0), self._model is None)
         if self._cut_cache is not None and self._cut_cache[0] == key:
             return "reuse"
-        seconds = budget.grant("rounding cuts", min(
-            self.CUT_SHARE * float(options.time_limit_s), 0.2 * budget.left()))
-        if seconds <= 0:
-            return None
         open_col = self._family_columns("open_site", ix.site_ids)
         upper = np.where(open_col >= 0, self._compiled.col_upper[np.maximum(open_col, 0)], 0.0)
         assign_col = self._family_columns("assign", ix.pairs)
         staff_col = self._family_columns("fte_steps", ix.staff)
 
         def make(stop):
+            share = max(self.CUT_SHARE * float(options.time_limit_s),
+                        float(job.context.get("search_s", 0.0)))
+            seconds = budget.grant("rounding cuts", min(share, 0.2 * budget.left()))
+            if seconds <= 0:
+                return None
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
                                      seconds=seconds, min_share=self.CUT_MIN_SHARE, stop=stop)
             return key, cuts.cut_rows(floors, ix, data, open_col, assign_col, staff_col), floors
 
-        return _Job(make, None if cancel is None else cancel.is_set)
+        job = _Job(make, None if cancel is None else cancel.is_set)
+        return job
 
     def _add_cuts(self, plan, budget: TimeBudget, progress: ProgressFn | None = None) -> None:
         """Append the rows :meth:`_plan_cuts` planned to HiGHS for this solve (made now
@@ -1518,7 +1528,10 @@ class Session:
             return
         reused = plan == "reuse"
         if not reused:
-            self._cut_cache = plan.result()
+            made = plan.result()
+            if made is None:  # no time left for them
+                return
+            self._cut_cache = made
         _, rows, floors = self._cut_cache
         starts, index, value, lower = rows
         self.cut_report = {"rows": 0, "sites_solved": floors.solved,
@@ -1696,6 +1709,7 @@ class Session:
                 search = _Job(lambda halt: greedy_start(
                     self._model, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
             if beside is not None:  # the cuts here, while the search runs in a thread
+                beside.context["search_s"] = seconds
                 search.tie(beside)
                 search.start()
                 try:

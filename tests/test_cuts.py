@@ -355,6 +355,10 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     assert seen["start_thread"] is not threading.main_thread()
     assert seen["cuts_done"] < seen["start_done"]
     assert session.start_report["seconds"] >= 1.0
+    # beside the search, the cuts may take as long as its grant (the solve waits for it)
+    grants = {g["run"]: g["given_s"] for g in session.budget.log}
+    assert grants["rounding cuts"] > Session.CUT_SHARE * 30
+    assert grants["rounding cuts"] == pytest.approx(grants["heuristic start"], rel=0.01)
     ix = index_data(data)
     alone = cuts.cut_rows(real_floors(data, ix, population_min=data.hub_population_min,
                                       population_max=data.hub_population_max,
@@ -377,6 +381,13 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     t = time.perf_counter()
     session.solve()
     assert session.start_report["seconds"] < 1.0 < 1.5 <= time.perf_counter() - t
+
+    # with no search to wait for (a start given), the cuts keep their own share
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
+    session.solve(warm_start=False)
+    grants = {g["run"]: g["given_s"] for g in session.budget.log}
+    assert "heuristic start" not in grants
+    assert grants["rounding cuts"] == pytest.approx(Session.CUT_SHARE * 30)
 
 
 def _waiting(told: dict, key: str):
