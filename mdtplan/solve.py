@@ -1717,7 +1717,11 @@ class Session:
                 except BaseException:
                     search.abandon()
                     raise
-            found = search.result()
+            try:
+                found = search.result()
+            except BaseException:  # e.g. Ctrl-C while waiting: the search stops too
+                search.abandon()
+                raise
             t_check = perf_counter()
             if self._model is None:
                 # already {column: value}, as _start_from_mapping would make it
