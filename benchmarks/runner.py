@@ -124,7 +124,7 @@ def run_in_process(method: str, task: dict, timeout_s: float, folder: Path) -> d
 
 def environment(settings: HighsSettings | None = None) -> dict:
     """Date, machine, and the versions that matter for the figures."""
-    import highspy
+    from mdtplan.highs_pool import new_highs
 
     def version(name: str) -> str | None:
         try:
@@ -149,7 +149,7 @@ def environment(settings: HighsSettings | None = None) -> dict:
                 mem_gb = round(int(line.split()[1]) / 2**20, 1)
     except OSError:
         pass
-    h = highspy.Highs()
+    h = new_highs()  # no banner on the console (highspy 1.16)
     env = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{cpu}, {os.cpu_count()} cores, {mem_gb} GB",

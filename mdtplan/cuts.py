@@ -32,7 +32,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
-from .highs_pool import run
+from .highs_pool import new_highs, run
 
 #: absolute [GBP/yr] and relative slack taken off each proven bound, so numerical error in the
 #: small MIPs can never make a cut remove a plan
@@ -181,8 +181,7 @@ def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, 
 
     A = csc_matrix((np.asarray(entries_v, float), (np.asarray(entries_r), np.asarray(entries_c))),
                    shape=(row, ncol))
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", 1e-4)
     integrality = np.r_[np.zeros(n, np.int32), np.ones(nr, np.int32)]

@@ -9,10 +9,14 @@ pool, that thread's next run fails at once ("Not Set", HiGHS 1.15) unless the po
 again from it. So the scheduler also resets, when no run is going on, for a thread whose last
 run was on a pool that has been reset since (a solve in a service's or a sweep's worker
 thread after one in another thread with another thread count).
+
+:func:`new_highs` makes every HiGHS instance mdtplan uses: quiet, with no banner on stdout.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -22,6 +26,51 @@ _SCHED_LOCK = threading.Lock()
 _SCHED = {"threads": None, "active": 0, "generation": 0}
 #: per thread: the pool generation of its last run
 _LOCAL = threading.local()
+_BANNER = {"done": False}
+
+
+def new_highs() -> highspy.Highs:
+    """A new ``highspy.Highs`` with its log off (``output_flag`` false).
+
+    highspy 1.16 prints HiGHS's banner ("Running HiGHS ...") to the process's standard output
+    when the first instance is made, before any option can be set: it would land in the middle
+    of ``mdtplan solve``'s table and in any output a caller pipes. It is printed once per
+    process, so the first instance is made with file descriptor 1 pointed at ``/dev/null``
+    (HiGHS writes it from C, below ``sys.stdout``); nothing else is written in that moment
+    except, at worst, another thread's line. Where descriptor 1 cannot be moved, the instance is
+    made as it is.
+    """
+    if not _BANNER["done"]:
+        with _SCHED_LOCK:
+            if not _BANNER["done"]:
+                _swallow_banner()
+                _BANNER["done"] = True
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def _swallow_banner() -> None:
+    """Make the process's first HiGHS instance with standard output sent to ``/dev/null``."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:
+        highspy.Highs()
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(null)
+    finally:
+        os.close(saved)
 
 
 @contextmanager

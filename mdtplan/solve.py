@@ -40,6 +40,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from . import cuts
 from .errors import ModelError, Problem, SolveError
+from .highs_pool import new_highs
 from .highs_pool import scheduler as _scheduler
 
 INF = highspy.kHighsInf
@@ -708,7 +709,7 @@ class Session:
         else:
             self._mm = None
             self._compiled = compile_model(model)
-        self.highs = highspy.Highs()
+        self.highs = new_highs()
         self._configure_base()
         k = self._compiled
         A = k.A
@@ -1623,7 +1624,7 @@ class Session:
             return "infeasible: no plan satisfies every rule"
         if model_status == _MS.kTimeLimit:
             return f"time limit reached before a plan was found (stage '{stage}')"
-        return f"HiGHS: {highspy.Highs().modelStatusToString(model_status)} (stage '{stage}')"
+        return f"HiGHS: {new_highs().modelStatusToString(model_status)} (stage '{stage}')"
 
     def _gap(self, info, shift: float) -> tuple[float | None, float | None]:
         """(HiGHS's relative gap, dual bound in the stage's own units)."""

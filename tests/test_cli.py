@@ -140,6 +140,8 @@ def test_installed_entry_point_runs_demo(tmp_path):
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "d" / "summary.json").is_file()
+    # the plan's table only: no solver banner or log (highspy 1.16 prints one on stdout)
+    assert "HiGHS" not in proc.stdout and "HiGHS" not in proc.stderr, proc.stdout[:500]
 
 
 # ------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -9,7 +11,7 @@ import highspy
 import numpy as np
 import pytest
 
-from mdtplan.highs_pool import run
+from mdtplan.highs_pool import new_highs, run
 
 
 def _small_mip() -> highspy.Highs:
@@ -77,3 +79,33 @@ def test_runs_from_many_threads_and_thread_counts_all_finish(seed):
             assert status == "kOk/Optimal", (where, threads)
     finally:
         worker.shutdown()
+
+
+def test_new_highs_writes_nothing_on_stdout_in_a_fresh_process():
+    """The banner highspy prints when a process makes its first instance, and HiGHS's log,
+    stay off standard output and standard error; the instance still solves, and the
+    process's own output still arrives."""
+    code = (
+        "from mdtplan.highs_pool import new_highs\n"
+        "print('before', flush=True)\n"
+        "h = new_highs()\n"
+        "h.addVar(0.0, 4.0)\n"
+        "h.changeColCost(0, -1.0)\n"
+        "h.run()\n"
+        "print('after', h.getInfo().objective_function_value, h.getOptions().output_flag)\n"
+        "new_highs().run()\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "before\nafter -4.0 False\n"
+    assert "HiGHS" not in proc.stderr
+
+
+def test_new_highs_instances_from_threads_are_independent_and_quiet():
+    def make(_):
+        h = new_highs()
+        return h.getOptions().output_flag, id(h)
+
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(make, range(8)))
+    assert all(flag is False for flag, _ in made)
