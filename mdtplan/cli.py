@@ -7,6 +7,7 @@ Exit codes: 0 solved (optimal, or feasible at a limit: the summary says which); 
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -110,6 +111,59 @@ def _print_inputs_summary(prepared) -> None:
 
 
 # ------------------------------------------------------------------------------------------
+#: how often the main thread looks up from waiting for the solve [s]
+_WAIT_S = 0.1
+#: exit status after a second Ctrl-C (128 + SIGINT, as the shell reports an interrupted command)
+EXIT_INTERRUPTED = 130
+
+
+def _interruptible(work, cancel: threading.Event):
+    """``work()`` in a thread of its own while this (main) thread waits, so Ctrl-C is heard.
+
+    Python runs a signal handler in the main thread only, between bytecodes: while HiGHS
+    works in the main thread in a phase that never calls back into Python (a big model's
+    interior-point root LP: minutes on 200,000 rows), Ctrl-C went unheard until it returned.
+    The first Ctrl-C sets ``cancel`` (HiGHS stops at its next callback, the heuristic start at
+    its next poll) and ends the command as cancelled once the solve has stopped; a second one
+    ends the process at once (exit status 130), without waiting for the solver. ``work``'s exception
+    is raised here.
+    """
+    box: dict = {}
+    done = threading.Event()
+
+    def _target():
+        try:
+            box["value"] = work()
+        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+            box["error"] = err
+        finally:
+            done.set()
+
+    # waiting on an Event, not Thread.join: a join that Ctrl-C interrupts can leave the thread
+    # marked as ended while it still runs (CPython before 3.13)
+    threading.Thread(target=_target, name="mdtplan-solve", daemon=True).start()
+    try:
+        while not done.wait(_WAIT_S):
+            pass
+    except KeyboardInterrupt:
+        cancel.set()
+        err_console.print("cancelling: stopping the solve (Ctrl-C again to stop at once)")
+        try:
+            while not done.wait(_WAIT_S):
+                pass
+        except KeyboardInterrupt:
+            # at once: the solver's thread is still inside HiGHS, and an interpreter that
+            # shuts down around it aborts (pybind11 cannot take the GIL back), so no shutdown
+            err_console.print("stopped")
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quiet=False) -> int:
     from .outputs import write_outputs
     from .pipeline import prepare, run, solve_options_for
@@ -122,12 +176,9 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
             prepared = prepare(scenario_obj, progress=show)
             for w in prepared.warnings:
                 err_console.print(f"  ! warning: {w}", markup=False, highlight=False)
-            try:
-                result = run(scenario_obj, options=options, progress=show, cancel=cancel,
-                             prepared=prepared)
-            except KeyboardInterrupt:
-                cancel.set()
-                raise
+            result = _interruptible(
+                lambda: run(scenario_obj, options=options, progress=show, cancel=cancel,
+                            prepared=prepared), cancel)
     except MdtplanError as err:
         raise _fail(err, "cannot solve") from None
     written = write_outputs(result.results, out, inputs=prepared.inputs,
@@ -270,7 +321,10 @@ def solve(
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override any scenario key, e.g. --set budget.cap=48e6.")] = None,
 ) -> None:
-    """Build and solve one scenario; write summary.json, hubs/assignment/staffing CSVs, map, workbook."""
+    """Build and solve one scenario; write summary.json, hubs/assignment/staffing CSVs, map, workbook.
+
+    Exit 0 solved (optimal, or feasible at the time limit), 2 invalid input, 3 infeasible, 4 no plan found. Ctrl-C stops the solve and exits 130; a second Ctrl-C exits at once.
+    """  # one line per paragraph: typer keeps the line breaks inside later paragraphs
     try:
         scen = _load(scenario, set_)
     except MdtplanError as err:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -189,3 +190,70 @@ def test_validate_never_crashes_on_mangled_input(tmp_path, small_demo, changes, 
     assert "Traceback" not in r.output
     if r.exit_code == 2:
         assert "problem" in r.output and len(r.output.strip()) > 20
+
+
+# ------------------------------------------------------------------------------------------
+# Ctrl-C during a solve: heard at once, even while HiGHS is in a phase that never calls back
+# (a big model's interior-point root LP ran 109 s past a Ctrl-C before the solve moved to a
+# thread of its own).
+
+
+def test_first_ctrl_c_cancels_the_solve_and_ends_the_command():
+    import _thread
+
+    from mdtplan.cli import _interruptible
+
+    cancel = threading.Event()
+    seen = {}
+
+    def work():  # a solve that stops only when cancelled, in C (no bytecode to interrupt)
+        seen["thread"] = threading.current_thread().name
+        cancel.wait(30)
+        seen["cancelled"] = cancel.is_set()
+        return "plan"
+
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    with pytest.raises(KeyboardInterrupt):
+        _interruptible(work, cancel)
+    assert seen == {"thread": "mdtplan-solve", "cancelled": True}
+
+
+def test_interruptible_returns_the_work_and_raises_its_errors():
+    from mdtplan.cli import _interruptible
+
+    assert _interruptible(lambda: 42, threading.Event()) == 42
+
+    def fails():
+        raise ValueError("bad row 7")
+
+    with pytest.raises(ValueError, match="bad row 7"):
+        _interruptible(fails, threading.Event())
+
+
+def test_second_ctrl_c_stops_at_once_while_the_solver_ignores_the_cancel(tmp_path):
+    """A solver phase that never looks at the cancel (HiGHS's presolve or IPX): the second
+    Ctrl-C ends the process at once with status 130, without the interpreter's shutdown
+    (which aborts around a thread inside a C++ extension)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import threading, time\n"
+        "from mdtplan.cli import _interruptible\n"
+        "print('ready', flush=True)\n"
+        "_interruptible(lambda: time.sleep(60), threading.Event())\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None  # the first Ctrl-C waits for the solve to stop
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert time.perf_counter() - t0 < 5
+    assert proc.returncode == 130, err
+    assert "cancelling" in err and "stopped" in err
