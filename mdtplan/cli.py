@@ -125,8 +125,8 @@ def _interruptible(work, cancel: threading.Event):
     interior-point root LP: minutes on 200,000 rows), Ctrl-C went unheard until it returned.
     The first Ctrl-C sets ``cancel`` (HiGHS stops at its next callback, the heuristic start at
     its next poll) and ends the command as cancelled once the solve has stopped; a second one
-    ends the process at once (exit status 130), without waiting for the solver. ``work``'s exception
-    is raised here.
+    ends the process at once (exit status 130), without waiting for the solver. ``work``'s
+    exception is raised here.
     """
     box: dict = {}
     done = threading.Event()
@@ -155,6 +155,8 @@ def _interruptible(work, cancel: threading.Event):
             # at once: the solver's thread is still inside HiGHS, and an interpreter that
             # shuts down around it aborts (pybind11 cannot take the GIL back), so no shutdown
             err_console.print("stopped")
+            for c in (console, err_console):  # a live progress display hides the cursor
+                c.show_cursor(True)
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(EXIT_INTERRUPTED)
