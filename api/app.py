@@ -18,6 +18,7 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 from itsdangerous import URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,6 +33,8 @@ from .routes import datasets, health, keys, pages, scenarios, sweeps
 log = logging.getLogger("mdtplan.api")
 
 UPLOAD_PATH = "/v1/datasets"
+#: where /docs and /redoc find Swagger UI's and ReDoc's scripts (served here, not by a CDN)
+DOCS_ASSETS = "/docs-assets"
 
 DESCRIPTION = """Plan adult social care locality MDT hubs, staffing and budgets.
 
@@ -217,8 +220,10 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
             checker.close()
             store.dispose()
 
-    app = FastAPI(title="mdtplan", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+    # FastAPIOffline: /docs (Swagger UI) and /redoc load their scripts from this server, not a
+    # CDN, so the API docs open on a council network with no way out
+    app = FastAPIOffline(title="mdtplan", version=__version__, description=DESCRIPTION,
+                         lifespan=lifespan, static_url=DOCS_ASSETS)
     app.state.settings = settings
     app.state.store = store
     app.state.dispatcher = dispatcher

@@ -95,3 +95,29 @@ def test_service_pages_in_chromium(live, context, tmp_path):
     assert errors == []
     assert outside == []
     page.close()
+
+
+def test_api_docs_render_offline_in_chromium(live, context):
+    """/docs (Swagger UI) and /redoc render the API from this server alone, every outside
+    request aborted: the contract's operations are on the page, and nothing fails but the
+    one outside image ReDoc hides itself."""
+    page = context.new_page()
+    errors, outside = watch(page)
+    page.goto(f"{live.url}/docs")
+    page.wait_for_selector(".opblock")
+    assert "mdtplan" in page.locator(".info .title").inner_text()
+    paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+    assert {"/v1/scenarios", "/v1/sweeps", "/v1/datasets"} <= {p.strip() for p in paths}, paths
+    assert (errors, outside) == ([], [])
+
+    # ReDoc's sidebar shows Redocly's badge from their CDN and hides it when it cannot load:
+    # that request (aborted here) is the only one either page makes beyond this server
+    page.goto(f"{live.url}/redoc")
+    page.wait_for_selector("h1")
+    assert "mdtplan" in page.locator("h1").first.inner_text()
+    assert page.get_by_text("/v1/scenarios/{scenario_id}/result").count() > 0
+    badge = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+    assert set(outside) <= {badge}, outside
+    page.wait_for_function("!document.querySelector('img[alt=\"redocly logo\"]')")
+    assert all("Failed to load resource" in e for e in errors) and len(errors) == len(outside)
+    page.close()

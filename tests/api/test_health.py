@@ -32,6 +32,23 @@ def test_openapi_lists_every_contract_route(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_api_docs_pages_load_nothing_from_outside(client):
+    """/docs and /redoc name only this server's files (a closed council network has no CDN)."""
+    import re
+
+    from api.app import DOCS_ASSETS
+
+    for page, script in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = client.get(page).text
+        links = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert f"{DOCS_ASSETS}/{script}" in links, (page, links)
+        for link in links:
+            assert link.startswith("/") and not link.startswith("//"), (page, link)
+            r = client.get(link)
+            assert r.status_code == 200 and len(r.content) > 0, (page, link, r.status_code)
+        assert "http://" not in html and "https://" not in html, page
+
+
 def test_unknown_route_is_json_404(client):
     r = client.get("/v1/nothing")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
