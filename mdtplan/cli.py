@@ -141,16 +141,18 @@ def _interruptible(work, cancel: threading.Event):
 
     # waiting on an Event, not Thread.join: a join that Ctrl-C interrupts can leave the thread
     # marked as ended while it still runs (CPython before 3.13)
-    threading.Thread(target=_target, name="mdtplan-solve", daemon=True).start()
-    try:
+    def _wait() -> None:
         while not done.wait(_WAIT_S):
             pass
+
+    threading.Thread(target=_target, name="mdtplan-solve", daemon=True).start()
+    try:
+        _wait()
     except KeyboardInterrupt:
         cancel.set()
         err_console.print("cancelling: stopping the solve (Ctrl-C again to stop at once)")
         try:
-            while not done.wait(_WAIT_S):
-                pass
+            _wait()
         except KeyboardInterrupt:
             # at once: the solver's thread is still inside HiGHS, and an interpreter that
             # shuts down around it aborts (pybind11 cannot take the GIL back), so no shutdown

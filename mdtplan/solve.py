@@ -1618,13 +1618,12 @@ class Session:
                 return False
         return True
 
-    @staticmethod
-    def _status_message(stage: str, model_status) -> str:
+    def _status_message(self, stage: str, model_status) -> str:
         if model_status == _MS.kInfeasible or model_status == _MS.kUnboundedOrInfeasible:
             return "infeasible: no plan satisfies every rule"
         if model_status == _MS.kTimeLimit:
             return f"time limit reached before a plan was found (stage '{stage}')"
-        return f"HiGHS: {new_highs().modelStatusToString(model_status)} (stage '{stage}')"
+        return f"HiGHS: {self.highs.modelStatusToString(model_status)} (stage '{stage}')"
 
     def _gap(self, info, shift: float) -> tuple[float | None, float | None]:
         """(HiGHS's relative gap, dual bound in the stage's own units)."""
