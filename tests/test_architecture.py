@@ -9,11 +9,12 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "mdtplan"
 
-# module (relative to mdtplan/) -> top-level names it must not import
+# module (relative to mdtplan/) -> top-level names it must not import; a key ending in "/" is a
+# folder, and its names hold for every module in it (subfolders included)
 FORBIDDEN = {
     "scenario.py": {"pandas", "geopandas", "pyomo", "numpy"},
     "operating_model.py": {"pandas", "geopandas", "pyomo"},
-    "inputs.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
+    "inputs/": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "demand.py": {"pyomo", "mdtplan.model", "mdtplan.solve", "mdtplan.travel"},
     "travel.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "results.py": {"pyomo"},
@@ -51,12 +52,31 @@ def _violations(path: Path, forbidden: set[str], root: Path = PKG) -> list[str]:
                   if any(n == f or n.startswith(f + ".") for f in forbidden))
 
 
-@pytest.mark.parametrize("module", sorted(FORBIDDEN))
-def test_module_respects_its_layer(module):
+def _checked_modules() -> list[tuple[str, str]]:
+    """(module, its FORBIDDEN key) for every key: a folder key gives each module in the folder."""
+    pairs = []
+    for key in sorted(FORBIDDEN):
+        folder = PKG / key
+        if key.endswith("/") and folder.is_dir():
+            files = sorted(folder.rglob("*.py"))
+            pairs += [(f.relative_to(PKG).as_posix(), key) for f in files]
+        else:
+            pairs.append((key, key))
+    return pairs
+
+
+@pytest.mark.parametrize(("module", "key"), _checked_modules())
+def test_module_respects_its_layer(module, key):
     path = PKG / module
     if not path.exists():
         pytest.skip(f"{module} not present")
-    assert _violations(path, FORBIDDEN[module]) == []
+    assert _violations(path, FORBIDDEN[key]) == []
+
+
+def test_a_folder_key_covers_every_module_in_the_folder():
+    checked = {module for module, key in _checked_modules() if key == "inputs/"}
+    assert checked == {f.relative_to(PKG).as_posix() for f in (PKG / "inputs").rglob("*.py")}
+    assert "inputs/__init__.py" in checked
 
 
 def test_constraint_builders_import_only_pyomo_numpy_pandas():

@@ -60,11 +60,11 @@ import pyproj
 import shapely
 from pyarrow import ArrowException
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from .operating_model import OperatingModel
-    from .scenario import AreasConfig, Coordinates, Scenario, SitesConfig, TravelConfig
+    from ..operating_model import OperatingModel
+    from ..scenario import AreasConfig, Coordinates, Scenario, SitesConfig, TravelConfig
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
@@ -1361,7 +1361,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     InputError
         Carrying every problem found in every file (warnings included after the errors).
     """
-    from .operating_model import load_operating_model
+    from ..operating_model import load_operating_model
 
     om = load_operating_model(scenario.operating_model) if scenario.operating_model else None
     p = _Problems()
