@@ -1,0 +1,133 @@
+"""Reading files: CSV/TSV, GeoPackage, GeoJSON, Shapefile (or a zipped one), FlatGeobuf and
+(Geo)Parquet, into a (Geo)DataFrame.
+
+A file that is missing, empty, of an unknown type, unreadable, or without data rows is reported
+against the scenario key that names it (``areas.path``, ``sites.layer`` …) and read as ``None``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from pyarrow import ArrowException
+
+from .problems import _listing, _Problems
+
+GEO_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+_READ_ERRORS = (OSError, ValueError, RuntimeError, UnicodeError, ArrowException)
+
+
+def _read_file(path: str, layer: str | None, key: str, p: _Problems) -> pd.DataFrame | None:
+    """Read any supported file into a (Geo)DataFrame; report and return None on failure."""
+    file = path
+    pth = Path(path)
+    if not pth.exists():
+        p.error(file, None, f"{key}.path", "file not found",
+                "check the path; relative paths resolve against the scenario file's folder")
+        return None
+    if pth.is_dir():
+        p.error(file, None, f"{key}.path", "this is a folder, not a file",
+                "name the data file itself (e.g. areas.gpkg)")
+        return None
+    if pth.stat().st_size == 0:
+        p.error(file, None, f"{key}.path", "the file is empty", "export the data again")
+        return None
+    suffix = pth.suffix.lower()
+    try:
+        if suffix in CSV_SUFFIXES:
+            if layer is not None:
+                p.warn(file, None, f"{key}.layer", f"a {suffix} file has no layers, so "
+                       f"layer '{layer}' is ignored", "remove the layer key")
+            frame = _read_csv(pth, p)
+        elif suffix in PARQUET_SUFFIXES:
+            frame = _read_parquet(pth)
+        elif suffix in GEO_SUFFIXES:
+            frame = _read_geo(pth, layer, key, p)
+        else:
+            p.error(file, None, f"{key}.path", f"unsupported file type '{suffix or pth.name}'",
+                    "use a GeoPackage (.gpkg), GeoJSON (.geojson), Shapefile (.shp), "
+                    "GeoParquet (.parquet) or CSV (.csv) file")
+            return None
+    except _READ_ERRORS as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        hint = "check that the file is complete and of the type its extension says"
+        if "Expected" in first and "fields" in first:
+            hint = ("every line must have as many fields as the header; quote values that "
+                    "contain commas")
+        p.error(file, None, f"{key}.path", f"cannot read the file: {first}", hint)
+        return None
+    if frame is None:
+        return None
+    frame.columns = [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        p.error(file, None, f"{key}.path", "the file has no data rows",
+                "check it is the right file, and that it was exported with its rows")
+        return None
+    return frame
+
+
+def _read_csv(path: Path, p: _Problems) -> pd.DataFrame | None:
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    options = dict(dtype=str, keep_default_na=False, sep=sep)
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", **options)
+    except UnicodeDecodeError:
+        frame = pd.read_csv(path, encoding="cp1252", **options)
+        p.warn(str(path), None, None, "the file is not UTF-8; it was read as Windows-1252 "
+               "(Excel's default)", "save it as 'CSV UTF-8' to be sure of accented names")
+    except pd.errors.EmptyDataError:
+        p.error(str(path), None, None, "the file is empty (no header line)",
+                "export the data again, with a header line of column names")
+        return None
+    stripped = [str(c).strip() for c in frame.columns]
+    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
+    if repeated:
+        p.error(str(path), None, None, f"column names repeat: {_listing(repeated)}",
+                "give each column a distinct name")
+        return None
+    frame.columns = stripped
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    metadata = pq.read_schema(path).metadata or {}
+    if b"geo" in metadata:
+        return gpd.read_parquet(path)
+    return pd.read_parquet(path)
+
+
+def _read_geo(path: Path, layer: str | None, key: str, p: _Problems) -> pd.DataFrame | None:
+    import pyogrio
+
+    layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    if layer is not None and layer not in layers:
+        p.error(str(path), None, f"{key}.layer", f"there is no layer '{layer}' in the file",
+                f"the layers are: {_listing(layers)}")
+        return None
+    if layer is None and len(layers) > 1:
+        p.error(str(path), None, f"{key}.layer",
+                f"the file has {len(layers)} layers, so say which one to read",
+                f"set {key}.layer to one of: {_listing(layers)}")
+        return None
+    if not layers:
+        p.error(str(path), None, f"{key}.path", "the file has no layers",
+                "export the data again")
+        return None
+    return pyogrio.read_dataframe(path, layer=layer if layer is not None else layers[0])
+
+
+def _has_geometry(frame: pd.DataFrame) -> bool:
+    return isinstance(frame, gpd.GeoDataFrame) and frame._geometry_column_name in frame.columns
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The attribute columns of a (Geo)DataFrame, as a plain DataFrame."""
+    if _has_geometry(frame):
+        return pd.DataFrame(frame.drop(columns=frame._geometry_column_name))
+    return pd.DataFrame(frame)
