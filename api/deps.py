@@ -21,8 +21,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from mdtplan.jobs import Checker, Dispatcher
-from mdtplan.settings import Settings
-from mdtplan.store import ROLE_RANK, Store
+
+from .settings import Settings
+from .store import ROLE_RANK, Store
 
 SESSION_COOKIE = "mdtplan_session"
 

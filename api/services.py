@@ -27,8 +27,6 @@ from mdtplan.jobs import (
 )
 from mdtplan.resources import bundled_dir
 from mdtplan.scenario import Scenario, apply_overrides, parse_scenario
-from mdtplan.settings import Settings
-from mdtplan.store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, new_id
 
 from .schemas import (
     DatasetOut,
@@ -41,6 +39,8 @@ from .schemas import (
     VaryAxis,
     timestamp,
 )
+from .settings import Settings
+from .store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, new_id
 
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".zip": "shp-zip", ".parquet": "parquet", ".geoparquet": "parquet", ".csv": "csv",

@@ -38,9 +38,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.settings import Settings
+from api.store import CANCELLED, CANCELLING, FAILED, FINISHED, RUNNING, Store
+
 from .errors import MdtplanError, Problem
-from .settings import Settings
-from .store import CANCELLED, CANCELLING, FAILED, FINISHED, RUNNING, Store
 
 log = logging.getLogger("mdtplan.jobs")
 

@@ -11,9 +11,9 @@ import time
 import pytest
 from service_helpers import GEODATA, demo_document
 
+from api.settings import Settings
+from api.store import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, Store
 from mdtplan.jobs import Dispatcher, bind_datasets, dataset_refs, inspect_dataset, run_job
-from mdtplan.settings import Settings
-from mdtplan.store import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, Store
 
 FORMATS = {"demo_areas.gpkg": "gpkg", "demo_sites.csv": "csv", "demo_workforce.csv": "csv"}
 
