@@ -23,9 +23,10 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdtplan import __version__
-from mdtplan.jobs import Checker, Dispatcher
 
+from .checker import Checker
 from .deps import SignInRequired
+from .dispatcher import Dispatcher
 from .routes import datasets, health, keys, pages, scenarios, sweeps
 from .settings import Settings
 from .store import ROLE_RANK, Store

@@ -20,8 +20,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from mdtplan.jobs import Checker, Dispatcher
-
+from .checker import Checker
+from .dispatcher import Dispatcher
 from .settings import Settings
 from .store import ROLE_RANK, Store
 
