@@ -22,7 +22,7 @@ from .settings import Settings
 from .store import CANCELLED, CANCELLING, FAILED, Store
 from .worker import WORKER_MODULE, child_env, worker_command
 
-log = logging.getLogger("mdtplan.jobs")
+log = logging.getLogger("mdtplan.jobs")  # the logger name of the job machinery, as before it moved
 
 _WORKER_MARKS = (WORKER_MODULE.encode(), b"mdtplan.jobs")
 """What a worker's command line names: this module's, and the one before it moved to api/

@@ -29,7 +29,7 @@ from .bind import bound_scenario_doc
 from .settings import Settings
 from .store import CANCELLED, CANCELLING, FAILED, FINISHED, RUNNING, Store
 
-log = logging.getLogger("mdtplan.jobs")
+log = logging.getLogger("mdtplan.jobs")  # the logger name of the job machinery, as before it moved
 
 WORKER_MODULE = "api.worker"
 """The module a worker process runs (``python -m api.worker``)."""
