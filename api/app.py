@@ -23,12 +23,13 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdtplan import __version__
-from mdtplan.jobs import Checker, Dispatcher
-from mdtplan.settings import Settings
-from mdtplan.store import ROLE_RANK, Store
 
+from .checker import Checker
 from .deps import SignInRequired
+from .dispatcher import Dispatcher
 from .routes import datasets, health, keys, pages, scenarios, sweeps
+from .settings import Settings
+from .store import ROLE_RANK, Store
 
 log = logging.getLogger("mdtplan.api")
 
@@ -196,7 +197,7 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
     Parameters
     ----------
     settings : Settings, optional
-        Defaults to :class:`~mdtplan.settings.Settings` read from ``MDTPLAN_*`` variables.
+        Defaults to :class:`~api.settings.Settings` read from ``MDTPLAN_*`` variables.
     dispatch : bool
         Start the job dispatcher (turn off for tests that only look at the store).
     """

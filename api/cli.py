@@ -17,11 +17,11 @@ import typer
 # the store and settings (SQLAlchemy, pydantic-settings: about 0.6 s) are imported when a
 # service command runs, not by every ``mdtplan`` command that registers these
 if TYPE_CHECKING:
-    from mdtplan.settings import Settings
+    from .settings import Settings
 
 
 def _settings(db: str | None = None, data_dir: Path | None = None, **extra) -> Settings:
-    from mdtplan.settings import Settings
+    from .settings import Settings
 
     values = {k: v for k, v in extra.items() if v is not None}
     if db:
@@ -50,7 +50,7 @@ def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,
     settings = _settings(db, data_dir)
     if not settings.db_url:
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
-    from mdtplan.store import Store
+    from .store import Store
 
     store = Store(settings.database_url)
     try:
@@ -93,7 +93,7 @@ def keys_create_command(
     label: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
 ) -> None:
     """Make an API key and print it once, as the last word of the last line."""
-    from mdtplan.store import ROLES
+    from .store import ROLES
 
     if role not in ROLES:
         typer.echo(f"--role must be one of {', '.join(ROLES)}, not {role!r}", err=True)

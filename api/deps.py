@@ -20,9 +20,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from mdtplan.jobs import Checker, Dispatcher
-from mdtplan.settings import Settings
-from mdtplan.store import ROLE_RANK, Store
+from .checker import Checker
+from .dispatcher import Dispatcher
+from .settings import Settings
+from .store import ROLE_RANK, Store
 
 SESSION_COOKIE = "mdtplan_session"
 

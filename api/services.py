@@ -1,7 +1,7 @@
 """What the routes call: uploads, submission checks, sweeps and reading results.
 
 Work on user files (reading an upload, loading a scenario's inputs) runs in helper
-processes (:class:`mdtplan.jobs.Checker`), so a malformed file cannot crash or stall the server.
+processes (:class:`api.checker.Checker`), so a malformed file cannot crash or stall the server.
 Errors are raised as :class:`fastapi.HTTPException` whose ``detail`` is a message or a list of
 problems, each naming the field at fault.
 """
@@ -17,19 +17,11 @@ from pathlib import Path
 from fastapi import HTTPException, UploadFile, status
 
 from mdtplan.errors import ScenarioError
-from mdtplan.jobs import (
-    DATASET_ID,
-    MODEL_NAME,
-    Checker,
-    bind_datasets,
-    dataset_refs,
-    resolve_operating_model,
-)
 from mdtplan.resources import bundled_dir
 from mdtplan.scenario import Scenario, apply_overrides, parse_scenario
-from mdtplan.settings import Settings
-from mdtplan.store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, new_id
 
+from .bind import DATASET_ID, MODEL_NAME, bind_datasets, dataset_refs, resolve_operating_model
+from .checker import Checker
 from .schemas import (
     DatasetOut,
     JobOut,
@@ -41,6 +33,8 @@ from .schemas import (
     VaryAxis,
     timestamp,
 )
+from .settings import Settings
+from .store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, new_id
 
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".zip": "shp-zip", ".parquet": "parquet", ".geoparquet": "parquet", ".csv": "csv",

@@ -70,8 +70,8 @@ UPLOAD_LIMIT = 2 * 1024 * 1024
 def make_service(data_dir, **overrides) -> SimpleNamespace:
     """The app without its dispatcher (jobs stay queued), a client, and a key per role."""
     from api.app import create_app
-    from mdtplan.settings import Settings
-    from mdtplan.store import ROLES
+    from api.settings import Settings
+    from api.store import ROLES
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

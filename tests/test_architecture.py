@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "mdtplan"
+API = PKG.parent / "api"
 
 # module (relative to mdtplan/) -> top-level names it must not import; a key ending in "/" is a
 # folder, and its names hold for every module in it (subfolders included)
@@ -24,22 +25,30 @@ FORBIDDEN = {
     "workbook.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "plots.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "cli.py": {"pyomo"},
-    "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
-    "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "model/matrix.py": {"mdtplan.solve", "pyomo"},
     "cuts.py": {"mdtplan.solve", "pyomo", "pandas"},
 }
 
+# service module (relative to api/) -> top-level names it must not import
+API_FORBIDDEN = {
+    "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
+    "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
+}
 
-def _imports(path: Path, root: Path = PKG) -> set[str]:
+SERVICE = {"fastapi", "uvicorn", "starlette", "api"}
+"""What only the service imports. In mdtplan/ only the command line may, and only inside the
+functions of ``mdtplan serve`` and ``mdtplan keys``."""
+
+
+def _imports(path: Path, root: Path = PKG, package: str = "mdtplan") -> set[str]:
     tree = ast.parse(path.read_text())
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: resolve against mdtplan/
-                base = ["mdtplan"] + list(path.relative_to(root).parent.parts)
+            if node.level:  # relative: resolve against root (mdtplan/, or api/)
+                base = [package] + list(path.relative_to(root).parent.parts)
                 base = base[: len(base) - (node.level - 1)]
                 names.add(".".join(base + ([node.module] if node.module else [])))
             elif node.module:
@@ -47,8 +56,9 @@ def _imports(path: Path, root: Path = PKG) -> set[str]:
     return names
 
 
-def _violations(path: Path, forbidden: set[str], root: Path = PKG) -> list[str]:
-    return sorted(n for n in _imports(path, root)
+def _violations(path: Path, forbidden: set[str], root: Path = PKG,
+                package: str = "mdtplan") -> list[str]:
+    return sorted(n for n in _imports(path, root, package)
                   if any(n == f or n.startswith(f + ".") for f in forbidden))
 
 
@@ -95,3 +105,46 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     f.write_text("import pyomo.environ as pyo\nfrom .model import build\n")
     assert _violations(f, {"pyomo", "mdtplan.model"}, root=tmp_path) == [
         "mdtplan.model", "pyomo.environ"]
+
+
+@pytest.mark.parametrize("module", sorted(API_FORBIDDEN))
+def test_service_module_respects_its_layer(module):
+    assert _violations(API / module, API_FORBIDDEN[module], root=API, package="api") == []
+
+
+def _service_imports(root: Path) -> dict[str, list[str]]:
+    """Each module under ``root``, the command line aside, that imports the service, and what."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.as_posix() == "cli.py" or rel.parts[0] == "cli":
+            continue
+        bad = _violations(path, SERVICE, root)
+        if bad:
+            found[rel.as_posix()] = bad
+    return found
+
+
+def test_the_library_does_not_import_the_service():
+    assert _service_imports(PKG) == {}
+
+
+def test_the_command_line_imports_the_service_only_when_a_service_command_needs_it():
+    cli = PKG / "cli.py"
+    if not cli.exists():
+        pytest.skip("cli.py not present")
+    top = ast.parse(cli.read_text()).body  # module level: imported by every mdtplan command
+    names = {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in top if isinstance(n, ast.ImportFrom) and n.module}
+    assert sorted(n for n in names if any(n == f or n.startswith(f + ".") for f in SERVICE)) == []
+
+
+def test_the_service_check_sees_an_import_of_the_service(tmp_path):
+    (tmp_path / "stage").mkdir()
+    (tmp_path / "stage" / "probe.py").write_text("from api.store import Store\nimport fastapi\n")
+    (tmp_path / "probe.py").write_text("import uvicorn\nfrom starlette.requests import Request\n"
+                                       "import apiary\nfrom .api import x\nimport api\n")
+    (tmp_path / "cli.py").write_text("def serve():\n    from api.cli import serve_command\n")
+    assert _service_imports(tmp_path) == {
+        "probe.py": ["api", "starlette.requests", "uvicorn"],
+        "stage/probe.py": ["api.store", "fastapi"]}

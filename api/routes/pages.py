@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from mdtplan.store import ACTIVE
-
 from .. import services
 from ..deps import SESSION_COOKIE, PageUser, SettingsDep, StoreDep, get_signer
+from ..store import ACTIVE
 from ..templates import PAGE_CSP, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

@@ -7,7 +7,7 @@ import typer
 from typer.testing import CliRunner
 
 from api.cli import keys_app, serve_command
-from mdtplan.store import Store
+from api.store import Store
 
 
 def test_no_key_is_401_with_bearer_challenge(client):

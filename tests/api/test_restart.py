@@ -9,7 +9,7 @@ from pathlib import Path
 
 from service_helpers import LiveServer, demo_document, upload_demo, wait_for
 
-from mdtplan.store import Store
+from api.store import Store
 
 
 def _alive(pid: int) -> bool:

@@ -52,7 +52,7 @@ def test_bad_grids_are_422(client, service, demo_doc):
 def test_rows_carry_the_saving_against_today(client, service, demo_doc):
     # a finished variant's stored summary has its savings against today (finance.baseline):
     # the sweep's table shows today's cost and the saving beside the plan's cost
-    from mdtplan.store import FAILED, FINISHED
+    from api.store import FAILED, FINISHED
 
     body = {"scenario": demo_doc, "vary": [{"key": "budget.cap", "values": [21e6, 23e6]}]}
     r = client.post("/v1/sweeps", json=body, headers=service.headers("planner"))

@@ -9,7 +9,7 @@ import pytest
 from service_helpers import postgres_or_skip
 from sqlalchemy import text
 
-from mdtplan.store import (
+from api.store import (
     CANCELLED,
     CANCELLING,
     FAILED,

@@ -1,0 +1,55 @@
+"""The worker: running a stored job to its end, and cancelling it (api/worker.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from api.store import CANCELLED, FINISHED
+from api.worker import run_job
+
+
+def test_run_job_writes_outputs_and_summary(store, demo_job, tmp_path):
+    job = demo_job()
+    claimed = store.claim_next(host="test")
+    assert claimed.id == job.id
+    out = tmp_path / "result"
+    code = run_job(store, job.id, 1, result_dir=out, time_limit_s=600, progress_interval_s=0.2)
+    done = store.get_job(job.id)
+    assert code == 0, done.message
+    assert done.status == FINISHED
+    assert done.summary["status"] in ("optimal", "feasible_at_limit")
+    assert done.summary["hubs_open"] >= 8
+    assert done.progress["stage"] == "done"
+    for name in ("summary.json", "hubs.csv", "assignment.csv", "staffing.csv", "map.html",
+                 "summary.xlsx", "scenario.json", "areas.geojson"):
+        assert (out / name).is_file(), name
+    geo = json.loads((out / "areas.geojson").read_text())
+    assert len(geo["features"]) == 358
+    assert all(f["properties"]["site_id"] for f in geo["features"])
+    lon, lat = geo["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert -10 < lon < 3 and 49 < lat < 61  # EPSG:4326
+    # the stored scenario.json names dataset ids, not server paths
+    assert json.loads((out / "scenario.json").read_text())["areas"]["path"].startswith("ds_")
+    # a second run of the same attempt is refused: the attempt has ended
+    assert run_job(store, job.id, 1, result_dir=out, time_limit_s=600) != 0
+
+
+def test_cancel_stops_a_running_solve(store, demo_job, tmp_path):
+    job = demo_job(time_limit_s=120)
+    store.claim_next()
+    worker = threading.Thread(target=run_job, args=(store, job.id, 1),
+                              kwargs={"result_dir": tmp_path / "r", "time_limit_s": 600,
+                                      "progress_interval_s": 0.2})
+    t0 = time.monotonic()
+    worker.start()
+    while (store.get_job(job.id).progress or {}).get("stage") not in ("build", "solve"):
+        assert time.monotonic() - t0 < 60 and worker.is_alive()
+        time.sleep(0.1)
+    assert store.request_cancel(job.id) == "cancelling"
+    worker.join(60)
+    assert not worker.is_alive()
+    done = store.get_job(job.id)
+    assert done.status == CANCELLED
+    assert time.monotonic() - t0 < 60  # far below the 120 s limit
