@@ -516,8 +516,8 @@ def sweep(
     """  # one line per paragraph: typer keeps the line breaks inside later paragraphs
     import signal
 
-    from .pipeline import IN_PLACE_KEYS
     from .sweep import parse_vary, run_sweep, write_sweep
+    from .variants import IN_PLACE_KEYS
 
     extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
              if v is not None]
