@@ -383,7 +383,7 @@ def map_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
 ) -> None:
     """(Re)draw the map of a solved scenario from its folder."""
-    from .maps import draw_map
+    from .outputs.maps import draw_map
 
     results, inputs = _load_result(result_dir)
     path = draw_map(results, inputs, out or (result_dir / "map.html"))
@@ -469,7 +469,7 @@ def compare(
             w.writerows(table_rows)
         console.print(f"Comparison written to {csv_file}")
     if map_file is not None:
-        from .maps import draw_dual_map
+        from .outputs.maps import draw_dual_map
 
         (ra, ia), (rb, ib) = _load_result(dirs[0]), _load_result(dirs[1])
         if draw_dual_map(ra, ia, rb, ib, map_file) is None:

@@ -649,7 +649,7 @@ def write_sweep(result: SweepResult, out: str | Path, *, name: str = "sweep") ->
     """
     import json
 
-    from .plots import frontier, plot_frontier
+    from .outputs.plots import frontier, plot_frontier
     from .results import _jsonable
 
     out = Path(out)

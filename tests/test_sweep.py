@@ -1,4 +1,4 @@
-"""Sweeps (``mdtplan sweep``, mdtplan/sweep.py, variants.run_variants, plots.py).
+"""Sweeps (``mdtplan sweep``, mdtplan/sweep.py, variants.run_variants, outputs/plots.py).
 
 The solving tests use the demo county with settings that make every solve small and proven
 optimal (see ``FAST``): the sweep machinery is what is under test, and a proof of optimality
@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from mdtplan import pipeline, variants
 from mdtplan.cli import app
 from mdtplan.errors import Problem, ScenarioError
-from mdtplan.plots import frontier, pareto_mask
+from mdtplan.outputs.plots import frontier, pareto_mask
 from mdtplan.scenario import load_scenario
 from mdtplan.sweep import (
     build_grid,
