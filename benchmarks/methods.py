@@ -494,9 +494,10 @@ def run_resolve(task: dict) -> dict:
     import mdtplan.travel
     import mdtplan.warm_start  # noqa: F401 - imported before the clock starts
     from mdtplan.model.build import check_data, index_data
-    from mdtplan.pipeline import prepare, solve_options_for, solve_session, variant_scenario
+    from mdtplan.pipeline import prepare, solve_options_for, solve_session
     from mdtplan.scenario import load_scenario
     from mdtplan.solve import Session
+    from mdtplan.variants import variant_scenario
 
     settings = HighsSettings(**task["settings"])
     base_mem = rss_mb()

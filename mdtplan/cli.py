@@ -383,7 +383,7 @@ def map_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
 ) -> None:
     """(Re)draw the map of a solved scenario from its folder."""
-    from .maps import draw_map
+    from .outputs.maps import draw_map
 
     results, inputs = _load_result(result_dir)
     path = draw_map(results, inputs, out or (result_dir / "map.html"))
@@ -469,7 +469,7 @@ def compare(
             w.writerows(table_rows)
         console.print(f"Comparison written to {csv_file}")
     if map_file is not None:
-        from .maps import draw_dual_map
+        from .outputs.maps import draw_dual_map
 
         (ra, ia), (rb, ib) = _load_result(dirs[0]), _load_result(dirs[1])
         if draw_dual_map(ra, ia, rb, ib, map_file) is None:
@@ -516,8 +516,8 @@ def sweep(
     """  # one line per paragraph: typer keeps the line breaks inside later paragraphs
     import signal
 
-    from .pipeline import IN_PLACE_KEYS
     from .sweep import parse_vary, run_sweep, write_sweep
+    from .variants import IN_PLACE_KEYS
 
     extra = [f"solver.{k}={v}" for k, v in (("time_limit_s", time_limit), ("mip_gap", mip_gap))
              if v is not None]

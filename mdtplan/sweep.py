@@ -2,13 +2,13 @@
 
 ``mdtplan sweep SCENARIO --vary KEY=START:STOP:N [--vary ...]`` (CONTRACT §1). This module only
 turns ``--vary`` texts into a grid of scenario overrides, cuts the grid into chunks and hands
-each chunk to :func:`mdtplan.pipeline.run_variants`; it holds no model logic.
+each chunk to :func:`mdtplan.variants.run_variants`; it holds no model logic.
 
 * **Grid.** Each ``--vary`` gives one key's values: ``KEY=START:STOP:N`` (``N`` evenly spaced
   values, both ends included; integers stay integers for integer keys such as
   ``hubs.count.max``) or ``KEY=a,b,c``. The grid is their cartesian product, the last
   ``--vary`` changing fastest; rows keep that order.
-* **Chunks.** Variants that one built model can serve (same :func:`~mdtplan.pipeline.
+* **Chunks.** Variants that one built model can serve (same :func:`~mdtplan.variants.
   structure_key`: they differ only in ``budget.cap``, ``hubs.count.*``, ``hubs.population.*``,
   ``demand.scale`` and ``solver.*``) are grouped, sorted so that each run of equal other
   numbers has its budget caps ascending (each plan stays feasible for the next, larger cap, so
@@ -236,7 +236,7 @@ def validate_variants(scenario, grid: list[dict]) -> list:
     ScenarioError
         When no variant is valid: every distinct problem, naming the key and the variant.
     """
-    from .pipeline import variant_scenario
+    from .variants import variant_scenario
 
     out: list = []
     for overrides in grid:
@@ -268,7 +268,7 @@ def _same_problem_everywhere(errors: list, problem: Problem) -> bool:
 def plan_chunks(variants: list, chunk_size: int) -> list[list[int]]:
     """Cut the valid variants (indices into ``variants``) into chunks that share a model.
 
-    Variants are grouped by :func:`~mdtplan.pipeline.structure_key` (groups in order of first
+    Variants are grouped by :func:`~mdtplan.variants.structure_key` (groups in order of first
     appearance), sorted within a group by their in-place numbers with the budget cap last
     (so that each run of otherwise equal variants has ascending caps), and cut into pieces of
     at most ``chunk_size``. Invalid variants (``ScenarioError``) are in no chunk. The result
@@ -278,7 +278,7 @@ def plan_chunks(variants: list, chunk_size: int) -> list[list[int]]:
     --------
     Ten caps of one structure, chunks of four: ``[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]``.
     """
-    from .pipeline import in_place_values, structure_key
+    from .variants import in_place_values, structure_key
 
     if chunk_size < 1:
         raise ScenarioError([Problem(None, None, "--chunk-size",
@@ -332,8 +332,8 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
         With ``finance.baseline`` in the scenario, each row with a plan has
         ``baseline_cost`` and ``saving_vs_baseline`` (:func:`_baseline_costs`).
     """
-    from .pipeline import run_variants
     from .scenario import parse_scenario
+    from .variants import run_variants
 
     scenario = parse_scenario(document, base_dir=base_dir)
     runs = run_variants(scenario, [overrides for _, overrides in items], cancel=cancel)
@@ -353,7 +353,7 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
 
 def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[tuple]:
     """(today's annual cost, problem) per variant: ``finance.baseline`` evaluated once per
-    model structure (:func:`mdtplan.pipeline.structure_key`).
+    model structure (:func:`mdtplan.variants.structure_key`).
 
     Today's staff and sites are fixed by the workforce table, so the baseline's cost does not
     move with what sweeps change in place (budget cap, hub count and band, demand scale:
@@ -361,9 +361,9 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
     variant has no plan or its scenario no ``finance.baseline``; ``(None, text)`` when the
     baseline could not be evaluated (the text says why).
     """
-    from .baseline import evaluate_baseline
+    from .appraisal.baseline import evaluate_baseline
     from .errors import MdtplanError
-    from .pipeline import structure_key
+    from .variants import structure_key
 
     cache: dict[str, tuple] = {}
     out: list[tuple] = []
@@ -509,7 +509,7 @@ def run_sweep(scenario, varies: list[Vary], *, serial: bool = False,
         A malformed ``--vary`` or no valid variant (every problem named).
     """
     if threads is not None:
-        from .pipeline import variant_scenario
+        from .variants import variant_scenario
 
         scenario = variant_scenario(scenario, {"solver.threads": int(threads)})
     grid = build_grid(varies)
@@ -649,7 +649,7 @@ def write_sweep(result: SweepResult, out: str | Path, *, name: str = "sweep") ->
     """
     import json
 
-    from .plots import frontier, plot_frontier
+    from .outputs.plots import frontier, plot_frontier
     from .results import _jsonable
 
     out = Path(out)

@@ -1,11 +1,11 @@
-"""Today's configuration (mdtplan.baseline) on the demo, re-checked from the input files."""
+"""Today's configuration (mdtplan.appraisal.baseline) on the demo, re-checked from the input files."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from mdtplan.baseline import evaluate_baseline
+from mdtplan.appraisal.baseline import evaluate_baseline
 from mdtplan.errors import ScenarioError
 from mdtplan.operating_model import load_operating_model
 from mdtplan.pipeline import prepare

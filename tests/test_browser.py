@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from test_maps import small_plan
 
-from mdtplan.maps import draw_dual_map, draw_map
+from mdtplan.outputs.maps import draw_dual_map, draw_map
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

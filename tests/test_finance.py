@@ -1,4 +1,4 @@
-"""The savings table, Monte Carlo draws and demand changes of mdtplan.finance (no solve)."""
+"""The savings table, Monte Carlo draws and demand changes of mdtplan.appraisal.finance (no solve)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mdtplan.errors import ScenarioError
-from mdtplan.finance import (
+from mdtplan.appraisal.finance import (
     demand_draws,
     monte_carlo_savings,
     percentiles,
@@ -17,6 +16,7 @@ from mdtplan.finance import (
     savings_table,
     workstream_demand_multipliers,
 )
+from mdtplan.errors import ScenarioError
 from mdtplan.operating_model import load_operating_model
 from mdtplan.scenario import FinanceConfig, apply_overrides, load_scenario, read_document
 

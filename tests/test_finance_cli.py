@@ -79,7 +79,7 @@ def test_workbook_carries_the_baseline_and_monte_carlo(solved):
 
 
 def test_savings_waterfall_is_drawn_and_adds_up(solved):
-    from mdtplan.plots import waterfall_steps
+    from mdtplan.outputs.plots import waterfall_steps
 
     out, summary = solved
     png = out / "savings_waterfall.png"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from mdtplan.maps import PALETTE, draw_dual_map, draw_map, hub_colours
+from mdtplan.outputs.maps import PALETTE, draw_dual_map, draw_map, hub_colours
 from mdtplan.results import Results, Summary
 
 EVIL = "<script>alert(1)</script>"

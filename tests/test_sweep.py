@@ -1,4 +1,4 @@
-"""Sweeps (``mdtplan sweep``, mdtplan/sweep.py, pipeline.run_variants, plots.py).
+"""Sweeps (``mdtplan sweep``, mdtplan/sweep.py, variants.run_variants, outputs/plots.py).
 
 The solving tests use the demo county with settings that make every solve small and proven
 optimal (see ``FAST``): the sweep machinery is what is under test, and a proof of optimality
@@ -19,10 +19,10 @@ import pytest
 from checker import check_plan
 from typer.testing import CliRunner
 
-from mdtplan import pipeline
+from mdtplan import pipeline, variants
 from mdtplan.cli import app
 from mdtplan.errors import Problem, ScenarioError
-from mdtplan.plots import frontier, pareto_mask
+from mdtplan.outputs.plots import frontier, pareto_mask
 from mdtplan.scenario import load_scenario
 from mdtplan.sweep import (
     build_grid,
@@ -135,7 +135,7 @@ def test_unknown_keys_and_bad_values_are_caught_by_validating_each_variant(fast_
 
 def test_exactly_replaces_the_count_band():
     base = load_scenario(DEMO)                        # count {min: 8, max: 20}
-    variant = pipeline.variant_scenario(base, {"hubs.count.exactly": 10})
+    variant = variants.variant_scenario(base, {"hubs.count.exactly": 10})
     assert variant.hubs.count.bounds() == (10, 10)
 
 
@@ -247,10 +247,10 @@ def test_budget_sweep_on_dask_equals_the_serial_run_and_every_plan_holds(
 def test_in_place_variants_equal_fresh_builds(fast_demo):
     overrides = [{"budget.cap": 1.0e6}, {"budget.cap": 1.8e6},
                  {"budget.cap": 1.8e6, "demand.scale": 1.3}]
-    runs = pipeline.run_variants(fast_demo, overrides)
+    runs = variants.run_variants(fast_demo, overrides)
     assert [r.reused for r in runs] == [False, True, True]
     for ov, r in zip(overrides, runs, strict=True):
-        fresh = pipeline.run(pipeline.variant_scenario(fast_demo, ov), explain=False,
+        fresh = pipeline.run(variants.variant_scenario(fast_demo, ov), explain=False,
                              marginals=False)
         s, f = r.result.results.summary, fresh.results.summary
         assert r.status == fresh.status == "optimal"
@@ -266,14 +266,14 @@ def test_in_place_variants_equal_fresh_builds(fast_demo):
 def test_one_bad_variant_is_reported_in_its_row_and_the_others_solve(fast_demo, monkeypatch):
     # an invalid value, a cap below any plan, a solve that raises, and two good caps, all
     # in one chunk
-    real = pipeline.solve_session
+    real = variants.solve_session
 
     def flaky(session, prepared, data, **kw):
         if data.budget_cap_gbp == 1.2e6:
             raise RuntimeError("solver crashed")
         return real(session, prepared, data, **kw)
 
-    monkeypatch.setattr(pipeline, "solve_session", flaky)
+    monkeypatch.setattr(variants, "solve_session", flaky)
     result = run_sweep(fast_demo, [parse_vary("budget.cap=-1,0.1e6,1.2e6,1.5e6,2e6")],
                        serial=True)
     rows = {r["budget.cap"]: r for r in result.rows}
@@ -302,7 +302,7 @@ def test_rows_carry_the_saving_against_today_when_the_scenario_has_a_baseline():
     assert rows[(0.1e6, 1)]["saving_vs_baseline"] is None
     for key in [(1.5e6, 1), (2.6e6, 1.2)]:
         row = rows[key]
-        alone = pipeline.run(pipeline.variant_scenario(
+        alone = pipeline.run(variants.variant_scenario(
             with_finance, {"budget.cap": key[0], "demand.scale": key[1]}), explain=False,
             marginals=False).results.summary
         assert row["status"] == "optimal"
@@ -318,7 +318,7 @@ def test_rows_carry_the_saving_against_today_when_the_scenario_has_a_baseline():
 
 
 def test_a_baseline_that_cannot_be_evaluated_is_said_in_the_row_and_the_plan_kept(monkeypatch):
-    import mdtplan.baseline as baseline
+    import mdtplan.appraisal.baseline as baseline
 
     def broken(prepared, options=None):
         raise ScenarioError([Problem(None, None, "finance.baseline",

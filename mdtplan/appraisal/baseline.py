@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from .errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError
 
 #: rules of the new design that today's configuration is evaluated against, not held to
 DESIGN_RULES = ("hub_population_min", "hub_population_max", "hub_count_min", "hub_count_max",
@@ -79,8 +79,8 @@ def baseline_sites(prepared) -> list[str]:
 
 def _baseline_demand(prepared) -> pd.DataFrame:
     """Demand with the scenario's ``demand`` section but without the workstreams' changes."""
-    from .demand import adjust_operating_model, compute_demand
-    from .operating_model import load_operating_model
+    from ..demand import adjust_operating_model, compute_demand
+    from ..operating_model import load_operating_model
 
     scenario = prepared.scenario
     om = load_operating_model(scenario.operating_model)
@@ -104,8 +104,8 @@ def _pairs(prepared, sites: list[str], assignment: str) -> pd.DataFrame:
 
 def _lenient_pairs(inputs, sub) -> pd.DataFrame:
     """Allowed pairs to the baseline sites, without a travel limit; unreachable areas dropped."""
-    from .errors import InputError
-    from .travel import compute_allowed_pairs
+    from ..errors import InputError
+    from ..travel import compute_allowed_pairs
 
     scenario = inputs.scenario
     try:
@@ -166,11 +166,11 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     """
     import pyomo.environ as pyo
 
-    from .model.build import build_model, index_data
-    from .model.data import prepare_model_data
-    from .pipeline import solve_options_for
-    from .results import build_results
-    from .solve import Session, extract_tables
+    from ..model.build import build_model, index_data
+    from ..model.data import prepare_model_data
+    from ..options import solve_options_for
+    from ..results import build_results
+    from ..solve import Session, extract_tables
 
     scenario = prepared.scenario
     cfg = scenario.finance.baseline
@@ -283,7 +283,7 @@ def _violations(model, pyo) -> list[dict]:
 
 def _travel_violations(pairs, assignment, scenario) -> list[dict]:
     """Areas whose baseline site lies beyond ``hubs.max_travel_minutes`` (in the travel unit)."""
-    from .travel import travel_limit
+    from ..travel import travel_limit
 
     limit = travel_limit(scenario.travel, scenario.hubs.max_travel_minutes)
     if limit is None:

@@ -1,4 +1,5 @@
-"""Write a solve's outputs to a folder (CONTRACT §5).
+"""A solve's result folder (CONTRACT §5): written by :func:`write_outputs`, read back by
+:func:`read_result_dir`.
 
 ``summary.json``, ``hubs.csv``, ``assignment.csv``, ``staffing.csv``, ``map.html`` and
 ``summary.xlsx``, from :class:`~mdtplan.results.Results` only. Also ``scenario.json`` (the scenario
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .results import Results
+from ..results import Results
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",

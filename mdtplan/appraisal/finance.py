@@ -2,7 +2,8 @@
 
 Everything here is arithmetic on the scenario's ``finance`` section, the operating model's
 workstreams and solved summaries; nothing solves or touches Pyomo (the baseline is evaluated by
-:mod:`mdtplan.baseline`, demand-changing Monte Carlo draws are solved by :mod:`mdtplan.sweep`).
+:mod:`mdtplan.appraisal.baseline`, demand-changing Monte Carlo draws are solved by
+:mod:`mdtplan.appraisal.montecarlo`).
 
 The savings table (``summary.json``'s ``finance`` block, CONTRACT §5)
 ---------------------------------------------------------------------
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError
 
 LEVELS = ("low", "most_likely", "high")
 

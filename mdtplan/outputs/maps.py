@@ -42,7 +42,7 @@ NO_DATA = "#cccccc"
 POOL_COLOUR = "#111111"
 BACKGROUND = "#e9eef2"
 
-_VENDOR = Path(__file__).with_name("_vendor")
+_VENDOR = Path(__file__).parent.parent / "_vendor"
 #: Basemap tiles: the one online resource, behind an overlay that is off by default.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 

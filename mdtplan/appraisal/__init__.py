@@ -1,0 +1,88 @@
+"""Appraisal of a finished run: savings, today's configuration and Monte Carlo.
+
+Runs after a solve and is never needed by one. :func:`attach_finance` adds a run's appraisal
+to its summary; the parts are
+
+* :mod:`~mdtplan.appraisal.finance`: arithmetic on the ``finance`` section (savings table,
+  ranges, investment tests, Monte Carlo draws, plan against baseline); nothing solves;
+* :mod:`~mdtplan.appraisal.baseline`: today's configuration evaluated by the model of record
+  with its decisions fixed;
+* :mod:`~mdtplan.appraisal.montecarlo`: the plan re-solved under each demand-rate draw.
+
+Appraisal uses the public solve API (``mdtplan.solve``) and the model's build, never the
+pipeline or the variants that call it: the pipeline hands :func:`attach_finance` its own
+``run`` for the re-solves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+def attach_finance(result, run: Callable[..., object], *, options=None,
+                   progress: Callable[[dict], None] | None = None,
+                   cancel: threading.Event | None = None, baseline=None):
+    """Add the ``finance`` block, the baseline and the savings against it to a run's summary.
+
+    * ``finance``: the savings table of the workstreams
+      (:func:`mdtplan.appraisal.finance.savings_table`), with ``monte_carlo`` percentiles when
+      ``finance.monte_carlo`` is set; demand-rate draws are each a real re-solve of the
+      scenario (``monte_carlo.solves`` of them, :mod:`mdtplan.appraisal.montecarlo`), whose
+      demand met, cost and savings against the baseline are reported as percentiles too.
+    * ``baseline`` and ``savings`` (CONTRACT §5) when ``finance.baseline`` is set: today's
+      configuration evaluated by the same model
+      (:func:`mdtplan.appraisal.baseline.evaluate_baseline`), and the plan's savings against
+      it line by line (staff by role, agency, sites).
+
+    Parameters
+    ----------
+    result : mdtplan.pipeline.RunResult
+        A finished run whose scenario has a ``finance`` section.
+    run : callable
+        Solves one scenario for the Monte Carlo draws (:func:`mdtplan.pipeline.run`).
+    options : SolveOptions, optional
+        For the baseline and the draws; defaults to the scenario's ``solver`` section.
+    progress : callable, optional
+        Receives event dicts (``stage`` ``baseline`` or ``monte_carlo``, ``message``).
+    cancel : threading.Event, optional
+        Set it to stop the Monte Carlo re-solves.
+    baseline : mdtplan.appraisal.baseline.Baseline, optional
+        Already evaluated (sweeps and Monte Carlo evaluate it once).
+
+    Returns
+    -------
+    mdtplan.pipeline.RunResult
+        ``result`` with its summary's ``finance`` (and ``baseline``, ``savings``) set.
+    """
+    from dataclasses import replace
+
+    from .finance import monte_carlo_savings, plan_savings, savings_table
+    from .montecarlo import solve_demand_draws
+
+    prepared = result.prepared
+    scenario = prepared.scenario
+    om = prepared.inputs.operating_model  # demand adjusted; workstreams as written
+    finance = savings_table(scenario, om)
+    monte = monte_carlo_savings(scenario, om)
+    summary = result.results.summary
+    changes: dict = {}
+    if scenario.finance.baseline is not None:
+        if baseline is None:
+            if progress is not None:
+                progress({"stage": "baseline", "message": "evaluating today's configuration"})
+            from .baseline import evaluate_baseline
+
+            baseline = evaluate_baseline(prepared, options)
+        changes["baseline"] = baseline.to_dict()
+        if summary.total_cost is not None:
+            changes["savings"] = plan_savings(baseline.summary, summary.to_dict())
+    if monte is not None:
+        draws = solve_demand_draws(result, run, options=options, progress=progress,
+                                   cancel=cancel, baseline=baseline)
+        if draws is not None:
+            monte["demand"] = draws
+        finance["monte_carlo"] = monte
+    changes["finance"] = finance
+    return replace(result, results=replace(result.results,
+                                           summary=replace(summary, **changes)))

@@ -1,0 +1,88 @@
+"""Monte Carlo re-solves: the plan under each demand-rate draw of ``finance.monte_carlo``.
+
+The draws themselves (seeded scenario overrides) and the percentiles are arithmetic in
+:mod:`mdtplan.appraisal.finance`; this module solves each draw as a scenario of its own and
+gathers demand met, cost and the saving against today's configuration. It solves through the
+``run`` it is given (the pipeline passes :func:`mdtplan.pipeline.run`), so appraisal never
+imports the pipeline that calls it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..scenario import apply_overrides, parse_scenario
+from .finance import demand_draws, percentiles
+
+#: ``run(scenario, *, options, cancel, explain, marginals)`` -> a finished run, as
+#: :func:`mdtplan.pipeline.run`
+RunFn = Callable[..., object]
+
+
+def solve_demand_draws(result, run: RunFn, *, options=None,
+                       progress: Callable[[dict], None] | None = None,
+                       cancel: threading.Event | None = None, baseline=None) -> dict | None:
+    """Re-solve the scenario of ``result`` under each demand-rate draw of ``finance.monte_carlo``.
+
+    Parameters
+    ----------
+    result : mdtplan.pipeline.RunResult
+        The run whose scenario is drawn around.
+    run : callable
+        Solves one scenario (:func:`mdtplan.pipeline.run`); explanations and marginal values
+        are asked off.
+    options : SolveOptions, optional
+        For every draw.
+    progress : callable, optional
+        Receives ``{"stage": "monte_carlo", "message", "done", "total"}`` before each draw.
+    cancel : threading.Event, optional
+        Set it to stop: the draws solved so far are reported.
+    baseline : mdtplan.appraisal.baseline.Baseline, optional
+        Today's configuration; with it each draw reports ``saving_vs_baseline`` [GBP/year].
+
+    Returns
+    -------
+    dict or None
+        ``solves``, ``failed``, ``draws`` (one row per draw: its rates, status, cost, demand
+        met) and percentiles of ``demand_met_share``, ``total_cost`` [GBP/year],
+        ``demand_hours`` [hours/year] and ``saving_vs_baseline``; ``None`` without demand-rate
+        draws.
+    """
+    scenario = result.prepared.scenario
+    draws = demand_draws(scenario)
+    if not draws:
+        return None
+    document = scenario.to_dict()
+    # each draw is the plan under other demand; the baseline and the savings draws are the run's
+    document["finance"] = {k: v for k, v in document["finance"].items()
+                           if k not in ("monte_carlo", "baseline")}
+    rows = []
+    for i, overrides in enumerate(draws, start=1):
+        if cancel is not None and cancel.is_set():
+            break
+        if progress is not None:
+            progress({"stage": "monte_carlo", "message": f"demand draw {i} of {len(draws)}",
+                      "done": i - 1, "total": len(draws)})
+        variant = parse_scenario(apply_overrides(document, overrides), file=None,
+                                 base_dir=scenario.base_dir)
+        row = {"draw": i, **{k.rsplit(".", 1)[-1]: v for k, v in overrides.items()}}
+        try:
+            run_i = run(variant, options=options, cancel=cancel, explain=False,
+                        marginals=False)
+            s = run_i.results.summary
+            row.update(status=s.status, total_cost=s.total_cost,
+                       demand_met_share=s.demand_met_share, demand_hours=s.demand_hours)
+            if baseline is not None and s.total_cost is not None:
+                row["saving_vs_baseline"] = float(baseline.summary["total_cost"]) - s.total_cost
+        except Exception as err:  # one failed draw is reported, it does not sink the rest
+            row.update(status="error", error=str(err))
+        rows.append(row)
+    ok = [r for r in rows if r.get("total_cost") is not None]
+    out = {"solves": len(rows), "failed": len(rows) - len(ok), "draws": rows,
+           "demand_met_share": percentiles(r["demand_met_share"] for r in ok),
+           "total_cost": percentiles(r["total_cost"] for r in ok),
+           "demand_hours": percentiles(r["demand_hours"] for r in ok)}
+    if baseline is not None:
+        out["saving_vs_baseline"] = percentiles(r["saving_vs_baseline"] for r in ok)
+    return out
