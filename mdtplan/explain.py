@@ -26,27 +26,24 @@ import numpy as np
 import pyomo.environ as pyo
 
 from .errors import InfeasibleError, ModelError, Problem
+from .model import families
+from .model.families.base import gbp
 
-#: family -> (natural unit used to scale its slack when families are relaxed together, label)
-FAMILIES: dict[str, tuple[float, str]] = {
-    "budget_cap": (100_000.0, "budget cap"),
-    "hub_population_min": (1_000.0, "hub population minimum"),
-    "hub_population_max": (1_000.0, "hub population maximum"),
-    "site_capacity": (1_000.0, "site capacity"),
-    "hub_count_min": (1.0, "minimum number of hubs"),
-    "hub_count_max": (1.0, "maximum number of hubs"),
-    "site_capacity_fte": (1.0, "site FTE capacity"),
-    "core_minimum_fte": (1.0, "minimum MDT staffing per hub"),
-    "workforce_supply": (1.0, "workforce supply (today's staff plus hiring limit)"),
-    "supervision_ratio": (1.0, "supervision ratio"),
-    "agency_share_max": (1.0, "agency share limit"),
+#: relaxations of variable bounds rather than of rows, tried after the rule families:
+#: name -> (natural unit used to scale its slack when relaxed with others, label)
+BOUND_RELAXATIONS: dict[str, tuple[float, str]] = {
     "demand_covered": (1_000.0, "all demand met"),
     "site_required": (1.0, "required sites open"),
 }
 
 
-def _gbp(x: float) -> str:
-    return f"£{x / 1e6:,.1f}m" if abs(x) >= 1e6 else f"£{x:,.0f}"
+def relaxable() -> dict[str, tuple[float, str]]:
+    """Everything an explanation may relax, in the order it tries them: the registered rule
+    families with a slack unit (:func:`mdtplan.model.families.relaxable`), then
+    :data:`BOUND_RELAXATIONS`. Name -> (natural unit of its slack, label)."""
+    out = {f.name: (float(f.slack_unit), f.label) for f in families.relaxable()}
+    out.update(BOUND_RELAXATIONS)
+    return out
 
 
 @dataclass(frozen=True)
@@ -98,11 +95,11 @@ def _bound_problems(data) -> list[Problem]:
         if data.budget_cap_gbp < cost - 1e-6:
             out.append(Problem(
                 None, None, "budget.cap",
-                f"the budget cap {_gbp(data.budget_cap_gbp)} is "
-                f"{_gbp(cost - data.budget_cap_gbp)} below the least cost of staffing {k} "
+                f"the budget cap {gbp(data.budget_cap_gbp)} is "
+                f"{gbp(cost - data.budget_cap_gbp)} below the least cost of staffing {k} "
                 f"hub{'s' if k != 1 else ''} to their minimum MDT, with the cheapest sites "
-                f"({_gbp(cost)})",
-                f"raise budget.cap to at least {_gbp(cost)}, or lower hubs.count.min or the "
+                f"({gbp(cost)})",
+                f"raise budget.cap to at least {gbp(cost)}, or lower hubs.count.min or the "
                 "roles' min_fte_per_hub"))
     return out
 
@@ -179,7 +176,7 @@ def _required(m) -> set:
 
 def _families_present(m) -> list[str]:
     out = []
-    for fam in FAMILIES:
+    for fam in relaxable():
         if fam == "demand_covered":
             if hasattr(m, "unmet_hours") and len(m.unmet_hours) and any(
                     v.ub is not None for v in m.unmet_hours.values()):
@@ -194,14 +191,14 @@ def _families_present(m) -> list[str]:
     return out
 
 
-def _solve_elastic(data, families: list[str], options, weights: dict | None = None):
+def _solve_elastic(data, names: list[str], options, weights: dict | None = None):
     from .model.build import build_model
     from .solve import Session, SolveOptions
 
     m = build_model(data, check=False)
     _strip_objectives(m)
     terms = []
-    for fam in families:
+    for fam in names:
         expr = _make_elastic(m, fam)
         if expr is not None:
             terms.append(expr / (weights or {}).get(fam, 1.0))
@@ -229,47 +226,12 @@ def _elastic_family(data, family: str, options) -> _Elastic | None:
 
 
 def _describe(e: _Elastic, data) -> Problem:
+    """The planner's words for one relaxation: the family's own (its ``describe``), else the
+    generic "the <label> rule must give way by ..."."""
     fam, amount, idx = e.family, e.total, e.by_index
     approx = "" if e.status == "optimal" else "about "
     n = len(idx)
     where = ", ".join(str(k) for k in list(idx)[:5]) + (f" and {n - 5} more" if n > 5 else "")
-    if fam == "budget_cap":
-        cap = data.budget_cap_gbp or 0.0
-        return Problem(None, None, "budget.cap",
-                       f"the budget cap {_gbp(cap)} is {approx}{_gbp(amount)} below the least "
-                       f"cost of a plan that meets every other rule ({_gbp(cap + amount)})",
-                       f"raise budget.cap to at least {_gbp(cap + amount)}")
-    if fam in ("hub_population_min", "hub_population_max"):
-        worst = max(idx.values()) if idx else 0.0
-        bound = data.hub_population_min if fam.endswith("min") else data.hub_population_max
-        new = (bound - worst) if fam.endswith("min") else (bound + worst)
-        side = "below the minimum" if fam.endswith("min") else "above the maximum"
-        return Problem(None, where, f"hubs.population.{fam.rsplit('_', 1)[1]}",
-                       f"{n} hub(s) cannot avoid serving {side} population {bound:,.0f} "
-                       f"(by up to {approx}{worst:,.0f} people) while meeting the other rules",
-                       f"set hubs.population.{fam.rsplit('_', 1)[1]} to {new:,.0f}, or allow "
-                       "more sites within reach")
-    if fam in ("hub_count_min", "hub_count_max"):
-        lo = fam.endswith("min")
-        bound = data.hub_count_min if lo else data.hub_count_max
-        k = int(round(amount))
-        return Problem(None, None, f"hubs.count.{'min' if lo else 'max'}",
-                       f"{'at least' if lo else 'at most'} {bound} hubs cannot be met: the other "
-                       f"rules need {'fewer' if lo else 'more'} hubs ({approx}{k} "
-                       f"{'fewer' if lo else 'more'})",
-                       f"set hubs.count.{'min' if lo else 'max'} to "
-                       f"{(bound or 0) - k if lo else (bound or 0) + k}")
-    if fam == "workforce_supply":
-        parts = ", ".join(f"{r}: {v:,.1f} FTE" for r, v in idx.items())
-        return Problem(None, where, "workforce",
-                       f"staff needed exceed today's staff plus the hiring limit by {approx}"
-                       f"{parts}", "raise rules.hiring_limit_fte, allow agency staff, or lower "
-                       "min_fte_per_hub")
-    if fam == "core_minimum_fte":
-        return Problem(None, where, "roles.min_fte_per_hub",
-                       f"the minimum MDT cannot be staffed in every open hub: short by {approx}"
-                       f"{amount:,.1f} FTE in {n} hub/role(s)",
-                       "lower min_fte_per_hub, or raise the budget or supply")
     if fam == "demand_covered":
         return Problem(None, where, "objective",
                        f"not all demand can be met under the other rules: {approx}{amount:,.0f} "
@@ -279,10 +241,12 @@ def _describe(e: _Elastic, data) -> Problem:
         return Problem("sites", where, "status",
                        f"{n} required site(s) cannot be open under the other rules",
                        "change their status to candidate, or widen the population band")
-    unit = FAMILIES[fam][1]
+    family = families.family(fam)
+    if family.describe is not None:
+        return Problem(None, *family.describe(amount, idx, approx, where, data))
     return Problem(None, where, fam,
-                   f"the {unit} rule must give way by {approx}{amount:,.1f} in {n} place(s)",
-                   "relax it")
+                   f"the {family.label} rule must give way by {approx}{amount:,.1f} in {n} "
+                   "place(s)", "relax it")
 
 
 def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
@@ -313,13 +277,13 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
         return list(err.problems)
     problems = _bound_problems(data)
     probe = build_model(data, check=False)
-    families = _families_present(probe)
+    present = _families_present(probe)
     budget = time_budget_s if time_budget_s is not None else max(options.time_limit_s, 30.0)
     t0 = perf_counter()
     found = []
     per = SolveOptions(time_limit_s=max(5.0, min(options.time_limit_s, budget / 2)),
                        threads=options.threads, seed=options.seed)
-    for fam in families:
+    for fam in present:
         if perf_counter() - t0 > budget:
             break
         e = _elastic_family(data, fam, per)
@@ -331,11 +295,12 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
             # the elastic budget figure is sharper than the bound; keep the bound only if alone
             problems = []
         return problems + described
-    weights = {f: FAMILIES[f][0] for f in families}
-    m, res = _solve_elastic(data, families, per, weights)
+    units = relaxable()
+    weights = {f: units[f][0] for f in present}
+    m, res = _solve_elastic(data, present, per, weights)
     if res is not None and res.has_solution:
         combo = []
-        for fam in families:
+        for fam in present:
             idx = _slack_by_index(m, fam)
             if idx:
                 combo.append(_describe(_Elastic(fam, sum(idx.values()), idx,

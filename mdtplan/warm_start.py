@@ -139,7 +139,7 @@ def _value(param, default=None):
 
 def _instance(model) -> _Instance:
     """Read ``model`` (data, index and the current values of its mutable parameters)."""
-    from .model.constraints.budget import site_cost_gbp
+    from .model.families.budget_cap import site_cost_gbp
     from .model.objective import objective_stages, travel_coefficients
 
     ix = model.mdtplan_index

@@ -26,11 +26,6 @@ import pandas as pd
 
 from ..errors import Problem, ScenarioError
 
-#: rules of the new design that today's configuration is evaluated against, not held to
-DESIGN_RULES = ("hub_population_min", "hub_population_max", "hub_count_min", "hub_count_max",
-                "budget_cap", "site_capacity", "site_capacity_fte", "core_minimum_fte",
-                "agency_share_max", "supervision_ratio", "workforce_supply", "max_travel_bound")
-
 FTE_RESOLUTION = 0.01
 """Baseline FTE are held to this step [FTE] (the roles' own steps do not apply to today's staff)."""
 
@@ -166,7 +161,7 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     """
     import pyomo.environ as pyo
 
-    from ..model.build import build_model, index_data
+    from ..model.build import build_model, design_rules, index_data
     from ..model.data import prepare_model_data
     from ..options import solve_options_for
     from ..results import build_results
@@ -202,7 +197,7 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     # design rules are evaluated, not held; "no staff at a closed hub" is moot with every
     # baseline site open (and its big-M, sized to the demand a hub can reach, would cap today's
     # staff)
-    for name in (*DESIGN_RULES, "staff_only_at_open_hubs"):
+    for name in (*design_rules(), "staff_only_at_open_hubs"):
         con = getattr(model, name, None)
         if con is not None:
             con.deactivate()
@@ -254,8 +249,10 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
 
 def _violations(model, pyo) -> list[dict]:
     """Each deactivated design rule today's configuration breaks: count and worst example."""
+    from ..model.build import design_rules
+
     out = []
-    for name in DESIGN_RULES:
+    for name in design_rules():
         con = getattr(model, name, None)
         if con is None:
             continue

@@ -2,7 +2,9 @@
 
 :func:`build_model` reads like a table of contents: cheap feasibility checks, the index (the
 allowed pairs grouped once), sets, parameters, variables, then one call per constraint family and
-the objective. Nothing here reads a file or calls a solver.
+the objective. The constraints come from the registered rule families
+(:mod:`mdtplan.model.families`), one module each, in build order. Nothing here reads a file or
+calls a solver.
 
 Decisions
 ---------
@@ -38,27 +40,23 @@ import pyomo.environ as pyo
 from pyomo.common.gc_manager import PauseGC
 
 from ..errors import InfeasibleError, ModelError, Problem
-from .constraints.assignment import add_assignment_constraints
-from .constraints.budget import add_budget_constraints
-from .constraints.hub_size import add_hub_size_constraints
-from .constraints.staffing import add_staffing_constraints, staff_fte_max_values
-from .constraints.workforce import add_workforce_constraints
+from . import families
 from .data import ModelData
+from .families.staff_only_at_open_hubs import staff_fte_max_values
 from .objective import OBJECTIVES, add_objective
 
-#: mutable parameter -> the constraints (and ``"objective"``) whose rows it enters
-PARAM_DEPENDENTS: dict[str, tuple[str, ...]] = {
-    "budget_cap_gbp": ("budget_cap",),
-    "hub_count_lower": ("hub_count_min",),
-    "hub_count_upper": ("hub_count_max",),
-    "hub_population_lower": ("hub_population_min",),
-    "hub_population_upper": ("hub_population_max",),
-    "demand_scale": ("core_demand_covered", "pool_demand_covered", "staff_only_at_open_hubs"),
-    "staff_fte_max": ("staff_only_at_open_hubs",),
-    "stage_optimum_bound": ("stage_optimum_held",),
-}
+#: mutable parameter -> the constraints whose rows it enters (from the registered families;
+#: :func:`mdtplan.model.families.param_dependents` reads the registry at call time)
+PARAM_DEPENDENTS: dict[str, tuple[str, ...]] = families.param_dependents()
 
 STATUSES = ("candidate", "existing", "required", "excluded")
+
+
+def design_rules() -> tuple[str, ...]:
+    """Constraint names of the rules of a new design that today's configuration (the baseline)
+    is evaluated against rather than held to, in the order breaches are reported (the
+    registered families with a ``baseline_rank``)."""
+    return tuple(f.name for f in families.design_rules())
 
 
 @dataclass(frozen=True)
@@ -432,11 +430,8 @@ def _build(data: ModelData, ix: ModelIndex) -> pyo.ConcreteModel:
     _add_sets(m, data, ix)
     _add_params(m, data)
     _add_variables(m, data, ix)
-    add_assignment_constraints(m, data, ix)
-    add_hub_size_constraints(m, data, ix)
-    add_staffing_constraints(m, data, ix)
-    add_budget_constraints(m, data, ix)
-    add_workforce_constraints(m, data, ix)
+    for family in families.registry():  # each declares its constraint, in build order
+        family.add(m, data, ix)
     add_objective(m, data, ix)
     return m
 

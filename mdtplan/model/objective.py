@@ -29,7 +29,8 @@ Quantities (Pyomo Expressions on the model):
   demand met: ``unmet_hours`` is fixed at 0.
 - ``total_unmet_hours`` = :math:`\\sum_{u,r} unmet_{u,r}` [hours/year].
 - ``max_travel_cost`` (a variable, p-center): :math:`T \\ge \\sum_s t_{a,s}\\, assign_{a,s}\\;
-  \\forall a` (``max_travel_bound``), unweighted.
+  \\forall a`, declared by the rule family ``max_travel_bound``
+  (:mod:`mdtplan.model.families.max_travel_bound`), unweighted.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from .constraints.budget import cost_terms, site_cost_gbp
+from .families.base import INF
+from .families.budget_cap import cost_columns, cost_terms, site_cost_gbp
 
 OBJECTIVES = ("max_demand_met", "min_cost", "min_travel", "min_max_travel")
 
@@ -90,8 +92,6 @@ def add_objective(m, data, ix) -> None:
         constant=0.0, linear_coefs=[1.0] * len(unmet), linear_vars=unmet), doc="[hours/year]")
 
     stages = objective_stages(data, ix)
-    if "max_travel" in stages:
-        add_max_travel_bound(m, ix)
     m.STAGES = pyo.Set(initialize=stages, ordered=True)
     m.objective = pyo.Objective(expr=getattr(m, STAGE_COMPONENTS[stages[0]]),
                                 sense=pyo.minimize)
@@ -105,23 +105,42 @@ def add_objective(m, data, ix) -> None:
         m.stage_optimum_held = pyo.Constraint(held, rule=_stage_optimum_held_rule)
 
 
-def add_max_travel_bound(m, ix) -> None:
-    r"""The p-center epigraph: no area's travel exceeds ``max_travel_cost``.
+# --------------------------------------------------------------------------------------------
+# The same for the direct build (:func:`mdtplan.model.matrix.build_matrix`)
 
-    .. math:: T \ge \sum_{s} t_{a,s}\, assign_{a,s} \quad \forall a \in AREAS
-    """
-    m.max_travel_cost = pyo.Var(domain=pyo.NonNegativeReals, doc="[travel unit]")
-    assign = list(m.assign.values())
-    by_area = ix.pairs_by_area
-    travel = ix.travel_cost
-    areas = [a for a in ix.area_ids if a in by_area]
-    if not areas:
+
+def stage_terms(cols, stage: str) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and coefficients of a stage's quantity in the direct build (the Pyomo
+    Expressions' terms, in the same order)."""
+    data, ix = cols.data, cols.ix
+    if stage == "travel":
+        return cols.assign_cols, travel_coefficients(data, ix).astype(float)
+    if stage == "cost_gbp":
+        c, v = cost_columns(cols)
+        if data.travel_cost_gbp_per_unit:
+            c = np.concatenate([c, cols.assign_cols])
+            v = np.concatenate([v, travel_coefficients(data, ix)
+                                * float(data.travel_cost_gbp_per_unit)])
+        return c, v
+    if stage == "unmet_hours":
+        return cols.offset["unmet_hours"] + np.arange(cols.n_staff), np.ones(cols.n_staff)
+    if stage == "max_travel":
+        return np.array([cols.offset["max_travel_cost"]]), np.ones(1)
+    raise ValueError(stage)
+
+
+def stage_optimum_held_rows(cols, R, terms: dict) -> None:
+    """``stage_optimum_held``: every stage but the last at most its bound (``terms``: stage ->
+    :func:`stage_terms`)."""
+    held = cols.stages[:-1]
+    if not held:
         return
-
-    def _max_travel_bound_rule(m, a):
-        ks = by_area[a]
-        return LinearExpression(
-            constant=0.0, linear_coefs=[1.0] + [-float(t) for t in travel[ks]],
-            linear_vars=[m.max_travel_cost] + [assign[k] for k in ks]) >= 0.0
-
-    m.max_travel_bound = pyo.Constraint(areas, rule=_max_travel_bound_rule)
+    rows, col, vals = [], [], []
+    for q, s in enumerate(held):
+        c, v = terms[s]
+        rows.append(np.full(len(c), q))
+        col.append(c)
+        vals.append(v)
+    bounds = cols.params["stage_optimum_bound"] or {}
+    R.add("stage_optimum_held", len(held), np.concatenate(rows), np.concatenate(col),
+          np.concatenate(vals), -INF, np.array([float(bounds.get(s, INF)) for s in held]), held)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from checker import check_plan
 
-from mdtplan.model.constraints.budget import site_cost_gbp
+from mdtplan.model.families.budget_cap import site_cost_gbp
 from mdtplan.solve import SolveStatus
 
 from . import solve_data, tiny_data

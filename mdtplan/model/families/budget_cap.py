@@ -1,10 +1,23 @@
-"""Budget: the annual cost of staff (agency at its premium) and sites within the cap."""
+r"""Budget: the annual cost of staff (agency at its premium) and sites within the cap.
+
+.. math:: \sum_{u,r} c_r\, fte_{u,r} + \sum_{u,r} c_r\, \pi_r\, agency\_fte_{u,r}
+          + \sum_s (f_s + o_s [status_s = candidate])\, open\_site_s \le cap
+
+:math:`c_r` cost per FTE [GBP/yr], :math:`\pi_r` agency premium, :math:`f_s` fixed and
+:math:`o_s` opening cost [GBP/yr]. ``cap`` is the mutable ``budget_cap_gbp``. Travel is not
+part of the budget. The same annual cost (:func:`cost_terms`, :func:`cost_columns`) is the
+objective's ``cost_gbp`` stage.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .base import INF, Family, gbp
+
+NAME = "budget_cap"
 
 
 def _costs(column) -> np.ndarray:
@@ -60,23 +73,51 @@ def cost_terms(m, data, ix) -> tuple[list, list]:
     return coefs, xs
 
 
-def add_budget_constraints(m, data, ix) -> None:
-    """Add ``budget_cap`` when the scenario sets a cap."""
-    add_budget_cap(m, data, ix)
+def cost_columns(cols) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`cost_terms` for the direct build: columns and values, in the same order."""
+    out_cols, out_vals = [], []
+    n_staff = cols.n_staff
+    if n_staff:
+        fte_c = cols.offset["fte_steps"] + np.arange(n_staff)
+        ag_c = cols.offset["agency_fte"] + np.arange(n_staff)
+        has_prem = cols.prem_s > 0
+        # interleaved as the Pyomo expression is: fte, agency (where a premium), ...
+        c2 = np.stack([fte_c, np.where(has_prem, ag_c, -1)], axis=1).reshape(-1)
+        v2 = np.stack([cols.cost_s * cols.step_s, cols.cost_s * cols.prem_s],
+                      axis=1).reshape(-1)
+        keep = c2 >= 0
+        out_cols.append(c2[keep])
+        out_vals.append(v2[keep])
+    site_cost = site_cost_gbp(cols.data, cols.ix.site_ids) if cols.n_site else np.zeros(0)
+    nzs = site_cost != 0
+    out_cols.append(cols.open_cols(nzs))
+    out_vals.append(site_cost[nzs].astype(float))
+    return np.concatenate(out_cols), np.concatenate(out_vals)
 
 
 def add_budget_cap(m, data, ix) -> None:
-    r"""Annual staff and site cost within the budget cap.
-
-    .. math:: \sum_{u,r} c_r\, fte_{u,r} + \sum_{u,r} c_r\, \pi_r\, agency\_fte_{u,r}
-              + \sum_s (f_s + o_s [status_s = candidate])\, open\_site_s \le cap
-
-    :math:`c_r` cost per FTE [GBP/yr], :math:`\pi_r` agency premium, :math:`f_s` fixed and
-    :math:`o_s` opening cost [GBP/yr]. ``cap`` is the mutable ``budget_cap_gbp``. Travel is not
-    part of the budget.
-    """
+    """Declare ``m.budget_cap`` (one row) when the scenario sets a cap."""
     if data.budget_cap_gbp is None:
         return
     coefs, xs = cost_terms(m, data, ix)
     total = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
     m.budget_cap = pyo.Constraint(expr=total <= m.budget_cap_gbp)
+
+
+def budget_cap_rows(cols, R) -> None:
+    if cols.data.budget_cap_gbp is None:
+        return
+    c, v = cost_columns(cols)
+    R.add(NAME, 1, np.zeros(len(c)), c, v, -INF, float(cols.params["budget_cap_gbp"]), [None])
+
+
+def describe(amount, idx, approx, where, data):
+    cap = data.budget_cap_gbp or 0.0
+    return (None, "budget.cap",
+            f"the budget cap {gbp(cap)} is {approx}{gbp(amount)} below the least cost of a "
+            f"plan that meets every other rule ({gbp(cap + amount)})",
+            f"raise budget.cap to at least {gbp(cap + amount)}")
+
+
+FAMILY = Family(NAME, "budget cap", add_budget_cap, budget_cap_rows, params=("budget_cap_gbp",),
+                slack_unit=100_000.0, explain_rank=0, describe=describe, baseline_rank=4)

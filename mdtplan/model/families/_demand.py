@@ -1,0 +1,83 @@
+"""Demand covered by a staffing unit's hours, shared by the core (hub) and pool families."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .base import INF
+
+
+def _demand_terms(assign, ix, ks, col):
+    d = ix.demand[ix.pair_area[ks], col]
+    nz = d > 0
+    return [float(x) for x in d[nz]], [assign[k] for k in ks[nz]]
+
+
+def add_demand_covered(m, data, ix, name: str, units: dict, roles: list) -> None:
+    """Add constraint ``name``: staff hours of each (unit, role) + unmet >= scaled demand.
+
+    ``units`` maps each staffing unit (hub or pool) to the positions of the pairs whose demand
+    it serves; rows are made only where that demand is non-zero.
+    """
+    prod = data.roles["productive_hours_per_fte"].astype(float).to_dict()
+    step = data.roles["fte_step"].astype(float).to_dict()
+    assign = list(m.assign.values())
+    terms = {}
+    for u, ks in units.items():
+        for r in roles:
+            coefs, xs = _demand_terms(assign, ix, ks, ix.roles.index(r))
+            if coefs:
+                terms[u, r] = (coefs, xs)
+    if not terms:
+        return
+    scale = m.demand_scale
+
+    def _demand_covered_rule(m, u, r):
+        coefs, xs = terms[u, r]
+        supply = LinearExpression(constant=0.0, linear_coefs=[prod[r] * step[r], 1.0],
+                                  linear_vars=[m.fte_steps[u, r], m.unmet_hours[u, r]])
+        demand = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
+        return supply - scale * demand >= 0.0
+
+    m.add_component(name, pyo.Constraint(list(terms), rule=_demand_covered_rule))
+
+
+def demand_rows(cols, R, name, unit_of_pair, unit_base, role_names, unit_names) -> None:
+    """Rows (unit, role) with demand, unit-major: ``prod*step fte + unmet - scale * sum of the
+    demand of the unit's pairs x assign >= 0``.
+
+    ``unit_of_pair`` is each pair's unit (-1: none), ``unit_base`` each unit's first staff
+    position.
+    """
+    ix = cols.ix
+    nr, n_units = len(role_names), len(unit_base)
+    if not nr or not n_units:
+        return
+    r_prod, r_step = cols.role_values("productive_hours_per_fte"), cols.role_values("fte_step")
+    k = np.flatnonzero(unit_of_pair >= 0)
+    d = ix.demand[ix.pair_area[k]][:, [ix.roles.index(r) for r in role_names]]
+    key = unit_of_pair[k][:, None] * nr + np.arange(nr)[None, :]
+    nz = d > 0
+    present = np.zeros(n_units * nr, dtype=bool)
+    present[key[nz]] = True
+    row_of = np.cumsum(present) - 1
+    n = int(present.sum())
+    if not n:  # no demand anywhere: Pyomo builds no component either
+        return
+    keys = np.flatnonzero(present)
+    unit, j = keys // nr, keys % nr
+    staff = np.asarray(unit_base, dtype=np.int64)[unit] + j
+    prod_step = np.array([r_prod[r] * r_step[r] for r in role_names])[j]
+    rr = np.arange(n)
+    o_fte, o_un, o_assign = (cols.offset["fte_steps"], cols.offset["unmet_hours"],
+                             cols.offset["assign"])
+    R.add(name, n,
+          np.concatenate([rr, rr, row_of[key[nz]]]),
+          np.concatenate([o_fte + staff, o_un + staff,
+                          o_assign + np.broadcast_to(k[:, None], key.shape)[nz]]),
+          np.concatenate([prod_step, np.ones(n), -float(cols.params["demand_scale"]) * d[nz]]),
+          0.0, INF,
+          [(unit_names[u], role_names[r]) for u, r in zip(unit.tolist(), j.tolist(),
+                                                          strict=True)])
