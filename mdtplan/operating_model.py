@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import Problem, ScenarioError
+from .scenario import Workstream  # one schema for a workstream, in a scenario or a model
 
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -123,17 +124,6 @@ class Supervision(_Strict):
 class Rules(_Strict):
     supervision: list[Supervision] = Field(default_factory=list)
     hiring_limit_fte: dict[str, NonNeg] = Field(default_factory=dict)
-
-
-class Workstream(_Strict):
-    name: str
-    low: NonNeg
-    high: NonNeg
-    most_likely: NonNeg | None = None
-    cashable: bool = True
-    already_in_plan: NonNeg = 0.0
-    investment: NonNeg = 0.0
-    demand_change: dict[str, float] | None = None
 
 
 class OperatingModel(_Strict):

@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from mdtplan.demand import compute_demand, demand_matrix, demand_summary
+from mdtplan.errors import ScenarioError
 from mdtplan.operating_model import OperatingModel, load_operating_model
+from mdtplan.scenario import Workstream
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 MODEL_FILES = sorted(MODELS_DIR.glob("*.yaml"))
@@ -240,3 +242,24 @@ def test_presets_stay_near_the_national_calibration(name, england_areas):
     low, high = CALIBRATION_BAND
     assert low * NATIONAL_SW <= summary.loc["social_worker", "fte"] <= high * NATIONAL_SW
     assert low * NATIONAL_OT <= summary.loc["occupational_therapist", "fte"] <= high * NATIONAL_OT
+
+
+def _york_with_workstream(tmp_path, **changes):
+    doc = yaml.safe_load((MODELS_DIR / "york-localities.yaml").read_text())
+    doc["workstreams"][0].update(changes)
+    path = tmp_path / "om.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_a_models_workstreams_follow_the_scenarios_schema(tmp_path):
+    # one Workstream schema: a model's workstream may be phased, and a range upside down is
+    # refused naming the file and the workstream, as in a scenario
+    om = load_operating_model(_york_with_workstream(tmp_path, phasing=[0.5, 1.0]))
+    assert om.workstreams[0].phasing == [0.5, 1.0]
+    assert type(om.workstreams[0]) is Workstream
+    with pytest.raises(ScenarioError) as err:
+        load_operating_model(_york_with_workstream(tmp_path, low=900_000, high=100_000))
+    problem = err.value.problems[0]
+    assert problem.column == "workstreams.0" and "above high" in problem.message
+    assert problem.file.endswith("om.yaml")

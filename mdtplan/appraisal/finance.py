@@ -96,7 +96,7 @@ def workstream_lines(scenario, operating_model=None) -> list[Line]:
                           most_likely=float(ml), cashable=bool(w.cashable),
                           already_in_plan=float(w.already_in_plan),
                           investment=float(w.investment),
-                          phasing=tuple(getattr(w, "phasing", None) or ()),
+                          phasing=tuple(w.phasing or ()),
                           demand_change=dict(w.demand_change) if w.demand_change else None))
     return lines
 
