@@ -376,7 +376,8 @@ def run_mdtplan(task: dict) -> dict:
     row = {"read_s": read_s, "base_mem_mb": base, "areas": len(prepared.inputs.areas),
            "sites": len(prepared.inputs.sites), "pairs": len(prepared.pairs)}
     if task.get("build_only"):
-        from mdtplan.model.build import check_data, index_data
+        from mdtplan.model.checks import check_data
+        from mdtplan.model.index import index_data
         from mdtplan.solve import Session
 
         # as pipeline.run: checks, then the direct build handed to HiGHS (no Pyomo model)
@@ -493,7 +494,8 @@ def run_resolve(task: dict) -> dict:
     import mdtplan.results
     import mdtplan.travel
     import mdtplan.warm_start  # noqa: F401 - imported before the clock starts
-    from mdtplan.model.build import check_data, index_data
+    from mdtplan.model.checks import check_data
+    from mdtplan.model.index import index_data
     from mdtplan.pipeline import prepare, solve_options_for, solve_session
     from mdtplan.scenario import load_scenario
     from mdtplan.solve import Session

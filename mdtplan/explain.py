@@ -267,7 +267,8 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
         Bound violations first, then each rule family that on its own can be relaxed to make a
         plan possible (the amount in its message), or the combination when none can alone.
     """
-    from .model.build import build_model, check_data
+    from .model.build import build_model
+    from .model.checks import check_data
     from .solve import SolveOptions
 
     options = options or SolveOptions()

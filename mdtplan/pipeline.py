@@ -15,12 +15,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .errors import Problem
 from .options import solve_options_for
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .inputs import Inputs
+    from .model.data import ModelData
+    from .results import Results
+    from .solve import SolveResult
 
 ProgressFn = Callable[[dict], None]
 
@@ -30,10 +37,10 @@ class Prepared:
     """A scenario loaded and checked, ready to build: what ``validate`` reports on."""
 
     scenario: Scenario
-    inputs: object
+    inputs: Inputs
     demand_hours: pd.DataFrame
     pairs: pd.DataFrame
-    data: object
+    data: ModelData
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -46,8 +53,8 @@ class RunResult:
     """A finished run: the prepared inputs, the solver's report and the result tables."""
 
     prepared: Prepared
-    solve_result: object
-    results: object
+    solve_result: SolveResult
+    results: Results
     explanation: tuple[Problem, ...] = ()
 
     @property
@@ -68,9 +75,9 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     ScenarioError, InputError, ModelError
         With every problem found, each naming file, row and column.
     """
+    from .assemble import prepare_model_data
     from .demand import compute_demand
     from .inputs import load_inputs
-    from .model.data import prepare_model_data
     from .travel import allowed_pairs
 
     timings: dict[str, float] = {}
@@ -155,7 +162,8 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     InfeasibleError
         Shown infeasible before solving, by counting (exit 3); the problems say why.
     """
-    from .model.build import check_data, index_data
+    from .model.checks import check_data
+    from .model.index import index_data
     from .solve import Session
 
     prepared = prepared or prepare(scenario, progress=progress)

@@ -13,10 +13,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 from .options import solve_options_for
 from .pipeline import Prepared, ProgressFn, RunResult, _emit, prepare, solve_session
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .solve import Session
 
 #: scenario key -> the model parameters (``Session.set_param``) it sets; a variant that differs
 #: from the built model only in these keys (and ``solver.*``) is re-solved in place.
@@ -218,7 +222,7 @@ class _SharedModel:
         Checking the data and building the model [s].
     """
 
-    session: object
+    session: Session
     key: str
     prepared: Prepared
     values: dict[str, float | None]
@@ -298,7 +302,8 @@ def _solve_variant(variant, options, slot: _ModelSlot, progress, cancel, explain
 
 def _build_model(variant: Scenario, options, progress) -> _SharedModel:
     """Prepare ``variant``, check its data and build its model in HiGHS."""
-    from .model.build import check_data, index_data
+    from .model.checks import check_data
+    from .model.index import index_data
     from .solve import Session
 
     prepared = prepare(variant, progress=progress)

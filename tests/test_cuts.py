@@ -12,8 +12,10 @@ import pytest
 from model import random_data, roles_frame, tiny_data
 
 from mdtplan import cuts
-from mdtplan.model.build import build_model, check_data, index_data
+from mdtplan.model.build import build_model
+from mdtplan.model.checks import check_data
 from mdtplan.model.data import SupervisionRule
+from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix
 from mdtplan.solve import Session, SolveOptions
 

@@ -13,7 +13,7 @@ from model import random_data, solve_data, tiny_data
 
 from mdtplan import results
 from mdtplan.errors import InfeasibleError
-from mdtplan.model.build import index_data
+from mdtplan.model.index import index_data
 from mdtplan.results import build_results
 from mdtplan.solve import SolveStatus, tables_from_values
 

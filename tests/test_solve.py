@@ -12,7 +12,8 @@ import pytest
 from checker import check_plan
 from model import no_roles, solve_data, tiny_data, with_sites
 
-from mdtplan.model.build import build_model, index_data
+from mdtplan.model.build import build_model
+from mdtplan.model.index import index_data
 from mdtplan.orlib import to_model_data
 from mdtplan.solve import (
     Session,

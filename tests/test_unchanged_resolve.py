@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from model import random_data, tiny_data
 
-from mdtplan.model.build import check_data
+from mdtplan.model.checks import check_data
 from mdtplan.solve import Session, SolveOptions
 
 OPTS = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=60.0)

@@ -248,7 +248,7 @@ class _CancelAfter(threading.Event):
 
 
 def test_a_cancel_during_the_heuristic_start_stops_the_solve_before_highs(medway):
-    from mdtplan.model.build import index_data
+    from mdtplan.model.index import index_data
 
     # 100 s: the start alone may take 20 s; set during it, the cancel ends it and HiGHS never
     # runs

@@ -161,8 +161,9 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     """
     import pyomo.environ as pyo
 
-    from ..model.build import build_model, design_rules, index_data
-    from ..model.data import prepare_model_data
+    from ..assemble import prepare_model_data
+    from ..model.build import build_model, design_rules
+    from ..model.index import index_data
     from ..options import solve_options_for
     from ..results import build_results
     from ..solve import Session, extract_tables

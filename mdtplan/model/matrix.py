@@ -33,8 +33,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import families
-from .build import ModelIndex, index_data
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
+from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from mdtplan.errors import InfeasibleError, ModelError
-from mdtplan.model.build import check_data, index_data
+from mdtplan.model.checks import check_data
+from mdtplan.model.index import index_data
 
 from . import random_data, tiny_data
 

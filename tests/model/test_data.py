@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mdtplan.assemble import prepare_model_data
 from mdtplan.errors import ModelError
 from mdtplan.inputs import Inputs
-from mdtplan.model.data import prepare_model_data
 from mdtplan.operating_model import OperatingModel
 from mdtplan.scenario import parse_scenario
 

@@ -17,8 +17,9 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from mdtplan.explain import explain_infeasible, relaxable
 from mdtplan.model import families
-from mdtplan.model.build import build_model, design_rules, index_data
+from mdtplan.model.build import build_model, design_rules
 from mdtplan.model.families.base import INF, Family
+from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix
 from mdtplan.solve import Session, SolveOptions, SolveStatus, compile_differences
 

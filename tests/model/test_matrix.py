@@ -17,8 +17,9 @@ import pyomo.environ as pyo
 import pytest
 import scipy.sparse as sp
 
-from mdtplan.model.build import build_model, index_data
+from mdtplan.model.build import build_model
 from mdtplan.model.data import SupervisionRule
+from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix, model_params
 from mdtplan.solve import Session, SolveOptions, compile_differences, compile_model, extract_tables
 

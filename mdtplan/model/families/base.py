@@ -16,8 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..data import ModelData
+    from ..index import ModelIndex
 
 INF = float("inf")
 
@@ -130,8 +135,8 @@ class Columns:
         Per staff position: FTE step [FTE], agency share, cost [GBP/FTE/yr], agency premium.
     """
 
-    data: object
-    ix: object
+    data: ModelData
+    ix: ModelIndex
     params: dict
     stages: list
     offset: dict

@@ -1,0 +1,144 @@
+"""The sparse index of a model: the allowed pairs grouped once, the data as numpy arrays.
+
+:func:`index_data` turns :class:`~mdtplan.model.data.ModelData` into a :class:`ModelIndex`
+before anything is built: the Pyomo model, the direct build, the checks and the MIP start all
+read the same positions from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import ModelData
+
+
+@dataclass(frozen=True)
+class ModelIndex:
+    """The sparse index of a model, as numpy arrays, built once from ``ModelData``.
+
+    Attributes
+    ----------
+    area_ids, site_ids : list of str
+        ``AREAS`` and ``SITES`` (excluded sites left out), in data order.
+    pairs : list of tuple
+        ``PAIRS`` as (area_id, site_id), in ``data.pairs`` order (less excluded sites).
+    pair_area, pair_site : ndarray of int
+        Position of each pair's area in ``area_ids`` and site in ``site_ids``.
+    travel_cost : ndarray
+        Travel of each pair [travel unit].
+    pair_pool : ndarray of object
+        Specialist pool of each pair (None where none).
+    weight : ndarray
+        Population (weight) of each area [people or demand units].
+    pairs_by_area, pairs_by_site, pairs_by_pool : dict of str -> ndarray of int
+        Positions of the pairs of each area, site and pool (grouped once).
+    roles, core_roles, specialist_roles : list of str
+    pools : list of str
+        Pools that serve at least one pair (only when there are specialist roles).
+    staff : list of tuple
+        ``STAFF``: (site, core role) for every site, then (pool, specialist role).
+    demand : ndarray, shape (areas, roles)
+        Demand hours [hours/year], columns in ``roles`` order.
+    """
+
+    area_ids: list
+    site_ids: list
+    pairs: list
+    pair_area: np.ndarray
+    pair_site: np.ndarray
+    travel_cost: np.ndarray
+    pair_pool: np.ndarray
+    weight: np.ndarray
+    pairs_by_area: dict
+    pairs_by_site: dict
+    pairs_by_pool: dict
+    roles: list
+    core_roles: list
+    specialist_roles: list
+    pools: list
+    staff: list
+    demand: np.ndarray
+
+    def role_column(self, role: str) -> np.ndarray:
+        """Demand hours of ``role`` per area [hours/year]."""
+        return self.demand[:, self.roles.index(role)]
+
+
+def _group_positions(keys: np.ndarray) -> dict:
+    """key -> positions holding it, computed with one stable sort."""
+    if len(keys) == 0:
+        return {}
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    cuts = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+    starts = np.concatenate([[0], cuts])
+    ends = np.concatenate([cuts, [len(keys)]])
+    return {sorted_keys[b]: order[b:e] for b, e in zip(starts, ends, strict=True)}
+
+
+def index_data(data: ModelData) -> ModelIndex:
+    """Group the allowed pairs once and put the data into numpy arrays (no model yet)."""
+    area_ids = [str(a) for a in data.areas.index]
+    sites = data.sites
+    site_ids = [str(s) for s, st in zip(sites.index, sites["status"], strict=True)
+                if st != "excluded"]
+    site_pos = {s: i for i, s in enumerate(site_ids)}
+    area_pos = {a: i for i, a in enumerate(area_ids)}
+    pairs = data.pairs
+    p_area = pairs["area_id"].astype(str).to_numpy()
+    p_site = pairs["site_id"].astype(str).to_numpy()
+    pair_site = np.fromiter((site_pos.get(s, -1) for s in p_site), np.int64, len(p_site))
+    keep = pair_site >= 0  # pairs of excluded (or unknown) sites are left out
+    p_area, p_site, pair_site = p_area[keep], p_site[keep], pair_site[keep]
+    pair_area = np.fromiter((area_pos.get(a, -1) for a in p_area), np.int64, len(p_area))
+    travel = pairs["travel_cost"].to_numpy(dtype=float)[keep]
+    if "pool" in pairs and isinstance(pairs["pool"].dtype, pd.StringDtype):
+        # strings, missing as None: what the loop below makes of a string column
+        pool = pairs["pool"].to_numpy(dtype=object, na_value=None)[keep]
+    elif "pool" in pairs:
+        pool = pairs["pool"].astype(object).to_numpy()[keep]
+        pool = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and
+                                                                np.isnan(v))) else str(v)
+                         for v in pool], dtype=object)
+    else:
+        pool = np.full(len(p_area), None, dtype=object)
+    roles = [str(r) for r in data.roles.index]
+    kinds = data.roles["kind"].astype(str).to_numpy() if len(roles) else np.array([])
+    core = [r for r, k in zip(roles, kinds, strict=True) if k == "core"]
+    specialist = [r for r, k in zip(roles, kinds, strict=True) if k == "specialist"]
+    by_pool = {}
+    pools: list = []
+    if specialist:
+        has = np.array([v is not None for v in pool], dtype=bool)
+        by_pool = {str(k): np.flatnonzero(has)[v] for k, v in
+                   _group_positions(pool[has].astype(str)).items()} if has.any() else {}
+        pools = sorted(by_pool)
+    staff = [(s, r) for s in site_ids for r in core] + [(p, r) for p in pools for r in specialist]
+    demand = (data.demand_hours.reindex(index=data.areas.index, columns=roles).fillna(0.0)
+              .to_numpy(dtype=float) if roles else np.zeros((len(area_ids), 0)))
+    by_area_pos = _group_positions(pair_area)
+    by_site_pos = _group_positions(pair_site)
+    return ModelIndex(
+        area_ids=area_ids,
+        site_ids=site_ids,
+        pairs=list(zip(p_area.tolist(), p_site.tolist(), strict=True)),
+        pair_area=pair_area,
+        pair_site=pair_site,
+        travel_cost=travel,
+        pair_pool=pool,
+        weight=data.areas["population"].to_numpy(dtype=float),
+        pairs_by_area={area_ids[k]: v for k, v in by_area_pos.items()},
+        pairs_by_site={site_ids[k]: v for k, v in by_site_pos.items()},
+        pairs_by_pool=by_pool,
+        roles=roles,
+        core_roles=core,
+        specialist_roles=specialist,
+        pools=pools,
+        staff=staff,
+        demand=demand,
+    )
+
+
