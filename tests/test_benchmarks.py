@@ -39,6 +39,7 @@ def _row(rows, instance, method):
     return found[0]
 
 
+@pytest.mark.slow
 def test_quick_run(tmp_path):
     """One run (it spawns seven solver processes, so it is one test, not one per check)."""
     instances = select(["pmed1", "cap61", "mdt-XS"], quick=True, shared=SHARED,
@@ -131,6 +132,7 @@ def test_median_run_keeps_the_middle_time_and_counts_the_runs():
     assert median_run(rows + [failed]) == {**failed, "runs": 4}
 
 
+@pytest.mark.slow
 def test_repeat_runs_short_instances_again_and_keeps_the_median(tmp_path):
     instances = select(["cap61"], quick=False, shared=SHARED, time_limit_s=30.0)
     options = SuiteOptions(threads=1, seed=0, methods=("floor", "mdtplan"), repeat=3)

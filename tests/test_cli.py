@@ -91,6 +91,7 @@ def test_solve_infeasible_budget_exits_3_with_explanation(tmp_path, small_demo):
     assert "budget" in r.output.lower()
 
 
+@pytest.mark.slow
 def test_compare_and_map(tmp_path, small_demo):
     a, b = tmp_path / "a", tmp_path / "b"
     assert invoke("solve", small_demo, "--out", a).exit_code == 0
@@ -131,6 +132,7 @@ def test_help_lists_commands():
         assert cmd in r.output
 
 
+@pytest.mark.slow
 def test_installed_entry_point_runs_demo(tmp_path):
     exe = shutil.which("mdtplan")
     if exe is None:

@@ -15,6 +15,9 @@ from mdtplan.cli import app
 from mdtplan.pipeline import prepare
 from mdtplan.scenario import parse_scenario
 
+#: the slow tier: each council example is a real solve of 20-60 s on two cores
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 
 # (example, time limit [s] for the test run); Kent has its own test below

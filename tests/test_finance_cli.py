@@ -35,6 +35,7 @@ def solved(tmp_path_factory, repo_root):
     return out, json.loads((out / "summary.json").read_text())
 
 
+@pytest.mark.slow
 def test_each_demand_draw_is_a_real_resolve_of_its_own_demand(solved, repo_root):
     out, summary = solved
     demand = summary["finance"]["monte_carlo"]["demand"]

@@ -191,6 +191,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+@pytest.mark.slow
 def test_budget_sweep_on_dask_equals_the_serial_run_and_every_plan_holds(
         serial_budget_sweep, fast_demo, fast_data, tmp_path):
     from distributed import Client, LocalCluster
@@ -289,6 +290,7 @@ def test_one_bad_variant_is_reported_in_its_row_and_the_others_solve(fast_demo, 
     assert result.solved == 2 and len(result.chunks) == 1
 
 
+@pytest.mark.slow
 def test_rows_carry_the_saving_against_today_when_the_scenario_has_a_baseline():
     # the demo's finance section (baseline: today's staffed sites and workforce) kept: each
     # row with a plan has today's cost and its saving against it, as a solve of that

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -254,6 +255,7 @@ FUZZ = settings(max_examples=50, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mangled_tables_and_scenarios(data):
@@ -263,6 +265,7 @@ def test_mangled_tables_and_scenarios(data):
         run(doc, folder)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.data())
 def test_mangled_scenario_files(data):

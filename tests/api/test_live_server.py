@@ -88,6 +88,7 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
+@pytest.mark.slow
 def test_load_while_two_solves_run(live):
     planner = live.client(live.keys["planner"])
     running = []

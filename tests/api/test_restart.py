@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from service_helpers import LiveServer, demo_document, upload_demo, wait_for
 
 from api.store import Store
@@ -21,6 +22,7 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+@pytest.mark.slow
 def test_kill_mid_solve_then_restart(tmp_path):
     server = LiveServer(tmp_path / "data", workers=1, progress_interval_s=0.3).start()
     try:
