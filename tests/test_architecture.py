@@ -26,8 +26,19 @@ FORBIDDEN = {
     "store.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "settings.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "model/matrix.py": {"mdtplan.solve", "pyomo"},
-    "cuts.py": {"mdtplan.solve", "pyomo", "pandas"},
+    # the cuts' numbers: HiGHS instances only, never the session that adds them
+    "solve/cuts.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session",
+                      "mdtplan.solve.stages", "mdtplan.solve.cut_plan"},
+    # the start's search works on arrays; only start/instance.py and start/values.py read a model
+    "solve/start/hubs.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
+    "solve/start/moves.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
+    "solve/start/staffing.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
+    "solve/start/search.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
 }
+
+#: what nothing under mdtplan/solve/ may import: the solve is a stage, it never reaches on
+SOLVE_FORBIDDEN = {"mdtplan.pipeline", "mdtplan.results", "mdtplan.outputs", "mdtplan.appraisal",
+                   "mdtplan.explain", "api", "fastapi"}
 
 
 def _imports(path: Path, root: Path = PKG) -> set[str]:
@@ -75,3 +86,10 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     f.write_text("import pyomo.environ as pyo\nfrom .model import build\n")
     assert _violations(f, {"pyomo", "mdtplan.model"}, root=tmp_path) == [
         "mdtplan.model", "pyomo.environ"]
+
+
+def test_nothing_in_the_solve_reaches_on_to_later_stages():
+    files = sorted((PKG / "solve").rglob("*.py"))
+    assert files, "no mdtplan/solve package"
+    for f in files:
+        assert _violations(f, SOLVE_FORBIDDEN) == [], f.relative_to(PKG)
