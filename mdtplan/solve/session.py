@@ -30,13 +30,14 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..errors import ModelError, Problem, SolveError
-from . import duals, mip_start, reuse, stages
+from . import duals, mip_start, stages
 from .budget import TimeBudget
 from .compile import _bound, _Compiled, _linear, _model_objects, compile_model
 from .cut_plan import RoundingCuts
 from .extract import extract_tables, tables_from_values
 from .highs import Handle
 from .job import Job
+from .reuse import ModelEdit, PlanReuse
 from .stages import _Hold
 from .status import ProgressFn, SolveOptions, SolveResult, SolveStatus
 from .view import VAR_NAMES, ModelView
@@ -75,6 +76,8 @@ class Session:
 
     def __init__(self, model, options: SolveOptions | None = None, *, _data=None, _ix=None):
         t0 = perf_counter()
+        #: whether the last plan still stands (:mod:`mdtplan.solve.reuse`): told every edit
+        self._reuse = PlanReuse()
         self._model = model
         self._view = None
         self._pending_x: np.ndarray | None = None
@@ -238,11 +241,11 @@ class Session:
 
     def _column(self, var) -> int:
         """Column of ``var``, adding it to HiGHS (no row entries) if the compiler dropped it."""
-        self._proof = None
         k = self._compiled
         j = k.col_of.get(id(var))
         if j is not None:
             return j
+        self._reuse.edited(ModelEdit("column", var.name))
         lb, ub = var.bounds
         lo, hi = _bound(lb, -INF), _bound(ub, INF)
         self._edited = True
@@ -273,7 +276,8 @@ class Session:
         Use after changing mutable parameters or constraint expressions by hand. Rows that the
         compiler had dropped (no variables at the time) are added.
         """
-        self._proof = None
+        names = list(names)
+        self._reuse.edited(ModelEdit("rows", ", ".join(map(str, names))))
         for name in names:
             comp = self.model.component(name)
             if comp is None:
@@ -341,8 +345,7 @@ class Session:
         """
         from ..model.build import PARAM_DEPENDENTS, set_demand_scale
 
-        if not (name == "budget_cap_gbp" and index is None):
-            self._proof = None  # only a budget cap change may leave the last plan proven
+        self._reuse.edited(ModelEdit("param", name, index))
         if self._model is None and index is None and name in PARAM_DEPENDENTS \
                 and name in self._params and self._set_param_direct(name, value):
             return
@@ -428,7 +431,7 @@ class Session:
         ``lower``/``upper`` ``None`` mean unbounded on that side; with ``index`` ``None`` every
         member of an indexed constraint gets the bounds.
         """
-        self._proof = None
+        self._reuse.edited(ModelEdit("constraint_bounds", name, index))
         comp = self.model.component(name)
         if comp is None:
             raise ModelError(f"the model has no constraint '{name}'")
@@ -441,7 +444,7 @@ class Session:
     def set_var_bounds(self, var, lower=None, upper=None) -> None:
         """New bounds for a variable (a VarData, e.g. ``m.open_site['S1']``), e.g. to force a
         site open (1, 1) or shut (0, 0)."""
-        self._proof = None
+        self._reuse.edited(ModelEdit("var_bounds", var.name))
         var.setlb(lower)
         var.setub(upper)
         j = self._column(var)
@@ -452,7 +455,7 @@ class Session:
 
     def refresh_objective(self) -> None:
         """Recompute every stage's cost vector from the model's stage quantities."""
-        self._proof = None
+        self._reuse.edited(ModelEdit("objective"))
         self._compiled.stages = None  # the direct build's vectors may no longer hold
         self._compiled.c0 = self._vector(self.model.component_data_objects(
             pyo.Objective, active=True).__next__().expr)[0]
@@ -484,7 +487,9 @@ class Session:
         options = options or self.options
         self.handle.threads = int(options.threads)
         t_start = perf_counter()
-        unchanged = reuse.unchanged_result(self, options, t_start)
+        unchanged = self._reuse.result_if_unchanged(
+            options, t_start, compiled=self._compiled, highs=self.highs, plan=self._last_x,
+            stages=self._stages)
         if unchanged is not None:
             return unchanged
         # the first solve also pays for building and compiling the model
@@ -511,10 +516,10 @@ class Session:
             raise
         result, held_at = stages.run(self, options, budget, start, state, cancel, progress,
                                      cut_plan, bounded_below, t_start)
-        reuse.remember_proof(self, result, held_at, options)
+        self._reuse.remember(result, held_at, options, row=self._budget_row(),
+                             compiled=self._compiled, plan=self._last_x,
+                             stage_count=len(self._stages))
         return result
-
-    _proof: dict | None = None
 
     # -- what the parts read ---------------------------------------------------------------------
 
@@ -528,6 +533,14 @@ class Session:
     def last_solution(self) -> np.ndarray | None:
         """The column values of the last plan found (HiGHS's columns), or None."""
         return self._last_x
+
+    @property
+    def reuse(self) -> PlanReuse:
+        """Whether the last plan is proven to stand (:attr:`PlanReuse.proof
+        <mdtplan.solve.reuse.PlanReuse.proof>`), or which edit or outcome left no proof
+        (``invalidated_by``): a re-solve after only a new budget cap may then need no
+        solver."""
+        return self._reuse
 
     @property
     def cut_report(self) -> dict | None:
@@ -546,6 +559,16 @@ class Session:
         """A mutable parameter's value in force (view attribute or Pyomo Param)."""
         value = getattr(self._source, name, None)
         return value.value if hasattr(value, "is_parameter_type") else value
+
+    def _budget_row(self) -> int | None:
+        """The HiGHS row of the budget cap (``budget_cap``), or None."""
+        if self._mm is not None:
+            start, stop = self._mm.row_spans.get("budget_cap", (0, 0))
+            return start if stop > start else None
+        con = self.model.component("budget_cap")
+        if con is None:
+            return None
+        return self._compiled.row_of.get(id(con))
 
     def _family_columns(self, family: str, keys: list) -> np.ndarray:
         """The column of each member of a variable component (-1 where the build dropped it)."""
