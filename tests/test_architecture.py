@@ -29,6 +29,9 @@ FORBIDDEN = {
     # the cuts' numbers: HiGHS instances only, never the session that adds them
     "solve/cuts.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session",
                       "mdtplan.solve.stages", "mdtplan.solve.cut_plan"},
+    # the HiGHS handle and the unchanged-plan proof know nothing of the model
+    "solve/highs.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
+    "solve/reuse.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
     # the start's search works on arrays; only start/instance.py and start/values.py read a model
     "solve/start/hubs.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},
     "solve/start/moves.py": {"pyomo", "pandas", "mdtplan.model", "mdtplan.solve.session"},

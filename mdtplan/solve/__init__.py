@@ -28,7 +28,8 @@ Modules, one job each:
 ``compile``    :func:`compile_model`, :func:`compile_differences`
 ``view``       :class:`ModelView`: a direct build seen as the start heuristic reads a model
 ``stages``     the lexicographic stage loop, holds, clean-up LPs, gaps
-``reuse``      the proof that a re-solve needs no solver
+``edit``       in-place edits: the model of record changed, HiGHS kept in step
+``reuse``      the proof that a re-solve needs no solver, told every edit
 ``mip_start``  which MIP start a solve uses, checked against every row
 ``start/``     the heuristic start itself (:func:`greedy_start`, :func:`~.start.build_start`)
 ``cuts``       the rounding cuts' numbers; ``cut_plan`` their life in a solve

@@ -7,8 +7,9 @@ same arrays, proven by :func:`~mdtplan.solve.compile.compile_differences`, sever
 faster, the Pyomo model built only on demand), and handed to ``highspy.Highs.passModel``. A
 session owns what stays from one solve to the next -- the Pyomo model of record or the direct
 build's view of it, the compiled arrays, the stage vectors and holds, the last plan -- and keeps
-HiGHS in step with the model when it is edited in place (:meth:`Session.set_param`,
-:meth:`Session.set_constraint_bounds`, :meth:`Session.set_var_bounds`, :meth:`Session.refresh`).
+HiGHS in step with the model when it is edited in place (:mod:`.edit`:
+:meth:`Session.set_param`, :meth:`Session.set_constraint_bounds`,
+:meth:`Session.set_var_bounds`, :meth:`Session.refresh`).
 
 A solve coordinates the parts: the HiGHS handle (:mod:`.highs`), the time budget
 (:mod:`.budget`), the unchanged-plan proof (:mod:`.reuse`), the rounding cuts
@@ -29,10 +30,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from ..errors import ModelError, Problem, SolveError
-from . import duals, mip_start, stages
+from ..errors import SolveError
+from . import duals, edit, mip_start, stages
 from .budget import TimeBudget
-from .compile import _bound, _Compiled, _linear, _model_objects, compile_model
+from .compile import _Compiled, _model_objects, compile_model
 from .cut_plan import RoundingCuts
 from .extract import extract_tables, tables_from_values
 from .highs import Handle
@@ -239,35 +240,6 @@ class Session:
     def is_mip(self) -> bool:
         return bool(self._compiled.integrality.any())
 
-    def _column(self, var) -> int:
-        """Column of ``var``, adding it to HiGHS (no row entries) if the compiler dropped it."""
-        k = self._compiled
-        j = k.col_of.get(id(var))
-        if j is not None:
-            return j
-        self._reuse.edited(ModelEdit("column", var.name))
-        lb, ub = var.bounds
-        lo, hi = _bound(lb, -INF), _bound(ub, INF)
-        self._edited = True
-        self.highs.addCol(0.0, lo, hi, 0, np.zeros(0, np.int32), np.zeros(0))
-        j = len(k.columns)
-        if var.is_integer():
-            self.highs.changeColIntegrality(j, highspy.HighsVarType.kInteger)
-        k.columns.append(var)
-        k.col_of[id(var)] = j
-        k.col_lower = np.append(k.col_lower, lo)
-        k.col_upper = np.append(k.col_upper, hi)
-        k.integrality = np.append(k.integrality, np.int32(var.is_integer()))
-        k.c0 = np.append(k.c0, 0.0)
-        return j
-
-    def _vector(self, expr) -> tuple[np.ndarray, float]:
-        xs, coefs, const = _linear(expr)
-        cols = [self._column(v) for v in xs]
-        vec = np.zeros(self._ncols())
-        np.add.at(vec, np.asarray(cols, dtype=np.int64), np.asarray(coefs))
-        return vec, const
-
     # -- changing the model in place -------------------------------------------------------------
 
     def refresh(self, names: Iterable[str]) -> None:
@@ -276,53 +248,7 @@ class Session:
         Use after changing mutable parameters or constraint expressions by hand. Rows that the
         compiler had dropped (no variables at the time) are added.
         """
-        names = list(names)
-        self._reuse.edited(ModelEdit("rows", ", ".join(map(str, names))))
-        for name in names:
-            comp = self.model.component(name)
-            if comp is None:
-                continue
-            for con in comp.values():
-                self._refresh_row(con)
-
-    def _refresh_row(self, con) -> None:
-        h = self.highs
-        k = self._compiled
-        self._edited = True
-        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
-        xs, coefs, const = _linear(body)
-        lo = -INF if lb is None else float(lb) - const
-        hi = INF if ub is None else float(ub) - const
-        cols = [self._column(v) for v in xs]
-        new = {}
-        for j, a in zip(cols, coefs, strict=True):
-            new[j] = new.get(j, 0.0) + a
-        row = k.row_of.get(id(con))
-        if row is None:
-            if not new:
-                if lo > 1e-9 or hi < -1e-9:
-                    raise ModelError(f"constraint {con.name} became trivially infeasible")
-                return
-            idx = np.fromiter(new.keys(), np.int32, len(new))
-            val = np.fromiter(new.values(), float, len(new))
-            h.addRow(lo, hi, len(idx), idx, val)
-            row = len(k.rows)
-            k.rows.append(con)
-            k.row_of[id(con)] = row
-            k.row_lower = np.append(k.row_lower, lo)
-            k.row_upper = np.append(k.row_upper, hi)
-            return
-        _, old_idx, old_val = h.getRowEntries(row)
-        old = dict(zip(np.asarray(old_idx).tolist(), np.asarray(old_val).tolist(), strict=True))
-        for j, a in new.items():
-            if old.get(j) != a:
-                h.changeCoeff(row, j, a)
-        for j in old:
-            if j not in new:
-                h.changeCoeff(row, j, 0.0)
-        h.changeRowBounds(row, lo, hi)
-        k.row_lower[row] = lo
-        k.row_upper[row] = hi
+        edit.refresh(self, names)
 
     def set_param(self, name: str, value, index=None) -> None:
         """Set a mutable parameter of the model and update the rows that use it.
@@ -343,87 +269,11 @@ class Session:
             If the parameter, or every constraint that uses it, is absent from the model (e.g.
             ``budget_cap_gbp`` when the base scenario set no cap: build the base with one).
         """
-        from ..model.build import PARAM_DEPENDENTS, set_demand_scale
-
-        self._reuse.edited(ModelEdit("param", name, index))
-        if self._model is None and index is None and name in PARAM_DEPENDENTS \
-                and name in self._params and self._set_param_direct(name, value):
-            return
-        m = self.model
-        param = m.component(name)
-        if param is None or not isinstance(param, pyo.Param) or not param.mutable:
-            raise ModelError(f"the model has no mutable parameter '{name}'")
-        dependents = [d for d in PARAM_DEPENDENTS.get(name, ()) if m.component(d) is not None]
-        if name in PARAM_DEPENDENTS and not dependents:
-            raise ModelError(Problem(None, None, name,
-                                     f"no constraint of this model uses '{name}' "
-                                     f"({', '.join(PARAM_DEPENDENTS[name])} absent)",
-                                     "set the matching scenario key in the base scenario so "
-                                     "the constraint is built"))
-        if name == "demand_scale":
-            set_demand_scale(m, float(value))
-        elif index is None:
-            param.set_value(value)
-        else:
-            param[index].set_value(value)
-        if name not in PARAM_DEPENDENTS:
-            dependents = [c.local_name for c in m.component_objects(pyo.Constraint, active=True)]
-        self.refresh(dependents)
+        edit.set_param(self, name, value, index)
 
     #: at most this many changed coefficients are changed one by one; more: the model is
-    #: handed over again
+    #: handed over again (:func:`mdtplan.solve.edit.set_param`)
     DIRECT_COEFF_CHANGES = 10_000
-
-    def _set_param_direct(self, name: str, value) -> bool:
-        """:meth:`set_param` without a Pyomo model: the direct build made again with the new
-        value and what changed handed to HiGHS (bounds and coefficients, or the whole model
-        when many coefficients change). Returns False, changing nothing, when the change would
-        alter which columns or rows exist (the caller then builds the Pyomo model)."""
-        from ..model.build import PARAM_DEPENDENTS
-        from ..model.matrix import build_matrix
-
-        view, old = self._view, self._mm
-        if not any(d in old.keys for d in PARAM_DEPENDENTS[name]):
-            raise ModelError(Problem(None, None, name,
-                                     f"no constraint of this model uses '{name}' "
-                                     f"({', '.join(PARAM_DEPENDENTS[name])} absent)",
-                                     "set the matching scenario key in the base scenario so "
-                                     "the constraint is built"))
-        params = {**self._params, name: value, "stage_optimum_bound": dict(self._hold_bounds)}
-        mm = build_matrix(view.mdtplan_data, view.mdtplan_index, params)
-        if (mm.col_family != old.col_family or mm.row_family != old.row_family
-                or not np.array_equal(mm.col_member, old.col_member)
-                or not np.array_equal(mm.row_member, old.row_member)):
-            return False
-        h, k = self.highs, self._compiled
-        A, B = k.A, mm.A
-        same_pattern = (np.array_equal(A.indptr, B.indptr)
-                        and np.array_equal(A.indices, B.indices))
-        changed = np.flatnonzero(A.data != B.data) if same_pattern else None
-        if same_pattern and len(changed) <= self.DIRECT_COEFF_CHANGES:
-            cols = np.searchsorted(B.indptr, changed, side="right") - 1
-            for i, j, v in zip(B.indices[changed].tolist(), cols.tolist(),
-                               B.data[changed].tolist(), strict=True):
-                h.changeCoeff(int(i), int(j), float(v))
-            rows = np.flatnonzero((k.row_lower != mm.row_lower) | (k.row_upper != mm.row_upper))
-            if len(rows):
-                h.changeRowsBounds(len(rows), rows.astype(np.int32), mm.row_lower[rows],
-                                   mm.row_upper[rows])
-        else:  # many coefficients: hand the model over again (the last plan still starts it)
-            status = h.passModel(
-                len(mm.col_lower), len(mm.row_lower), int(B.nnz),
-                int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
-                k.offset0, k.c0, k.col_lower, k.col_upper, mm.row_lower, mm.row_upper,
-                B.indptr.astype(np.int32), B.indices.astype(np.int32), B.data.astype(float),
-                k.integrality)
-            if status == highspy.HighsStatus.kError:
-                raise SolveError("HiGHS refused the changed model (passModel failed)")
-        k.A, k.row_lower, k.row_upper = B, mm.row_lower.copy(), mm.row_upper.copy()
-        self._edited = False
-        self._mm = mm
-        self._params[name] = value
-        setattr(view, name, value)  # what the MIP start heuristic reads
-        return True
 
     def set_constraint_bounds(self, name: str, lower=None, upper=None, index=None) -> None:
         """Give a constraint new numeric bounds (in the Pyomo model and in HiGHS).
@@ -431,33 +281,18 @@ class Session:
         ``lower``/``upper`` ``None`` mean unbounded on that side; with ``index`` ``None`` every
         member of an indexed constraint gets the bounds.
         """
-        self._reuse.edited(ModelEdit("constraint_bounds", name, index))
-        comp = self.model.component(name)
-        if comp is None:
-            raise ModelError(f"the model has no constraint '{name}'")
-        members = comp.values() if index is None else [comp[index]]
-        for con in members:
-            _, body, _ = con.to_bounded_expression()
-            con.set_value((lower, body, upper))
-            self._refresh_row(con)
+        edit.set_constraint_bounds(self, name, lower, upper, index)
 
     def set_var_bounds(self, var, lower=None, upper=None) -> None:
         """New bounds for a variable (a VarData, e.g. ``m.open_site['S1']``), e.g. to force a
         site open (1, 1) or shut (0, 0)."""
-        self._reuse.edited(ModelEdit("var_bounds", var.name))
-        var.setlb(lower)
-        var.setub(upper)
-        j = self._column(var)
-        lo, hi = _bound(lower, -INF), _bound(upper, INF)
-        self.highs.changeColBounds(j, lo, hi)
-        self._compiled.col_lower[j] = lo
-        self._compiled.col_upper[j] = hi
+        edit.set_var_bounds(self, var, lower, upper)
 
     def refresh_objective(self) -> None:
         """Recompute every stage's cost vector from the model's stage quantities."""
         self._reuse.edited(ModelEdit("objective"))
         self._compiled.stages = None  # the direct build's vectors may no longer hold
-        self._compiled.c0 = self._vector(self.model.component_data_objects(
+        self._compiled.c0 = edit.vector(self, self.model.component_data_objects(
             pyo.Objective, active=True).__next__().expr)[0]
         self._stages = stages.stage_vectors(self)
 

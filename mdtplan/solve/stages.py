@@ -20,6 +20,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from . import edit
 from .budget import TimeBudget, cancelled_now
 from .highs import root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
@@ -64,7 +65,7 @@ def stage_vectors(session) -> list[tuple[str, np.ndarray, float, object]]:
             k = session._compiled
             vec, off = k.c0.copy(), k.offset0
         else:
-            vec, off = session._vector(expr)
+            vec, off = edit.vector(session, expr)
         hold = m.stage_optimum_held[stage] if i < len(stages) - 1 else None
         out.append((stage, vec, off, hold))
     n = session._ncols()
@@ -179,7 +180,7 @@ def set_hold(session, hold, bound: float) -> None:
             hi if hi < INF else float("inf"))
         row = session._compiled.row_of.get(id(hold))
         if row is None:  # the compiler dropped it: derive it from the model
-            session._refresh_row(hold)
+            edit.refresh_row(session, hold)
             return
     if row is not None:  # a stage quantity's coefficients are constants: only its bound
         session.highs.changeRowBounds(row, float(session._compiled.row_lower[row]), hi)
