@@ -359,8 +359,8 @@ def run_mdtplan(task: dict) -> dict:
     import mdtplan.model.matrix
     import mdtplan.results
     import mdtplan.solve
-    import mdtplan.travel
-    import mdtplan.warm_start  # noqa: F401
+    import mdtplan.solve.start
+    import mdtplan.travel  # noqa: F401
     from mdtplan.pipeline import prepare, run, solve_options_for
     from mdtplan.scenario import load_scenario
 
@@ -492,8 +492,8 @@ def run_resolve(task: dict) -> dict:
     import mdtplan.inputs
     import mdtplan.model.matrix
     import mdtplan.results
-    import mdtplan.travel
-    import mdtplan.warm_start  # noqa: F401 - imported before the clock starts
+    import mdtplan.solve.start
+    import mdtplan.travel  # noqa: F401 - imported before the clock starts
     from mdtplan.model.checks import check_data
     from mdtplan.model.index import index_data
     from mdtplan.pipeline import prepare, solve_options_for, solve_session

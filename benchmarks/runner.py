@@ -124,7 +124,7 @@ def run_in_process(method: str, task: dict, timeout_s: float, folder: Path) -> d
 
 def environment(settings: HighsSettings | None = None) -> dict:
     """Date, machine, and the versions that matter for the figures."""
-    from mdtplan.highs_pool import new_highs
+    from mdtplan.solve.highs import new_highs
 
     def version(name: str) -> str | None:
         try:

@@ -1,4 +1,4 @@
-"""Rounding cuts (mdtplan.cuts): valid (no plan removed), tight where the LP is loose, and
+"""Rounding cuts (mdtplan.solve.cuts): valid (no plan removed), tight where the LP is loose, and
 solver rows only (the session's model stays the model of record)."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from model import random_data, roles_frame, tiny_data
 
-from mdtplan import cuts
 from mdtplan.model.build import build_model
 from mdtplan.model.checks import check_data
 from mdtplan.model.data import SupervisionRule
 from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix
-from mdtplan.solve import Session, SolveOptions
+from mdtplan.solve import Session, SolveOptions, cuts
+from mdtplan.solve.cut_plan import RoundingCuts
 
 
 def _one_hub(demand_hours: float, step: float = 1.0, minimum: float = 0.0):
@@ -155,7 +155,7 @@ def test_cuts_remove_no_plan(data):
     starts, index, value, _ = _rows_for(data, ix, mm, fl)
     ends = np.r_[starts[1:], len(index)].astype(int) if len(starts) else starts
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        activity = float(value[s:e] @ plain._last_x[index[s:e]])
+        activity = float(value[s:e] @ plain.last_solution[index[s:e]])
         assert activity >= -1e-6 * max(1.0, float(np.abs(value[s:e]).max()))
     with_cuts = Session.from_data(data, SolveOptions(**opts))
     b = with_cuts.solve()
@@ -163,7 +163,7 @@ def test_cuts_remove_no_plan(data):
     for stage, value in a.stage_objectives.items():
         assert b.stage_objectives[stage] == pytest.approx(value, rel=1e-6, abs=1e-6)
     # the cuts were solver rows only: HiGHS holds the model's rows again
-    assert with_cuts.highs.getNumRow() == len(with_cuts._compiled.row_lower)
+    assert with_cuts.highs.getNumRow() == len(with_cuts.compiled.row_lower)
 
 
 def test_the_random_cases_have_cuts_to_check():
@@ -187,7 +187,7 @@ def _banded_tiny():
 def test_a_session_adds_cuts_per_solve_and_remakes_them_when_the_band_moves():
     data = _banded_tiny()
     session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
-    rows = len(session._compiled.row_lower)
+    rows = len(session.compiled.row_lower)
     first = session.solve()
     assert session.cut_report is not None and session.cut_report["rows"] > 0
     assert not session.cut_report["reused_from_last_solve"]
@@ -210,7 +210,7 @@ def test_the_model_of_record_gets_the_same_cuts():
     pyomo = Session(build_model(data), opts)
     ra, rb = lazy.solve(), pyomo.solve()
     assert ra.objective == pytest.approx(rb.objective)
-    for x, y in zip(lazy._cut_cache[1], pyomo._cut_cache[1], strict=True):
+    for x, y in zip(lazy.cut_rows, pyomo.cut_rows, strict=True):
         np.testing.assert_allclose(x, y)
 
 
@@ -330,11 +330,11 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     import threading
     import time
 
-    from mdtplan import warm_start
+    from mdtplan.solve.start import search as heuristic  # where the solve looks it up
 
     data = _banded_tiny()
     seen = {}
-    real_floors, real_start = cuts.hub_floors, warm_start.build_start
+    real_floors, real_start = cuts.hub_floors, heuristic.build_start
 
     def floors(*args, **kw):
         seen["cuts_thread"] = threading.current_thread()
@@ -349,7 +349,7 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
         return real_start(*args, **kw)
 
     monkeypatch.setattr(cuts, "hub_floors", floors)
-    monkeypatch.setattr(warm_start, "build_start", start)
+    monkeypatch.setattr(heuristic, "build_start", start)
     session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
     result = session.solve()
     assert result.status.value == "optimal" and session.start_report["feasible"]
@@ -359,17 +359,17 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     assert session.start_report["seconds"] >= 1.0
     # beside the search, the cuts may take as long as its grant (the solve waits for it)
     grants = {g["run"]: g["given_s"] for g in session.budget.log}
-    assert grants["rounding cuts"] > Session.CUT_SHARE * 30
+    assert grants["rounding cuts"] > RoundingCuts.CUT_SHARE * 30
     assert grants["rounding cuts"] == pytest.approx(grants["heuristic start"], rel=0.01)
     ix = index_data(data)
     alone = cuts.cut_rows(real_floors(data, ix, population_min=data.hub_population_min,
                                       population_max=data.hub_population_max,
-                                      min_share=Session.CUT_MIN_SHARE),
+                                      min_share=RoundingCuts.CUT_MIN_SHARE),
                           ix, data, session._family_columns("open_site", ix.site_ids),
                           session._family_columns("assign", ix.pairs),
                           session._family_columns("fte_steps", ix.staff))
     assert session.cut_report["rows"] == len(alone[0]) > 0
-    for made, own in zip(session._cut_cache[1], alone, strict=True):
+    for made, own in zip(session.cut_rows, alone, strict=True):
         np.testing.assert_array_equal(made, own)
 
     # cuts that take longer than the search: the start reports its own time, not theirs
@@ -378,7 +378,7 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
         return real_floors(*args, **kw)
 
     monkeypatch.setattr(cuts, "hub_floors", slow_floors)
-    monkeypatch.setattr(warm_start, "build_start", real_start)
+    monkeypatch.setattr(heuristic, "build_start", real_start)
     session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30))
     t = time.perf_counter()
     session.solve()
@@ -389,7 +389,7 @@ def test_the_cuts_are_made_while_the_heuristic_start_searches(monkeypatch):
     session.solve(warm_start=False)
     grants = {g["run"]: g["given_s"] for g in session.budget.log}
     assert "heuristic start" not in grants
-    assert grants["rounding cuts"] == pytest.approx(Session.CUT_SHARE * 30)
+    assert grants["rounding cuts"] == pytest.approx(RoundingCuts.CUT_SHARE * 30)
 
 
 def _waiting(told: dict, key: str):
@@ -410,7 +410,7 @@ def test_a_failure_on_either_side_of_the_cuts_and_the_start_stops_the_other(monk
     import threading
     import time
 
-    from mdtplan import warm_start
+    from mdtplan.solve.start import search as heuristic  # where the solve looks it up
 
     data = _banded_tiny()
     opts = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30)
@@ -426,7 +426,7 @@ def test_a_failure_on_either_side_of_the_cuts_and_the_start_stops_the_other(monk
 
     with monkeypatch.context() as m:
         m.setattr(cuts, "hub_floors", broken_floors)
-        m.setattr(warm_start, "build_start", waiting_start)
+        m.setattr(heuristic, "build_start", waiting_start)
         with pytest.raises(RuntimeError, match="site MIP broke"):
             Session.from_data(data, opts).solve()
     stopped, thread = told["start"]
@@ -444,7 +444,7 @@ def test_a_failure_on_either_side_of_the_cuts_and_the_start_stops_the_other(monk
         raise RuntimeError("start broke")
 
     monkeypatch.setattr(cuts, "hub_floors", waiting_floors)
-    monkeypatch.setattr(warm_start, "build_start", broken_start)
+    monkeypatch.setattr(heuristic, "build_start", broken_start)
     t = time.perf_counter()
     with pytest.raises(RuntimeError, match="start broke"):
         Session.from_data(data, opts).solve()

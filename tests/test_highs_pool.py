@@ -1,4 +1,4 @@
-"""HiGHS runs from several threads with several thread counts (mdtplan.highs_pool)."""
+"""HiGHS runs from several threads with several thread counts (mdtplan.solve.highs)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 import pytest
 
-from mdtplan.highs_pool import new_highs, run
+from mdtplan.solve.highs import new_highs, run
 
 
 def _small_mip() -> highspy.Highs:
@@ -86,7 +86,7 @@ def test_new_highs_writes_nothing_on_stdout_in_a_fresh_process():
     stay off standard output and standard error; the instance still solves, and the
     process's own output still arrives."""
     code = (
-        "from mdtplan.highs_pool import new_highs\n"
+        "from mdtplan.solve.highs import new_highs\n"
         "print('before', flush=True)\n"
         "h = new_highs()\n"
         "h.addVar(0.0, 4.0)\n"

@@ -58,6 +58,7 @@ def test_progress_callback_sees_the_mip(pmed):
     assert events[-1]["objective_stage"] == "travel"
 
 
+@pytest.mark.slow
 def test_cancel_stops_a_long_solve_quickly(pmed):
     # pmed16 takes minutes to prove; cancel as soon as the first plan is reported
     data = pmed("pmed16")
@@ -90,6 +91,7 @@ def test_cancel_before_start_returns_no_solution():
     assert result.objective is None
 
 
+@pytest.mark.slow
 def test_time_limit_reports_feasible_at_limit_with_a_gap(pmed):
     data = pmed("pmed16")
     result = solve(build_model(data), data, SolveOptions(mip_gap=0.0, time_limit_s=3.0))

@@ -11,6 +11,7 @@ from model import random_data, tiny_data
 
 from mdtplan.model.checks import check_data
 from mdtplan.solve import Session, SolveOptions
+from mdtplan.solve.reuse import ModelEdit
 
 OPTS = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=60.0)
 
@@ -68,6 +69,42 @@ def test_any_other_change_solves_again():
     assert not _skipped(session.solve())
     session.set_param("budget_cap_gbp", 11_000_000.0)
     assert _skipped(session.solve())
+
+
+def test_every_edit_but_the_cap_invalidates_the_proof_and_says_which():
+    data = tiny_data(budget_cap_gbp=10_000_000.0, hub_count_min=1)
+    session = Session.from_data(data, OPTS)
+    reuse = session.reuse
+    assert reuse.proof is None and reuse.invalidated_by == "no solve yet"
+    session.solve()
+    assert reuse.proof is not None and reuse.edits == []
+    session.set_param("budget_cap_gbp", 11_000_000.0)
+    assert reuse.proof is not None
+    assert reuse.edits == [ModelEdit("param", "budget_cap_gbp")]
+    session.set_param("hub_count_lower", 1)
+    assert reuse.proof is None and reuse.invalidated_by == ModelEdit("param", "hub_count_lower")
+    assert not _skipped(session.solve())
+    assert reuse.proof is not None and reuse.edits == []
+    # with the Pyomo model built, a cap's rows are re-derived from it: that is not proven
+    site = data.sites.index[0]
+    session.set_var_bounds(session.model.open_site[site], 0, 1)
+    assert reuse.invalidated_by == ModelEdit("var_bounds", f"open_site[{site}]")
+    session.solve()
+    session.set_param("budget_cap_gbp", 12_000_000.0)
+    assert reuse.proof is None and reuse.invalidated_by == ModelEdit("rows", "budget_cap")
+    assert not _skipped(session.solve())
+    session.set_constraint_bounds("hub_count_min", lower=1)
+    assert reuse.invalidated_by == ModelEdit("constraint_bounds", "hub_count_min")
+    session.close()
+
+
+def test_a_solve_not_proven_leaves_no_proof():
+    data = tiny_data(budget_cap_gbp=10_000_000.0)
+    session = Session.from_data(data, OPTS)
+    session.solve(replace(OPTS, time_limit_s=0.0))
+    assert session.reuse.proof is None
+    assert session.reuse.invalidated_by == "not proven optimal at every stage"
+    session.close()
 
 
 def _cases(count):

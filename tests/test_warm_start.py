@@ -1,4 +1,4 @@
-"""The heuristic MIP start (mdtplan.warm_start) and the solve's time budget.
+"""The heuristic MIP start (mdtplan.solve.start) and the solve's time budget.
 
 The start must be a complete plan that keeps every rule (re-checked independently by
 tests/checker.py and against every compiled row), HiGHS must take it as its first incumbent,
@@ -8,6 +8,7 @@ budget must never give a part of the solve more than is left of its limit.
 
 from __future__ import annotations
 
+import importlib
 import threading
 from pathlib import Path
 
@@ -20,9 +21,23 @@ from model import add_team_manager, random_data, solve_data, tiny_data, with_rol
 from mdtplan.errors import InfeasibleError
 from mdtplan.model.build import build_model
 from mdtplan.solve import Session, SolveOptions, SolveStatus, TimeBudget, extract_tables
-from mdtplan.warm_start import build_start, start_values, unit_steps
+from mdtplan.solve.mip_start import checked_start
+from mdtplan.solve.start import build_start, start_values, unit_steps
 
 REPO = Path(__file__).resolve().parents[1]
+
+#: the parts of a solve that read the clock (the time budget, the HiGHS handle's deadline, the
+#: stage loop, the start's thread, ...): a fake clock replaces it in all of them
+_SOLVE_CLOCKS = [importlib.import_module(f"mdtplan.solve.{name}") for name in
+                 ("budget", "highs", "job", "mip_start", "reuse", "session", "stages")]
+
+
+def _freeze_start_clock(monkeypatch):
+    """Switch the start's wall-clock backstop off (a frozen clock): units of work only."""
+    from mdtplan.solve.start import instance, search
+
+    for module in (instance, search):
+        monkeypatch.setattr(module, "perf_counter", lambda: 0.0)
 
 
 def _plan_tables(model, data, plan):
@@ -40,7 +55,7 @@ def test_unit_steps_round_up_keep_minimums_and_supervision():
     # sw: 1,000 h/FTE, step 1, minimum 1; tm supervises sw at 4 (see model.add_team_manager)
     data = add_team_manager(tiny_data(), ratio=4.0)
     model = build_model(data)
-    from mdtplan.warm_start import _instance
+    from mdtplan.solve.start.instance import _instance
 
     roles = _instance(model).roles
     core = roles.core  # sw, tm
@@ -160,9 +175,9 @@ def test_an_infeasible_start_is_cut_to_its_binaries():
     # a start that breaks a row is not handed over whole: only the binary columns remain
     data = tiny_data()
     session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1))
-    k = session._compiled
+    k = session.compiled
     x = {j: 0.0 for j in range(len(k.columns))}  # nobody assigned: area_served_once broken
-    start = session._checked_start(x, "given")
+    start = checked_start(session, x, "given")
     assert not session.start_report["feasible"]
     assert any("area_served_once" in v for v in session.start_report["violations"])
     assert set(start) == {j for j in range(len(k.columns)) if k.integrality[j]
@@ -201,9 +216,7 @@ def test_county_start_is_taken_by_highs_as_its_first_plan(medway):
 def test_same_model_same_start(medway, monkeypatch):
     # the search is limited by units of work, not the clock: with the clock's backstop
     # switched off (a frozen clock) two builds must agree exactly
-    import mdtplan.warm_start as warm_start
-
-    monkeypatch.setattr(warm_start, "perf_counter", lambda: 0.0)
+    _freeze_start_clock(monkeypatch)
     one = build_start(build_model(medway), max_seconds=1.0, seed=3)
     two = build_start(build_model(medway), max_seconds=1.0, seed=3)
     assert one.feasible and two.feasible
@@ -214,9 +227,7 @@ def test_same_model_same_start(medway, monkeypatch):
 def test_a_stop_ends_the_search_at_once_and_still_gives_a_whole_plan(medway, monkeypatch):
     # a cancel must not wait for the search's budget (up to 20 s): the search polls ``stop``
     # and, once it says so, ends with the best plan it has (every area assigned)
-    import mdtplan.warm_start as warm_start
-
-    monkeypatch.setattr(warm_start, "perf_counter", lambda: 0.0)  # units of work only
+    _freeze_start_clock(monkeypatch)  # units of work only
     full = build_start(build_model(medway), max_seconds=1.0, seed=3)
     polls = []
 
@@ -297,10 +308,9 @@ def test_every_part_of_a_solve_fits_in_what_is_left(monkeypatch, limit, setup):
     """Worst case: build and compile took ``setup`` seconds and every part of the solve (the
     heuristic start, each stage, each clean-up LP) uses all the time it is given; the solve
     must still end within its limit, and no part may be given more than is left."""
-    import mdtplan.solve as solve_module
-
     clock = _FakeClock()
-    monkeypatch.setattr(solve_module, "perf_counter", clock)
+    for module in _SOLVE_CLOCKS:  # every part of a solve reads the same clock
+        monkeypatch.setattr(module, "perf_counter", clock)
     real_grant = TimeBudget.grant
 
     def grant_and_use_it_all(self, run, seconds):
@@ -332,7 +342,7 @@ def test_highs_options_reach_every_stage(monkeypatch):
     options = SolveOptions(time_limit_s=30.0, mip_gap=0.01, threads=1, seed=7, presolve=False)
     session = Session(build_model(data), options)
     seen = []
-    real_run = session._run
+    real_run = session.handle.run
 
     def recording_run(threads=None):
         h = session.highs
@@ -341,7 +351,7 @@ def test_highs_options_reach_every_stage(monkeypatch):
                      ("mip_rel_gap", "random_seed", "presolve", "threads", "time_limit")})
         return status
 
-    monkeypatch.setattr(session, "_run", recording_run)
+    monkeypatch.setattr(session.handle, "run", recording_run)
     result = session.solve()
     assert result.has_solution and len(result.stage_status) == 3  # unmet, cost, travel
     assert len(seen) >= 3
@@ -367,6 +377,7 @@ def test_first_solve_counts_build_and_compile():
     session.close()
 
 
+@pytest.mark.slow
 def test_a_mip_that_overruns_its_limit_is_interrupted(orlib_dir, monkeypatch):
     """The backstop: HiGHS is given far more time than the budget allows (as when one of its
     phases overruns its own limit); the interrupt callback still stops it at the deadline."""
@@ -375,13 +386,13 @@ def test_a_mip_that_overruns_its_limit_is_interrupted(orlib_dir, monkeypatch):
     data = to_model_data(orlib_dir / "pmed" / "pmed16.txt")  # minutes to prove
     session = Session(build_model(data), SolveOptions(time_limit_s=2.0, mip_gap=0.0,
                                                       threads=1))
-    real = session._set_time_limit
+    real = session.handle.set_time_limit
 
     def generous(seconds, *, lp):
         real(seconds, lp=lp)  # sets the deadline from the budget
         session.highs.setOptionValue("time_limit", 1000.0)  # HiGHS's own limit: far away
 
-    monkeypatch.setattr(session, "_set_time_limit", generous)
+    monkeypatch.setattr(session.handle, "set_time_limit", generous)
     result = session.solve()
     assert session.highs.getModelStatus() == highspy.HighsModelStatus.kInterrupt
     assert result.status is SolveStatus.feasible_at_limit and not result.cancelled
@@ -389,7 +400,7 @@ def test_a_mip_that_overruns_its_limit_is_interrupted(orlib_dir, monkeypatch):
     # HiGHS keeps the interrupt flag between runs: the next run must not stop at once. It
     # ends at its own limit, or (a loaded machine, where a phase overran that) by the
     # backstop after it: either way not before HiGHS had its time
-    monkeypatch.setattr(session, "_set_time_limit", real)
+    monkeypatch.setattr(session.handle, "set_time_limit", real)
     again = session.solve()
     granted = [g["given_s"] for g in session.budget.log if g["run"].startswith("stage")]
     assert session.highs.getModelStatus() in (highspy.HighsModelStatus.kTimeLimit,
@@ -425,7 +436,7 @@ def test_a_re_solve_starts_from_the_better_of_the_previous_plan_and_a_fresh_one(
 
 
 def _swap_pairs_one_by_one(s, t, n_sites):
-    """The hub-pair-by-hub-pair loop :func:`mdtplan.warm_start.swap_pairs` replaced."""
+    """The hub-pair-by-hub-pair loop :func:`mdtplan.solve.start.swap_pairs` replaced."""
     if not len(s):
         return np.zeros(0, int), np.zeros(0, int)
     key = s * n_sites + t
@@ -449,7 +460,7 @@ def _swap_pairs_one_by_one(s, t, n_sites):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_swap_pairs_are_the_pairs_of_the_one_by_one_loop(seed):
-    from mdtplan.warm_start import swap_pairs
+    from mdtplan.solve.start import swap_pairs
 
     rng = np.random.default_rng(seed)
     n_sites = int(rng.integers(1, 12))

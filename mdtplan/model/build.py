@@ -26,7 +26,7 @@ Decisions
 Mutable parameters (a re-solve may change them in place, see :class:`mdtplan.solve.Session`):
 ``budget_cap_gbp``, ``hub_count_lower``, ``hub_count_upper``, ``hub_population_lower``,
 ``hub_population_upper``, ``demand_scale`` (with ``staff_fte_max``, which follows it) and
-``stage_optimum_bound``. :data:`PARAM_DEPENDENTS` says which constraints each one enters.
+``stage_optimum_bound``. :func:`mdtplan.model.families.param_dependents` says which constraints each one enters.
 """
 
 from __future__ import annotations
@@ -42,10 +42,6 @@ from .data import ModelData
 from .families.staff_only_at_open_hubs import staff_fte_max_values
 from .index import ModelIndex, index_data
 from .objective import add_objective
-
-#: mutable parameter -> the constraints whose rows it enters (from the registered families;
-#: :func:`mdtplan.model.families.param_dependents` reads the registry at call time)
-PARAM_DEPENDENTS: dict[str, tuple[str, ...]] = families.param_dependents()
 
 
 def design_rules() -> tuple[str, ...]:

@@ -32,7 +32,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
-from .highs_pool import new_highs, run
+from .highs import new_highs, run
 
 #: absolute [GBP/yr] and relative slack taken off each proven bound, so numerical error in the
 #: small MIPs can never make a cut remove a plan

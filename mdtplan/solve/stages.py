@@ -1,0 +1,357 @@
+"""The lexicographic stage loop: each objective stage solved in turn in the same HiGHS
+instance, holds keeping the earlier stages' optima, a clean-up LP after each MIP stage, and the
+gap reported in the stage's own units.
+
+Objectives are lexicographic sequences of stages (see :mod:`mdtplan.model.objective`); each
+stage is warm-started from the previous stage's plan. One time limit covers them all
+(:class:`~mdtplan.solve.budget.TimeBudget`: a stage followed by tie-breaks gets a share of
+what is left, each MIP stage keeps some back for its clean-up LP).
+
+The functions take the :class:`~mdtplan.solve.session.Session` whose HiGHS instance, compiled
+arrays and stage vectors they work on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import perf_counter
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+from . import edit
+from .budget import TimeBudget, cancelled_now
+from .highs import root_lp_solver
+from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
+
+INF = highspy.kHighsInf
+_MS = highspy.HighsModelStatus
+
+
+@dataclass(frozen=True)
+class _Hold:
+    """A lexicographic hold row of a session without a Pyomo model yet."""
+
+    stage: str
+    row: int | None
+
+
+def stage_vectors(session) -> list[tuple[str, np.ndarray, float, object]]:
+    """[(stage, cost vector, offset, hold constraint or None)] in lexicographic order."""
+    m = session._source
+    if not session.has_model:  # from_data: the direct build's vectors; holds by row
+        k = session._compiled
+        mm = session._mm
+        start, stop = mm.row_spans.get("stage_optimum_held", (0, 0))
+        held = {mm.keys["stage_optimum_held"][int(mm.row_member[i])]: i
+                for i in range(start, stop)}
+        last = len(k.stages) - 1
+        return [(st, vec.copy(), 0.0, _Hold(st, held.get(st)) if i < last else None)
+                for i, (st, vec) in enumerate(k.stages)]
+    if not hasattr(m, "STAGES"):
+        k = session._compiled
+        return [("objective", k.c0.copy(), k.offset0, None)]
+    from ..model.objective import STAGE_COMPONENTS
+
+    out = []
+    stages = list(m.STAGES)
+    direct = session._compiled.stages
+    for i, stage in enumerate(stages):
+        expr = getattr(m, STAGE_COMPONENTS[stage])
+        if direct is not None and direct[i][0] == stage:
+            vec, off = direct[i][1].copy(), 0.0
+        elif i == 0:
+            k = session._compiled
+            vec, off = k.c0.copy(), k.offset0
+        else:
+            vec, off = edit.vector(session, expr)
+        hold = m.stage_optimum_held[stage] if i < len(stages) - 1 else None
+        out.append((stage, vec, off, hold))
+    n = session._ncols()
+    return [(s, np.pad(v, (0, n - len(v))), o, h) for s, v, o, h in out]
+
+
+def polish_reserve(session, options: SolveOptions) -> float:
+    """Seconds kept back from a MIP stage for its clean-up LP (none for a pure integer
+    model): a twentieth of the limit, at most 2 s."""
+    k = session._compiled
+    if not session.is_mip or k.integrality[: session._ncols()].all():
+        return 0.0
+    return min(2.0, 0.05 * float(options.time_limit_s))
+
+
+def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.ndarray:
+    """Fix the integer columns at ``x`` and re-solve the LP for the continuous ones.
+
+    A MIP solution's continuous values are only as exact as the solver's tolerances (an
+    agency FTE of 2.000025 where 2 is optimal); with the integers fixed, the LP puts them
+    at a vertex. It may use what is left of ``budget``. Returns ``x`` unchanged when there
+    is nothing continuous, no time left, or the LP fails.
+    """
+    k = session._compiled
+    n = session._ncols()
+    ints = np.flatnonzero(k.integrality[:n])
+    if len(ints) == n or budget.left() <= 1e-3:
+        return x
+    h = session.highs
+    xi = np.round(x[ints])
+    lo, hi = k.col_lower[ints], k.col_upper[ints]
+    try:
+        h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
+        h.changeColsIntegrality(len(ints), ints.astype(np.int32),
+                                np.zeros(len(ints), dtype=np.int32))
+        session.handle.set_time_limit(budget.grant(f"polish {stage}".strip(), budget.left()),
+                                      lp=True)
+        session.handle.run()
+        if h.getModelStatus() == _MS.kOptimal:
+            y = np.asarray(h.getSolution().col_value, dtype=float)
+            y[ints] = xi
+            return y
+        return x
+    finally:
+        h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
+        h.changeColsIntegrality(len(ints), ints.astype(np.int32),
+                                k.integrality[ints].astype(np.int32))
+
+
+def bounded_below(session) -> bool:
+    """Whether every stage's cost is bounded below on the column bounds."""
+    k = session._compiled
+    n = session._ncols()
+    for _, vec, _, _ in session._stages:
+        v = np.pad(vec, (0, n - len(vec)))
+        if np.any((v > 0) & (k.col_lower <= -INF)) or np.any((v < 0) & (k.col_upper >= INF)):
+            return False
+    return True
+
+
+def stage_gap(session, info, shift: float) -> tuple[float | None, float | None]:
+    """(HiGHS's relative gap, dual bound in the stage's own units)."""
+    if not session.is_mip:
+        return 0.0, None
+    bound = float(info.mip_dual_bound)
+    if not np.isfinite(bound):
+        return None, None
+    gap = float(info.mip_gap)
+    return (gap if np.isfinite(gap) else None), bound - shift
+
+
+def gap_shift(session, stage: str) -> float:
+    """Constant added to a stage's HiGHS objective so its relative gap means what users mean.
+
+    ``unmet_hours`` is measured against demand *met*: HiGHS minimises
+    ``unmet - total demand`` (= -demand met), so ``mip_gap`` 0.005 stops within 0.5% of the
+    most demand that can be met, not within 0.5% of a small unmet figure (which would
+    demand near-exact proofs). Every other stage: 0.
+    """
+    m = session._source
+    if stage != "unmet_hours" or not hasattr(m, "mdtplan_index"):
+        return 0.0
+    return -float(m.mdtplan_index.demand.sum()) * float(pyo.value(m.demand_scale))
+
+
+def hold_value(stage: str, position: int, value: float, options: SolveOptions) -> float:
+    """The bound later stages must keep on this stage's quantity.
+
+    The optimum plus a rounding tolerance; a cost stage that is itself a tie-break
+    (``max_demand_met``'s second stage) may give up to the MIP gap, as its optimum is only
+    known within that gap anyway.
+    """
+    tol = 1e-9 * abs(value) + 1e-6
+    if stage == "cost_gbp" and position > 0:
+        return value * (1.0 + max(float(options.mip_gap), 0.0)) + tol
+    return value + tol
+
+
+def hold_bound(session, hold) -> float:
+    if isinstance(hold, _Hold):
+        return float(session._hold_bounds.get(hold.stage, INF))
+    return float(session.model.stage_optimum_bound[hold.index()].value)
+
+
+def set_hold(session, hold, bound: float) -> None:
+    hi = INF if bound >= INF else float(bound)
+    if isinstance(hold, _Hold):  # no Pyomo model yet: remember the bound
+        session._hold_bounds[hold.stage] = hi
+        row = hold.row
+    else:
+        session.model.stage_optimum_bound[hold.index()].set_value(
+            hi if hi < INF else float("inf"))
+        row = session._compiled.row_of.get(id(hold))
+        if row is None:  # the compiler dropped it: derive it from the model
+            edit.refresh_row(session, hold)
+            return
+    if row is not None:  # a stage quantity's coefficients are constants: only its bound
+        session.highs.changeRowBounds(row, float(session._compiled.row_lower[row]), hi)
+        session._compiled.row_upper[row] = hi
+
+
+def _relative_gap(value: float, bound: float, shift: float = 0.0) -> float:
+    """``(value - bound) / |value + shift|`` (0 when both are 0), never negative."""
+    diff = max(0.0, value - bound)
+    denom = abs(value + shift)
+    if denom < 1e-10:
+        return 0.0 if diff <= 1e-9 else 1.0
+    return diff / denom
+
+
+def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, cancel,
+        progress, cut_plan, bounded_below: bool, t_start: float) -> tuple[SolveResult, dict]:
+    """Solve every stage of ``session`` in turn from ``start`` and load the best plan.
+
+    ``state`` is the solve's, shared with the HiGHS callbacks (``stage``, ``shift``,
+    ``cancelled``); ``cut_plan`` is what :meth:`RoundingCuts.plan
+    <mdtplan.solve.cut_plan.RoundingCuts.plan>` decided (its rows are in HiGHS for the stages
+    only); ``t_start`` is when the solve call began (``perf_counter`` [s]).
+
+    Returns
+    -------
+    (SolveResult, dict)
+        The result, and the bound each held stage was held at (stage -> value).
+    """
+    h = session.highs
+    stage_objectives: dict[str, float] = {}
+    stage_status: dict[str, str] = {}
+    stage_gaps: dict[str, float | None] = {}
+    statuses: list[SolveStatus] = []
+    x_best: np.ndarray | None = None
+    highs_seconds = 0.0
+    nodes = 0
+    primary_bound = None
+    primary_gap = None
+    message = ""
+    held_at: dict[str, float] = {}
+    session._cuts.add(session.highs, cut_plan, budget, progress, session._stages[0][0])
+    try:
+        for i, (stage, vec, offset, hold) in enumerate(session._stages):
+            state["stage"] = stage
+            if cancel is not None and cancel.is_set():
+                state["cancelled"] = True
+                break
+            seconds = budget.stage_seconds(i, len(session._stages),
+                                           polish_reserve(session, options))
+            if i > 0 and seconds <= 0:
+                message = f"time limit reached before tie-break stage '{stage}'"
+                statuses.append(SolveStatus.feasible_at_limit)
+                break
+            session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
+                                         mip=session.is_mip, root_lp=_root_lp(session))
+            vec = np.pad(vec, (0, session._ncols() - len(vec)))
+            h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
+            shift = gap_shift(session, stage)
+            state["shift"] = shift
+            h.changeObjectiveOffset(offset + shift)
+            if start is not None:
+                session.handle.set_start(start, session._ncols())
+            t = perf_counter()
+            try:
+                run_status = session.handle.run()
+            except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
+                statuses.append(SolveStatus.error)
+                message = f"HiGHS raised during stage '{stage}': {err}"
+                break
+            highs_seconds += perf_counter() - t
+            model_status = h.getModelStatus()
+            info = h.getInfo()
+            has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+            status = map_status(model_status, has_sol, bounded_below)
+            if run_status == highspy.HighsStatus.kError and status.has_solution:
+                status = SolveStatus.error
+            nodes += int(max(info.mip_node_count, 0)) if session.is_mip else 0
+            stage_status[stage] = status.value
+            if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
+                state["cancelled"] = True
+            if not status.has_solution:
+                if i == 0 or x_best is None:
+                    statuses.append(status)
+                    message = message or session.handle.status_message(stage, model_status)
+                else:
+                    statuses.append(SolveStatus.feasible_at_limit)
+                    message = f"tie-break stage '{stage}' found no better plan: " \
+                              f"{h.modelStatusToString(model_status)}"
+                break
+            x = np.asarray(h.getSolution().col_value, dtype=float)
+            gap, bound = stage_gap(session, info, shift)
+            if session.is_mip and not cancelled_now(cancel):
+                t = perf_counter()
+                x = polish(session, x, budget, stage)
+                highs_seconds += perf_counter() - t
+            x_best = x
+            value = float(vec @ x[: len(vec)] + offset)
+            stage_objectives[stage] = value
+            if bound is not None:
+                gap = _relative_gap(value, bound, shift)
+            stage_gaps[stage] = gap
+            if i == 0:
+                primary_bound, primary_gap = bound, gap
+            statuses.append(status)
+            if state["cancelled"]:
+                break
+            if hold is not None:
+                held_at[stage] = hold_value(stage, i, value, options)
+                set_hold(session, hold, held_at[stage])
+            start = x
+    finally:
+        session._cuts.remove(session.highs)
+    if x_best is not None:
+        session._last_x = x_best
+    highs_status = max(statuses, key=_RANK.__getitem__) if statuses else (
+        SolveStatus.feasible_at_limit if x_best is not None else SolveStatus.no_solution)
+    if x_best is not None and highs_status in (SolveStatus.infeasible, SolveStatus.error,
+                                               SolveStatus.unbounded):
+        # a later stage cannot make the problem infeasible: keep the earlier plan
+        highs_status = SolveStatus.feasible_at_limit
+    cancelled = bool(state["cancelled"])
+    if cancelled:
+        message = "cancelled"
+        highs_status = (SolveStatus.feasible_at_limit if x_best is not None
+                        else SolveStatus.no_solution)
+
+    t = perf_counter()
+    objective = None
+    if x_best is not None:
+        session._load(x_best)
+        stage0, vec0, off0, _ = session._stages[0]
+        objective = float(vec0 @ x_best[: len(vec0)] + off0)
+        for stage, vec, off, _ in session._stages:
+            stage_objectives[stage] = float(vec @ x_best[: len(vec)] + off)
+        if primary_bound is not None and np.isfinite(primary_bound):
+            primary_gap = _relative_gap(objective, primary_bound,
+                                        gap_shift(session, session._stages[0][0]))
+    load_seconds = perf_counter() - t
+    session._last_status = highs_status
+    if not message and highs_status == SolveStatus.optimal:
+        message = "optimal"
+    elif not message and highs_status == SolveStatus.feasible_at_limit:
+        message = ("stopped at a limit with a plan, gap reported" if primary_gap is not None
+                   else "stopped at a limit with a plan, before any bound: gap unknown")
+    compile_s = 0.0 if session._solved_once else session.compile_seconds
+    session._solved_once = True
+    result = SolveResult(
+        status=highs_status,
+        objective=objective,
+        mip_gap=primary_gap if x_best is not None else None,
+        dual_bound=primary_bound,
+        solve_seconds=perf_counter() - t_start + compile_s,
+        build_seconds=getattr(session._source, "mdtplan_build_seconds", None),
+        compile_seconds=compile_s,
+        highs_run_seconds=highs_seconds,
+        load_seconds=load_seconds,
+        node_count=nodes,
+        message=message,
+        stage_objectives=stage_objectives,
+        stage_status=stage_status,
+        stage_gaps=stage_gaps,
+        cancelled=cancelled,
+        cuts_seconds=(session.cut_report["seconds"] if session.cut_report
+                      and not session.cut_report["reused_from_last_solve"] else 0.0),
+    )
+    return result, held_at
+
+
+def _root_lp(session) -> str:
+    """:func:`~mdtplan.solve.highs.root_lp_solver` for the session's model."""
+    ix = getattr(session._source, "mdtplan_index", None)
+    staffed = ix is not None and bool(ix.staff)
+    return root_lp_solver(staffed, len(session._compiled.row_lower))

@@ -1,0 +1,274 @@
+"""The whole heuristic start: hub counts tried, each searched, the best improved by iterated
+local search, then staffed (:func:`build_start`, giving a :class:`StartPlan`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import numpy as np
+
+from .hubs import (
+    _assign_within_room,
+    _choose_hubs,
+    _count_range,
+    _dense_cost,
+    _nearest_open,
+    _priced,
+)
+from .instance import _Instance, _instance, _Work
+from .moves import _Search
+from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
+
+
+@dataclass
+class StartPlan:
+    """A complete heuristic plan (positions as in the model's index).
+
+    Attributes
+    ----------
+    is_open : ndarray of bool, shape (sites,)
+    chosen : ndarray of int, shape (areas,)
+        Site position serving each area.
+    pair : ndarray of int, shape (areas,)
+        Pair position of each area's assignment.
+    steps : ndarray, shape (len(ix.staff),)
+        FTE steps of each (unit, role) in ``ix.staff`` order.
+    agency_fte, unmet_hours : ndarray, shape (len(ix.staff),)
+    max_travel : float
+        Longest trip [travel unit].
+    objective : tuple
+        (shortfall, first stage, second stage) as the search saw them.
+    feasible : bool
+        Whether every rule the heuristic knows of holds (the session still checks the rows).
+    seconds : float
+        Time it took [s].
+    notes : list of str
+        Why the plan is not feasible, when it is not.
+    stopped : bool
+        Whether ``stop`` ended the search early (the plan is the best found until then).
+    work_used : float
+        Units of work the search spent (deterministic; see ``_Work``).
+    """
+
+    is_open: np.ndarray
+    chosen: np.ndarray
+    pair: np.ndarray
+    steps: np.ndarray
+    agency_fte: np.ndarray
+    unmet_hours: np.ndarray
+    max_travel: float
+    objective: tuple
+    feasible: bool
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
+    stopped: bool = False
+    work_used: float = 0.0
+
+
+
+def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list:
+    """Hub counts to try, best guess first, each with its supervision targets (or ``None``).
+
+    With priced travel the count is left to the greedy step (``None``). With travel first,
+    the most hubs first. Otherwise each count is scored by what its average hub would cost
+    (staff unrounded, supervisors rounded up: the team manager a hub of that size needs), and
+    the ``most`` cheapest are tried; the supervision target of a count is the supervised FTE
+    its average hub's supervisors can take (the local search aims every hub at it).
+    """
+    if _priced(inst):
+        return [(None, None)]
+    if inst.stages[0] in ("travel", "max_travel"):
+        return [(k, None) for k in range(k_hi, max(k_lo, k_hi - most + 1) - 1, -1)]
+    r = inst.roles
+    core = r.core
+    ks = np.arange(max(k_lo, 1), k_hi + 1)
+    if not len(ks):
+        return []
+    if not len(core):
+        return [(int(k), None) for k in ks[:most]]
+    total = inst.demand[:, core].sum(axis=0)
+    avg = total[None, :] / ks[:, None]
+    steps, need = unit_steps(avg, r, core, True, need=True)
+    local = {int(p): i for i, p in enumerate(core)}
+    sup_rules = {i: local[int(sup)] for i, (sup, _, _) in enumerate(r.rules)
+                 if int(sup) in local}
+    sups = sorted(set(sup_rules.values()))
+    smooth = np.maximum(need, r.min_steps[core])
+    if sups:
+        smooth[:, sups] = steps[:, sups]
+    per_hub = (smooth * (r.step[core] * r.cost[core])).sum(axis=1)
+    estimate = ks * per_hub
+    order = np.argsort(estimate, kind="stable")[:most]
+    out = []
+    for i in order:
+        caps = {rule: float(steps[i, j] * r.rules[rule][2] * r.step[core][j])
+                for rule, j in sup_rules.items()}
+        out.append((int(ks[i]), caps or None))
+    return out
+
+
+def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
+                seed: int = 0, stop: Callable[[], bool] | None = None) -> StartPlan | None:
+    """A complete heuristic plan for ``model`` (see the module docstring).
+
+    Parameters
+    ----------
+    model : ConcreteModel
+        From :func:`mdtplan.model.build.build_model`; the current values of its mutable
+        parameters (band, count, budget, demand scale) and of the ``open_site`` bounds are
+        used.
+    max_seconds : float
+        Time for the search (hub counts tried and local search) [s]; the construction of a
+        first plan is not cut short.
+    max_dense : int
+        Largest areas x sites for the dense travel matrix the hub choice uses.
+    seed : int
+        Seed of the random kicks of the iterated local search (same seed, same start).
+    stop : callable, optional
+        Polled as the search goes (e.g. a cancel flag's ``is_set``); when it returns true the
+        search ends at once and the best plan so far is returned (the first plan is always
+        made: it takes a fraction of a second).
+
+    Returns
+    -------
+    StartPlan or None
+        ``None`` when no assignment was found (e.g. an area with no open site in reach).
+    """
+    t0 = perf_counter()
+    work = _Work(0.8 * max_seconds, stop)  # the last fifth: the final search without the potential
+    ix = model.mdtplan_index
+    if not ix.area_ids or not ix.site_ids or not len(ix.pairs):
+        return None
+    if len(ix.area_ids) * len(ix.site_ids) > max_dense:
+        return None
+    inst = _instance(model)
+    k_lo, k_hi = _count_range(inst)
+    if k_lo > k_hi:
+        return None
+    counts = _counts_to_try(inst, k_lo, k_hi)
+    best: _Search | None = None
+    best_key = None
+    D = _dense_cost(inst)
+    for n, (target, caps) in enumerate(counts):
+        if best is not None and work.over():
+            break
+        is_open = _choose_hubs(inst, target, work)
+        chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin)
+        if chosen is None:
+            chosen = _nearest_open(D, is_open)
+        if chosen is None:
+            continue
+        # share the work left between this count and the ones still to try
+        share = 1.0 / (len(counts) - n)
+        search = _Search(inst, is_open, chosen, caps, work)
+        if caps:  # first towards the supervision targets, then on the plan's own terms
+            search.run(work.mark(0.6 * share))
+            search = _Search(inst, is_open, search.chosen, None, work)
+            share = 0.4 * share / (1.0 - 0.6 * share)
+        search.run(work.mark(share))
+        key = search.totals()
+        if best_key is None or _better(key, best_key):
+            best, best_key = search, key
+    if best is None:
+        return None
+    if not work.over():
+        best.run(work.mark(1.0))
+        best_key = best.totals()
+    # kicks pay where the first stage is the staircase of staff costs (or travel with staff);
+    # not for unmet hours, whose search only follows cost as a proxy
+    staffed = bool(len(inst.roles.core) or len(inst.roles.spec))
+    if staffed and inst.stages[0] in ("cost_gbp", "travel"):
+        best, best_key = _perturb(inst, best, best_key, work, seed)
+    if staffed and best.cost_first and len(inst.stages) > 1 and not work.stopped:
+        # last, without the potential: at the same cost, the next stage (travel) decides
+        final = _Search(inst, best.is_open, best.chosen, None, _Work(0.2 * max_seconds, stop),
+                        potential=False)
+        final.run(final.work.mark(1.0))
+        best, best_key = final, final.totals()
+    stopped = work.stopped or best.work.stopped
+    work_used = work.used + (best.work.used if best.work is not work else 0.0)
+    is_open, chosen, pair = best.is_open, best.chosen, best.cur_pair
+    steps, hours = _staffing(inst, ix, is_open, pair)
+    notes = []
+    feasible = best_key[0] <= 1e-9
+    if not feasible:
+        notes.append("band or capacity shortfall left")
+    agency = _supply_agency(inst, ix, steps)
+    unmet = np.zeros(len(steps))
+    role_pos = {x: i for i, x in enumerate(ix.roles)}
+    rp = np.array([role_pos[r] for _, r in ix.staff], dtype=int)
+    over = agency is None or (inst.budget is not None and _plan_cost(
+        inst, ix, is_open, pair, steps, agency) > inst.budget)
+    if inst.unmet_allowed and over:
+        cut = _fit_limits(inst, ix, is_open, pair, steps, hours)
+        if cut is None:
+            feasible = False
+            notes.append("could not fit the budget and supply")
+        else:
+            steps = cut
+            agency = _supply_agency(inst, ix, steps)
+    if agency is None:
+        feasible = False
+        notes.append("supply limits exceed the agency share")
+        agency = np.zeros(len(steps))
+    if len(steps):
+        capacity = inst.roles.prod[rp] * inst.roles.step[rp] * steps
+        unmet = np.maximum(hours - capacity, 0.0)
+        if not inst.unmet_allowed and (unmet > 1e-6).any():
+            feasible = False
+            notes.append("demand left unmet")
+            unmet[:] = 0.0
+    if inst.budget is not None and _plan_cost(inst, ix, is_open, pair, steps, agency) > (
+            inst.budget + 1e-6):
+        feasible = False
+        notes.append("over the budget cap")
+    max_travel = float(inst.pair_travel[pair].max())
+    return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
+                     steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
+                     objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
+                     notes=notes, stopped=stopped, work_used=work_used)
+
+
+def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,
+             max_stall: int = 40) -> tuple:
+    """Iterated local search: move a few random areas to other open hubs in reach, search
+    again, keep the result when it is better; stop when the work is spent or ``max_stall``
+    kicks in a row found nothing better.
+
+    The staircase of staff costs has many local optima that single moves and swaps cannot
+    leave; a kick of about one area in eighty (two to ten) is enough to leave one.
+    """
+    rng = np.random.default_rng(seed)
+    size = int(min(10, max(2, inst.n_a // 80)))
+    stall = 0
+    while not work.over() and stall < max_stall:
+        trial = _Search(inst, best.is_open, best.chosen, None, work)
+        for a in rng.choice(inst.n_a, size=min(size, inst.n_a), replace=False):
+            row = inst.pair_index[a]
+            sites = np.flatnonzero((row >= 0) & best.is_open)
+            sites = sites[sites != trial.chosen[a]]
+            if len(sites) and trial.count[trial.chosen[a]] > 1:
+                t = int(rng.choice(sites))
+                trial._move(int(a), t, int(row[t]))
+        trial._recount()
+        trial.run(work.mark(1.0))
+        key = trial.totals()
+        if _better(key, best_key):
+            best, best_key, stall = trial, key, 0
+        else:
+            stall += 1
+    return best, best_key
+
+
+def _better(a: tuple, b: tuple) -> bool:
+    """Lexicographic comparison with a relative tolerance on each term."""
+    for x, y in zip(a, b, strict=True):
+        tol = 1e-9 * max(1.0, abs(x), abs(y))
+        if x < y - tol:
+            return True
+        if x > y + tol:
+            return False
+    return False

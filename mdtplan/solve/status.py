@@ -1,0 +1,185 @@
+"""What a solve reports: its honest status, the options it was given and its result.
+
+:class:`SolveStatus` is the coarse outcome (``optimal``, ``feasible_at_limit``, ``infeasible``,
+``unbounded``, ``no_solution``, ``error``); :func:`map_status` turns a HiGHS model status into
+it before any value is read. :class:`SolveOptions` is what the solver may spend and how;
+:class:`SolveResult` is the typed report of one solve (timings [s], gap, stage values).
+
+Nothing here runs a solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+import highspy
+
+_MS = highspy.HighsModelStatus
+
+#: a progress sink: called with event dicts (see :meth:`mdtplan.solve.Session.solve`)
+ProgressFn = Callable[[dict], None]
+
+
+class SolveStatus(str, Enum):
+    """Coarse, honest outcome of a solve.
+
+    ``optimal``: proven optimal within the requested MIP gap (every stage).
+    ``feasible_at_limit``: a plan was found but a limit (time, cancel, ...) stopped the proof;
+    the gap is reported. ``infeasible``: proven that no plan satisfies the rules.
+    ``unbounded``: the objective can fall without limit (a modelling error).
+    ``no_solution``: stopped at a limit before any plan was found. ``error``: the solver failed.
+    """
+
+    optimal = "optimal"
+    feasible_at_limit = "feasible_at_limit"
+    infeasible = "infeasible"
+    unbounded = "unbounded"
+    no_solution = "no_solution"
+    error = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (SolveStatus.optimal, SolveStatus.feasible_at_limit)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """What the solver may spend and how (from ``scenario.solver`` or the CLI).
+
+    Parameters
+    ----------
+    time_limit_s : float
+        Wall-clock limit for the whole solve [s]: the heuristic start, every lexicographic
+        stage and its clean-up LP together, and on a session's first solve also building and
+        compiling the model (:class:`TimeBudget`). Marginal values are extra.
+    mip_gap : float
+        Relative MIP gap at which a stage counts as optimal (0 = prove optimality).
+    threads : int
+        HiGHS threads.
+    seed : int
+        HiGHS random seed (same seed, same machine -> same answer).
+    presolve : bool
+        HiGHS presolve.
+    warm_start : bool
+        Give HiGHS a heuristic plan as a MIP start (:func:`greedy_start`; never changes the
+        optimum, only the time).
+    rounding_cuts : bool
+        Add :mod:`mdtplan.solve.cuts`'s valid inequalities (each hub's least rounding cost) to the
+        solver's rows while a staffed ``min_cost``-like model is solved (never changes the
+        optimum: they remove no plan; they raise the proven bound).
+    """
+
+    time_limit_s: float = 60.0
+    mip_gap: float = 0.005
+    threads: int = 2
+    seed: int = 0
+    presolve: bool = True
+    warm_start: bool = True
+    rounding_cuts: bool = True
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """The solver's report.
+
+    Attributes
+    ----------
+    status : SolveStatus
+    objective : float or None
+        The first (primary) stage's quantity at the returned plan [its units].
+    mip_gap : float or None
+        Relative gap of the primary stage: ``(objective - dual_bound) / |objective|``; for
+        ``unmet_hours`` (``max_demand_met``) relative to the demand *met*,
+        ``(objective - dual_bound) / (total demand - objective)``. ``None`` when no bound was
+        proven.
+    dual_bound : float or None
+        Lower bound on the primary stage's optimum.
+    solve_seconds : float
+        Wall time of the solve call: compile + HiGHS + loading values [s].
+    build_seconds, compile_seconds, highs_run_seconds, load_seconds : float
+        Stage timings [s] (build is the model's, measured by ``build_model``).
+    node_count : int
+        Branch-and-bound nodes, all stages.
+    message : str
+    stage_objectives : dict
+        Stage name -> its value at the returned plan (lexicographic order).
+    stage_status : dict
+        Stage name -> SolveStatus value of that stage's solve.
+    stage_gaps : dict
+        Stage name -> relative MIP gap of that stage.
+    cancelled : bool
+    cuts_seconds : float
+        Time spent finding this solve's rounding cuts (:mod:`mdtplan.solve.cuts`) [s]; 0 when they
+        did not apply or were made by an earlier solve of the session.
+    """
+
+    status: SolveStatus
+    objective: float | None = None
+    mip_gap: float | None = None
+    dual_bound: float | None = None
+    solve_seconds: float = 0.0
+    build_seconds: float | None = None
+    compile_seconds: float = 0.0
+    highs_run_seconds: float = 0.0
+    load_seconds: float = 0.0
+    node_count: int = 0
+    message: str = ""
+    stage_objectives: dict = field(default_factory=dict)
+    stage_status: dict = field(default_factory=dict)
+    stage_gaps: dict = field(default_factory=dict)
+    cancelled: bool = False
+    cuts_seconds: float = 0.0
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether values were loaded into the model (a plan exists)."""
+        return self.status.has_solution
+
+    @property
+    def timings(self) -> dict:
+        """Stage timings [s], keyed like the pipeline's (``build_s``, ``compile_s``, ...)."""
+        out = {"compile_s": self.compile_seconds, "highs_s": self.highs_run_seconds,
+               "load_s": self.load_seconds, "solve_s": self.solve_seconds}
+        if self.build_seconds is not None:
+            out["build_s"] = self.build_seconds
+        if self.cuts_seconds:
+            out["cuts_s"] = self.cuts_seconds
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Status mapping
+
+
+_LIMITS = {_MS.kTimeLimit, _MS.kIterationLimit, _MS.kSolutionLimit, _MS.kObjectiveBound,
+           _MS.kObjectiveTarget, _MS.kInterrupt, _MS.kMemoryLimit, _MS.kUnknown}
+if hasattr(_MS, "kHighsInterrupt"):
+    _LIMITS.add(_MS.kHighsInterrupt)
+_ERRORS = {_MS.kNotset, _MS.kLoadError, _MS.kModelError, _MS.kPresolveError, _MS.kSolveError,
+           _MS.kPostsolveError}
+
+
+def map_status(model_status, has_solution: bool, bounded_below: bool = True) -> SolveStatus:
+    """HiGHS model status -> :class:`SolveStatus` (checked before any value is read).
+
+    ``kUnboundedOrInfeasible`` is reported ``infeasible`` when the objective is bounded below by
+    construction (every cost >= 0 on variables with finite lower bounds, as in every mdtplan
+    model), else ``unbounded``.
+    """
+    if model_status == _MS.kOptimal or model_status == _MS.kModelEmpty:
+        return SolveStatus.optimal
+    if model_status == _MS.kInfeasible:
+        return SolveStatus.infeasible
+    if model_status == _MS.kUnbounded:
+        return SolveStatus.unbounded
+    if model_status == _MS.kUnboundedOrInfeasible:
+        return SolveStatus.infeasible if bounded_below else SolveStatus.unbounded
+    if model_status in _LIMITS:
+        return SolveStatus.feasible_at_limit if has_solution else SolveStatus.no_solution
+    return SolveStatus.error
+
+
+_RANK = {SolveStatus.optimal: 0, SolveStatus.feasible_at_limit: 1, SolveStatus.no_solution: 2,
+         SolveStatus.unbounded: 3, SolveStatus.infeasible: 4, SolveStatus.error: 5}
