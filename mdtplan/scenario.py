@@ -377,7 +377,15 @@ def read_document(path: str | Path) -> dict:
     if not path.exists():
         raise ScenarioError([Problem(str(path), None, None, "file not found",
                                      "check the path (relative to the current folder)")])
-    text = path.read_text(encoding="utf-8-sig")
+    if path.is_dir():
+        raise ScenarioError([Problem(str(path), None, None, "is a folder, not a file",
+                                     "give the path of a YAML or JSON file")])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(str(path), None, None,
+                                     f"is not UTF-8 text (byte {err.start}: {err.reason})",
+                                     "save it as UTF-8 YAML or JSON")]) from None
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)

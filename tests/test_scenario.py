@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdtplan.errors import ScenarioError
-from mdtplan.scenario import apply_overrides, load_scenario, parse_scenario
+from mdtplan.scenario import apply_overrides, load_scenario, parse_scenario, read_document
 
 BASE = {
     "name": "t",
@@ -121,3 +121,16 @@ def test_yaml_round_trip(cap, pmin, extra, objective, assignment):
     s = parse_scenario(doc)
     again = parse_scenario(yaml.safe_load(yaml.safe_dump(s.to_dict())))
     assert again == s
+
+
+def test_a_folder_or_a_binary_file_is_refused_with_a_problem_not_a_crash(tmp_path):
+    # an empty operating_model resolves to the scenario's folder; random bytes are no text
+    with pytest.raises(ScenarioError) as err:
+        read_document(tmp_path)
+    assert "is a folder, not a file" in err.value.problems[0].message
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(b"name: x\n\xff\xfe\x00\x81")
+    with pytest.raises(ScenarioError) as err:
+        read_document(junk)
+    assert "is not UTF-8 text" in err.value.problems[0].message
+    assert err.value.problems[0].file == str(junk)
