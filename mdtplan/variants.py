@@ -26,11 +26,11 @@ if TYPE_CHECKING:
 #: from the built model only in these keys (and ``solver.*``) is re-solved in place.
 IN_PLACE_KEYS: dict[str, tuple[str, ...]] = {
     "budget.cap": ("budget_cap_gbp",),
-    "hubs.count.min": ("hub_count_lower",),
-    "hubs.count.max": ("hub_count_upper",),
-    "hubs.count.exactly": ("hub_count_lower", "hub_count_upper"),
-    "hubs.population.min": ("hub_population_lower",),
-    "hubs.population.max": ("hub_population_upper",),
+    "hubs.count.min": ("hub_count_min",),
+    "hubs.count.max": ("hub_count_max",),
+    "hubs.count.exactly": ("hub_count_min", "hub_count_max"),
+    "hubs.population.min": ("hub_population_min",),
+    "hubs.population.max": ("hub_population_max",),
     "demand.scale": ("demand_scale",),
 }
 
@@ -87,15 +87,15 @@ def variant_scenario(scenario: Scenario, overrides: dict) -> Scenario:
 def in_place_values(scenario: Scenario) -> dict[str, float | None]:
     """The numbers a built model can change in place, as model parameter -> value.
 
-    Keys are ``Session.set_param`` names (``budget_cap_gbp`` [GBP/year], ``hub_count_lower``,
-    ``hub_count_upper``, ``hub_population_lower``, ``hub_population_upper`` [people],
+    Keys are ``Session.set_param`` names (``budget_cap_gbp`` [GBP/year], ``hub_count_min``,
+    ``hub_count_max``, ``hub_population_min``, ``hub_population_max`` [people],
     ``demand_scale``).
     """
     lower, upper = scenario.hubs.count.bounds()
     band = scenario.hubs.population
-    return {"budget_cap_gbp": scenario.budget.cap, "hub_count_lower": int(lower or 0),
-            "hub_count_upper": upper, "hub_population_lower": band.min,
-            "hub_population_upper": band.max, "demand_scale": float(scenario.demand.scale)}
+    return {"budget_cap_gbp": scenario.budget.cap, "hub_count_min": int(lower or 0),
+            "hub_count_max": upper, "hub_population_min": band.min,
+            "hub_population_max": band.max, "demand_scale": float(scenario.demand.scale)}
 
 
 def structure_key(scenario: Scenario) -> str:
@@ -118,10 +118,10 @@ def structure_key(scenario: Scenario) -> str:
     values = in_place_values(scenario)
     document["_constraints"] = {
         "budget_cap": values["budget_cap_gbp"] is not None,
-        "hub_count_min": values["hub_count_lower"] > 0,
-        "hub_count_max": values["hub_count_upper"] is not None,
-        "hub_population_min": values["hub_population_lower"] is not None,
-        "hub_population_max": values["hub_population_upper"] is not None,
+        "hub_count_min": values["hub_count_min"] > 0,
+        "hub_count_max": values["hub_count_max"] is not None,
+        "hub_population_min": values["hub_population_min"] is not None,
+        "hub_population_max": values["hub_population_max"] is not None,
     }
     return json.dumps(document, sort_keys=True, default=str)
 
@@ -285,10 +285,10 @@ def _solve_variant(variant, options, slot: _ModelSlot, progress, cancel, explain
     ratio = values["demand_scale"] / float(base.scenario.demand.scale)
     demand = base.demand_hours * ratio if ratio != 1.0 else base.demand_hours
     data = replace(base.data, budget_cap_gbp=values["budget_cap_gbp"],
-                   hub_count_min=values["hub_count_lower"],
-                   hub_count_max=values["hub_count_upper"],
-                   hub_population_min=values["hub_population_lower"],
-                   hub_population_max=values["hub_population_upper"],
+                   hub_count_min=values["hub_count_min"],
+                   hub_count_max=values["hub_count_max"],
+                   hub_population_min=values["hub_population_min"],
+                   hub_population_max=values["hub_population_max"],
                    demand_hours=(base.data.demand_hours * ratio if ratio != 1.0
                                  else base.data.demand_hours))
     prepared = replace(base, scenario=variant, demand_hours=demand, data=data)

@@ -193,11 +193,11 @@ def test_a_session_adds_cuts_per_solve_and_remakes_them_when_the_band_moves():
     assert not session.cut_report["reused_from_last_solve"]
     assert session.highs.getNumRow() == rows
     assert first.timings["cuts_s"] > 0
-    session.set_param("hub_count_lower", 1)  # not in the cuts: kept
+    session.set_param("hub_count_min", 1)  # not in the cuts: kept
     second = session.solve()
     assert session.cut_report["reused_from_last_solve"]
     assert "cuts_s" not in second.timings
-    session.set_param("hub_population_upper", 2 * data.hub_population_max)  # made again
+    session.set_param("hub_population_max", 2 * data.hub_population_max)  # made again
     session.solve()
     assert not session.cut_report["reused_from_last_solve"]
     assert session.highs.getNumRow() == rows

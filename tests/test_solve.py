@@ -143,13 +143,13 @@ def test_in_place_band_count_and_demand_changes():
     session = Session(build_model(data), SolveOptions(mip_gap=0.0))
     assert session.solve().objective == pytest.approx(580_000)
     # the band now forces two hubs (see test_hub_size)
-    session.set_param("hub_population_upper", 40_000.0)
+    session.set_param("hub_population_max", 40_000.0)
     assert session.solve().objective == pytest.approx(680_000)
     # ... and so does the count
-    session.set_param("hub_population_upper", 60_000.0)
-    session.set_param("hub_count_lower", 2)
+    session.set_param("hub_population_max", 60_000.0)
+    session.set_param("hub_count_min", 2)
     assert session.solve().objective == pytest.approx(680_000)
-    session.set_param("hub_count_lower", 1)
+    session.set_param("hub_count_min", 1)
     # double the demand: one hub, sw 12 FTE + ot 6 FTE = 600k + 360k + 100k
     session.set_param("demand_scale", 2.0)
     result = session.solve()

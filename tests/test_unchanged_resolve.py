@@ -65,7 +65,7 @@ def test_any_other_change_solves_again():
     data = tiny_data(budget_cap_gbp=10_000_000.0, hub_count_min=1)
     session = Session.from_data(data, OPTS)
     session.solve()
-    session.set_param("hub_count_lower", 1)
+    session.set_param("hub_count_min", 1)
     assert not _skipped(session.solve())
     session.set_param("budget_cap_gbp", 11_000_000.0)
     assert _skipped(session.solve())
@@ -81,8 +81,8 @@ def test_every_edit_but_the_cap_invalidates_the_proof_and_says_which():
     session.set_param("budget_cap_gbp", 11_000_000.0)
     assert reuse.proof is not None
     assert reuse.edits == [ModelEdit("param", "budget_cap_gbp")]
-    session.set_param("hub_count_lower", 1)
-    assert reuse.proof is None and reuse.invalidated_by == ModelEdit("param", "hub_count_lower")
+    session.set_param("hub_count_min", 1)
+    assert reuse.proof is None and reuse.invalidated_by == ModelEdit("param", "hub_count_min")
     assert not _skipped(session.solve())
     assert reuse.proof is not None and reuse.edits == []
     # with the Pyomo model built, a cap's rows are re-derived from it: that is not proven

@@ -22,7 +22,7 @@ from mdtplan.errors import InfeasibleError
 from mdtplan.model.build import build_model
 from mdtplan.solve import Session, SolveOptions, SolveStatus, TimeBudget, extract_tables
 from mdtplan.solve.mip_start import checked_start
-from mdtplan.solve.start import build_start, start_values, unit_steps
+from mdtplan.solve.start import StartInput, build_start, start_values, unit_steps
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def test_unit_steps_round_up_keep_minimums_and_supervision():
     model = build_model(data)
     from mdtplan.solve.start.instance import _instance
 
-    roles = _instance(model).roles
+    roles = _instance(StartInput.of_model(model)).roles
     core = roles.core  # sw, tm
     sw, tm = list(model.mdtplan_index.roles).index("sw"), list(
         model.mdtplan_index.roles).index("tm")
@@ -92,7 +92,7 @@ TINY_CASES = {
 def test_tiny_start_is_complete_feasible_and_keeps_the_optimum(changes):
     data = tiny_data(**changes)
     model = build_model(data)
-    plan = build_start(model, max_seconds=1.0)
+    plan = build_start(StartInput.of_model(model), max_seconds=1.0)
     assert plan is not None and plan.feasible, plan and plan.notes
     assert check_plan(data, _plan_tables(model, data, plan)) == []
 
@@ -113,7 +113,7 @@ def test_supervision_and_minimum_staff_in_the_start():
     data = add_team_manager(with_roles(tiny_data(hub_population_max=40_000.0),
                                        min_fte_per_hub={"sw": 2.0}), ratio=2.0)
     model = build_model(data)
-    plan = build_start(model, max_seconds=1.0)
+    plan = build_start(StartInput.of_model(model), max_seconds=1.0)
     tables = _plan_tables(model, data, plan)
     assert plan.feasible and check_plan(data, tables) == []
     staff = tables["staffing"].set_index(["unit", "role"])["fte"]
@@ -127,7 +127,7 @@ def test_budget_is_met_by_cutting_staff_for_max_demand_met():
     # within the cap rather than breaking it
     data = tiny_data(objective="max_demand_met", budget_cap_gbp=480_000.0)
     model = build_model(data)
-    plan = build_start(model, max_seconds=1.0)
+    plan = build_start(StartInput.of_model(model), max_seconds=1.0)
     tables = _plan_tables(model, data, plan)
     assert plan.feasible and check_plan(data, tables) == []
     assert tables["staffing"]["unmet_hours"].sum() > 0
@@ -157,7 +157,7 @@ def test_random_start_keeps_every_rule_it_claims(seed, kind):
         model = build_model(data)
     except InfeasibleError:
         return
-    plan = build_start(model, max_seconds=0.5)
+    plan = build_start(StartInput.of_model(model), max_seconds=0.5)
     if plan is None or not plan.feasible:
         return  # the session then passes hubs and assignment only (checked below)
     assert check_plan(data, _plan_tables(model, data, plan)) == []
@@ -217,8 +217,8 @@ def test_same_model_same_start(medway, monkeypatch):
     # the search is limited by units of work, not the clock: with the clock's backstop
     # switched off (a frozen clock) two builds must agree exactly
     _freeze_start_clock(monkeypatch)
-    one = build_start(build_model(medway), max_seconds=1.0, seed=3)
-    two = build_start(build_model(medway), max_seconds=1.0, seed=3)
+    one = build_start(StartInput.of_model(build_model(medway)), max_seconds=1.0, seed=3)
+    two = build_start(StartInput.of_model(build_model(medway)), max_seconds=1.0, seed=3)
     assert one.feasible and two.feasible
     assert np.array_equal(one.chosen, two.chosen) and np.array_equal(one.steps, two.steps)
     assert one.objective == two.objective
@@ -228,14 +228,14 @@ def test_a_stop_ends_the_search_at_once_and_still_gives_a_whole_plan(medway, mon
     # a cancel must not wait for the search's budget (up to 20 s): the search polls ``stop``
     # and, once it says so, ends with the best plan it has (every area assigned)
     _freeze_start_clock(monkeypatch)  # units of work only
-    full = build_start(build_model(medway), max_seconds=1.0, seed=3)
+    full = build_start(StartInput.of_model(build_model(medway)), max_seconds=1.0, seed=3)
     polls = []
 
     def stop():
         polls.append(1)
         return len(polls) > 3
 
-    cut = build_start(build_model(medway), max_seconds=1.0, seed=3, stop=stop)
+    cut = build_start(StartInput.of_model(build_model(medway)), max_seconds=1.0, seed=3, stop=stop)
     assert not full.stopped and cut.stopped
     assert len(polls) == 4  # once it said stop, it is not asked again
     assert cut.work_used < 0.25 * full.work_used

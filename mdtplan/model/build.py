@@ -23,10 +23,12 @@ Decisions
 ``max_travel_cost``             only for ``min_max_travel`` [travel unit]
 =============================== ======================================================================
 
-Mutable parameters (a re-solve may change them in place, see :class:`mdtplan.solve.Session`):
-``budget_cap_gbp``, ``hub_count_lower``, ``hub_count_upper``, ``hub_population_lower``,
-``hub_population_upper``, ``demand_scale`` (with ``staff_fte_max``, which follows it) and
-``stage_optimum_bound``. :func:`mdtplan.model.families.param_dependents` says which constraints each one enters.
+Mutable parameters, in the block ``m.params`` (a re-solve may change them in place, see
+:class:`mdtplan.solve.Session`), each named as the :class:`ModelData` field it starts from:
+``budget_cap_gbp``, ``hub_count_min``, ``hub_count_max``, ``hub_population_min``,
+``hub_population_max``, ``demand_scale`` (with ``staff_fte_max``, which follows it) and
+``stage_optimum_bound``. :func:`mdtplan.model.families.param_dependents` says which constraints
+each one enters.
 """
 
 from __future__ import annotations
@@ -67,18 +69,11 @@ def _add_sets(m, data: ModelData, ix: ModelIndex) -> None:
 
 
 def _add_params(m, data: ModelData) -> None:
-    total = float(data.areas["population"].sum())
-    m.budget_cap_gbp = pyo.Param(mutable=True, within=pyo.Any,
-                                 initialize=data.budget_cap_gbp, doc="[GBP/year]")
-    m.hub_count_lower = pyo.Param(mutable=True, within=pyo.Any,
-                                  initialize=int(data.hub_count_min or 0))
-    m.hub_count_upper = pyo.Param(mutable=True, within=pyo.Any, initialize=data.hub_count_max)
-    m.hub_population_lower = pyo.Param(mutable=True, within=pyo.Any,
-                                       initialize=data.hub_population_min, doc="[people]")
-    m.hub_population_upper = pyo.Param(mutable=True, within=pyo.Any,
-                                       initialize=data.hub_population_max, doc="[people]")
-    m.demand_scale = pyo.Param(mutable=True, initialize=1.0, doc="multiplies demand_hours")
-    m.total_population = pyo.Param(initialize=total, doc="[people]")
+    """The mutable parameters, in the block ``m.params`` (so a parameter keeps its one name,
+    the :class:`ModelData` field's, beside the constraint named after the rule)."""
+    m.params = pyo.Block()
+    for name, value in families.param_defaults(data).items():
+        m.params.add_component(name, pyo.Param(mutable=True, within=pyo.Any, initialize=value))
 
 
 def _add_variables(m, data: ModelData, ix: ModelIndex) -> None:
@@ -161,9 +156,10 @@ def set_demand_scale(m, scale: float) -> None:
     Change only the Pyomo parameters; a :class:`mdtplan.solve.Session` pushes them to HiGHS
     (``session.set_param("demand_scale", scale)`` calls this).
     """
-    m.demand_scale.set_value(float(scale))
-    if hasattr(m, "staff_fte_max"):
+    m.params.demand_scale.set_value(float(scale))
+    fte_max = m.params.component("staff_fte_max")
+    if fte_max is not None:
         values = staff_fte_max_values(m.mdtplan_data, m.mdtplan_index, float(scale))
         for key, v in values.items():
-            if key in m.staff_fte_max:
-                m.staff_fte_max[key].set_value(v)
+            if key in fte_max:
+                fte_max[key].set_value(v)

@@ -124,35 +124,28 @@ def _name(family: str, key) -> str:
 
 
 def default_params(data, ix: ModelIndex) -> dict:
-    """The mutable parameters' values as :func:`~mdtplan.model.build.build_model` starts them."""
-    return {
-        "budget_cap_gbp": data.budget_cap_gbp,
-        "hub_count_lower": int(data.hub_count_min or 0),
-        "hub_count_upper": data.hub_count_max,
-        "hub_population_lower": data.hub_population_min,
-        "hub_population_upper": data.hub_population_max,
-        "demand_scale": 1.0,
-        "staff_fte_max": None,  # from the data and the demand scale
-        "stage_optimum_bound": {},
-    }
+    """The mutable parameters' values as :func:`~mdtplan.model.build.build_model` starts them
+    (:func:`~mdtplan.model.families.param_defaults`, with the indexed ones)."""
+    return {**families.param_defaults(data),
+            "staff_fte_max": None,  # from the data and the demand scale
+            "stage_optimum_bound": {}}
 
 
 def model_params(model) -> dict:
-    """The current values of a built model's mutable parameters (for :func:`build_matrix`)."""
-    def val(name):
-        p = model.component(name)
-        return None if p is None else p.value
-
-    out = {name: val(name) for name in ("budget_cap_gbp", "hub_count_lower", "hub_count_upper",
-                                        "hub_population_lower", "hub_population_upper",
-                                        "demand_scale")}
+    """The current values of a built model's mutable parameters (its ``params`` block), for
+    :func:`build_matrix`: scalars as values, indexed ones as dicts."""
+    out = {}
+    for name in default_params(model.mdtplan_data, model.mdtplan_index):
+        p = model.params.component(name)
+        if p is None:
+            out[name] = None
+        elif p.is_indexed():
+            out[name] = {k: float(v.value) for k, v in p.items()}
+        else:
+            out[name] = p.value
     out["demand_scale"] = float(out["demand_scale"] if out["demand_scale"] is not None else 1.0)
-    fte_max = model.component("staff_fte_max")
-    out["staff_fte_max"] = (None if fte_max is None
-                            else {k: float(p.value) for k, p in fte_max.items()})
-    bounds = model.component("stage_optimum_bound")
-    out["stage_optimum_bound"] = ({} if bounds is None
-                                  else {k: float(p.value) for k, p in bounds.items()})
+    if out["stage_optimum_bound"] is None:
+        out["stage_optimum_bound"] = {}
     return out
 
 

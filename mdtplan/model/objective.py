@@ -97,10 +97,11 @@ def add_objective(m, data, ix) -> None:
                                 sense=pyo.minimize)
     held = stages[:-1]
     if held:
-        m.stage_optimum_bound = pyo.Param(held, mutable=True, initialize=float("inf"))
+        m.params.stage_optimum_bound = pyo.Param(held, mutable=True, initialize=float("inf"))
+        bound = m.params.stage_optimum_bound
 
         def _stage_optimum_held_rule(m, stage):
-            return getattr(m, STAGE_COMPONENTS[stage]) <= m.stage_optimum_bound[stage]
+            return getattr(m, STAGE_COMPONENTS[stage]) <= bound[stage]
 
         m.stage_optimum_held = pyo.Constraint(held, rule=_stage_optimum_held_rule)
 

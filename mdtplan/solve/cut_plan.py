@@ -64,9 +64,9 @@ class RoundingCuts:
         if (not options.rounding_cuts or not session.is_mip or ix is None or data is None
                 or not cuts.applies(data, ix)):
             return None
-        key = (session._current("hub_population_lower"),
-               session._current("hub_population_upper"),
-               float(session._current("demand_scale") or 1.0), not session.has_model)
+        key = (session.param_value("hub_population_min"),
+               session.param_value("hub_population_max"),
+               float(session.param_value("demand_scale") or 1.0), not session.has_model)
         if self._cache is not None and self._cache[0] == key:
             return "reuse"
         open_col = session._family_columns("open_site", ix.site_ids)

@@ -257,7 +257,7 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     scale : float
         The demand scale in force (``demand_scale``).
     population_min, population_max : float or None
-        The population band in force (``hub_population_lower``/``upper``).
+        The population band in force (``hub_population_min``/``upper``).
     closed : array of bool, optional
         Sites that cannot open (no cut needed).
     seconds : float

@@ -123,7 +123,9 @@ def set_param(session, name: str, value, index=None) -> None:
             and name in session._params and _set_param_direct(session, name, value):
         return
     m = session.model
-    param = m.component(name)
+    block = m.component("params")  # the model's mutable parameters; else any Param of it
+    param = block.component(name) if block is not None else None
+    param = param if param is not None else m.component(name)
     if param is None or not isinstance(param, pyo.Param) or not param.mutable:
         raise ModelError(f"the model has no mutable parameter '{name}'")
     dependents = [d for d in dependents_of.get(name, ()) if m.component(d) is not None]
@@ -150,9 +152,9 @@ def _set_param_direct(session, name: str, value) -> bool:
     when many coefficients change). Returns False, changing nothing, when the change would
     alter which columns or rows exist (the caller then builds the Pyomo model)."""
     from ..model.families import param_dependents
+    from ..model.matrix import build_matrix
 
     dependents_of = param_dependents()
-    from ..model.matrix import build_matrix
 
     view, old = session._view, session._mm
     if not any(d in old.keys for d in dependents_of[name]):
@@ -193,8 +195,7 @@ def _set_param_direct(session, name: str, value) -> bool:
     k.A, k.row_lower, k.row_upper = B, mm.row_lower.copy(), mm.row_upper.copy()
     session._edited = False
     session._mm = mm
-    session._params[name] = value
-    setattr(view, name, value)  # what the MIP start heuristic reads
+    session._params[name] = value  # what the MIP start heuristic reads too
     return True
 
 

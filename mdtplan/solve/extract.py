@@ -34,7 +34,7 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
     for name in ("fte_steps", "agency_fte", "unmet_hours"):
         values[name] = vals(getattr(model, name), len(ix.staff))
     return tables_from_values(ix, data if data is not None else model.mdtplan_data, values,
-                              float(pyo.value(model.demand_scale)))
+                              float(pyo.value(model.params.demand_scale)))
 
 
 def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.DataFrame]:

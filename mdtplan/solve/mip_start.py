@@ -46,8 +46,9 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
         if not session.has_model:  # no Pyomo model: the plan straight to columns
             from .start import search as start_search  # looked up when called
 
+            inp = session._view.start_input(session._params)
             search = Job(lambda halt: start_search.build_start(
-                session._view, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
+                inp, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
         else:
             from .start import values as start_values  # looked up when called
 

@@ -166,14 +166,14 @@ class Session:
         for name, value in self._params.items():  # numbers changed in place so far
             if name == "demand_scale":
                 set_demand_scale(m, float(value))
-            elif m.component(name) is not None:
-                m.component(name).set_value(value)
+            elif m.params.component(name) is not None:
+                m.params.component(name).set_value(value)
         k.columns, k.rows = _model_objects(m, mm)
         k.col_of = {id(v): j for j, v in enumerate(k.columns)}
         k.row_of = {id(c): i for i, c in enumerate(k.rows)}
         for stage, bound in self._hold_bounds.items():
-            m.stage_optimum_bound[stage].set_value(float(bound) if bound < INF
-                                                   else float("inf"))
+            m.params.stage_optimum_bound[stage].set_value(float(bound) if bound < INF
+                                                          else float("inf"))
         self._stages = [(st, vec, off, m.stage_optimum_held[hold.stage]
                          if isinstance(hold, _Hold) else hold)
                         for st, vec, off, hold in self._stages]
@@ -234,7 +234,7 @@ class Session:
         return tables_from_values(view.mdtplan_index, data if data is not None
                                   else view.mdtplan_data, view.values(self._pending_x,
                                                                       self._compiled),
-                                  float(view.demand_scale))
+                                  float(self._params["demand_scale"]))
 
     @property
     def is_mip(self) -> bool:
@@ -256,8 +256,8 @@ class Session:
         Parameters
         ----------
         name : str
-            ``budget_cap_gbp``, ``hub_count_lower``, ``hub_count_upper``,
-            ``hub_population_lower``, ``hub_population_upper``, ``demand_scale`` (also moves
+            ``budget_cap_gbp``, ``hub_count_min``, ``hub_count_max``,
+            ``hub_population_min``, ``hub_population_max``, ``demand_scale`` (also moves
             the staffing big-M ``staff_fte_max``), or any mutable Param of the model.
         value : float
         index : optional
@@ -390,10 +390,13 @@ class Session:
         ``Highs.addRows``, or None."""
         return self._cuts.rows
 
-    def _current(self, name: str):
-        """A mutable parameter's value in force (view attribute or Pyomo Param)."""
-        value = getattr(self._source, name, None)
-        return value.value if hasattr(value, "is_parameter_type") else value
+    def param_value(self, name: str):
+        """A scalar mutable parameter's value in force (``Session.set_param`` names), or None
+        when the model has no such parameter."""
+        if self._model is None:
+            return self._params.get(name)
+        param = self._model.params.component(name)
+        return None if param is None else param.value
 
     def _budget_row(self) -> int | None:
         """The HiGHS row of the budget cap (``budget_cap``), or None."""

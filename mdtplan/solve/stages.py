@@ -18,7 +18,6 @@ from time import perf_counter
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
 from . import edit
 from .budget import TimeBudget, cancelled_now
@@ -148,7 +147,7 @@ def gap_shift(session, stage: str) -> float:
     m = session._source
     if stage != "unmet_hours" or not hasattr(m, "mdtplan_index"):
         return 0.0
-    return -float(m.mdtplan_index.demand.sum()) * float(pyo.value(m.demand_scale))
+    return -float(m.mdtplan_index.demand.sum()) * float(session.param_value("demand_scale"))
 
 
 def hold_value(stage: str, position: int, value: float, options: SolveOptions) -> float:
@@ -167,7 +166,7 @@ def hold_value(stage: str, position: int, value: float, options: SolveOptions) -
 def hold_bound(session, hold) -> float:
     if isinstance(hold, _Hold):
         return float(session._hold_bounds.get(hold.stage, INF))
-    return float(session.model.stage_optimum_bound[hold.index()].value)
+    return float(session.model.params.stage_optimum_bound[hold.index()].value)
 
 
 def set_hold(session, hold, bound: float) -> None:
@@ -176,7 +175,7 @@ def set_hold(session, hold, bound: float) -> None:
         session._hold_bounds[hold.stage] = hi
         row = hold.row
     else:
-        session.model.stage_optimum_bound[hold.index()].set_value(
+        session.model.params.stage_optimum_bound[hold.index()].set_value(
             hi if hi < INF else float("inf"))
         row = session._compiled.row_of.get(id(hold))
         if row is None:  # the compiler dropped it: derive it from the model

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .start.instance import StartInput
+
 #: variable components of the model (the rest of a direct build's ``keys`` are constraints)
 VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost")
 
@@ -56,24 +58,15 @@ class _ViewFamily:
 
 
 class ModelView:
-    """The model's data seen as :func:`mdtplan.solve.start.build_start` reads a built model
-    (index, data, parameter values, the constraint components present, ``open_site``
-    bounds), for a session whose Pyomo model is not built yet. Parameters hold their
-    initial values (a session builds the Pyomo model before changing any)."""
+    """The direct build's variables by component and member, for a session whose Pyomo model
+    is not built yet: the HiGHS column of each (:meth:`column`, :meth:`family_columns`), a
+    start as columns (:meth:`start_columns`), a solution by component (:meth:`values`), and
+    what the heuristic start reads (:meth:`start_input`)."""
 
     def __init__(self, data, ix, mm):
         self.mdtplan_index = ix
         self.mdtplan_data = data
-        self.demand_scale = 1.0
-        self.hub_population_lower = data.hub_population_min
-        self.hub_population_upper = data.hub_population_max
-        self.hub_count_lower = int(data.hub_count_min or 0)
-        self.hub_count_upper = data.hub_count_max
-        self.budget_cap_gbp = data.budget_cap_gbp
-        self.STAGES = [stage for stage, _ in mm.stages]  # objective_stages(data, ix)
-        for name in mm.keys:
-            if name not in VAR_NAMES:
-                setattr(self, name, True)  # only its presence is read
+        self.stages = [stage for stage, _ in mm.stages]  # objective_stages(data, ix)
         status = data.sites["status"].astype(str)
         row_of = {s: i for i, s in enumerate(status.index.tolist())}
         if len(row_of) == len(status):  # by position (a reindex costs more than the rest)
@@ -82,9 +75,10 @@ class ModelView:
             required = [s in row_of and status[row_of[s]] == "required" for s in ix.site_ids]
         else:
             required = status.reindex(ix.site_ids).to_numpy() == "required"
-        self.open_site = _ViewFamily("open_site", ix.site_ids,
-                                     lower=[1.0 if r else 0.0 for r in required],
-                                     upper=[1.0] * len(ix.site_ids))
+        self._site_lower = np.array([1.0 if r else 0.0 for r in required], dtype=float)
+        self._site_upper = np.ones(len(ix.site_ids))
+        self.open_site = _ViewFamily("open_site", ix.site_ids, lower=self._site_lower.tolist(),
+                                     upper=self._site_upper.tolist())
         self.assign = _ViewFamily("assign", ix.pairs)
         for name in ("fte_steps", "agency_fte", "unmet_hours"):
             setattr(self, name, _ViewFamily(name, ix.staff))
@@ -96,6 +90,11 @@ class ModelView:
             col = np.full(len(mm.keys[f]), -1, dtype=np.int64)
             col[mm.col_member[start:stop]] = np.arange(start, stop)
             self._col[f] = col
+
+    def start_input(self, params: dict) -> StartInput:
+        """What the heuristic start reads, with the mutable parameters ``params`` in force."""
+        return StartInput(self.mdtplan_data, self.mdtplan_index, dict(params),
+                          self._site_lower.copy(), self._site_upper.copy(), list(self.stages))
 
     def column(self, var: _ViewVar) -> int | None:
         """The HiGHS column of ``var``, or None when the direct build dropped it."""

@@ -149,3 +149,42 @@ def test_explanations_try_families_in_their_rank_order():
     assert names[0] == "budget_cap"
     assert names[-2:] == ["demand_covered", "site_required"]
     assert "area_served_once" not in names  # structure, never relaxed
+
+
+# ---- a toy family owning a parameter: changed in place like any other ------------------------
+
+
+def add_toy_hub_cap(m, data, ix) -> None:
+    r"""At most :math:`k` hubs: :math:`\sum_s open\_site_s \le k` (``toy_hubs_max``)."""
+    m.toy_hub_cap = pyo.Constraint(expr=LinearExpression(
+        constant=0.0, linear_coefs=[1.0] * len(ix.site_ids),
+        linear_vars=list(m.open_site.values())) <= m.params.toy_hubs_max)
+
+
+def toy_hub_cap_rows(cols, R) -> None:
+    n = cols.n_site
+    R.add("toy_hub_cap", 1, np.zeros(n), cols.open_cols(), np.ones(n), -INF,
+          float(cols.params["toy_hubs_max"]), [None])
+
+
+TOY_CAP = Family("toy_hub_cap", "toy hub cap", add_toy_hub_cap, toy_hub_cap_rows,
+                 params=("toy_hubs_max",), defaults=lambda data: {"toy_hubs_max": 1.0})
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["pyomo", "direct"])
+def test_a_family_owning_a_parameter_is_changed_in_place(monkeypatch, direct):
+    monkeypatch.setattr(families, "FAMILIES", (*families.FAMILIES, TOY_CAP))
+    data = tiny_data(objective="min_travel")
+    session = (Session.from_data(data, OPTS) if direct else Session(build_model(data), OPTS))
+    try:
+        assert session.param_value("toy_hubs_max") == 1.0
+        assert session.solve().status == SolveStatus.optimal
+        hubs = session.tables(data)["hubs"]
+        assert int(hubs["open"].sum()) == 1
+        session.set_param("toy_hubs_max", 2.0)  # the family's row follows, nothing rebuilt
+        assert session.solve().status == SolveStatus.optimal
+        hubs = session.tables(data)["hubs"]
+        assert int(hubs["open"].sum()) == 2
+        assert session.has_model is not direct
+    finally:
+        session.close()

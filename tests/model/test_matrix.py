@@ -86,8 +86,8 @@ def test_parameters_changed_in_place_are_read():
                      hub_population_max=55_000.0, hub_count_min=1, hub_count_max=2)
     model = build_model(data)
     session = Session(model, SolveOptions(threads=1))
-    for name, value in (("budget_cap_gbp", 700_000.0), ("hub_population_lower", 9_000.0),
-                        ("hub_population_upper", 40_000.0), ("hub_count_upper", 1),
+    for name, value in (("budget_cap_gbp", 700_000.0), ("hub_population_min", 9_000.0),
+                        ("hub_population_max", 40_000.0), ("hub_count_max", 1),
                         ("demand_scale", 1.3)):
         session.set_param(name, value)
     assert model_params(model)["demand_scale"] == 1.3
@@ -102,7 +102,7 @@ def test_parameters_changed_in_place_are_read():
                          shape=mm.A.shape)
     assert abs(held - mm.A).max() <= 1e-9 * abs(mm.A).max()
     # a lexicographic hold set on the model is read too
-    model.stage_optimum_bound["cost_gbp"].set_value(123_456.0)
+    model.params.stage_optimum_bound["cost_gbp"].set_value(123_456.0)
     assert compile_differences(model) == []
     assert build_matrix(data, params=model_params(model)).row_upper[-1] == 123_456.0
     session.close()
@@ -208,7 +208,7 @@ def test_from_data_changes_the_cap_in_place_and_builds_the_model_on_demand():
         assert (a.status, a.stage_objectives) == (b.status, pytest.approx(b.stage_objectives))
         _same_tables(extract_tables(pyomo_session.model, data), lazy.tables(data))
     assert compile_differences(lazy.model) == []  # built now: the problem HiGHS holds
-    assert lazy.has_model and lazy.model.budget_cap_gbp.value == 1_200_000.0
+    assert lazy.has_model and lazy.model.params.budget_cap_gbp.value == 1_200_000.0
     lazy.set_param("budget_cap_gbp", 800_000.0)  # from now on through the model of record
     pyomo_session.set_param("budget_cap_gbp", 800_000.0)
     assert lazy.solve().objective == pytest.approx(pyomo_session.solve().objective, rel=1e-9)
@@ -237,9 +237,9 @@ def test_from_data_changes_numbers_in_place_without_pyomo(seed):
     pyomo_session, lazy = _session_pair(data)
     total = float(data.areas["population"].sum())
     changes = [("budget_cap_gbp", float(data.budget_cap_gbp) * 1.3),
-               ("hub_population_lower", total / 8), ("hub_population_upper", total * 0.9),
-               ("hub_count_upper", 3), ("hub_count_lower", 1), ("demand_scale", 1.1),
-               ("hub_population_lower", 0.0)]  # a coefficient becomes zero: handed over again
+               ("hub_population_min", total / 8), ("hub_population_max", total * 0.9),
+               ("hub_count_max", 3), ("hub_count_min", 1), ("demand_scale", 1.1),
+               ("hub_population_min", 0.0)]  # a coefficient becomes zero: handed over again
     params: dict = {}
     for name, value in changes:
         pyomo_session.set_param(name, value)
@@ -298,8 +298,8 @@ def test_a_change_that_empties_a_row_goes_through_the_model_of_record():
     sites = pd.concat([data.sites, data.sites.iloc[[0]].rename(index={"S1": "S3"})])
     data = replace(data, sites=sites)
     pyomo_session, lazy = _session_pair(data)
-    pyomo_session.set_param("hub_population_lower", 0.0)
-    lazy.set_param("hub_population_lower", 0.0)
+    pyomo_session.set_param("hub_population_min", 0.0)
+    lazy.set_param("hub_population_min", 0.0)
     assert lazy.has_model
     assert compile_differences(lazy.model) == []
     a, b = pyomo_session.solve(), lazy.solve()

@@ -79,6 +79,17 @@ def param_dependents() -> dict[str, tuple[str, ...]]:
     return {p: tuple(names) for p, names in out.items()}
 
 
+def param_defaults(data) -> dict:
+    """The scalar mutable parameters a freshly built model starts from, by their one name:
+    ``demand_scale`` (1, shared by the demand rows) and those the registered families own
+    (their ``defaults``)."""
+    out = {"demand_scale": 1.0}
+    for f in registry():
+        if f.defaults is not None:
+            out.update(f.defaults(data))
+    return out
+
+
 def relaxable() -> list[Family]:
     """The families an explanation of infeasibility may relax, in the order it tries them."""
     return sorted((f for f in registry() if f.slack_unit is not None),
@@ -91,5 +102,5 @@ def design_rules() -> list[Family]:
                   key=lambda f: f.baseline_rank)
 
 
-__all__ = ["FAMILIES", "Family", "design_rules", "family", "param_dependents", "registry",
-           "relaxable"]
+__all__ = ["FAMILIES", "Family", "design_rules", "family", "param_defaults", "param_dependents",
+           "registry", "relaxable"]

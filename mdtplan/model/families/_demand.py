@@ -32,7 +32,7 @@ def add_demand_covered(m, data, ix, name: str, units: dict, roles: list) -> None
                 terms[u, r] = (coefs, xs)
     if not terms:
         return
-    scale = m.demand_scale
+    scale = m.params.demand_scale
 
     def _demand_covered_rule(m, u, r):
         coefs, xs = terms[u, r]

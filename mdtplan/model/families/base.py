@@ -50,7 +50,12 @@ class Family:
         (:class:`Rows`), given the :class:`Columns` of the build.
     params : tuple of str
         The mutable parameters its rows read; a :class:`mdtplan.solve.Session` refreshes these
-        rows when one changes in place.
+        rows when one changes in place. A parameter has one name everywhere: the
+        :class:`~mdtplan.model.data.ModelData` field it starts from, the Pyomo ``Param`` in the
+        model's ``params`` block, the direct build's ``params`` key and ``Session.set_param``.
+    defaults : callable, optional
+        ``defaults(data) -> {name: value}``: the parameters the family owns, with the values a
+        freshly built model starts from (declared in ``m.params`` by the build).
     slack_unit : float or None
         The natural unit of its slack [rule's unit], used to weigh families relaxed together in
         an explanation of infeasibility. ``None``: never relaxed (a rule of the model's
@@ -74,6 +79,7 @@ class Family:
     add: Callable
     rows: Callable
     params: tuple[str, ...] = ()
+    defaults: Callable | None = None
     slack_unit: float | None = None
     explain_rank: int = 0
     describe: Callable | None = None

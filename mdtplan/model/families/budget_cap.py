@@ -101,7 +101,7 @@ def add_budget_cap(m, data, ix) -> None:
         return
     coefs, xs = cost_terms(m, data, ix)
     total = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=xs)
-    m.budget_cap = pyo.Constraint(expr=total <= m.budget_cap_gbp)
+    m.budget_cap = pyo.Constraint(expr=total <= m.params.budget_cap_gbp)
 
 
 def budget_cap_rows(cols, R) -> None:
@@ -120,4 +120,5 @@ def describe(amount, idx, approx, where, data):
 
 
 FAMILY = Family(NAME, "budget cap", add_budget_cap, budget_cap_rows, params=("budget_cap_gbp",),
+                defaults=lambda data: {"budget_cap_gbp": data.budget_cap_gbp},
                 slack_unit=100_000.0, explain_rank=0, describe=describe, baseline_rank=4)

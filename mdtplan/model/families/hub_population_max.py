@@ -2,7 +2,7 @@ r"""An open hub serves at most the band's maximum population.
 
 .. math:: \sum_{a} w_a\, assign_{a,s} \le pop_{max}\, open\_site_s \quad \forall s
 
-:math:`pop_{max}` is the mutable parameter ``hub_population_upper`` (scenario
+:math:`pop_{max}` is the mutable parameter ``hub_population_max`` (scenario
 ``hubs.population.max``).
 """
 
@@ -21,7 +21,7 @@ def add_hub_population_max(m, data, ix) -> None:
     """Declare ``m.hub_population_max`` over ``SITES`` when the band has a maximum."""
     if data.hub_population_max is None or not ix.site_ids:
         return
-    upper = m.hub_population_upper
+    upper = m.params.hub_population_max
     assign = list(m.assign.values())
 
     def _hub_population_max_rule(m, s):
@@ -34,11 +34,12 @@ def hub_population_max_rows(cols, R) -> None:
     if cols.data.hub_population_max is None or not cols.n_site:
         return
     served_weight_rows(cols, R, NAME, np.ones(cols.n_site, dtype=bool),
-                       np.full(cols.n_site, -float(cols.params["hub_population_upper"])),
+                       np.full(cols.n_site, -float(cols.params["hub_population_max"])),
                        -INF, 0.0)
 
 
 FAMILY = Family(NAME, "hub population maximum", add_hub_population_max,
-                hub_population_max_rows, params=("hub_population_upper",),
+                hub_population_max_rows, params=("hub_population_max",),
+                defaults=lambda data: {"hub_population_max": data.hub_population_max},
                 slack_unit=1_000.0, explain_rank=2, describe=describe_band("max"),
                 baseline_rank=1)

@@ -69,16 +69,18 @@ def staff_fte_max_values(data, ix, scale: float = 1.0) -> dict:
 
 
 def add_staff_only_at_open_hubs(m, data, ix) -> None:
-    """Declare the parameter ``m.staff_fte_max`` and ``m.staff_only_at_open_hubs``."""
+    """Declare the parameter ``m.params.staff_fte_max`` and ``m.staff_only_at_open_hubs``."""
     if not ix.core_roles or not ix.site_ids:
         return
     index = [(s, r) for s in ix.site_ids for r in ix.core_roles]
-    m.staff_fte_max = pyo.Param(index, mutable=True,
-                                initialize=staff_fte_max_values(data, ix, 1.0), doc="[FTE]")
+    m.params.staff_fte_max = pyo.Param(index, mutable=True,
+                                       initialize=staff_fte_max_values(data, ix, 1.0),
+                                       doc="[FTE]")
+    fte_max = m.params.staff_fte_max
     step = data.roles["fte_step"].astype(float).to_dict()
 
     def _staff_only_at_open_hubs_rule(m, s, r):
-        return LinearExpression(constant=0.0, linear_coefs=[step[r], -m.staff_fte_max[s, r]],
+        return LinearExpression(constant=0.0, linear_coefs=[step[r], -fte_max[s, r]],
                                 linear_vars=[m.fte_steps[s, r], m.open_site[s]]) <= 0.0
 
     m.staff_only_at_open_hubs = pyo.Constraint(index, rule=_staff_only_at_open_hubs_rule)

@@ -37,10 +37,11 @@ The model is read once, into arrays (:mod:`.instance`); :mod:`.search` drives th
 Nothing here reads files, prints or calls a solver.
 """
 
+from .instance import StartInput
 from .moves import swap_pairs
 from .search import StartPlan, build_start
 from .staffing import unit_cost, unit_steps
 from .values import greedy_start, start_values
 
-__all__ = ["StartPlan", "build_start", "greedy_start", "start_values", "swap_pairs", "unit_cost",
+__all__ = ["StartInput", "StartPlan", "build_start", "greedy_start", "start_values", "swap_pairs", "unit_cost",
            "unit_steps"]

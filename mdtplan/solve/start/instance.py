@@ -1,10 +1,11 @@
-"""The model read into arrays for the heuristic start: its data, index and the current values
-of its mutable parameters (:func:`_instance`), and the deterministic work budget of the search
-(:class:`_Work`).
+"""What the heuristic start reads (:class:`StartInput`: data, index, the parameters in force,
+the ``open_site`` bounds, the stages), the arrays it works on (:func:`_instance`) and the
+deterministic work budget of the search (:class:`_Work`).
 
-This is the one place the start reads a model (a built Pyomo model or a
-:class:`mdtplan.solve.view.ModelView`); everything else in :mod:`mdtplan.solve.start` works on
-the arrays of :class:`_Instance`.
+:meth:`StartInput.of_model` is the one place the start reads a built Pyomo model; a session on
+the direct build makes its ``StartInput`` from its own arrays
+(:meth:`mdtplan.solve.view.ModelView.start_input`). Everything else in
+:mod:`mdtplan.solve.start` works on plain arrays.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 import numpy as np
-import pyomo.environ as pyo
 
 #: tolerance on rounding demand up to FTE steps (steps are whole numbers)
 _STEP_EPS = 1e-9
@@ -105,20 +105,55 @@ class _Instance:
     pair_index: np.ndarray | None = None  # (areas, sites) pair position, -1 = not allowed
 
 
-def _value(param, default=None):
-    v = pyo.value(param, exception=False)
-    return default if v is None else v
+@dataclass(frozen=True)
+class StartInput:
+    """What the heuristic start reads of a model: its data and index, the values in force of
+    its mutable parameters, the ``open_site`` bounds and the objective's stages. Plain values:
+    the search never touches a model.
+
+    Attributes
+    ----------
+    data : ModelData
+    ix : ModelIndex
+    params : dict
+        The mutable parameters by their one name (:func:`mdtplan.model.matrix.default_params`
+        keys); a rule whose parameter is ``None`` is not in the model.
+    site_lower, site_upper : ndarray, shape (sites,)
+        ``open_site`` bounds (a required site has lower 1; a site a caller closed, upper 0).
+    stages : list of str
+        The objective's lexicographic stages.
+    """
+
+    data: object
+    ix: object
+    params: dict
+    site_lower: np.ndarray
+    site_upper: np.ndarray
+    stages: list
+
+    @classmethod
+    def of_model(cls, model) -> StartInput:
+        """Read a built Pyomo model (its parameters and bounds as they are now)."""
+        from ...model.matrix import model_params
+        from ...model.objective import objective_stages
+
+        data, ix = model.mdtplan_data, model.mdtplan_index
+        sites = list(model.open_site.values())
+        lower = np.array([0.0 if v.lb is None else float(v.lb) for v in sites], dtype=float)
+        upper = np.array([1.0 if v.ub is None else float(v.ub) for v in sites], dtype=float)
+        stages = (list(model.STAGES) if model.component("STAGES") is not None
+                  else objective_stages(data, ix))
+        return cls(data, ix, model_params(model), lower, upper, stages)
 
 
-def _instance(model) -> _Instance:
-    """Read ``model`` (data, index and the current values of its mutable parameters)."""
+def _instance(inp: StartInput) -> _Instance:
+    """The arrays of the search, from ``inp``."""
     from ...model.families.budget_cap import site_cost_gbp
-    from ...model.objective import objective_stages, travel_coefficients
+    from ...model.objective import travel_coefficients
 
-    ix = model.mdtplan_index
-    data = model.mdtplan_data
+    ix, data, params = inp.ix, inp.data, inp.params
     n_a, n_s = len(ix.area_ids), len(ix.site_ids)
-    scale = float(_value(model.demand_scale, 1.0))
+    scale = float(params.get("demand_scale") or 1.0)
     roles = data.roles
     R = len(ix.roles)
 
@@ -160,19 +195,17 @@ def _instance(model) -> _Instance:
             return sites[name].astype(float).to_numpy()
     cap = site_column("capacity")
     room = np.where(np.isnan(cap), np.inf, cap)
-    pmax = _value(model.hub_population_upper) if hasattr(model, "hub_population_max") else None
+    pmax = params.get("hub_population_max")
     if pmax is not None:
         room = np.minimum(room, float(pmax))
-    pmin = _value(model.hub_population_lower) if hasattr(model, "hub_population_min") else None
+    pmin = params.get("hub_population_min")
     cap_fte = site_column("capacity_fte")
     cap_fte = np.where(np.isnan(cap_fte), np.inf, cap_fte)
-    lb = np.array([_value(v.lower, 0.0) for v in model.open_site.values()], dtype=float)
-    ub = np.array([_value(v.upper, 1.0) for v in model.open_site.values()], dtype=float)
-    must_open, may_open = lb > 0.5, ub > 0.5
-    k_lo = int(_value(model.hub_count_lower, 0) or 0) if hasattr(model, "hub_count_min") else 0
+    must_open, may_open = inp.site_lower > 0.5, inp.site_upper > 0.5
+    k_lo = int(params.get("hub_count_min") or 0)
     k_hi = n_s
-    if hasattr(model, "hub_count_max") and _value(model.hub_count_upper) is not None:
-        k_hi = min(k_hi, int(_value(model.hub_count_upper)))
+    if params.get("hub_count_max") is not None:
+        k_hi = min(k_hi, int(params["hub_count_max"]))
     pools = {p: i for i, p in enumerate(ix.pools)}
     pair_pool = (np.array([pools.get(p, -1) if p is not None else -1 for p in ix.pair_pool],
                           dtype=int) if pools else np.full(len(ix.pair_pool), -1, dtype=int))
@@ -180,8 +213,8 @@ def _instance(model) -> _Instance:
     for r, v in data.supply_fte.items():
         if r in pos:
             supply[pos[r]] = float(v)
-    budget = _value(model.budget_cap_gbp) if hasattr(model, "budget_cap") else None
-    stages = list(model.STAGES) if hasattr(model, "STAGES") else objective_stages(data, ix)
+    budget = params.get("budget_cap_gbp")
+    stages = list(inp.stages)
     price = float(data.travel_cost_gbp_per_unit or 0.0)
     return _Instance(
         n_a=n_a, n_s=n_s, pair_area=ix.pair_area, pair_site=ix.pair_site,

@@ -18,7 +18,7 @@ from .hubs import (
     _nearest_open,
     _priced,
 )
-from .instance import _Instance, _instance, _Work
+from .instance import StartInput, _Instance, _instance, _Work
 from .moves import _Search
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
@@ -110,16 +110,15 @@ def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list
     return out
 
 
-def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
+def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
                 seed: int = 0, stop: Callable[[], bool] | None = None) -> StartPlan | None:
     """A complete heuristic plan for ``model`` (see the module docstring).
 
     Parameters
     ----------
-    model : ConcreteModel
-        From :func:`mdtplan.model.build.build_model`; the current values of its mutable
-        parameters (band, count, budget, demand scale) and of the ``open_site`` bounds are
-        used.
+    inp : StartInput
+        The model's data, index, parameters in force (band, count, budget, demand scale),
+        ``open_site`` bounds and stages (:meth:`StartInput.of_model` reads a built model).
     max_seconds : float
         Time for the search (hub counts tried and local search) [s]; the construction of a
         first plan is not cut short.
@@ -139,12 +138,12 @@ def build_start(model, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
     """
     t0 = perf_counter()
     work = _Work(0.8 * max_seconds, stop)  # the last fifth: the final search without the potential
-    ix = model.mdtplan_index
+    ix = inp.ix
     if not ix.area_ids or not ix.site_ids or not len(ix.pairs):
         return None
     if len(ix.area_ids) * len(ix.site_ids) > max_dense:
         return None
-    inst = _instance(model)
+    inst = _instance(inp)
     k_lo, k_hi = _count_range(inst)
     if k_lo > k_hi:
         return None

@@ -9,6 +9,7 @@ import numpy as np
 from pyomo.common.collections import ComponentMap
 
 from . import search
+from .instance import StartInput
 from .search import StartPlan
 
 
@@ -58,7 +59,7 @@ def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, se
     stop : callable, optional
         Polled during the search; true ends it at once with the best plan so far (a cancel).
     """
-    plan = search.build_start(model, max_seconds=max_seconds, max_dense=max_dense, seed=seed,
+    plan = search.build_start(StartInput.of_model(model), max_seconds=max_seconds, max_dense=max_dense, seed=seed,
                        stop=stop)
     if plan is None:
         return None
