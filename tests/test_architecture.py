@@ -87,7 +87,6 @@ THIRD_PARTY_FORBIDDEN: dict[str, set[str]] = {
     "mdtplan/model/families/": {"highspy", "geopandas", "folium"},
     "mdtplan/model/matrix.py": {"pyomo"},
     "mdtplan/solve/start/": {"pyomo", "pandas"},
-    "mdtplan/solve/start/instance.py": {"pandas"},
     "mdtplan/solve/start/values.py": {"pandas"},
     "mdtplan/solve/highs.py": {"pyomo", "pandas"},
     "mdtplan/solve/cuts.py": {"pyomo", "pandas"},
