@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from .settings import Settings
 from .store import CANCELLED, CANCELLING, FAILED, Store
@@ -35,7 +36,7 @@ class _Worker:
     attempt: int
     proc: subprocess.Popen
     started: float
-    log_file: object
+    log_file: IO[bytes]
     kill_reason: str | None = None
     kill_status: str = FAILED
     cancelling_since: float | None = None

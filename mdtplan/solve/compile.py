@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse as sp
 from pyomo.repn import generate_standard_repn
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
@@ -40,7 +41,7 @@ class _Compiled:
     row_of: dict  # id(ConstraintData) -> row (held in ``rows``)
     row_lower: np.ndarray
     row_upper: np.ndarray
-    A: object
+    A: sp.csc_matrix
     c0: np.ndarray
     offset0: float
     #: every objective stage's cost vector (direct build only; else derived from Pyomo)

@@ -13,8 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import perf_counter
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ...model.data import ModelData
+    from ...model.index import ModelIndex
 
 #: tolerance on rounding demand up to FTE steps (steps are whole numbers)
 _STEP_EPS = 1e-9
@@ -124,8 +129,8 @@ class StartInput:
         The objective's lexicographic stages.
     """
 
-    data: object
-    ix: object
+    data: ModelData
+    ix: ModelIndex
     params: dict
     site_lower: np.ndarray
     site_upper: np.ndarray
