@@ -26,7 +26,11 @@ FORBIDDEN = {
     "inputs/": {"pyomo", "mdtplan.model", "mdtplan.solve"},
     "demand.py": {"pyomo", "mdtplan.model", "mdtplan.solve", "mdtplan.travel"},
     "travel.py": {"pyomo", "mdtplan.model", "mdtplan.solve"},
-    "results.py": {"pyomo"},
+    "results.py": {"pyomo", "mdtplan.appraisal"},
+    # the typed summary: read back from summary.json with nothing but itself (and errors.Problem)
+    "summary/": {"pyomo", "pandas", "geopandas", "mdtplan.model", "mdtplan.solve",
+                 "mdtplan.appraisal", "mdtplan.results", "mdtplan.pipeline", "mdtplan.outputs",
+                 "mdtplan.inputs", "mdtplan.scenario"},
     "options.py": {"pandas", "geopandas", "pyomo", "mdtplan.model", "mdtplan.pipeline"},
     "pipeline.py": {"pyomo", "mdtplan.variants", "mdtplan.sweep", "mdtplan.outputs"},
     "variants.py": {"pyomo", "mdtplan.sweep", "mdtplan.outputs", "mdtplan.appraisal"},
