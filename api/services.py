@@ -334,7 +334,7 @@ def read_result(job: Job, settings: Settings) -> ResultOut:
     def records(frame) -> list[dict]:
         return json.loads(frame.to_json(orient="records")) if not frame.empty else []
 
-    return ResultOut(id=job.id, summary=saved["summary"], hubs=records(saved["hubs"]),
+    return ResultOut(id=job.id, summary=saved["summary"].to_dict(), hubs=records(saved["hubs"]),
                      assignment=records(saved["assignment"]),
                      staffing=records(saved["staffing"]))
 

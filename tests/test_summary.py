@@ -125,3 +125,57 @@ def test_a_partial_document_reads_with_nones():
         "optimal", 20.9e6, None, None)
     assert s.savings.total.saving_gbp == 3.6e6 and s.savings.lines == ()
     assert s.finance is None and s.baseline is None
+
+
+# ---------------------------------------------------------------------------------------------
+# A real run: the typed summary in memory, and the demo's keys against main's (slow: two demo
+# solves with a baseline, about 20 s on two cores)
+
+
+RATES = ("finance.monte_carlo.demand_rates={reablement: {low: 0.8, high: 1.3}, "
+         "assessments_older_people: {low: 0.9, most_likely: 1.0, high: 1.2}}")
+RUNS = {
+    "demo": [],
+    "demo_mc": ["objective=min_cost", "budget.cap=null", "solver.mip_gap=0.05",
+                "finance.monte_carlo.solves=2", "finance.monte_carlo.draws=2000", RATES],
+}
+
+
+@pytest.fixture(scope="module")
+def solved(repo_root, tmp_path_factory):
+    """``solved(name)``: (the run's summary, its folder, the summary read back), solved once."""
+    from mdtplan.outputs import read_result_dir, write_outputs
+    from mdtplan.pipeline import run
+    from mdtplan.scenario import load_scenario
+
+    done = {}
+
+    def get(name):
+        if name not in done:
+            scenario = load_scenario(repo_root / "examples" / "demo.yaml",
+                                     [*RUNS[name], "solver.time_limit_s=5", "solver.threads=1"])
+            results = run(scenario).results
+            out = tmp_path_factory.mktemp(name)
+            write_outputs(results, out, map_html=False, workbook=False)
+            done[name] = results.summary, out, read_result_dir(out)["summary"]
+        return done[name]
+
+    return get
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(RUNS))
+def test_a_run_summary_round_trips_in_memory(solved, name):
+    summary, out, read_back = solved(name)
+    assert summary.finance is not None and summary.baseline is not None
+    assert (summary.finance.monte_carlo.demand is not None) == (name == "demo_mc")
+    assert Summary.from_dict(summary.to_dict()) == summary
+    assert read_back == summary                          # read_result_dir gives it back typed
+    assert read_back.to_dict() == json.loads((out / "summary.json").read_text())
+
+
+@pytest.mark.slow
+def test_the_demo_summary_keys_are_those_of_main(solved):
+    _, out, _ = solved("demo")
+    want = json.loads((DATA / "summary_keys_demo.json").read_text())["keys"]
+    assert key_paths(json.loads((out / "summary.json").read_text())) == want
