@@ -1,25 +1,27 @@
 """The typed summary of one solve: what ``summary.json`` holds (CONTRACT §5), in blocks.
 
-=========================  ==================================================================
-block                      keys of ``summary.json``
-=========================  ==================================================================
-``name``                   ``name``
-``report``                 ``status``, ``objective``, ``objective_name``, ``mip_gap``,
-  (:class:`SolverReport`)  ``solve_seconds``, ``message``, ``stage_objectives``, ``timings``
-``costs`` (:class:`Costs`) ``total_cost``, ``staff_cost``, ``agency_cost``, ``site_cost``,
-                           ``cost_by_role``, ``agency_cost_by_role``, ``budget_cap``
-``demand``                 ``demand_hours``, ``demand_met_share``, ``unmet_hours_by_role``
-``workforce``              ``fte_by_role``
-``hubs``                   ``hubs_open``, ``population_per_hub``
-``travel``                 ``travel`` (``mean``, ``max``), ``travel_unit``
-``warnings``               ``warnings``
-``explanation``            ``explanation`` (each a :class:`~mdtplan.errors.Problem`)
-``marginal_values``        ``marginal_values`` (:class:`MarginalValues`)
-``savings``                ``savings`` (:class:`PlanSavings`)
-``finance``                ``finance`` (:class:`FinanceAppraisal`, with its
-                           :class:`MonteCarlo`)
-``baseline``               ``baseline`` (:class:`BaselineSummary`)
-=========================  ==================================================================
+====================  =========================  ================================================
+attribute             type                       keys of ``summary.json``
+====================  =========================  ================================================
+``name``              str                        ``name``
+``report``            :class:`SolverReport`      ``status``, ``objective``, ``objective_name``,
+                                                 ``mip_gap``, ``solve_seconds``, ``message``,
+                                                 ``stage_objectives``, ``timings``
+``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
+                                                 ``site_cost``, ``cost_by_role``,
+                                                 ``agency_cost_by_role``, ``budget_cap``
+``demand``            :class:`Demand`            ``demand_hours``, ``demand_met_share``,
+                                                 ``unmet_hours_by_role``
+``workforce``         :class:`Workforce`         ``fte_by_role``
+``hubs``              :class:`Hubs`              ``hubs_open``, ``population_per_hub``
+``travel``            :class:`Travel`            ``travel`` (``mean``, ``max``), ``travel_unit``
+``warnings``          tuple of str               ``warnings``
+``explanation``       tuple of ``Problem``       ``explanation``
+``marginal_values``   :class:`MarginalValues`    ``marginal_values``
+``savings``           :class:`PlanSavings`       ``savings``
+``finance``           :class:`FinanceAppraisal`  ``finance`` (with its :class:`MonteCarlo`)
+``baseline``          :class:`BaselineSummary`   ``baseline``
+====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
 order users' scripts have always seen; :meth:`Summary.from_dict` reads a ``summary.json`` back
