@@ -19,6 +19,7 @@ from fastapi import HTTPException, UploadFile, status
 from mdtplan.errors import ScenarioError
 from mdtplan.resources import bundled_dir
 from mdtplan.scenario import Scenario, apply_overrides, parse_scenario
+from mdtplan.summary import Summary
 
 from .bind import DATASET_ID, MODEL_NAME, bind_datasets, dataset_refs, resolve_operating_model
 from .checker import Checker
@@ -284,6 +285,11 @@ def links(job: Job, settings: Settings) -> Links:
                  export=f"{base}/export.xlsx" if has("summary.xlsx") else None)
 
 
+def stored_summary(job: Job | JobOut) -> Summary:
+    """The summary stored with a job, typed (every figure ``None`` while it has none)."""
+    return Summary.from_dict(job.summary or {})
+
+
 def job_out(job: Job, settings: Settings) -> JobOut:
     return JobOut(id=job.id, name=job.name, status=job.status, message=job.message,
                   progress=job.progress, summary=job.summary, problems=job.problems,
@@ -334,7 +340,7 @@ def read_result(job: Job, settings: Settings) -> ResultOut:
     def records(frame) -> list[dict]:
         return json.loads(frame.to_json(orient="records")) if not frame.empty else []
 
-    return ResultOut(id=job.id, summary=saved["summary"], hubs=records(saved["hubs"]),
+    return ResultOut(id=job.id, summary=saved["summary"].to_dict(), hubs=records(saved["hubs"]),
                      assignment=records(saved["assignment"]),
                      staffing=records(saved["staffing"]))
 
@@ -377,16 +383,16 @@ def sweep_out(sweep, jobs: list[Job], settings: Settings) -> SweepOut:
     rows = []
     for job in jobs:
         counts[job.status] = counts.get(job.status, 0) + 1
-        s = job.summary or {}
-        travel = s.get("travel") or {}
-        saving = ((s.get("savings") or {}).get("total") or {})
+        s = stored_summary(job)
+        saving = s.savings.total if s.savings is not None else None
         rows.append(SweepRow(
             id=job.id, values=job.variant or {}, status=job.status,
-            solve_status=s.get("status"), objective=s.get("objective"),
-            total_cost=s.get("total_cost"), demand_met_share=s.get("demand_met_share"),
-            hubs_open=s.get("hubs_open"), travel_mean=travel.get("mean"),
-            travel_max=travel.get("max"), baseline_cost=saving.get("baseline_gbp"),
-            saving_vs_baseline=saving.get("saving_gbp"), links=links(job, settings)))
+            solve_status=s.report.status, objective=s.report.objective,
+            total_cost=s.costs.total_gbp, demand_met_share=s.demand.met_share,
+            hubs_open=s.hubs.count, travel_mean=s.travel.mean, travel_max=s.travel.max,
+            baseline_cost=saving.baseline_gbp if saving is not None else None,
+            saving_vs_baseline=saving.saving_gbp if saving is not None else None,
+            links=links(job, settings)))
     if all(j.status in TERMINAL for j in jobs):
         state = "done"
     elif any(j.status != "queued" for j in jobs):

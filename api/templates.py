@@ -58,20 +58,20 @@ Submit scenarios with <code>POST /v1/scenarios</code> (see <a href="/docs">the A
 <thead><tr><th>Scenario</th><th>Status</th><th>Hubs</th><th>Annual cost</th>
 <th>Demand met</th><th>Travel (mean / max)</th><th>Submitted</th><th>Outputs</th></tr></thead>
 <tbody>
-{% for job in jobs %}
-{% set s = job.summary or {} %}
+{% for job, s in rows %}
+{# s: the job's summary, typed (mdtplan.summary.Summary; every figure none while it has none) #}
 <tr>
 <td><strong>{{ job.name }}</strong><br><span class="muted">{{ job.id }}</span></td>
 <td><span class="status {{ job.status }}">{{ job.status }}</span>
-{% if s.status %}<br><span class="muted">{{ s.status }}</span>{% endif %}
+{% if s.report.status %}<br><span class="muted">{{ s.report.status }}</span>{% endif %}
 {% if job.status in ("queued", "running", "cancelling") and job.progress %}
 <br><span class="muted">{{ job.progress.message or job.progress.stage }}</span>{% endif %}
 {% if job.status == "failed" %}<br><span class="error">{{ job.message }}</span>{% endif %}</td>
-<td class="num">{{ s.hubs_open if s.hubs_open is not none else "" }}</td>
-<td class="num">{{ s.total_cost|gbp }}</td>
-<td class="num">{{ s.demand_met_share|pct }}</td>
-<td class="num">{% if s.travel and s.travel.mean is number and s.travel.max is number %}{{ "%.1f"|format(s.travel.mean) }} /
-{{ "%.1f"|format(s.travel.max) }} {{ s.travel_unit or "" }}{% endif %}</td>
+<td class="num">{{ s.hubs.count if s.hubs.count is not none else "" }}</td>
+<td class="num">{{ s.costs.total_gbp|gbp }}</td>
+<td class="num">{{ s.demand.met_share|pct }}</td>
+<td class="num">{% if s.travel.mean is number and s.travel.max is number %}{{ "%.1f"|format(s.travel.mean) }} /
+{{ "%.1f"|format(s.travel.max) }} {{ s.travel.unit or "" }}{% endif %}</td>
 <td>{{ job.created_at|when }}</td>
 <td>{% if job.links.map %}<a href="{{ job.links.map }}">map</a> {% endif %}
 {% if job.links.result %}<a href="{{ job.links.result }}">result</a> {% endif %}

@@ -209,15 +209,15 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
                                 result_dir / "areas.geojson")
         except Exception as err:  # noqa: BLE001 - the GeoJSON is a convenience
             log.warning("areas.geojson not written: %s", err)
-        summary = results.summary.to_dict()
+        report = results.summary.report
         status = CANCELLED if monitor.cancel_requested else FINISHED
         problems = [p.to_dict() for p in result.explanation] or None
         message = ("cancelled; the best plan found so far is kept"
-                   if status == CANCELLED else summary.get("message") or summary.get("status"))
-        store.finish(job_id, attempt, status, summary=summary, problems=problems,
-                     message=message, result_dir=str(result_dir),
+                   if status == CANCELLED else report.message or report.status)
+        store.finish(job_id, attempt, status, summary=results.summary.to_dict(),
+                     problems=problems, message=message, result_dir=str(result_dir),
                      progress={"stage": "done" if status == FINISHED else "cancelled",
-                               "message": summary.get("status")})
+                               "message": report.status})
         return 0
     except MdtplanError as err:
         monitor.stop()

@@ -393,7 +393,7 @@ def run_mdtplan(task: dict) -> dict:
     t1 = perf_counter()
     result = run(scenario, options=options, prepared=prepared, explain=False, marginals=False)
     total_s = perf_counter() - t1
-    timings = dict(result.results.summary.timings or {})
+    timings = dict(result.results.summary.report.timings or {})
     sr = result.solve_result
     build_s = float(timings.get("build_s", 0.0)) + float(timings.get("compile_s", 0.0))
     highs_s = timings.get("highs_s", getattr(sr, "highs_run_seconds", None))

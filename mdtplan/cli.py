@@ -11,13 +11,16 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from .errors import MdtplanError, Problem
+
+if TYPE_CHECKING:
+    from .summary import Range, Summary
 
 app = typer.Typer(
     name="mdtplan",
@@ -188,7 +191,7 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
     written = write_outputs(result.results, out, inputs=prepared.inputs,
                             scenario_doc=scenario_obj.to_dict())
     _print_summary(result.results.summary)
-    status = result.results.summary.status
+    status = result.results.summary.report.status
     if status == "infeasible":
         _print_problems(list(result.explanation) or [Problem(None, None, None,
                         "no plan satisfies every rule")], "infeasible: no plan exists")
@@ -197,92 +200,94 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
     console.print("Files: " + ", ".join(str(p.name) for p in written.values()) + f" in {out}")
     if status in ("optimal", "feasible_at_limit"):
         return EXIT_OK
-    err_console.print(f"[red]No plan found[/]: {result.results.summary.message or status}")
+    err_console.print(f"[red]No plan found[/]: {result.results.summary.report.message or status}")
     if not result.solve_result.cancelled:
         err_console.print(f"  -> give the solver longer: --time-limit (this run allowed "
                           f"{options.time_limit_s:g} s), or solver.time_limit_s in the scenario")
     return EXIT_NO_SOLUTION
 
 
-def _print_summary(s) -> None:
+def _print_summary(s: Summary) -> None:
+    report, costs, demand = s.report, s.costs, s.demand
     t = Table(title=f"Plan: {s.name}", show_header=False)
-    gap = "" if s.mip_gap is None else f" (gap {s.mip_gap:.2%})"
-    t.add_row("Status", f"{s.status}{gap}")
-    if s.objective is not None:
-        t.add_row(f"Objective ({s.objective_name})", f"{s.objective:,.6g}")
-    t.add_row("Hubs open", str(s.hubs_open))
-    if s.population_per_hub:
-        p = s.population_per_hub
-        t.add_row("Population per hub", f"{p['min']:,.0f} – {p['median']:,.0f} – {p['max']:,.0f}"
+    gap = "" if report.mip_gap is None else f" (gap {report.mip_gap:.2%})"
+    t.add_row("Status", f"{report.status}{gap}")
+    if report.objective is not None:
+        t.add_row(f"Objective ({report.objective_name})", f"{report.objective:,.6g}")
+    t.add_row("Hubs open", str(s.hubs.count))
+    if s.hubs.population is not None:
+        p = s.hubs.population
+        t.add_row("Population per hub", f"{p.min:,.0f} – {p.median:,.0f} – {p.max:,.0f}"
                   " (min – median – max)")
-    if s.total_cost is not None and (s.cost_by_role or s.site_cost):
-        t.add_row("Total annual cost", _fmt_gbp(s.total_cost)
-                  + (f" (cap {_fmt_gbp(s.budget_cap)})" if s.budget_cap else ""))
-    if s.demand_met_share is not None:
-        t.add_row("Demand met", f"{s.demand_met_share:.1%} of {s.demand_hours:,.0f} h/year")
-    if s.travel.get("mean") is not None:
+    if costs.total_gbp is not None and (costs.by_role_gbp or costs.site_gbp):
+        t.add_row("Total annual cost", _fmt_gbp(costs.total_gbp)
+                  + (f" (cap {_fmt_gbp(costs.budget_cap_gbp)})" if costs.budget_cap_gbp
+                     else ""))
+    if demand.met_share is not None:
+        t.add_row("Demand met", f"{demand.met_share:.1%} of {demand.hours:,.0f} h/year")
+    if s.travel.mean is not None:
         t.add_row("Travel (population-weighted mean / max)",
-                  f"{s.travel['mean']:.1f} / {s.travel['max']:.1f} {s.travel_unit}")
-    for role, fte in s.fte_by_role.items():
-        unmet = s.unmet_hours_by_role.get(role, 0.0)
+                  f"{s.travel.mean:.1f} / {s.travel.max:.1f} {s.travel.unit}")
+    for role, fte in s.workforce.fte_by_role.items():
+        unmet = demand.unmet_hours_by_role.get(role, 0.0)
         t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
                                                      else ""))
-    for label, value in _finance_rows(s.to_dict()):
+    for label, value in _finance_rows(s):
         t.add_row(label, value)
-    t.add_row("Solve time", f"{s.solve_seconds:.1f} s")
+    t.add_row("Solve time", f"{report.solve_seconds:.1f} s")
     console.print(t)
 
 
-def _range(d: dict | None) -> str:
-    if not d:
+def _range(r: Range | None) -> str:
+    if r is None:
         return "—"
-    return " – ".join(_fmt_gbp(d.get(k)) for k in ("low", "most_likely", "high"))
+    return " – ".join(_fmt_gbp(v) for v in r.values())
 
 
-def _finance_rows(s: dict) -> list[tuple[str, str]]:
-    """Baseline, savings and workstream rows of a summary dict (empty without finance)."""
+def _finance_rows(s: Summary) -> list[tuple[str, str]]:
+    """Baseline, savings and workstream rows of a summary (empty without finance)."""
     rows = []
-    base, savings, fin = s.get("baseline"), s.get("savings"), s.get("finance")
-    if base:
-        met = base.get("demand_met_share")
+    base, savings, fin = s.baseline, s.savings, s.finance
+    if base is not None:
+        met = base.demand.met_share
         rows.append(("Today (baseline): cost, demand met",
-                     f"{_fmt_gbp(base.get('total_cost'))}, "
+                     f"{_fmt_gbp(base.costs.total_gbp)}, "
                      + ("—" if met is None else f"{met:.1%}")))
-        for v in base.get("violations") or []:
-            rows.append((f"  today breaks {v['rule']}", f"{v['count']} time(s)"))
-    if savings:
-        rows.append(("Saving against today", _fmt_gbp(savings["total"]["saving_gbp"])))
-    if fin:
-        totals = fin["totals"]
-        rows.append(("Workstream savings (low – likely – high)", _range(totals["total"])))
-        if totals["quality"]["high"] > 0:
-            rows.append(("  cashable", _range(totals["cashable"])))
-            rows.append(("  quality (non-cashable)", _range(totals["quality"])))
-        if fin.get("already_in_plan"):
-            rows.append((f"  cashable less {_fmt_gbp(fin['already_in_plan'])} already in plan",
-                         _range(totals["cashable_net"])))
-            rows.append(("  overall (total less already in plan)", _range(totals["overall"])))
-        basis = fin["ratio_basis"].replace("_", " ")
-        rows.append((f"Net of investment {_fmt_gbp(fin['investment'])} ({basis})",
-                     _range(fin["net_of_investment"])))
-        ratio = fin.get("benefit_to_investment") or {}
-        if ratio.get("most_likely") is not None:
-            text = " – ".join(f"{ratio[k]:.2f}x" for k in ("low", "most_likely", "high"))
-            if fin.get("required_ratio") is not None:
-                verdict = ["pass" if fin["passes"][k] else "fail"
-                           for k in ("low", "most_likely", "high")]
-                text += f" vs {fin['required_ratio']:g}x: " + " / ".join(verdict)
+        for v in base.violations:
+            rows.append((f"  today breaks {v.rule}", f"{v.count} time(s)"))
+    if savings is not None:
+        rows.append(("Saving against today", _fmt_gbp(savings.total.saving_gbp)))
+    if fin is not None:
+        totals = fin.totals
+        rows.append(("Workstream savings (low – likely – high)", _range(totals.total)))
+        if totals.quality.high > 0:
+            rows.append(("  cashable", _range(totals.cashable)))
+            rows.append(("  quality (non-cashable)", _range(totals.quality)))
+        if fin.already_in_plan:
+            rows.append((f"  cashable less {_fmt_gbp(fin.already_in_plan)} already in plan",
+                         _range(totals.cashable_net)))
+            rows.append(("  overall (total less already in plan)", _range(totals.overall)))
+        basis = fin.ratio_basis.replace("_", " ")
+        rows.append((f"Net of investment {_fmt_gbp(fin.investment)} ({basis})",
+                     _range(fin.net_of_investment)))
+        ratio = fin.benefit_to_investment
+        if ratio is not None and ratio.most_likely is not None:
+            text = " – ".join(f"{v:.2f}x" for v in ratio.values())
+            if fin.required_ratio is not None:
+                verdict = ["pass" if passed else "fail" for passed in fin.passes.values()]
+                text += f" vs {fin.required_ratio:g}x: " + " / ".join(verdict)
             rows.append(("Benefit to investment", text))
-        mc = fin.get("monte_carlo")
-        if mc:
-            p = mc["percentiles"].get("net_of_investment") or {}
-            rows.append((f"Monte Carlo net (P10 / P50 / P90, {mc['draws']:,} draws)",
-                         " / ".join(_fmt_gbp(p.get(k)) for k in ("p10", "p50", "p90"))))
-            demand = mc.get("demand")
-            if demand and demand["demand_met_share"]["n"]:
-                d = demand["demand_met_share"]
-                rows.append((f"Demand met under demand draws ({demand['solves']} re-solves)",
-                             " / ".join(f"{d[k]:.1%}" for k in ("p10", "p50", "p90"))))
+        mc = fin.monte_carlo
+        if mc is not None:
+            p = mc.percentiles.net_of_investment
+            rows.append((f"Monte Carlo net (P10 / P50 / P90, {mc.draws:,} draws)",
+                         " / ".join(_fmt_gbp(v) for v in ((p.p10, p.p50, p.p90) if p
+                                                          else (None, None, None)))))
+            demand = mc.demand
+            if demand is not None and demand.demand_met_share.n:
+                d = demand.demand_met_share
+                rows.append((f"Demand met under demand draws ({demand.solves} re-solves)",
+                             " / ".join(f"{v:.1%}" for v in (d.p10, d.p50, d.p90))))
     return rows
 
 
@@ -355,7 +360,7 @@ def _load_result(result_dir: Path):
     """A result folder read back as (Results, Inputs), re-loading its scenario's inputs."""
     from .outputs import read_result_dir
     from .pipeline import prepare
-    from .results import Results, Summary
+    from .results import Results
     from .scenario import parse_scenario
 
     try:
@@ -371,9 +376,7 @@ def _load_result(result_dir: Path):
         prepared = prepare(scen)
     except MdtplanError as err:
         raise _fail(err, f"{result_dir}: cannot reload its inputs") from None
-    fields = Summary.__dataclass_fields__
-    summary = Summary(**{k: v for k, v in saved["summary"].items() if k in fields})
-    return Results(saved["hubs"], saved["assignment"], saved["staffing"], summary), \
+    return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"]), \
         prepared.inputs
 
 
@@ -415,7 +418,7 @@ def compare(
     t = Table(title="Comparison")
     t.add_column("")
     for d, s in saved:
-        t.add_column(f"{s.get('name')}\n{d}", justify="right")
+        t.add_column(f"{s.name}\n{d}", justify="right")
 
     table_rows: list[list] = []
 
@@ -425,40 +428,43 @@ def compare(
         t.add_row(label, *["—" if v is None else fmt(v) for v in values])
         table_rows.append([label, *["" if v is None else v for v in values]])
 
-    def sub(*keys):
-        def get(s):
-            for k in keys:
-                s = s.get(k) if isinstance(s, dict) else None
-                if s is None:
-                    return None
-            return s
-        return get
+    def when(block, get):
+        """``get(block(s))``, or ``None`` for a summary without that block."""
+        return lambda s: None if block(s) is None else get(block(s))
+
+    def baseline(s):
+        return s.baseline
+
+    def finance(s):
+        return s.finance
 
     pct, one = (lambda v: f"{v:.1%}"), (lambda v: f"{v:,.1f}")
-    row("Status", sub("status"))
-    row("Total cost", sub("total_cost"), _fmt_gbp)
-    row("Budget cap", sub("budget_cap"), _fmt_gbp)
-    row("Demand met", sub("demand_met_share"), pct)
-    row("Hubs open", sub("hubs_open"))
-    row("Travel mean", sub("travel", "mean"), one)
-    row("Travel max", sub("travel", "max"), one)
-    row("Today's cost (baseline)", sub("baseline", "total_cost"), _fmt_gbp)
-    row("Today's demand met (baseline)", sub("baseline", "demand_met_share"), pct)
-    row("Saving against today", sub("savings", "total", "saving_gbp"), _fmt_gbp)
+    row("Status", lambda s: s.report.status)
+    row("Total cost", lambda s: s.costs.total_gbp, _fmt_gbp)
+    row("Budget cap", lambda s: s.costs.budget_cap_gbp, _fmt_gbp)
+    row("Demand met", lambda s: s.demand.met_share, pct)
+    row("Hubs open", lambda s: s.hubs.count)
+    row("Travel mean", lambda s: s.travel.mean, one)
+    row("Travel max", lambda s: s.travel.max, one)
+    row("Today's cost (baseline)", when(baseline, lambda b: b.costs.total_gbp), _fmt_gbp)
+    row("Today's demand met (baseline)", when(baseline, lambda b: b.demand.met_share), pct)
+    row("Saving against today", when(lambda s: s.savings, lambda v: v.total.saving_gbp),
+        _fmt_gbp)
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
-        row(f"Workstream savings, {name}", sub("finance", "totals", "total", level), _fmt_gbp)
+        row(f"Workstream savings, {name}",
+            when(finance, lambda f, lv=level: f.totals.total.value(lv)), _fmt_gbp)
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
-        row(f"Net of investment, {name}", sub("finance", "net_of_investment", level),
-            _fmt_gbp)
+        row(f"Net of investment, {name}",
+            when(finance, lambda f, lv=level: f.net_of_investment.value(lv)), _fmt_gbp)
     roles = []
     for _, s in saved:
-        roles += [r for r in (s.get("fte_by_role") or {}) if r not in roles]
+        roles += [r for r in s.workforce.fte_by_role if r not in roles]
     for r in roles:
-        row(f"FTE {r}", sub("fte_by_role", r), one)
+        row(f"FTE {r}", lambda s, r=r: s.workforce.fte_by_role.get(r), one)
     for r in roles:
-        row(f"Cost {r}", sub("cost_by_role", r), _fmt_gbp)
+        row(f"Cost {r}", lambda s, r=r: s.costs.by_role_gbp.get(r), _fmt_gbp)
     console.print(t)
     if csv_file is not None:
         import csv

@@ -59,7 +59,7 @@ class RunResult:
 
     @property
     def status(self) -> str:
-        return self.results.summary.status
+        return self.results.summary.report.status
 
 
 def _emit(progress: ProgressFn | None, **event) -> None:
@@ -189,7 +189,7 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         from .appraisal import attach_finance
 
         result = attach_finance(result, run, options=options, progress=progress, cancel=cancel)
-    _emit(progress, stage="done", message=result.results.summary.status)
+    _emit(progress, stage="done", message=result.results.summary.report.status)
     return result
 
 
@@ -202,6 +202,8 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     prepared data, or a copy whose numbers were changed in place (a sweep variant's budget,
     bands, counts or demand scale, set on the session with ``Session.set_param``).
     """
+    from dataclasses import replace
+
     from .results import build_results
 
     timings = dict(timings if timings is not None else prepared.timings)
@@ -226,23 +228,20 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     warnings = [str(w) for w in prepared.warnings]
     results = build_results(data, tables, solve_result,
                             sites_geo=prepared.inputs.sites, warnings=warnings)
-    results = _with(results, timings=timings, marginal_values=marginal,
-                    explanation=[p.to_dict() for p in explanation] or None)
-    return RunResult(prepared, solve_result, results, explanation)
+    summary = results.summary
+    summary = replace(summary, report=replace(summary.report, timings=timings),
+                      marginal_values=marginal, explanation=tuple(explanation) or None)
+    return RunResult(prepared, solve_result, replace(results, summary=summary), explanation)
 
 
-def _marginals(session, data) -> dict | None:
-    """Shadow prices of the plan, or the reason they are unavailable."""
+def _marginals(session, data):
+    """Shadow prices of the plan (a :class:`~mdtplan.summary.MarginalValues`), or the reason
+    they are unavailable."""
     from .errors import SolveError
     from .explain import marginal_summary
+    from .summary import MarginalValues
 
     try:
-        return marginal_summary(session, data)
+        return MarginalValues.from_dict(marginal_summary(session, data))
     except SolveError as err:
-        return {"unavailable": str(err)}
-
-
-def _with(results, **changes):
-    from dataclasses import replace
-
-    return replace(results, summary=replace(results.summary, **changes))
+        return MarginalValues(unavailable=str(err))

@@ -7,72 +7,22 @@ The input is the decision tables extracted from the solved model (no Pyomo here)
 - ``staffing``: unit, role, fte, agency_fte, demand_hours, unmet_hours
 
 plus the :class:`~mdtplan.model.data.ModelData` they came from and the loaded inputs (for names
-and coordinates). Nothing here writes files.
+and coordinates). The summary is a :class:`~mdtplan.summary.Summary` made of typed blocks
+(importable from here too). Nothing here writes files.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionDtype, take
 from pandas.errors import InvalidIndexError
 
+from .summary import Band, Costs, Demand, Hubs, SolverReport, Summary, Travel, Workforce
 
-@dataclass(frozen=True)
-class Summary:
-    """The headline figures of one solve (``summary.json``)."""
-
-    name: str
-    status: str
-    objective: float | None
-    objective_name: str
-    mip_gap: float | None
-    solve_seconds: float
-    total_cost: float | None
-    staff_cost: float | None
-    agency_cost: float | None
-    site_cost: float | None
-    cost_by_role: dict[str, float]
-    budget_cap: float | None
-    demand_hours: float
-    demand_met_share: float | None
-    unmet_hours_by_role: dict[str, float]
-    fte_by_role: dict[str, float]
-    hubs_open: int
-    population_per_hub: dict[str, float]
-    travel: dict[str, float | None]
-    travel_unit: str
-    message: str = ""
-    stage_objectives: dict[str, float] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    savings: dict[str, Any] | None = None
-    finance: dict[str, Any] | None = None
-    explanation: list[dict] | None = None
-    marginal_values: dict[str, Any] | None = None
-    agency_cost_by_role: dict[str, float] = field(default_factory=dict)
-    baseline: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return None if not np.isfinite(v) else v
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+__all__ = ["STAFFING_COLUMNS", "Results", "Summary", "build_results"]
 
 
 @dataclass(frozen=True)
@@ -215,27 +165,25 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     roles = data.roles
     demand_total = float(data.demand_hours.to_numpy().sum()) if data.demand_hours.size else 0.0
     timings = dict(getattr(solve_result, "timings", {}) or {})
-    base = dict(
-        name=data.name,
+    report = SolverReport(
         status=status,
         objective=_opt_float(solve_result.objective),
         objective_name=data.objective,
         mip_gap=_opt_float(solve_result.mip_gap),
         solve_seconds=float(solve_result.solve_seconds or 0.0),
-        budget_cap=data.budget_cap_gbp,
-        demand_hours=demand_total,
-        travel_unit=data.travel_unit,
         message=solve_result.message or "",
         stage_objectives=dict(getattr(solve_result, "stage_objectives", {}) or {}),
         timings=timings,
-        warnings=list(warnings or []),
     )
+    base = dict(name=data.name, report=report, warnings=tuple(warnings or ()))
+    travel_unit = data.travel_unit
     if tables is None:
         empty = pd.DataFrame()
-        summary = Summary(total_cost=None, staff_cost=None, agency_cost=None, site_cost=None,
-                          cost_by_role={}, demand_met_share=None, unmet_hours_by_role={},
-                          fte_by_role={}, hubs_open=0, population_per_hub={},
-                          travel={"mean": None, "max": None}, **base)
+        summary = Summary(costs=Costs(total_gbp=None, staff_gbp=None, agency_gbp=None,
+                                      site_gbp=None, budget_cap_gbp=data.budget_cap_gbp),
+                          demand=Demand(hours=demand_total, met_share=None),
+                          workforce=Workforce(), hubs=Hubs(count=0),
+                          travel=Travel(mean=None, max=None, unit=travel_unit), **base)
         return Results(empty, empty, empty, summary)
 
     assign = _assignment(data, tables["assignment"])
@@ -309,7 +257,6 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     tc = assign["travel_cost"].to_numpy(dtype=float)
     travel_mean = float((w * tc).sum() / w.sum()) if w.sum() > 0 else (
         float(tc.mean()) if len(tc) else None)
-    travel = {"mean": travel_mean, "max": float(tc.max()) if len(tc) else None}
 
     if len(staffing):
         by = staffing.groupby("role")
@@ -326,19 +273,19 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     unmet_total = float(np.nansum(np.fromiter(by_role["unmet_hours"].values(), float)))
     pph = hubs["population"].to_numpy()  # NaN skipped, as Series.min, median and max
     summary = Summary(
-        total_cost=staff_cost + agency_cost + site_cost,
-        staff_cost=staff_cost,
-        agency_cost=agency_cost,
-        site_cost=site_cost,
-        cost_by_role=by_role["cost"],
-        agency_cost_by_role=by_role["agency_cost"],
-        demand_met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
-        unmet_hours_by_role=by_role["unmet_hours"],
-        fte_by_role=by_role["fte"],
-        hubs_open=int(len(hubs)),
-        population_per_hub=({"min": float(np.nanmin(pph)), "median": float(np.nanmedian(pph)),
-                             "max": float(np.nanmax(pph))} if len(pph) else {}),
-        travel=travel,
+        costs=Costs(total_gbp=staff_cost + agency_cost + site_cost, staff_gbp=staff_cost,
+                    agency_gbp=agency_cost, site_gbp=site_cost, by_role_gbp=by_role["cost"],
+                    agency_by_role_gbp=by_role["agency_cost"],
+                    budget_cap_gbp=data.budget_cap_gbp),
+        demand=Demand(hours=demand_total,
+                      met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
+                      unmet_hours_by_role=by_role["unmet_hours"]),
+        workforce=Workforce(fte_by_role=by_role["fte"]),
+        hubs=Hubs(count=int(len(hubs)),
+                  population=(Band(min=float(np.nanmin(pph)), median=float(np.nanmedian(pph)),
+                                   max=float(np.nanmax(pph))) if len(pph) else None)),
+        travel=Travel(mean=travel_mean, max=float(tc.max()) if len(tc) else None,
+                      unit=travel_unit),
         **base,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)

@@ -370,7 +370,7 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
     for run in runs:
         scenario = run.scenario
         summary = run.result.results.summary if run.result is not None else None
-        if (summary is None or summary.total_cost is None or scenario is None
+        if (summary is None or summary.costs.total_gbp is None or scenario is None
                 or scenario.finance is None or scenario.finance.baseline is None
                 or (cancel is not None and cancel.is_set())):
             out.append((None, None))
@@ -379,7 +379,7 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
         if key not in cache:
             try:
                 baseline = evaluate_baseline(run.result.prepared)
-                cache[key] = (float(baseline.summary["total_cost"]), None)
+                cache[key] = (float(baseline.summary.costs.total_gbp), None)
             except MdtplanError as err:
                 cache[key] = (None, f"baseline not evaluated: {err}")
         out.append(cache[key])
@@ -389,19 +389,20 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
 def _row(index: int, overrides: dict, run, chunk: int | None) -> dict:
     row: dict = {"variant": index, **overrides}
     summary = run.result.results.summary if run.result is not None else None
-    has_plan = summary is not None and summary.total_cost is not None
-    travel = (summary.travel or {}) if has_plan else {}
+    has_plan = summary is not None and summary.costs.total_gbp is not None
+    report = summary.report if summary is not None else None
     row.update(
         status=run.status,
-        objective=summary.objective if summary is not None else None,
-        total_cost=summary.total_cost if has_plan else None,
-        demand_met_share=summary.demand_met_share if has_plan else None,
-        unmet_hours=float(sum(summary.unmet_hours_by_role.values())) if has_plan else None,
-        hubs_open=int(summary.hubs_open) if has_plan else None,
-        travel_mean=travel.get("mean"),
-        travel_max=travel.get("max"),
-        mip_gap=summary.mip_gap if summary is not None else None,
-        solve_seconds=summary.solve_seconds if summary is not None else None,
+        objective=report.objective if report is not None else None,
+        total_cost=summary.costs.total_gbp if has_plan else None,
+        demand_met_share=summary.demand.met_share if has_plan else None,
+        unmet_hours=(float(sum(summary.demand.unmet_hours_by_role.values())) if has_plan
+                     else None),
+        hubs_open=int(summary.hubs.count) if has_plan else None,
+        travel_mean=summary.travel.mean if has_plan else None,
+        travel_max=summary.travel.max if has_plan else None,
+        mip_gap=report.mip_gap if report is not None else None,
+        solve_seconds=report.solve_seconds if report is not None else None,
         reused=bool(run.reused),
         chunk=chunk,
         error=run.error,
@@ -413,7 +414,7 @@ def _plan_tables(run) -> dict | None:
     """The plan's decisions as the tables ``tests/checker.py`` reads, or ``None``."""
     import pandas as pd
 
-    if run.result is None or run.result.results.summary.total_cost is None:
+    if run.result is None or run.result.results.summary.costs.total_gbp is None:
         return None
     res = run.result.results
     staffing = res.staffing[["unit", "role", "fte", "agency_fte", "unmet_hours",
@@ -650,7 +651,7 @@ def write_sweep(result: SweepResult, out: str | Path, *, name: str = "sweep") ->
     import json
 
     from .outputs.plots import frontier, plot_frontier
-    from .results import _jsonable
+    from .summary import jsonable
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -662,7 +663,7 @@ def write_sweep(result: SweepResult, out: str | Path, *, name: str = "sweep") ->
            "cancelled": result.cancelled, "chunks": result.chunks,
            "frontier": front.to_dict() if front is not None else None,
            "rows": result.rows}
-    written["json"].write_text(json.dumps(_jsonable(doc), indent=2) + "\n", encoding="utf-8")
+    written["json"].write_text(json.dumps(jsonable(doc), indent=2) + "\n", encoding="utf-8")
     written.update(plot_frontier(table, list(result.keys), out / "frontier.png",
                                  out / "frontier.html", title=name))
     return written

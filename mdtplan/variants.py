@@ -198,7 +198,7 @@ def run_variants(scenario: Scenario, overrides_list: list[dict], *, options=None
                 if result.solve_result.cancelled:
                     status, error = "cancelled", "cancelled while solving"
                 elif status not in ("optimal", "feasible_at_limit"):
-                    error = result.results.summary.message or status
+                    error = result.results.summary.report.message or status
             runs.append(VariantRun(overrides, variant, result, error, status, reused))
     return runs
 

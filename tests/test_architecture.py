@@ -28,10 +28,12 @@ API = ROOT / "api"
 _SCENARIO = {"mdtplan.errors", "mdtplan.resources", "mdtplan.scenario", "mdtplan.operating_model"}
 _MODEL = {"mdtplan.errors", "mdtplan.model"}
 _SOLVE = {*_MODEL, "mdtplan.solve"}
+#: the results of a run: tables and the typed summary of summary.json
+_RESULTS = {"mdtplan.results", "mdtplan.summary"}
 _PREPARE = {*_SCENARIO, "mdtplan.inputs", "mdtplan.demand", "mdtplan.travel", "mdtplan.assemble"}
 #: what the service may use of the library: its public stages, never the model or the solve
 _LIBRARY_FOR_SERVICE = {"mdtplan", *_SCENARIO, "mdtplan.pipeline", "mdtplan.variants",
-                        "mdtplan.sweep", "mdtplan.results", "mdtplan.outputs"}
+                        "mdtplan.sweep", *_RESULTS, "mdtplan.outputs"}
 
 #: module or folder/ (relative to the repository) -> the project's modules it may import
 ALLOWED: dict[str, set[str]] = {
@@ -60,16 +62,18 @@ ALLOWED: dict[str, set[str]] = {
     "mdtplan/solve/cuts.py": {"mdtplan.solve.highs"},
     "mdtplan/solve/reuse.py": {"mdtplan.solve.status"},
     "mdtplan/explain.py": _SOLVE,
-    "mdtplan/results.py": {"mdtplan.errors"},
+    # the typed summary: read back from summary.json with nothing but itself (and Problem)
+    "mdtplan/summary/": {"mdtplan.errors", "mdtplan.summary"},
+    "mdtplan/results.py": {"mdtplan.errors", "mdtplan.summary"},
     "mdtplan/options.py": {"mdtplan.scenario", "mdtplan.solve"},
     # after a run: re-runs the stages on today's configuration; never the pipeline or variants
-    "mdtplan/appraisal/": {*_PREPARE, "mdtplan.appraisal", "mdtplan.options", "mdtplan.results",
+    "mdtplan/appraisal/": {*_PREPARE, "mdtplan.appraisal", "mdtplan.options", *_RESULTS,
                            "mdtplan.model.build", "mdtplan.model.index", "mdtplan.solve"},
-    "mdtplan/outputs/": {"mdtplan.errors", "mdtplan.results", "mdtplan.outputs"},
+    "mdtplan/outputs/": {"mdtplan.errors", *_RESULTS, "mdtplan.outputs"},
     "mdtplan/pipeline.py": {*_PREPARE, *_SOLVE, "mdtplan.options", "mdtplan.explain",
-                            "mdtplan.results", "mdtplan.appraisal"},
+                            *_RESULTS, "mdtplan.appraisal"},
     "mdtplan/variants.py": {*_SCENARIO, *_SOLVE, "mdtplan.options", "mdtplan.pipeline"},
-    "mdtplan/sweep.py": {*_SCENARIO, "mdtplan.variants", "mdtplan.results",
+    "mdtplan/sweep.py": {*_SCENARIO, "mdtplan.variants", *_RESULTS,
                          "mdtplan.appraisal", "mdtplan.outputs"},
     # the command line calls the library's stages; the service only for serve and keys
     "mdtplan/cli.py": {*_LIBRARY_FOR_SERVICE, "mdtplan.demand", "mdtplan.orlib", "api.cli"},
@@ -92,6 +96,7 @@ THIRD_PARTY_FORBIDDEN: dict[str, set[str]] = {
     "mdtplan/solve/cuts.py": {"pyomo", "pandas"},
     "mdtplan/solve/reuse.py": {"pyomo", "pandas"},
     "mdtplan/results.py": {"pyomo", "highspy"},
+    "mdtplan/summary/": {"pyomo", "highspy", "pandas", "geopandas"},
     "mdtplan/options.py": {"pandas", "geopandas", "pyomo"},
     "mdtplan/outputs/": {"pyomo", "highspy"},
     "mdtplan/appraisal/finance.py": {"pyomo", "highspy"},

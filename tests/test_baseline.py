@@ -32,7 +32,7 @@ def test_baseline_staff_and_cost_are_todays(demo, repo_root):
     wf, sites, roles = _files(repo_root)
     in_post = wf[wf["contract"].isin(["permanent", "agency"])]
     want_fte = in_post.groupby("role")["fte"].sum()
-    got_fte = pd.Series(base.summary["fte_by_role"])
+    got_fte = pd.Series(base.summary.workforce.fte_by_role)
     assert got_fte.reindex(want_fte.index).to_numpy() == pytest.approx(want_fte.to_numpy())
     assert got_fte.drop(want_fte.index).sum() == 0          # no specialists today in the demo
     staff = (in_post["fte"] * in_post["role"].map(roles["cost_gbp_per_fte"])).sum()
@@ -40,14 +40,14 @@ def test_baseline_staff_and_cost_are_todays(demo, repo_root):
     premium = (agency["fte"] * agency["role"].map(roles["cost_gbp_per_fte"] *
                                                   roles["agency_premium"])).sum()
     staffed = sorted(wf["unit"].unique())
-    assert base.summary["sites"] == staffed                  # existing + required = staffed
+    assert list(base.summary.sites) == staffed                  # existing + required = staffed
     site_cost = sites.set_index("site_id").loc[staffed, "fixed_cost"].sum()
-    assert base.summary["staff_cost"] == pytest.approx(staff)
-    assert base.summary["agency_cost"] == pytest.approx(premium)
-    assert base.summary["site_cost"] == pytest.approx(site_cost)
-    assert base.summary["total_cost"] == pytest.approx(staff + premium + site_cost)
+    assert base.summary.costs.staff_gbp == pytest.approx(staff)
+    assert base.summary.costs.agency_gbp == pytest.approx(premium)
+    assert base.summary.costs.site_gbp == pytest.approx(site_cost)
+    assert base.summary.costs.total_gbp == pytest.approx(staff + premium + site_cost)
     vacant = wf[wf["contract"] == "vacant"].groupby("role")["fte"].sum()
-    assert base.vacant_fte_by_role == pytest.approx(vacant.to_dict())
+    assert base.summary.vacant_fte_by_role == pytest.approx(vacant.to_dict())
 
 
 def test_each_area_goes_to_its_nearest_site_and_unmet_is_what_staff_cannot_cover(demo):
@@ -55,7 +55,7 @@ def test_each_area_goes_to_its_nearest_site_and_unmet_is_what_staff_cannot_cover
     pairs = prepared.pairs
     a = base.assignment.set_index("area_id")
     assert len(a) == len(prepared.data.areas) and (a["share"] == 1).all()
-    sites = set(base.summary["sites"])
+    sites = set(base.summary.sites)
     # nearest baseline site, from straight-line travel without the design's travel limit
     from mdtplan.travel import compute_allowed_pairs
 
@@ -70,9 +70,9 @@ def test_each_area_goes_to_its_nearest_site_and_unmet_is_what_staff_cannot_cover
     assert st["unmet_hours"].to_numpy() == pytest.approx(shortfall.to_numpy(), abs=1e-3)
     total = prepared.demand_hours.to_numpy().sum()
     # workstream demand changes apply to the plan, not to today
-    assert base.summary["demand_hours"] > total
-    assert base.summary["demand_met_share"] == pytest.approx(
-        1 - sum(base.summary["unmet_hours_by_role"].values()) / base.summary["demand_hours"])
+    assert base.summary.demand.hours > total
+    assert base.summary.demand.met_share == pytest.approx(
+        1 - sum(base.summary.demand.unmet_hours_by_role.values()) / base.summary.demand.hours)
 
 
 def test_design_rules_today_breaks_are_reported(repo_root):
@@ -84,17 +84,17 @@ def test_design_rules_today_breaks_are_reported(repo_root):
         "site_id")["p"].sum()
     over = pop[pop > 80000]
     assert len(over) >= 1                                     # the demo has big catchments
-    rule = {v["rule"]: v for v in base.violations}["hub_population_max"]
-    assert rule["count"] == len(over)
-    assert rule["worst_index"] == over.idxmax()
-    assert rule["by"] == pytest.approx(over.max() - 80000)
+    rule = {v.rule: v for v in base.summary.violations}["hub_population_max"]
+    assert rule.count == len(over)
+    assert rule.worst_index == over.idxmax()
+    assert rule.by == pytest.approx(over.max() - 80000)
     # today's sites are further than the design's travel limit for some areas
     tight = load_scenario(repo_root / "examples" / "demo.yaml", ["hubs.max_travel_minutes=30"])
     base = evaluate_baseline(prepare(tight))
     far = base.assignment[base.assignment["travel_cost"] > 30]
-    travel = {v["rule"]: v for v in base.violations}["max_travel_minutes"]
-    assert travel["count"] == len(far) > 0
-    assert travel["value"] == pytest.approx(far["travel_cost"].max())
+    travel = {v.rule: v for v in base.summary.violations}["max_travel_minutes"]
+    assert travel.count == len(far) > 0
+    assert travel.value == pytest.approx(far["travel_cost"].max())
 
 
 @pytest.mark.parametrize("override, column, words", [

@@ -19,6 +19,7 @@ from mdtplan.appraisal.finance import (
 from mdtplan.errors import ScenarioError
 from mdtplan.operating_model import load_operating_model
 from mdtplan.scenario import FinanceConfig, apply_overrides, load_scenario, read_document
+from mdtplan.summary import BaselineSummary, Percentiles, Range, Summary
 
 M = 1e6
 
@@ -41,46 +42,46 @@ def _lines(*ranges, cashable=True):
 def test_leicestershire_table_from_its_example(repo_root):
     scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml")
     t = savings_table(scenario, load_operating_model(scenario.operating_model))
-    assert len(t["lines"]) == 7
-    assert t["totals"]["total"]["low"] == pytest.approx(10.45 * M)
-    assert t["totals"]["overall"]["high"] == pytest.approx(12.6 * M)
+    assert len(t.lines) == 7
+    assert t.totals.total.low == pytest.approx(10.45 * M)
+    assert t.totals.overall.high == pytest.approx(12.6 * M)
     # most likely defaults to mid-range, line by line
-    assert t["totals"]["total"]["most_likely"] == pytest.approx((10.45 + 13.85) / 2 * M)
-    assert t["payback_year"] == {"low": 1, "most_likely": 1, "high": 1}
+    assert t.totals.total.most_likely == pytest.approx((10.45 + 13.85) / 2 * M)
+    assert t.payback_year == Range(low=1, most_likely=1, high=1)
 
 
 def test_ratio_basis_and_pass_fail_are_computed_not_copied():
     base = {"investment": 4e6, "required_ratio": 1.5,
             "workstreams": _lines((5e6, 7e6)) + _lines((2e6, 2e6), cashable=False)}
     cash = savings_table(_Scenario(base))
-    assert cash["benefit_to_investment"]["low"] == pytest.approx(5 / 4)
-    assert cash["passes"] == {"low": False, "most_likely": True, "high": True}
+    assert cash.benefit_to_investment.low == pytest.approx(5 / 4)
+    assert cash.passes == Range(low=False, most_likely=True, high=True)
     total = savings_table(_Scenario({**base, "ratio_basis": "total"}))
-    assert total["benefit_to_investment"]["low"] == pytest.approx(7 / 4)
-    assert total["passes"]["low"] is True
+    assert total.benefit_to_investment.low == pytest.approx(7 / 4)
+    assert total.passes.low is True
     no_required = savings_table(_Scenario({**base, "required_ratio": None}))
-    assert no_required["passes"] == {"low": None, "most_likely": None, "high": None}
+    assert no_required.passes == Range(low=None, most_likely=None, high=None)
 
 
 def test_already_in_plan_is_deducted_from_cashable_and_overall_only():
     t = savings_table(_Scenario({"already_in_plan": 1e6,
                                  "workstreams": _lines((4e6, 6e6))
                                  + _lines((1e6, 1e6), cashable=False)}))
-    assert t["totals"]["cashable_net"]["low"] == pytest.approx(3e6)
-    assert t["totals"]["overall"]["high"] == pytest.approx(6e6)
-    assert t["totals"]["quality"]["low"] == pytest.approx(1e6)    # untouched
+    assert t.totals.cashable_net.low == pytest.approx(3e6)
+    assert t.totals.overall.high == pytest.approx(6e6)
+    assert t.totals.quality.low == pytest.approx(1e6)    # untouched
 
 
 def test_phasing_sets_the_payback_year():
     t = savings_table(_Scenario({"investment": 2e6, "years": 4, "workstreams": [
         {"name": "slow", "low": 1e6, "high": 1e6, "phasing": [0.25, 0.5, 1.0]}]}))
     # cumulative: 0.25, 0.75, 1.75, 2.75 (m)
-    assert [r["cumulative_low"] for r in t["by_year"]] == pytest.approx(
+    assert [r.cumulative.low for r in t.by_year] == pytest.approx(
         [0.25e6, 0.75e6, 1.75e6, 2.75e6])
-    assert t["payback_year"]["low"] == 4
+    assert t.payback_year.low == 4
     never = savings_table(_Scenario({"investment": 9e6, "years": 3,
                                      "workstreams": _lines((1e6, 1e6))}))
-    assert never["payback_year"]["high"] is None
+    assert never.payback_year.high is None
 
 
 def test_workstream_range_is_validated():
@@ -116,19 +117,22 @@ def test_monte_carlo_is_reproducible_and_within_bounds(repo_root):
     b = monte_carlo_savings(scenario, om)
     assert a == b                                         # same seed, same percentiles
     table = savings_table(scenario, om)
-    for figure in ("total", "cashable", "quality", "cashable_net", "overall"):
-        p = a["percentiles"][figure]
-        lo, hi = table["totals"][figure]["low"], table["totals"][figure]["high"]
-        assert lo <= p["p10"] <= p["p50"] <= p["p90"] <= hi, figure
+    pairs = [(a.percentiles.total, table.totals.total),
+             (a.percentiles.cashable, table.totals.cashable),
+             (a.percentiles.quality, table.totals.quality),
+             (a.percentiles.cashable_net, table.totals.cashable_net),
+             (a.percentiles.overall, table.totals.overall)]
+    for p, figure in pairs:
+        assert figure.low <= p.p10 <= p.p50 <= p.p90 <= figure.high, figure
     # independent lines: the sum concentrates, so P10 of the ratio clears 1.5 though the
     # all-low corner (1.45x) does not, and the share passing agrees with the percentiles
-    ratio = a["percentiles"]["benefit_to_investment"]
-    assert ratio["p10"] > 1.5 > table["benefit_to_investment"]["low"]
-    assert a["probability_passes"] >= 0.9
+    ratio = a.percentiles.benefit_to_investment
+    assert ratio.p10 > 1.5 > table.benefit_to_investment.low
+    assert a.probability_passes >= 0.9
     other = load_scenario(repo_root / "examples" / "leicestershire.yaml",
                           ["finance.monte_carlo.seed=99"])
     c = monte_carlo_savings(other, om)
-    assert c["percentiles"]["total"]["p50"] != a["percentiles"]["total"]["p50"]
+    assert c.percentiles.total.p50 != a.percentiles.total.p50
 
 
 def test_demand_draws_are_seeded_overrides_within_their_ranges():
@@ -143,7 +147,9 @@ def test_demand_draws_are_seeded_overrides_within_their_ranges():
 
 
 def test_percentiles_of_nothing_are_empty():
-    assert percentiles([]) == {"p10": None, "p50": None, "p90": None, "mean": None, "n": 0}
+    assert percentiles([]) == Percentiles(p10=None, p50=None, p90=None, mean=None, n=0)
+    assert percentiles([]).to_dict() == {"p10": None, "p50": None, "p90": None, "mean": None,
+                                         "n": 0}
 
 
 def test_plan_savings_lines_add_up_to_the_total():
@@ -151,11 +157,11 @@ def test_plan_savings_lines_add_up_to_the_total():
             "agency_cost": 10.0, "site_cost": 40.0, "total_cost": 200.0}
     plan = {"cost_by_role": {"sw": 90.0, "ot": 60.0}, "agency_cost_by_role": {},
             "agency_cost": 0.0, "site_cost": 30.0, "total_cost": 180.0}
-    s = plan_savings(base, plan)
-    lines = {ln["line"]: ln["saving_gbp"] for ln in s["lines"]}
+    s = plan_savings(BaselineSummary.from_dict(base), Summary.from_dict(plan))
+    lines = {ln.line: ln.saving_gbp for ln in s.lines}
     assert lines == {"staff: sw": 10.0, "staff: ot": -10.0, "agency premium": 10.0,
                      "sites": 10.0}
-    assert s["total"]["saving_gbp"] == sum(lines.values()) == 20.0
+    assert s.total.saving_gbp == sum(lines.values()) == 20.0
 
 
 def test_workstream_demand_change_names_its_key(repo_root):

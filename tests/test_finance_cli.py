@@ -81,11 +81,12 @@ def test_workbook_carries_the_baseline_and_monte_carlo(solved):
 
 def test_savings_waterfall_is_drawn_and_adds_up(solved):
     from mdtplan.outputs.plots import waterfall_steps
+    from mdtplan.summary import Summary
 
     out, summary = solved
     png = out / "savings_waterfall.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
-    bars = waterfall_steps(summary)
+    bars = waterfall_steps(Summary.from_dict(summary))
     for panel, end in (("workstreams", summary["finance"]["net_of_investment"]["most_likely"]),
                        ("baseline", summary["total_cost"])):
         rows = [b for b in bars if b["panel"] == panel]

@@ -50,12 +50,12 @@ def small_plan(*, evil: str = EVIL, pools: bool = True):
         "demand_hours": [100.0, 50.0, 100.0, 50.0, 100.0, 50.0],
         "capacity_hours": 100.0, "unmet_hours": [0.0, 0.0, 8.0, 0.0, 20.0, 5.0],
         "cost": 1.0})
-    summary = Summary(
+    summary = Summary.from_dict(dict(
         name="small & <plan>", status="optimal", objective=1.0, objective_name="min_cost",
         mip_gap=0.0, solve_seconds=0.1, total_cost=1.0, staff_cost=1.0, agency_cost=0.0,
         site_cost=0.0, cost_by_role={}, budget_cap=None, demand_hours=450.0,
         demand_met_share=0.93, unmet_hours_by_role={}, fte_by_role={}, hubs_open=3,
-        population_per_hub={}, travel={}, travel_unit="minutes")
+        population_per_hub={}, travel={}, travel_unit="minutes"))
     roles = [SimpleNamespace(id="social_worker", name="Social worker (registered)"),
              SimpleNamespace(id="care_navigator", name="Care navigator")]
     om = SimpleNamespace(pools=SimpleNamespace(by="area_group" if pools else "single",

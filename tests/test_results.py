@@ -47,10 +47,10 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
     )
     if tables is None:
         empty = pd.DataFrame()
-        summary = results.Summary(total_cost=None, staff_cost=None, agency_cost=None, site_cost=None,
-                          cost_by_role={}, demand_met_share=None, unmet_hours_by_role={},
-                          fte_by_role={}, hubs_open=0, population_per_hub={},
-                          travel={"mean": None, "max": None}, **base)
+        summary = results.Summary.from_dict(dict(
+            total_cost=None, staff_cost=None, agency_cost=None, site_cost=None,
+            cost_by_role={}, demand_met_share=None, unmet_hours_by_role={}, fte_by_role={},
+            hubs_open=0, population_per_hub={}, travel={"mean": None, "max": None}, **base))
         return results.Results(empty, empty, empty, summary)
 
     assign = tables["assignment"].copy()
@@ -136,7 +136,8 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
     site_cost = float(site_cost_each.sum())
     unmet_total = float(unmet_by_role.sum())
     pph = hubs["population"]
-    summary = results.Summary(
+    # the summary.json keys it had, read into the typed Summary
+    summary = results.Summary.from_dict(dict(
         total_cost=staff_cost + agency_cost + site_cost,
         staff_cost=staff_cost,
         agency_cost=agency_cost,
@@ -151,7 +152,7 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
                              "max": float(pph.max())} if len(pph) else {}),
         travel=travel,
         **base,
-    )
+    ))
     return results.Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)
 
 # ---------------------------------------------------------------------------------------------

@@ -255,9 +255,9 @@ def test_in_place_variants_equal_fresh_builds(fast_demo):
                              marginals=False)
         s, f = r.result.results.summary, fresh.results.summary
         assert r.status == fresh.status == "optimal"
-        assert s.objective == pytest.approx(f.objective, rel=1e-9, abs=1e-6)
-        assert s.total_cost == pytest.approx(f.total_cost, rel=1e-9)
-        assert s.demand_hours == pytest.approx(f.demand_hours, rel=1e-12)
+        assert s.report.objective == pytest.approx(f.report.objective, rel=1e-9, abs=1e-6)
+        assert s.costs.total_gbp == pytest.approx(f.costs.total_gbp, rel=1e-9)
+        assert s.demand.hours == pytest.approx(f.demand.hours, rel=1e-12)
         plan = {"assignment": r.result.results.assignment,
                 "hubs": r.result.results.hubs.assign(open=True),
                 "staffing": r.result.results.staffing}
@@ -308,8 +308,8 @@ def test_rows_carry_the_saving_against_today_when_the_scenario_has_a_baseline():
             with_finance, {"budget.cap": key[0], "demand.scale": key[1]}), explain=False,
             marginals=False).results.summary
         assert row["status"] == "optimal"
-        assert row["baseline_cost"] == pytest.approx(alone.baseline["total_cost"], rel=1e-9)
-        assert row["saving_vs_baseline"] == pytest.approx(alone.savings["total"]["saving_gbp"],
+        assert row["baseline_cost"] == pytest.approx(alone.baseline.costs.total_gbp, rel=1e-9)
+        assert row["saving_vs_baseline"] == pytest.approx(alone.savings.total.saving_gbp,
                                                           rel=1e-9)
         assert row["saving_vs_baseline"] == pytest.approx(
             row["baseline_cost"] - row["total_cost"], rel=1e-12)

@@ -34,7 +34,8 @@ def index(who: PageUser, store: StoreDep, settings: SettingsDep) -> HTMLResponse
     """The scenarios, newest first, refreshing itself while any is queued or running."""
     jobs = [services.job_out(j, settings) for j in store.list_jobs(limit=200)]
     active = any(j.status in ACTIVE for j in jobs)
-    return _page(render("index.html", title="Scenarios", who=who, jobs=jobs,
+    rows = [(job, services.stored_summary(job)) for job in jobs]
+    return _page(render("index.html", title="Scenarios", who=who, jobs=jobs, rows=rows,
                         refresh=REFRESH_S if active else None))
 
 

@@ -74,15 +74,15 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
             from .baseline import evaluate_baseline
 
             baseline = evaluate_baseline(prepared, options)
-        changes["baseline"] = baseline.to_dict()
-        if summary.total_cost is not None:
-            changes["savings"] = plan_savings(baseline.summary, summary.to_dict())
+        changes["baseline"] = baseline.summary
+        if summary.costs.total_gbp is not None:
+            changes["savings"] = plan_savings(baseline.summary, summary)
     if monte is not None:
         draws = solve_demand_draws(result, run, options=options, progress=progress,
                                    cancel=cancel, baseline=baseline)
         if draws is not None:
-            monte["demand"] = draws
-        finance["monte_carlo"] = monte
+            monte = replace(monte, demand=draws)
+        finance = replace(finance, monte_carlo=monte)
     changes["finance"] = finance
     return replace(result, results=replace(result.results,
                                            summary=replace(summary, **changes)))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from ..errors import Problem, ScenarioError
+from ..summary import BaselineSummary, Demand, RuleBreach
 
 FTE_RESOLUTION = 0.01
 """Baseline FTE are held to this step [FTE] (the roles' own steps do not apply to today's staff)."""
@@ -32,20 +33,12 @@ FTE_RESOLUTION = 0.01
 
 @dataclass(frozen=True)
 class Baseline:
-    """The evaluated baseline: its summary (as in ``summary.json``) and tables."""
+    """The evaluated baseline: its summary (``summary.json``'s ``baseline`` block, with the
+    rules today breaks, the areas no site reaches and the vacant posts) and its tables."""
 
-    summary: dict
+    summary: BaselineSummary
     staffing: pd.DataFrame
     assignment: pd.DataFrame
-    violations: list[dict]
-    unserved_areas: list[str]
-    vacant_fte_by_role: dict[str, float]
-
-    def to_dict(self) -> dict:
-        out = dict(self.summary)
-        out.update(violations=self.violations, unserved_areas=self.unserved_areas,
-                   vacant_fte_by_role=self.vacant_fte_by_role)
-        return out
 
 
 def baseline_sites(prepared) -> list[str]:
@@ -229,26 +222,27 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
         session.close()
 
     results = build_results(data, tables, result, sites_geo=inputs.sites)
-    summary = results.summary.to_dict()
+    plan = results.summary
     # areas no baseline site can reach: all their demand is unmet today
     lost = demand.loc[demand.index.astype(str).isin(unserved)].sum()
     full_total = float(demand.to_numpy().sum())
-    unmet = {r: float(summary["unmet_hours_by_role"].get(r, 0.0)) + float(lost.get(r, 0.0))
+    unmet = {r: float(plan.demand.unmet_hours_by_role.get(r, 0.0)) + float(lost.get(r, 0.0))
              for r in data.roles.index}
-    summary.update(
-        name=f"{scenario.name} (baseline)", objective_name="baseline", budget_cap=None,
-        demand_hours=full_total, unmet_hours_by_role=unmet,
-        demand_met_share=(1.0 - sum(unmet.values()) / full_total) if full_total > 0 else None,
-        sites=sites, assignment=cfg.assignment)
-    for key in ("explanation", "marginal_values", "stage_objectives", "finance", "savings",
-                "baseline", "timings", "warnings"):
-        summary.pop(key, None)
-    return Baseline(summary=summary, staffing=results.staffing, assignment=results.assignment,
-                    violations=violations, unserved_areas=unserved,
-                    vacant_fte_by_role=vacant)
+    summary = BaselineSummary(
+        name=f"{scenario.name} (baseline)",
+        report=replace(plan.report, objective_name="baseline", stage_objectives={},
+                       timings={}),
+        costs=replace(plan.costs, budget_cap_gbp=None),
+        demand=Demand(hours=full_total, unmet_hours_by_role=unmet,
+                      met_share=((1.0 - sum(unmet.values()) / full_total) if full_total > 0
+                                 else None)),
+        workforce=plan.workforce, hubs=plan.hubs, travel=plan.travel,
+        sites=tuple(sites), assignment=cfg.assignment, violations=tuple(violations),
+        unserved_areas=tuple(unserved), vacant_fte_by_role=vacant)
+    return Baseline(summary=summary, staffing=results.staffing, assignment=results.assignment)
 
 
-def _violations(model, pyo) -> list[dict]:
+def _violations(model, pyo) -> list[RuleBreach]:
     """Each deactivated design rule today's configuration breaks: count and worst example."""
     from ..model.build import design_rules
 
@@ -273,13 +267,13 @@ def _violations(model, pyo) -> list[dict]:
                     worst = (excess, idx, body, lo, up)
         if count:
             excess, idx, body, lo, up = worst
-            out.append({"rule": name, "count": count, "worst_index": _index_text(idx),
-                        "value": float(body), "lower": _num(lo), "upper": _num(up),
-                        "by": float(excess)})
+            out.append(RuleBreach(rule=name, count=count, worst_index=_index_text(idx),
+                                  value=float(body), lower=_num(lo), upper=_num(up),
+                                  by=float(excess)))
     return out
 
 
-def _travel_violations(pairs, assignment, scenario) -> list[dict]:
+def _travel_violations(pairs, assignment, scenario) -> list[RuleBreach]:
     """Areas whose baseline site lies beyond ``hubs.max_travel_minutes`` (in the travel unit)."""
     from ..travel import travel_limit
 
@@ -291,10 +285,10 @@ def _travel_violations(pairs, assignment, scenario) -> list[dict]:
     if far.empty:
         return []
     worst = far.loc[far["travel_cost"].idxmax()]
-    return [{"rule": "max_travel_minutes", "count": int(far["area_id"].nunique()),
-             "worst_index": f"{worst['area_id']}/{worst['site_id']}",
-             "value": float(worst["travel_cost"]), "lower": None, "upper": float(limit),
-             "by": float(worst["travel_cost"] - limit)}]
+    return [RuleBreach(rule="max_travel_minutes", count=int(far["area_id"].nunique()),
+                       worst_index=f"{worst['area_id']}/{worst['site_id']}",
+                       value=float(worst["travel_cost"]), lower=None, upper=float(limit),
+                       by=float(worst["travel_cost"] - limit))]
 
 
 def _num(v):

@@ -31,43 +31,44 @@ The savings table (``summary.json``'s ``finance`` block, CONTRACT §5)
 Savings net of the plan already in the budget are scaled line by line for phasing: a line's
 ``already_in_plan`` is subtracted from its own saving in every year; the section-level
 ``already_in_plan`` is spread over cashable lines in proportion to their most-likely value.
+
+The results are typed blocks of the summary (:mod:`mdtplan.summary.finance`):
+:func:`savings_table` gives a :class:`~mdtplan.summary.FinanceAppraisal`,
+:func:`monte_carlo_savings` its :class:`~mdtplan.summary.MonteCarlo` and :func:`plan_savings`
+the :class:`~mdtplan.summary.PlanSavings`; :class:`~mdtplan.summary.Line` (a workstream) is
+importable from here too.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import Problem, ScenarioError
+from ..summary import (
+    LEVELS,
+    BaselineSummary,
+    FinanceAppraisal,
+    Line,
+    LinePercentiles,
+    MonteCarlo,
+    Percentiles,
+    PlanSavings,
+    Range,
+    Saving,
+    SavingsPercentiles,
+    SavingsTotals,
+    SideBySide,
+    Summary,
+    YearRow,
+    jsonable,
+)
 
-LEVELS = ("low", "most_likely", "high")
-
-
-@dataclass(frozen=True)
-class Line:
-    """One savings workstream, all figures in GBP/year except ``investment`` (one-off GBP)."""
-
-    name: str
-    low: float
-    high: float
-    most_likely: float
-    cashable: bool = True
-    already_in_plan: float = 0.0
-    investment: float = 0.0
-    phasing: tuple[float, ...] = ()
-    demand_change: dict | None = None
-
-    def value(self, level: str) -> float:
-        return float(getattr(self, level))
-
-    def phase(self, year: int) -> float:
-        """Share of the full annual saving reached in ``year`` (1-based) [-]."""
-        if not self.phasing:
-            return 1.0
-        return float(self.phasing[min(year, len(self.phasing)) - 1])
+__all__ = ["LEVELS", "PERCENTILES", "Line", "demand_draws", "monte_carlo_savings",
+           "percentiles", "plan_savings", "sample_range", "savings_table", "workstream_lines",
+           "workstream_demand_multipliers"]
 
 
 def workstream_lines(scenario, operating_model=None) -> list[Line]:
@@ -163,8 +164,9 @@ def _basis(totals: dict, basis: str, level: str) -> float:
     return float(totals[key][level])
 
 
-def savings_table(scenario, operating_model=None) -> dict | None:
-    """The finance block of ``summary.json`` (see the module docstring).
+def savings_table(scenario, operating_model=None) -> FinanceAppraisal | None:
+    """The finance block of ``summary.json`` (see the module docstring), without its Monte
+    Carlo.
 
     Returns ``None`` when the scenario has no ``finance`` section.
 
@@ -176,7 +178,7 @@ def savings_table(scenario, operating_model=None) -> dict | None:
     ...         "investment": 4e6, "required_ratio": 1.5,
     ...         "workstreams": [{"name": "A", "low": 9.8e6, "high": 9.8e6}]})
     >>> t = savings_table(S())
-    >>> t["net_of_investment"]["most_likely"], t["passes"]["low"]
+    >>> t.net_of_investment.most_likely, t.passes.low
     (5800000.0, True)
     """
     finance = scenario.finance
@@ -205,25 +207,21 @@ def savings_table(scenario, operating_model=None) -> dict | None:
               for lv in LEVELS}
 
     by_year, payback = _by_year(lines, finance, basis, investment, extra)
-    return {
-        "lines": [{"name": ln.name, "low": ln.low, "most_likely": ln.most_likely,
-                   "high": ln.high, "cashable": ln.cashable,
-                   "already_in_plan": ln.already_in_plan, "investment": ln.investment,
-                   "phasing": list(ln.phasing) or None,
-                   "demand_change": ln.demand_change} for ln in lines],
-        "totals": totals,
-        "already_in_plan": in_plan,
-        "investment": investment,
-        "ratio_basis": basis,
-        "annual_basis": annual,
-        "net_of_investment": net,
-        "benefit_to_investment": ratio,
-        "required_ratio": required,
-        "passes": passes,
-        "years": int(finance.years),
-        "payback_year": payback,
-        "by_year": by_year,
-    }
+    return FinanceAppraisal(
+        lines=tuple(lines),
+        totals=SavingsTotals(**{k: Range(**v) for k, v in totals.items()}),
+        already_in_plan=in_plan,
+        investment=investment,
+        ratio_basis=basis,
+        annual_basis=Range(**annual),
+        net_of_investment=Range(**net),
+        benefit_to_investment=Range(**ratio),
+        required_ratio=required,
+        passes=Range(**passes),
+        years=int(finance.years),
+        payback_year=Range(**payback),
+        by_year=by_year,
+    )
 
 
 def _line_basis(lines: list[Line], basis: str, extra: float) -> list[tuple[Line, float]]:
@@ -238,24 +236,24 @@ def _line_basis(lines: list[Line], basis: str, extra: float) -> list[tuple[Line,
     return out
 
 
-def _by_year(lines, finance, basis, investment, extra) -> tuple[list[dict], dict]:
+def _by_year(lines, finance, basis, investment, extra) -> tuple[tuple[YearRow, ...], dict]:
     counted = _line_basis(lines, basis, extra)
     rows, payback = [], {lv: None for lv in LEVELS}
     cumulative = {lv: 0.0 for lv in LEVELS}
     for year in range(1, int(finance.years) + 1):
-        row = {"year": year}
+        saving, total, net = {}, {}, {}
         for lv in LEVELS:
-            saving = sum((ln.value(lv) - deduct) * ln.phase(year) for ln, deduct in counted)
-            cumulative[lv] += saving
-            row[f"saving_{lv}"] = saving
-            row[f"cumulative_{lv}"] = cumulative[lv]
-            row[f"net_{lv}"] = cumulative[lv] - investment
+            saving[lv] = sum((ln.value(lv) - deduct) * ln.phase(year) for ln, deduct in counted)
+            cumulative[lv] += saving[lv]
+            total[lv] = cumulative[lv]
+            net[lv] = cumulative[lv] - investment
             if payback[lv] is None and investment > 0 and cumulative[lv] >= investment:
                 payback[lv] = year
-        rows.append(row)
+        rows.append(YearRow(year=year, saving=Range(**saving), cumulative=Range(**total),
+                            net=Range(**net)))
     if investment <= 0:
         payback = {lv: 0 for lv in LEVELS}
-    return rows, payback
+    return tuple(rows), payback
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,17 +299,17 @@ def sample_range(rng: np.random.Generator, low: float, mode: float, high: float,
 PERCENTILES = (10, 50, 90)
 
 
-def percentiles(values: Iterable[float]) -> dict:
-    """P10 / P50 / P90 and the mean of ``values`` (``None`` for an empty set)."""
+def percentiles(values: Iterable[float]) -> Percentiles:
+    """P10 / P50 / P90 and the mean of the finite ``values`` (``None`` for an empty set)."""
     arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if arr.size == 0:
-        return {"p10": None, "p50": None, "p90": None, "mean": None, "n": 0}
+        return Percentiles(p10=None, p50=None, p90=None, mean=None, n=0)
     p = np.percentile(arr, PERCENTILES)
-    return {"p10": float(p[0]), "p50": float(p[1]), "p90": float(p[2]),
-            "mean": float(arr.mean()), "n": int(arr.size)}
+    return Percentiles(p10=float(p[0]), p50=float(p[1]), p90=float(p[2]),
+                       mean=float(arr.mean()), n=int(arr.size))
 
 
-def monte_carlo_savings(scenario, operating_model=None) -> dict | None:
+def monte_carlo_savings(scenario, operating_model=None) -> MonteCarlo | None:
     """Monte Carlo over the workstream ranges (no solve): percentiles of the savings table.
 
     Each draw samples every line independently from its (low, most likely, high) range with
@@ -320,11 +318,12 @@ def monte_carlo_savings(scenario, operating_model=None) -> dict | None:
 
     Returns
     -------
-    dict
+    MonteCarlo
         ``draws``, ``seed``, ``distribution``; ``percentiles`` of ``total``, ``cashable``,
         ``quality``, ``cashable_net``, ``overall``, ``net_of_investment`` [GBP] and
         ``benefit_to_investment`` [-]; ``probability_passes`` (share of draws meeting the
-        required ratio, when one is set); ``lines``: each line's percentiles.
+        required ratio, when one is set); ``lines``: each line's percentiles. No ``demand``:
+        the re-solves add it (:func:`mdtplan.appraisal.montecarlo.solve_demand_draws`).
     """
     finance = scenario.finance
     if finance is None or finance.monte_carlo is None:
@@ -345,15 +344,18 @@ def monte_carlo_savings(scenario, operating_model=None) -> dict | None:
     basis = {"cashable_net": series["cashable_net"], "total_net": series["overall"],
              "total": series["total"]}[finance.ratio_basis]
     series["net_of_investment"] = basis - investment
-    out = {"draws": n, "seed": int(mc.seed), "distribution": mc.distribution,
-           "percentiles": {k: percentiles(v) for k, v in series.items()},
-           "lines": [{"name": ln.name, **percentiles(draws[i])} for i, ln in enumerate(lines)]}
+    by_figure = {k: percentiles(v) for k, v in series.items()}
+    line_draws = tuple(LinePercentiles(name=ln.name, percentiles=percentiles(draws[i]))
+                       for i, ln in enumerate(lines))
+    passes = None
     if investment > 0:
         ratio = basis / investment
-        out["percentiles"]["benefit_to_investment"] = percentiles(ratio)
+        by_figure["benefit_to_investment"] = percentiles(ratio)
         if finance.required_ratio is not None:
-            out["probability_passes"] = float((ratio >= finance.required_ratio).mean())
-    return out
+            passes = float((ratio >= finance.required_ratio).mean())
+    return MonteCarlo(draws=n, seed=int(mc.seed), distribution=mc.distribution,
+                      percentiles=SavingsPercentiles(**by_figure), lines=line_draws,
+                      probability_passes=passes)
 
 
 def demand_draws(scenario) -> list[dict]:
@@ -383,58 +385,56 @@ def demand_draws(scenario) -> list[dict]:
 # Plan against baseline
 
 
-def plan_savings(baseline: dict, plan: dict) -> dict:
+def plan_savings(baseline: BaselineSummary, plan: Summary) -> PlanSavings:
     """Savings of the plan against today's configuration, line by line [GBP/year].
 
     Parameters
     ----------
-    baseline, plan : dict
-        ``Summary.to_dict()`` of the baseline evaluation and of the solved plan (needs
-        ``cost_by_role``, ``agency_cost``, ``site_cost``, ``total_cost``, ``fte_by_role``,
-        ``demand_met_share``, ``unmet_hours_by_role``, ``hubs_open``, ``travel``).
+    baseline : BaselineSummary
+        Today's configuration, evaluated (:func:`mdtplan.appraisal.baseline.evaluate_baseline`).
+    plan : Summary
+        The solved plan.
 
     Returns
     -------
-    dict
+    PlanSavings
         ``lines``: one per role (staff cost excluding the agency premium), then the agency
         premium and sites, each with ``baseline_gbp``, ``scenario_gbp`` and ``saving_gbp``
         (positive = the plan is cheaper); ``total``; and side-by-side service figures
         (``demand_met_share``, ``unmet_hours``, ``fte``, ``hubs_open``, ``travel_mean``).
     """
-    def role_staff(summary, role):
-        return float(summary.get("cost_by_role", {}).get(role, 0.0)) - float(
-            summary.get("agency_cost_by_role", {}).get(role, 0.0))
+    def role_staff(costs, role):
+        return float(costs.by_role_gbp.get(role, 0.0)) - float(
+            costs.agency_by_role_gbp.get(role, 0.0))
 
-    roles = list(dict.fromkeys(list(baseline.get("cost_by_role", {}))
-                               + list(plan.get("cost_by_role", {}))))
+    roles = list(dict.fromkeys(list(baseline.costs.by_role_gbp)
+                               + list(plan.costs.by_role_gbp)))
     lines = []
     for role in roles:
-        b, p = role_staff(baseline, role), role_staff(plan, role)
-        lines.append({"line": f"staff: {role}", "baseline_gbp": b, "scenario_gbp": p,
-                      "saving_gbp": b - p})
-    for key, label in (("agency_cost", "agency premium"), ("site_cost", "sites")):
-        b, p = float(baseline.get(key) or 0.0), float(plan.get(key) or 0.0)
-        lines.append({"line": label, "baseline_gbp": b, "scenario_gbp": p, "saving_gbp": b - p})
-    b_total = float(baseline.get("total_cost") or 0.0)
-    p_total = float(plan.get("total_cost") or 0.0)
+        b, p = role_staff(baseline.costs, role), role_staff(plan.costs, role)
+        lines.append(Saving(line=f"staff: {role}", baseline_gbp=b, scenario_gbp=p,
+                            saving_gbp=b - p))
+    # single figures as summary.json holds them (a non-finite one as None)
+    for label, b, p in (("agency premium", baseline.costs.agency_gbp, plan.costs.agency_gbp),
+                        ("sites", baseline.costs.site_gbp, plan.costs.site_gbp)):
+        b, p = float(jsonable(b) or 0.0), float(jsonable(p) or 0.0)
+        lines.append(Saving(line=label, baseline_gbp=b, scenario_gbp=p, saving_gbp=b - p))
+    b_total = float(jsonable(baseline.costs.total_gbp) or 0.0)
+    p_total = float(jsonable(plan.costs.total_gbp) or 0.0)
 
-    def side(key, sub=None):
-        b, p = baseline.get(key), plan.get(key)
-        if sub is not None:
-            b, p = (b or {}).get(sub), (p or {}).get(sub)
-        return {"baseline": b, "scenario": p}
+    def side(today, planned) -> SideBySide:
+        return SideBySide(jsonable(today), jsonable(planned))
 
-    return {
-        "lines": lines,
-        "total": {"baseline_gbp": b_total, "scenario_gbp": p_total,
-                  "saving_gbp": b_total - p_total},
-        "demand_met_share": side("demand_met_share"),
-        "unmet_hours": {"baseline": float(sum((baseline.get("unmet_hours_by_role") or {})
-                                              .values())),
-                        "scenario": float(sum((plan.get("unmet_hours_by_role") or {})
-                                              .values()))},
-        "fte": {"baseline": float(sum((baseline.get("fte_by_role") or {}).values())),
-                "scenario": float(sum((plan.get("fte_by_role") or {}).values()))},
-        "hubs_open": side("hubs_open"),
-        "travel_mean": side("travel", "mean"),
-    }
+    def total(by_role: dict) -> float:
+        return float(sum(by_role.values()))
+
+    return PlanSavings(
+        lines=tuple(lines),
+        total=Saving(baseline_gbp=b_total, scenario_gbp=p_total, saving_gbp=b_total - p_total),
+        demand_met_share=side(baseline.demand.met_share, plan.demand.met_share),
+        unmet_hours=SideBySide(total(baseline.demand.unmet_hours_by_role),
+                               total(plan.demand.unmet_hours_by_role)),
+        fte=SideBySide(total(baseline.workforce.fte_by_role), total(plan.workforce.fte_by_role)),
+        hubs_open=side(baseline.hubs.count, plan.hubs.count),
+        travel_mean=side(baseline.travel.mean, plan.travel.mean),
+    )

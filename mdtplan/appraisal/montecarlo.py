@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from ..scenario import apply_overrides, parse_scenario
+from ..summary import DemandDraw, DemandDraws
 from .finance import demand_draws, percentiles
 
 #: ``run(scenario, *, options, cancel, explain, marginals)`` -> a finished run, as
@@ -22,7 +23,8 @@ RunFn = Callable[..., object]
 
 def solve_demand_draws(result, run: RunFn, *, options=None,
                        progress: Callable[[dict], None] | None = None,
-                       cancel: threading.Event | None = None, baseline=None) -> dict | None:
+                       cancel: threading.Event | None = None,
+                       baseline=None) -> DemandDraws | None:
     """Re-solve the scenario of ``result`` under each demand-rate draw of ``finance.monte_carlo``.
 
     Parameters
@@ -43,7 +45,7 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
 
     Returns
     -------
-    dict or None
+    DemandDraws or None
         ``solves``, ``failed``, ``draws`` (one row per draw: its rates, status, cost, demand
         met) and percentiles of ``demand_met_share``, ``total_cost`` [GBP/year],
         ``demand_hours`` [hours/year] and ``saving_vs_baseline``; ``None`` without demand-rate
@@ -66,23 +68,25 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
                       "done": i - 1, "total": len(draws)})
         variant = parse_scenario(apply_overrides(document, overrides), file=None,
                                  base_dir=scenario.base_dir)
-        row = {"draw": i, **{k.rsplit(".", 1)[-1]: v for k, v in overrides.items()}}
+        rates = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items()}
         try:
             run_i = run(variant, options=options, cancel=cancel, explain=False,
                         marginals=False)
             s = run_i.results.summary
-            row.update(status=s.status, total_cost=s.total_cost,
-                       demand_met_share=s.demand_met_share, demand_hours=s.demand_hours)
-            if baseline is not None and s.total_cost is not None:
-                row["saving_vs_baseline"] = float(baseline.summary["total_cost"]) - s.total_cost
+            saving = None
+            if baseline is not None and s.costs.total_gbp is not None:
+                saving = float(baseline.summary.costs.total_gbp) - s.costs.total_gbp
+            row = DemandDraw(draw=i, rates=rates, status=s.report.status,
+                             total_cost=s.costs.total_gbp, demand_met_share=s.demand.met_share,
+                             demand_hours=s.demand.hours, saving_vs_baseline=saving)
         except Exception as err:  # one failed draw is reported, it does not sink the rest
-            row.update(status="error", error=str(err))
+            row = DemandDraw(draw=i, rates=rates, status="error", error=str(err))
         rows.append(row)
-    ok = [r for r in rows if r.get("total_cost") is not None]
-    out = {"solves": len(rows), "failed": len(rows) - len(ok), "draws": rows,
-           "demand_met_share": percentiles(r["demand_met_share"] for r in ok),
-           "total_cost": percentiles(r["total_cost"] for r in ok),
-           "demand_hours": percentiles(r["demand_hours"] for r in ok)}
-    if baseline is not None:
-        out["saving_vs_baseline"] = percentiles(r["saving_vs_baseline"] for r in ok)
-    return out
+    ok = [r for r in rows if r.total_cost is not None]
+    return DemandDraws(
+        solves=len(rows), failed=len(rows) - len(ok), draws=tuple(rows),
+        demand_met_share=percentiles(r.demand_met_share for r in ok),
+        total_cost=percentiles(r.total_cost for r in ok),
+        demand_hours=percentiles(r.demand_hours for r in ok),
+        saving_vs_baseline=(None if baseline is None else
+                            percentiles(r.saving_vs_baseline for r in ok)))

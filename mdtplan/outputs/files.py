@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..results import Results
+from ..results import Results, Summary
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
@@ -71,23 +71,32 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         path = out / "summary.xlsx"
         write_workbook(results, path)
         written["workbook"] = path
-    if results.summary.finance or results.summary.savings:
+    if results.summary.finance is not None or results.summary.savings is not None:
         from .plots import plot_waterfall
 
-        path = plot_waterfall(results.summary.to_dict(), out / "savings_waterfall.png")
+        path = plot_waterfall(results.summary, out / "savings_waterfall.png")
         if path is not None:
             written["waterfall"] = path
     return written
 
 
 def read_result_dir(path: str | Path) -> dict:
-    """Read back a result folder: summary dict and the three tables (for compare and map)."""
+    """Read back a result folder (for compare, map and the service).
+
+    Returns
+    -------
+    dict
+        ``summary``: the :class:`~mdtplan.summary.Summary` of ``summary.json``
+        (``summary.to_dict()`` is the file's document again); ``hubs``, ``assignment``,
+        ``staffing``: the tables (empty where a file is missing); ``scenario``: the document
+        of ``scenario.json``, or ``None``.
+    """
     path = Path(path)
     summary_path = path / "summary.json"
     if not summary_path.is_file():
         raise FileNotFoundError(f"{summary_path} not found: is {path} a solved scenario folder "
                                 "(mdtplan solve ... --out DIR)?")
-    out = {"summary": json.loads(summary_path.read_text(encoding="utf-8"))}
+    out = {"summary": Summary.from_dict(json.loads(summary_path.read_text(encoding="utf-8")))}
     for name in ("hubs", "assignment", "staffing"):
         p = path / f"{name}.csv"
         out[name] = (pd.read_csv(p, dtype={"site_id": str, "area_id": str, "unit": str})

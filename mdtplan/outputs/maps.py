@@ -255,9 +255,9 @@ def _role_names(inputs) -> dict[str, str]:
 def _legend_html(results, colours: dict[str, str], hub_names: pd.Series, title: str,
                  pools: bool) -> str:
     summary = results.summary
-    met = summary.demand_met_share
-    head = (f"<b>{_esc(title or summary.name)}</b><br>{summary.hubs_open} hubs · "
-            f"{_esc(summary.status)}"
+    met = summary.demand.met_share
+    head = (f"<b>{_esc(title or summary.name)}</b><br>{summary.hubs.count} hubs · "
+            f"{_esc(summary.report.status)}"
             + ("" if met is None else f" · demand met {met:.1%}"))
     hubs = "".join(
         f"<div><i style='background:{colours[h]}'></i>{_esc(hub_names.get(h, h))}</div>"

@@ -1,8 +1,8 @@
 """Plots of results (matplotlib, Agg): the frontier of a sweep and the savings waterfall.
 
-Reads plain tables only (no Pyomo, no model): importable wherever pandas and matplotlib are.
-Figures are drawn on a ``matplotlib.figure.Figure`` with the Agg canvas, so the caller's
-pyplot backend is never changed.
+Reads plain tables and typed summaries only (no Pyomo, no model): importable wherever pandas
+and matplotlib are. Figures are drawn on a ``matplotlib.figure.Figure`` with the Agg canvas, so
+the caller's pyplot backend is never changed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from ..summary import Summary
 
 PLAN_STATUSES = ("optimal", "feasible_at_limit")
 
@@ -303,8 +305,8 @@ def _cell(v) -> str:
 # Savings waterfall
 
 
-def waterfall_steps(summary: dict) -> list[dict]:
-    """The bars of the savings waterfall, from a ``summary.json`` dict.
+def waterfall_steps(summary: Summary) -> list[dict]:
+    """The bars of the savings waterfall of a solved scenario's summary.
 
     Workstreams (most likely), less already in plan, less investment, to the net of
     investment; then, with a baseline, today's cost, each line of the plan's savings against it
@@ -319,47 +321,47 @@ def waterfall_steps(summary: dict) -> list[dict]:
 
     Examples
     --------
-    >>> s = {"finance": {"lines": [{"name": "A", "most_likely": 5.0},
-    ...                            {"name": "B", "most_likely": 3.0}],
-    ...                  "already_in_plan": 1.0, "investment": 2.0,
-    ...                  "ratio_basis": "total_net",
-    ...                  "net_of_investment": {"most_likely": 5.0}}}
+    >>> s = Summary.from_dict({"finance": {"lines": [{"name": "A", "most_likely": 5.0},
+    ...                                              {"name": "B", "most_likely": 3.0}],
+    ...                                    "already_in_plan": 1.0, "investment": 2.0,
+    ...                                    "ratio_basis": "total_net",
+    ...                                    "net_of_investment": {"most_likely": 5.0}}})
     >>> [(b["label"], b["value"]) for b in waterfall_steps(s)]
     [('A', 5.0), ('B', 3.0), ('already in plan', -1.0), ('investment', -2.0), ('net', 5.0)]
     """
     bars: list[dict] = []
-    finance = summary.get("finance")
-    if finance and finance.get("lines"):
+    finance = summary.finance
+    if finance is not None and finance.lines:
         level = 0.0
-        basis = finance.get("ratio_basis", "cashable_net")
-        for line in finance["lines"]:
-            if basis == "cashable_net" and not line.get("cashable", True):
+        basis = finance.ratio_basis if finance.ratio_basis is not None else "cashable_net"
+        for line in finance.lines:
+            if basis == "cashable_net" and not line.cashable:
                 continue
-            bars.append({"panel": "workstreams", "label": line["name"], "kind": "step",
-                         "start": level, "value": float(line["most_likely"])})
-            level += float(line["most_likely"])
+            bars.append({"panel": "workstreams", "label": line.name, "kind": "step",
+                         "start": level, "value": float(line.most_likely)})
+            level += float(line.most_likely)
         if basis != "total":
-            for label, amount in (("already in plan", finance.get("already_in_plan", 0.0)),):
+            for label, amount in (("already in plan", finance.already_in_plan),):
                 if amount:
                     bars.append({"panel": "workstreams", "label": label, "kind": "step",
                                  "start": level, "value": -float(amount)})
                     level -= float(amount)
-        if finance.get("investment"):
+        if finance.investment:
             bars.append({"panel": "workstreams", "label": "investment", "kind": "step",
-                         "start": level, "value": -float(finance["investment"])})
-            level -= float(finance["investment"])
+                         "start": level, "value": -float(finance.investment)})
+            level -= float(finance.investment)
         bars.append({"panel": "workstreams", "label": "net", "kind": "total", "start": 0.0,
                      "value": level})
-    savings, baseline = summary.get("savings"), summary.get("baseline")
-    if savings and baseline:
-        level = float(savings["total"]["baseline_gbp"])
+    savings, baseline = summary.savings, summary.baseline
+    if savings is not None and baseline is not None:
+        level = float(savings.total.baseline_gbp)
         bars.append({"panel": "baseline", "label": "today", "kind": "total", "start": 0.0,
                      "value": level})
-        for line in savings["lines"]:
-            change = -float(line["saving_gbp"])
+        for line in savings.lines:
+            change = -float(line.saving_gbp)
             if abs(change) < 0.5:
                 continue
-            bars.append({"panel": "baseline", "label": line["line"].replace("staff: ", ""),
+            bars.append({"panel": "baseline", "label": line.line.replace("staff: ", ""),
                          "kind": "step", "start": level, "value": change})
             level += change
         bars.append({"panel": "baseline", "label": "plan", "kind": "total", "start": 0.0,
@@ -367,7 +369,7 @@ def waterfall_steps(summary: dict) -> list[dict]:
     return bars
 
 
-def plot_waterfall(summary: dict, png: str | Path) -> Path | None:
+def plot_waterfall(summary: Summary, png: str | Path) -> Path | None:
     """Draw the savings waterfall(s) of a solved scenario to ``png``.
 
     Top panel: the workstreams' most likely savings, less what is already in the plan and the
@@ -385,7 +387,8 @@ def plot_waterfall(summary: dict, png: str | Path) -> Path | None:
     fig = Figure(figsize=(9, 4.2 * len(panels)), dpi=110, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
-    basis = ((summary.get("finance") or {}).get("ratio_basis") or "").replace("_", " ")
+    basis = ((summary.finance.ratio_basis if summary.finance is not None else None)
+             or "").replace("_", " ")
     titles = {"workstreams": f"Workstream savings, most likely, to the net of investment "
                              f"({basis}) [GBP/year]",
               "baseline": "Today's cost to the plan's cost [GBP/year]"}

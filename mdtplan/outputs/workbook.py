@@ -20,6 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ..summary import FinanceAppraisal, MonteCarlo, PlanSavings
+
 GBP = '"£"#,##0'
 NUM = "#,##0.0"
 PCT = "0.0%"
@@ -55,13 +57,13 @@ def write_workbook(results, path: str | Path) -> Path:
     ws.title = "Summary"
     _header(ws, ["Figure", "Value"])
     rows = [
-        ("Scenario", s.name, None), ("Status", s.status, None),
-        ("Objective", s.objective_name, None),
-        ("Total annual cost", s.total_cost, GBP), ("Staff cost", s.staff_cost, GBP),
-        ("Agency premium cost", s.agency_cost, GBP), ("Site cost", s.site_cost, GBP),
-        ("Budget cap", s.budget_cap, GBP), ("Demand hours", s.demand_hours, NUM),
-        ("Demand met", s.demand_met_share, PCT), ("Hubs open", s.hubs_open, "0"),
-        ("MIP gap", s.mip_gap, "0.00%"),
+        ("Scenario", s.name, None), ("Status", s.report.status, None),
+        ("Objective", s.report.objective_name, None),
+        ("Total annual cost", s.costs.total_gbp, GBP), ("Staff cost", s.costs.staff_gbp, GBP),
+        ("Agency premium cost", s.costs.agency_gbp, GBP), ("Site cost", s.costs.site_gbp, GBP),
+        ("Budget cap", s.costs.budget_cap_gbp, GBP), ("Demand hours", s.demand.hours, NUM),
+        ("Demand met", s.demand.met_share, PCT), ("Hubs open", s.hubs.count, "0"),
+        ("MIP gap", s.report.mip_gap, "0.00%"),
     ]
     for label, value, fmt in rows:
         ws.append([label, value])
@@ -93,14 +95,14 @@ def write_workbook(results, path: str | Path) -> Path:
     _widths(ws)
 
     _cost_by_hub(wb, st)
-    if s.savings:
+    if s.savings is not None:
         _baseline_sheet(wb, s.savings)
-    if s.finance:
+    if s.finance is not None:
         _savings_sheet(wb, s.finance)
-        if s.finance.get("by_year"):
+        if s.finance.by_year:
             _by_year_sheet(wb, s.finance)
-        if s.finance.get("monte_carlo"):
-            _monte_carlo_sheet(wb, s.finance["monte_carlo"])
+        if s.finance.monte_carlo is not None:
+            _monte_carlo_sheet(wb, s.finance.monte_carlo)
 
     ws = wb.create_sheet("Hubs")
     cols = [c for c in ("site_id", "name", "status", "pool", "population", "areas", "fte",
@@ -173,13 +175,13 @@ def _cost_by_hub(wb, st) -> None:
     _widths(ws, 14)
 
 
-def _baseline_sheet(wb, savings: dict) -> None:
+def _baseline_sheet(wb, savings: PlanSavings) -> None:
     """Today's configuration against the plan, line by line; savings are formulas."""
     ws = wb.create_sheet("Baseline vs scenario")
     _header(ws, ["Line", "Baseline (today)", "Scenario (plan)", "Saving"])
-    for line in savings["lines"]:
+    for line in savings.lines:
         n = ws.max_row + 1
-        ws.append([line["line"], line["baseline_gbp"], line["scenario_gbp"], f"=B{n}-C{n}"])
+        ws.append([line.line, line.baseline_gbp, line.scenario_gbp, f"=B{n}-C{n}"])
     last = ws.max_row
     _total_row(ws, "Total", "BCD", 2, last)
     _fmt_columns(ws, {2: GBP, 3: GBP, 4: GBP})
@@ -190,22 +192,22 @@ def _baseline_sheet(wb, savings: dict) -> None:
                             ("Unmet hours", "unmet_hours", "#,##0"),
                             ("FTE", "fte", NUM), ("Hubs open", "hubs_open", "0"),
                             ("Mean travel (population-weighted)", "travel_mean", NUM)):
-        pair = savings.get(key) or {}
-        ws.append([label, pair.get("baseline"), pair.get("scenario")])
+        pair = getattr(savings, key)
+        ws.append([label, pair.baseline, pair.scenario])
         ws.cell(ws.max_row, 2).number_format = fmt
         ws.cell(ws.max_row, 3).number_format = fmt
     _widths(ws, 18)
 
 
-def _savings_sheet(wb, finance: dict) -> None:
+def _savings_sheet(wb, finance: FinanceAppraisal) -> None:
     """The workstream table with every total, test and ratio as a formula."""
     ws = wb.create_sheet("Savings")
     _header(ws, ["Workstream", "Low", "Most likely", "High", "Cashable", "Already in plan",
                  "Investment"])
-    for line in finance["lines"]:
-        ws.append([line["name"], line["low"], line["most_likely"], line["high"],
-                   "yes" if line["cashable"] else "no", line["already_in_plan"],
-                   line["investment"]])
+    for line in finance.lines:
+        ws.append([line.name, line.low, line.most_likely, line.high,
+                   "yes" if line.cashable else "no", line.already_in_plan,
+                   line.investment])
     first, last = 2, max(ws.max_row, 2)
 
     def col(c: str) -> str:
@@ -226,8 +228,7 @@ def _savings_sheet(wb, finance: dict) -> None:
     cash = row("Cashable", [f'=SUMIF({col("E")},"yes",{col(c)})' for c in levels])
     row("Quality (non-cashable)", [f'=SUMIF({col("E")},"no",{col(c)})' for c in levels])
     ws.append([])
-    plan_extra = finance["already_in_plan"] - sum(ln["already_in_plan"]
-                                                  for ln in finance["lines"])
+    plan_extra = finance.already_in_plan - sum(ln.already_in_plan for ln in finance.lines)
     extra = row("Already in plan (not by workstream)", [plan_extra])
     inplan = row("Already in plan (all)",
                  [f"=SUM({col('F')})+$B${extra}"] * 3)
@@ -236,17 +237,17 @@ def _savings_sheet(wb, finance: dict) -> None:
     overall = row("Overall (total less already in plan)",
                   [f"={c}{total}-{c}{inplan}" for c in levels], bold=True)
     ws.append([])
-    extra_inv = finance["investment"] - sum(ln["investment"] for ln in finance["lines"])
+    extra_inv = finance.investment - sum(ln.investment for ln in finance.lines)
     inv_extra = row("Investment (not by workstream)", [extra_inv])
     inv = row("Investment (one-off)", [f"=SUM({col('G')})+$B${inv_extra}"] * 3)
     basis_row = {"cashable_net": cnet, "total_net": overall, "total": total}[
-        finance["ratio_basis"]]
-    row(f"Net of investment ({finance['ratio_basis'].replace('_', ' ')})",
+        finance.ratio_basis]
+    row(f"Net of investment ({finance.ratio_basis.replace('_', ' ')})",
         [f"={c}{basis_row}-{c}{inv}" for c in levels], bold=True)
     ratio = row("Benefit to investment",
                 [f'=IF({c}{inv}>0,{c}{basis_row}/{c}{inv},"")' for c in levels], fmt="0.00x")
-    if finance.get("required_ratio") is not None:
-        req = row("Required ratio", [finance["required_ratio"]], fmt="0.00x")
+    if finance.required_ratio is not None:
+        req = row("Required ratio", [finance.required_ratio], fmt="0.00x")
         row("Test", [f'=IF({c}{ratio}="","",IF({c}{ratio}>=$B${req},"pass","fail"))'
                      for c in levels], fmt="General", bold=True)
     _fmt_columns(ws, {2: GBP, 3: GBP, 4: GBP, 6: GBP, 7: GBP}, min_row=2)
@@ -263,23 +264,23 @@ def _savings_sheet(wb, finance: dict) -> None:
     ws.column_dimensions["A"].width = 44
 
 
-def _by_year_sheet(wb, finance: dict) -> None:
+def _by_year_sheet(wb, finance: FinanceAppraisal) -> None:
     ws = wb.create_sheet("Savings by year")
     _header(ws, ["Year", "Saving low", "Saving most likely", "Saving high",
                  "Cumulative low", "Cumulative most likely", "Cumulative high",
                  "Net position low", "Net position most likely", "Net position high"])
-    inv = finance["investment"]
-    for i, r in enumerate(finance["by_year"]):
+    inv = finance.investment
+    for i, r in enumerate(finance.by_year):
         n = ws.max_row + 1
         cum = ([f"=B{n}", f"=C{n}", f"=D{n}"] if i == 0 else
                [f"=E{n - 1}+B{n}", f"=F{n - 1}+C{n}", f"=G{n - 1}+D{n}"])
-        ws.append([r["year"], r["saving_low"], r["saving_most_likely"], r["saving_high"],
-                   *cum, f"=E{n}-{inv}", f"=F{n}-{inv}", f"=G{n}-{inv}"])
+        ws.append([r.year, *r.saving.values(), *cum, f"=E{n}-{inv}", f"=F{n}-{inv}",
+                   f"=G{n}-{inv}"])
     _fmt_columns(ws, {c: GBP for c in range(2, 11)})
     _widths(ws, 16)
 
 
-def _monte_carlo_sheet(wb, mc: dict) -> None:
+def _monte_carlo_sheet(wb, mc: MonteCarlo) -> None:
     ws = wb.create_sheet("Monte Carlo")
     _header(ws, ["Figure", "P10", "P50", "P90", "Mean", "Draws"])
     labels = {"total": "Total savings", "cashable": "Cashable", "quality": "Quality",
@@ -288,35 +289,35 @@ def _monte_carlo_sheet(wb, mc: dict) -> None:
               "net_of_investment": "Net of investment",
               "benefit_to_investment": "Benefit to investment"}
     for key, label in labels.items():
-        p = mc["percentiles"].get(key)
-        if not p:
+        p = getattr(mc.percentiles, key)
+        if p is None:
             continue
-        ws.append([label, p["p10"], p["p50"], p["p90"], p["mean"], p["n"]])
+        ws.append([label, p.p10, p.p50, p.p90, p.mean, p.n])
         fmt = "0.00x" if key == "benefit_to_investment" else GBP
         for c in range(2, 6):
             ws.cell(ws.max_row, c).number_format = fmt
-    for line in mc.get("lines", []):
-        ws.append([f"  {line['name']}", line["p10"], line["p50"], line["p90"], line["mean"],
-                   line["n"]])
+    for line in mc.lines:
+        p = line.percentiles
+        ws.append([f"  {line.name}", p.p10, p.p50, p.p90, p.mean, p.n])
         for c in range(2, 6):
             ws.cell(ws.max_row, c).number_format = GBP
     ws.append([])
-    ws.append(["Distribution", mc["distribution"]])
-    ws.append(["Seed", mc["seed"]])
-    if mc.get("probability_passes") is not None:
-        ws.append(["Share of draws meeting the required ratio", mc["probability_passes"]])
+    ws.append(["Distribution", mc.distribution])
+    ws.append(["Seed", mc.seed])
+    if mc.probability_passes is not None:
+        ws.append(["Share of draws meeting the required ratio", mc.probability_passes])
         ws.cell(ws.max_row, 2).number_format = PCT
-    demand = mc.get("demand")
-    if demand:
+    demand = mc.demand
+    if demand is not None:
         ws.append([])
         ws.append(["Demand draws (each a re-solve)", "P10", "P50", "P90", "Mean", "Solves"])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
         for key, label, fmt in (("demand_met_share", "Demand met", PCT),
                                 ("total_cost", "Plan cost", GBP),
                                 ("saving_vs_baseline", "Saving against today", GBP)):
-            p = demand.get(key)
-            if p:
-                ws.append([label, p["p10"], p["p50"], p["p90"], p["mean"], p["n"]])
+            p = getattr(demand, key)
+            if p is not None:
+                ws.append([label, p.p10, p.p50, p.p90, p.mean, p.n])
                 for c in range(2, 6):
                     ws.cell(ws.max_row, c).number_format = fmt
     _widths(ws, 16)

@@ -1,0 +1,174 @@
+"""The typed summary of one solve: what ``summary.json`` holds (CONTRACT §5), in blocks.
+
+====================  =========================  ================================================
+attribute             type                       keys of ``summary.json``
+====================  =========================  ================================================
+``name``              str                        ``name``
+``report``            :class:`SolverReport`      ``status``, ``objective``, ``objective_name``,
+                                                 ``mip_gap``, ``solve_seconds``, ``message``,
+                                                 ``stage_objectives``, ``timings``
+``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
+                                                 ``site_cost``, ``cost_by_role``,
+                                                 ``agency_cost_by_role``, ``budget_cap``
+``demand``            :class:`Demand`            ``demand_hours``, ``demand_met_share``,
+                                                 ``unmet_hours_by_role``
+``workforce``         :class:`Workforce`         ``fte_by_role``
+``hubs``              :class:`Hubs`              ``hubs_open``, ``population_per_hub``
+``travel``            :class:`Travel`            ``travel`` (``mean``, ``max``), ``travel_unit``
+``warnings``          tuple of str               ``warnings``
+``explanation``       tuple of ``Problem``       ``explanation``
+``marginal_values``   :class:`MarginalValues`    ``marginal_values``
+``savings``           :class:`PlanSavings`       ``savings``
+``finance``           :class:`FinanceAppraisal`  ``finance`` (with its :class:`MonteCarlo`)
+``baseline``          :class:`BaselineSummary`   ``baseline``
+====================  =========================  ================================================
+
+:meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
+order users' scripts have always seen; :meth:`Summary.from_dict` reads a ``summary.json`` back
+(``from_dict(s.to_dict()) == s``). The results stage (:mod:`mdtplan.results`) makes the plan's
+blocks, the appraisal (:mod:`mdtplan.appraisal`) the finance blocks and the baseline; the
+blocks live here so that reading a result folder needs neither. Nothing here computes a figure
+or writes a file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from ..errors import Problem
+from .baseline import BASELINE_KEYS, BaselineSummary, RuleBreach
+from .finance import (
+    LEVELS,
+    DemandDraw,
+    DemandDraws,
+    FinanceAppraisal,
+    Line,
+    LinePercentiles,
+    MonteCarlo,
+    Percentiles,
+    PlanSavings,
+    Range,
+    Saving,
+    SavingsPercentiles,
+    SavingsTotals,
+    SideBySide,
+    YearRow,
+)
+from .plan import (
+    Band,
+    BindingRule,
+    BudgetWorth,
+    Costs,
+    Demand,
+    FteWorth,
+    Hubs,
+    MarginalValues,
+    SolverReport,
+    Travel,
+    Workforce,
+    jsonable,
+)
+
+__all__ = [
+    "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
+    "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
+    "FteWorth", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo", "Percentiles",
+    "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
+    "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
+]
+
+#: the keys of ``summary.json``, in the order they are written
+SUMMARY_KEYS = (
+    "name", "status", "objective", "objective_name", "mip_gap", "solve_seconds", "total_cost",
+    "staff_cost", "agency_cost", "site_cost", "cost_by_role", "budget_cap", "demand_hours",
+    "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
+    "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
+    "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
+    "baseline")
+
+_PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
+
+
+def _problem(doc: dict) -> Problem:
+    """A problem of ``explanation`` read back (``hint`` and ``severity`` default if missing)."""
+    required = {k: doc.get(k) for k in ("file", "row", "column", "message")}
+    return Problem(**required, **{k: doc[k] for k in _PROBLEM_FIELDS
+                                  if k not in required and k in doc})
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The headline figures of one solve (``summary.json``), in typed blocks.
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name.
+    report : SolverReport
+        Status, objective, gap, times.
+    costs : Costs
+    demand : Demand
+    workforce : Workforce
+    hubs : Hubs
+    travel : Travel
+    warnings : tuple of str
+        What loading the inputs repaired or found odd.
+    explanation : tuple of Problem or None
+        Without a plan: which rules conflict and by how much.
+    marginal_values : MarginalValues or None
+        With a plan: what the binding rules are worth.
+    savings : PlanSavings or None
+        The plan against today, with ``finance.baseline``.
+    finance : FinanceAppraisal or None
+        The savings table, with a ``finance`` section.
+    baseline : BaselineSummary or None
+        Today's configuration, with ``finance.baseline``.
+    """
+
+    name: str
+    report: SolverReport
+    costs: Costs
+    demand: Demand
+    workforce: Workforce
+    hubs: Hubs
+    travel: Travel
+    warnings: tuple[str, ...] = ()
+    explanation: tuple[Problem, ...] | None = None
+    marginal_values: MarginalValues | None = None
+    savings: PlanSavings | None = None
+    finance: FinanceAppraisal | None = None
+    baseline: BaselineSummary | None = None
+
+    def to_dict(self) -> dict:
+        """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
+        (non-finite numbers as ``None``)."""
+        parts = {"name": self.name, **self.report.to_dict(), **self.costs.to_dict(),
+                 **self.demand.to_dict(), **self.workforce.to_dict(), **self.hubs.to_dict(),
+                 **self.travel.to_dict(), "warnings": list(self.warnings),
+                 "savings": None if self.savings is None else self.savings.to_dict(),
+                 "finance": None if self.finance is None else self.finance.to_dict(),
+                 "explanation": (None if self.explanation is None
+                                 else [p.to_dict() for p in self.explanation]),
+                 "marginal_values": (None if self.marginal_values is None
+                                     else self.marginal_values.to_dict()),
+                 "baseline": None if self.baseline is None else self.baseline.to_dict()}
+        return jsonable({k: parts[k] for k in SUMMARY_KEYS})
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Summary:
+        """Read a ``summary.json`` document back.
+
+        A key missing from ``doc`` reads as ``None`` (an empty mapping or tuple for a table or
+        list), so summaries written by older versions load; unknown keys are ignored.
+        """
+        explanation = doc.get("explanation")
+        return cls(name=doc.get("name"), report=SolverReport.from_dict(doc),
+                   costs=Costs.from_dict(doc), demand=Demand.from_dict(doc),
+                   workforce=Workforce.from_dict(doc), hubs=Hubs.from_dict(doc),
+                   travel=Travel.from_dict(doc), warnings=tuple(doc.get("warnings") or ()),
+                   explanation=(None if explanation is None else tuple(
+                       _problem(p) for p in explanation)),
+                   marginal_values=MarginalValues.from_dict(doc.get("marginal_values")),
+                   savings=PlanSavings.from_dict(doc.get("savings")),
+                   finance=FinanceAppraisal.from_dict(doc.get("finance")),
+                   baseline=BaselineSummary.from_dict(doc.get("baseline")))

@@ -1,0 +1,398 @@
+"""The plan's blocks of ``summary.json``: solver report, costs, demand, workforce, hubs, travel,
+and the marginal values of the binding rules.
+
+Each block's ``to_dict`` gives its keys of ``summary.json`` as they are written (most at the
+top level of the document: the key names are the contract, CONTRACT §5), and ``from_dict`` reads
+them back from such a document. A key missing from the document reads as ``None`` (an empty
+mapping for a table by role), so a summary written by an older version still loads; keys it
+does not know are ignored. Nothing here computes a figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def jsonable(obj):
+    """``obj`` with keys as strings, tuples as lists, numpy scalars as Python scalars and
+    non-finite floats as ``None``: what ``json.dumps(..., allow_nan=False)`` writes."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return None if not np.isfinite(v) else v
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def mapping(doc: dict, key: str) -> dict:
+    """``doc[key]`` as a new dict (empty when missing or null)."""
+    value = doc.get(key)
+    return dict(value) if value is not None else {}
+
+
+@dataclass(frozen=True)
+class SolverReport:
+    """How the solve went.
+
+    Attributes
+    ----------
+    status : str
+        ``optimal``, ``feasible_at_limit``, ``infeasible``, ``unbounded``, ``no_solution`` or
+        ``error`` (``summary.json``: ``status``).
+    objective : float or None
+        The objective of the plan, in its own units (``objective``).
+    objective_name : str
+        The scenario's objective, e.g. ``max_demand_met`` (``objective_name``).
+    mip_gap : float or None
+        Relative gap at the end [-] (``mip_gap``).
+    solve_seconds : float
+        Wall time of the solve [s] (``solve_seconds``).
+    message : str
+        The solver's word on the outcome (``message``).
+    stage_objectives : dict of str to float
+        Objective of each lexicographic stage (``stage_objectives``).
+    timings : dict of str to float
+        Seconds per pipeline stage, keys ending in ``_s`` [s] (``timings``).
+    """
+
+    status: str
+    objective: float | None
+    objective_name: str
+    mip_gap: float | None
+    solve_seconds: float
+    message: str = ""
+    stage_objectives: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "objective": self.objective,
+                "objective_name": self.objective_name, "mip_gap": self.mip_gap,
+                "solve_seconds": self.solve_seconds, "message": self.message,
+                "stage_objectives": dict(self.stage_objectives), "timings": dict(self.timings)}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> SolverReport:
+        return cls(status=doc.get("status"), objective=doc.get("objective"),
+                   objective_name=doc.get("objective_name"), mip_gap=doc.get("mip_gap"),
+                   solve_seconds=doc.get("solve_seconds"), message=doc.get("message", ""),
+                   stage_objectives=mapping(doc, "stage_objectives"),
+                   timings=mapping(doc, "timings"))
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What the plan costs a year, and the cap it was held to.
+
+    Attributes
+    ----------
+    total_gbp : float or None
+        Staff, agency premium and sites [GBP/year] (``total_cost``); ``None`` without a plan.
+    staff_gbp : float or None
+        Staff at their own cost, agency staff included [GBP/year] (``staff_cost``).
+    agency_gbp : float or None
+        The agency premium on top [GBP/year] (``agency_cost``).
+    site_gbp : float or None
+        Fixed cost of the open sites, plus the opening cost of new ones [GBP/year]
+        (``site_cost``).
+    by_role_gbp : dict of str to float
+        Staff and agency premium of each role [GBP/year] (``cost_by_role``).
+    agency_by_role_gbp : dict of str to float
+        The agency premium of each role [GBP/year] (``agency_cost_by_role``).
+    budget_cap_gbp : float or None
+        The scenario's cap [GBP/year] (``budget_cap``).
+    """
+
+    total_gbp: float | None
+    staff_gbp: float | None
+    agency_gbp: float | None
+    site_gbp: float | None
+    by_role_gbp: dict[str, float] = field(default_factory=dict)
+    agency_by_role_gbp: dict[str, float] = field(default_factory=dict)
+    budget_cap_gbp: float | None = None
+
+    def to_dict(self) -> dict:
+        return {"total_cost": self.total_gbp, "staff_cost": self.staff_gbp,
+                "agency_cost": self.agency_gbp, "site_cost": self.site_gbp,
+                "cost_by_role": dict(self.by_role_gbp),
+                "agency_cost_by_role": dict(self.agency_by_role_gbp),
+                "budget_cap": self.budget_cap_gbp}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Costs:
+        return cls(total_gbp=doc.get("total_cost"), staff_gbp=doc.get("staff_cost"),
+                   agency_gbp=doc.get("agency_cost"), site_gbp=doc.get("site_cost"),
+                   by_role_gbp=mapping(doc, "cost_by_role"),
+                   agency_by_role_gbp=mapping(doc, "agency_cost_by_role"),
+                   budget_cap_gbp=doc.get("budget_cap"))
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The demand on the plan and how much of it is met.
+
+    Attributes
+    ----------
+    hours : float
+        Demand of every area and role [hours/year] (``demand_hours``).
+    met_share : float or None
+        Share of it met [-] (``demand_met_share``); ``None`` without a plan or demand.
+    unmet_hours_by_role : dict of str to float
+        Demand not met, by role [hours/year] (``unmet_hours_by_role``).
+    """
+
+    hours: float
+    met_share: float | None
+    unmet_hours_by_role: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"demand_hours": self.hours, "demand_met_share": self.met_share,
+                "unmet_hours_by_role": dict(self.unmet_hours_by_role)}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Demand:
+        return cls(hours=doc.get("demand_hours"), met_share=doc.get("demand_met_share"),
+                   unmet_hours_by_role=mapping(doc, "unmet_hours_by_role"))
+
+
+@dataclass(frozen=True)
+class Workforce:
+    """The staff of the plan.
+
+    Attributes
+    ----------
+    fte_by_role : dict of str to float
+        FTE of each role, agency FTE included [FTE] (``fte_by_role``).
+    """
+
+    fte_by_role: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"fte_by_role": dict(self.fte_by_role)}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Workforce:
+        return cls(fte_by_role=mapping(doc, "fte_by_role"))
+
+
+@dataclass(frozen=True)
+class Band:
+    """Least, median and largest of a figure over the open hubs (``population_per_hub``)."""
+
+    min: float | None
+    median: float | None
+    max: float | None
+
+    def to_dict(self) -> dict:
+        return {"min": self.min, "median": self.median, "max": self.max}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> Band | None:
+        """``None`` for an empty (or missing) band: the plan has no hubs."""
+        if not doc:
+            return None
+        return cls(min=doc.get("min"), median=doc.get("median"), max=doc.get("max"))
+
+
+@dataclass(frozen=True)
+class Hubs:
+    """The open hubs.
+
+    Attributes
+    ----------
+    count : int
+        Hubs open (``hubs_open``).
+    population : Band or None
+        Population (the model's weights) served per hub [people] (``population_per_hub``,
+        ``{}`` when no hub is open).
+    """
+
+    count: int
+    population: Band | None = None
+
+    def to_dict(self) -> dict:
+        return {"hubs_open": self.count,
+                "population_per_hub": self.population.to_dict() if self.population else {}}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Hubs:
+        return cls(count=doc.get("hubs_open"),
+                   population=Band.from_dict(doc.get("population_per_hub")))
+
+
+@dataclass(frozen=True)
+class Travel:
+    """Travel from the areas to their hubs, weighted by population.
+
+    Attributes
+    ----------
+    mean : float or None
+        Population-weighted mean [travel unit] (``travel.mean``).
+    max : float or None
+        Longest assigned trip [travel unit] (``travel.max``).
+    unit : str
+        ``minutes`` or ``km`` (``travel_unit``).
+    """
+
+    mean: float | None
+    max: float | None
+    unit: str
+
+    def to_dict(self) -> dict:
+        return {"travel": {"mean": self.mean, "max": self.max}, "travel_unit": self.unit}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> Travel:
+        travel = doc.get("travel") or {}
+        return cls(mean=travel.get("mean"), max=travel.get("max"), unit=doc.get("travel_unit"))
+
+
+# --------------------------------------------------------------------------------------------
+# Marginal values (mdtplan.explain.marginal_summary)
+
+
+@dataclass(frozen=True)
+class BindingRule:
+    """One rule family's binding rows.
+
+    Attributes
+    ----------
+    rows_binding : int
+        Rows of the family that bind.
+    value_per_unit : float or dict of str to float
+        What one more unit of the right-hand side is worth to the objective stage: one number
+        for a single row, else by row (the first 20).
+    """
+
+    rows_binding: int
+    value_per_unit: float | dict[str, float]
+
+    def to_dict(self) -> dict:
+        value = (dict(self.value_per_unit) if isinstance(self.value_per_unit, dict)
+                 else self.value_per_unit)
+        return {"rows_binding": self.rows_binding, "value_per_unit": value}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> BindingRule:
+        value = doc.get("value_per_unit")
+        return cls(rows_binding=doc.get("rows_binding"),
+                   value_per_unit=dict(value) if isinstance(value, dict) else value)
+
+
+@dataclass(frozen=True)
+class BudgetWorth:
+    """What one more £100k of budget changes (``per_100k_budget``).
+
+    Attributes
+    ----------
+    stage : str
+        The objective stage it changes.
+    change : float
+        Change in that stage's objective per extra £100k [objective units].
+    meaning : str
+        The same in words.
+    """
+
+    stage: str
+    change: float
+    meaning: str
+
+    def to_dict(self) -> dict:
+        return {"stage": self.stage, "change": self.change, "meaning": self.meaning}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> BudgetWorth | None:
+        if doc is None:
+            return None
+        return cls(stage=doc.get("stage"), change=doc.get("change"), meaning=doc.get("meaning"))
+
+
+@dataclass(frozen=True)
+class FteWorth:
+    """What one more FTE of each role is worth, placed where it helps most (``per_extra_fte``).
+
+    Attributes
+    ----------
+    stage : str
+        The objective stage it changes.
+    best_unit_value : dict of str to float
+        Fall in that stage's objective per extra FTE, by role [objective units/FTE].
+    meaning : str
+        The same in words.
+    """
+
+    stage: str
+    best_unit_value: dict[str, float]
+    meaning: str
+
+    def to_dict(self) -> dict:
+        return {"stage": self.stage, "best_unit_value": dict(self.best_unit_value),
+                "meaning": self.meaning}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> FteWorth | None:
+        if doc is None:
+            return None
+        return cls(stage=doc.get("stage"), best_unit_value=mapping(doc, "best_unit_value"),
+                   meaning=doc.get("meaning"))
+
+
+@dataclass(frozen=True)
+class MarginalValues:
+    """Shadow prices of the plan with its integer decisions fixed (``marginal_values``).
+
+    Every part is optional, and ``to_dict`` writes only those present: ``{}`` when no
+    family with a price is in the model, ``{"unavailable": why}`` when the prices could not
+    be worked out.
+
+    Attributes
+    ----------
+    objective_stage : str or None
+        The stage whose objective the prices are of.
+    binding : dict of str to BindingRule or None
+        By rule family (``budget_cap``, ``hub_population_max``, ...).
+    per_100k_budget : BudgetWorth or None
+    per_extra_fte : FteWorth or None
+    unavailable : str or None
+        Why there are no prices.
+    """
+
+    objective_stage: str | None = None
+    binding: dict[str, BindingRule] | None = None
+    per_100k_budget: BudgetWorth | None = None
+    per_extra_fte: FteWorth | None = None
+    unavailable: str | None = None
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {}
+        if self.objective_stage is not None:
+            out["objective_stage"] = self.objective_stage
+        if self.binding is not None:
+            out["binding"] = {k: v.to_dict() for k, v in self.binding.items()}
+        if self.per_100k_budget is not None:
+            out["per_100k_budget"] = self.per_100k_budget.to_dict()
+        if self.per_extra_fte is not None:
+            out["per_extra_fte"] = self.per_extra_fte.to_dict()
+        if self.unavailable is not None:
+            out["unavailable"] = self.unavailable
+        return out
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> MarginalValues | None:
+        if doc is None:
+            return None
+        binding = doc.get("binding")
+        return cls(objective_stage=doc.get("objective_stage"),
+                   binding=(None if binding is None else
+                            {k: BindingRule.from_dict(v) for k, v in binding.items()}),
+                   per_100k_budget=BudgetWorth.from_dict(doc.get("per_100k_budget")),
+                   per_extra_fte=FteWorth.from_dict(doc.get("per_extra_fte")),
+                   unavailable=doc.get("unavailable"))
