@@ -26,7 +26,9 @@ Modules, one job each:
 ``budget``     :class:`TimeBudget`, :func:`start_seconds`, :func:`cancelled_now`
 ``job``        work in a second thread beside the solve's own
 ``compile``    :func:`compile_model`, :func:`compile_differences`
-``view``       :class:`ModelView`: a direct build seen as the start heuristic reads a model
+``view``       :class:`ModelView`: a direct build's variables by component and member
+``source``     where rows and columns come from: the Pyomo model, or the direct build before
+               one exists (a session asks its source instead of branching on which it has)
 ``stages``     the lexicographic stage loop, holds, clean-up LPs, gaps
 ``edit``       in-place edits: the model of record changed, HiGHS kept in step
 ``reuse``      the proof that a re-solve needs no solver, told every edit

@@ -35,13 +35,13 @@ from . import duals, edit, mip_start, stages
 from .budget import TimeBudget
 from .compile import _Compiled, _model_objects, compile_model
 from .cut_plan import RoundingCuts
-from .extract import extract_tables, tables_from_values
 from .highs import Handle
 from .job import Job
 from .reuse import ModelEdit, PlanReuse
+from .source import DirectSource, PyomoSource
 from .stages import _Hold
 from .status import ProgressFn, SolveOptions, SolveResult, SolveStatus
-from .view import VAR_NAMES, ModelView
+from .view import ModelView
 
 INF = highspy.kHighsInf
 
@@ -79,9 +79,9 @@ class Session:
         t0 = perf_counter()
         #: whether the last plan still stands (:mod:`mdtplan.solve.reuse`): told every edit
         self._reuse = PlanReuse()
-        self._model = model
-        self._view = None
-        self._pending_x: np.ndarray | None = None
+        #: where rows and columns come from (:mod:`.source`): the Pyomo model, or the direct
+        #: build until something needs the Pyomo model
+        self._src: DirectSource | PyomoSource
         self._hold_bounds: dict = {}
         self.options = options or SolveOptions()
         if model is None:  # from_data: the arrays now, the Pyomo model when something needs it
@@ -90,10 +90,10 @@ class Session:
 
             ix = _ix if _ix is not None else index_data(_data)
             self._mm = build_matrix(_data, ix)
-            #: the mutable parameters' values (changed in place by :meth:`set_param`)
-            self._params = {k: v for k, v in default_params(_data, ix).items()
-                            if k not in ("staff_fte_max", "stage_optimum_bound")}
-            self._view = ModelView(_data, ix, self._mm)
+            # the mutable parameters' values (changed in place by :meth:`set_param`)
+            params = {k: v for k, v in default_params(_data, ix).items()
+                      if k not in ("staff_fte_max", "stage_optimum_bound")}
+            self._src = DirectSource(_data, ix, self._mm, params)
             mm = self._mm
             self._compiled = _Compiled(
                 None, {}, mm.col_lower.copy(), mm.col_upper.copy(),
@@ -101,6 +101,7 @@ class Session:
                 mm.row_upper.copy(), mm.A, mm.c0.copy(), float(mm.offset0), stages=mm.stages)
         else:
             self._mm = None
+            self._src = PyomoSource(model)
             self._compiled = compile_model(model)
         #: the HiGHS instance and how it is run (options, time limit, callbacks, starts)
         self.handle = Handle(int(self.options.threads))
@@ -146,24 +147,40 @@ class Session:
     @property
     def model(self):
         """The Pyomo model of record (built now if this session was made ``from_data``)."""
-        if self._model is None:
+        if not self._src.has_model:
             self._materialise()
-        return self._model
+        return self._src.model
 
     @property
     def has_model(self) -> bool:
         """Whether the Pyomo model exists yet (always, unless made ``from_data``)."""
-        return self._model is not None
+        return self._src.has_model
+
+    @property
+    def _model(self):
+        """The Pyomo model, or None before a ``from_data`` session builds it."""
+        return self._src.model if self._src.has_model else None
+
+    @property
+    def _view(self) -> ModelView | None:
+        """The direct build's view, while there is no Pyomo model."""
+        return None if self._src.has_model else self._src.view
+
+    @property
+    def _params(self) -> dict:
+        """The scalar parameters in force of a direct build (empty once the Pyomo model holds
+        them)."""
+        return {} if self._src.has_model else self._src.params
 
     def _materialise(self) -> None:
         from ..model.build import build_model
 
         t = perf_counter()
-        view, mm, k = self._view, self._mm, self._compiled
-        m = build_model(view.mdtplan_data, check=False)
+        direct, mm, k = self._src, self._mm, self._compiled
+        m = build_model(direct.view.mdtplan_data, check=False)
         from ..model.build import set_demand_scale
 
-        for name, value in self._params.items():  # numbers changed in place so far
+        for name, value in direct.params.items():  # numbers changed in place so far
             if name == "demand_scale":
                 set_demand_scale(m, float(value))
             elif m.params.component(name) is not None:
@@ -177,11 +194,9 @@ class Session:
         self._stages = [(st, vec, off, m.stage_optimum_held[hold.stage]
                          if isinstance(hold, _Hold) else hold)
                         for st, vec, off, hold in self._stages]
-        self._model = m
-        self._view = None
-        if self._pending_x is not None:
-            x, self._pending_x = self._pending_x, None
-            self._load(x)
+        self._src = PyomoSource(m)
+        if direct.pending_x is not None:
+            self._load(direct.pending_x)
         self.model_build_seconds = perf_counter() - t
 
     _solved_once = False
@@ -192,31 +207,21 @@ class Session:
     @property
     def _source(self):
         """The Pyomo model, or (``from_data``, before it is built) the view of its data."""
-        return self._model if self._model is not None else self._view
+        return self._src.holder
 
     def _col_name(self, j: int) -> str:
-        if self._model is None:
-            return self._mm.col_name(int(j))
-        return self._compiled.columns[j].name
+        return self._src.col_name(self._mm, self._compiled, j)
 
     def _row_name(self, i: int) -> str:
-        if self._model is None:
-            return self._mm.row_name(int(i))
-        return self._compiled.rows[i].name
+        return self._src.row_name(self._mm, self._compiled, i)
 
     def _row_keys(self) -> list:
         """(constraint name, index) of every row, in order."""
-        if self._model is None:
-            mm = self._mm
-            return [(f, mm.keys[f][p]) for f, p in zip(mm.row_family, mm.row_member.tolist(),
-                                                       strict=True)]
-        return [(c.parent_component().local_name, c.index()) for c in self._compiled.rows]
+        return self._src.row_keys(self._mm, self._compiled)
 
     def has_constraint(self, name: str) -> bool:
         """Whether the model has the constraint component ``name`` (rows or not)."""
-        if self._model is None:
-            return name in self._mm.keys and name not in VAR_NAMES
-        return isinstance(self._model.component(name), pyo.Constraint)
+        return self._src.has_constraint(self._mm, name)
 
     @property
     def stage_names(self) -> list[str]:
@@ -226,15 +231,7 @@ class Session:
     def tables(self, data=None) -> dict[str, pd.DataFrame]:
         """The last plan as tables (:func:`extract_tables`), without building the Pyomo model
         when the session was made ``from_data``."""
-        if self._model is not None:
-            return extract_tables(self._model, data)
-        if self._pending_x is None:
-            raise SolveError("no plan to tabulate: solve first")
-        view = self._view
-        return tables_from_values(view.mdtplan_index, data if data is not None
-                                  else view.mdtplan_data, view.values(self._pending_x,
-                                                                      self._compiled),
-                                  float(self._params["demand_scale"]))
+        return self._src.tables(self._compiled, data)
 
     @property
     def is_mip(self) -> bool:
@@ -393,10 +390,7 @@ class Session:
     def param_value(self, name: str):
         """A scalar mutable parameter's value in force (``Session.set_param`` names), or None
         when the model has no such parameter."""
-        if self._model is None:
-            return self._params.get(name)
-        param = self._model.params.component(name)
-        return None if param is None else param.value
+        return self._src.param_value(name)
 
     def _budget_row(self) -> int | None:
         """The HiGHS row of the budget cap (``budget_cap``), or None."""
@@ -410,37 +404,13 @@ class Session:
 
     def _family_columns(self, family: str, keys: list) -> np.ndarray:
         """The column of each member of a variable component (-1 where the build dropped it)."""
-        if self._model is None:
-            col = self._view.family_columns(family)
-            if col is not None and len(col) != len(keys):  # pragma: no cover - guard
-                raise ValueError(f"{family}: {len(keys)} keys for {len(col)} members")
-            return np.full(len(keys), -1, np.int64) if col is None else col
-        comp = self._model.component(family)
-        col_of = self._compiled.col_of
-        return np.fromiter((col_of.get(id(comp[key]), -1) for key in keys), np.int64,
-                           len(keys))
+        return self._src.family_columns(self._compiled, family, keys)
 
     def _load(self, x: np.ndarray) -> None:
-        """Write ``x`` into the Pyomo variables (integers rounded); dropped variables get the
-        bound their (non-negative) cost prefers, i.e. the lower bound, or 0 if free. Without a
-        Pyomo model yet (``from_data``), kept until one is built."""
-        if self._model is None:
-            self._pending_x = np.asarray(x, dtype=float).copy()
-            return
-        k = self._compiled
-        xi = x[: len(k.columns)].copy()
-        ints = k.integrality[: len(xi)].astype(bool)
-        xi[ints] = np.round(xi[ints])
-        lo, hi = k.col_lower[: len(xi)], k.col_upper[: len(xi)]
-        xi = np.minimum(np.maximum(xi, lo), hi)
-        for v, val in zip(k.columns, xi.tolist(), strict=True):
-            v.set_value(val, skip_validation=True)
-        for v in self.model.component_data_objects(pyo.Var, descend_into=True):
-            if id(v) in k.col_of or v.fixed:
-                continue
-            lb, ub = v.bounds
-            v.set_value(lb if lb is not None else (ub if ub is not None and ub < 0 else 0.0),
-                        skip_validation=True)
+        """Write ``x`` into the Pyomo variables (integers rounded; dropped variables at the
+        bound their cost prefers). Without a Pyomo model yet (``from_data``), kept until one is
+        built or the plan is tabulated."""
+        self._src.load(self._compiled, x)
 
     # -- duals ------------------------------------------------------------------------------------
 
