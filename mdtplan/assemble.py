@@ -82,6 +82,42 @@ def pair_pools(pairs: pd.DataFrame, areas: pd.DataFrame, sites: pd.DataFrame,
     return pool, problems
 
 
+def site_areas(areas, sites) -> pd.Series:
+    """The area each site stands in: the area whose polygon holds the site's point.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        Index ``area_id``; polygons in EPSG:27700 (points or no geometry: no area holds a site).
+    sites : GeoDataFrame
+        Index ``site_id``; points in EPSG:27700 (or none).
+
+    Returns
+    -------
+    Series
+        Index ``site_id``, the area id (str), <NA> for a site in no area's polygon. A site on a
+        boundary between areas takes the first of them by id.
+    """
+    out = pd.Series(pd.NA, index=sites.index.astype(str), dtype="string", name="area_id")
+    if (getattr(areas, "geometry", None) is None or getattr(sites, "geometry", None) is None
+            or not len(areas) or not len(sites)):
+        return out
+    polygons = areas[areas.geometry.notna() & areas.geom_type.isin(["Polygon", "MultiPolygon"])]
+    points = sites[sites.geometry.notna()]
+    if polygons.empty or points.empty:
+        return out
+    import geopandas as gpd
+
+    left = gpd.GeoDataFrame({"site_id": points.index.astype(str)}, geometry=points.geometry.values,
+                            crs=points.crs)
+    right = gpd.GeoDataFrame({"area_id": polygons.index.astype(str)},
+                             geometry=polygons.geometry.values, crs=polygons.crs)
+    hit = gpd.sjoin(left, right, how="inner", predicate="intersects")
+    first = hit.sort_values(["site_id", "area_id"]).drop_duplicates("site_id")
+    out.loc[first["site_id"].to_numpy()] = first["area_id"].to_numpy()
+    return out
+
+
 def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.DataFrame) -> ModelData:
     """Turn loaded inputs, the demand table and the allowed pairs into :class:`ModelData`.
 
@@ -149,6 +185,7 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         sites[c] = pd.to_numeric(pd.Series(_col(c, float("nan")), index=sites.index),
                                  errors="coerce").astype(float)
     sites["pool"] = pd.Series(_col("pool", pd.NA), index=sites.index).astype("string")
+    sites["area_id"] = site_areas(areas_in, sites_in).reindex(sites.index).astype("string")
 
     roles = roles_table(om)
     role_ids = list(roles.index)
@@ -208,4 +245,5 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         travel_weight_by_population=bool(scenario.travel.weight_by_population),
         travel_unit=scenario.travel.unit,
         max_travel=scenario.hubs.max_travel_minutes,
+        serve_own_area=bool(scenario.hubs.serve_own_area),
     )

@@ -182,6 +182,9 @@ class HubsConfig(_Strict):
     population: PopulationBand = Field(default_factory=PopulationBand)
     max_travel_minutes: PosFloat | None = None
     assignment: Literal["single", "split"] = "single"
+    #: an open hub serves the small area it stands in (sites inside no area's polygon, and
+    #: areas given as points, are not held to it)
+    serve_own_area: bool = True
 
 
 class BudgetConfig(_Strict):

@@ -71,6 +71,12 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
     allowed = set(zip(data.pairs["area_id"].astype(str), data.pairs["site_id"].astype(str),
                       strict=True))
     used = assign[assign["share"] > tol]
+    if data.serve_own_area and "area_id" in sites:
+        share = assign.set_index(["area_id", "site_id"])["share"]
+        for s in sorted(open_sites):
+            own = sites["area_id"].get(s)
+            if isinstance(own, str) and float(share.get((own, s), 0.0)) < 1 - tol:
+                out.append(f"hub_serves_own_area: hub {s} does not serve its own area {own}")
     for a, s in zip(used["area_id"].astype(str), used["site_id"].astype(str), strict=True):
         if (a, s) not in allowed:
             out.append(f"pair ({a}, {s}) is not an allowed pair")

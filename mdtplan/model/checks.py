@@ -156,7 +156,40 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
                                     f"total population {_fmt(total)} is below {k_min} hubs x "
                                     f"hubs.population.min {_fmt(pmin)} = {_fmt(k_min * pmin)}",
                                     "lower hubs.population.min or hubs.count.min"))
+    problems += _own_area_problems(data, ix)
     if problems:
         raise InfeasibleError(problems)
+
+
+def _own_area_problems(data: ModelData, ix: ModelIndex) -> list[Problem]:
+    """``hubs.serve_own_area``: a site that cannot reach the area it stands in could never
+    serve it; two required sites in one area cannot both serve it whole."""
+    from .families.hub_serves_own_area import own_pairs
+
+    sites, pos = own_pairs(data, ix)
+    if not sites:
+        return []
+    out = []
+    own = data.sites["area_id"].reindex(sites)
+    far = [s for s, k in zip(sites, pos.tolist(), strict=True) if k < 0]
+    if far:
+        listed = ", ".join(f"{s} (in {own[s]})" for s in far[:5])
+        reach = f" within {_fmt(data.max_travel)} {data.travel_unit}" if data.max_travel else ""
+        out.append(Problem("sites", listed, "hubs.serve_own_area",
+                           f"{len(far)} site(s) cannot reach the area they stand in{reach}, so "
+                           "could never serve it",
+                           "check the travel table or the sites' coordinates, raise "
+                           "hubs.max_travel_minutes, or set hubs.serve_own_area: false"))
+    status = data.sites["status"].reindex(sites).astype(str)
+    required = own[(status == "required").to_numpy()]
+    shared = required[required.duplicated(keep=False)]
+    for area, group in shared.groupby(shared, sort=True):
+        out.append(Problem("sites", ", ".join(sorted(group.index)), "status",
+                           f"required sites {', '.join(sorted(group.index))} all stand in area "
+                           f"{area}; a hub serves the area it stands in, so only one of them "
+                           "can open",
+                           "make all but one of them candidate, or set hubs.serve_own_area: "
+                           "false"))
+    return out
 
 

@@ -38,7 +38,8 @@ class ModelData:
     sites : DataFrame
         Index ``site_id`` (str). Columns ``name``, ``status`` (candidate|existing|required|
         excluded), ``fixed_cost_gbp``, ``opening_cost_gbp`` [GBP/year], ``capacity`` [weight
-        units, NaN = none], ``capacity_fte`` [FTE, NaN = none], ``pool`` (str or <NA>).
+        units, NaN = none], ``capacity_fte`` [FTE, NaN = none], ``pool`` (str or <NA>);
+        optional ``area_id`` (str or <NA>): the area the site stands in.
     pairs : DataFrame
         Allowed (area, site) pairs only: ``area_id``, ``site_id``, ``travel_cost`` [travel
         unit], ``pool`` (the specialist pool that serves the area when it is assigned to the
@@ -65,6 +66,9 @@ class ModelData:
     travel_unit : str
     max_travel : float or None
         The reach limit already applied to ``pairs`` (for reporting).
+    serve_own_area : bool
+        Whether an open hub serves the area it stands in (``sites.area_id``; sites without one
+        are not held to it).
     """
 
     name: str
@@ -86,6 +90,7 @@ class ModelData:
     travel_weight_by_population: bool = True
     travel_unit: str = "minutes"
     max_travel: float | None = None
+    serve_own_area: bool = False
 
 
 # --------------------------------------------------------------------------------------------

@@ -113,3 +113,23 @@ def test_prepared_data_builds_and_solves():
     assert result.has_solution
     from checker import check_plan
     assert check_plan(data, tables) == []
+
+
+def test_each_site_stands_in_the_area_whose_polygon_holds_it():
+    # the demo county: every site is inside the county, so each has an area, and that
+    # area's polygon holds the site's point; a site moved out to sea has none
+    from shapely.geometry import Point
+
+    from mdtplan.assemble import site_areas
+    from mdtplan.inputs import load_inputs
+    from mdtplan.resources import demo_scenario
+    from mdtplan.scenario import load_scenario
+
+    inputs = load_inputs(load_scenario(demo_scenario()))
+    own = site_areas(inputs.areas, inputs.sites)
+    assert own.notna().all() and len(own) == len(inputs.sites)
+    for site, area in own.items():
+        assert inputs.areas.geometry[area].intersects(inputs.sites.geometry[site])
+    sites = inputs.sites.copy()
+    sites.loc[sites.index[0], "geometry"] = Point(0.0, 0.0)  # off the Scilly Isles, at sea
+    assert site_areas(inputs.areas, sites).isna().sum() == 1

@@ -23,6 +23,7 @@ from . import (
     hub_count_min,
     hub_population_max,
     hub_population_min,
+    hub_serves_own_area,
     max_travel_bound,
     pool_demand_covered,
     site_capacity,
@@ -37,6 +38,7 @@ from .base import Family
 FAMILIES: tuple[Family, ...] = (
     area_served_once.FAMILY,
     assign_only_open.FAMILY,
+    hub_serves_own_area.FAMILY,
     hub_population_min.FAMILY,
     hub_population_max.FAMILY,
     site_capacity.FAMILY,

@@ -113,21 +113,40 @@ def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
         is_open[move[1]] = True
 
 
+def pinned(inst: _Instance, is_open: np.ndarray) -> np.ndarray:
+    """Per area, the open hub that stands in it and so must serve it
+    (``hub_serves_own_area``), -1 for an area free to go to any hub."""
+    pin = np.full(inst.n_a, -1, dtype=np.int64)
+    own = inst.own_area
+    if own is not None:
+        s = np.flatnonzero(is_open & (own >= 0))
+        pin[own[s]] = s
+    return pin
+
+
 def _assign_within_room(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray,
-                        room: np.ndarray, pmin: float | None) -> np.ndarray | None:
+                        room: np.ndarray, pmin: float | None,
+                        pin: np.ndarray | None = None) -> np.ndarray | None:
     """Each area to one open site within ``room``, every open site at least ``pmin``.
 
     Areas with the fewest open hubs in reach first (then the heaviest), each to its nearest
     open site with room; then, while a hub is under ``pmin``, move to it the area whose move
     costs least among those whose hub stays at or above ``pmin`` (the total shortfall falls
     with every move, so this ends). ``None`` when an area cannot be placed or a shortfall
-    cannot be repaired.
+    cannot be repaired. Areas ``pin`` holds (an open hub stands in them) go to that hub first
+    and are never moved.
     """
     n_a, n_s = D.shape
     load = np.zeros(n_s)
     chosen = np.full(n_a, -1)
+    held = np.zeros(n_a, dtype=bool) if pin is None else pin >= 0
+    if held.any():
+        chosen[held] = pin[held]
+        np.add.at(load, pin[held], weight[held])
     options = (np.isfinite(D) & is_open[None, :]).sum(axis=1)
     for a in np.lexsort((-weight, options)):  # fewest open hubs in reach first, then heaviest
+        if held[a]:
+            continue
         order = np.argsort(np.where(is_open, D[a], np.inf), kind="stable")
         for s in order:
             if not is_open[s] or not np.isfinite(D[a, s]):
@@ -147,7 +166,7 @@ def _assign_within_room(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray,
             return chosen
         s = short[np.argmax(pmin - load[short])]
         spare = load[chosen] - weight >= pmin - 1e-9
-        ok = (np.isfinite(D[:, s]) & (chosen != s) & spare
+        ok = (np.isfinite(D[:, s]) & (chosen != s) & spare & ~held
               & (load[s] + weight <= room[s] + 1e-9) & (weight > 0))
         if not ok.any():
             return None

@@ -106,6 +106,7 @@ class _Instance:
     budget: float | None
     supply: np.ndarray  # per role, inf = unlimited
     unmet_allowed: bool
+    own_area: np.ndarray | None = None  # per site: the area it must serve when open, -1 = none
     dense_cost: np.ndarray | None = None  # (areas, sites) travel coefficient, inf = not allowed
     pair_index: np.ndarray | None = None  # (areas, sites) pair position, -1 = not allowed
 
@@ -231,4 +232,19 @@ def _instance(inp: StartInput) -> _Instance:
         site_cost=site_cost_gbp(data, ix.site_ids), cap_fte=cap_fte,
         demand=np.asarray(ix.demand, dtype=float) * scale, roles=role_arrays, price=price,
         stages=stages, budget=None if budget is None else float(budget), supply=supply,
-        unmet_allowed=data.objective == "max_demand_met")
+        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix))
+
+
+def _own_areas(data, ix) -> np.ndarray:
+    """Per site, the position of the area an open hub there must serve
+    (``hub_serves_own_area``), -1 where the rule does not hold it."""
+    from ...model.families.hub_serves_own_area import own_pairs
+
+    out = np.full(len(ix.site_ids), -1, dtype=np.int64)
+    sites, pos = own_pairs(data, ix)
+    if sites:
+        site_pos = {s: i for i, s in enumerate(ix.site_ids)}
+        keep = pos >= 0
+        out[[site_pos[s] for s, k in zip(sites, keep.tolist(), strict=True) if k]] = \
+            ix.pair_area[pos[keep]]
+    return out

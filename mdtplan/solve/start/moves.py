@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hubs import pinned
 from .instance import _Instance, _Work
 from .staffing import unit_cost, unit_steps
 
@@ -81,6 +82,8 @@ class _Search:
                         or bool(len(self.core) or len(self.spec)))
         primary = inst.stages[0]
         self.cost_first = primary in ("cost_gbp", "unmet_hours")
+        #: areas an open hub stands in: they stay with it (``hub_serves_own_area``)
+        self.held = pinned(inst, is_open) >= 0
         self.max_travel = (float(inst.pair_travel[self.cur_pair].max())
                            if primary == "max_travel" else None)
         self._recount()
@@ -178,7 +181,8 @@ class _Search:
         """Allowed pairs to an open hub other than the area's own (relocation targets)."""
         inst = self.inst
         a, t = inst.pair_area, inst.pair_site
-        ok = self.is_open[t] & (t != self.chosen[a]) & (self.count[self.chosen[a]] > 1)
+        ok = (self.is_open[t] & (t != self.chosen[a]) & (self.count[self.chosen[a]] > 1)
+              & ~self.held[a])
         if self.max_travel is not None:
             ok &= inst.pair_travel <= self.max_travel + 1e-12
         return np.flatnonzero(ok)
@@ -298,7 +302,7 @@ class _Search:
         inst = self.inst
         a, t = inst.pair_area, inst.pair_site
         same_pool = inst.pair_pool == inst.pair_pool[self.cur_pair[a]]
-        ok = self.is_open[t] & (t != self.chosen[a]) & same_pool
+        ok = self.is_open[t] & (t != self.chosen[a]) & same_pool & ~self.held[a]
         if self.max_travel is not None:
             ok &= inst.pair_travel <= self.max_travel + 1e-12
         return np.flatnonzero(ok)

@@ -17,6 +17,7 @@ from .hubs import (
     _dense_cost,
     _nearest_open,
     _priced,
+    pinned,
 )
 from .instance import StartInput, _Instance, _instance, _Work
 from .moves import _Search
@@ -155,11 +156,13 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         if best is not None and work.over():
             break
         is_open = _choose_hubs(inst, target, work)
-        chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin)
+        pin = pinned(inst, is_open)
+        chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin, pin)
         if chosen is None:
             chosen = _nearest_open(D, is_open)
         if chosen is None:
             continue
+        chosen = np.where(pin >= 0, pin, chosen)  # the areas open hubs stand in, always
         # share the work left between this count and the ones still to try
         share = 1.0 / (len(counts) - n)
         search = _Search(inst, is_open, chosen, caps, work)
@@ -249,7 +252,7 @@ def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed:
             row = inst.pair_index[a]
             sites = np.flatnonzero((row >= 0) & best.is_open)
             sites = sites[sites != trial.chosen[a]]
-            if len(sites) and trial.count[trial.chosen[a]] > 1:
+            if len(sites) and trial.count[trial.chosen[a]] > 1 and not trial.held[a]:
                 t = int(rng.choice(sites))
                 trial._move(int(a), t, int(row[t]))
         trial._recount()
