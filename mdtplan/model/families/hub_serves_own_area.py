@@ -32,8 +32,14 @@ def own_pairs(data, ix) -> tuple[list, np.ndarray]:
              if isinstance(a, str)]  # <NA>: the site stands in no area
     if not sites:
         return [], np.zeros(0, dtype=np.int64)
-    pair_of = {pair: k for k, pair in enumerate(ix.pairs)}
-    pos = np.array([pair_of.get((str(own[s]), s), -1) for s in sites], dtype=np.int64)
+    area_pos = {a: i for i, a in enumerate(ix.area_ids)}
+    pos = np.full(len(sites), -1, dtype=np.int64)
+    for i, s in enumerate(sites):  # only the held sites' own pairs are looked at
+        ks = ix.pairs_by_site.get(s)
+        if ks is not None:
+            hit = ks[ix.pair_area[ks] == area_pos.get(str(own[s]), -1)]
+            if len(hit):
+                pos[i] = hit[0]
     return sites, pos
 
 
