@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from mdtplan.errors import MdtplanError
 
-from .worker import EXIT_LOST, child_env
+from .worker import EXIT_LOST
 
 
 def inspect_dataset(path: str | Path, fmt: str) -> dict:
@@ -112,27 +111,6 @@ def check_scenario(doc: dict) -> dict:
     return {"ok": True, "areas": int(len(prepared.inputs.areas)),
             "sites": int(len(prepared.inputs.sites)), "pairs": int(len(prepared.pairs)),
             "warnings": [p.to_dict() for p in prepared.warnings]}
-
-
-def run_helper(args: list[str], stdin: str | None, timeout_s: float) -> dict:
-    """Run ``python -m api.checker ARGS`` and return the JSON it prints.
-
-    Raises
-    ------
-    TimeoutError, RuntimeError
-        When the helper takes too long, or dies without an answer.
-    """
-    try:
-        proc = subprocess.run([sys.executable, "-m", "api.checker", *args], input=stdin,
-                              capture_output=True, text=True, timeout=timeout_s,
-                              env=child_env())
-    except subprocess.TimeoutExpired:
-        raise TimeoutError(f"took longer than {timeout_s:g} s") from None
-    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"checker ended with exit code {proc.returncode}: {tail}")
-    return json.loads(lines[-1])
 
 
 def _inspect_answer(path: str, fmt: str) -> dict:
