@@ -20,6 +20,7 @@ import pandas as pd
 from pandas.api.extensions import ExtensionDtype, take
 from pandas.errors import InvalidIndexError
 
+from .geography import geography_of
 from .summary import Band, Costs, Demand, Hubs, SolverReport, Summary, Travel, Workforce
 
 __all__ = ["STAFFING_COLUMNS", "Results", "Summary", "build_results"]
@@ -140,7 +141,7 @@ def _site_cost(sites: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
 
 def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
                   sites_geo: pd.DataFrame | None = None, warnings: list[str] | None = None,
-                  ) -> Results:
+                  edges: pd.DataFrame | None = None) -> Results:
     """Assemble the output tables and the summary.
 
     Parameters
@@ -153,7 +154,11 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     solve_result : SolveResult
         Status, objective, gap, timings.
     sites_geo : DataFrame, optional
-        The loaded sites with ``lon``/``lat`` (for ``hubs.csv``).
+        The loaded sites with ``lon``/``lat`` (for ``hubs.csv``) and ``x``/``y`` in EPSG:27700
+        (for the hubs' separation in ``geography``).
+    edges : DataFrame, optional
+        The area adjacency (``area_a``, ``area_b``) for the pieces of each catchment in
+        ``geography``.
 
     Notes
     -----
@@ -286,6 +291,8 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
                                    max=float(np.nanmax(pph))) if len(pph) else None)),
         travel=Travel(mean=travel_mean, max=float(tc.max()) if len(tc) else None,
                       unit=travel_unit),
+        geography=geography_of(data, assign, hub_ids, edges=edges, sites_xy=sites_geo,
+                               staffing=staffing),
         **base,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)

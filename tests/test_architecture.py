@@ -64,7 +64,9 @@ ALLOWED: dict[str, set[str]] = {
     "mdtplan/explain.py": _SOLVE,
     # the typed summary: read back from summary.json with nothing but itself (and Problem)
     "mdtplan/summary/": {"mdtplan.errors", "mdtplan.summary"},
-    "mdtplan/results.py": {"mdtplan.errors", "mdtplan.summary"},
+    "mdtplan/results.py": {"mdtplan.errors", "mdtplan.summary", "mdtplan.geography"},
+    # the plan's figures on the map (pieces, nearest hub, separation) from the result tables
+    "mdtplan/geography.py": {"mdtplan.summary"},
     "mdtplan/options.py": {"mdtplan.scenario", "mdtplan.solve"},
     # after a run: re-runs the stages on today's configuration; never the pipeline or variants
     "mdtplan/appraisal/": {*_PREPARE, "mdtplan.appraisal", "mdtplan.options", *_RESULTS,
@@ -96,6 +98,7 @@ THIRD_PARTY_FORBIDDEN: dict[str, set[str]] = {
     "mdtplan/solve/cuts.py": {"pyomo", "pandas"},
     "mdtplan/solve/reuse.py": {"pyomo", "pandas"},
     "mdtplan/results.py": {"pyomo", "highspy"},
+    "mdtplan/geography.py": {"pyomo", "highspy", "geopandas"},
     "mdtplan/summary/": {"pyomo", "highspy", "pandas", "geopandas"},
     "mdtplan/options.py": {"pandas", "geopandas", "pyomo"},
     "mdtplan/outputs/": {"pyomo", "highspy"},

@@ -10,7 +10,7 @@ does not know are ignored. Nothing here computes a figure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -253,6 +253,68 @@ class Travel:
     def from_dict(cls, doc: dict) -> Travel:
         travel = doc.get("travel") or {}
         return cls(mean=travel.get("mean"), max=travel.get("max"), unit=doc.get("travel_unit"))
+
+
+@dataclass(frozen=True)
+class Geography:
+    """How the plan looks on the map (``geography``; :mod:`mdtplan.geography` computes it).
+
+    Attributes
+    ----------
+    pieces_per_catchment : dict or None
+        Open hub -> connected pieces of its catchment in the area adjacency graph (1: one
+        patch); ``None`` without area polygons.
+    catchments_in_pieces : int or None
+        Open hubs whose catchment is in more than one piece.
+    share_areas_at_nearest_open_hub : float or None
+        Share of areas served (mostly) by the nearest open hub they may use, by travel.
+    hubs_not_serving_own_area : tuple of str or None
+        Open hubs not serving the area they stand in whole; ``None`` when no hub stands in an
+        area.
+    min_hub_separation_km : float or None
+        Straight-line distance between the two closest open hubs [km].
+    closest_hubs : tuple of str or None
+        Those two hubs.
+    travel_hours : float or None
+        Staff hours a year spent travelling to visits (round trips from the hub) [h/yr].
+    mileage_miles, mileage_gbp : float or None
+        Miles a year driven for those visits, and what they are paid [GBP/yr].
+    """
+
+    pieces_per_catchment: dict | None = None
+    catchments_in_pieces: int | None = None
+    share_areas_at_nearest_open_hub: float | None = None
+    hubs_not_serving_own_area: tuple[str, ...] | None = None
+    min_hub_separation_km: float | None = None
+    closest_hubs: tuple[str, str] | None = None
+    travel_hours: float | None = None
+    mileage_miles: float | None = None
+    mileage_gbp: float | None = None
+
+    def __post_init__(self):
+        for name in ("hubs_not_serving_own_area", "closest_hubs"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, tuple):
+                object.__setattr__(self, name, tuple(v))
+
+    def to_dict(self) -> dict:
+        return {"pieces_per_catchment": self.pieces_per_catchment,
+                "catchments_in_pieces": self.catchments_in_pieces,
+                "share_areas_at_nearest_open_hub": self.share_areas_at_nearest_open_hub,
+                "hubs_not_serving_own_area": (None if self.hubs_not_serving_own_area is None
+                                              else list(self.hubs_not_serving_own_area)),
+                "min_hub_separation_km": self.min_hub_separation_km,
+                "closest_hubs": None if self.closest_hubs is None else list(self.closest_hubs),
+                "travel_hours": self.travel_hours,
+                "mileage_miles": self.mileage_miles,
+                "mileage_gbp": self.mileage_gbp}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> Geography | None:
+        if doc is None:
+            return None
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in names})
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""How a plan looks on the map, in figures: the ``geography`` block of ``summary.json``.
+
+A planner's first look at a plan is its map. These figures say what the map shows, so that a
+script (or a reviewer) can tell a believable plan from one a planner would reject without
+opening it:
+
+- **pieces per catchment**: the connected pieces of each open hub's areas in the area
+  adjacency graph (areas sharing a boundary, plus the links for islands, bridges and ferries);
+  1 everywhere means every catchment is one patch;
+- **share of areas at their nearest open hub**: areas whose hub (the one serving the largest
+  share) is, by travel, the nearest open hub they may use;
+- **hubs not serving their own area**: open hubs whose own area (the area their site stands in)
+  is not served by them whole;
+- **minimum hub separation**: the distance between the two closest open hubs [km], straight
+  line in EPSG:27700;
+- **staff travel**: the hours staff spend travelling to visits and the mileage paid, where the
+  staffing table carries them.
+
+Everything is computed from the result tables and the model's data; nothing here solves or
+writes files.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from .summary import Geography
+
+__all__ = ["catchment_pieces", "geography_of", "hubs_not_serving_own_area",
+           "min_hub_separation", "nearest_open_hub_share"]
+
+#: a share below this is not serving the area
+_SHARE_TOL = 1e-6
+
+
+def catchment_pieces(assignment: pd.DataFrame, edges: pd.DataFrame) -> dict[str, int]:
+    """Connected pieces of each hub's catchment.
+
+    Parameters
+    ----------
+    assignment : DataFrame
+        ``area_id``, ``site_id``, ``share``: rows with a share above a millionth count (with
+        ``split`` assignment an area is in every catchment that serves part of it).
+    edges : DataFrame
+        ``area_a``, ``area_b``: undirected adjacency between areas.
+
+    Returns
+    -------
+    dict
+        site id -> number of pieces (1: one patch), for every site serving some area.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"area_id": ["A", "B", "C"], "site_id": ["s", "t", "s"],
+    ...                   "share": [1.0, 1.0, 1.0]})
+    >>> e = pd.DataFrame({"area_a": ["A", "B"], "area_b": ["B", "C"]})
+    >>> catchment_pieces(a, e)
+    {'s': 2, 't': 1}
+    """
+    used = assignment.loc[assignment["share"].astype(float) > _SHARE_TOL, ["area_id", "site_id"]]
+    used = used.astype(str).drop_duplicates().reset_index(drop=True)
+    if used.empty:
+        return {}
+    node = pd.Series(np.arange(len(used)), index=pd.MultiIndex.from_frame(used))
+    ea = edges["area_a"].astype(str).to_numpy()
+    eb = edges["area_b"].astype(str).to_numpy()
+    # an edge joins two nodes of one hub when both its areas are in that hub's catchment
+    left = pd.DataFrame({"area_id": ea, "other": eb}).merge(used, on="area_id")
+    both = left.merge(used.rename(columns={"area_id": "other"}), on=["other", "site_id"])
+    i = node.reindex(pd.MultiIndex.from_arrays([both["area_id"], both["site_id"]])).to_numpy()
+    j = node.reindex(pd.MultiIndex.from_arrays([both["other"], both["site_id"]])).to_numpy()
+    n = len(used)
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    pieces = pd.Series(label).groupby(used["site_id"].to_numpy()).nunique()
+    return {str(s): int(p) for s, p in sorted(pieces.items())}
+
+
+def nearest_open_hub_share(assignment: pd.DataFrame, pairs: pd.DataFrame,
+                           open_hubs: list[str]) -> float | None:
+    """Share of areas whose hub is the nearest open hub they may use (ties count as nearest).
+
+    Parameters
+    ----------
+    assignment : DataFrame
+        ``area_id``, ``site_id``, ``share``; an area's hub is the one serving its largest share.
+    pairs : DataFrame
+        The allowed pairs: ``area_id``, ``site_id``, ``travel_cost``.
+    open_hubs : list of str
+
+    Returns
+    -------
+    float or None
+        ``None`` when no area is served.
+    """
+    if assignment.empty:
+        return None
+    main = (assignment.sort_values(["area_id", "share"], ascending=[True, False], kind="stable")
+            .drop_duplicates("area_id"))
+    reach = pairs[pairs["site_id"].astype(str).isin(set(open_hubs))]
+    nearest = reach.groupby(reach["area_id"].astype(str))["travel_cost"].min()
+    cost = main.merge(pairs[["area_id", "site_id", "travel_cost"]].astype(
+        {"area_id": str, "site_id": str}), on=["area_id", "site_id"], how="left",
+        suffixes=("_assigned", ""))["travel_cost"].to_numpy(dtype=float)
+    best = nearest.reindex(main["area_id"].astype(str)).to_numpy(dtype=float)
+    at = cost <= best + 1e-9 * np.maximum(1.0, np.abs(best))
+    return float(at.mean())
+
+
+def hubs_not_serving_own_area(assignment: pd.DataFrame, own_area: pd.Series,
+                              open_hubs: list[str]) -> list[str] | None:
+    """Open hubs that do not serve the area they stand in whole.
+
+    Parameters
+    ----------
+    assignment : DataFrame
+        ``area_id``, ``site_id``, ``share``.
+    own_area : Series
+        site id -> the area the site stands in (<NA>: none).
+    open_hubs : list of str
+
+    Returns
+    -------
+    list of str or None
+        Sorted site ids; ``None`` when no open hub stands in an area (nothing to judge).
+    """
+    judged = [s for s in open_hubs if isinstance(own_area.get(s), str)]
+    if not judged:
+        return None
+    share = assignment.groupby([assignment["area_id"].astype(str),
+                                assignment["site_id"].astype(str)])["share"].sum()
+    return sorted(s for s in judged
+                  if float(share.get((own_area[s], s), 0.0)) < 1.0 - _SHARE_TOL)
+
+
+def min_hub_separation(xy: pd.DataFrame, open_hubs: list[str]
+                       ) -> tuple[float | None, tuple[str, str] | None]:
+    """The two closest open hubs and their distance.
+
+    Parameters
+    ----------
+    xy : DataFrame
+        Index site id; ``x``, ``y`` in EPSG:27700 [m] (NaN: no coordinates).
+    open_hubs : list of str
+
+    Returns
+    -------
+    km : float or None
+        Straight-line distance [km]; ``None`` with fewer than two located hubs.
+    pair : tuple of str or None
+        The two hubs, in id order.
+    """
+    if xy is None or not {"x", "y"} <= set(xy.columns):
+        return None, None
+    pts = xy.reindex(sorted(open_hubs))[["x", "y"]].astype(float).dropna()
+    if len(pts) < 2:
+        return None, None
+    dist, idx = cKDTree(pts.to_numpy()).query(pts.to_numpy(), k=2)
+    i = int(np.argmin(dist[:, 1]))
+    a, b = sorted((str(pts.index[i]), str(pts.index[int(idx[i, 1])])))
+    return float(dist[i, 1]) / 1000.0, (a, b)
+
+
+def _column_total(table: pd.DataFrame, column: str) -> float | None:
+    if table is None or column not in table.columns or table.empty:
+        return None
+    return float(pd.to_numeric(table[column], errors="coerce").fillna(0.0).sum())
+
+
+def geography_of(data, assignment: pd.DataFrame, open_hubs: list[str], *,
+                 edges: pd.DataFrame | None = None, sites_xy: pd.DataFrame | None = None,
+                 staffing: pd.DataFrame | None = None) -> Geography:
+    """The ``geography`` block of a solved plan.
+
+    Parameters
+    ----------
+    data : ModelData
+        ``pairs`` (travel between areas and sites) and ``sites`` (``area_id`` where known).
+    assignment : DataFrame
+        ``area_id``, ``site_id``, ``share``.
+    open_hubs : list of str
+    edges : DataFrame, optional
+        The area adjacency (``area_a``, ``area_b``); without it pieces are not counted.
+    sites_xy : DataFrame, optional
+        Sites' ``x``, ``y`` in EPSG:27700 [m]; without them the separation is not measured.
+    staffing : DataFrame, optional
+        The staffing table; its ``travel_hours``, ``mileage_miles`` and ``mileage_gbp`` columns
+        are summed where present.
+    """
+    pieces = catchment_pieces(assignment, edges) if edges is not None else None
+    own = data.sites["area_id"] if "area_id" in data.sites else None
+    km, pair = min_hub_separation(sites_xy, open_hubs)
+    return Geography(
+        pieces_per_catchment=pieces,
+        catchments_in_pieces=(None if pieces is None
+                              else sum(1 for p in pieces.values() if p > 1)),
+        share_areas_at_nearest_open_hub=nearest_open_hub_share(assignment, data.pairs,
+                                                               open_hubs),
+        hubs_not_serving_own_area=(None if own is None else hubs_not_serving_own_area(
+            assignment, own, open_hubs)),
+        min_hub_separation_km=km,
+        closest_hubs=pair,
+        travel_hours=_column_total(staffing, "travel_hours"),
+        mileage_miles=_column_total(staffing, "mileage_miles"),
+        mileage_gbp=_column_total(staffing, "mileage_gbp"),
+    )
