@@ -179,6 +179,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         message=solve_result.message or "",
         stage_objectives=dict(getattr(solve_result, "stage_objectives", {}) or {}),
         timings=timings,
+        stages=_stages(solve_result),
     )
     base = dict(name=data.name, report=report, warnings=tuple(warnings or ()))
     travel_unit = data.travel_unit
@@ -296,6 +297,19 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         **base,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)
+
+
+def _stages(solve_result) -> tuple[dict, ...]:
+    """``stages``: each lexicographic stage solved, with its objective at the plan, its proved
+    bound and gap, and its status."""
+    objectives = dict(getattr(solve_result, "stage_objectives", {}) or {})
+    status = dict(getattr(solve_result, "stage_status", {}) or {})
+    gaps = dict(getattr(solve_result, "stage_gaps", {}) or {})
+    bounds = dict(getattr(solve_result, "stage_bounds", {}) or {})
+    return tuple({"name": name, "objective": _opt_float(objectives.get(name)),
+                  "bound": _opt_float(bounds.get(name)), "gap": _opt_float(gaps.get(name)),
+                  "status": status[name]}
+                 for name in status)
 
 
 def _opt_float(v) -> float | None:

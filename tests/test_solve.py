@@ -246,3 +246,38 @@ def test_a_plan_without_staff_has_an_empty_staffing_table_of_its_own():
     second = tables_from_values(ix, data, values, 1.0)["staffing"]
     pd.testing.assert_frame_equal(second, expected, check_index_type=True,
                                   check_column_type=True)
+
+
+def test_every_stage_reports_its_bound_and_gap():
+    """``stages`` in summary.json: each lexicographic stage with the bound HiGHS proved for it
+    (earlier stages held) and the gap of the plan returned; proved optimal, every gap is ~0 and
+    no bound lies beyond its stage's objective."""
+    from mdtplan.results import build_results
+
+    data = tiny_data(objective="max_demand_met", budget_cap_gbp=480_000.0)
+    result, tables, _ = solve_data(data, warm_start=False)
+    assert result.status is SolveStatus.optimal
+    assert len(result.stage_status) >= 2            # demand met, then cost, then travel
+    stages = build_results(data, tables, result).summary.report.stages
+    assert [s["name"] for s in stages] == list(result.stage_status)
+    for s in stages:
+        assert s["status"] == "optimal"
+        assert s["objective"] == pytest.approx(result.stage_objectives[s["name"]])
+        assert s["bound"] is not None and s["gap"] is not None
+        assert s["gap"] <= 1e-4
+        assert s["bound"] <= s["objective"] + 1e-6 * max(1.0, abs(s["objective"]))
+
+
+def test_a_stage_stopped_at_its_limit_reports_a_positive_gap(pmed):
+    from mdtplan.results import build_results
+
+    data = pmed("pmed16")
+    result = solve(build_model(data), data, SolveOptions(mip_gap=0.0, time_limit_s=3.0))
+    assert result.status is SolveStatus.feasible_at_limit
+    model_tables = None
+    stages = build_results(data, model_tables, result).summary.report.stages
+    first = stages[0]
+    assert first["status"] == "feasible_at_limit"
+    if first["bound"] is not None:
+        assert first["gap"] == pytest.approx(result.mip_gap)
+        assert first["gap"] > 0

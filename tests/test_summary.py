@@ -38,7 +38,7 @@ SAVED = sorted((DATA / "summaries").glob("*.json"))
 #: mappings whose keys depend on the solve (which stages ran, which rows bind): their keys are
 #: not compared with the stored list
 LEAVES = {"timings", "marginal_values.binding", "marginal_values.per_extra_fte.best_unit_value",
-          "geography.pieces_per_catchment"}
+          "geography.pieces_per_catchment", "baseline.geography.pieces_per_catchment"}
 
 
 def key_paths(obj, prefix: str = "") -> list[str]:

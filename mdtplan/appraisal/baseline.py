@@ -231,14 +231,14 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     summary = BaselineSummary(
         name=f"{scenario.name} (baseline)",
         report=replace(plan.report, objective_name="baseline", stage_objectives={},
-                       timings={}),
+                       timings={}, stages=()),
         costs=replace(plan.costs, budget_cap_gbp=None),
         demand=Demand(hours=full_total, unmet_hours_by_role=unmet,
                       met_share=((1.0 - sum(unmet.values()) / full_total) if full_total > 0
                                  else None)),
         workforce=plan.workforce, hubs=plan.hubs, travel=plan.travel,
         sites=tuple(sites), assignment=cfg.assignment, violations=tuple(violations),
-        unserved_areas=tuple(unserved), vacant_fte_by_role=vacant)
+        unserved_areas=tuple(unserved), vacant_fte_by_role=vacant, geography=plan.geography)
     return Baseline(summary=summary, staffing=results.staffing, assignment=results.assignment)
 
 

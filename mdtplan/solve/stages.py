@@ -213,6 +213,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
     stage_objectives: dict[str, float] = {}
     stage_status: dict[str, str] = {}
     stage_gaps: dict[str, float | None] = {}
+    stage_bounds: dict[str, float | None] = {}
+    stage_shift: dict[str, float] = {}
     statuses: list[SolveStatus] = []
     x_best: np.ndarray | None = None
     highs_seconds = 0.0
@@ -282,6 +284,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             if bound is not None:
                 gap = _relative_gap(value, bound, shift)
             stage_gaps[stage] = gap
+            stage_bounds[stage] = bound if bound is not None and np.isfinite(bound) else None
+            stage_shift[stage] = shift
             if i == 0:
                 primary_bound, primary_gap = bound, gap
             statuses.append(status)
@@ -315,6 +319,9 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
         objective = float(vec0 @ x_best[: len(vec0)] + off0)
         for stage, vec, off, _ in session._stages:
             stage_objectives[stage] = float(vec @ x_best[: len(vec)] + off)
+            if stage_bounds.get(stage) is not None:  # the gap of the plan returned
+                stage_gaps[stage] = _relative_gap(stage_objectives[stage], stage_bounds[stage],
+                                                  stage_shift[stage])
         if primary_bound is not None and np.isfinite(primary_bound):
             primary_gap = _relative_gap(objective, primary_bound,
                                         gap_shift(session, session._stages[0][0]))
@@ -342,6 +349,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
         stage_objectives=stage_objectives,
         stage_status=stage_status,
         stage_gaps=stage_gaps,
+        stage_bounds=stage_bounds,
         cancelled=cancelled,
         cuts_seconds=(session.cut_report["seconds"] if session.cut_report
                       and not session.cut_report["reused_from_last_solve"] else 0.0),

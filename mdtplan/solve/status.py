@@ -108,7 +108,11 @@ class SolveResult:
     stage_status : dict
         Stage name -> SolveStatus value of that stage's solve.
     stage_gaps : dict
-        Stage name -> relative MIP gap of that stage.
+        Stage name -> relative MIP gap of that stage, at the returned plan (a later stage may
+        give up a little of an earlier one within its hold).
+    stage_bounds : dict
+        Stage name -> the best bound HiGHS proved for that stage, with the earlier stages held
+        (``None`` where it proved none).
     cancelled : bool
     cuts_seconds : float
         Time spent finding this solve's rounding cuts (:mod:`mdtplan.solve.cuts`) [s]; 0 when they
@@ -129,6 +133,7 @@ class SolveResult:
     stage_objectives: dict = field(default_factory=dict)
     stage_status: dict = field(default_factory=dict)
     stage_gaps: dict = field(default_factory=dict)
+    stage_bounds: dict = field(default_factory=dict)
     cancelled: bool = False
     cuts_seconds: float = 0.0
 

@@ -6,7 +6,7 @@ attribute             type                       keys of ``summary.json``
 ``name``              str                        ``name``
 ``report``            :class:`SolverReport`      ``status``, ``objective``, ``objective_name``,
                                                  ``mip_gap``, ``solve_seconds``, ``message``,
-                                                 ``stage_objectives``, ``timings``
+                                                 ``stage_objectives``, ``timings``, ``stages``
 ``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
                                                  ``site_cost``, ``cost_by_role``,
                                                  ``agency_cost_by_role``, ``budget_cap``
@@ -87,7 +87,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "geography")
+    "baseline", "geography", "stages")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .plan import Costs, Demand, Hubs, SolverReport, Travel, Workforce, jsonable, mapping
+from .plan import (
+    Costs,
+    Demand,
+    Geography,
+    Hubs,
+    SolverReport,
+    Travel,
+    Workforce,
+    jsonable,
+    mapping,
+)
 
 #: the keys of ``summary.json``'s ``baseline`` block, in order
 BASELINE_KEYS = (
@@ -18,7 +28,7 @@ BASELINE_KEYS = (
     "staff_cost", "agency_cost", "site_cost", "cost_by_role", "budget_cap", "demand_hours",
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "agency_cost_by_role", "sites",
-    "assignment", "violations", "unserved_areas", "vacant_fte_by_role")
+    "assignment", "violations", "unserved_areas", "vacant_fte_by_role", "geography")
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ class BaselineSummary:
         Areas no baseline site reaches.
     vacant_fte_by_role : dict of str to float
         Vacant posts [FTE].
+    geography : Geography or None
+        How today's configuration looks on the map (pieces, nearest hub, separation).
     """
 
     name: str
@@ -99,6 +111,7 @@ class BaselineSummary:
     violations: tuple[RuleBreach, ...] = ()
     unserved_areas: tuple[str, ...] = ()
     vacant_fte_by_role: dict[str, float] = field(default_factory=dict)
+    geography: Geography | None = None
 
     def to_dict(self) -> dict:
         parts = {"name": self.name, **self.report.to_dict(), **self.costs.to_dict(),
@@ -107,7 +120,8 @@ class BaselineSummary:
                  "assignment": self.assignment,
                  "violations": [v.to_dict() for v in self.violations],
                  "unserved_areas": list(self.unserved_areas),
-                 "vacant_fte_by_role": dict(self.vacant_fte_by_role)}
+                 "vacant_fte_by_role": dict(self.vacant_fte_by_role),
+                 "geography": None if self.geography is None else self.geography.to_dict()}
         return jsonable({k: parts[k] for k in BASELINE_KEYS})
 
     @classmethod
@@ -122,4 +136,5 @@ class BaselineSummary:
                    violations=tuple(RuleBreach.from_dict(v)
                                     for v in doc.get("violations") or ()),
                    unserved_areas=tuple(doc.get("unserved_areas") or ()),
-                   vacant_fte_by_role=mapping(doc, "vacant_fte_by_role"))
+                   vacant_fte_by_role=mapping(doc, "vacant_fte_by_role"),
+                   geography=Geography.from_dict(doc.get("geography")))

@@ -62,6 +62,11 @@ class SolverReport:
         Objective of each lexicographic stage (``stage_objectives``).
     timings : dict of str to float
         Seconds per pipeline stage, keys ending in ``_s`` [s] (``timings``).
+    stages : tuple of dict
+        One entry per lexicographic stage solved, in order (``stages``): ``name``,
+        ``objective`` (at the plan returned), ``bound`` (the best bound proved for the stage
+        with the earlier ones held, or ``None``), ``gap`` (relative, or ``None``) and
+        ``status`` of that stage's solve.
     """
 
     status: str
@@ -72,12 +77,18 @@ class SolverReport:
     message: str = ""
     stage_objectives: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    stages: tuple[dict, ...] = ()
+
+    def __post_init__(self):
+        if not isinstance(self.stages, tuple):
+            object.__setattr__(self, "stages", tuple(dict(s) for s in self.stages or ()))
 
     def to_dict(self) -> dict:
         return {"status": self.status, "objective": self.objective,
                 "objective_name": self.objective_name, "mip_gap": self.mip_gap,
                 "solve_seconds": self.solve_seconds, "message": self.message,
-                "stage_objectives": dict(self.stage_objectives), "timings": dict(self.timings)}
+                "stage_objectives": dict(self.stage_objectives), "timings": dict(self.timings),
+                "stages": [dict(s) for s in self.stages]}
 
     @classmethod
     def from_dict(cls, doc: dict) -> SolverReport:
@@ -85,7 +96,7 @@ class SolverReport:
                    objective_name=doc.get("objective_name"), mip_gap=doc.get("mip_gap"),
                    solve_seconds=doc.get("solve_seconds"), message=doc.get("message", ""),
                    stage_objectives=mapping(doc, "stage_objectives"),
-                   timings=mapping(doc, "timings"))
+                   timings=mapping(doc, "timings"), stages=tuple(doc.get("stages") or ()))
 
 
 @dataclass(frozen=True)
