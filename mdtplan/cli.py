@@ -212,6 +212,10 @@ def _print_summary(s: Summary) -> None:
     t = Table(title=f"Plan: {s.name}", show_header=False)
     gap = "" if report.mip_gap is None else f" (gap {report.mip_gap:.2%})"
     t.add_row("Status", f"{report.status}{gap}")
+    if len(report.stages) > 1:
+        t.add_row("Gap of each stage", ", ".join(
+            f"{st['name']} " + ("—" if st.get("gap") is None else f"{st['gap']:.2%}")
+            for st in report.stages))
     if report.objective is not None:
         t.add_row(f"Objective ({report.objective_name})", f"{report.objective:,.6g}")
     t.add_row("Hubs open", str(s.hubs.count))
@@ -228,6 +232,8 @@ def _print_summary(s: Summary) -> None:
     if s.travel.mean is not None:
         t.add_row("Travel (population-weighted mean / max)",
                   f"{s.travel.mean:.1f} / {s.travel.max:.1f} {s.travel.unit}")
+    for label, value in _geography_rows(s.geography):
+        t.add_row(label, value)
     for role, fte in s.workforce.fte_by_role.items():
         unmet = demand.unmet_hours_by_role.get(role, 0.0)
         t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
@@ -236,6 +242,29 @@ def _print_summary(s: Summary) -> None:
         t.add_row(label, value)
     t.add_row("Solve time", f"{report.solve_seconds:.1f} s")
     console.print(t)
+
+
+def _geography_rows(g) -> list[tuple[str, str]]:
+    """What the map shows, in words: pieces, nearest hub, own areas, separation, staff travel."""
+    if g is None:
+        return []
+    rows = []
+    if g.pieces_per_catchment:
+        split = g.catchments_in_pieces or 0
+        worst = max(g.pieces_per_catchment.values())
+        rows.append(("Catchments", "every one in one piece" if not split else
+                     f"{split} of {len(g.pieces_per_catchment)} in pieces (up to {worst})"))
+    if g.share_areas_at_nearest_open_hub is not None:
+        rows.append(("Areas at their nearest open hub", f"{g.share_areas_at_nearest_open_hub:.0%}"))
+    if g.hubs_not_serving_own_area:
+        rows.append(("Hubs not serving their own area", ", ".join(g.hubs_not_serving_own_area)))
+    if g.min_hub_separation_km is not None:
+        a, b = g.closest_hubs
+        rows.append(("Closest hubs", f"{a} and {b}, {g.min_hub_separation_km:.1f} km apart"))
+    if g.travel_hours is not None:
+        money = "" if g.mileage_gbp is None else f", mileage {_fmt_gbp(g.mileage_gbp)}"
+        rows.append(("Staff travel to visits", f"{g.travel_hours:,.0f} h/year{money}"))
+    return rows
 
 
 def _range(r: Range | None) -> str:
@@ -446,6 +475,15 @@ def compare(
     row("Hubs open", lambda s: s.hubs.count)
     row("Travel mean", lambda s: s.travel.mean, one)
     row("Travel max", lambda s: s.travel.max, one)
+
+    def geography(s):
+        return s.geography
+
+    row("Catchments in pieces", when(geography, lambda g: g.catchments_in_pieces))
+    row("Areas at their nearest open hub",
+        when(geography, lambda g: g.share_areas_at_nearest_open_hub), pct)
+    row("Closest hubs [km]", when(geography, lambda g: g.min_hub_separation_km), one)
+    row("Staff travel [h/year]", when(geography, lambda g: g.travel_hours), one)
     row("Today's cost (baseline)", when(baseline, lambda b: b.costs.total_gbp), _fmt_gbp)
     row("Today's demand met (baseline)", when(baseline, lambda b: b.demand.met_share), pct)
     row("Saving against today", when(lambda s: s.savings, lambda v: v.total.saving_gbp),
