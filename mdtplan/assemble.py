@@ -21,11 +21,14 @@ if TYPE_CHECKING:
 
 
 def roles_table(operating_model: OperatingModel | None) -> pd.DataFrame:
-    """The operating model's roles as a table indexed by ``role_id`` (columns of ModelData)."""
-    if operating_model is None or not operating_model.roles:
+    """The operating model's hub and pool roles as a table indexed by ``role_id`` (columns of
+    ModelData). Roles of ``kind: locality`` are staffed per locality team, after the hub plan
+    (:mod:`mdtplan.localities`), so the model never sees them."""
+    hub_roles = [] if operating_model is None else [
+        r for r in operating_model.roles if r.kind != "locality"]
+    if not hub_roles:
         return empty_roles()
-    rows = [{"role_id": r.id, **{c: getattr(r, c) for c in ROLE_COLUMNS}}
-            for r in operating_model.roles]
+    rows = [{"role_id": r.id, **{c: getattr(r, c) for c in ROLE_COLUMNS}} for r in hub_roles]
     return pd.DataFrame(rows).set_index("role_id")
 
 
@@ -151,7 +154,10 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     supply_fte[r]                 permanent FTE of role r in the workforce table (all units) plus
                                   ``rules.hiring_limit_fte[r]``; only roles with a hiring limit are
                                   limited (the others are absent, i.e. unlimited).
-    hub_count_min, hub_count_max  ``hubs.count`` (``exactly`` gives both).
+    hub_count_min, hub_count_max  ``hubs.count`` (``exactly`` gives both); with ``localities``, at
+                                  least ``localities.count.min`` hubs (a team is whole hubs).
+    budget_cap_gbp                ``budget.cap``, less the roles of ``localities.count.min`` teams
+                                  (the teams are costed after the hub plan, within the cap).
     max_travel                    ``hubs.max_travel_minutes`` (already applied to ``pairs``).
     ============================= ==================================================================
     """
@@ -226,6 +232,16 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     )
     count_min, count_max = scenario.hubs.count.bounds()
     band = scenario.hubs.population
+    budget_cap = scenario.budget.cap
+    if scenario.localities is not None:
+        # the teams are chosen after the hub plan: what the plan can be told of them first
+        teams_min = scenario.localities.count.bounds()[0]
+        count_min = max(int(count_min or 0), int(teams_min))
+        if budget_cap is not None and om is not None:
+            per_team = sum(float(lr.fte_per_team) * float(r.cost_gbp_per_fte)
+                           for lr in scenario.localities.roles for r in om.roles
+                           if r.id == lr.role)
+            budget_cap = max(0.0, float(budget_cap) - teams_min * per_team)
     return ModelData(
         name=scenario.name,
         areas=areas,
@@ -239,7 +255,7 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         hub_count_max=None if count_max is None else int(count_max),
         hub_population_min=band.min,
         hub_population_max=band.max,
-        budget_cap_gbp=scenario.budget.cap,
+        budget_cap_gbp=budget_cap,
         assignment=scenario.hubs.assignment,
         objective=scenario.objective,
         travel_cost_gbp_per_unit=float(scenario.travel.cost_gbp_per_unit),

@@ -376,7 +376,8 @@ def _load_result(result_dir: Path):
         prepared = prepare(scen)
     except MdtplanError as err:
         raise _fail(err, f"{result_dir}: cannot reload its inputs") from None
-    return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"]), \
+    return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"],
+                   saved.get("localities")), \
         prepared.inputs
 
 

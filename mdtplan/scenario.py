@@ -205,6 +205,40 @@ class HubsConfig(_Strict):
     contiguous: bool = False
 
 
+class LocalityRole(_Strict):
+    """A role staffed once per locality team: ``fte_per_team`` FTE of operating-model role
+    ``role`` (a role of ``kind: locality``) [FTE/team]."""
+
+    role: str
+    fte_per_team: PosFloat = 1.0
+
+
+class LocalitiesConfig(_Strict):
+    """Locality teams, a second tier: open MDT hubs grouped into teams of whole hubs.
+
+    Each open hub belongs to exactly one team; a team's hubs lie in one specialist pool and,
+    with ``contiguous``, their catchments form one connected piece (hubs are neighbours when
+    their catchments share an area boundary). ``count`` bounds the number of teams (all pools
+    together), ``population`` each team's people (counted as for hubs: ``areas.headcount``, or
+    the sum of the mapped bands). ``roles`` are staffed per team and costed. The teams are chosen
+    after the hub plan, given it (README, "Locality teams").
+    """
+
+    count: CountBand = Field(default_factory=CountBand)
+    population: PopulationBand = Field(default_factory=PopulationBand)
+    contiguous: bool = True
+    roles: list[LocalityRole] = Field(default_factory=list)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_once(cls, v):
+        ids = [r.role for r in v]
+        twice = sorted({r for r in ids if ids.count(r) > 1})
+        if twice:
+            raise ValueError(f"roles {twice} are listed twice; list each role once")
+        return v
+
+
 class BudgetConfig(_Strict):
     cap: NonNegFloat | None = None
 
@@ -334,6 +368,7 @@ class Scenario(_Strict):
     sites: SitesConfig
     travel: TravelConfig = Field(default_factory=TravelConfig)
     hubs: HubsConfig = Field(default_factory=HubsConfig)
+    localities: LocalitiesConfig | None = None
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     workforce: WorkforceConfig | None = None
     objective: Literal["max_demand_met", "min_cost", "min_travel", "min_max_travel"] = (

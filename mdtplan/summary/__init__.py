@@ -21,6 +21,8 @@ attribute             type                       keys of ``summary.json``
 ``savings``           :class:`PlanSavings`       ``savings``
 ``finance``           :class:`FinanceAppraisal`  ``finance`` (with its :class:`MonteCarlo`)
 ``baseline``          :class:`BaselineSummary`   ``baseline``
+``localities``        :class:`Localities`        ``localities`` (``count``, ``population``,
+                                                 ``cost``, ``fte``, ``status``)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -62,6 +64,7 @@ from .plan import (
     Demand,
     FteWorth,
     Hubs,
+    Localities,
     MarginalValues,
     SolverReport,
     Travel,
@@ -72,8 +75,8 @@ from .plan import (
 __all__ = [
     "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo", "Percentiles",
-    "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
+    "FteWorth", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues", "MonteCarlo",
+    "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
 ]
 
@@ -84,7 +87,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline")
+    "baseline", "localities")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -123,6 +126,8 @@ class Summary:
         The savings table, with a ``finance`` section.
     baseline : BaselineSummary or None
         Today's configuration, with ``finance.baseline``.
+    localities : Localities or None
+        The locality teams, with a ``localities`` section.
     """
 
     name: str
@@ -138,6 +143,7 @@ class Summary:
     savings: PlanSavings | None = None
     finance: FinanceAppraisal | None = None
     baseline: BaselineSummary | None = None
+    localities: Localities | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -151,7 +157,8 @@ class Summary:
                                  else [p.to_dict() for p in self.explanation]),
                  "marginal_values": (None if self.marginal_values is None
                                      else self.marginal_values.to_dict()),
-                 "baseline": None if self.baseline is None else self.baseline.to_dict()}
+                 "baseline": None if self.baseline is None else self.baseline.to_dict(),
+                 "localities": None if self.localities is None else self.localities.to_dict()}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -171,4 +178,5 @@ class Summary:
                    marginal_values=MarginalValues.from_dict(doc.get("marginal_values")),
                    savings=PlanSavings.from_dict(doc.get("savings")),
                    finance=FinanceAppraisal.from_dict(doc.get("finance")),
-                   baseline=BaselineSummary.from_dict(doc.get("baseline")))
+                   baseline=BaselineSummary.from_dict(doc.get("baseline")),
+                   localities=Localities.from_dict(doc.get("localities")))
