@@ -149,9 +149,14 @@ def test_the_row_county_gets_its_two_pools_as_teams_and_the_files_say_so(tmp_pat
     assert s.costs.total_gbp == pytest.approx(hub_only + 160000.0 + s.costs.site_gbp)
 
     out = tmp_path / "out"
-    write_outputs(res, out, inputs=result.prepared.inputs, scenario_doc=scen.to_dict(),
-                  workbook=False)
+    write_outputs(res, out, inputs=result.prepared.inputs, scenario_doc=scen.to_dict())
     saved = read_result_dir(out)
+    import openpyxl
+
+    book = openpyxl.load_workbook(out / "summary.xlsx")
+    assert book["Locality teams"].max_row == 3  # a header and two teams
+    roles = {r[0]: r[3] for r in book["Cost by role"].iter_rows(min_row=2, values_only=True)}
+    assert roles["locality_manager (locality teams)"] == 160000.0
     assert list(saved["localities"].columns) == ["locality_id", "name", "pool", "lead_hub",
                                                  "hubs", "hub_ids", "areas", "population",
                                                  "fte", "cost"]
