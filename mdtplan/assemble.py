@@ -14,6 +14,7 @@ import pandas as pd
 from .adjacency import area_adjacency
 from .errors import ModelError, Problem
 from .model.data import ROLE_COLUMNS, ModelData, SupervisionRule, empty_roles
+from .operating_model import locality_team_cost_gbp
 
 if TYPE_CHECKING:
     from .inputs import Inputs
@@ -237,10 +238,8 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         # the teams are chosen after the hub plan: what the plan can be told of them first
         teams_min = scenario.localities.count.bounds()[0]
         count_min = max(int(count_min or 0), int(teams_min))
-        if budget_cap is not None and om is not None:
-            per_team = sum(float(lr.fte_per_team) * float(r.cost_gbp_per_fte)
-                           for lr in scenario.localities.roles for r in om.roles
-                           if r.id == lr.role)
+        if budget_cap is not None:
+            per_team = locality_team_cost_gbp(scenario.localities, om)
             budget_cap = max(0.0, float(budget_cap) - teams_min * per_team)
     return ModelData(
         name=scenario.name,

@@ -191,6 +191,25 @@ class OperatingModel(_Strict):
         return [r for r in self.roles if r.kind == "locality"]
 
 
+def locality_team_cost_gbp(localities, operating_model: OperatingModel | None) -> float:
+    """What one locality team's roles cost a year [GBP/year]: ``fte_per_team`` x the role's
+    ``cost_gbp_per_fte`` over ``localities.roles`` (roles the model lacks count nothing; they
+    are refused before solving).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> om = NS(roles=[NS(id="lm", cost_gbp_per_fte=80000.0)])
+    >>> locality_team_cost_gbp(NS(roles=[NS(role="lm", fte_per_team=0.5)]), om)
+    40000.0
+    """
+    if localities is None or operating_model is None:
+        return 0.0
+    cost = {r.id: float(r.cost_gbp_per_fte) for r in operating_model.roles}
+    return float(sum(float(lr.fte_per_team) * cost[lr.role] for lr in localities.roles
+                     if lr.role in cost))
+
+
 def load_operating_model(path: str | Path) -> OperatingModel:
     """Read and validate an operating model YAML file.
 

@@ -303,3 +303,14 @@ def test_kent_has_at_least_nine_contiguous_locality_teams_in_east_and_west(share
                             prepared.area_edges, count_min=9,
                             population_min=loc.population.min,
                             population_max=loc.population.max) == []
+
+
+def test_a_sweep_variant_solved_in_place_is_told_the_teams_as_the_build_is(tmp_path):
+    from mdtplan.variants import in_place_values
+
+    scen = load_scenario(_county(tmp_path, {"count": {"min": 3}, "roles": ROLES},
+                                 budget=5e6))
+    data = prepare(scen).data
+    values = in_place_values(scen)
+    assert values["hub_count_min"] == data.hub_count_min == 3
+    assert values["budget_cap_gbp"] == pytest.approx(data.budget_cap_gbp)
