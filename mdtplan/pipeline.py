@@ -279,9 +279,10 @@ def _with_localities(prepared: Prepared, data, results, solve_result, options, t
     timings["localities_s"] = teams.seconds
     if teams.localities is None:
         empty = build_results(data, None, solve_result, warnings=list(summary.warnings))
-        message = "the hub plan's hubs form no locality teams: " + "; ".join(
-            p.message for p in teams.problems)
-        report = replace(empty.summary.report, status=teams.status, message=message)
+        message = (f"the hub plan found ({summary.hubs.count} hubs) forms no locality teams: "
+                   + "; ".join(p.message for p in teams.problems))
+        report = replace(empty.summary.report, status=teams.status, message=message,
+                         objective=None, mip_gap=None)
         costs = replace(empty.summary.costs, budget_cap_gbp=scenario.budget.cap)
         return replace(empty, summary=replace(empty.summary, report=report, costs=costs)), \
             teams.problems
