@@ -87,6 +87,36 @@ def pair_pools(pairs: pd.DataFrame, areas: pd.DataFrame, sites: pd.DataFrame,
     return pool, problems
 
 
+def pairs_within_own_pool(pairs: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """The pairs whose area lies in the pool of the area its site stands in.
+
+    With locality teams nested in pools by area group (``localities.within_pools``), a hub
+    serves only areas of its own area's pool, so each hub, and each team, lies wholly in one
+    pool. Sites in no area (or in an area without a pool) keep all their pairs.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``area_id``, ``site_id``, ``pool`` (the area's pool, ``pools.by: area_group``).
+    sites : DataFrame
+        Index ``site_id``; column ``area_id`` (the area the site stands in, or <NA>).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"area_id": ["a", "b", "b"], "site_id": ["s", "s", "t"],
+    ...                       "pool": ["East", "West", "West"]})
+    >>> sites = pd.DataFrame({"area_id": ["a", "b"]}, index=["s", "t"])
+    >>> pairs_within_own_pool(pairs, sites)[["area_id", "site_id"]].values.tolist()
+    [['a', 's'], ['b', 't']]
+    """
+    area_pool = pairs.drop_duplicates("area_id").set_index("area_id")["pool"]
+    own = sites["area_id"].map(area_pool) if "area_id" in sites else pd.Series(
+        pd.NA, index=sites.index)
+    site_pool = pairs["site_id"].map(own).astype("string")
+    keep = site_pool.isna() | (site_pool == pairs["pool"].astype("string"))
+    return pairs[keep.fillna(False).to_numpy()].reset_index(drop=True)
+
+
 def site_areas(areas, sites) -> pd.Series:
     """The area each site stands in: the area whose polygon holds the site's point.
 
@@ -210,6 +240,9 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
 
     pool, problems = pair_pools(p, areas, sites, om.pools if om is not None else None)
     p["pool"] = pool.to_numpy()
+    if (scenario.localities is not None and scenario.localities.within_pools
+            and om is not None and om.pools.by == "area_group"):
+        p = pairs_within_own_pool(p, sites)
     specialists = list(roles.index[roles["kind"] == "specialist"])
     if specialists and problems:
         needs = demand[specialists].sum(axis=1) > 0

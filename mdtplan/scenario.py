@@ -227,6 +227,9 @@ class LocalitiesConfig(_Strict):
     count: CountBand = Field(default_factory=CountBand)
     population: PopulationBand = Field(default_factory=PopulationBand)
     contiguous: bool = True
+    #: with pools by area group, a hub serves only areas of the pool of the area it stands in,
+    #: so every team lies wholly inside one pool
+    within_pools: bool = True
     roles: list[LocalityRole] = Field(default_factory=list)
 
     @field_validator("roles")

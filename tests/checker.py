@@ -276,7 +276,7 @@ def check_localities(data, hubs: pd.DataFrame, assignment: pd.DataFrame,
                      localities: pd.DataFrame, edges: pd.DataFrame | None, *, count_min: int = 0,
                      count_max: int | None = None, population_min: float | None = None,
                      population_max: float | None = None, contiguous: bool = True,
-                     tol: float = TOL) -> list[str]:
+                     areas_within_pool: bool = False, tol: float = TOL) -> list[str]:
     """Re-check the locality teams from the files (``hubs.csv``, ``assignment.csv`` and
     ``localities.csv``, each with its ``locality`` column) and the areas' neighbour graph.
 
@@ -285,6 +285,8 @@ def check_localities(data, hubs: pd.DataFrame, assignment: pd.DataFrame,
     the areas' populations) lie in their bands; a team's hubs share one pool (each hub's pool:
     the pool of the pairs serving most of its people); with ``contiguous``, a team's hubs are
     connected, two hubs being neighbours when they serve neighbouring areas (or share one).
+    With ``areas_within_pool`` (``localities.within_pools`` under ``pools.by: area_group``),
+    every area a team serves is in the team's pool too.
     """
     out: list[str] = []
     hub_ids = hubs["site_id"].astype(str).tolist()
@@ -342,6 +344,11 @@ def check_localities(data, hubs: pd.DataFrame, assignment: pd.DataFrame,
         if str(teams.at[t, "pool"]) not in pools:
             out.append(f"localities: team {t} says pool {teams.at[t, 'pool']}, its hubs are in "
                        f"{sorted(map(str, pools))}")
+    if areas_within_pool:
+        team_pool = u["site_id"].map(team_of).map(teams["pool"].astype(str))
+        off = u[u["pool"].to_numpy() != team_pool.to_numpy()]
+        for a, t in zip(off["area_id"], team_pool[off.index], strict=True):
+            out.append(f"localities.within_pools: area {a} of team {t} lies in another pool")
     if contiguous:
         hubs_of: dict[str, set] = {}
         for a, s in zip(u["area_id"], u["site_id"], strict=True):

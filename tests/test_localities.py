@@ -166,7 +166,7 @@ def test_the_row_county_gets_its_two_pools_as_teams_and_the_files_say_so(tmp_pat
     prepared = result.prepared
     assert check_localities(prepared.data, saved["hubs"], saved["assignment"],
                             saved["localities"], prepared.area_edges, count_min=2, count_max=2,
-                            population_max=30000) == []
+                            population_max=30000, areas_within_pool=True) == []
     # and the checker notices a team that falls apart
     broken = saved["localities"].copy()
     hubs = saved["hubs"].copy()
@@ -281,6 +281,17 @@ def test_the_hub_plan_is_told_the_least_count_and_cost_of_the_teams(tmp_path):
     assert data.budget_cap_gbp == pytest.approx(5e6 - 3 * 80000)
 
 
+def test_within_pools_keeps_each_hub_to_its_own_areas_pool(tmp_path):
+    hubs = {"population": {"min": 10000, "max": 20000}, "max_travel_minutes": 5}
+    pairs = prepare(load_scenario(_county(tmp_path, {"roles": ROLES}, hubs=hubs))).data.pairs
+    crossing = {(a, s) for a, s in zip(pairs["area_id"], pairs["site_id"], strict=True)
+                if (a[1] in "123") != (s[1] in "123")}
+    assert crossing == set()
+    loose = prepare(load_scenario(_county(tmp_path, {"roles": ROLES, "within_pools": False},
+                                          hubs=hubs))).data.pairs
+    assert ("A4", "S3") in set(zip(loose["area_id"], loose["site_id"], strict=True))
+
+
 # -- Kent -------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -302,7 +313,7 @@ def test_kent_has_at_least_nine_contiguous_locality_teams_in_east_and_west(share
     assert check_localities(prepared.data, saved["hubs"], saved["assignment"], teams,
                             prepared.area_edges, count_min=9,
                             population_min=loc.population.min,
-                            population_max=loc.population.max) == []
+                            population_max=loc.population.max, areas_within_pool=True) == []
 
 
 def test_a_sweep_variant_solved_in_place_is_told_the_teams_as_the_build_is(tmp_path):
