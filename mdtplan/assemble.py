@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .adjacency import area_adjacency
 from .errors import ModelError, Problem
 from .model.data import ROLE_COLUMNS, ModelData, SupervisionRule, empty_roles
+from .operating_model import locality_team_cost_gbp
 
 if TYPE_CHECKING:
     from .inputs import Inputs
@@ -20,11 +22,14 @@ if TYPE_CHECKING:
 
 
 def roles_table(operating_model: OperatingModel | None) -> pd.DataFrame:
-    """The operating model's roles as a table indexed by ``role_id`` (columns of ModelData)."""
-    if operating_model is None or not operating_model.roles:
+    """The operating model's hub and pool roles as a table indexed by ``role_id`` (columns of
+    ModelData). Roles of ``kind: locality`` are staffed per locality team, after the hub plan
+    (:mod:`mdtplan.localities`), so the model never sees them."""
+    hub_roles = [] if operating_model is None else [
+        r for r in operating_model.roles if r.kind != "locality"]
+    if not hub_roles:
         return empty_roles()
-    rows = [{"role_id": r.id, **{c: getattr(r, c) for c in ROLE_COLUMNS}}
-            for r in operating_model.roles]
+    rows = [{"role_id": r.id, **{c: getattr(r, c) for c in ROLE_COLUMNS}} for r in hub_roles]
     return pd.DataFrame(rows).set_index("role_id")
 
 
@@ -80,6 +85,36 @@ def pair_pools(pairs: pd.DataFrame, areas: pd.DataFrame, sites: pd.DataFrame,
         pool = pd.Series("all", index=pairs.index)
     pool = pool.astype("string")
     return pool, problems
+
+
+def pairs_within_own_pool(pairs: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """The pairs whose area lies in the pool of the area its site stands in.
+
+    With locality teams nested in pools by area group (``localities.within_pools``), a hub
+    serves only areas of its own area's pool, so each hub, and each team, lies wholly in one
+    pool. Sites in no area (or in an area without a pool) keep all their pairs.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``area_id``, ``site_id``, ``pool`` (the area's pool, ``pools.by: area_group``).
+    sites : DataFrame
+        Index ``site_id``; column ``area_id`` (the area the site stands in, or <NA>).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"area_id": ["a", "b", "b"], "site_id": ["s", "s", "t"],
+    ...                       "pool": ["East", "West", "West"]})
+    >>> sites = pd.DataFrame({"area_id": ["a", "b"]}, index=["s", "t"])
+    >>> pairs_within_own_pool(pairs, sites)[["area_id", "site_id"]].values.tolist()
+    [['a', 's'], ['b', 't']]
+    """
+    area_pool = pairs.drop_duplicates("area_id").set_index("area_id")["pool"]
+    own = sites["area_id"].map(area_pool) if "area_id" in sites else pd.Series(
+        pd.NA, index=sites.index)
+    site_pool = pairs["site_id"].map(own).astype("string")
+    keep = site_pool.isna() | (site_pool == pairs["pool"].astype("string"))
+    return pairs[keep.fillna(False).to_numpy()].reset_index(drop=True)
 
 
 def site_areas(areas, sites) -> pd.Series:
@@ -150,7 +185,10 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     supply_fte[r]                 permanent FTE of role r in the workforce table (all units) plus
                                   ``rules.hiring_limit_fte[r]``; only roles with a hiring limit are
                                   limited (the others are absent, i.e. unlimited).
-    hub_count_min, hub_count_max  ``hubs.count`` (``exactly`` gives both).
+    hub_count_min, hub_count_max  ``hubs.count`` (``exactly`` gives both); with ``localities``, at
+                                  least ``localities.count.min`` hubs (a team is whole hubs).
+    budget_cap_gbp                ``budget.cap``, less the roles of ``localities.count.min`` teams
+                                  (the teams are costed after the hub plan, within the cap).
     max_travel                    ``hubs.max_travel_minutes`` (already applied to ``pairs``).
     ============================= ==================================================================
     """
@@ -202,6 +240,9 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
 
     pool, problems = pair_pools(p, areas, sites, om.pools if om is not None else None)
     p["pool"] = pool.to_numpy()
+    if (scenario.localities is not None and scenario.localities.within_pools
+            and om is not None and om.pools.by == "area_group"):
+        p = pairs_within_own_pool(p, sites)
     specialists = list(roles.index[roles["kind"] == "specialist"])
     if specialists and problems:
         needs = demand[specialists].sum(axis=1) > 0
@@ -225,6 +266,14 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     )
     count_min, count_max = scenario.hubs.count.bounds()
     band = scenario.hubs.population
+    budget_cap = scenario.budget.cap
+    if scenario.localities is not None:
+        # the teams are chosen after the hub plan: what the plan can be told of them first
+        teams_min = scenario.localities.count.bounds()[0]
+        count_min = max(int(count_min or 0), int(teams_min))
+        if budget_cap is not None:
+            per_team = locality_team_cost_gbp(scenario.localities, om)
+            budget_cap = max(0.0, float(budget_cap) - teams_min * per_team)
     return ModelData(
         name=scenario.name,
         areas=areas,
@@ -238,7 +287,7 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         hub_count_max=None if count_max is None else int(count_max),
         hub_population_min=band.min,
         hub_population_max=band.max,
-        budget_cap_gbp=scenario.budget.cap,
+        budget_cap_gbp=budget_cap,
         assignment=scenario.hubs.assignment,
         objective=scenario.objective,
         travel_cost_gbp_per_unit=float(scenario.travel.cost_gbp_per_unit),
@@ -246,4 +295,14 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         travel_unit=scenario.travel.unit,
         max_travel=scenario.hubs.max_travel_minutes,
         serve_own_area=bool(scenario.hubs.serve_own_area),
+        contiguous=bool(scenario.hubs.contiguous),
+        edges=area_edges(inputs) if scenario.hubs.contiguous else None,
     )
+
+
+def area_edges(inputs: Inputs) -> pd.DataFrame:
+    """The areas' neighbour graph (:func:`mdtplan.adjacency.area_adjacency`) with the scenario's
+    ``areas.adjacency`` links and join distance."""
+    cfg = inputs.scenario.areas
+    return area_adjacency(inputs.areas, links=cfg.adjacency.links,
+                          join_within_km=cfg.adjacency.join_within_km, file=cfg.path)

@@ -223,6 +223,11 @@ def _print_summary(s: Summary) -> None:
         p = s.hubs.population
         t.add_row("Population per hub", f"{p.min:,.0f} – {p.median:,.0f} – {p.max:,.0f}"
                   " (min – median – max)")
+    if s.localities is not None:
+        p = s.localities.population
+        t.add_row("Locality teams", f"{s.localities.count}"
+                  + (f", {p.min:,.0f} – {p.median:,.0f} – {p.max:,.0f} people" if p else "")
+                  + f"; roles {_fmt_gbp(s.localities.cost_gbp)} a year (in the total)")
     if costs.total_gbp is not None and (costs.by_role_gbp or costs.site_gbp):
         t.add_row("Total annual cost", _fmt_gbp(costs.total_gbp)
                   + (f" (cap {_fmt_gbp(costs.budget_cap_gbp)})" if costs.budget_cap_gbp
@@ -405,7 +410,8 @@ def _load_result(result_dir: Path):
         prepared = prepare(scen)
     except MdtplanError as err:
         raise _fail(err, f"{result_dir}: cannot reload its inputs") from None
-    return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"]), \
+    return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"],
+                   saved.get("localities")), \
         prepared.inputs
 
 

@@ -36,11 +36,16 @@ class Role(_Strict):
     ``cost_gbp_per_fte`` is the employer's annual cost including on-costs [GBP/year];
     ``agency_premium`` the extra share an agency FTE costs over it (0.4 = 40% more);
     ``productive_hours_per_fte`` the client-facing hours an FTE delivers in a year [h/year].
+
+    ``kind``: ``core`` roles sit in every hub, ``specialist`` roles in a shared pool, and
+    ``locality`` roles (e.g. a locality manager) once per locality team, as many FTE as the
+    scenario's ``localities.roles`` say: the hub model neither staffs nor costs them, and no
+    demand may name them.
     """
 
     id: str
     name: str
-    kind: Literal["core", "specialist"]
+    kind: Literal["core", "specialist", "locality"]
     cost_gbp_per_fte: Annotated[float, Field(gt=0)]
     agency_premium: NonNeg = 0.0
     productive_hours_per_fte: Annotated[float, Field(gt=0)]
@@ -144,6 +149,8 @@ class OperatingModel(_Strict):
         if dupes:
             raise ValueError(f"role ids repeated: {sorted(dupes)}")
         roles, bands = set(role_ids), set(self.age_bands)
+        locality = {r.id for r in self.roles if r.kind == "locality"}
+        roles = roles - locality  # a locality role is staffed per team, never by demand
         paths = {p.id for p in self.demand.pathways}
         for p in self.demand.pathways:
             unknown = set(p.hours_per_contact) - roles
@@ -178,6 +185,29 @@ class OperatingModel(_Strict):
     @property
     def specialist_roles(self) -> list[Role]:
         return [r for r in self.roles if r.kind == "specialist"]
+
+    @property
+    def locality_roles(self) -> list[Role]:
+        return [r for r in self.roles if r.kind == "locality"]
+
+
+def locality_team_cost_gbp(localities, operating_model: OperatingModel | None) -> float:
+    """What one locality team's roles cost a year [GBP/year]: ``fte_per_team`` x the role's
+    ``cost_gbp_per_fte`` over ``localities.roles`` (roles the model lacks count nothing; they
+    are refused before solving).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> om = NS(roles=[NS(id="lm", cost_gbp_per_fte=80000.0)])
+    >>> locality_team_cost_gbp(NS(roles=[NS(role="lm", fte_per_team=0.5)]), om)
+    40000.0
+    """
+    if localities is None or operating_model is None:
+        return 0.0
+    cost = {r.id: float(r.cost_gbp_per_fte) for r in operating_model.roles}
+    return float(sum(float(lr.fte_per_team) * cost[lr.role] for lr in localities.roles
+                     if lr.role in cost))
 
 
 def load_operating_model(path: str | Path) -> OperatingModel:

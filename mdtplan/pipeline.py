@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .errors import Problem
@@ -42,6 +43,9 @@ class Prepared:
     pairs: pd.DataFrame
     data: ModelData
     timings: dict[str, float] = field(default_factory=dict)
+    #: the areas' neighbour graph (``area_a``, ``area_b``, ``kind``), when contiguous locality
+    #: teams are asked for
+    area_edges: pd.DataFrame | None = None
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
@@ -102,7 +106,17 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     timings["travel_s"] = perf_counter() - t
 
     data = prepare_model_data(inputs, demand, pairs)
-    return Prepared(scenario, inputs, demand, pairs, data, timings)
+    edges = None
+    if scenario.localities is not None:
+        from .assemble import area_edges
+        from .localities import check_localities
+
+        check_localities(scenario, inputs, data)
+        if scenario.localities.contiguous:
+            t = perf_counter()
+            edges = data.edges if data.edges is not None else area_edges(inputs)
+            timings["adjacency_s"] = perf_counter() - t
+    return Prepared(scenario, inputs, demand, pairs, data, timings, edges)
 
 
 def _with_demand_changes(inputs, scenario: Scenario):
@@ -228,10 +242,72 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     warnings = [str(w) for w in prepared.warnings]
     results = build_results(data, tables, solve_result,
                             sites_geo=prepared.inputs.sites, warnings=warnings)
+    if prepared.scenario.localities is not None and tables is not None:
+        _emit(progress, stage="localities", message="choosing locality teams")
+        results, problems = _with_localities(prepared, data, results, solve_result, options,
+                                             timings)
+        if problems:
+            explanation = problems
     summary = results.summary
     summary = replace(summary, report=replace(summary.report, timings=timings),
                       marginal_values=marginal, explanation=tuple(explanation) or None)
     return RunResult(prepared, solve_result, replace(results, summary=summary), explanation)
+
+
+def _with_localities(prepared: Prepared, data, results, solve_result, options, timings):
+    """The second stage: the plan's open hubs grouped into locality teams.
+
+    Returns the results with ``localities``, a ``locality`` column in ``hubs`` and
+    ``assignment``, the teams' roles in the costs and FTE, the scenario's own ``budget.cap``
+    (the model was held to it less the least the teams cost), and no problems; or, when the
+    hubs form no teams, results without a plan whose status is ``infeasible`` (or
+    ``no_solution``) and the problems saying why.
+    """
+    from dataclasses import replace
+
+    from .localities import plan_teams
+    from .results import build_results
+    from .summary import Band, Localities
+
+    scenario = prepared.scenario
+    summary = results.summary
+    spent = float(summary.costs.total_gbp or 0.0)
+    teams = plan_teams(scenario, prepared.inputs, data, results.hubs, results.assignment,
+                       prepared.area_edges, spent_gbp=spent,
+                       time_limit_s=float(options.time_limit_s),
+                       threads=int(getattr(options, "threads", 1) or 1))
+    timings["localities_s"] = teams.seconds
+    if teams.localities is None:
+        empty = build_results(data, None, solve_result, warnings=list(summary.warnings))
+        message = (f"the hub plan found ({summary.hubs.count} hubs) forms no locality teams: "
+                   + "; ".join(p.message for p in teams.problems))
+        report = replace(empty.summary.report, status=teams.status, message=message,
+                         objective=None, mip_gap=None)
+        costs = replace(empty.summary.costs, budget_cap_gbp=scenario.budget.cap)
+        return replace(empty, summary=replace(empty.summary, report=report, costs=costs)), \
+            teams.problems
+
+    hub_locality = teams.hub_locality
+    hubs = results.hubs.assign(locality=results.hubs["site_id"].astype(str).map(hub_locality))
+    assignment = results.assignment.assign(
+        locality=results.assignment["site_id"].astype(str).map(hub_locality))
+    extra = float(sum(teams.cost_by_role.values()))
+    costs = summary.costs
+    by_role = {**costs.by_role_gbp, **teams.cost_by_role}
+    costs = replace(costs, total_gbp=spent + extra,
+                    staff_gbp=float(costs.staff_gbp or 0.0) + extra, by_role_gbp=by_role,
+                    budget_cap_gbp=scenario.budget.cap)
+    workforce = replace(summary.workforce,
+                        fte_by_role={**summary.workforce.fte_by_role, **teams.fte_by_role})
+    people = teams.localities["population"].to_numpy(dtype=float)
+    block = Localities(count=len(teams.localities),
+                       population=Band(min=float(people.min()), median=float(np.median(people)),
+                                       max=float(people.max())),
+                       cost_gbp=extra, fte=float(sum(teams.fte_by_role.values())),
+                       status=teams.status)
+    summary = replace(summary, costs=costs, workforce=workforce, localities=block)
+    return replace(results, hubs=hubs, assignment=assignment, localities=teams.localities,
+                   summary=summary), ()
 
 
 def _marginals(session, data):

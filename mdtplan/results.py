@@ -28,12 +28,17 @@ __all__ = ["STAFFING_COLUMNS", "Results", "Summary", "build_results"]
 
 @dataclass(frozen=True)
 class Results:
-    """Output tables of a solve, keyed by source ids (they join back to the inputs)."""
+    """Output tables of a solve, keyed by source ids (they join back to the inputs).
+
+    ``localities``: one row per locality team (``localities.csv``), with a ``localities``
+    section; ``hubs`` and ``assignment`` then carry a ``locality`` column.
+    """
 
     hubs: pd.DataFrame
     assignment: pd.DataFrame
     staffing: pd.DataFrame
     summary: Summary
+    localities: pd.DataFrame | None = None
 
 
 def _positions(index: pd.Index, keys: list) -> np.ndarray:

@@ -80,6 +80,20 @@ class JoinTable(_Strict):
     layer: str | None = None
 
 
+class AdjacencyConfig(_Strict):
+    """Which areas count as neighbours, beyond shared boundaries (``hubs.contiguous``).
+
+    ``links`` adds the user's own edges (bridges, ferries, causeways), each a pair of area ids.
+    ``join_within_km``: a group of areas touching no other (an island) is joined to the nearest
+    other group by its closest pair of areas when they lie within this distance [km]; a group
+    farther away is an error naming its areas, to be fixed with a link.
+    """
+
+    links: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list)
+    join_within_km: NonNegFloat = 10.0
+
+
 class AreasConfig(TableRef):
     """Small areas: where people live.
 
@@ -97,6 +111,7 @@ class AreasConfig(TableRef):
     deprivation: str | None = None
     demand_override: dict[str, str] | None = None
     tables: list[JoinTable] = Field(default_factory=list)
+    adjacency: AdjacencyConfig = Field(default_factory=AdjacencyConfig)
 
     @field_validator("population")
     @classmethod
@@ -185,6 +200,46 @@ class HubsConfig(_Strict):
     #: an open hub serves the small area it stands in (sites inside no area's polygon, and
     #: areas given as points, are not held to it)
     serve_own_area: bool = True
+    #: each hub's areas form one connected patch holding the hub's own area (neighbours:
+    #: shared boundaries, islands joined to their nearest, ``areas.adjacency.links``)
+    contiguous: bool = False
+
+
+class LocalityRole(_Strict):
+    """A role staffed once per locality team: ``fte_per_team`` FTE of operating-model role
+    ``role`` (a role of ``kind: locality``) [FTE/team]."""
+
+    role: str
+    fte_per_team: PosFloat = 1.0
+
+
+class LocalitiesConfig(_Strict):
+    """Locality teams, a second tier: open MDT hubs grouped into teams of whole hubs.
+
+    Each open hub belongs to exactly one team; a team's hubs lie in one specialist pool and,
+    with ``contiguous``, their catchments form one connected piece (hubs are neighbours when
+    their catchments share an area boundary). ``count`` bounds the number of teams (all pools
+    together), ``population`` each team's people (counted as for hubs: ``areas.headcount``, or
+    the sum of the mapped bands). ``roles`` are staffed per team and costed. The teams are chosen
+    after the hub plan, given it (README, "Locality teams").
+    """
+
+    count: CountBand = Field(default_factory=CountBand)
+    population: PopulationBand = Field(default_factory=PopulationBand)
+    contiguous: bool = True
+    #: with pools by area group, a hub serves only areas of the pool of the area it stands in,
+    #: so every team lies wholly inside one pool
+    within_pools: bool = True
+    roles: list[LocalityRole] = Field(default_factory=list)
+
+    @field_validator("roles")
+    @classmethod
+    def _roles_once(cls, v):
+        ids = [r.role for r in v]
+        twice = sorted({r for r in ids if ids.count(r) > 1})
+        if twice:
+            raise ValueError(f"roles {twice} are listed twice; list each role once")
+        return v
 
 
 class BudgetConfig(_Strict):
@@ -316,6 +371,7 @@ class Scenario(_Strict):
     sites: SitesConfig
     travel: TravelConfig = Field(default_factory=TravelConfig)
     hubs: HubsConfig = Field(default_factory=HubsConfig)
+    localities: LocalitiesConfig | None = None
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     workforce: WorkforceConfig | None = None
     objective: Literal["max_demand_met", "min_cost", "min_travel", "min_max_travel"] = (

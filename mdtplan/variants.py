@@ -93,7 +93,17 @@ def in_place_values(scenario: Scenario) -> dict[str, float | None]:
     """
     lower, upper = scenario.hubs.count.bounds()
     band = scenario.hubs.population
-    return {"budget_cap_gbp": scenario.budget.cap, "hub_count_min": int(lower or 0),
+    cap = scenario.budget.cap
+    if scenario.localities is not None:  # as assemble.prepare_model_data tells the hub plan
+        teams = scenario.localities.count.bounds()[0]
+        lower = max(int(lower or 0), teams)
+        if cap is not None and scenario.operating_model:
+            from .operating_model import load_operating_model, locality_team_cost_gbp
+
+            per_team = locality_team_cost_gbp(scenario.localities,
+                                              load_operating_model(scenario.operating_model))
+            cap = max(0.0, float(cap) - teams * per_team)
+    return {"budget_cap_gbp": cap, "hub_count_min": int(lower or 0),
             "hub_count_max": upper, "hub_population_min": band.min,
             "hub_population_max": band.max, "demand_scale": float(scenario.demand.scale)}
 

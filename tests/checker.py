@@ -270,3 +270,112 @@ def plan_unmet_hours(tables: dict) -> float:
     """Total unmet hours of a plan [hours/year]."""
     s = tables["staffing"]
     return float(s["unmet_hours"].sum()) if len(s) else 0.0
+
+
+def check_localities(data, hubs: pd.DataFrame, assignment: pd.DataFrame,
+                     localities: pd.DataFrame, edges: pd.DataFrame | None, *, count_min: int = 0,
+                     count_max: int | None = None, population_min: float | None = None,
+                     population_max: float | None = None, contiguous: bool = True,
+                     areas_within_pool: bool = False, tol: float = TOL) -> list[str]:
+    """Re-check the locality teams from the files (``hubs.csv``, ``assignment.csv`` and
+    ``localities.csv``, each with its ``locality`` column) and the areas' neighbour graph.
+
+    Every open hub is in exactly one team named in ``localities.csv``; each area goes with its
+    hub's team; the number of teams and each team's people (re-summed from the assignment and
+    the areas' populations) lie in their bands; a team's hubs share one pool (each hub's pool:
+    the pool of the pairs serving most of its people); with ``contiguous``, a team's hubs are
+    connected, two hubs being neighbours when they serve neighbouring areas (or share one).
+    With ``areas_within_pool`` (``localities.within_pools`` under ``pools.by: area_group``),
+    every area a team serves is in the team's pool too.
+    """
+    out: list[str] = []
+    hub_ids = hubs["site_id"].astype(str).tolist()
+    team_of = dict(zip(hub_ids, hubs["locality"].tolist(), strict=True))
+    teams = localities.set_index(localities["locality_id"].astype(str))
+    for h, t in team_of.items():
+        if not isinstance(t, str) or t not in teams.index:
+            out.append(f"localities: hub {h} is in no team of localities.csv ({t!r})")
+    for t, row in teams.iterrows():
+        listed = sorted(str(row["hub_ids"]).split())
+        held = sorted(h for h, x in team_of.items() if x == t)
+        if listed != held:
+            out.append(f"localities: team {t} lists hubs {listed}, hubs.csv puts {held} in it")
+        if int(row["hubs"]) != len(held):
+            out.append(f"localities: team {t} counts {row['hubs']} hubs, has {len(held)}")
+    used = assignment[assignment["share"] > tol]
+    for a, s, t in zip(used["area_id"], used["site_id"].astype(str), used["locality"],
+                       strict=True):
+        if team_of.get(s) != t:
+            out.append(f"localities: area {a} served by {s} is marked {t}, its hub's team is "
+                       f"{team_of.get(s)}")
+    n = len(teams)
+    if n < count_min or (count_max is not None and n > count_max):
+        out.append(f"localities.count: {n} teams, outside {count_min}..{count_max}")
+    weight = data.areas["population"].astype(float)
+    people = (used["area_id"].astype(str).map(weight) * used["share"]).groupby(
+        used["site_id"].astype(str).map(team_of)).sum()
+    for t in teams.index:
+        p = float(people.get(t, 0.0))
+        if population_min is not None and p < population_min * (1 - tol) - tol:
+            out.append(f"localities.population: team {t} holds {p:,.0f} < {population_min:,.0f}")
+        if population_max is not None and p > population_max * (1 + tol) + tol:
+            out.append(f"localities.population: team {t} holds {p:,.0f} > {population_max:,.0f}")
+        if not _close(p, float(teams.at[t, "population"]), 1e-6):
+            out.append(f"localities: team {t} reports {teams.at[t, 'population']} people, the "
+                       f"assignment gives {p:.6g}")
+    # pools: the pool serving most of each hub's people
+    pool = data.pairs.assign(area_id=data.pairs["area_id"].astype(str),
+                             site_id=data.pairs["site_id"].astype(str)).set_index(
+        ["area_id", "site_id"])["pool"]
+    u = used.assign(area_id=used["area_id"].astype(str), site_id=used["site_id"].astype(str))
+    u = u.assign(pool=[p if isinstance(p, str) else "all" for p in pool.reindex(
+        pd.MultiIndex.from_frame(u[["area_id", "site_id"]])).astype(object)],
+        people=u["area_id"].map(weight) * u["share"])
+    by = u.groupby(["site_id", "pool"])["people"].sum()
+    hub_pool = {}
+    for s in hub_ids:
+        if s in by.index.get_level_values(0):
+            b = by.loc[s]
+            hub_pool[s] = sorted(b.index[b == b.max()])[0]
+    for t in teams.index:
+        pools = {hub_pool.get(h) for h, x in team_of.items() if x == t}
+        if len(pools) > 1:
+            out.append(f"localities: team {t} spans pools {sorted(map(str, pools))}")
+        if str(teams.at[t, "pool"]) not in pools:
+            out.append(f"localities: team {t} says pool {teams.at[t, 'pool']}, its hubs are in "
+                       f"{sorted(map(str, pools))}")
+    if areas_within_pool:
+        team_pool = u["site_id"].map(team_of).map(teams["pool"].astype(str))
+        off = u[u["pool"].to_numpy() != team_pool.to_numpy()]
+        for a, t in zip(off["area_id"], team_pool[off.index], strict=True):
+            out.append(f"localities.within_pools: area {a} of team {t} lies in another pool")
+    if contiguous:
+        hubs_of: dict[str, set] = {}
+        for a, s in zip(u["area_id"], u["site_id"], strict=True):
+            hubs_of.setdefault(a, set()).add(s)
+        nbr: dict[str, set] = {h: set() for h in hub_ids}
+        pairs = [(a, a) for a in hubs_of]
+        if edges is not None:
+            pairs += list(zip(edges["area_a"].astype(str), edges["area_b"].astype(str),
+                              strict=True))
+        for x, y in pairs:
+            for h in hubs_of.get(x, ()):
+                for g in hubs_of.get(y, ()):
+                    if h != g:
+                        nbr[h].add(g)
+                        nbr[g].add(h)
+        for t in teams.index:
+            members = {h for h, x in team_of.items() if x == t}
+            if not members:
+                continue
+            seen, todo = set(), [min(members)]
+            while todo:
+                h = todo.pop()
+                if h in seen:
+                    continue
+                seen.add(h)
+                todo += [g for g in nbr[h] if g in members and g not in seen]
+            if seen != members:
+                out.append(f"localities.contiguous: team {t} falls apart: "
+                           f"{sorted(members - seen)} not reached from {min(members)}")
+    return out

@@ -61,9 +61,14 @@ def test_model_loads_and_is_complete(path):
         assert role.min_fte_per_hub > 0, f"{role.id}: core roles set the MDT's composition"
     for role in om.roles:
         assert 1500 <= role.productive_hours_per_fte <= 1600     # FACTS §6 range
-        assert 25_000 < role.cost_gbp_per_fte < 80_000
-    # every role has demand somewhere, or the optimiser would never staff it
+        # a locality manager (one per locality team) is paid above a team manager
+        assert 25_000 < role.cost_gbp_per_fte < (100_000 if role.kind == "locality" else 80_000)
+    # every hub or pool role has demand somewhere, or the optimiser would never staff it; a
+    # locality role has none (it is staffed per locality team)
     matrix = demand_matrix(om)
+    locality = [r.id for r in om.locality_roles]
+    assert (matrix[locality].sum(axis=0) == 0).all()
+    matrix = matrix.drop(columns=locality)
     assert (matrix.sum(axis=0) > 0).all(), matrix.sum(axis=0)[matrix.sum(axis=0) == 0]
     # and every band generates some demand
     assert (matrix.sum(axis=1) > 0).all()

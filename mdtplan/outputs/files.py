@@ -2,7 +2,9 @@
 :func:`read_result_dir`.
 
 ``summary.json``, ``hubs.csv``, ``assignment.csv``, ``staffing.csv``, ``map.html`` and
-``summary.xlsx``, from :class:`~mdtplan.results.Results` only. Also ``scenario.json`` (the scenario
+``summary.xlsx``, from :class:`~mdtplan.results.Results` only; ``localities.csv`` too when the
+scenario asks for locality teams (``hubs.csv`` and ``assignment.csv`` then have a ``locality``
+column). Also ``scenario.json`` (the scenario
 exactly as solved, overrides applied) so that a result folder can be redrawn and compared later.
 """
 
@@ -15,9 +17,12 @@ import pandas as pd
 
 from ..results import Results, Summary
 
-ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
+ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost", "locality"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
-               "status", "pool", "site_cost"]
+               "status", "pool", "site_cost", "locality"]
+#: ``localities.csv`` (with a ``localities`` section): one row per locality team
+LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids", "areas",
+                    "population", "fte", "cost"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
                     "unmet_hours", "cost"]
 
@@ -58,6 +63,11 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         path = out / f"{name}.csv"
         frame[keep].to_csv(path, index=False, float_format="%.10g")
         written[name] = path
+    if results.localities is not None:
+        path = out / "localities.csv"
+        results.localities.reindex(columns=LOCALITY_COLUMNS).to_csv(path, index=False,
+                                                                    float_format="%.10g")
+        written["localities"] = path
 
     if map_html and inputs is not None and not results.hubs.empty:
         from .maps import draw_map
@@ -88,8 +98,9 @@ def read_result_dir(path: str | Path) -> dict:
     dict
         ``summary``: the :class:`~mdtplan.summary.Summary` of ``summary.json``
         (``summary.to_dict()`` is the file's document again); ``hubs``, ``assignment``,
-        ``staffing``: the tables (empty where a file is missing); ``scenario``: the document
-        of ``scenario.json``, or ``None``.
+        ``staffing``: the tables (empty where a file is missing); ``localities``: the table of
+        ``localities.csv``, or ``None``; ``scenario``: the document of ``scenario.json``, or
+        ``None``.
     """
     path = Path(path)
     summary_path = path / "summary.json"
@@ -97,10 +108,13 @@ def read_result_dir(path: str | Path) -> dict:
         raise FileNotFoundError(f"{summary_path} not found: is {path} a solved scenario folder "
                                 "(mdtplan solve ... --out DIR)?")
     out = {"summary": Summary.from_dict(json.loads(summary_path.read_text(encoding="utf-8")))}
+    ids = {"site_id": str, "area_id": str, "unit": str, "locality": str, "lead_hub": str,
+           "hub_ids": str, "locality_id": str}
     for name in ("hubs", "assignment", "staffing"):
         p = path / f"{name}.csv"
-        out[name] = (pd.read_csv(p, dtype={"site_id": str, "area_id": str, "unit": str})
-                     if p.is_file() else pd.DataFrame())
+        out[name] = pd.read_csv(p, dtype=ids) if p.is_file() else pd.DataFrame()
+    p = path / "localities.csv"
+    out["localities"] = pd.read_csv(p, dtype=ids) if p.is_file() else None
     scen = path / "scenario.json"
     out["scenario"] = json.loads(scen.read_text(encoding="utf-8")) if scen.is_file() else None
     return out

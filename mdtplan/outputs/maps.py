@@ -40,6 +40,8 @@ MET_BINS = [(99.5, "#1a9850", "all met (≥ 99.5%)"), (95.0, "#a6d96a", "95 – 
             (90.0, "#fdae61", "90 – 95%"), (-1.0, "#d73027", "< 90%")]
 NO_DATA = "#cccccc"
 POOL_COLOUR = "#111111"
+#: the locality teams' outlines and labels
+LOCALITY_COLOUR = "#6a1b9a"
 BACKGROUND = "#e9eef2"
 
 _VENDOR = Path(__file__).parent.parent / "_vendor"
@@ -281,6 +283,8 @@ _STYLE = f"""
 .mdt-legend .mdt-hubs div {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
 path.mdt-hub {{ filter: drop-shadow(0 0 1.5px #000) drop-shadow(0 0 1px #000); }}
 .leaflet-control-layers {{ font-size: 12px; }}
+.mdt-locality-label {{ color: {LOCALITY_COLOUR}; font-weight: 700; font-size: 13px;
+  text-align: center; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }}
 .mdt-legend i {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px;
   vertical-align: -2px; border: 1px solid #555; }}
 .mdt-legend .mdt-hubs {{ max-height: 150px; overflow-y: auto; }}
@@ -432,6 +436,8 @@ def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "
             tooltip=folium.GeoJsonTooltip(fields=["pool_name"], aliases=["Specialist pool"]),
         ).add_to(fmap)
 
+    _add_locality_layer(fmap, results, gdf, main, simplify_m)
+
     hub_layer = folium.FeatureGroup(name="Hubs", show=True)
     role_names = _role_names(inputs)
     for hub in results.hubs.itertuples(index=False):
@@ -450,6 +456,51 @@ def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "
     _legend_control(fmap, _legend_html(results, colours, hub_names, title, not pools.empty))
     minx, miny, maxx, maxy = gdf.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+
+
+def _add_locality_layer(fmap, results, gdf, main, simplify_m: float) -> None:
+    """The locality teams' outlines (their hubs' catchments dissolved, a thick line) and a
+    label at each, as one layer of their own; nothing without locality teams."""
+    import folium
+    import geopandas as gpd
+    import shapely
+
+    teams = getattr(results, "localities", None)
+    if teams is None or len(teams) == 0 or "locality" not in results.hubs:
+        return
+    locality_of = results.hubs.set_index(results.hubs["site_id"].astype(str))["locality"]
+    of_area = main.reindex(gdf.index).map(locality_of).dropna().astype(str)
+    if of_area.empty:
+        return
+    teams = teams.set_index(teams["locality_id"].astype(str))
+    ids = [t for t in teams.index if (of_area == t).any()]
+    simplified = gdf.attrs["simplified_27700"]
+    outlines = shapely.simplify(
+        [_union(simplified.loc[of_area.index[of_area == t]].to_numpy()) for t in ids],
+        simplify_m * 2, preserve_topology=True)
+    frame = gpd.GeoDataFrame(
+        {"locality": [_esc(teams.at[t, "name"]) for t in ids],
+         "people": [f"{float(teams.at[t, 'population']):,.0f}" for t in ids],
+         "hubs": [str(int(teams.at[t, "hubs"])) for t in ids]},
+        geometry=outlines, crs=simplified.crs)
+    points = frame.geometry.representative_point().to_crs("EPSG:4326")
+    frame = frame.to_crs("EPSG:4326")
+    frame["geometry"] = _round_coords(frame.geometry.to_numpy())
+    layer = folium.FeatureGroup(name="Locality teams", show=True).add_to(fmap)
+    folium.GeoJson(
+        _geojson(frame, ["locality", "people", "hubs"]),
+        style_function=lambda f: {"fill": False, "color": LOCALITY_COLOUR, "weight": 5,
+                                  "className": "mdt-locality-outline"},
+        tooltip=folium.GeoJsonTooltip(fields=["locality", "hubs", "people"],
+                                      aliases=["Locality team", "Hubs", "People"]),
+    ).add_to(layer)
+    for label, point in zip(frame["locality"], points, strict=True):
+        folium.Marker(
+            location=[float(point.y), float(point.x)],
+            icon=folium.DivIcon(
+                html=f'<div class="mdt-locality-label">{label}</div>',
+                icon_size=(90, 20), icon_anchor=(45, 10), class_name="mdt-locality"),
+        ).add_to(layer)
 
 
 @lru_cache(maxsize=2)

@@ -65,6 +65,9 @@ def write_workbook(results, path: str | Path) -> Path:
         ("Demand met", s.demand.met_share, PCT), ("Hubs open", s.hubs.count, "0"),
         ("MIP gap", s.report.mip_gap, "0.00%"),
     ]
+    if s.localities is not None:
+        rows += [("Locality teams", s.localities.count, "0"),
+                 ("Locality teams' roles cost (in the total)", s.localities.cost_gbp, GBP)]
     for label, value, fmt in rows:
         ws.append([label, value])
         if fmt:
@@ -75,13 +78,22 @@ def write_workbook(results, path: str | Path) -> Path:
     _header(ws, ["Role", "FTE", "Agency FTE", "Staff cost", "Agency premium", "Total cost",
                  "Demand hours", "Unmet hours"])
     st = results.staffing
-    if not st.empty:
-        g = st.groupby("role", sort=False)[["fte", "agency_fte", "staff_cost", "agency_cost",
-                                            "demand_hours", "unmet_hours"]].sum()
-        for role, r in g.iterrows():
+    # roles staffed per locality team: in the summary's costs, not in the staffing table
+    team_roles = ([] if s.localities is None else
+                  [r for r in s.costs.by_role_gbp if st.empty or r not in set(st["role"])])
+    if not st.empty or team_roles:
+        if not st.empty:
+            g = st.groupby("role", sort=False)[["fte", "agency_fte", "staff_cost",
+                                                "agency_cost", "demand_hours",
+                                                "unmet_hours"]].sum()
+            for role, r in g.iterrows():
+                n = ws.max_row + 1
+                ws.append([role, r.fte, r.agency_fte, r.staff_cost, r.agency_cost,
+                           f"=D{n}+E{n}", r.demand_hours, r.unmet_hours])
+        for role in team_roles:
             n = ws.max_row + 1
-            ws.append([role, r.fte, r.agency_fte, r.staff_cost, r.agency_cost, f"=D{n}+E{n}",
-                       r.demand_hours, r.unmet_hours])
+            ws.append([f"{role} (locality teams)", s.workforce.fte_by_role.get(role, 0.0), 0.0,
+                       s.costs.by_role_gbp[role], 0.0, f"=D{n}+E{n}", 0.0, 0.0])
         last = ws.max_row
         ws.append(["Total"] + [f"=SUM({c}2:{c}{last})" for c in "BCDEFGH"])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
@@ -105,8 +117,8 @@ def write_workbook(results, path: str | Path) -> Path:
             _monte_carlo_sheet(wb, s.finance.monte_carlo)
 
     ws = wb.create_sheet("Hubs")
-    cols = [c for c in ("site_id", "name", "status", "pool", "population", "areas", "fte",
-                        "utilisation", "site_cost") if c in results.hubs.columns]
+    cols = [c for c in ("site_id", "name", "status", "pool", "locality", "population", "areas",
+                        "fte", "utilisation", "site_cost") if c in results.hubs.columns]
     _header(ws, cols)
     for rec in results.hubs[cols].itertuples(index=False):
         ws.append([None if (isinstance(v, float) and v != v) else
@@ -116,6 +128,18 @@ def write_workbook(results, path: str | Path) -> Path:
             cell.number_format = {"population": "#,##0", "fte": NUM, "utilisation": PCT,
                                   "site_cost": GBP}.get(name, "General")
     _widths(ws)
+
+    if getattr(results, "localities", None) is not None:
+        ws = wb.create_sheet("Locality teams")
+        cols = list(results.localities.columns)
+        _header(ws, cols)
+        for rec in results.localities.itertuples(index=False):
+            ws.append([v if isinstance(v, (int, float)) else str(v) for v in rec])
+        for row in ws.iter_rows(min_row=2):
+            for cell, name in zip(row, cols, strict=True):
+                cell.number_format = {"population": "#,##0", "fte": NUM,
+                                      "cost": GBP}.get(name, "General")
+        _widths(ws)
 
     ws = wb.create_sheet("Staffing")
     cols = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",

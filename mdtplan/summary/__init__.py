@@ -22,6 +22,8 @@ attribute             type                       keys of ``summary.json``
 ``finance``           :class:`FinanceAppraisal`  ``finance`` (with its :class:`MonteCarlo`)
 ``baseline``          :class:`BaselineSummary`   ``baseline``
 ``geography``         :class:`Geography`         ``geography``
+``localities``        :class:`Localities`        ``localities`` (``count``, ``population``,
+                                                 ``cost``, ``fte``, ``status``)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -64,6 +66,7 @@ from .plan import (
     FteWorth,
     Geography,
     Hubs,
+    Localities,
     MarginalValues,
     SolverReport,
     Travel,
@@ -74,9 +77,9 @@ from .plan import (
 __all__ = [
     "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo",
-    "Percentiles",
-    "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
+    "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
+    "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",
+    "SavingsPercentiles", "SavingsTotals",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
 ]
 
@@ -87,7 +90,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "geography", "stages")
+    "baseline", "geography", "stages", "localities")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -128,6 +131,8 @@ class Summary:
         Today's configuration, with ``finance.baseline``.
     geography : Geography or None
         How the plan looks on the map (with a plan).
+    localities : Localities or None
+        The locality teams, with a ``localities`` section.
     """
 
     name: str
@@ -144,6 +149,7 @@ class Summary:
     finance: FinanceAppraisal | None = None
     baseline: BaselineSummary | None = None
     geography: Geography | None = None
+    localities: Localities | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -158,7 +164,8 @@ class Summary:
                  "marginal_values": (None if self.marginal_values is None
                                      else self.marginal_values.to_dict()),
                  "baseline": None if self.baseline is None else self.baseline.to_dict(),
-                 "geography": None if self.geography is None else self.geography.to_dict()}
+                 "geography": None if self.geography is None else self.geography.to_dict(),
+                 "localities": None if self.localities is None else self.localities.to_dict()}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -179,4 +186,5 @@ class Summary:
                    savings=PlanSavings.from_dict(doc.get("savings")),
                    finance=FinanceAppraisal.from_dict(doc.get("finance")),
                    baseline=BaselineSummary.from_dict(doc.get("baseline")),
-                   geography=Geography.from_dict(doc.get("geography")))
+                   geography=Geography.from_dict(doc.get("geography")),
+                   localities=Localities.from_dict(doc.get("localities")))

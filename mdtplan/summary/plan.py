@@ -240,6 +240,44 @@ class Hubs:
 
 
 @dataclass(frozen=True)
+class Localities:
+    """The locality teams (the second tier), with a ``localities`` section.
+
+    Attributes
+    ----------
+    count : int
+        Teams (``localities.count``).
+    population : Band or None
+        People per team [people] (``localities.population``).
+    cost_gbp : float
+        The teams' roles, all teams [GBP/year] (``localities.cost``); inside ``total_cost``.
+    fte : float
+        The teams' roles, all teams [FTE] (``localities.fte``).
+    status : str
+        How the teams' own solve ended (``localities.status``): ``optimal`` or
+        ``feasible_at_limit``.
+    """
+
+    count: int
+    population: Band | None = None
+    cost_gbp: float = 0.0
+    fte: float = 0.0
+    status: str = "optimal"
+
+    def to_dict(self) -> dict:
+        return {"count": self.count,
+                "population": self.population.to_dict() if self.population else {},
+                "cost": self.cost_gbp, "fte": self.fte, "status": self.status}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> Localities | None:
+        if not doc:
+            return None
+        return cls(count=doc.get("count"), population=Band.from_dict(doc.get("population")),
+                   cost_gbp=doc.get("cost"), fte=doc.get("fte"), status=doc.get("status"))
+
+
+@dataclass(frozen=True)
 class Travel:
     """Travel from the areas to their hubs, weighted by population.
 
