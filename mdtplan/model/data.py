@@ -43,7 +43,8 @@ class ModelData:
     pairs : DataFrame
         Allowed (area, site) pairs only: ``area_id``, ``site_id``, ``travel_cost`` [travel
         unit], ``pool`` (the specialist pool that serves the area when it is assigned to the
-        site). Excluded sites never appear.
+        site). Excluded sites never appear. With staff travel, also ``round_trip_hours`` [h]
+        and ``round_trip_miles`` [miles]: one visit's trip from the site to the area and back.
     roles : DataFrame
         Index ``role_id``. Columns ``name``, ``kind`` (core|specialist), ``cost_gbp_per_fte``,
         ``agency_premium``, ``productive_hours_per_fte``, ``min_fte_per_hub``, ``fte_step``,
@@ -69,6 +70,13 @@ class ModelData:
     serve_own_area : bool
         Whether an open hub serves the area it stands in (``sites.area_id``; sites without one
         are not held to it).
+    visits_per_demand_hour : dict
+        Staff travel: role id -> trips from the hub per demand hour of the role
+        (``visit_share x visits_per_contact_hour``) [visits/h]. Empty (or ``pairs`` without
+        ``round_trip_hours``): no staff travel, the model of before. A pair's demand of role r
+        is then ``d[a, r] x (1 + visits[r] x round_trip_hours[a, s])``.
+    mileage_gbp_per_mile : float
+        Price of the visits' miles [GBP/mile] (a council cost: in the cost and the budget).
     """
 
     name: str
@@ -91,6 +99,8 @@ class ModelData:
     travel_unit: str = "minutes"
     max_travel: float | None = None
     serve_own_area: bool = False
+    visits_per_demand_hour: dict[str, float] = field(default_factory=dict)
+    mileage_gbp_per_mile: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------
