@@ -50,6 +50,10 @@ class ModelIndex:
         ``sum_r d[a, r] visits[r] round_trip_miles[a, s]``; ``None`` without staff travel.
     mileage_gbp_per_mile : float
         Price of those miles [GBP/mile].
+    visit_rate : ndarray, shape (roles,), or None
+        Visits per demand hour of each role [visits/h]; ``None`` without staff travel.
+    round_trip_miles : ndarray, shape (pairs,), or None
+        One visit's round trip [miles]; ``None`` without staff travel.
     """
 
     area_ids: list
@@ -72,6 +76,8 @@ class ModelIndex:
     travel_factor: np.ndarray | None = None
     pair_miles: np.ndarray | None = None
     mileage_gbp_per_mile: float = 0.0
+    visit_rate: np.ndarray | None = None
+    round_trip_miles: np.ndarray | None = None
 
     def role_column(self, role: str) -> np.ndarray:
         """Demand hours of ``role`` per area [hours/year]."""
@@ -103,6 +109,15 @@ class ModelIndex:
         if self.travel_factor is None:
             return np.zeros_like(d)
         return d * self.travel_factor[ks]
+
+    def pair_role_miles(self, ks=None) -> np.ndarray:
+        """Miles of each pair's visits by role when fully assigned, at demand scale 1
+        [miles/year], shape (pairs, roles); zeros without staff travel."""
+        ks = np.arange(len(self.pair_area)) if ks is None else np.asarray(ks)
+        d = self.demand[self.pair_area[ks]]
+        if self.visit_rate is None or self.round_trip_miles is None:
+            return np.zeros_like(d)
+        return d * self.visit_rate[None, :] * self.round_trip_miles[ks][:, None]
 
     def pair_mileage_gbp(self) -> np.ndarray | None:
         """Mileage cost of each pair when fully assigned [GBP/year], or ``None`` without
@@ -164,15 +179,16 @@ def index_data(data: ModelData) -> ModelIndex:
     staff = [(s, r) for s in site_ids for r in core] + [(p, r) for p in pools for r in specialist]
     demand = (data.demand_hours.reindex(index=data.areas.index, columns=roles).fillna(0.0)
               .to_numpy(dtype=float) if roles else np.zeros((len(area_ids), 0)))
-    factor = miles = None
+    factor = miles = rate = trip_miles = None
     visits = getattr(data, "visits_per_demand_hour", None) or {}
     if visits and roles and "round_trip_hours" in pairs:
         v = np.array([float(visits.get(r, 0.0)) for r in roles])
         hours = pairs["round_trip_hours"].to_numpy(dtype=float)[keep]
         factor = hours[:, None] * v[None, :]
+        rate = v
         if "round_trip_miles" in pairs:
-            trips = demand[pair_area] @ v  # visits per year of each pair
-            miles = trips * pairs["round_trip_miles"].to_numpy(dtype=float)[keep]
+            trip_miles = pairs["round_trip_miles"].to_numpy(dtype=float)[keep]
+            miles = (demand[pair_area] @ v) * trip_miles  # visits a year x miles a visit
     by_area_pos = _group_positions(pair_area)
     by_site_pos = _group_positions(pair_site)
     return ModelIndex(
@@ -196,6 +212,8 @@ def index_data(data: ModelData) -> ModelIndex:
         travel_factor=factor,
         pair_miles=miles,
         mileage_gbp_per_mile=float(getattr(data, "mileage_gbp_per_mile", 0.0) or 0.0),
+        visit_rate=rate,
+        round_trip_miles=trip_miles,
     )
 
 

@@ -17,9 +17,9 @@ from ..results import Results, Summary
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
-               "status", "pool", "site_cost"]
+               "status", "pool", "site_cost", "travel_hours", "mileage_gbp"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
-                    "unmet_hours", "cost"]
+                    "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp"]
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,

@@ -8,13 +8,16 @@ attribute             type                       keys of ``summary.json``
                                                  ``mip_gap``, ``solve_seconds``, ``message``,
                                                  ``stage_objectives``, ``timings``
 ``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
-                                                 ``site_cost``, ``cost_by_role``,
+                                                 ``site_cost``, ``mileage_cost``,
+                                                 ``cost_by_role``,
                                                  ``agency_cost_by_role``, ``budget_cap``
 ``demand``            :class:`Demand`            ``demand_hours``, ``demand_met_share``,
                                                  ``unmet_hours_by_role``
 ``workforce``         :class:`Workforce`         ``fte_by_role``
 ``hubs``              :class:`Hubs`              ``hubs_open``, ``population_per_hub``
 ``travel``            :class:`Travel`            ``travel`` (``mean``, ``max``), ``travel_unit``
+``geography``         :class:`Geography`         ``geography`` (staff ``travel_hours``,
+                                                 ``mileage_miles``, ``mileage_gbp``)
 ``warnings``          tuple of str               ``warnings``
 ``explanation``       tuple of ``Problem``       ``explanation``
 ``marginal_values``   :class:`MarginalValues`    ``marginal_values``
@@ -61,6 +64,7 @@ from .plan import (
     Costs,
     Demand,
     FteWorth,
+    Geography,
     Hubs,
     MarginalValues,
     SolverReport,
@@ -72,7 +76,7 @@ from .plan import (
 __all__ = [
     "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo", "Percentiles",
+    "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo", "Percentiles",
     "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
 ]
@@ -84,7 +88,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline")
+    "baseline", "mileage_cost", "geography")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -123,6 +127,8 @@ class Summary:
         The savings table, with a ``finance`` section.
     baseline : BaselineSummary or None
         Today's configuration, with ``finance.baseline``.
+    geography : Geography or None
+        Staff travel hours and mileage of the plan.
     """
 
     name: str
@@ -138,6 +144,7 @@ class Summary:
     savings: PlanSavings | None = None
     finance: FinanceAppraisal | None = None
     baseline: BaselineSummary | None = None
+    geography: Geography | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -151,7 +158,8 @@ class Summary:
                                  else [p.to_dict() for p in self.explanation]),
                  "marginal_values": (None if self.marginal_values is None
                                      else self.marginal_values.to_dict()),
-                 "baseline": None if self.baseline is None else self.baseline.to_dict()}
+                 "baseline": None if self.baseline is None else self.baseline.to_dict(),
+                 "geography": None if self.geography is None else self.geography.to_dict()}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -171,4 +179,5 @@ class Summary:
                    marginal_values=MarginalValues.from_dict(doc.get("marginal_values")),
                    savings=PlanSavings.from_dict(doc.get("savings")),
                    finance=FinanceAppraisal.from_dict(doc.get("finance")),
-                   baseline=BaselineSummary.from_dict(doc.get("baseline")))
+                   baseline=BaselineSummary.from_dict(doc.get("baseline")),
+                   geography=Geography.from_dict(doc.get("geography")))

@@ -95,7 +95,8 @@ class Costs:
     Attributes
     ----------
     total_gbp : float or None
-        Staff, agency premium and sites [GBP/year] (``total_cost``); ``None`` without a plan.
+        Staff, agency premium, sites and staff mileage [GBP/year] (``total_cost``); ``None``
+        without a plan.
     staff_gbp : float or None
         Staff at their own cost, agency staff included [GBP/year] (``staff_cost``).
     agency_gbp : float or None
@@ -109,6 +110,9 @@ class Costs:
         The agency premium of each role [GBP/year] (``agency_cost_by_role``).
     budget_cap_gbp : float or None
         The scenario's cap [GBP/year] (``budget_cap``).
+    mileage_gbp : float or None
+        Staff mileage on visits [GBP/year] (``mileage_cost``; in ``total_cost``, not in
+        ``cost_by_role``); 0 without staff travel.
     """
 
     total_gbp: float | None
@@ -118,10 +122,12 @@ class Costs:
     by_role_gbp: dict[str, float] = field(default_factory=dict)
     agency_by_role_gbp: dict[str, float] = field(default_factory=dict)
     budget_cap_gbp: float | None = None
+    mileage_gbp: float | None = None
 
     def to_dict(self) -> dict:
         return {"total_cost": self.total_gbp, "staff_cost": self.staff_gbp,
                 "agency_cost": self.agency_gbp, "site_cost": self.site_gbp,
+                "mileage_cost": self.mileage_gbp,
                 "cost_by_role": dict(self.by_role_gbp),
                 "agency_cost_by_role": dict(self.agency_by_role_gbp),
                 "budget_cap": self.budget_cap_gbp}
@@ -132,7 +138,42 @@ class Costs:
                    agency_gbp=doc.get("agency_cost"), site_gbp=doc.get("site_cost"),
                    by_role_gbp=mapping(doc, "cost_by_role"),
                    agency_by_role_gbp=mapping(doc, "agency_cost_by_role"),
-                   budget_cap_gbp=doc.get("budget_cap"))
+                   budget_cap_gbp=doc.get("budget_cap"), mileage_gbp=doc.get("mileage_cost"))
+
+
+@dataclass(frozen=True)
+class Geography:
+    """How the plan lies on the map (``geography``): staff travel so far; other figures of
+    the plan's geography join this block.
+
+    Attributes
+    ----------
+    travel_hours : float or None
+        Staff travel on visits, all hubs and pools [hours/year] (``travel_hours``).
+    mileage_miles : float or None
+        Miles driven on those visits [miles/year] (``mileage_miles``).
+    mileage_gbp : float or None
+        Their cost at the scenario's rate [GBP/year] (``mileage_gbp``).
+    staff_travel : bool
+        Whether staff travel was part of the work (``staff_travel``).
+    """
+
+    travel_hours: float | None = None
+    mileage_miles: float | None = None
+    mileage_gbp: float | None = None
+    staff_travel: bool = False
+
+    def to_dict(self) -> dict:
+        return {"staff_travel": self.staff_travel, "travel_hours": self.travel_hours,
+                "mileage_miles": self.mileage_miles, "mileage_gbp": self.mileage_gbp}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> Geography | None:
+        if doc is None:
+            return None
+        return cls(travel_hours=doc.get("travel_hours"), mileage_miles=doc.get("mileage_miles"),
+                   mileage_gbp=doc.get("mileage_gbp"),
+                   staff_travel=bool(doc.get("staff_travel", False)))
 
 
 @dataclass(frozen=True)
