@@ -228,6 +228,10 @@ def _print_summary(s: Summary) -> None:
     if s.travel.mean is not None:
         t.add_row("Travel (population-weighted mean / max)",
                   f"{s.travel.mean:.1f} / {s.travel.max:.1f} {s.travel.unit}")
+    geo = s.geography
+    if geo is not None and geo.staff_travel and geo.travel_hours is not None:
+        t.add_row("Staff travel (visits)", f"{geo.travel_hours:,.0f} h/year, "
+                  f"{geo.mileage_miles or 0.0:,.0f} miles, {_fmt_gbp(geo.mileage_gbp or 0.0)}")
     for role, fte in s.workforce.fte_by_role.items():
         unmet = demand.unmet_hours_by_role.get(role, 0.0)
         t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
