@@ -153,6 +153,63 @@ def site_areas(areas, sites) -> pd.Series:
     return out
 
 
+#: kilometres in a statute mile
+KM_PER_MILE = 1.609344
+
+
+def staff_travel(pairs: pd.DataFrame, travel_config, operating_model) -> tuple[pd.DataFrame, dict]:
+    """Each pair's visit round trip, and each role's visits per demand hour.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``travel_cost`` [``travel_config.unit``].
+    travel_config : scenario.TravelConfig
+        ``unit``, ``speed_kmh`` and ``staff_travel``.
+    operating_model : OperatingModel or None
+        Each role's ``visit_share`` and ``visits_per_contact_hour``.
+
+    Returns
+    -------
+    pairs : DataFrame
+        With ``round_trip_hours`` [h] (``2 x minutes / 60``) and ``round_trip_miles`` [miles]
+        (``2 x km / 1.609344``) when staff travel applies; unchanged otherwise.
+    visits : dict
+        role id -> ``visit_share x visits_per_contact_hour`` [visits per demand hour], only
+        roles that visit; empty when staff travel is off, the travel unit is ``units`` or no
+        role visits.
+
+    Examples
+    --------
+    A pair 15 minutes away at 40 km/h: a round trip of half an hour and 10 km (6.2 miles).
+
+    >>> from types import SimpleNamespace as NS
+    >>> om = NS(roles=[NS(id="sw", visit_share=0.2, visits_per_contact_hour=1.0)])
+    >>> cfg = NS(unit="minutes", speed_kmh=40.0, staff_travel=True)
+    >>> p, v = staff_travel(pd.DataFrame({"travel_cost": [15.0]}), cfg, om)
+    >>> round(float(p["round_trip_hours"][0]), 3), round(float(p["round_trip_miles"][0]), 3), v
+    (0.5, 6.214, {'sw': 0.2})
+    """
+    if (travel_config is None or not travel_config.staff_travel or travel_config.unit == "units"
+            or operating_model is None):
+        return pairs, {}
+    visits = {r.id: float(r.visit_share) * float(r.visits_per_contact_hour)
+              for r in operating_model.roles}
+    visits = {r: v for r, v in visits.items() if v > 0}
+    if not visits:
+        return pairs, {}
+    cost = pairs["travel_cost"].to_numpy(dtype=float)
+    speed = float(travel_config.speed_kmh)
+    if travel_config.unit == "km":
+        km, minutes = cost, cost / speed * 60.0
+    else:
+        km, minutes = cost / 60.0 * speed, cost
+    out = pairs.copy()
+    out["round_trip_hours"] = 2.0 * minutes / 60.0
+    out["round_trip_miles"] = 2.0 * km / KM_PER_MILE
+    return out, visits
+
+
 def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.DataFrame) -> ModelData:
     """Turn loaded inputs, the demand table and the allowed pairs into :class:`ModelData`.
 
@@ -190,6 +247,8 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     budget_cap_gbp                ``budget.cap``, less the roles of ``localities.count.min`` teams
                                   (the teams are costed after the hub plan, within the cap).
     max_travel                    ``hubs.max_travel_minutes`` (already applied to ``pairs``).
+    visits_per_demand_hour        staff travel (:func:`staff_travel`): the pairs gain
+                                  ``round_trip_hours`` and ``round_trip_miles``.
     ============================= ==================================================================
     """
     scenario = inputs.scenario
@@ -237,6 +296,9 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
     p["site_id"] = p["site_id"].astype(str)
     p["travel_cost"] = p["travel_cost"].astype(float)
     p = p[~p["site_id"].isin(excluded)].reset_index(drop=True)
+
+    p, visits = staff_travel(p, scenario.travel, om)
+    visits = {r: v for r, v in visits.items() if r in role_ids}
 
     pool, problems = pair_pools(p, areas, sites, om.pools if om is not None else None)
     p["pool"] = pool.to_numpy()
@@ -297,6 +359,8 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         serve_own_area=bool(scenario.hubs.serve_own_area),
         contiguous=bool(scenario.hubs.contiguous),
         edges=area_edges(inputs) if scenario.hubs.contiguous else None,
+        visits_per_demand_hour=visits,
+        mileage_gbp_per_mile=float(scenario.travel.mileage_gbp_per_mile) if visits else 0.0,
     )
 
 

@@ -266,9 +266,9 @@ def _geography_rows(g) -> list[tuple[str, str]]:
     if g.min_hub_separation_km is not None:
         a, b = g.closest_hubs
         rows.append(("Closest hubs", f"{a} and {b}, {g.min_hub_separation_km:.1f} km apart"))
-    if g.travel_hours is not None:
-        money = "" if g.mileage_gbp is None else f", mileage {_fmt_gbp(g.mileage_gbp)}"
-        rows.append(("Staff travel to visits", f"{g.travel_hours:,.0f} h/year{money}"))
+    if g.staff_travel and g.travel_hours is not None:
+        rows.append(("Staff travel (visits)", f"{g.travel_hours:,.0f} h/year, "
+                     f"{g.mileage_miles or 0.0:,.0f} miles, {_fmt_gbp(g.mileage_gbp or 0.0)}"))
     return rows
 
 

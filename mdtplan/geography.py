@@ -13,8 +13,7 @@ opening it:
   is not served by them whole;
 - **minimum hub separation**: the distance between the two closest open hubs [km], straight
   line in EPSG:27700;
-- **staff travel**: the hours staff spend travelling to visits and the mileage paid, where the
-  staffing table carries them.
+- **staff travel**: the hours staff spend travelling to visits and the mileage paid.
 
 Everything is computed from the result tables and the model's data; nothing here solves or
 writes files.
@@ -165,15 +164,10 @@ def min_hub_separation(xy: pd.DataFrame, open_hubs: list[str]
     return float(dist[i, 1]) / 1000.0, (a, b)
 
 
-def _column_total(table: pd.DataFrame, column: str) -> float | None:
-    if table is None or column not in table.columns or table.empty:
-        return None
-    return float(pd.to_numeric(table[column], errors="coerce").fillna(0.0).sum())
-
-
 def geography_of(data, assignment: pd.DataFrame, open_hubs: list[str], *,
                  edges: pd.DataFrame | None = None, sites_xy: pd.DataFrame | None = None,
-                 staffing: pd.DataFrame | None = None) -> Geography:
+                 travel_hours: float | None = None, mileage_miles: float | None = None,
+                 mileage_gbp: float | None = None, staff_travel: bool = False) -> Geography:
     """The ``geography`` block of a solved plan.
 
     Parameters
@@ -187,9 +181,11 @@ def geography_of(data, assignment: pd.DataFrame, open_hubs: list[str], *,
         The area adjacency (``area_a``, ``area_b``); without it pieces are not counted.
     sites_xy : DataFrame, optional
         Sites' ``x``, ``y`` in EPSG:27700 [m]; without them the separation is not measured.
-    staffing : DataFrame, optional
-        The staffing table; its ``travel_hours``, ``mileage_miles`` and ``mileage_gbp`` columns
-        are summed where present.
+    travel_hours, mileage_miles, mileage_gbp : float, optional
+        The plan's staff travel on visits [h/yr, miles/yr, GBP/yr] (:mod:`mdtplan.results`
+        sums them from the staffing table).
+    staff_travel : bool
+        Whether staff travel was part of the work.
     """
     pieces = catchment_pieces(assignment, edges) if edges is not None else None
     own = data.sites["area_id"] if "area_id" in data.sites else None
@@ -204,7 +200,6 @@ def geography_of(data, assignment: pd.DataFrame, open_hubs: list[str], *,
             assignment, own, open_hubs)),
         min_hub_separation_km=km,
         closest_hubs=pair,
-        travel_hours=_column_total(staffing, "travel_hours"),
-        mileage_miles=_column_total(staffing, "mileage_miles"),
-        mileage_gbp=_column_total(staffing, "mileage_gbp"),
+        travel_hours=travel_hours, mileage_miles=mileage_miles, mileage_gbp=mileage_gbp,
+        staff_travel=bool(staff_travel),
     )

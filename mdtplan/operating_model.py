@@ -35,7 +35,12 @@ class Role(_Strict):
 
     ``cost_gbp_per_fte`` is the employer's annual cost including on-costs [GBP/year];
     ``agency_premium`` the extra share an agency FTE costs over it (0.4 = 40% more);
-    ``productive_hours_per_fte`` the client-facing hours an FTE delivers in a year [h/year].
+    ``productive_hours_per_fte`` the client-facing hours an FTE delivers in a year [h/year];
+    ``visit_share`` the share of the role's demand hours spent with people at home or in the
+    community (each such hour needs a trip from the hub) and ``visits_per_contact_hour`` the
+    trips from the hub per hour of that contact [visits/h]: with ``travel.staff_travel`` each
+    demand hour of an area served from a hub ``t`` minutes away adds
+    ``visit_share x visits_per_contact_hour x 2t/60`` hours of travel (0 = desk-based).
 
     ``kind``: ``core`` roles sit in every hub, ``specialist`` roles in a shared pool, and
     ``locality`` roles (e.g. a locality manager) once per locality team, as many FTE as the
@@ -52,6 +57,8 @@ class Role(_Strict):
     min_fte_per_hub: NonNeg = 0.0
     fte_step: Annotated[float, Field(gt=0)] = 0.5
     max_agency_share: Annotated[float, Field(ge=0, le=1)] = 1.0
+    visit_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    visits_per_contact_hour: Annotated[float, Field(ge=0, le=20)] = 0.0
 
 
 class Pools(_Strict):

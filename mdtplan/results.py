@@ -21,7 +21,17 @@ from pandas.api.extensions import ExtensionDtype, take
 from pandas.errors import InvalidIndexError
 
 from .geography import geography_of
-from .summary import Band, Costs, Demand, Hubs, SolverReport, Summary, Travel, Workforce
+from .summary import (
+    Band,
+    Costs,
+    Demand,
+    Geography,
+    Hubs,
+    SolverReport,
+    Summary,
+    Travel,
+    Workforce,
+)
 
 __all__ = ["STAFFING_COLUMNS", "Results", "Summary", "build_results"]
 
@@ -114,16 +124,23 @@ def _assignment(data, table: pd.DataFrame) -> pd.DataFrame:
 
 #: the ``staffing`` table's columns
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
-                    "unmet_hours", "cost", "staff_cost", "agency_cost"]
+                    "unmet_hours", "cost", "staff_cost", "agency_cost", "travel_hours",
+                    "mileage_miles", "mileage_gbp"]
 #: a plan without staff rows: copied (making an empty frame costs more than copying one)
 _NO_STAFFING = pd.DataFrame(columns=STAFFING_COLUMNS)
 
 
-def _staffing(table: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
-    """The staffing rows with each role's capacity and costs (see :func:`build_results`)."""
+def _staffing(table: pd.DataFrame, roles: pd.DataFrame,
+              mileage_gbp_per_mile: float = 0.0) -> pd.DataFrame:
+    """The staffing rows with each role's capacity and costs (see :func:`build_results`);
+    staff travel hours and mileage (0 where the table has none)."""
     if table.empty:
         return _NO_STAFFING.copy()
     staffing = table.copy()
+    for c in ("travel_hours", "mileage_miles"):
+        if c not in staffing:
+            staffing[c] = 0.0
+    staffing["mileage_gbp"] = staffing["mileage_miles"] * float(mileage_gbp_per_mile)
     pos = _positions(roles.index, staffing["role"].tolist())
     prod, cost, premium = (
         pd.Series(_lookup(roles[c], pos), index=staffing.index).astype(float)
@@ -142,6 +159,31 @@ def _site_cost(sites: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     opening = _lookup(sites["opening_cost_gbp"], positions).astype(float)
     candidate = np.asarray(_lookup(sites["status"], positions), dtype=object) == "candidate"
     return fixed + np.where(candidate, opening, 0.0)
+
+
+def pair_trips(data, assign: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Staff travel of each assignment row: (hours, miles) a year, times its share.
+
+    A pair's visits a year are ``sum_r d[a, r] x visits[r]``; each takes the pair's
+    ``round_trip_hours`` and ``round_trip_miles``. Zeros without staff travel.
+    """
+    n = len(assign)
+    visits = getattr(data, "visits_per_demand_hour", None) or {}
+    pairs = data.pairs
+    if not visits or not n or "round_trip_hours" not in pairs:
+        return np.zeros(n), np.zeros(n)
+    v = pd.Series(visits, dtype=float).reindex(data.demand_hours.columns).fillna(0.0)
+    per_area = data.demand_hours.astype(float).to_numpy() @ v.to_numpy()
+    area_pos = _positions(data.demand_hours.index, assign["area_id"].tolist())
+    trips = np.where(area_pos >= 0, per_area[np.maximum(area_pos, 0)], 0.0)
+    key = pd.MultiIndex.from_arrays([pairs["area_id"].astype(str), pairs["site_id"].astype(str)])
+    pos = key.get_indexer(pd.MultiIndex.from_arrays([assign["area_id"].astype(str),
+                                                     assign["site_id"].astype(str)]))
+    share = assign["share"].to_numpy(dtype=float) * (pos >= 0)
+    hours = pairs["round_trip_hours"].to_numpy(dtype=float)[np.maximum(pos, 0)]
+    miles = (pairs["round_trip_miles"].to_numpy(dtype=float)[np.maximum(pos, 0)]
+             if "round_trip_miles" in pairs else np.zeros(n))
+    return trips * hours * share, trips * miles * share
 
 
 def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
@@ -192,6 +234,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         empty = pd.DataFrame()
         summary = Summary(costs=Costs(total_gbp=None, staff_gbp=None, agency_gbp=None,
                                       site_gbp=None, budget_cap_gbp=data.budget_cap_gbp),
+                          geography=Geography(staff_travel=_staff_travel_on(data)),
                           demand=Demand(hours=demand_total, met_share=None),
                           workforce=Workforce(), hubs=Hubs(count=0),
                           travel=Travel(mean=None, max=None, unit=travel_unit), **base)
@@ -223,7 +266,14 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     hub_areas = np.bincount(np.fromiter((h for h, _ in served), np.intp, len(served)),
                             minlength=n_hubs).astype(int)
 
-    staffing = _staffing(tables["staffing"], roles)
+    staffing = _staffing(tables["staffing"], roles, data.mileage_gbp_per_mile)
+    trip_hours, trip_miles = pair_trips(data, assign)
+    hub_trips = {h: [0.0, 0.0] for h in hub_ids}
+    for s, th, tm in zip(site_ids.tolist(), trip_hours.tolist(), trip_miles.tolist(),
+                         strict=True):
+        if s in hub_trips:
+            hub_trips[s][0] += th
+            hub_trips[s][1] += tm
     site_cost_each = _site_cost(data.sites, site_pos)
     core = staffing[staffing["unit"].isin(hub_ids)] if len(staffing) else staffing
     if len(core):
@@ -262,6 +312,9 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         "utilisation": util[order],
         "fte": hub_fte[order],
         "site_cost": site_cost_each[order],
+        "travel_hours": np.array([hub_trips[h][0] for h in hub_ids], dtype=float)[order],
+        "mileage_gbp": np.array([hub_trips[h][1] for h in hub_ids], dtype=float)[order]
+        * float(data.mileage_gbp_per_mile),
     })
 
     # travel, weighted by population (or per area when weights are all zero)
@@ -282,14 +335,27 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         staff_cost = agency_cost = 0.0
     site_cost = float(np.nansum(site_cost_each))  # as Series.sum: NaN skipped
     unmet_total = float(np.nansum(np.fromiter(by_role["unmet_hours"].values(), float)))
+    travel_hours = float(staffing["travel_hours"].sum()) if len(staffing) else 0.0
+    mileage_miles = float(staffing["mileage_miles"].sum()) if len(staffing) else 0.0
+    mileage_gbp = float(staffing["mileage_gbp"].sum()) if len(staffing) else 0.0
+    met_share = (1.0 - unmet_total / demand_total) if demand_total > 0 else None
+    if travel_hours > 0 and demand_total > 0:
+        # a unit short of hours is short of its visits alike: it meets the share
+        # 1 - unmet / (demand + travel) of its people's demand
+        need = (staffing["demand_hours"] + staffing["travel_hours"]).to_numpy(dtype=float)
+        short = np.divide(staffing["unmet_hours"].to_numpy(dtype=float), need,
+                          out=np.zeros(len(need)), where=need > 0)
+        met = float((staffing["demand_hours"].to_numpy(dtype=float) * (1.0 - short)).sum())
+        met_share = met / float(staffing["demand_hours"].sum())
     pph = hubs["population"].to_numpy()  # NaN skipped, as Series.min, median and max
     summary = Summary(
-        costs=Costs(total_gbp=staff_cost + agency_cost + site_cost, staff_gbp=staff_cost,
+        costs=Costs(total_gbp=staff_cost + agency_cost + site_cost + mileage_gbp,
+                    staff_gbp=staff_cost, mileage_gbp=mileage_gbp,
                     agency_gbp=agency_cost, site_gbp=site_cost, by_role_gbp=by_role["cost"],
                     agency_by_role_gbp=by_role["agency_cost"],
                     budget_cap_gbp=data.budget_cap_gbp),
         demand=Demand(hours=demand_total,
-                      met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
+                      met_share=met_share,
                       unmet_hours_by_role=by_role["unmet_hours"]),
         workforce=Workforce(fte_by_role=by_role["fte"]),
         hubs=Hubs(count=int(len(hubs)),
@@ -298,7 +364,8 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         travel=Travel(mean=travel_mean, max=float(tc.max()) if len(tc) else None,
                       unit=travel_unit),
         geography=geography_of(data, assign, hub_ids, edges=edges, sites_xy=sites_geo,
-                               staffing=staffing),
+                               travel_hours=travel_hours, mileage_miles=mileage_miles,
+                               mileage_gbp=mileage_gbp, staff_travel=_staff_travel_on(data)),
         **base,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)
@@ -315,6 +382,10 @@ def _stages(solve_result) -> tuple[dict, ...]:
                   "bound": _opt_float(bounds.get(name)), "gap": _opt_float(gaps.get(name)),
                   "status": status[name]}
                  for name in status)
+
+
+def _staff_travel_on(data) -> bool:
+    return bool(getattr(data, "visits_per_demand_hour", None)) and "round_trip_hours" in data.pairs
 
 
 def _opt_float(v) -> float | None:

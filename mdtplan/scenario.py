@@ -149,6 +149,14 @@ class TravelConfig(_Strict):
     ``cost_gbp_per_unit`` turns travel into money for ``min_cost`` (0 by default); with
     ``weight_by_population`` each area's travel counts once per person (p-median style), else once
     per area (as in the capacitated warehouse problem's allocation costs).
+
+    ``staff_travel`` (on by default): staff travel is part of the work. Each role's home
+    visits (the operating model's ``visit_share`` and ``visits_per_contact_hour``) add the
+    round trip from the hub to the area to the hours the hub must staff, and
+    ``mileage_gbp_per_mile`` (default 0.45, HMRC's approved mileage allowance payment for the
+    first 10,000 business miles a year) prices the miles as a council cost, in the cost and
+    the budget. Miles come from the travel table's km (``unit: km``) or from its minutes at
+    ``speed_kmh``; ``unit: units`` (the classic problems) has no staff travel.
     """
 
     path: str | None = None
@@ -160,6 +168,10 @@ class TravelConfig(_Strict):
     speed_kmh: PosFloat = 40.0
     cost_gbp_per_unit: NonNegFloat = 0.0
     weight_by_population: bool = True
+    staff_travel: bool = True
+    #: GBP per mile; HMRC approved mileage allowance payment, cars and vans, first 10,000
+    #: business miles: 45p (https://www.gov.uk/expenses-and-benefits-business-travel-mileage/rules-for-tax)
+    mileage_gbp_per_mile: Annotated[float, Field(ge=0, le=5)] = 0.45
 
 
 class CountBand(_Strict):

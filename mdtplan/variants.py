@@ -283,6 +283,11 @@ def _solve_variant(variant, options, slot: _ModelSlot, progress, cancel, explain
     for name, value in values.items():
         if value == current[name]:
             continue
+        if name == "demand_scale" and base.data.visits_per_demand_hour and \
+                base.data.mileage_gbp_per_mile:
+            # staff mileage is priced on the built demand: more demand, more miles, so a new
+            # demand scale is a model of its own
+            return _solve_fresh(variant, options, progress, cancel, explain, marginals)
         try:
             if name == "demand_scale":
                 session.set_param(name, value / float(base.scenario.demand.scale))

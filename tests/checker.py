@@ -130,12 +130,22 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
         demand = data.demand_hours.reindex(index=areas.index, columns=list(roles.index)).fillna(
             0.0) * demand_scale
         d_used = used.join(demand, on="area_id")
+        # staff travel: each visit is a round trip from the pair's site (ModelData only)
+        trip_hours = _pair_column(data, used, "round_trip_hours")
+        trip_miles = _pair_column(data, used, "round_trip_miles")
+        visits = dict(data.visits_per_demand_hour) if trip_hours is not None else {}
+        for r in roles.index:
+            d_used[f"travel::{r}"] = (d_used[r] * float(visits.get(r, 0.0))
+                                      * (trip_hours if trip_hours is not None else 0.0))
         # core demand per (site, role)
-        core_need = {}
+        core_need, travel_need = {}, {}
         for r in core:
             core_need.update({(s, r): v for s, v in
                               (d_used[r] * d_used["share"]).groupby(d_used["site_id"]).sum()
                               .items()})
+            travel_need.update({(s, r): v for s, v in
+                                (d_used[f"travel::{r}"] * d_used["share"]).groupby(
+                                    d_used["site_id"]).sum().items()})
         # specialist demand per (pool, role), pools from the pairs
         pool_of = data.pairs.assign(area_id=data.pairs["area_id"].astype(str),
                                     site_id=data.pairs["site_id"].astype(str)).set_index(
@@ -146,6 +156,9 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
         for r in special:
             spec_need.update({(p, r): v for p, v in
                               (d_used[r] * d_used["share"]).groupby(d_used["pool"]).sum().items()})
+            travel_need.update({(p, r): v for p, v in
+                                (d_used[f"travel::{r}"] * d_used["share"]).groupby(
+                                    d_used["pool"]).sum().items()})
         st = staffing.set_index(["unit", "role"]) if len(staffing) else None
 
         def _row(u, r):
@@ -178,9 +191,15 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
                         float(row["demand_hours"]), need, 1e-6):
                     out.append(f"demand_hours of {u}/{r} is {row['demand_hours']:.6g}, "
                                f"the assignment gives {need:.6g}")
+                travel = travel_need.get((u, r), 0.0)
+                if "travel_hours" in row.index and abs(float(row["travel_hours"]) - travel) > \
+                        slack and not _close(float(row["travel_hours"]), travel, 1e-6):
+                    out.append(f"travel_hours of {u}/{r} is {row['travel_hours']:.6g}, "
+                               f"the assignment gives {travel:.6g}")
+                need = need + travel  # the visits' round trips are work too
                 if prod * fte + unmet < need * (1 - tol) - tol:
                     out.append(f"demand coverage: {u}/{r} delivers {prod * fte:.6g} h + unmet "
-                               f"{unmet:.6g} < demand {need:.6g}")
+                               f"{unmet:.6g} < demand and travel {need:.6g}")
                 if not objective_unmet_allowed and unmet > tol * max(1.0, need):
                     out.append(f"unmet hours {unmet:.6g} at {u}/{r} under {data.objective}")
                 if is_core:
@@ -232,14 +251,42 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
     # -- budget ---------------------------------------------------------------------------------
     if data.budget_cap_gbp is not None:
         site_cost = float(_site_cost(sites.loc[sorted(open_sites)]).sum()) if open_sites else 0.0
-        total = staff_cost + site_cost
+        total = staff_cost + site_cost + plan_mileage_gbp(data, tables)
         if total > data.budget_cap_gbp * (1 + tol) + tol:
             out.append(f"budget_cap: cost {total:,.2f} > cap {data.budget_cap_gbp:,.2f}")
     return out
 
 
+def _pair_column(data, used: pd.DataFrame, column: str):
+    """``data.pairs[column]`` for each row of ``used`` (area_id, site_id), or None when the
+    pairs have no such column or there is no staff travel."""
+    if column not in data.pairs or not getattr(data, "visits_per_demand_hour", None):
+        return None
+    col = data.pairs.assign(area_id=data.pairs["area_id"].astype(str),
+                            site_id=data.pairs["site_id"].astype(str)).set_index(
+        ["area_id", "site_id"])[column]
+    return col.reindex(pd.MultiIndex.from_frame(
+        used[["area_id", "site_id"]].astype(str))).to_numpy(dtype=float)
+
+
+def plan_mileage_gbp(data, tables: dict) -> float:
+    """Staff mileage of a plan [GBP/year]: each pair's visits (demand x visits per demand
+    hour) x its round trip in miles x the rate x the share, re-derived from ModelData."""
+    a = tables["assignment"]
+    miles = _pair_column(data, a, "round_trip_miles")
+    if miles is None or not data.mileage_gbp_per_mile or not len(a):
+        return 0.0
+    visits = pd.Series(data.visits_per_demand_hour, dtype=float).reindex(
+        data.demand_hours.columns).fillna(0.0)
+    per_area = data.demand_hours.astype(float) @ visits
+    trips = a["area_id"].astype(str).map(per_area).fillna(0.0).to_numpy(dtype=float)
+    return float((trips * miles * a["share"].to_numpy(dtype=float)).sum()
+                 * data.mileage_gbp_per_mile)
+
+
 def plan_cost_gbp(data, tables: dict) -> float:
-    """Staff + agency premium + site cost of a plan [GBP/year] (no travel)."""
+    """Staff + agency premium + site cost + staff mileage of a plan [GBP/year] (no travel
+    priced per unit)."""
     roles = data.roles
     staffing = tables["staffing"]
     cost = 0.0
@@ -251,7 +298,7 @@ def plan_cost_gbp(data, tables: dict) -> float:
     open_sites = list(hubs.loc[hubs["open"].astype(bool), "site_id"].astype(str))
     if open_sites:
         cost += float(_site_cost(data.sites.loc[open_sites]).sum())
-    return cost
+    return cost + plan_mileage_gbp(data, tables)
 
 
 def plan_travel(data, tables: dict) -> float:

@@ -45,7 +45,10 @@ def test_baseline_staff_and_cost_are_todays(demo, repo_root):
     assert base.summary.costs.staff_gbp == pytest.approx(staff)
     assert base.summary.costs.agency_gbp == pytest.approx(premium)
     assert base.summary.costs.site_gbp == pytest.approx(site_cost)
-    assert base.summary.costs.total_gbp == pytest.approx(staff + premium + site_cost)
+    # today's staff drive to their visits too (travel.staff_travel, on in the demo)
+    mileage = base.summary.costs.mileage_gbp
+    assert mileage > 0
+    assert base.summary.costs.total_gbp == pytest.approx(staff + premium + site_cost + mileage)
     vacant = wf[wf["contract"] == "vacant"].groupby("role")["fte"].sum()
     assert base.summary.vacant_fte_by_role == pytest.approx(vacant.to_dict())
 
@@ -66,13 +69,17 @@ def test_each_area_goes_to_its_nearest_site_and_unmet_is_what_staff_cannot_cover
     assert a["travel_cost"].to_numpy() == pytest.approx(nearest.reindex(a.index).to_numpy())
     del pairs
     st = base.staffing
-    shortfall = (st["demand_hours"] - st["capacity_hours"]).clip(lower=0)
+    # staff travel: the visits' round trips are work today too
+    need = st["demand_hours"] + st["travel_hours"]
+    assert (st["travel_hours"] > 0).any()
+    shortfall = (need - st["capacity_hours"]).clip(lower=0)
     assert st["unmet_hours"].to_numpy() == pytest.approx(shortfall.to_numpy(), abs=1e-3)
     total = prepared.demand_hours.to_numpy().sum()
     # workstream demand changes apply to the plan, not to today
     assert base.summary.demand.hours > total
-    assert base.summary.demand.met_share == pytest.approx(
-        1 - sum(base.summary.demand.unmet_hours_by_role.values()) / base.summary.demand.hours)
+    # a unit short of hours is short of its visits alike
+    met = (st["demand_hours"] * (1 - st["unmet_hours"] / need.where(need > 0)).fillna(1)).sum()
+    assert base.summary.demand.met_share == pytest.approx(met / base.summary.demand.hours)
 
 
 def test_design_rules_today_breaks_are_reported(repo_root):

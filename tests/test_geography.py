@@ -93,14 +93,13 @@ def test_geography_of_a_model_data_plan():
                               "travel_cost": [0.0, 1.0, 2.0]})
         sites = pd.DataFrame({"area_id": ["B"]}, index=["s"])
     a = _assign([("A", "s", 1), ("B", "s", 1), ("C", "s", 1)])
-    staffing = pd.DataFrame({"unit": ["s", "s"], "travel_hours": [10.0, 2.5]})
     g = geography_of(Data(), a, ["s"], edges=_row_edges(["A", "C"]),
                      sites_xy=pd.DataFrame({"x": [0.0], "y": [0.0]}, index=["s"]),
-                     staffing=staffing)
+                     travel_hours=12.5, staff_travel=True)
     assert g.pieces_per_catchment == {"s": 2}  # B touches nothing in these edges
     assert g.catchments_in_pieces == 1
     assert g.share_areas_at_nearest_open_hub == 1.0
     assert g.hubs_not_serving_own_area == ()
     assert g.min_hub_separation_km is None  # one hub
-    assert g.travel_hours == pytest.approx(12.5)
+    assert g.travel_hours == pytest.approx(12.5) and g.staff_travel
     assert g.mileage_gbp is None

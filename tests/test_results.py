@@ -50,7 +50,9 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
         summary = results.Summary.from_dict(dict(
             total_cost=None, staff_cost=None, agency_cost=None, site_cost=None,
             cost_by_role={}, demand_met_share=None, unmet_hours_by_role={}, fte_by_role={},
-            hubs_open=0, population_per_hub={}, travel={"mean": None, "max": None}, **base))
+            hubs_open=0, population_per_hub={}, travel={"mean": None, "max": None},
+            geography={"staff_travel": bool(data.visits_per_demand_hour)
+                       and "round_trip_hours" in data.pairs}, **base))
         return results.Results(empty, empty, empty, summary)
 
     assign = tables["assignment"].copy()
@@ -75,13 +77,15 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
         staffing["staff_cost"] = staffing["fte"] * cost
         staffing["agency_cost"] = staffing["agency_fte"] * cost * premium
         staffing["cost"] = staffing["staff_cost"] + staffing["agency_cost"]
+        staffing["mileage_gbp"] = staffing["mileage_miles"] * data.mileage_gbp_per_mile
         staffing = staffing[["unit", "role", "fte", "agency_fte", "demand_hours",
                              "capacity_hours", "unmet_hours", "cost", "staff_cost",
-                             "agency_cost"]]
+                             "agency_cost", "travel_hours", "mileage_miles", "mileage_gbp"]]
     else:
         staffing = pd.DataFrame(columns=["unit", "role", "fte", "agency_fte", "demand_hours",
                                          "capacity_hours", "unmet_hours", "cost", "staff_cost",
-                                         "agency_cost"])
+                                         "agency_cost", "travel_hours", "mileage_miles",
+                                         "mileage_gbp"])
 
     sites = data.sites.loc[hubs_open]
     site_cost_each = sites["fixed_cost_gbp"].astype(float) + np.where(
@@ -116,6 +120,23 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
     hubs["utilisation"] = util
     hubs["fte"] = hubs["site_id"].map(core.groupby("unit")["fte"].sum()).fillna(0.0)
     hubs["site_cost"] = site_cost_each.reindex(hubs["site_id"]).to_numpy()
+    # staff travel: each pair's visits a year x its round trip, by the share
+    travel_on = bool(data.visits_per_demand_hour) and "round_trip_hours" in data.pairs
+    if travel_on:
+        visits = pd.Series(data.visits_per_demand_hour).reindex(
+            data.demand_hours.columns).fillna(0.0)
+        trips = assign["area_id"].map(data.demand_hours @ visits)
+        pair = data.pairs.set_index(["area_id", "site_id"])
+        key = pd.MultiIndex.from_frame(assign[["area_id", "site_id"]])
+        th = trips * pair["round_trip_hours"].reindex(key).to_numpy() * assign["share"]
+        tm = trips * pair["round_trip_miles"].reindex(key).to_numpy() * assign["share"]
+        hubs["travel_hours"] = hubs["site_id"].map(th.groupby(assign["site_id"]).sum()).fillna(
+            0.0).astype(float)
+        hubs["mileage_gbp"] = hubs["site_id"].map(tm.groupby(assign["site_id"]).sum()).fillna(
+            0.0).astype(float) * data.mileage_gbp_per_mile
+    else:
+        hubs["travel_hours"] = 0.0
+        hubs["mileage_gbp"] = 0.0
     hubs = hubs.sort_values("site_id", ignore_index=True)
 
     # travel, weighted by population (or per area when weights are all zero)
@@ -135,16 +156,28 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
     agency_cost = float(staffing["agency_cost"].sum())
     site_cost = float(site_cost_each.sum())
     unmet_total = float(unmet_by_role.sum())
+    travel_hours = float(staffing["travel_hours"].sum())
+    mileage_gbp = float(staffing["mileage_gbp"].sum())
+    met_share = (1.0 - unmet_total / demand_total) if demand_total > 0 else None
+    if travel_hours > 0 and demand_total > 0:
+        need = staffing["demand_hours"] + staffing["travel_hours"]
+        short = (staffing["unmet_hours"] / need.where(need > 0)).fillna(0.0)
+        met_share = float((staffing["demand_hours"] * (1 - short)).sum()) / float(
+            staffing["demand_hours"].sum())
     pph = hubs["population"]
     # the summary.json keys it had, read into the typed Summary
     summary = results.Summary.from_dict(dict(
-        total_cost=staff_cost + agency_cost + site_cost,
+        total_cost=staff_cost + agency_cost + site_cost + mileage_gbp,
+        mileage_cost=mileage_gbp,
+        geography={"staff_travel": travel_on, "travel_hours": travel_hours,
+                   "mileage_miles": float(staffing["mileage_miles"].sum()),
+                   "mileage_gbp": mileage_gbp},
         staff_cost=staff_cost,
         agency_cost=agency_cost,
         site_cost=site_cost,
         cost_by_role={k: float(v) for k, v in cost_by_role.items()},
         agency_cost_by_role={k: float(v) for k, v in agency_by_role.items()},
-        demand_met_share=(1.0 - unmet_total / demand_total) if demand_total > 0 else None,
+        demand_met_share=met_share,
         unmet_hours_by_role={k: float(v) for k, v in unmet_by_role.items()},
         fte_by_role={k: float(v) for k, v in fte_by_role.items()},
         hubs_open=int(len(hubs)),
@@ -159,18 +192,37 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
 # Comparing
 
 
+#: columns added with staff travel: summed in another order than the reference's
+_SUMMED = ["travel_hours", "mileage_gbp"]
+
+
 def _same(new: results.Results, old: results.Results) -> None:
     for name in ("hubs", "assignment", "staffing"):
         a, b = getattr(new, name), getattr(old, name)
+        assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes], name
+        if name == "hubs" and len(a.columns):
+            pd.testing.assert_frame_equal(a[_SUMMED], b[_SUMMED], check_exact=False,
+                                          rtol=1e-12, obj=name)
+            a, b = a.drop(columns=_SUMMED), b.drop(columns=_SUMMED)
         pd.testing.assert_frame_equal(a, b, check_exact=True, check_index_type=True,
                                       check_column_type=True, obj=name)
         assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes], name
-    # the geography block is new with issue 18 (tests/test_geography.py checks it) ...
+    # the geography block's map figures are new with issue 18 (tests/test_geography.py checks
+    # them) ...
     if len(new.hubs):
         assert new.summary.geography.share_areas_at_nearest_open_hub is not None
     # ... and so is the report's stages list (tests/test_solve.py checks it)
-    plain = replace(new.summary, geography=None, report=replace(new.summary.report, stages=()))
-    assert repr(asdict(plain)) == repr(asdict(old.summary))
+    geo = old.summary.geography
+    plain = replace(new.summary, report=replace(new.summary.report, stages=()),
+                    geography=None if new.summary.geography is None else replace(
+                        new.summary.geography, **{f: getattr(geo, f, None) for f in (
+                            "pieces_per_catchment", "catchments_in_pieces",
+                            "share_areas_at_nearest_open_hub", "hubs_not_serving_own_area",
+                            "min_hub_separation_km", "closest_hubs")}))
+    x, y = asdict(plain), asdict(old.summary)
+    mx, my = x["demand"].pop("met_share"), y["demand"].pop("met_share")
+    assert (mx is None) == (my is None) and (mx is None or abs(mx - my) <= 1e-12)
+    assert repr(x) == repr(y)
 
 
 def _report(status=SolveStatus.optimal):

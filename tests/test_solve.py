@@ -239,7 +239,8 @@ def test_a_plan_without_staff_has_an_empty_staffing_table_of_its_own():
               "fte_steps": np.zeros(0), "agency_fte": np.zeros(0), "unmet_hours": np.zeros(0)}
     first = tables_from_values(ix, data, values, 1.0)["staffing"]
     expected = pd.DataFrame([], columns=["unit", "kind", "role", "fte", "agency_fte",
-                                         "unmet_hours", "demand_hours"])
+                                         "unmet_hours", "demand_hours", "travel_hours",
+                                         "mileage_miles"])
     pd.testing.assert_frame_equal(first, expected, check_index_type=True,
                                   check_column_type=True)
     first["extra"] = 1.0  # a caller's change stays in its own table

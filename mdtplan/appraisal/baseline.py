@@ -228,14 +228,19 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     full_total = float(demand.to_numpy().sum())
     unmet = {r: float(plan.demand.unmet_hours_by_role.get(r, 0.0)) + float(lost.get(r, 0.0))
              for r in data.roles.index}
+    met_share = (1.0 - sum(unmet.values()) / full_total) if full_total > 0 else None
+    geo = plan.geography
+    if (geo is not None and geo.staff_travel and plan.demand.met_share is not None
+            and abs(plan.demand.hours + float(lost.sum()) - full_total) <= 1e-6 * full_total):
+        # unmet hours include the trips: count demand met as the plan does (a short unit is
+        # short of its visits alike), the unreachable areas' demand unmet
+        met_share = plan.demand.met_share * plan.demand.hours / full_total
     summary = BaselineSummary(
         name=f"{scenario.name} (baseline)",
         report=replace(plan.report, objective_name="baseline", stage_objectives={},
                        timings={}, stages=()),
         costs=replace(plan.costs, budget_cap_gbp=None),
-        demand=Demand(hours=full_total, unmet_hours_by_role=unmet,
-                      met_share=((1.0 - sum(unmet.values()) / full_total) if full_total > 0
-                                 else None)),
+        demand=Demand(hours=full_total, unmet_hours_by_role=unmet, met_share=met_share),
         workforce=plan.workforce, hubs=plan.hubs, travel=plan.travel,
         sites=tuple(sites), assignment=cfg.assignment, violations=tuple(violations),
         unserved_areas=tuple(unserved), vacant_fte_by_role=vacant, geography=plan.geography)

@@ -399,7 +399,7 @@ def plan_savings(baseline: BaselineSummary, plan: Summary) -> PlanSavings:
     -------
     PlanSavings
         ``lines``: one per role (staff cost excluding the agency premium), then the agency
-        premium and sites, each with ``baseline_gbp``, ``scenario_gbp`` and ``saving_gbp``
+        premium, sites and (with staff travel) staff mileage, each with ``baseline_gbp``, ``scenario_gbp`` and ``saving_gbp``
         (positive = the plan is cheaper); ``total``; and side-by-side service figures
         (``demand_met_share``, ``unmet_hours``, ``fte``, ``hubs_open``, ``travel_mean``).
     """
@@ -419,6 +419,11 @@ def plan_savings(baseline: BaselineSummary, plan: Summary) -> PlanSavings:
                         ("sites", baseline.costs.site_gbp, plan.costs.site_gbp)):
         b, p = float(jsonable(b) or 0.0), float(jsonable(p) or 0.0)
         lines.append(Saving(line=label, baseline_gbp=b, scenario_gbp=p, saving_gbp=b - p))
+    b, p = (float(jsonable(baseline.costs.mileage_gbp) or 0.0),
+            float(jsonable(plan.costs.mileage_gbp) or 0.0))
+    if b or p:  # staff travel: the visits' mileage (travel.staff_travel)
+        lines.append(Saving(line="staff mileage", baseline_gbp=b, scenario_gbp=p,
+                            saving_gbp=b - p))
     b_total = float(jsonable(baseline.costs.total_gbp) or 0.0)
     p_total = float(jsonable(plan.costs.total_gbp) or 0.0)
 

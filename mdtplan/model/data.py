@@ -43,7 +43,8 @@ class ModelData:
     pairs : DataFrame
         Allowed (area, site) pairs only: ``area_id``, ``site_id``, ``travel_cost`` [travel
         unit], ``pool`` (the specialist pool that serves the area when it is assigned to the
-        site). Excluded sites never appear.
+        site). Excluded sites never appear. With staff travel, also ``round_trip_hours`` [h]
+        and ``round_trip_miles`` [miles]: one visit's trip from the site to the area and back.
     roles : DataFrame
         Index ``role_id``. Columns ``name``, ``kind`` (core|specialist), ``cost_gbp_per_fte``,
         ``agency_premium``, ``productive_hours_per_fte``, ``min_fte_per_hub``, ``fte_step``,
@@ -76,6 +77,13 @@ class ModelData:
         The areas' neighbour graph: ``area_a``, ``area_b`` (area ids), ``kind`` (``boundary``,
         ``nearest``, ``link``), from :func:`mdtplan.adjacency.area_adjacency`; built when
         ``contiguous`` is on, else ``None``.
+    visits_per_demand_hour : dict
+        Staff travel: role id -> trips from the hub per demand hour of the role
+        (``visit_share x visits_per_contact_hour``) [visits/h]. Empty (or ``pairs`` without
+        ``round_trip_hours``): no staff travel, the model of before. A pair's demand of role r
+        is then ``d[a, r] x (1 + visits[r] x round_trip_hours[a, s])``.
+    mileage_gbp_per_mile : float
+        Price of the visits' miles [GBP/mile] (a council cost: in the cost and the budget).
     """
 
     name: str
@@ -100,6 +108,8 @@ class ModelData:
     serve_own_area: bool = False
     contiguous: bool = False
     edges: pd.DataFrame | None = None
+    visits_per_demand_hour: dict[str, float] = field(default_factory=dict)
+    mileage_gbp_per_mile: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------

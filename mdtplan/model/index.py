@@ -42,6 +42,18 @@ class ModelIndex:
         ``STAFF``: (site, core role) for every site, then (pool, specialist role).
     demand : ndarray, shape (areas, roles)
         Demand hours [hours/year], columns in ``roles`` order.
+    travel_factor : ndarray, shape (pairs, roles), or None
+        Staff travel: hours of travel per demand hour of each pair and role,
+        ``visits[r] x round_trip_hours[a, s]`` [h/h]; ``None`` without staff travel.
+    pair_miles : ndarray, shape (pairs,), or None
+        Miles a fully assigned pair's visits drive in a year at demand scale 1 [miles/year]:
+        ``sum_r d[a, r] visits[r] round_trip_miles[a, s]``; ``None`` without staff travel.
+    mileage_gbp_per_mile : float
+        Price of those miles [GBP/mile].
+    visit_rate : ndarray, shape (roles,), or None
+        Visits per demand hour of each role [visits/h]; ``None`` without staff travel.
+    round_trip_miles : ndarray, shape (pairs,), or None
+        One visit's round trip [miles]; ``None`` without staff travel.
     """
 
     area_ids: list
@@ -61,10 +73,58 @@ class ModelIndex:
     pools: list
     staff: list
     demand: np.ndarray
+    travel_factor: np.ndarray | None = None
+    pair_miles: np.ndarray | None = None
+    mileage_gbp_per_mile: float = 0.0
+    visit_rate: np.ndarray | None = None
+    round_trip_miles: np.ndarray | None = None
 
     def role_column(self, role: str) -> np.ndarray:
         """Demand hours of ``role`` per area [hours/year]."""
         return self.demand[:, self.roles.index(role)]
+
+    def pair_demand(self, ks=None, cols=None) -> np.ndarray:
+        """Demand each pair puts on the unit serving it, travel included [hours/year]:
+        ``d[a, r] x (1 + travel_factor[k, r])``, shape (len(ks), len(cols)).
+
+        ``ks``: pair positions (default all), ``cols``: role positions (default all). Without
+        staff travel this is the areas' demand, the same numbers bit for bit.
+        """
+        ks = np.arange(len(self.pair_area)) if ks is None else np.asarray(ks)
+        d = self.demand[self.pair_area[ks]]
+        if cols is not None:
+            d = d[:, cols]
+        if self.travel_factor is None:
+            return d
+        f = self.travel_factor[ks]
+        if cols is not None:
+            f = f[:, cols]
+        return d * (1.0 + f)
+
+    def pair_travel_hours(self, ks=None) -> np.ndarray:
+        """Travel hours of each pair and role when fully assigned, at demand scale 1
+        [hours/year], shape (pairs, roles); zeros without staff travel."""
+        ks = np.arange(len(self.pair_area)) if ks is None else np.asarray(ks)
+        d = self.demand[self.pair_area[ks]]
+        if self.travel_factor is None:
+            return np.zeros_like(d)
+        return d * self.travel_factor[ks]
+
+    def pair_role_miles(self, ks=None) -> np.ndarray:
+        """Miles of each pair's visits by role when fully assigned, at demand scale 1
+        [miles/year], shape (pairs, roles); zeros without staff travel."""
+        ks = np.arange(len(self.pair_area)) if ks is None else np.asarray(ks)
+        d = self.demand[self.pair_area[ks]]
+        if self.visit_rate is None or self.round_trip_miles is None:
+            return np.zeros_like(d)
+        return d * self.visit_rate[None, :] * self.round_trip_miles[ks][:, None]
+
+    def pair_mileage_gbp(self) -> np.ndarray | None:
+        """Mileage cost of each pair when fully assigned [GBP/year], or ``None`` without
+        staff travel (or at 0 GBP/mile)."""
+        if self.pair_miles is None or not self.mileage_gbp_per_mile:
+            return None
+        return self.pair_miles * float(self.mileage_gbp_per_mile)
 
 
 def _group_positions(keys: np.ndarray) -> dict:
@@ -119,6 +179,16 @@ def index_data(data: ModelData) -> ModelIndex:
     staff = [(s, r) for s in site_ids for r in core] + [(p, r) for p in pools for r in specialist]
     demand = (data.demand_hours.reindex(index=data.areas.index, columns=roles).fillna(0.0)
               .to_numpy(dtype=float) if roles else np.zeros((len(area_ids), 0)))
+    factor = miles = rate = trip_miles = None
+    visits = getattr(data, "visits_per_demand_hour", None) or {}
+    if visits and roles and "round_trip_hours" in pairs:
+        v = np.array([float(visits.get(r, 0.0)) for r in roles])
+        hours = pairs["round_trip_hours"].to_numpy(dtype=float)[keep]
+        factor = hours[:, None] * v[None, :]
+        rate = v
+        if "round_trip_miles" in pairs:
+            trip_miles = pairs["round_trip_miles"].to_numpy(dtype=float)[keep]
+            miles = (demand[pair_area] @ v) * trip_miles  # visits a year x miles a visit
     by_area_pos = _group_positions(pair_area)
     by_site_pos = _group_positions(pair_site)
     return ModelIndex(
@@ -139,6 +209,11 @@ def index_data(data: ModelData) -> ModelIndex:
         pools=pools,
         staff=staff,
         demand=demand,
+        travel_factor=factor,
+        pair_miles=miles,
+        mileage_gbp_per_mile=float(getattr(data, "mileage_gbp_per_mile", 0.0) or 0.0),
+        visit_rate=rate,
+        round_trip_miles=trip_miles,
     )
 
 

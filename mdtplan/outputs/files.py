@@ -19,12 +19,12 @@ from ..results import Results, Summary
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost", "locality"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
-               "status", "pool", "site_cost", "locality"]
+               "status", "pool", "site_cost", "travel_hours", "mileage_gbp", "locality"]
 #: ``localities.csv`` (with a ``localities`` section): one row per locality team
 LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids", "areas",
                     "population", "fte", "cost"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
-                    "unmet_hours", "cost"]
+                    "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp"]
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,

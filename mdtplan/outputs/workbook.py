@@ -61,6 +61,9 @@ def write_workbook(results, path: str | Path) -> Path:
         ("Objective", s.report.objective_name, None),
         ("Total annual cost", s.costs.total_gbp, GBP), ("Staff cost", s.costs.staff_gbp, GBP),
         ("Agency premium cost", s.costs.agency_gbp, GBP), ("Site cost", s.costs.site_gbp, GBP),
+        *((("Staff mileage cost", s.costs.mileage_gbp, GBP),
+           ("Staff travel hours", s.geography.travel_hours, NUM))
+          if s.geography is not None and s.geography.staff_travel else ()),
         ("Budget cap", s.costs.budget_cap_gbp, GBP), ("Demand hours", s.demand.hours, NUM),
         ("Demand met", s.demand.met_share, PCT), ("Hubs open", s.hubs.count, "0"),
         ("MIP gap", s.report.mip_gap, "0.00%"),
@@ -118,7 +121,8 @@ def write_workbook(results, path: str | Path) -> Path:
 
     ws = wb.create_sheet("Hubs")
     cols = [c for c in ("site_id", "name", "status", "pool", "locality", "population", "areas",
-                        "fte", "utilisation", "site_cost") if c in results.hubs.columns]
+                        "fte", "utilisation", "site_cost", "travel_hours", "mileage_gbp")
+            if c in results.hubs.columns]
     _header(ws, cols)
     for rec in results.hubs[cols].itertuples(index=False):
         ws.append([None if (isinstance(v, float) and v != v) else
@@ -126,7 +130,8 @@ def write_workbook(results, path: str | Path) -> Path:
     for row in ws.iter_rows(min_row=2):
         for cell, name in zip(row, cols, strict=True):
             cell.number_format = {"population": "#,##0", "fte": NUM, "utilisation": PCT,
-                                  "site_cost": GBP}.get(name, "General")
+                                  "site_cost": GBP, "travel_hours": "#,##0",
+                                  "mileage_gbp": GBP}.get(name, "General")
     _widths(ws)
 
     if getattr(results, "localities", None) is not None:

@@ -19,6 +19,10 @@ is the left-hand side above. Every constraint of that MIP is one of the model's 
 relaxation of one), so any plan of the model satisfies the inequality: the cut removes no plan,
 only fractional points of the relaxation. A closed site has no staff and no areas (0 >= 0).
 
+With staff travel an area's demand at a site includes the trips from that site, so each
+site's MIP and cut take the demand of the site's own pairs (:math:`\\pi_{a,s}`), and no site
+borrows another's bound.
+
 Valid only where demand must be met (no unmet hours: every objective but
 ``max_demand_met``). The cuts are solver rows, like the cuts HiGHS makes itself: they are not
 part of the model of record, which stays the problem :mod:`mdtplan.model` builds.
@@ -60,6 +64,9 @@ class HubFloors:
     seconds : float
     given_up : str
         Why the probe gave the cuts up (then ``omega`` is all NaN), or ``""``.
+    pi_pair : ndarray or None
+        With staff travel, each pair's core demand (trips from its site included) at the LP's
+        rates [GBP/yr]: the cut's coefficient of ``assign`` (else ``pi`` of the pair's area).
     """
 
     omega: np.ndarray
@@ -68,6 +75,7 @@ class HubFloors:
     reused: int
     seconds: float
     given_up: str = ""
+    pi_pair: np.ndarray | None = None
 
 
 def _donor(i: int, areas: frozenset, done: list, cap: np.ndarray, cap_fte: np.ndarray):
@@ -123,6 +131,11 @@ def area_linear_cost(data, ix, scale: float = 1.0) -> np.ndarray:
     is computed against it); these rates make the cut tight where the LP is loose.
     """
     _, _, prod, cost, _, demand, rules = _core_arrays(data, ix)
+    return _linear_cost(demand, prod, cost, rules, scale)
+
+
+def _linear_cost(demand, prod, cost, rules, scale) -> np.ndarray:
+    """:func:`area_linear_cost` of the rows of ``demand`` (areas, or pairs with their trips)."""
     fte = scale * demand / np.where(prod > 0, prod, np.inf)[None, :]
     pi = fte @ cost
     for j in dict.fromkeys(j for j, _, _ in rules):  # each supervising role once
@@ -281,6 +294,13 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     t0 = clock()
     core, step, prod, cost, mins, demand, rules = _core_arrays(data, ix)
     pi = area_linear_cost(data, ix, scale)
+    # staff travel: an area's demand at a site depends on the site (its trips), so each site's
+    # MIP takes its own pairs' demand, and no site may lend its bound to another
+    travel = ix.travel_factor is not None
+    pi_pair = pair_d = None
+    if travel:
+        pair_d = ix.pair_demand(None, [ix.roles.index(r) for r in core]).astype(float)
+        pi_pair = _linear_cost(pair_d, prod, cost, rules, scale)
     lo = float(population_min or 0.0)
     hi = float(population_max) if population_max is not None else np.inf
     omega = np.full(len(ix.site_ids), np.nan)
@@ -290,7 +310,7 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     given_up = ""
     for i in order:
         areas = frozenset(reach[i].tolist())
-        donor = _donor(i, areas, done, cap, cap_fte)
+        donor = None if travel else _donor(i, areas, done, cap, cap_fte)
         if donor is not None:
             omega[i] = omega[donor]
             reused += 1
@@ -299,7 +319,14 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
         if left <= 0 or (stop is not None and stop()):
             break
         a = reach[i]
-        value = _site_mip(demand[a], ix.weight[a], pi[a], step, prod, cost, mins, rules,
+        if travel:
+            ks = ix.pairs_by_site[ix.site_ids[i]]
+            ks = ks[np.argsort(ix.pair_area[ks], kind="stable")]
+            rows_d, rates = pair_d[ks], pi_pair[ks]
+            a = ix.pair_area[ks]
+        else:
+            rows_d, rates = demand[a], pi[a]
+        value = _site_mip(rows_d, ix.weight[a], rates, step, prod, cost, mins, rules,
                           (lo, min(hi, cap[i])), cap_fte[i], scale,
                           min(SITE_LIMIT_S, left))
         solved += 1
@@ -310,7 +337,7 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
             probe = np.nan_to_num(omega[order[: order.index(i) + 1]], nan=0.0)
             worth = float(np.median(probe)) * hubs_expected(data, ix, population_max)
             elapsed = clock() - t0
-            needed = _solves_needed(order, reach, cap, cap_fte)
+            needed = len(order) if travel else _solves_needed(order, reach, cap, cap_fte)
             if worth < min_share * float(max(pi.sum(), 0.0)):
                 given_up = "too small to move the bound"
             elif elapsed + elapsed / solved * (needed - solved) > seconds:
@@ -320,7 +347,7 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
                 omega[:] = np.nan
                 break
     return HubFloors(omega=omega, pi=pi, solved=solved, reused=reused,
-                     seconds=clock() - t0, given_up=given_up)
+                     seconds=clock() - t0, given_up=given_up, pi_pair=pi_pair)
 
 
 def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.ndarray,
@@ -350,7 +377,9 @@ def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.n
         if open_col[i] < 0 or min(cols_s) < 0 or (cols_a < 0).any():
             continue
         index += cols_s + cols_a.tolist() + [int(open_col[i])]
-        value += coef.tolist() + (-floors.pi[ix.pair_area[ks]]).tolist() + [-float(om)]
+        rates = (floors.pi[ix.pair_area[ks]] if floors.pi_pair is None
+                 else floors.pi_pair[ks])
+        value += coef.tolist() + (-rates).tolist() + [-float(om)]
         starts.append(len(index))
     n = len(starts) - 1
     return (np.asarray(starts[:-1], np.int32), np.asarray(index, np.int32),

@@ -20,8 +20,10 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
         ``assignment``: area_id, site_id, share (> 1e-9 only; 1 for single-source);
         ``hubs``: site_id, open (bool), one row per non-excluded site;
         ``staffing``: unit, kind (hub|pool), role, fte, agency_fte, unmet_hours,
-        demand_hours [hours/year, scaled], one row per (open hub, core role) and
-        (pool, specialist role).
+        demand_hours [hours/year, scaled], travel_hours (staff travel to the areas served,
+        on top of demand_hours; unmet_hours is short of their sum) [hours/year, scaled],
+        mileage_miles [miles/year, at demand scale 1], one row per (open hub, core role)
+        and (pool, specialist role).
     """
     ix = model.mdtplan_index
 
@@ -64,6 +66,14 @@ def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.Dat
         pool_hours: dict = {}
         for p, ks in ix.pairs_by_pool.items():
             pool_hours[p] = (ix.demand[ix.pair_area[ks]] * share[ks, None]).sum(axis=0)
+        # staff travel to the areas each unit serves: hours and miles
+        trips = {"hours": ix.pair_travel_hours(), "miles": ix.pair_role_miles()}
+        site_trips, pool_trips = {}, {}
+        for what, per_pair in trips.items():
+            site_trips[what] = np.zeros((len(ix.site_ids), len(ix.roles)))
+            np.add.at(site_trips[what], ix.pair_site, per_pair * share[:, None])
+            pool_trips[what] = {p: (per_pair[ks] * share[ks, None]).sum(axis=0)
+                                for p, ks in ix.pairs_by_pool.items()}
         site_pos = {s: i for i, s in enumerate(ix.site_ids)}
         steps = np.round(np.asarray(values["fte_steps"], dtype=float))
         agency = np.asarray(values["agency_fte"], dtype=float)
@@ -74,17 +84,24 @@ def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.Dat
                 continue
             hours = (site_hours[site_pos[u], col[r]] if is_hub
                      else pool_hours.get(u, np.zeros(len(ix.roles)))[col[r]])
+            travel, miles = (
+                (site_trips[w][site_pos[u], col[r]] if is_hub
+                 else pool_trips[w].get(u, np.zeros(len(ix.roles)))[col[r]])
+                for w in ("hours", "miles"))
             rows.append({
                 "unit": u, "kind": "hub" if is_hub else "pool", "role": r,
                 "fte": step[r] * float(steps[i]),
                 "agency_fte": float(agency[i]),
                 "unmet_hours": float(unmet[i]),
                 "demand_hours": float(hours) * scale,
+                "travel_hours": float(travel) * scale,
+                "mileage_miles": float(miles),
             })
     # no staff rows: a copy of the empty table (cheaper than making one)
     staffing = pd.DataFrame(rows, columns=_STAFFING_COLUMNS) if rows else _NO_STAFFING.copy()
     return {"assignment": assignment, "hubs": hubs, "staffing": staffing}
 
 
-_STAFFING_COLUMNS = ["unit", "kind", "role", "fte", "agency_fte", "unmet_hours", "demand_hours"]
+_STAFFING_COLUMNS = ["unit", "kind", "role", "fte", "agency_fte", "unmet_hours", "demand_hours",
+                     "travel_hours", "mileage_miles"]
 _NO_STAFFING = pd.DataFrame([], columns=_STAFFING_COLUMNS)

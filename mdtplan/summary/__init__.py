@@ -8,13 +8,16 @@ attribute             type                       keys of ``summary.json``
                                                  ``mip_gap``, ``solve_seconds``, ``message``,
                                                  ``stage_objectives``, ``timings``, ``stages``
 ``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
-                                                 ``site_cost``, ``cost_by_role``,
+                                                 ``site_cost``, ``mileage_cost``,
+                                                 ``cost_by_role``,
                                                  ``agency_cost_by_role``, ``budget_cap``
 ``demand``            :class:`Demand`            ``demand_hours``, ``demand_met_share``,
                                                  ``unmet_hours_by_role``
 ``workforce``         :class:`Workforce`         ``fte_by_role``
 ``hubs``              :class:`Hubs`              ``hubs_open``, ``population_per_hub``
 ``travel``            :class:`Travel`            ``travel`` (``mean``, ``max``), ``travel_unit``
+``geography``         :class:`Geography`         ``geography`` (staff ``travel_hours``,
+                                                 ``mileage_miles``, ``mileage_gbp``)
 ``warnings``          tuple of str               ``warnings``
 ``explanation``       tuple of ``Problem``       ``explanation``
 ``marginal_values``   :class:`MarginalValues`    ``marginal_values``
@@ -90,7 +93,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "geography", "stages", "localities")
+    "baseline", "mileage_cost", "geography", "stages", "localities")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 

@@ -28,7 +28,8 @@ BASELINE_KEYS = (
     "staff_cost", "agency_cost", "site_cost", "cost_by_role", "budget_cap", "demand_hours",
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "agency_cost_by_role", "sites",
-    "assignment", "violations", "unserved_areas", "vacant_fte_by_role", "geography")
+    "assignment", "violations", "unserved_areas", "vacant_fte_by_role", "mileage_cost",
+    "geography")
 
 
 @dataclass(frozen=True)

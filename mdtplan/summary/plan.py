@@ -106,7 +106,8 @@ class Costs:
     Attributes
     ----------
     total_gbp : float or None
-        Staff, agency premium and sites [GBP/year] (``total_cost``); ``None`` without a plan.
+        Staff, agency premium, sites and staff mileage [GBP/year] (``total_cost``); ``None``
+        without a plan.
     staff_gbp : float or None
         Staff at their own cost, agency staff included [GBP/year] (``staff_cost``).
     agency_gbp : float or None
@@ -120,6 +121,9 @@ class Costs:
         The agency premium of each role [GBP/year] (``agency_cost_by_role``).
     budget_cap_gbp : float or None
         The scenario's cap [GBP/year] (``budget_cap``).
+    mileage_gbp : float or None
+        Staff mileage on visits [GBP/year] (``mileage_cost``; in ``total_cost``, not in
+        ``cost_by_role``); 0 without staff travel.
     """
 
     total_gbp: float | None
@@ -129,10 +133,12 @@ class Costs:
     by_role_gbp: dict[str, float] = field(default_factory=dict)
     agency_by_role_gbp: dict[str, float] = field(default_factory=dict)
     budget_cap_gbp: float | None = None
+    mileage_gbp: float | None = None
 
     def to_dict(self) -> dict:
         return {"total_cost": self.total_gbp, "staff_cost": self.staff_gbp,
                 "agency_cost": self.agency_gbp, "site_cost": self.site_gbp,
+                "mileage_cost": self.mileage_gbp,
                 "cost_by_role": dict(self.by_role_gbp),
                 "agency_cost_by_role": dict(self.agency_by_role_gbp),
                 "budget_cap": self.budget_cap_gbp}
@@ -143,7 +149,7 @@ class Costs:
                    agency_gbp=doc.get("agency_cost"), site_gbp=doc.get("site_cost"),
                    by_role_gbp=mapping(doc, "cost_by_role"),
                    agency_by_role_gbp=mapping(doc, "agency_cost_by_role"),
-                   budget_cap_gbp=doc.get("budget_cap"))
+                   budget_cap_gbp=doc.get("budget_cap"), mileage_gbp=doc.get("mileage_cost"))
 
 
 @dataclass(frozen=True)
@@ -328,6 +334,8 @@ class Geography:
         Staff hours a year spent travelling to visits (round trips from the hub) [h/yr].
     mileage_miles, mileage_gbp : float or None
         Miles a year driven for those visits, and what they are paid [GBP/yr].
+    staff_travel : bool
+        Whether staff travel was part of the work (``travel.staff_travel``).
     """
 
     pieces_per_catchment: dict | None = None
@@ -339,6 +347,7 @@ class Geography:
     travel_hours: float | None = None
     mileage_miles: float | None = None
     mileage_gbp: float | None = None
+    staff_travel: bool = False
 
     def __post_init__(self):
         for name in ("hubs_not_serving_own_area", "closest_hubs"):
@@ -356,7 +365,8 @@ class Geography:
                 "closest_hubs": None if self.closest_hubs is None else list(self.closest_hubs),
                 "travel_hours": self.travel_hours,
                 "mileage_miles": self.mileage_miles,
-                "mileage_gbp": self.mileage_gbp}
+                "mileage_gbp": self.mileage_gbp,
+                "staff_travel": self.staff_travel}
 
     @classmethod
     def from_dict(cls, doc: dict | None) -> Geography | None:

@@ -145,6 +145,15 @@ def random_data(rng: np.random.Generator, *, n_areas: int, n_sites: int, n_roles
     pairs["pool"] = pairs["site_id"].map(sites["pool"]).astype("string")
     supply_fte = {r: float(rng.integers(1, 6)) for r in roles.index} if supply else {}
     total = float(pop.sum())
+    # staff travel in about half the instances, from a generator of its own (the draws of
+    # ``rng`` are those of the instances before staff travel)
+    side = np.random.default_rng(int(pop.sum()) * 31 + n_areas * 7 + n_sites)
+    visits: dict = {}
+    if len(roles) and side.random() < 0.5:
+        pairs["round_trip_hours"] = 2.0 * pairs["travel_cost"] / 60.0
+        pairs["round_trip_miles"] = 2.0 * pairs["travel_cost"] * 0.5
+        visits = {r: float(side.choice([0.0, 0.1, 0.35])) for r in roles.index}
+    mileage = float(side.choice([0.0, 0.45])) if visits else 0.0
     return ModelData(
         name="random", areas=areas, demand_hours=demand, sites=sites, pairs=pairs, roles=roles,
         supply_fte=supply_fte,
@@ -157,6 +166,7 @@ def random_data(rng: np.random.Generator, *, n_areas: int, n_sites: int, n_roles
         travel_cost_gbp_per_unit=float(rng.choice([0.0, 1.0])),
         travel_weight_by_population=bool(rng.random() < 0.5),
         max_travel=float(pairs["travel_cost"].max()) if reach is not None else None,
+        visits_per_demand_hour=visits, mileage_gbp_per_mile=mileage,
     )
 
 

@@ -1,4 +1,10 @@
-"""Demand covered by a staffing unit's hours, shared by the core (hub) and pool families."""
+"""Demand covered by a staffing unit's hours, shared by the core (hub) and pool families.
+
+A pair's demand is the area's, plus, with staff travel, the visits' round trips from the site
+(:meth:`mdtplan.model.index.ModelIndex.pair_demand`): a far area asks more hours of its hub.
+Pooled specialists travel from the hub the area is assigned to, so the same pair factor
+applies to their roles.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,14 @@ from .base import INF
 
 
 def _demand_terms(assign, ix, ks, col):
-    d = ix.demand[ix.pair_area[ks], col]
+    d = ix.pair_demand(ks, [col])[:, 0]
     nz = d > 0
     return [float(x) for x in d[nz]], [assign[k] for k in ks[nz]]
 
 
 def add_demand_covered(m, data, ix, name: str, units: dict, roles: list) -> None:
-    """Add constraint ``name``: staff hours of each (unit, role) + unmet >= scaled demand.
+    """Add constraint ``name``: staff hours of each (unit, role) + unmet >= scaled demand
+    (travel included).
 
     ``units`` maps each staffing unit (hub or pool) to the positions of the pairs whose demand
     it serves; rows are made only where that demand is non-zero.
@@ -57,7 +64,7 @@ def demand_rows(cols, R, name, unit_of_pair, unit_base, role_names, unit_names) 
         return
     r_prod, r_step = cols.role_values("productive_hours_per_fte"), cols.role_values("fte_step")
     k = np.flatnonzero(unit_of_pair >= 0)
-    d = ix.demand[ix.pair_area[k]][:, [ix.roles.index(r) for r in role_names]]
+    d = ix.pair_demand(k, [ix.roles.index(r) for r in role_names])
     key = unit_of_pair[k][:, None] * nr + np.arange(nr)[None, :]
     nz = d > 0
     present = np.zeros(n_units * nr, dtype=bool)

@@ -1,11 +1,14 @@
 r"""Budget: the annual cost of staff (agency at its premium) and sites within the cap.
 
 .. math:: \sum_{u,r} c_r\, fte_{u,r} + \sum_{u,r} c_r\, \pi_r\, agency\_fte_{u,r}
-          + \sum_s (f_s + o_s [status_s = candidate])\, open\_site_s \le cap
+          + \sum_s (f_s + o_s [status_s = candidate])\, open\_site_s
+          + \mu \sum_{(a,s)} m_{a,s}\, assign_{a,s} \le cap
 
 :math:`c_r` cost per FTE [GBP/yr], :math:`\pi_r` agency premium, :math:`f_s` fixed and
-:math:`o_s` opening cost [GBP/yr]. ``cap`` is the mutable ``budget_cap_gbp``. Travel is not
-part of the budget. The same annual cost (:func:`cost_terms`, :func:`cost_columns`) is the
+:math:`o_s` opening cost [GBP/yr], :math:`\mu` the mileage rate [GBP/mile] and
+:math:`m_{a,s} = \sum_r d_{a,r} v_r\, miles_{a,s}` the miles of the pair's visits a year
+(staff travel; none without it). ``cap`` is the mutable ``budget_cap_gbp``. Travel priced
+per unit (``travel.cost_gbp_per_unit``) is not part of the budget. The same annual cost (:func:`cost_terms`, :func:`cost_columns`) is the
 objective's ``cost_gbp`` stage.
 """
 
@@ -49,9 +52,11 @@ def site_cost_gbp(data, site_ids) -> np.ndarray:
 
 
 def cost_terms(m, data, ix) -> tuple[list, list]:
-    """Coefficients [GBP/year per unit] and variables of the annual cost (no travel).
+    """Coefficients [GBP/year per unit] and variables of the annual cost (no travel priced
+    per unit; staff mileage included).
 
-    ``sum cost_r fte + sum cost_r premium_r agency_fte + sum_s site_cost_s open_site_s``.
+    ``sum cost_r fte + sum cost_r premium_r agency_fte + sum_s site_cost_s open_site_s
+    + sum_k mileage_gbp_k assign_k``.
     """
     coefs: list = []
     xs: list = []
@@ -70,6 +75,12 @@ def cost_terms(m, data, ix) -> tuple[list, list]:
         if c != 0:
             coefs.append(float(c))
             xs.append(m.open_site[s])
+    mileage = ix.pair_mileage_gbp()
+    if mileage is not None:
+        assign = list(m.assign.values())
+        for k in np.flatnonzero(mileage != 0):
+            coefs.append(float(mileage[k]))
+            xs.append(assign[k])
     return coefs, xs
 
 
@@ -92,6 +103,11 @@ def cost_columns(cols) -> tuple[np.ndarray, np.ndarray]:
     nzs = site_cost != 0
     out_cols.append(cols.open_cols(nzs))
     out_vals.append(site_cost[nzs].astype(float))
+    mileage = cols.ix.pair_mileage_gbp()
+    if mileage is not None:
+        nzm = mileage != 0
+        out_cols.append(cols.assign_cols[nzm])
+        out_vals.append(mileage[nzm].astype(float))
     return np.concatenate(out_cols), np.concatenate(out_vals)
 
 

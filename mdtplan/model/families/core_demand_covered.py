@@ -1,9 +1,11 @@
 r"""Core demand assigned to a hub is delivered by its staff, or counted as unmet.
 
-.. math:: h_r\, fte_{s,r} + unmet_{s,r} \ge \lambda \sum_{a} d_{a,r}\, assign_{a,s}
-          \quad \forall s, r \in CORE\_ROLES
+.. math:: h_r\, fte_{s,r} + unmet_{s,r} \ge \lambda \sum_{a} d_{a,r} (1 + v_r \tau_{a,s})\,
+          assign_{a,s} \quad \forall s, r \in CORE\_ROLES
 
 :math:`h_r` productive hours per FTE [h/yr], :math:`d_{a,r}` demand hours [h/yr],
+:math:`v_r` the role's visits per demand hour and :math:`\tau_{a,s}` the round trip [h] (staff
+travel; 0 without it),
 :math:`\lambda` the mutable ``demand_scale`` (1). Only (s, r) the site's reachable areas create
 demand for. Explanations relax it through the unmet hours (``demand_covered``), not row by row.
 """

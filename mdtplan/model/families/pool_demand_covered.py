@@ -1,9 +1,10 @@
 r"""Specialist demand of the pairs a pool serves is delivered by the pool, or unmet.
 
 .. math:: h_r\, fte_{p,r} + unmet_{p,r} \ge \lambda
-          \sum_{(a,s) \in PAIRS: pool_{a,s} = p} d_{a,r}\, assign_{a,s}
+          \sum_{(a,s) \in PAIRS: pool_{a,s} = p} d_{a,r} (1 + v_r \tau_{a,s})\, assign_{a,s}
           \quad \forall p \in POOLS, r \in SPECIALIST\_ROLES
 
+Specialists travel from the hub the area is assigned to (:math:`\tau_{a,s}`, as the core roles).
 Explanations relax it through the unmet hours (``demand_covered``), not row by row.
 """
 

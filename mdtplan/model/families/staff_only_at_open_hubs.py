@@ -19,10 +19,11 @@ NAME = "staff_only_at_open_hubs"
 
 
 def _core_reach_hours(ix, scale: float) -> np.ndarray:
-    """Demand hours of every area each site may serve, per core role [hours/year]:
+    """Demand hours of every area each site may serve, per core role, staff travel included
+    [hours/year]:
     shape (sites, core roles)."""
     cols = [ix.roles.index(r) for r in ix.core_roles]
-    d = ix.demand[ix.pair_area][:, cols] if len(ix.pair_area) else np.zeros((0, len(cols)))
+    d = ix.pair_demand(None, cols) if len(ix.pair_area) else np.zeros((0, len(cols)))
     out = np.zeros((len(ix.site_ids), len(cols)))
     for j in range(len(cols)):
         out[:, j] = np.bincount(ix.pair_site, weights=d[:, j], minlength=len(ix.site_ids))

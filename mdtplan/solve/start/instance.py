@@ -100,6 +100,9 @@ class _Instance:
     site_cost: np.ndarray  # GBP/year when open
     cap_fte: np.ndarray  # core FTE capacity per site (inf = none)
     demand: np.ndarray  # (areas, roles) [hours/year], scaled
+    pair_demand: np.ndarray  # (pairs, roles) [hours/year], scaled, staff travel included
+    pair_mileage: np.ndarray  # mileage of each pair when assigned [GBP/year]
+    travel: bool  # staff travel: a pair's demand depends on its site
     roles: _Roles
     price: float  # GBP per unit of travel in the cost stage
     stages: list
@@ -222,6 +225,7 @@ def _instance(inp: StartInput) -> _Instance:
     budget = params.get("budget_cap_gbp")
     stages = list(inp.stages)
     price = float(data.travel_cost_gbp_per_unit or 0.0)
+    mileage = ix.pair_mileage_gbp()
     return _Instance(
         n_a=n_a, n_s=n_s, pair_area=ix.pair_area, pair_site=ix.pair_site,
         pair_travel=np.asarray(ix.travel_cost, dtype=float),
@@ -230,7 +234,11 @@ def _instance(inp: StartInput) -> _Instance:
         room=room, pmin=float(pmin) if pmin else 0.0, k_lo=k_lo, k_hi=k_hi,
         must_open=must_open, may_open=may_open,
         site_cost=site_cost_gbp(data, ix.site_ids), cap_fte=cap_fte,
-        demand=np.asarray(ix.demand, dtype=float) * scale, roles=role_arrays, price=price,
+        demand=np.asarray(ix.demand, dtype=float) * scale,
+        pair_demand=np.asarray(ix.pair_demand(), dtype=float) * scale,
+        pair_mileage=(np.zeros(len(ix.pair_area)) if mileage is None
+                      else np.asarray(mileage, dtype=float)),
+        travel=ix.travel_factor is not None, roles=role_arrays, price=price,
         stages=stages, budget=None if budget is None else float(budget), supply=supply,
         unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix))
 

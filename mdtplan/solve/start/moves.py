@@ -72,8 +72,10 @@ class _Search:
         self.chosen = chosen.copy()
         r = inst.roles
         self.core, self.spec = r.core, r.spec
-        self.d_core = inst.demand[:, self.core]
-        self.d_spec = inst.demand[:, self.spec]
+        # demand by pair: with staff travel an area asks more of a far hub than a near one
+        self.d_core = inst.pair_demand[:, self.core]
+        self.d_spec = inst.pair_demand[:, self.spec]
+        self.travel = bool(inst.travel)
         if inst.pair_index is None:
             inst.pair_index = np.full((inst.n_a, inst.n_s), -1, dtype=np.int64)
             inst.pair_index[inst.pair_area, inst.pair_site] = np.arange(len(inst.pair_area))
@@ -95,11 +97,11 @@ class _Search:
         self.load = np.bincount(self.chosen, weights=inst.weight, minlength=n_s)
         self.count = np.bincount(self.chosen, minlength=n_s)
         self.H = np.zeros((n_s, len(self.core)))
-        np.add.at(self.H, self.chosen, self.d_core)
+        np.add.at(self.H, self.chosen, self.d_core[self.cur_pair])
         self.Q = np.zeros((max(inst.n_pools, 1), len(self.spec)))
         pools = inst.pair_pool[self.cur_pair]
         has = pools >= 0
-        np.add.at(self.Q, pools[has], self.d_spec[has])
+        np.add.at(self.Q, pools[has], self.d_spec[self.cur_pair[has]])
         self.hub_cost, self.hub_phi, self.hub_tv = self._hub_eval(self.H)
         self.hub_cost[~self.is_open] = 0.0
         self.hub_phi[~self.is_open] = 0.0
@@ -157,7 +159,8 @@ class _Search:
         v = float(self._violation(self.load[open_idx], open_idx, self.H[open_idx]).sum())
         travel = float(inst.pair_coef[self.cur_pair].sum())
         cost = float(self.hub_cost.sum() + self.pool_cost.sum()
-                     + inst.site_cost[self.is_open].sum() + inst.price * travel)
+                     + inst.site_cost[self.is_open].sum() + inst.price * travel
+                     + inst.pair_mileage[self.cur_pair].sum())
         values = {"cost_gbp": cost, "travel": travel, "unmet_hours": cost,
                   "max_travel": float(inst.pair_travel[self.cur_pair].max())}
         first = values[inst.stages[0]]
@@ -201,8 +204,8 @@ class _Search:
             t = inst.pair_site[k]
             s = self.chosen[a]
             w = inst.weight[a]
-            dc = self.d_core[a]
-            Hs, Ht = self.H[s] - dc, self.H[t] + dc
+            old = self.cur_pair[a]
+            Hs, Ht = self.H[s] - self.d_core[old], self.H[t] + self.d_core[k]
             dv = (self._violation(self.load[s] - w, s, Hs)
                   + self._violation(self.load[t] + w, t, Ht)
                   - self._violation(self.load[s], s, self.H[s])
@@ -212,16 +215,24 @@ class _Search:
             dcost = cs - self.hub_cost[s] + ct - self.hub_cost[t]
             dphi = ps - self.hub_phi[s] + pt - self.hub_phi[t]
             dtv = es - self.hub_tv[s] + et - self.hub_tv[t]
-            p_old = inst.pair_pool[self.cur_pair[a]]
+            p_old = inst.pair_pool[old]
             p_new = inst.pair_pool[k]
             moved = (p_old != p_new) & (p_old >= 0) & (p_new >= 0)
             if moved.any() and len(self.spec):
                 m = np.flatnonzero(moved)
-                ds = self.d_spec[a[m]]
-                c_o, f_o, _ = self._pool_eval(self.Q[p_old[m]] - ds)
-                c_n, f_n, _ = self._pool_eval(self.Q[p_new[m]] + ds)
+                c_o, f_o, _ = self._pool_eval(self.Q[p_old[m]] - self.d_spec[old[m]])
+                c_n, f_n, _ = self._pool_eval(self.Q[p_new[m]] + self.d_spec[k[m]])
                 dcost[m] += (c_o - self.pool_cost[p_old[m]] + c_n - self.pool_cost[p_new[m]])
                 dphi[m] += (f_o - self.pool_phi[p_old[m]] + f_n - self.pool_phi[p_new[m]])
+            if self.travel and len(self.spec):
+                # the same pool, from another hub: its specialists' trips change
+                m = np.flatnonzero((p_old == p_new) & (p_old >= 0))
+                if len(m):
+                    c_n, f_n, _ = self._pool_eval(self.Q[p_old[m]] - self.d_spec[old[m]]
+                                                  + self.d_spec[k[m]])
+                    dcost[m] += c_n - self.pool_cost[p_old[m]]
+                    dphi[m] += f_n - self.pool_phi[p_old[m]]
+            dcost = dcost + inst.pair_mileage[k] - inst.pair_mileage[old]
             dtravel = inst.pair_coef[k] - inst.pair_coef[self.cur_pair[a]]
             order = _improving(self._keys(dv, dtv, dcost, dphi, dtravel), self._tolerances())
             if not len(order):
@@ -267,9 +278,9 @@ class _Search:
         self.work.spend(len(ia) * 2 * (len(self.core) + 4))
         A, kA, B, kB = a[ia], k[ia], a[ib], k[ib]
         si, ti = s[ia], t[ia]
-        dA, dB = self.d_core[A], self.d_core[B]
-        Hs = self.H[si] - dA + dB
-        Ht = self.H[ti] + dA - dB
+        oA, oB = self.cur_pair[A], self.cur_pair[B]
+        Hs = self.H[si] - self.d_core[oA] + self.d_core[kB]
+        Ht = self.H[ti] - self.d_core[oB] + self.d_core[kA]
         wA, wB = inst.weight[A], inst.weight[B]
         dv = (self._violation(self.load[si] - wA + wB, si, Hs)
               + self._violation(self.load[ti] + wA - wB, ti, Ht)
@@ -280,6 +291,21 @@ class _Search:
         dcost = cs + ct - self.hub_cost[si] - self.hub_cost[ti]
         dphi = ps + pt - self.hub_phi[si] - self.hub_phi[ti]
         dtv = es + et - self.hub_tv[si] - self.hub_tv[ti]
+        if self.travel:
+            dcost = dcost + (inst.pair_mileage[kA] - inst.pair_mileage[oA]
+                             + inst.pair_mileage[kB] - inst.pair_mileage[oB])
+            if len(self.spec):  # each area keeps its pool; its specialists' trips change
+                pA, pB = inst.pair_pool[oA], inst.pair_pool[oB]
+                gA = self.d_spec[kA] - self.d_spec[oA]
+                gB = self.d_spec[kB] - self.d_spec[oB]
+                same = (pA == pB) & (pA >= 0)
+                for pool, delta, m in ((pA, gA + gB, same), (pA, gA, (pA >= 0) & ~same),
+                                       (pB, gB, (pB >= 0) & ~same)):
+                    m = np.flatnonzero(m)
+                    if len(m):
+                        c_n, f_n, _ = self._pool_eval(self.Q[pool[m]] + delta[m])
+                        dcost[m] += c_n - self.pool_cost[pool[m]]
+                        dphi[m] += f_n - self.pool_phi[pool[m]]
         coef = inst.pair_coef
         dtravel = (coef[kA] - coef[self.cur_pair[A]]) + (coef[kB] - coef[self.cur_pair[B]])
         best = _improving(self._keys(dv, dtv, dcost, dphi, dtravel), self._tolerances())
@@ -315,14 +341,15 @@ class _Search:
         self.load[t] += w
         self.count[s] -= 1
         self.count[t] += 1
-        self.H[s] -= self.d_core[a]
-        self.H[t] += self.d_core[a]
-        p_old, p_new = inst.pair_pool[self.cur_pair[a]], inst.pair_pool[k]
-        if p_old != p_new and len(self.spec):
+        old = self.cur_pair[a]
+        self.H[s] -= self.d_core[old]
+        self.H[t] += self.d_core[k]
+        p_old, p_new = inst.pair_pool[old], inst.pair_pool[k]
+        if (p_old != p_new or self.travel) and len(self.spec):
             if p_old >= 0:
-                self.Q[p_old] -= self.d_spec[a]
+                self.Q[p_old] -= self.d_spec[old]
             if p_new >= 0:
-                self.Q[p_new] += self.d_spec[a]
+                self.Q[p_new] += self.d_spec[k]
         self.chosen[a] = t
         self.cur_pair[a] = k
 

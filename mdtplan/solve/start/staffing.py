@@ -110,14 +110,14 @@ def _staffing(inst: _Instance, ix, is_open: np.ndarray, pair: np.ndarray):
     if not n_staff:
         return steps, hours
     r = inst.roles
-    area = inst.pair_area[pair]
     site = inst.pair_site[pair]
     H = np.zeros((inst.n_s, len(ix.roles)))
-    np.add.at(H, site, inst.demand[area])
+    d = inst.pair_demand[pair]  # the areas' demand, with the trips from this site
+    np.add.at(H, site, d)
     Q = np.zeros((max(inst.n_pools, 1), len(ix.roles)))
     pools = inst.pair_pool[pair]
     has = pools >= 0
-    np.add.at(Q, pools[has], inst.demand[area[has]])
+    np.add.at(Q, pools[has], d[has])
     hub_steps = unit_steps(H[:, r.core], r, r.core, True) if len(r.core) else None
     pool_steps = unit_steps(Q[:, r.spec], r, r.spec, False) if len(r.spec) else None
     site_pos = {s: i for i, s in enumerate(ix.site_ids)}
@@ -174,7 +174,7 @@ def _plan_cost(inst: _Instance, ix, is_open, pair, steps, agency) -> float:
     r = inst.roles
     cost = float((steps * r.step[rp] * r.cost[rp]).sum()) if len(rp) else 0.0
     cost += float((agency * r.cost[rp] * r.premium[rp]).sum()) if len(rp) else 0.0
-    return cost + float(inst.site_cost[is_open].sum())
+    return cost + float(inst.site_cost[is_open].sum()) + float(inst.pair_mileage[pair].sum())
 
 
 def _short_roles(inst: _Instance, ix, steps: np.ndarray) -> np.ndarray:
