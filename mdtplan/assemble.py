@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .errors import ModelError, Problem
@@ -118,6 +119,22 @@ def site_areas(areas, sites) -> pd.Series:
     return out
 
 
+def site_coordinates(sites) -> pd.DataFrame:
+    """Each site's point as ``easting_m``, ``northing_m`` [m, EPSG:27700]; NaN where a site
+    has no point (a table without coordinates, as the OR-Library problems)."""
+    out = pd.DataFrame({"easting_m": np.nan, "northing_m": np.nan},
+                       index=pd.Index(sites.index.astype(str), name="site_id"))
+    geometry = getattr(sites, "geometry", None) if "geometry" in getattr(sites, "columns", ()) \
+        else None
+    if geometry is None or not len(sites):
+        return out
+    points = geometry.notna().to_numpy() & (geometry.geom_type == "Point").to_numpy()
+    if points.any():
+        out.loc[out.index[points], "easting_m"] = geometry[points].x.to_numpy(dtype=float)
+        out.loc[out.index[points], "northing_m"] = geometry[points].y.to_numpy(dtype=float)
+    return out
+
+
 def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.DataFrame) -> ModelData:
     """Turn loaded inputs, the demand table and the allowed pairs into :class:`ModelData`.
 
@@ -186,6 +203,9 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
                                  errors="coerce").astype(float)
     sites["pool"] = pd.Series(_col("pool", pd.NA), index=sites.index).astype("string")
     sites["area_id"] = site_areas(areas_in, sites_in).reindex(sites.index).astype("string")
+    xy = site_coordinates(sites_in)
+    sites["easting_m"] = xy["easting_m"].reindex(sites.index).to_numpy(dtype=float)
+    sites["northing_m"] = xy["northing_m"].reindex(sites.index).to_numpy(dtype=float)
 
     roles = roles_table(om)
     role_ids = list(roles.index)
@@ -246,4 +266,6 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         travel_unit=scenario.travel.unit,
         max_travel=scenario.hubs.max_travel_minutes,
         serve_own_area=bool(scenario.hubs.serve_own_area),
+        hub_min_separation_km=scenario.hubs.min_separation_km or None,
+        max_shortfall_spread=scenario.hubs.max_shortfall_spread,
     )

@@ -185,6 +185,12 @@ class HubsConfig(_Strict):
     #: an open hub serves the small area it stands in (sites inside no area's polygon, and
     #: areas given as points, are not held to it)
     serve_own_area: bool = True
+    #: no two open hubs closer than this, straight line in EPSG:27700 [km]; 0 or null: off
+    #: (sites without coordinates are not held to it)
+    min_separation_km: NonNegFloat | None = 2.0
+    #: under max_demand_met, no hub's share of its core demand met falls more than this below
+    #: the plan's overall share [fraction: 0.05 = 5 percentage points]; null: off
+    max_shortfall_spread: Annotated[float, Field(ge=0, le=1)] | None = 0.05
 
 
 class BudgetConfig(_Strict):

@@ -98,6 +98,15 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
     for s in sites.index[status == "excluded"]:
         if s in open_sites:
             out.append(f"excluded site {s} is open")
+    km = data.hub_min_separation_km
+    if km and km > 0 and "easting_m" in sites:
+        xy = sites.loc[sorted(open_sites), ["easting_m", "northing_m"]].astype(float).dropna()
+        ids, pts = xy.index.tolist(), xy.to_numpy()
+        for i in range(len(ids)):
+            d = np.hypot(*(pts[i + 1:] - pts[i]).T) / 1000.0
+            for j in np.flatnonzero(d < km * (1 - tol)):
+                out.append(f"hub_separation: hubs {ids[i]} and {ids[i + 1 + j]} are "
+                           f"{d[j]:.3f} km apart < {km} km")
     n_open = len(open_sites)
     if n_open < (data.hub_count_min or 0):
         out.append(f"hub_count_min: {n_open} hubs open, at least {data.hub_count_min} required")

@@ -39,7 +39,8 @@ class ModelData:
         Index ``site_id`` (str). Columns ``name``, ``status`` (candidate|existing|required|
         excluded), ``fixed_cost_gbp``, ``opening_cost_gbp`` [GBP/year], ``capacity`` [weight
         units, NaN = none], ``capacity_fte`` [FTE, NaN = none], ``pool`` (str or <NA>);
-        optional ``area_id`` (str or <NA>): the area the site stands in.
+        optional ``area_id`` (str or <NA>): the area the site stands in; optional
+        ``easting_m``, ``northing_m`` [m, EPSG:27700; NaN = no point].
     pairs : DataFrame
         Allowed (area, site) pairs only: ``area_id``, ``site_id``, ``travel_cost`` [travel
         unit], ``pool`` (the specialist pool that serves the area when it is assigned to the
@@ -69,6 +70,12 @@ class ModelData:
     serve_own_area : bool
         Whether an open hub serves the area it stands in (``sites.area_id``; sites without one
         are not held to it).
+    hub_min_separation_km : float or None
+        No two open hubs closer than this [km] (``easting_m``/``northing_m``; sites without
+        them are not held to it). None or 0: off.
+    max_shortfall_spread : float or None
+        Under ``max_demand_met``, no open hub's share of its core demand met may fall more
+        than this [fraction] below the plan's overall share of core demand met. None: off.
     """
 
     name: str
@@ -91,6 +98,8 @@ class ModelData:
     travel_unit: str = "minutes"
     max_travel: float | None = None
     serve_own_area: bool = False
+    hub_min_separation_km: float | None = None
+    max_shortfall_spread: float | None = None
 
 
 # --------------------------------------------------------------------------------------------

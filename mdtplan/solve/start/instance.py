@@ -107,6 +107,7 @@ class _Instance:
     supply: np.ndarray  # per role, inf = unlimited
     unmet_allowed: bool
     own_area: np.ndarray | None = None  # per site: the area it must serve when open, -1 = none
+    conflict: np.ndarray | None = None  # (sites, sites) bool: too close to both open (hub_separation)
     dense_cost: np.ndarray | None = None  # (areas, sites) travel coefficient, inf = not allowed
     pair_index: np.ndarray | None = None  # (areas, sites) pair position, -1 = not allowed
 
@@ -232,7 +233,23 @@ def _instance(inp: StartInput) -> _Instance:
         site_cost=site_cost_gbp(data, ix.site_ids), cap_fte=cap_fte,
         demand=np.asarray(ix.demand, dtype=float) * scale, roles=role_arrays, price=price,
         stages=stages, budget=None if budget is None else float(budget), supply=supply,
-        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix))
+        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix),
+        conflict=_conflicts(data, ix))
+
+
+def _conflicts(data, ix) -> np.ndarray | None:
+    """Sites x sites, true where two sites stand closer than ``hubs.min_separation_km``
+    (``hub_separation``: never both open); None when no two do."""
+    from ...model.families.hub_separation import conflict_pairs
+
+    ij, _ = conflict_pairs(data, ix)
+    if not len(ij):
+        return None
+    n = len(ix.site_ids)
+    out = np.zeros((n, n), dtype=bool)
+    out[ij[:, 0], ij[:, 1]] = True
+    out[ij[:, 1], ij[:, 0]] = True
+    return out
 
 
 def _own_areas(data, ix) -> np.ndarray:
