@@ -162,10 +162,13 @@ def _reference_build_results(data, tables: dict[str, pd.DataFrame] | None, solve
 def _same(new: results.Results, old: results.Results) -> None:
     for name in ("hubs", "assignment", "staffing"):
         a, b = getattr(new, name), getattr(old, name)
+        if name == "hubs":  # each hub's share of demand met came after the reference (issue 18)
+            a = a.drop(columns="demand_met_share", errors="ignore")
         pd.testing.assert_frame_equal(a, b, check_exact=True, check_index_type=True,
                                       check_column_type=True, obj=name)
         assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes], name
-    assert repr(asdict(new.summary)) == repr(asdict(old.summary))
+    # the shortfall block (max_demand_met) came after the reference too (issue 18)
+    assert repr(asdict(replace(new.summary, shortfall=None))) == repr(asdict(old.summary))
 
 
 def _report(status=SolveStatus.optimal):

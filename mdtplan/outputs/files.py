@@ -17,7 +17,7 @@ from ..results import Results, Summary
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
-               "status", "pool", "site_cost"]
+               "status", "pool", "site_cost", "demand_met_share"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
                     "unmet_hours", "cost"]
 

@@ -21,6 +21,7 @@ attribute             type                       keys of ``summary.json``
 ``savings``           :class:`PlanSavings`       ``savings``
 ``finance``           :class:`FinanceAppraisal`  ``finance`` (with its :class:`MonteCarlo`)
 ``baseline``          :class:`BaselineSummary`   ``baseline``
+``shortfall``         :class:`Shortfall`         ``shortfall`` (``max_demand_met``)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -63,6 +64,7 @@ from .plan import (
     FteWorth,
     Hubs,
     MarginalValues,
+    Shortfall,
     SolverReport,
     Travel,
     Workforce,
@@ -74,7 +76,7 @@ __all__ = [
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
     "FteWorth", "Hubs", "Line", "LinePercentiles", "MarginalValues", "MonteCarlo", "Percentiles",
     "PlanSavings", "Range", "RuleBreach", "Saving", "SavingsPercentiles", "SavingsTotals",
-    "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
+    "Shortfall", "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
 ]
 
 #: the keys of ``summary.json``, in the order they are written
@@ -84,7 +86,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline")
+    "baseline", "shortfall")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -123,6 +125,8 @@ class Summary:
         The savings table, with a ``finance`` section.
     baseline : BaselineSummary or None
         Today's configuration, with ``finance.baseline``.
+    shortfall : Shortfall or None
+        Under ``max_demand_met``: each hub's share of core demand met against the plan's.
     """
 
     name: str
@@ -138,6 +142,7 @@ class Summary:
     savings: PlanSavings | None = None
     finance: FinanceAppraisal | None = None
     baseline: BaselineSummary | None = None
+    shortfall: Shortfall | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -151,7 +156,8 @@ class Summary:
                                  else [p.to_dict() for p in self.explanation]),
                  "marginal_values": (None if self.marginal_values is None
                                      else self.marginal_values.to_dict()),
-                 "baseline": None if self.baseline is None else self.baseline.to_dict()}
+                 "baseline": None if self.baseline is None else self.baseline.to_dict(),
+                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict()}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -171,4 +177,5 @@ class Summary:
                    marginal_values=MarginalValues.from_dict(doc.get("marginal_values")),
                    savings=PlanSavings.from_dict(doc.get("savings")),
                    finance=FinanceAppraisal.from_dict(doc.get("finance")),
-                   baseline=BaselineSummary.from_dict(doc.get("baseline")))
+                   baseline=BaselineSummary.from_dict(doc.get("baseline")),
+                   shortfall=Shortfall.from_dict(doc.get("shortfall")))

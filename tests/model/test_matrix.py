@@ -57,8 +57,10 @@ def _perturbed(data, rng):
         sites["northing_m"] = np.where(rng.random(len(sites)) < 0.2, np.nan,
                                        rng.random(len(sites)) * 20_000)
         separation = 8.0
+    spread = float(rng.choice([0.0, 0.05, 0.2])) if rng.random() < 0.5 else None
     return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
-                   supervision=supervision, hub_min_separation_km=separation)
+                   supervision=supervision, hub_min_separation_km=separation,
+                   max_shortfall_spread=spread)
 
 
 def _random_models(count: int):

@@ -265,3 +265,13 @@ def _own_areas(data, ix) -> np.ndarray:
         out[[site_pos[s] for s, k in zip(sites, keep.tolist(), strict=True) if k]] = \
             ix.pair_area[pos[keep]]
     return out
+
+
+def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
+    """The fair-shortfall rule's variables for a plan (``share`` per pair, ``unmet`` per
+    ``ix.staff``) and whether the plan keeps the rule; None when the rule is not built
+    (:func:`mdtplan.model.families.hub_shortfall_spread.start_values`)."""
+    from ...model.families.hub_shortfall_spread import start_values
+
+    return start_values(inp.data, inp.ix, float(inp.params.get("demand_scale") or 1.0), share,
+                        unmet)

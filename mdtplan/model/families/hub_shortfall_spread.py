@@ -1,0 +1,313 @@
+r"""Fair shortfall: no hub's share of core demand met falls more than a spread below the plan's.
+
+Under ``max_demand_met`` with ``hubs.max_shortfall_spread`` :math:`s` set: for every hub
+:math:`j`, with :math:`D_j` its core demand hours (all core roles, of the areas it serves),
+:math:`U_j` its core unmet hours, :math:`D` and :math:`U` the same over the whole plan,
+
+.. math:: \frac{U_j}{D_j} \le \frac{U}{D} + s
+          \quad\Longleftrightarrow\quad 1 - \frac{U_j}{D_j} \ge \Big(1 - \frac{U}{D}\Big) - s
+
+Specialist (pool) hours are not a hub's: both sides count core roles only. :math:`D` is a
+constant (every area is served once), but :math:`D_j\, U/D` is bilinear. The overall unmet share
+is taken to a resolution of :math:`\varepsilon = 2^{-B}` (:data:`BITS` :math:`= B = 10`,
+:math:`\varepsilon` = 0.098 percentage point) as a binary expansion
+:math:`\sigma = \sum_{b=1}^{B} 2^{-b}\delta_b \le U/D`, and each product :math:`D_j \delta_b` is
+a continuous :math:`y_{j,b}` held by two rows (McCormick with a binary, exact):
+
+.. math::
+    \lambda D \sum_b 2^{-b} \delta_b - \sum_{j, r \in CORE} unmet_{j,r} &\le 0
+        &\quad& \text{(shortfall\_level)} \\
+    D_j - \sum_a d_a\, assign_{a,j} &\le 0 && \text{(hub\_core\_demand\_max)} \\
+    y_{j,b} - D_j \le 0, \qquad y_{j,b} - \bar D_j\, \delta_b &\le 0
+        && \text{(hub\_level\_max, hub\_level\_bit)} \\
+    \sum_{r \in CORE} unmet_{j,r} - \lambda \sum_b 2^{-b} y_{j,b} - \lambda s D_j &\le 0
+        && \text{(hub\_shortfall\_spread)}
+
+:math:`d_a` is area :math:`a`'s core demand [h/yr] unscaled, :math:`\lambda` the mutable
+``demand_scale``, :math:`\bar D_j` the core demand of every area site :math:`j` may serve. Every
+row only caps :math:`\sigma`, :math:`D_j` and :math:`y_{j,b}` from above, and a larger value only
+loosens the rule, so a plan is allowed exactly when
+:math:`\max_j U_j/D_j \le \lfloor U/D \rfloor_\varepsilon + s`: every allowed plan keeps the rule
+as stated, and every plan within :math:`s - \varepsilon` is allowed. The rows are per hub and
+bit (:math:`3B + 2` per hub, one more overall), not per pair; :math:`B` binaries in all. It holds
+for ``split`` assignment too (:math:`D_j` is linear in the shares). A closed hub has
+:math:`D_j = 0`, so its unmet hours are held at 0 (it has no demand to leave unmet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from .base import INF, Family
+
+NAME = "hub_shortfall_spread"
+LEVEL_NAME = "shortfall_level"
+#: bits of the overall unmet share's binary expansion: resolution 2**-BITS (0.098 points)
+BITS = 10
+RESOLUTION = 2.0 ** -BITS
+#: variable components the rule declares (in the order their columns are laid out)
+VARIABLES = ("shortfall_bits", "hub_core_demand", "hub_level_hours")
+
+
+@dataclass(frozen=True)
+class SpreadIndex:
+    """What the rows read: the hubs held to the rule and their pairs' core demand.
+
+    Attributes
+    ----------
+    hubs : list of str
+        Sites with core demand in reach, in site order.
+    hub_pos : ndarray of int
+        Their positions in ``ix.site_ids``.
+    pairs : list of ndarray
+        Per hub, the positions of its pairs with core demand.
+    demand : list of ndarray
+        Per hub, those pairs' areas' core demand [hours/year, unscaled].
+    reach : ndarray
+        Per hub, :math:`\\bar D_j`: the core demand of every area it may serve.
+    total : float
+        :math:`D`: the core demand of every area with a pair [hours/year, unscaled].
+    spread : float
+    """
+
+    hubs: list
+    hub_pos: np.ndarray
+    pairs: list
+    demand: list
+    reach: np.ndarray
+    total: float
+    spread: float
+
+    @property
+    def bits(self) -> list:
+        return list(range(1, BITS + 1))
+
+    @property
+    def levels(self) -> list:
+        return [(s, b) for s in self.hubs for b in range(1, BITS + 1)]
+
+
+def applies(data, ix) -> bool:
+    return (data.objective == "max_demand_met" and data.max_shortfall_spread is not None
+            and bool(ix.core_roles))
+
+
+def spread_index(data, ix) -> SpreadIndex | None:
+    """The rule's index, or None when it is not built (off, another objective, no core
+    roles or no core demand)."""
+    if not applies(data, ix):
+        return None
+    cols = [ix.roles.index(r) for r in ix.core_roles]
+    area_core = ix.demand[:, cols].sum(axis=1)
+    pair_d = area_core[ix.pair_area]
+    served = np.zeros(len(ix.area_ids), dtype=bool)
+    served[ix.pair_area] = True
+    total = float(area_core[served].sum())
+    if total <= 0:
+        return None
+    hubs, pos, pairs, dem, reach = [], [], [], [], []
+    for i, s in enumerate(ix.site_ids):
+        ks = ix.pairs_by_site.get(s)
+        if ks is None:
+            continue
+        ks = ks[pair_d[ks] > 0]
+        if not len(ks):
+            continue
+        hubs.append(s)
+        pos.append(i)
+        pairs.append(ks)
+        dem.append(pair_d[ks])
+        reach.append(float(pair_d[ks].sum()))
+    if not hubs:
+        return None
+    return SpreadIndex(hubs, np.asarray(pos, dtype=np.int64), pairs, dem,
+                       np.asarray(reach, dtype=float), total, float(data.max_shortfall_spread))
+
+
+# --------------------------------------------------------------------------------------------
+# The level: sigma, D_j and y_{j,b} (a definition, never relaxed)
+
+
+def add_shortfall_level(m, data, ix) -> None:
+    """Declare the variables ``shortfall_bits``, ``hub_core_demand``, ``hub_level_hours`` and
+    the rows ``shortfall_level``, ``hub_core_demand_max``, ``hub_level_max``,
+    ``hub_level_bit`` (see the module docstring)."""
+    sp = spread_index(data, ix)
+    if sp is None:
+        return
+    bits = sp.bits
+    m.shortfall_bits = pyo.Var(bits, domain=pyo.Binary,
+                               doc="binary digits of the overall unmet share (a lower bound)")
+    m.hub_core_demand = pyo.Var(sp.hubs, domain=pyo.NonNegativeReals,
+                                doc="[hours/year, unscaled] core demand at the hub (at most)")
+    m.hub_level_hours = pyo.Var(sp.levels, domain=pyo.NonNegativeReals,
+                                doc="[hours/year, unscaled] hub_core_demand x shortfall_bits")
+    scale = m.params.demand_scale
+    unmet = [m.unmet_hours[s, r] for s in ix.site_ids for r in ix.core_roles]
+    weights = [sp.total * 2.0 ** -b for b in bits]
+
+    def _shortfall_level_rule(m):
+        return (scale * LinearExpression(constant=0.0, linear_coefs=weights,
+                                         linear_vars=[m.shortfall_bits[b] for b in bits])
+                - LinearExpression(constant=0.0, linear_coefs=[1.0] * len(unmet),
+                                   linear_vars=unmet) <= 0.0)
+
+    m.shortfall_level = pyo.Constraint(rule=_shortfall_level_rule)
+    assign = list(m.assign.values())
+    at = {s: i for i, s in enumerate(sp.hubs)}
+
+    def _hub_core_demand_max_rule(m, s):
+        i = at[s]
+        return LinearExpression(
+            constant=0.0, linear_coefs=[1.0] + [-float(x) for x in sp.demand[i]],
+            linear_vars=[m.hub_core_demand[s]] + [assign[k] for k in sp.pairs[i]]) <= 0.0
+
+    m.hub_core_demand_max = pyo.Constraint(sp.hubs, rule=_hub_core_demand_max_rule)
+
+    def _hub_level_max_rule(m, s, b):
+        return LinearExpression(constant=0.0, linear_coefs=[1.0, -1.0],
+                                linear_vars=[m.hub_level_hours[s, b],
+                                             m.hub_core_demand[s]]) <= 0.0
+
+    m.hub_level_max = pyo.Constraint(sp.levels, rule=_hub_level_max_rule)
+
+    def _hub_level_bit_rule(m, s, b):
+        return LinearExpression(constant=0.0, linear_coefs=[1.0, -float(sp.reach[at[s]])],
+                                linear_vars=[m.hub_level_hours[s, b],
+                                             m.shortfall_bits[b]]) <= 0.0
+
+    m.hub_level_bit = pyo.Constraint(sp.levels, rule=_hub_level_bit_rule)
+
+
+def _var_cols(cols, name: str, n: int) -> np.ndarray:
+    return cols.offset[name] + np.arange(n)
+
+
+def shortfall_level_rows(cols, R) -> None:
+    ix = cols.ix
+    sp = spread_index(cols.data, ix)
+    if sp is None:
+        return
+    lam = float(cols.params["demand_scale"])
+    nh, nb = len(sp.hubs), BITS
+    bits = _var_cols(cols, "shortfall_bits", nb)
+    dem = _var_cols(cols, "hub_core_demand", nh)
+    lev = _var_cols(cols, "hub_level_hours", nh * nb)
+    nc = len(ix.core_roles)
+    unmet = cols.offset["unmet_hours"] + np.arange(cols.n_site * nc)
+    w = lam * sp.total * 2.0 ** -np.arange(1, nb + 1)
+    R.add(LEVEL_NAME, 1, np.zeros(nb + len(unmet)), np.concatenate([bits, unmet]),
+          np.concatenate([w, -np.ones(len(unmet))]), -INF, 0.0, [None])
+    sizes = np.array([len(k) for k in sp.pairs])
+    rr = np.concatenate([np.arange(nh), np.repeat(np.arange(nh), sizes)])
+    # each row's terms in the Pyomo rule's order: hub_core_demand first, then the pairs
+    order = np.argsort(rr, kind="stable")
+    R.add("hub_core_demand_max", nh, rr[order],
+          np.concatenate([dem, cols.offset["assign"] + np.concatenate(sp.pairs)])[order],
+          np.concatenate([np.ones(nh), -np.concatenate(sp.demand)])[order], -INF, 0.0,
+          sp.hubs)
+    n = nh * nb
+    rr = np.repeat(np.arange(n), 2)
+    R.add("hub_level_max", n, rr, np.stack([lev, np.repeat(dem, nb)], axis=1).ravel(),
+          np.tile([1.0, -1.0], n), -INF, 0.0, sp.levels)
+    R.add("hub_level_bit", n, rr, np.stack([lev, np.tile(bits, nh)], axis=1).ravel(),
+          np.stack([np.ones(n), -np.repeat(sp.reach, nb)], axis=1).ravel(), -INF, 0.0,
+          sp.levels)
+
+
+# --------------------------------------------------------------------------------------------
+# The rule
+
+
+def add_hub_shortfall_spread(m, data, ix) -> None:
+    """Declare ``m.hub_shortfall_spread`` over the hubs with core demand in reach."""
+    sp = spread_index(data, ix)
+    if sp is None:
+        return
+    scale = m.params.demand_scale
+    bits = sp.bits
+    weights = [2.0 ** -b for b in bits] + [sp.spread]
+
+    def _hub_shortfall_spread_rule(m, s):
+        unmet = [m.unmet_hours[s, r] for r in ix.core_roles]
+        level = [m.hub_level_hours[s, b] for b in bits] + [m.hub_core_demand[s]]
+        return (LinearExpression(constant=0.0, linear_coefs=[1.0] * len(unmet),
+                                 linear_vars=unmet)
+                - scale * LinearExpression(constant=0.0, linear_coefs=weights,
+                                           linear_vars=level) <= 0.0)
+
+    m.hub_shortfall_spread = pyo.Constraint(sp.hubs, rule=_hub_shortfall_spread_rule)
+
+
+def hub_shortfall_spread_rows(cols, R) -> None:
+    ix = cols.ix
+    sp = spread_index(cols.data, ix)
+    if sp is None:
+        return
+    lam = float(cols.params["demand_scale"])
+    nh, nb, nc = len(sp.hubs), BITS, len(ix.core_roles)
+    unmet = (cols.offset["unmet_hours"] + sp.hub_pos[:, None] * nc + np.arange(nc)[None, :])
+    lev = _var_cols(cols, "hub_level_hours", nh * nb).reshape(nh, nb)
+    dem = _var_cols(cols, "hub_core_demand", nh)
+    w = -lam * np.concatenate([2.0 ** -np.arange(1, nb + 1), [sp.spread]])
+    c = np.concatenate([unmet, lev, dem[:, None]], axis=1)
+    v = np.concatenate([np.ones((nh, nc)), np.broadcast_to(w, (nh, nb + 1))], axis=1)
+    R.add(NAME, nh, np.repeat(np.arange(nh), c.shape[1]), c.ravel(), v.ravel(), -INF, 0.0,
+          sp.hubs)
+
+
+def describe(amount, idx, approx, where, data):
+    return (where, "hubs.max_shortfall_spread",
+            f"{len(idx)} hub(s) cannot be held within {data.max_shortfall_spread:.1%} of the "
+            f"plan's share of demand met (by {approx}{amount:,.0f} hours a year)",
+            "raise hubs.max_shortfall_spread (null turns it off), or the budget cap or supply")
+
+
+LEVEL = Family(LEVEL_NAME, "the overall unmet share, to 0.1 point", add_shortfall_level,
+               shortfall_level_rows, params=("demand_scale",))
+FAMILY = Family(NAME, "fair shortfall between hubs", add_hub_shortfall_spread,
+                hub_shortfall_spread_rows, params=("demand_scale",), slack_unit=100.0,
+                explain_rank=13, describe=describe)
+
+
+# --------------------------------------------------------------------------------------------
+# Shares of a plan (the heuristic start, the reports)
+
+
+def start_values(data, ix, scale: float, pair_share: np.ndarray, unmet: np.ndarray
+                 ) -> tuple[dict, bool] | None:
+    """The rule's variables for a plan, and whether the plan keeps the rule.
+
+    Parameters
+    ----------
+    pair_share : ndarray
+        Each pair's ``assign`` value.
+    unmet : ndarray
+        ``unmet_hours`` per ``ix.staff`` position [hours/year, scaled].
+
+    Returns
+    -------
+    (dict, bool) or None
+        ``{variable component: values in key order}`` and whether every hub keeps the rule;
+        None when the rule is not built.
+    """
+    sp = spread_index(data, ix)
+    if sp is None:
+        return None
+    nc = len(ix.core_roles)
+    core_unmet = np.asarray(unmet, dtype=float)[:len(ix.site_ids) * nc].reshape(-1, nc)
+    share = np.asarray(pair_share, dtype=float)
+    d = np.array([float((dm * share[ks]).sum()) for ks, dm in zip(sp.pairs, sp.demand,
+                                                                   strict=True)])
+    overall = float(core_unmet.sum()) / (scale * sp.total)
+    sigma = min(np.floor(overall / RESOLUTION + 1e-9), 2 ** BITS - 1) * RESOLUTION
+    digits = [(int(round(sigma / RESOLUTION)) >> (BITS - b)) & 1 for b in sp.bits]
+    bits = np.array(digits, dtype=float)
+    levels = (d[:, None] * bits[None, :]).ravel()
+    hub_unmet = core_unmet[sp.hub_pos].sum(axis=1)
+    keeps = bool(np.all(hub_unmet <= scale * (sigma + sp.spread) * d * (1 + 1e-9) + 1e-6))
+    return {"shortfall_bits": bits, "hub_core_demand": d, "hub_level_hours": levels}, keeps
