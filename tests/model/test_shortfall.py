@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
 from checker import check_plan
@@ -126,3 +127,46 @@ def test_where_no_staff_move_keeps_the_rule_better_served_hubs_are_held_back():
     assert sf.held_back_hours == pytest.approx(185 / 1024 * 6000 - 1000)
     assert "held back" in sf.explanation and sf.hubs_at_limit == ("S2",)
     assert check_plan(data, tables) == []
+
+
+def test_the_heuristic_start_sets_the_level_and_holds_hours_back_to_keep_the_rule():
+    from mdtplan.solve.start import StartInput, build_start
+
+    plan = build_start(StartInput.of_model(build_model(_data(0.05))), max_seconds=1.0)
+    assert set(plan.extra) == {"shortfall_bits", "hub_core_demand", "hub_level_hours"}
+    assert len(plan.extra["hub_level_hours"]) == 2 * BITS
+    # with no spread at all no staffing of these hubs keeps it (5 FTE, shares of 1,000 h and
+    # 5,000 h, or 3,000 h and 3,000 h, never equal on the grid): the start counts hours unmet
+    # at the better-served hub until the overall share reaches the worst hub's, and the plan
+    # stays whole
+    data = _data(0.0)
+    plan = build_start(StartInput.of_model(build_model(data)), max_seconds=1.0)
+    assert plan.feasible and any("to keep the fair-shortfall rule" in n for n in plan.notes)
+    d = plan.extra["hub_core_demand"]
+    unmet = plan.unmet_hours.reshape(2, 1).sum(axis=1)
+    overall = unmet.sum() / 6000
+    sigma = (plan.extra["shortfall_bits"] * 2.0 ** -np.arange(1, BITS + 1)).sum()
+    assert sigma <= overall and (unmet <= sigma * d * (1 + 1e-9) + 1e-6).all()
+    assert unmet.sum() > 1000  # more than the staff leave unmet: some held back
+
+
+@pytest.mark.parametrize("spread", [0.05, 0.02])
+def test_a_session_from_data_solves_as_the_model_of_record(spread):
+    from mdtplan.solve import Session, SolveOptions
+
+    data = _data(spread)
+    options = SolveOptions(mip_gap=0.0, threads=1, time_limit_s=30)
+    a, b = Session(build_model(data), options), Session.from_data(data, options)
+    try:
+        for scale in (1.0, 1.2):
+            if scale != 1.0:
+                a.set_param("demand_scale", scale)
+                b.set_param("demand_scale", scale)
+            ra, rb = a.solve(), b.solve()
+            assert ra.status == rb.status == SolveStatus.optimal
+            assert rb.stage_objectives == pytest.approx(ra.stage_objectives)
+            assert check_plan(data, b.tables(data), demand_scale=scale) == []
+        assert compile_differences(a.model) == []
+    finally:
+        a.close()
+        b.close()

@@ -29,7 +29,7 @@ row only caps :math:`\sigma`, :math:`D_j` and :math:`y_{j,b}` from above, and a 
 loosens the rule, so a plan is allowed exactly when
 :math:`\max_j U_j/D_j \le \lfloor U/D \rfloor_\varepsilon + s`: every allowed plan keeps the rule
 as stated, and every plan within :math:`s - \varepsilon` is allowed. The rows are per hub and
-bit (:math:`3B + 2` per hub, one more overall), not per pair; :math:`B` binaries in all. It holds
+bit (:math:`2B + 2` per hub, one more overall), not per pair; :math:`B` binaries in all. It holds
 for ``split`` assignment too (:math:`D_j` is linear in the shares). A closed hub has
 :math:`D_j = 0`, so its unmet hours are held at 0 (it has no demand to leave unmet).
 """
@@ -279,8 +279,14 @@ FAMILY = Family(NAME, "fair shortfall between hubs", add_hub_shortfall_spread,
 
 
 def start_values(data, ix, scale: float, pair_share: np.ndarray, unmet: np.ndarray
-                 ) -> tuple[dict, bool] | None:
-    """The rule's variables for a plan, and whether the plan keeps the rule.
+                 ) -> tuple[dict, bool, np.ndarray] | None:
+    """The rule's variables for a plan, whether it keeps the rule, and its unmet hours.
+
+    A plan that breaks the rule is made to keep it by counting hours unmet at its
+    better-served hubs (as the model may: ``unmet_hours`` has no upper bound), the fewest that
+    do: the overall unmet share is raised to the least grid value within ``spread`` of the
+    worst hub's, best-served hubs first. The plan's staff and assignment are unchanged, so it
+    stays a complete start (a worse one, which HiGHS improves).
 
     Parameters
     ----------
@@ -291,23 +297,44 @@ def start_values(data, ix, scale: float, pair_share: np.ndarray, unmet: np.ndarr
 
     Returns
     -------
-    (dict, bool) or None
-        ``{variable component: values in key order}`` and whether every hub keeps the rule;
-        None when the rule is not built.
+    (dict, bool, ndarray) or None
+        ``{variable component: values in key order}``, whether every hub keeps the rule, and
+        the unmet hours per ``ix.staff`` position (raised where hours are held back); None
+        when the rule is not built.
     """
     sp = spread_index(data, ix)
     if sp is None:
         return None
     nc = len(ix.core_roles)
-    core_unmet = np.asarray(unmet, dtype=float)[:len(ix.site_ids) * nc].reshape(-1, nc)
+    unmet = np.asarray(unmet, dtype=float).copy()
     share = np.asarray(pair_share, dtype=float)
     d = np.array([float((dm * share[ks]).sum()) for ks, dm in zip(sp.pairs, sp.demand,
                                                                    strict=True)])
-    overall = float(core_unmet.sum()) / (scale * sp.total)
+    hub_d = scale * d  # scaled, as the unmet hours
+    total = scale * sp.total
+    core = unmet[:len(ix.site_ids) * nc].reshape(-1, nc)  # a view: edits reach ``unmet``
+    hub_u = core[sp.hub_pos].sum(axis=1)
+    has = hub_d > 0
+    worst = float((hub_u[has] / hub_d[has]).max()) if has.any() else 0.0
+    need = np.ceil(max(worst - sp.spread, 0.0) / RESOLUTION - 1e-9) * RESOLUTION
+    if need <= 1.0 - RESOLUTION and float(hub_u.sum()) < need * total:
+        # hold hours back at the best-served hubs until the overall share reaches ``need``
+        left = need * total * (1 + 1e-9) - float(core.sum())
+        room = np.where(has, (need + sp.spread) * hub_d - hub_u, 0.0)
+        for i in np.argsort(np.where(has, hub_u / np.where(has, hub_d, 1.0), np.inf),
+                            kind="stable"):
+            if left <= 0:
+                break
+            add = min(max(room[i], 0.0), left)
+            if add > 0:
+                core[sp.hub_pos[i], 0] += add
+                hub_u[i] += add
+                left -= add
+    overall = float(core.sum()) / total
     sigma = min(np.floor(overall / RESOLUTION + 1e-9), 2 ** BITS - 1) * RESOLUTION
     digits = [(int(round(sigma / RESOLUTION)) >> (BITS - b)) & 1 for b in sp.bits]
     bits = np.array(digits, dtype=float)
     levels = (d[:, None] * bits[None, :]).ravel()
-    hub_unmet = core_unmet[sp.hub_pos].sum(axis=1)
-    keeps = bool(np.all(hub_unmet <= scale * (sigma + sp.spread) * d * (1 + 1e-9) + 1e-6))
-    return {"shortfall_bits": bits, "hub_core_demand": d, "hub_level_hours": levels}, keeps
+    keeps = bool(np.all(hub_u <= (sigma + sp.spread) * hub_d * (1 + 1e-9) + 1e-6))
+    return ({"shortfall_bits": bits, "hub_core_demand": d, "hub_level_hours": levels}, keeps,
+            unmet)

@@ -269,7 +269,8 @@ def _own_areas(data, ix) -> np.ndarray:
 
 def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
     """The fair-shortfall rule's variables for a plan (``share`` per pair, ``unmet`` per
-    ``ix.staff``) and whether the plan keeps the rule; None when the rule is not built
+    ``ix.staff``), whether the plan keeps the rule and its unmet hours (raised where the rule
+    needs hours held back); None when the rule is not built
     (:func:`mdtplan.model.families.hub_shortfall_spread.start_values`)."""
     from ...model.families.hub_shortfall_spread import start_values
 

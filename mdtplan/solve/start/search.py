@@ -236,10 +236,14 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     share[pair] = 1.0
     spread = shortfall_values(inp, share, unmet)
     if spread is not None:
-        extra, keeps = spread
+        extra, keeps, held = spread
         if not keeps:
             feasible = False
             notes.append("a hub's share of demand met is below the fair-shortfall limit")
+        elif (held > unmet + 1e-9).any():
+            notes.append("hours counted unmet at better-served hubs to keep the fair-shortfall "
+                         "rule")
+            unmet = held
     return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
