@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
-from .families.hub_shortfall_spread import BITS, spread_index
+from .families.shortfall_level import BITS, spread_index
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
 

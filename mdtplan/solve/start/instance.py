@@ -271,8 +271,8 @@ def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
     """The fair-shortfall rule's variables for a plan (``share`` per pair, ``unmet`` per
     ``ix.staff``), whether the plan keeps the rule and its unmet hours (raised where the rule
     needs hours held back); None when the rule is not built
-    (:func:`mdtplan.model.families.hub_shortfall_spread.start_values`)."""
-    from ...model.families.hub_shortfall_spread import start_values
+    (:func:`mdtplan.model.families.shortfall_level.start_values`)."""
+    from ...model.families.shortfall_level import start_values
 
     return start_values(inp.data, inp.ix, float(inp.params.get("demand_scale") or 1.0), share,
                         unmet)
