@@ -170,3 +170,17 @@ def test_a_session_from_data_solves_as_the_model_of_record(spread):
     finally:
         a.close()
         b.close()
+
+
+def test_the_command_line_shows_the_rule_when_it_binds(capsys):
+    from mdtplan.cli import _print_summary
+
+    data = _data(0.034)
+    result, tables, _ = solve_data(data)
+    _print_summary(build_results(data, tables, result).summary)
+    out = capsys.readouterr().out
+    assert "Fair shortfall (binds)" in out and "S2 held to 79.9%" in out
+    data = _data(0.05)  # not at the limit: no line
+    result, tables, _ = solve_data(data)
+    _print_summary(build_results(data, tables, result).summary)
+    assert "Fair shortfall" not in capsys.readouterr().out
