@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .adjacency import area_adjacency
@@ -210,6 +211,22 @@ def staff_travel(pairs: pd.DataFrame, travel_config, operating_model) -> tuple[p
     return out, visits
 
 
+def site_coordinates(sites) -> pd.DataFrame:
+    """Each site's point as ``easting_m``, ``northing_m`` [m, EPSG:27700]; NaN where a site
+    has no point (a table without coordinates, as the OR-Library problems)."""
+    out = pd.DataFrame({"easting_m": np.nan, "northing_m": np.nan},
+                       index=pd.Index(sites.index.astype(str), name="site_id"))
+    geometry = getattr(sites, "geometry", None) if "geometry" in getattr(sites, "columns", ()) \
+        else None
+    if geometry is None or not len(sites):
+        return out
+    points = geometry.notna().to_numpy() & (geometry.geom_type == "Point").to_numpy()
+    if points.any():
+        out.loc[out.index[points], "easting_m"] = geometry[points].x.to_numpy(dtype=float)
+        out.loc[out.index[points], "northing_m"] = geometry[points].y.to_numpy(dtype=float)
+    return out
+
+
 def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.DataFrame) -> ModelData:
     """Turn loaded inputs, the demand table and the allowed pairs into :class:`ModelData`.
 
@@ -283,6 +300,9 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
                                  errors="coerce").astype(float)
     sites["pool"] = pd.Series(_col("pool", pd.NA), index=sites.index).astype("string")
     sites["area_id"] = site_areas(areas_in, sites_in).reindex(sites.index).astype("string")
+    xy = site_coordinates(sites_in)
+    sites["easting_m"] = xy["easting_m"].reindex(sites.index).to_numpy(dtype=float)
+    sites["northing_m"] = xy["northing_m"].reindex(sites.index).to_numpy(dtype=float)
 
     roles = roles_table(om)
     role_ids = list(roles.index)
@@ -361,6 +381,8 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         edges=area_edges(inputs) if scenario.hubs.contiguous else None,
         visits_per_demand_hour=visits,
         mileage_gbp_per_mile=float(scenario.travel.mileage_gbp_per_mile) if visits else 0.0,
+        hub_min_separation_km=scenario.hubs.min_separation_km or None,
+        max_shortfall_spread=scenario.hubs.max_shortfall_spread,
     )
 
 

@@ -234,6 +234,14 @@ def _print_summary(s: Summary) -> None:
                      else ""))
     if demand.met_share is not None:
         t.add_row("Demand met", f"{demand.met_share:.1%} of {demand.hours:,.0f} h/year")
+    if s.shortfall is not None and s.shortfall.binds:
+        sf = s.shortfall
+        t.add_row("Fair shortfall (binds)",
+                  f"{', '.join(sf.hubs_at_limit[:4])}"
+                  + (f" and {len(sf.hubs_at_limit) - 4} more" if len(sf.hubs_at_limit) > 4
+                     else "")
+                  + f" held to {sf.overall_share - sf.max_spread:.1%} of demand met "
+                  f"(overall {sf.overall_share:.1%} less {100 * sf.max_spread:g} points)")
     if s.travel.mean is not None:
         t.add_row("Travel (population-weighted mean / max)",
                   f"{s.travel.mean:.1f} / {s.travel.max:.1f} {s.travel.unit}")

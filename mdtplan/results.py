@@ -27,6 +27,7 @@ from .summary import (
     Demand,
     Geography,
     Hubs,
+    Shortfall,
     SolverReport,
     Summary,
     Travel,
@@ -293,6 +294,10 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         else:
             util = np.full(n_hubs, np.nan)
 
+    core_roles = [r for r in roles.index if str(roles.at[r, "kind"]) == "core"] \
+        if len(roles) else []
+    met_share, shortfall = _shortfall(data, staffing, hub_ids, core_roles)
+
     if sites_geo is not None and "lon" in sites_geo:
         geo_pos = _positions(sites_geo.index, hub_ids)
         lon = _lookup(sites_geo["lon"], geo_pos).astype(float)
@@ -315,6 +320,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         "travel_hours": np.array([hub_trips[h][0] for h in hub_ids], dtype=float)[order],
         "mileage_gbp": np.array([hub_trips[h][1] for h in hub_ids], dtype=float)[order]
         * float(data.mileage_gbp_per_mile),
+        "demand_met_share": met_share[order],
     })
 
     # travel, weighted by population (or per area when weights are all zero)
@@ -366,6 +372,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         geography=geography_of(data, assign, hub_ids, edges=edges, sites_xy=sites_geo,
                                travel_hours=travel_hours, mileage_miles=mileage_miles,
                                mileage_gbp=mileage_gbp, staff_travel=_staff_travel_on(data)),
+        shortfall=shortfall,
         **base,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)
@@ -386,6 +393,63 @@ def _stages(solve_result) -> tuple[dict, ...]:
 
 def _staff_travel_on(data) -> bool:
     return bool(getattr(data, "visits_per_demand_hour", None)) and "round_trip_hours" in data.pairs
+
+
+#: resolution of the fair-shortfall rule's overall share (``hub_shortfall_spread.RESOLUTION``):
+#: a hub this close to the limit is held at it
+_SPREAD_RESOLUTION = 2.0 ** -10
+
+
+def _shortfall(data, staffing: pd.DataFrame, hub_ids: list, core: list
+               ) -> tuple[np.ndarray, Shortfall | None]:
+    """Each open hub's share of core demand met (NaN without core demand), and the
+    ``shortfall`` block under ``max_demand_met`` (see :class:`~mdtplan.summary.Shortfall`)."""
+    n = len(hub_ids)
+    share = np.full(n, np.nan)
+    if not core or not len(staffing):
+        return share, None
+    rows = staffing[staffing["role"].isin(core) & staffing["unit"].isin(hub_ids)]
+    by = rows.groupby("unit")[["demand_hours", "unmet_hours"]].sum().reindex(hub_ids)
+    d = by["demand_hours"].to_numpy(dtype=float)
+    u = by["unmet_hours"].fillna(0.0).to_numpy(dtype=float)
+    has = np.nan_to_num(d) > 0
+    share[has] = 1.0 - u[has] / d[has]
+    if data.objective != "max_demand_met" or not has.any():
+        return share, None
+    total_d, total_u = float(np.nansum(d)), float(u.sum())
+    overall = 1.0 - total_u / total_d
+    spread = data.max_shortfall_spread
+    low = int(np.nanargmin(np.where(has, share, np.nan)))
+    at = () if spread is None else tuple(
+        h for h, v, ok in zip(hub_ids, share.tolist(), has.tolist(), strict=True)
+        if ok and v <= overall - spread + _SPREAD_RESOLUTION + 1e-9)
+    gap = (rows["unmet_hours"] - (rows["demand_hours"] - rows["capacity_hours"]).clip(lower=0))
+    held = float(gap.clip(lower=0).sum()) if spread is not None else 0.0
+    held = held if held > 0.5 else 0.0
+    if spread is None:
+        words = (f"The fair-shortfall rule is off (hubs.max_shortfall_spread: null): hubs meet "
+                 f"{np.nanmin(share[has]):.1%} to {np.nanmax(share[has]):.1%} of their demand, "
+                 f"overall {overall:.1%}.")
+    elif at:
+        names = ", ".join(at[:5]) + (f" and {len(at) - 5} more" if len(at) > 5 else "")
+        words = (f"The fair-shortfall rule binds: hub{'s' if len(at) > 1 else ''} {names} "
+                 f"{'are' if len(at) > 1 else 'is'} held to at least {overall - spread:.1%} of "
+                 f"{'their' if len(at) > 1 else 'its'} core demand met (overall {overall:.1%} "
+                 f"less {100 * spread:g} points). Without it the plan could meet more demand "
+                 f"overall or travel less by leaving {'these hubs' if len(at) > 1 else 'it'} "
+                 "further behind; solve with hubs.max_shortfall_spread: null to see how much.")
+        if held:
+            words += (f" {held:,.0f} hours a year are counted unmet at better-served hubs "
+                      "whose staff could deliver them: no move of staff keeps the rule, so "
+                      "those hubs are held back.")
+    else:
+        words = (f"No hub is at the fair-shortfall limit: the lowest ({hub_ids[low]}) meets "
+                 f"{share[low]:.1%} of its core demand, {100 * (overall - share[low]):.1f} "
+                 f"points below the overall {overall:.1%} (the limit is {100 * spread:g}).")
+    return share, Shortfall(overall_share=overall, max_spread=spread,
+                            lowest_hub_share=float(share[low]), lowest_hub=hub_ids[low],
+                            hubs_at_limit=at, binds=bool(at), held_back_hours=held,
+                            explanation=words)
 
 
 def _opt_float(v) -> float | None:

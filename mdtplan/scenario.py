@@ -215,6 +215,12 @@ class HubsConfig(_Strict):
     #: each hub's areas form one connected patch holding the hub's own area (neighbours:
     #: shared boundaries, islands joined to their nearest, ``areas.adjacency.links``)
     contiguous: bool = False
+    #: no two open hubs closer than this, straight line in EPSG:27700 [km]; 0 or null: off
+    #: (sites without coordinates are not held to it)
+    min_separation_km: NonNegFloat | None = 2.0
+    #: under max_demand_met, no hub's share of its core demand met falls more than this below
+    #: the plan's overall share [fraction: 0.05 = 5 percentage points]; null: off
+    max_shortfall_spread: Annotated[float, Field(ge=0, le=1)] | None = 0.05
 
 
 class LocalityRole(_Strict):

@@ -98,6 +98,15 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
     for s in sites.index[status == "excluded"]:
         if s in open_sites:
             out.append(f"excluded site {s} is open")
+    km = data.hub_min_separation_km
+    if km and km > 0 and "easting_m" in sites:
+        xy = sites.loc[sorted(open_sites), ["easting_m", "northing_m"]].astype(float).dropna()
+        ids, pts = xy.index.tolist(), xy.to_numpy()
+        for i in range(len(ids)):
+            d = np.hypot(*(pts[i + 1:] - pts[i]).T) / 1000.0
+            for j in np.flatnonzero(d < km * (1 - tol)):
+                out.append(f"hub_separation: hubs {ids[i]} and {ids[i + 1 + j]} are "
+                           f"{d[j]:.3f} km apart < {km} km")
     n_open = len(open_sites)
     if n_open < (data.hub_count_min or 0):
         out.append(f"hub_count_min: {n_open} hubs open, at least {data.hub_count_min} required")
@@ -247,6 +256,24 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
                     if have < load - tol:
                         out.append(f"supervision: {u} {rule.supervisor} x {rule.max_ratio} = "
                                    f"{have:.6g} < supervised {load:.6g}")
+
+    # -- fair shortfall: each hub's share of core demand met against the plan's -----------------
+    if (data.max_shortfall_spread is not None and objective_unmet_allowed and core
+            and len(staffing)):
+        need = data.demand_hours.reindex(columns=core).fillna(0.0).to_numpy().sum() * demand_scale
+        hub_rows = staffing[staffing["role"].isin(core)
+                            & staffing["unit"].astype(str).isin(open_sites)]
+        if need > 0:
+            overall = 1.0 - float(hub_rows["unmet_hours"].sum()) / need
+            floor = overall - data.max_shortfall_spread
+            by = hub_rows.groupby("unit")[["demand_hours", "unmet_hours"]].sum()
+            for u, row in by.iterrows():
+                d = float(row["demand_hours"])
+                if d > tol and 1.0 - float(row["unmet_hours"]) / d < floor - tol:
+                    out.append(f"hub_shortfall_spread: hub {u} has "
+                               f"{1 - float(row['unmet_hours']) / d:.1%} of its demand met, "
+                               f"below overall {overall:.1%} less "
+                               f"{100 * data.max_shortfall_spread:.1f} points ({floor:.1%})")
 
     # -- budget ---------------------------------------------------------------------------------
     if data.budget_cap_gbp is not None:

@@ -117,6 +117,8 @@ def _county(tmp_path: Path, localities: dict | None, *, hubs: dict | None = None
            "hubs": hubs or {"population": {"min": 10000, "max": 10000},
                             "max_travel_minutes": 5},
            "objective": "min_cost", "solver": {"time_limit_s": 30, "threads": 1}}
+    # the sites stand 1 km apart: hubs of one area each need no separation rule
+    doc["hubs"].setdefault("min_separation_km", 0)
     if localities is not None:
         doc["localities"] = localities
     if budget is not None:

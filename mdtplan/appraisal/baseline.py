@@ -183,7 +183,9 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     roles["max_agency_share"] = 1.0
     # the design's bands, count and cap are built (then deactivated) so that what today's
     # configuration breaks can be reported
-    data = replace(data, roles=roles, objective="max_demand_met", max_travel=None)
+    # (today's staff are fixed: how their shortfall falls on hubs is reported, not held)
+    data = replace(data, roles=roles, objective="max_demand_met", max_travel=None,
+                   max_shortfall_spread=None)
 
     ix = index_data(data)
     total, agency, vacant = _fixed_staff(prepared, data, ix.staff)

@@ -157,8 +157,31 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
                                     f"hubs.population.min {_fmt(pmin)} = {_fmt(k_min * pmin)}",
                                     "lower hubs.population.min or hubs.count.min"))
     problems += _own_area_problems(data, ix)
+    problems += _separation_problems(data, ix)
     if problems:
         raise InfeasibleError(problems)
+
+
+def _separation_problems(data: ModelData, ix: ModelIndex) -> list[Problem]:
+    """``hubs.min_separation_km``: two required sites closer than the distance cannot both
+    open."""
+    from .families.hub_separation import conflict_pairs
+
+    ij, dist = conflict_pairs(data, ix)
+    if not len(ij):
+        return []
+    status = data.sites["status"].reindex(ix.site_ids).astype(str).to_numpy()
+    both = (status[ij[:, 0]] == "required") & (status[ij[:, 1]] == "required")
+    out = []
+    for (i, j), d in zip(ij[both].tolist(), dist[both].tolist(), strict=True):
+        a, b = ix.site_ids[i], ix.site_ids[j]
+        out.append(Problem("sites", f"{a}, {b}", "status",
+                           f"required site {b} stands {d:.2f} km from required site {a}, "
+                           f"inside the hubs' separation distance "
+                           f"(hubs.min_separation_km: {data.hub_min_separation_km:g})",
+                           f"make one of {a} and {b} candidate, or lower "
+                           f"hubs.min_separation_km below {d:.2f} (0 turns it off)"))
+    return out
 
 
 def _own_area_problems(data: ModelData, ix: ModelIndex) -> list[Problem]:

@@ -39,7 +39,8 @@ class ModelData:
         Index ``site_id`` (str). Columns ``name``, ``status`` (candidate|existing|required|
         excluded), ``fixed_cost_gbp``, ``opening_cost_gbp`` [GBP/year], ``capacity`` [weight
         units, NaN = none], ``capacity_fte`` [FTE, NaN = none], ``pool`` (str or <NA>);
-        optional ``area_id`` (str or <NA>): the area the site stands in.
+        optional ``area_id`` (str or <NA>): the area the site stands in; optional
+        ``easting_m``, ``northing_m`` [m, EPSG:27700; NaN = no point].
     pairs : DataFrame
         Allowed (area, site) pairs only: ``area_id``, ``site_id``, ``travel_cost`` [travel
         unit], ``pool`` (the specialist pool that serves the area when it is assigned to the
@@ -84,6 +85,12 @@ class ModelData:
         is then ``d[a, r] x (1 + visits[r] x round_trip_hours[a, s])``.
     mileage_gbp_per_mile : float
         Price of the visits' miles [GBP/mile] (a council cost: in the cost and the budget).
+    hub_min_separation_km : float or None
+        No two open hubs closer than this [km] (``easting_m``/``northing_m``; sites without
+        them are not held to it). None or 0: off.
+    max_shortfall_spread : float or None
+        Under ``max_demand_met``, no open hub's share of its core demand met may fall more
+        than this [fraction] below the plan's overall share of core demand met. None: off.
     """
 
     name: str
@@ -110,6 +117,8 @@ class ModelData:
     edges: pd.DataFrame | None = None
     visits_per_demand_hour: dict[str, float] = field(default_factory=dict)
     mileage_gbp_per_mile: float = 0.0
+    hub_min_separation_km: float | None = None
+    max_shortfall_spread: float | None = None
 
 
 # --------------------------------------------------------------------------------------------

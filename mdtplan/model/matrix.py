@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
+from .families.shortfall_level import BITS, spread_index
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
 
@@ -175,10 +176,14 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
     stages = objective_stages(data, ix)
     n_site, n_pair, n_staff = len(ix.site_ids), len(ix.pairs), len(ix.staff)
     has_mt = "max_travel" in stages
+    spread = spread_index(data, ix)  # the fair-shortfall rule's variables, when it is built
+    n_hub = len(spread.hubs) if spread is not None else 0
 
     # -- columns, in declaration order (reordered at the end) --------------------------------
     sizes = {"open_site": n_site, "assign": n_pair, "fte_steps": n_staff,
-             "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt)}
+             "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt),
+             "shortfall_bits": BITS if spread is not None else 0,
+             "hub_core_demand": n_hub, "hub_level_hours": n_hub * BITS}
     offset = {}
     at = 0
     for name in VAR_FAMILIES:
@@ -215,6 +220,10 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
     if data.objective != "max_demand_met":
         o_un = offset["unmet_hours"]
         upper[o_un:o_un + n_staff] = 0.0
+    if spread is not None:
+        o_bits = offset["shortfall_bits"]
+        upper[o_bits:o_bits + BITS] = 1.0
+        integ[o_bits:o_bits + BITS] = 1
 
     # -- rows: each family's, in build order, then the stage holds ----------------------------
     terms = {s: stage_terms(cols, s) for s in stages}
@@ -227,6 +236,9 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
                 "agency_fte": ix.staff, "unmet_hours": ix.staff}
     if has_mt:
         var_keys["max_travel_cost"] = [None]
+    if spread is not None:
+        var_keys.update(shortfall_bits=spread.bits, hub_core_demand=spread.hubs,
+                        hub_level_hours=spread.levels)
     mm = _assemble(R, stages, terms, n_col, lower, upper, integ, sizes, offset)
     mm.keys = {**var_keys, **R.keys}
     return mm

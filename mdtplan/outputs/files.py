@@ -19,7 +19,8 @@ from ..results import Results, Summary
 
 ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost", "locality"]
 HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisation", "fte",
-               "status", "pool", "site_cost", "travel_hours", "mileage_gbp", "locality"]
+               "status", "pool", "site_cost", "travel_hours", "mileage_gbp",
+               "demand_met_share", "locality"]
 #: ``localities.csv`` (with a ``localities`` section): one row per locality team
 LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids", "areas",
                     "population", "fte", "cost"]

@@ -27,6 +27,7 @@ attribute             type                       keys of ``summary.json``
 ``geography``         :class:`Geography`         ``geography``
 ``localities``        :class:`Localities`        ``localities`` (``count``, ``population``,
                                                  ``cost``, ``fte``, ``status``)
+``shortfall``         :class:`Shortfall`         ``shortfall`` (``max_demand_met``)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -71,6 +72,7 @@ from .plan import (
     Hubs,
     Localities,
     MarginalValues,
+    Shortfall,
     SolverReport,
     Travel,
     Workforce,
@@ -82,7 +84,7 @@ __all__ = [
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
     "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
     "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",
-    "SavingsPercentiles", "SavingsTotals",
+    "SavingsPercentiles", "SavingsTotals", "Shortfall",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
 ]
 
@@ -93,7 +95,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "mileage_cost", "geography", "stages", "localities")
+    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -136,6 +138,8 @@ class Summary:
         How the plan looks on the map (with a plan).
     localities : Localities or None
         The locality teams, with a ``localities`` section.
+    shortfall : Shortfall or None
+        Under ``max_demand_met``: each hub's share of core demand met against the plan's.
     """
 
     name: str
@@ -153,6 +157,7 @@ class Summary:
     baseline: BaselineSummary | None = None
     geography: Geography | None = None
     localities: Localities | None = None
+    shortfall: Shortfall | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -168,7 +173,8 @@ class Summary:
                                      else self.marginal_values.to_dict()),
                  "baseline": None if self.baseline is None else self.baseline.to_dict(),
                  "geography": None if self.geography is None else self.geography.to_dict(),
-                 "localities": None if self.localities is None else self.localities.to_dict()}
+                 "localities": None if self.localities is None else self.localities.to_dict(),
+                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict()}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -190,4 +196,5 @@ class Summary:
                    finance=FinanceAppraisal.from_dict(doc.get("finance")),
                    baseline=BaselineSummary.from_dict(doc.get("baseline")),
                    geography=Geography.from_dict(doc.get("geography")),
-                   localities=Localities.from_dict(doc.get("localities")))
+                   localities=Localities.from_dict(doc.get("localities")),
+                   shortfall=Shortfall.from_dict(doc.get("shortfall")))

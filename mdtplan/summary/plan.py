@@ -517,3 +517,58 @@ class MarginalValues:
                    per_100k_budget=BudgetWorth.from_dict(doc.get("per_100k_budget")),
                    per_extra_fte=FteWorth.from_dict(doc.get("per_extra_fte")),
                    unavailable=doc.get("unavailable"))
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """How evenly the plan's shortfall falls on its hubs (``summary.json``: ``shortfall``),
+    under ``max_demand_met``; core roles only (specialist pools are not a hub's).
+
+    Attributes
+    ----------
+    overall_share : float or None
+        Share of the plan's core demand hours met [-].
+    max_spread : float or None
+        ``hubs.max_shortfall_spread``: how far below ``overall_share`` a hub may fall [-];
+        ``None``: the rule is off.
+    lowest_hub_share : float or None
+        The lowest share of core demand met at an open hub [-].
+    lowest_hub : str or None
+        That hub's site id.
+    hubs_at_limit : tuple of str
+        Hubs held at the rule's limit (within its 2**-10 resolution).
+    binds : bool
+        Whether some hub is held at the limit.
+    held_back_hours : float
+        Hours counted unmet at hubs whose staff could deliver them (the rule kept by holding
+        better-served hubs back, where moving staff could not) [hours/year].
+    explanation : str
+        The above in words.
+    """
+
+    overall_share: float | None
+    max_spread: float | None
+    lowest_hub_share: float | None
+    lowest_hub: str | None = None
+    hubs_at_limit: tuple[str, ...] = ()
+    binds: bool = False
+    held_back_hours: float = 0.0
+    explanation: str = ""
+
+    def to_dict(self) -> dict:
+        return {"overall_share": self.overall_share, "max_spread": self.max_spread,
+                "lowest_hub_share": self.lowest_hub_share, "lowest_hub": self.lowest_hub,
+                "hubs_at_limit": list(self.hubs_at_limit), "binds": self.binds,
+                "held_back_hours": self.held_back_hours, "explanation": self.explanation}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> Shortfall | None:
+        if doc is None:
+            return None
+        return cls(overall_share=doc.get("overall_share"), max_spread=doc.get("max_spread"),
+                   lowest_hub_share=doc.get("lowest_hub_share"),
+                   lowest_hub=doc.get("lowest_hub"),
+                   hubs_at_limit=tuple(doc.get("hubs_at_limit") or ()),
+                   binds=bool(doc.get("binds", False)),
+                   held_back_hours=float(doc.get("held_back_hours") or 0.0),
+                   explanation=doc.get("explanation") or "")

@@ -140,7 +140,8 @@ def test_param_dependents_come_from_the_families():
     deps = families.param_dependents()
     assert deps["budget_cap_gbp"] == ("budget_cap",)
     assert set(deps["demand_scale"]) == {"staff_only_at_open_hubs", "core_demand_covered",
-                                         "pool_demand_covered"}
+                                         "pool_demand_covered", "shortfall_level",
+                                         "hub_shortfall_spread"}
     assert deps["stage_optimum_bound"] == ("stage_optimum_held",)
 
 

@@ -51,8 +51,16 @@ def _perturbed(data, rng):
     roles = list(data.roles.index)
     if len(roles) >= 3 and rng.random() < 0.5:
         supervision = (*supervision, SupervisionRule(roles[0], (roles[1], roles[2]), 5.0))
+    separation = None
+    if len(sites) > 1 and rng.random() < 0.4:  # hubs apart: sites 0-20 km apart, 8 km rule
+        sites["easting_m"] = rng.random(len(sites)) * 20_000
+        sites["northing_m"] = np.where(rng.random(len(sites)) < 0.2, np.nan,
+                                       rng.random(len(sites)) * 20_000)
+        separation = 8.0
+    spread = float(rng.choice([0.0, 0.05, 0.2])) if rng.random() < 0.5 else None
     return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
-                   supervision=supervision)
+                   supervision=supervision, hub_min_separation_km=separation,
+                   max_shortfall_spread=spread)
 
 
 def _random_models(count: int):

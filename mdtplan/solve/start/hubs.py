@@ -53,7 +53,7 @@ def _choose_hubs(inst: _Instance, target: int | None, work: _Work | None = None)
     goal = k_hi if target is None else target
     while is_open.sum() < goal:
         gain = np.maximum(best[:, None] - Dm, 0.0).sum(axis=0) - site_cost
-        gain[is_open | ~inst.may_open] = -np.inf
+        gain[is_open | ~inst.may_open | too_close(inst, is_open)] = -np.inf
         s = int(np.argmax(gain))
         if not np.isfinite(gain[s]):
             break
@@ -61,17 +61,27 @@ def _choose_hubs(inst: _Instance, target: int | None, work: _Work | None = None)
             break
         is_open[s] = True
         best = np.minimum(best, Dm[:, s])
-    _interchange(Dm, is_open, site_cost, inst.must_open, inst.may_open, work)
+    _interchange(Dm, is_open, site_cost, inst.must_open, inst.may_open, work, inst.conflict)
     return is_open
+
+
+def too_close(inst: _Instance, is_open: np.ndarray) -> np.ndarray:
+    """Per site, whether it stands closer than ``hubs.min_separation_km`` to an open hub
+    (``hub_separation``: it may not open beside it)."""
+    if inst.conflict is None:
+        return np.zeros(inst.n_s, dtype=bool)
+    return inst.conflict[:, is_open].any(axis=1)
 
 
 def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
                  keep_open: np.ndarray, may_open: np.ndarray | None = None,
-                 work: _Work | None = None) -> None:
+                 work: _Work | None = None, conflict: np.ndarray | None = None) -> None:
     """Improve ``is_open`` in place by best-improvement swaps (one site out, one in).
 
     The cost is ``sum_a min_{s open} Dm[a, s] + sum_{s open} site_cost[s]`` (the plan's cost
     when every area goes to its nearest open site): Teitz and Bart's vertex substitution.
+    With ``conflict`` (sites x sites, ``hub_separation``) a site comes in only when no open
+    site but the one going out stands too close to it.
     """
     rows = np.arange(Dm.shape[0])
     allowed = np.ones(len(is_open), bool) if may_open is None else may_open
@@ -92,6 +102,9 @@ def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
             d1 = sub[:, 0]
             d2 = np.full(len(rows), Dm.max() * 10 + 1)
         c1 = open_idx[first]
+        if conflict is not None:
+            near = conflict[np.ix_(closed, open_idx)]  # closed x open
+            n_near = near.sum(axis=1)
         Dc = Dm[:, closed]
         work.spend(Dc.size * 3)
         with_j = np.minimum(d1[:, None], Dc)
@@ -104,6 +117,9 @@ def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
             delta = base - site_cost[i]
             if lose.any():
                 delta = delta + (np.minimum(d2[lose, None], Dc[lose]) - with_j[lose]).sum(axis=0)
+            if conflict is not None:  # only sites whose one close open hub (if any) is i
+                col = int(np.searchsorted(open_idx, i))
+                delta = np.where(n_near - near[:, col] > 0, np.inf, delta)
             j = int(np.argmin(delta))
             if delta[j] < best_delta:
                 best_delta, move = float(delta[j]), (i, closed[j])

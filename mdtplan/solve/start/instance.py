@@ -110,6 +110,7 @@ class _Instance:
     supply: np.ndarray  # per role, inf = unlimited
     unmet_allowed: bool
     own_area: np.ndarray | None = None  # per site: the area it must serve when open, -1 = none
+    conflict: np.ndarray | None = None  # (sites, sites) bool: too close to both open (hub_separation)
     dense_cost: np.ndarray | None = None  # (areas, sites) travel coefficient, inf = not allowed
     pair_index: np.ndarray | None = None  # (areas, sites) pair position, -1 = not allowed
 
@@ -240,7 +241,23 @@ def _instance(inp: StartInput) -> _Instance:
                       else np.asarray(mileage, dtype=float)),
         travel=ix.travel_factor is not None, roles=role_arrays, price=price,
         stages=stages, budget=None if budget is None else float(budget), supply=supply,
-        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix))
+        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix),
+        conflict=_conflicts(data, ix))
+
+
+def _conflicts(data, ix) -> np.ndarray | None:
+    """Sites x sites, true where two sites stand closer than ``hubs.min_separation_km``
+    (``hub_separation``: never both open); None when no two do."""
+    from ...model.families.hub_separation import conflict_pairs
+
+    ij, _ = conflict_pairs(data, ix)
+    if not len(ij):
+        return None
+    n = len(ix.site_ids)
+    out = np.zeros((n, n), dtype=bool)
+    out[ij[:, 0], ij[:, 1]] = True
+    out[ij[:, 1], ij[:, 0]] = True
+    return out
 
 
 def _own_areas(data, ix) -> np.ndarray:
@@ -256,3 +273,14 @@ def _own_areas(data, ix) -> np.ndarray:
         out[[site_pos[s] for s, k in zip(sites, keep.tolist(), strict=True) if k]] = \
             ix.pair_area[pos[keep]]
     return out
+
+
+def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
+    """The fair-shortfall rule's variables for a plan (``share`` per pair, ``unmet`` per
+    ``ix.staff``), whether the plan keeps the rule and its unmet hours (raised where the rule
+    needs hours held back); None when the rule is not built
+    (:func:`mdtplan.model.families.shortfall_level.start_values`)."""
+    from ...model.families.shortfall_level import start_values
+
+    return start_values(inp.data, inp.ix, float(inp.params.get("demand_scale") or 1.0), share,
+                        unmet)

@@ -19,7 +19,7 @@ from .hubs import (
     _priced,
     pinned,
 )
-from .instance import StartInput, _Instance, _instance, _Work
+from .instance import StartInput, _Instance, _instance, _Work, shortfall_values
 from .moves import _Search
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
@@ -67,6 +67,9 @@ class StartPlan:
     notes: list = field(default_factory=list)
     stopped: bool = False
     work_used: float = 0.0
+    #: values of variable components some rules declare (e.g. the fair-shortfall level),
+    #: by component, in key order
+    extra: dict = field(default_factory=dict)
 
 
 
@@ -228,10 +231,23 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         feasible = False
         notes.append("over the budget cap")
     max_travel = float(inst.pair_travel[pair].max())
+    extra = {}
+    share = np.zeros(len(ix.pairs))
+    share[pair] = 1.0
+    spread = shortfall_values(inp, share, unmet)
+    if spread is not None:
+        extra, keeps, held = spread
+        if not keeps:
+            feasible = False
+            notes.append("a hub's share of demand met is below the fair-shortfall limit")
+        elif (held > unmet + 1e-9).any():
+            notes.append("hours counted unmet at better-served hubs to keep the fair-shortfall "
+                         "rule")
+            unmet = held
     return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
-                     notes=notes, stopped=stopped, work_used=work_used)
+                     notes=notes, stopped=stopped, work_used=work_used, extra=extra)
 
 
 def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,

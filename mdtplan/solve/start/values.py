@@ -30,6 +30,11 @@ def start_values(model, plan: StartPlan) -> dict:
             out[model.unmet_hours[key]] = float(plan.unmet_hours[i])
     if hasattr(model, "max_travel_cost"):
         out[model.max_travel_cost] = plan.max_travel
+    for name, values in plan.extra.items():  # variables a rule declares, in key order
+        comp = model.component(name)
+        if comp is not None:
+            for v, x in zip(comp.values(), values, strict=True):
+                out[v] = float(x)
     return out
 
 
