@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .adjacency import area_adjacency
 from .errors import ModelError, Problem
 from .model.data import ROLE_COLUMNS, ModelData, SupervisionRule, empty_roles
 
@@ -246,4 +247,14 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         travel_unit=scenario.travel.unit,
         max_travel=scenario.hubs.max_travel_minutes,
         serve_own_area=bool(scenario.hubs.serve_own_area),
+        contiguous=bool(scenario.hubs.contiguous),
+        edges=area_edges(inputs) if scenario.hubs.contiguous else None,
     )
+
+
+def area_edges(inputs: Inputs) -> pd.DataFrame:
+    """The areas' neighbour graph (:func:`mdtplan.adjacency.area_adjacency`) with the scenario's
+    ``areas.adjacency`` links and join distance."""
+    cfg = inputs.scenario.areas
+    return area_adjacency(inputs.areas, links=cfg.adjacency.links,
+                          join_within_km=cfg.adjacency.join_within_km, file=cfg.path)

@@ -80,6 +80,20 @@ class JoinTable(_Strict):
     layer: str | None = None
 
 
+class AdjacencyConfig(_Strict):
+    """Which areas count as neighbours, beyond shared boundaries (``hubs.contiguous``).
+
+    ``links`` adds the user's own edges (bridges, ferries, causeways), each a pair of area ids.
+    ``join_within_km``: a group of areas touching no other (an island) is joined to the nearest
+    other group by its closest pair of areas when they lie within this distance [km]; a group
+    farther away is an error naming its areas, to be fixed with a link.
+    """
+
+    links: list[Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=list)
+    join_within_km: NonNegFloat = 10.0
+
+
 class AreasConfig(TableRef):
     """Small areas: where people live.
 
@@ -97,6 +111,7 @@ class AreasConfig(TableRef):
     deprivation: str | None = None
     demand_override: dict[str, str] | None = None
     tables: list[JoinTable] = Field(default_factory=list)
+    adjacency: AdjacencyConfig = Field(default_factory=AdjacencyConfig)
 
     @field_validator("population")
     @classmethod
@@ -185,6 +200,9 @@ class HubsConfig(_Strict):
     #: an open hub serves the small area it stands in (sites inside no area's polygon, and
     #: areas given as points, are not held to it)
     serve_own_area: bool = True
+    #: each hub's areas form one connected patch holding the hub's own area (neighbours:
+    #: shared boundaries, islands joined to their nearest, ``areas.adjacency.links``)
+    contiguous: bool = False
 
 
 class BudgetConfig(_Strict):

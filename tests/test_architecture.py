@@ -30,7 +30,8 @@ _MODEL = {"mdtplan.errors", "mdtplan.model"}
 _SOLVE = {*_MODEL, "mdtplan.solve"}
 #: the results of a run: tables and the typed summary of summary.json
 _RESULTS = {"mdtplan.results", "mdtplan.summary"}
-_PREPARE = {*_SCENARIO, "mdtplan.inputs", "mdtplan.demand", "mdtplan.travel", "mdtplan.assemble"}
+_PREPARE = {*_SCENARIO, "mdtplan.inputs", "mdtplan.demand", "mdtplan.travel", "mdtplan.adjacency",
+            "mdtplan.assemble"}
 #: what the service may use of the library: its public stages, never the model or the solve
 _LIBRARY_FOR_SERVICE = {"mdtplan", *_SCENARIO, "mdtplan.pipeline", "mdtplan.variants",
                         "mdtplan.sweep", *_RESULTS, "mdtplan.outputs"}
@@ -46,7 +47,10 @@ ALLOWED: dict[str, set[str]] = {
     "mdtplan/inputs/": {*_SCENARIO, "mdtplan.inputs"},
     "mdtplan/demand.py": _SCENARIO,
     "mdtplan/travel.py": {*_SCENARIO, "mdtplan.inputs"},
-    "mdtplan/assemble.py": {*_SCENARIO, "mdtplan.inputs", "mdtplan.model.data"},
+    # the areas' neighbour graph (hubs.contiguous): geometry only, beside travel
+    "mdtplan/adjacency.py": {"mdtplan.errors"},
+    "mdtplan/assemble.py": {*_SCENARIO, "mdtplan.inputs", "mdtplan.adjacency",
+                            "mdtplan.model.data"},
     # a rule family: pyomo, numpy, pandas and its own folder (data and index for types)
     "mdtplan/model/families/": {"mdtplan.model.families", "mdtplan.model.data",
                                 "mdtplan.model.index"},
@@ -87,6 +91,7 @@ THIRD_PARTY_FORBIDDEN: dict[str, set[str]] = {
     "mdtplan/inputs/": {"pyomo", "highspy"},
     "mdtplan/demand.py": {"pyomo", "highspy"},
     "mdtplan/travel.py": {"pyomo", "highspy"},
+    "mdtplan/adjacency.py": {"pyomo", "highspy"},
     "mdtplan/assemble.py": {"pyomo", "highspy"},
     "mdtplan/model/families/": {"highspy", "geopandas", "folium"},
     "mdtplan/model/matrix.py": {"pyomo"},

@@ -69,6 +69,13 @@ class ModelData:
     serve_own_area : bool
         Whether an open hub serves the area it stands in (``sites.area_id``; sites without one
         are not held to it).
+    contiguous : bool
+        Whether each open hub's areas must form one connected patch of ``edges`` holding the
+        hub's own area (``hubs.contiguous``).
+    edges : DataFrame or None
+        The areas' neighbour graph: ``area_a``, ``area_b`` (area ids), ``kind`` (``boundary``,
+        ``nearest``, ``link``), from :func:`mdtplan.adjacency.area_adjacency`; built when
+        ``contiguous`` is on, else ``None``.
     """
 
     name: str
@@ -91,6 +98,8 @@ class ModelData:
     travel_unit: str = "minutes"
     max_travel: float | None = None
     serve_own_area: bool = False
+    contiguous: bool = False
+    edges: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------------
