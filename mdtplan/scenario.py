@@ -204,6 +204,13 @@ class HubsConfig(_Strict):
     #: shared boundaries, islands joined to their nearest, ``areas.adjacency.links``)
     contiguous: bool = False
 
+    @model_validator(mode="after")
+    def _contiguous_single(self):
+        if self.contiguous and self.assignment == "split":
+            raise ValueError("hubs.contiguous needs assignment: single (a hub serving part of "
+                             "an area only to reach the next would still look split on a map)")
+        return self
+
 
 class BudgetConfig(_Strict):
     cap: NonNegFloat | None = None

@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
+from .families.catchment_contiguous import contiguity_index, n_flow_columns
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
 
@@ -177,8 +178,10 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
     has_mt = "max_travel" in stages
 
     # -- columns, in declaration order (reordered at the end) --------------------------------
+    n_flow = n_flow_columns(data, ix)
     sizes = {"open_site": n_site, "assign": n_pair, "fte_steps": n_staff,
-             "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt)}
+             "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt),
+             "contiguity_flow": n_flow}
     offset = {}
     at = 0
     for name in VAR_FAMILIES:
@@ -227,6 +230,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
                 "agency_fte": ix.staff, "unmet_hours": ix.staff}
     if has_mt:
         var_keys["max_travel_cost"] = [None]
+    if n_flow:
+        var_keys["contiguity_flow"] = contiguity_index(data, ix).keys
     mm = _assemble(R, stages, terms, n_col, lower, upper, integ, sizes, offset)
     mm.keys = {**var_keys, **R.keys}
     return mm

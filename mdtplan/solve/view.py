@@ -16,7 +16,8 @@ import numpy as np
 from .start.instance import StartInput
 
 #: variable components of the model (the rest of a direct build's ``keys`` are constraints)
-VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost")
+VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost",
+             "contiguity_flow")
 
 
 @dataclass(eq=False)
@@ -121,6 +122,8 @@ class ModelView:
             values.update(fte_steps=np.asarray(plan.steps, float),
                           agency_fte=np.asarray(plan.agency_fte, float),
                           unmet_hours=np.asarray(plan.unmet_hours, float))
+        if complete and getattr(plan, "flows", None) is not None:
+            values["contiguity_flow"] = np.asarray(plan.flows, float)
         out: dict = {}
         for f, v in values.items():
             col = self._col.get(f)

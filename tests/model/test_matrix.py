@@ -51,8 +51,20 @@ def _perturbed(data, rng):
     roles = list(data.roles.index)
     if len(roles) >= 3 and rng.random() < 0.5:
         supervision = (*supervision, SupervisionRule(roles[0], (roles[1], roles[2]), 5.0))
+    contiguous, edges = False, None
+    if rng.random() < 0.4:  # contiguous catchments over a random neighbour graph
+        ids = list(areas.index)
+        e = [(ids[i], ids[i + 1]) for i in range(len(ids) - 1)]
+        e += [(ids[i], ids[j]) for i in range(len(ids)) for j in range(i + 2, len(ids))
+              if rng.random() < 0.2]
+        edges = pd.DataFrame(e, columns=["area_a", "area_b"]).assign(kind="boundary")
+        contiguous = True
+        if rng.random() < 0.6:  # sites standing in areas (the roots), some in none
+            sites["area_id"] = pd.array([ids[int(rng.integers(len(ids)))]
+                                         if rng.random() < 0.8 else pd.NA
+                                         for _ in range(len(sites))], dtype="string")
     return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
-                   supervision=supervision)
+                   supervision=supervision, contiguous=contiguous, edges=edges)
 
 
 def _random_models(count: int):

@@ -28,7 +28,7 @@ INF = float("inf")
 
 #: variable components, in the order :func:`mdtplan.model.build.build_model` declares them
 VAR_FAMILIES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours",
-                "max_travel_cost")
+                "max_travel_cost", "contiguity_flow")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .contiguity import connected, cut_areas, touching
 from .hubs import pinned
 from .instance import _Instance, _Work
 from .staffing import unit_cost, unit_steps
@@ -185,7 +186,11 @@ class _Search:
               & ~self.held[a])
         if self.max_travel is not None:
             ok &= inst.pair_travel <= self.max_travel + 1e-12
-        return np.flatnonzero(ok)
+        k = np.flatnonzero(ok)
+        if inst.root is not None and len(k):  # only to a hub whose catchment it touches
+            k = k[touching(self.chosen, inst.nbr_ptr, inst.nbr, inst.pair_area[k],
+                           inst.pair_site[k], inst.n_s)]
+        return k
 
     def relocate(self, mark: float) -> int:
         """Best-improvement relocations, applied in batches on distinct hubs, until none
@@ -228,10 +233,15 @@ class _Search:
                 break
             touched = np.zeros(inst.n_s, dtype=bool)
             pools_touched = np.zeros(max(inst.n_pools, 1), dtype=bool)
+            # an area whose leaving would split its catchment stays (hubs.contiguous)
+            cut = (cut_areas(self.chosen, inst.nbr_ptr, inst.nbr) if inst.root is not None
+                   else None)
             batch = []
             for i in order:
                 si, ti = s[i], t[i]
                 if touched[si] or touched[ti]:
+                    continue
+                if cut is not None and cut[a[i]]:
                     continue
                 if moved[i] and (pools_touched[p_old[i]] or pools_touched[p_new[i]]):
                     continue
@@ -239,6 +249,8 @@ class _Search:
                 if moved[i]:
                     pools_touched[p_old[i]] = pools_touched[p_new[i]] = True
                 batch.append(i)
+            if not batch:
+                break
             for i in batch:
                 self._move(int(a[i]), int(t[i]), int(k[i]))
             moves += len(batch)
@@ -287,13 +299,24 @@ class _Search:
             return 0
         touched = np.zeros(inst.n_s, dtype=bool)
         applied = 0
+        checks = 0
         for i in best:
             x, y = si[i], ti[i]
             if touched[x] or touched[y]:
                 continue
-            touched[x] = touched[y] = True
+            if inst.root is not None and checks >= 200:
+                break
             self._move(int(A[i]), int(y), int(kA[i]))
             self._move(int(B[i]), int(x), int(kB[i]))
+            if inst.root is not None:  # keep both catchments in one piece
+                checks += 1
+                if not (connected(self.chosen, int(x), int(inst.root[x]), inst.nbr_ptr, inst.nbr)
+                        and connected(self.chosen, int(y), int(inst.root[y]), inst.nbr_ptr,
+                                      inst.nbr)):
+                    self._move(int(A[i]), int(x), int(inst.pair_index[A[i], x]))
+                    self._move(int(B[i]), int(y), int(inst.pair_index[B[i], y]))
+                    continue
+            touched[x] = touched[y] = True
             applied += 1
         self._refresh(np.flatnonzero(touched))
         return applied

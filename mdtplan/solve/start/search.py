@@ -10,6 +10,7 @@ from time import perf_counter
 
 import numpy as np
 
+from .contiguity import all_connected, connected, grow
 from .hubs import (
     _assign_within_room,
     _choose_hubs,
@@ -19,7 +20,7 @@ from .hubs import (
     _priced,
     pinned,
 )
-from .instance import StartInput, _Instance, _instance, _Work
+from .instance import StartInput, _Instance, _instance, _Work, plan_flows
 from .moves import _Search
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
@@ -52,6 +53,9 @@ class StartPlan:
         Whether ``stop`` ended the search early (the plan is the best found until then).
     work_used : float
         Units of work the search spent (deterministic; see ``_Work``).
+    flows : ndarray or None
+        ``contiguity_flow`` per arc (``hubs.contiguous``): each catchment's tree from its
+        root, carrying the areas below each arc; ``None`` when the rule is off.
     """
 
     is_open: np.ndarray
@@ -67,6 +71,7 @@ class StartPlan:
     notes: list = field(default_factory=list)
     stopped: bool = False
     work_used: float = 0.0
+    flows: np.ndarray | None = None
 
 
 
@@ -157,7 +162,10 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             break
         is_open = _choose_hubs(inst, target, work)
         pin = pinned(inst, is_open)
-        chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin, pin)
+        if inst.root is not None:  # regions grown from each hub's own area
+            chosen = grow(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr, inst.nbr)
+        else:
+            chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin, pin)
         if chosen is None:
             chosen = _nearest_open(D, is_open)
         if chosen is None:
@@ -228,10 +236,16 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         feasible = False
         notes.append("over the budget cap")
     max_travel = float(inst.pair_travel[pair].max())
+    flows = None
+    if inst.root is not None:
+        if not all_connected(chosen, is_open, inst.root, inst.nbr_ptr, inst.nbr):
+            feasible = False
+            notes.append("a catchment in pieces")
+        flows = plan_flows(inp, pair)
     return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
-                     notes=notes, stopped=stopped, work_used=work_used)
+                     notes=notes, stopped=stopped, work_used=work_used, flows=flows)
 
 
 def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,
@@ -254,7 +268,13 @@ def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed:
             sites = sites[sites != trial.chosen[a]]
             if len(sites) and trial.count[trial.chosen[a]] > 1 and not trial.held[a]:
                 t = int(rng.choice(sites))
+                s = int(trial.chosen[a])
                 trial._move(int(a), t, int(row[t]))
+                if inst.root is not None and not (
+                        connected(trial.chosen, s, int(inst.root[s]), inst.nbr_ptr, inst.nbr)
+                        and connected(trial.chosen, t, int(inst.root[t]), inst.nbr_ptr,
+                                      inst.nbr)):
+                    trial._move(int(a), s, int(inst.pair_index[a, s]))  # would split: undo
         trial._recount()
         trial.run(work.mark(1.0))
         key = trial.totals()

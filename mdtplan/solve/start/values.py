@@ -30,6 +30,9 @@ def start_values(model, plan: StartPlan) -> dict:
             out[model.unmet_hours[key]] = float(plan.unmet_hours[i])
     if hasattr(model, "max_travel_cost"):
         out[model.max_travel_cost] = plan.max_travel
+    if model.component("contiguity_flow") is not None and plan.flows is not None:
+        for v, f in zip(model.contiguity_flow.values(), plan.flows.tolist(), strict=True):
+            out[v] = f
     return out
 
 
