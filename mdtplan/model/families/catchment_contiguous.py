@@ -65,6 +65,30 @@ class ContiguityIndex:
     arc_site: np.ndarray
     big_m: np.ndarray
     keys: list
+    chain_weight: np.ndarray | None = None
+
+
+def _lightest_chains(ix, root, k_from, k_to) -> np.ndarray:
+    """Per pair: the least population of a chain of the site's areas from its root to the
+    pair's area, both ends included [weight]; ``inf`` where no chain reaches it."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    n_p = len(ix.pairs)
+    w = np.asarray(ix.weight, dtype=float)
+    roots = root[root >= 0]
+    out = np.full(n_p, np.inf)
+    if not len(roots):
+        return out
+    eps = 1e-9  # an arc into an area of no population must still be an arc
+    g = csr_matrix((w[ix.pair_area[k_to]] + eps, (k_from, k_to)), shape=(n_p, n_p))
+    dist = dijkstra(g, directed=True, indices=roots, min_only=True)
+    # arcs never enter a root, and sites' arcs never meet: each pair's own root is the source
+    site_root_w = np.full(len(ix.site_ids), np.nan)
+    site_root_w[root >= 0] = w[ix.pair_area[roots]]
+    out = dist + site_root_w[ix.pair_site]
+    out[np.isin(np.arange(n_p), roots)] = w[ix.pair_area[roots]]
+    return np.where(np.isfinite(out), np.maximum(out - eps * len(ix.area_ids), 0.0), np.inf)
 
 
 def root_pairs(data, ix) -> np.ndarray:
@@ -137,7 +161,8 @@ def contiguity_index(data, ix) -> ContiguityIndex | None:
             zip(site.tolist(), ix.pair_area[k_from].tolist(), ix.pair_area[k_to].tolist(),
                 strict=True)]
     out = ContiguityIndex(root, k_from, k_to, site,
-                          np.maximum(n_pairs_site - 1, 0).astype(float), keys)
+                          np.maximum(n_pairs_site - 1, 0).astype(float), keys,
+                          _lightest_chains(ix, root, k_from, k_to))
     object.__setattr__(ix, "_contiguity", out)  # frozen: kept beside it, made once
     return out
 

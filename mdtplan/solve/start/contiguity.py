@@ -14,6 +14,46 @@ import heapq
 import numpy as np
 
 
+def grow_balanced(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarray,
+                  root: np.ndarray, ptr: np.ndarray, nbr: np.ndarray) -> np.ndarray | None:
+    """Like :func:`grow`, but the hub with the least population so far takes the next area
+    (its cheapest touching one): catchments grow evenly, so a hub hemmed in by its neighbours
+    still reaches the band's minimum."""
+    n_a = D.shape[0]
+    chosen = np.full(n_a, -1, dtype=np.int64)
+    load = np.zeros(D.shape[1])
+    hubs = np.flatnonzero(is_open)
+    if len(hubs) == 0:
+        return None
+    front: dict[int, list] = {}
+    for s in hubs:
+        r = int(root[s])
+        if r < 0 or chosen[r] >= 0 or not np.isfinite(D[r, s]):
+            return None
+        chosen[r] = s
+        load[s] += weight[r]
+    for s in hubs:
+        front[int(s)] = []
+        _push(front[int(s)], D, chosen, ptr, nbr, int(root[s]), int(s))
+    turn = [(float(load[s]), int(s)) for s in hubs]
+    heapq.heapify(turn)
+    while turn:
+        _, s = heapq.heappop(turn)
+        heap = front[s]
+        while heap and chosen[heap[0][1]] >= 0:
+            heapq.heappop(heap)
+        if not heap:
+            continue  # this hub can grow no further
+        _, b, _ = heapq.heappop(heap)
+        chosen[b] = s
+        load[s] += weight[b]
+        _push(heap, D, chosen, ptr, nbr, b, s)
+        heapq.heappush(turn, (float(load[s]), s))
+    if (chosen >= 0).all():
+        return chosen
+    return _carve(D, chosen, is_open, root, ptr, nbr)
+
+
 def grow(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarray,
          root: np.ndarray, ptr: np.ndarray, nbr: np.ndarray) -> np.ndarray | None:
     """Each area to an open hub, every catchment connected and holding its hub's root.
@@ -21,7 +61,9 @@ def grow(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarra
     Regions grow from the open hubs' roots at once, cheapest first (Dijkstra-like on
     ``D[a, s]``, the travel of the area to the hub): an area joins the hub whose region
     touches it and reaches it at least cost, while the hub has ``room``; areas left over
-    then join any touching hub, room ignored (the local search repairs the band).
+    then join any touching hub, room ignored (the local search repairs the band); areas
+    still left (enclosed by hubs that may not serve them) are reached by carving a chain
+    (:func:`_carve`).
 
     Returns
     -------
@@ -56,7 +98,74 @@ def grow(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarra
             _push(heap, D, chosen, ptr, nbr, b, s)
         if (chosen >= 0).all():
             return chosen
+    return _carve(D, chosen, is_open, root, ptr, nbr)
+
+
+def _carve(D, chosen, is_open, root, ptr, nbr) -> np.ndarray | None:
+    """Place the areas growth left over (enclosed by hubs that may not serve them): for each,
+    the hub that may serve it and reaches it through the fewest areas of other hubs takes that
+    chain of areas (breadth-first over areas it may serve, never another hub's root); pieces
+    this cuts off other catchments are left over in turn. ``None`` when it does not settle."""
+    n_a = len(chosen)
+    hubs = np.flatnonzero(is_open)
+    is_root = np.zeros(n_a, dtype=bool)
+    is_root[root[hubs]] = True
+    for _ in range(4 * n_a + 10):
+        left = np.flatnonzero(chosen < 0)
+        if not len(left):
+            return chosen
+        b = int(left[0])
+        best = None
+        for s in hubs:
+            if not np.isfinite(D[b, s]):
+                continue
+            prev = {b: -1}
+            queue = [b]
+            end = -1
+            for v in queue:  # breadth-first: the chain with the fewest areas
+                if chosen[v] == s:
+                    end = v
+                    break
+                for w in nbr[ptr[v]:ptr[v + 1]]:
+                    w = int(w)
+                    if w in prev or not np.isfinite(D[w, s]) or (is_root[w] and chosen[w] != s):
+                        continue
+                    prev[w] = v
+                    queue.append(w)
+            if end < 0:
+                continue
+            chain = []
+            v = prev[end]
+            while v != -1:
+                chain.append(v)
+                v = prev[v]
+            taken = sum(1 for v in chain if chosen[v] >= 0)
+            key = (taken, len(chain), float(D[b, s]))
+            if best is None or key < best[0]:
+                best = (key, int(s), chain)
+        if best is None:
+            return None
+        _, s, chain = best
+        losers = {int(chosen[v]) for v in chain if chosen[v] >= 0}
+        chosen[np.asarray(chain, dtype=np.int64)] = s
+        for t in losers:  # keep each loser's piece that holds its root
+            members = np.flatnonzero(chosen == t)
+            keep = _reach(chosen, t, int(root[t]), ptr, nbr)
+            chosen[[m for m in members.tolist() if m not in keep]] = -1
     return None
+
+
+def _reach(chosen, s: int, start: int, ptr, nbr) -> set:
+    seen = {start}
+    todo = [start]
+    while todo:
+        v = todo.pop()
+        for w in nbr[ptr[v]:ptr[v + 1]]:
+            w = int(w)
+            if w not in seen and chosen[w] == s:
+                seen.add(w)
+                todo.append(w)
+    return seen
 
 
 def _push(heap, D, chosen, ptr, nbr, a: int, s: int) -> None:
@@ -120,16 +229,7 @@ def connected(chosen: np.ndarray, s: int, root: int, ptr: np.ndarray, nbr: np.nd
     members = np.flatnonzero(chosen == s)
     if root < 0 or chosen[root] != s:
         return len(members) == 0
-    seen = {root}
-    todo = [root]
-    while todo:
-        v = todo.pop()
-        for w in nbr[ptr[v]:ptr[v + 1]]:
-            w = int(w)
-            if w not in seen and chosen[w] == s:
-                seen.add(w)
-                todo.append(w)
-    return len(seen) == len(members)
+    return len(_reach(chosen, s, root, ptr, nbr)) == len(members)
 
 
 def all_connected(chosen: np.ndarray, is_open: np.ndarray, root: np.ndarray, ptr: np.ndarray,

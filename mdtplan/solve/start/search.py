@@ -5,12 +5,12 @@ local search, then staffed (:func:`build_start`, giving a :class:`StartPlan`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 
 import numpy as np
 
-from .contiguity import all_connected, connected, grow
+from .contiguity import all_connected, connected, grow, grow_balanced
 from .hubs import (
     _assign_within_room,
     _choose_hubs,
@@ -180,6 +180,19 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             share = 0.4 * share / (1.0 - 0.6 * share)
         search.run(work.mark(share))
         key = search.totals()
+        if key[0] > 1e-9 and inst.root is not None:
+            # contiguous and outside the band: grow evenly, then other hubs, on a budget of
+            # their own (the search above may have spent this count's share)
+            extra = _Work(0.3 * max_seconds / len(counts), stop)
+            even = grow_balanced(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr,
+                                 inst.nbr)
+            if even is not None:
+                trial = _Search(inst, is_open, even, None, extra)
+                trial.run(extra.mark(0.3))
+                if _better(trial.totals(), key):
+                    search, key = trial, trial.totals()
+            if key[0] > 1e-9:
+                search, key = _other_hubs(inst, D, target, search, key, extra)
         if best_key is None or _better(key, best_key):
             best, best_key = search, key
     if best is None:
@@ -246,6 +259,35 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
                      notes=notes, stopped=stopped, work_used=work_used, flows=flows)
+
+
+def _other_hubs(inst: _Instance, D: np.ndarray, target, search: _Search, key: tuple,
+                work: _Work, tries: int = 6) -> tuple:
+    """Contiguous catchments: a hub left outside the band is often hemmed in by its
+    neighbours; close it (and never reopen it in these tries), choose the hubs again, grow
+    and search, and keep the best plan."""
+    banned = np.zeros(inst.n_s, dtype=bool)
+    last = search
+    for _ in range(tries):
+        if key[0] <= 1e-9 or work.over():
+            break
+        open_idx = np.flatnonzero(last.is_open)
+        v = last._violation(last.load[open_idx], open_idx)
+        worst = open_idx[v > 1e-9]
+        worst = worst[~inst.must_open[worst]]
+        banned |= np.isin(inst.root, inst.root[worst])  # sites in the same area grow alike
+        trial_inst = replace(inst, may_open=inst.may_open & ~banned)
+        is_open = _choose_hubs(trial_inst, target, work)
+        chosen = grow_balanced(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr,
+                               inst.nbr)
+        if chosen is None:
+            continue
+        trial = last = _Search(inst, is_open, chosen, None, work)
+        trial.run(work.mark(1.0 / tries))
+        k = trial.totals()
+        if _better(k, key):
+            search, key = trial, k
+    return search, key
 
 
 def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,
