@@ -180,3 +180,11 @@ def test_every_solved_plan_is_contiguous(data):
     open_hubs = tables["assignment"].query("share > 1e-6")["site_id"].unique()
     pieces = catchment_pieces(tables["assignment"], data.edges, sites=open_hubs)
     assert (pieces == 1).all()
+
+
+@pytest.mark.parametrize("name", ["demo", "kent", "leicestershire", "medway", "york"])
+def test_every_council_example_and_the_demo_ask_for_contiguous_catchments(repo_root, name):
+    from mdtplan.scenario import load_scenario
+
+    scenario = load_scenario(repo_root / "examples" / f"{name}.yaml")
+    assert scenario.hubs.contiguous and scenario.hubs.assignment == "single"

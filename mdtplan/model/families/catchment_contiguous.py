@@ -297,5 +297,4 @@ def describe(amount, idx, approx, where, data):
 
 
 FAMILY = Family(NAME, "each catchment one connected patch", add_catchment_contiguous,
-                catchment_contiguous_rows, slack_unit=1.0, explain_rank=12, describe=describe,
-                baseline_rank=13)
+                catchment_contiguous_rows, slack_unit=1.0, explain_rank=12, describe=describe)

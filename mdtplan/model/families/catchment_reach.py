@@ -59,5 +59,13 @@ def catchment_reach_rows(cols, R) -> None:
           float(cols.params["hub_population_max"]), [cols.ix.pairs[p] for p in k.tolist()])
 
 
+def describe(amount, idx, approx, where, data):
+    return (where, "hubs.contiguous",
+            f"{len(idx)} area(s) would have to join a hub through a chain of areas above the "
+            "population maximum",
+            "widen the population band, or set hubs.contiguous: false")
+
+
 FAMILY = Family(NAME, "a catchment reaches an area along a chain within the band",
-                add_catchment_reach, catchment_reach_rows, params=("hub_population_max",))
+                add_catchment_reach, catchment_reach_rows, params=("hub_population_max",),
+                slack_unit=1_000.0, explain_rank=13, describe=describe)
