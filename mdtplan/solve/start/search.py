@@ -180,7 +180,7 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             share = 0.4 * share / (1.0 - 0.6 * share)
         search.run(work.mark(share))
         key = search.totals()
-        if key[0] > 1e-9 and inst.root is not None:
+        if key[0] > 1e-9 and inst.root is not None and not work.stopped:
             # contiguous and outside the band: grow evenly, then other hubs, on a budget of
             # their own (the search above may have spent this count's share)
             extra = _Work(0.3 * max_seconds / len(counts), stop)
@@ -193,6 +193,7 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
                     search, key = trial, trial.totals()
             if key[0] > 1e-9:
                 search, key = _other_hubs(inst, D, target, search, key, extra)
+            work.stopped = work.stopped or extra.stopped  # a stop is asked for once
         if best_key is None or _better(key, best_key):
             best, best_key = search, key
     if best is None:
