@@ -222,6 +222,13 @@ class HubsConfig(_Strict):
     #: the plan's overall share [fraction: 0.05 = 5 percentage points]; null: off
     max_shortfall_spread: Annotated[float, Field(ge=0, le=1)] | None = 0.05
 
+    @model_validator(mode="after")
+    def _contiguous_single(self):
+        if self.contiguous and self.assignment == "split":
+            raise ValueError("hubs.contiguous needs assignment: single (a hub serving part of "
+                             "an area only to reach the next would still look split on a map)")
+        return self
+
 
 class LocalityRole(_Strict):
     """A role staffed once per locality team: ``fte_per_team`` FTE of operating-model role

@@ -77,6 +77,8 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
             own = sites["area_id"].get(s)
             if isinstance(own, str) and float(share.get((own, s), 0.0)) < 1 - tol:
                 out.append(f"hub_serves_own_area: hub {s} does not serve its own area {own}")
+    if getattr(data, "contiguous", False) and data.edges is not None:
+        out += _contiguity_violations(data, used, open_sites)
     for a, s in zip(used["area_id"].astype(str), used["site_id"].astype(str), strict=True):
         if (a, s) not in allowed:
             out.append(f"pair ({a}, {s}) is not an allowed pair")
@@ -453,3 +455,98 @@ def check_localities(data, hubs: pd.DataFrame, assignment: pd.DataFrame,
                 out.append(f"localities.contiguous: team {t} falls apart: "
                            f"{sorted(members - seen)} not reached from {min(members)}")
     return out
+
+
+def _root(data, s: str) -> str | None:
+    """The area hub ``s``'s catchment must hold: the area it stands in when it may serve it,
+    else the area it may serve at least travel (first by id on a tie)."""
+    pairs = data.pairs[data.pairs["site_id"].astype(str) == s]
+    if not len(pairs):
+        return None
+    own = data.sites["area_id"].get(s) if "area_id" in data.sites else None
+    if isinstance(own, str) and (pairs["area_id"].astype(str) == own).any():
+        return own
+    order = {a: i for i, a in enumerate(data.areas.index.astype(str))}
+    best = pairs.assign(pos=pairs["area_id"].astype(str).map(order)).sort_values(
+        ["travel_cost", "pos"])
+    return str(best["area_id"].iloc[0])
+
+
+def _contiguity_violations(data, used: pd.DataFrame, open_sites: set) -> list[str]:
+    """``catchment_contiguous``: each open hub's areas (any share) are one piece of the
+    neighbour graph ``data.edges`` holding the hub's root area (a breadth-first walk)."""
+    out = []
+    nbrs: dict[str, set] = {}
+    for a, b in zip(data.edges["area_a"].astype(str), data.edges["area_b"].astype(str),
+                    strict=True):
+        nbrs.setdefault(a, set()).add(b)
+        nbrs.setdefault(b, set()).add(a)
+    by_site = used.groupby(used["site_id"].astype(str))["area_id"].apply(
+        lambda x: set(x.astype(str)))
+    for s in sorted(open_sites):
+        areas = by_site.get(s, set())
+        if not areas:
+            continue
+        root = _root(data, s)
+        if root not in areas:
+            out.append(f"catchment_contiguous: hub {s} does not hold its own area {root}")
+            continue
+        seen, todo = {root}, [root]
+        while todo:
+            v = todo.pop()
+            for w in nbrs.get(v, ()):
+                if w in areas and w not in seen:
+                    seen.add(w)
+                    todo.append(w)
+        if seen != areas:
+            out.append(f"catchment_contiguous: hub {s}'s catchment is in pieces "
+                       f"({len(areas - seen)} of its {len(areas)} areas apart from {root})")
+    return out
+
+
+def catchment_pieces_on_the_map(areas, assignment: pd.DataFrame, edges: pd.DataFrame | None = None,
+                                buffer_m: float = 0.5) -> pd.Series:
+    """Pieces of each hub's catchment as drawn: the union of its polygons (each grown by
+    ``buffer_m`` to close slivers) counted in parts, parts joined by the non-boundary edges of
+    ``edges`` (islands joined to their nearest, the user's links) counted as one. Shapely only:
+    an independent path from :mod:`mdtplan.adjacency`. A corner touch counts as joined here
+    (the rook rule of the model is stricter).
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        Index area id; polygons in EPSG:27700.
+    assignment : DataFrame
+        ``area_id``, ``site_id``, ``share``.
+    """
+    import shapely
+
+    used = assignment[assignment["share"].astype(float) > 1e-6]
+    extra = (edges[edges["kind"] != "boundary"] if edges is not None
+             else pd.DataFrame(columns=["area_a", "area_b"]))
+    out = {}
+    geoms = areas.geometry
+    for s, group in used.groupby(used["site_id"].astype(str)):
+        ids = list(group["area_id"].astype(str))
+        union = shapely.unary_union(shapely.buffer(np.asarray(geoms.loc[ids].values), buffer_m))
+        parts = list(getattr(union, "geoms", [union]))
+        # which part holds each area
+        part_of = {}
+        for a in ids:
+            pt = geoms.loc[a].representative_point()
+            part_of[a] = next(i for i, g in enumerate(parts) if g.covers(pt))
+        label = list(range(len(parts)))
+        inside = set(ids)
+        for a, b in zip(extra["area_a"].astype(str), extra["area_b"].astype(str), strict=True):
+            if a in inside and b in inside:
+                label[_find(label, part_of[a])] = _find(label, part_of[b])
+        out[s] = len({_find(label, i) for i in range(len(parts))})
+    return pd.Series(out, name="pieces", dtype=int)
+
+
+def _find(label: list, i: int) -> int:
+    """Union-find: the representative of ``i``."""
+    while label[i] != i:
+        label[i] = label[label[i]]
+        i = label[i]
+    return i

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from checker import check_plan
+from checker import catchment_pieces_on_the_map, check_plan
 from typer.testing import CliRunner
 
 from mdtplan.cli import app
@@ -33,7 +33,8 @@ def solve_and_check(name: str, limit: float, out: Path) -> tuple[dict, pd.DataFr
     assert summary["status"] in ("optimal", "feasible_at_limit")
     # the inputs again, from the scenario exactly as solved (written beside the outputs)
     scenario = parse_scenario(json.loads((out / "scenario.json").read_text()))
-    data = prepare(scenario).data
+    prepared = prepare(scenario)
+    data = prepared.data
     read = {"dtype": {"area_id": str, "site_id": str, "unit": str}}
     hubs = pd.read_csv(out / "hubs.csv", **read)
     tables = {
@@ -44,6 +45,10 @@ def solve_and_check(name: str, limit: float, out: Path) -> tuple[dict, pd.DataFr
     }
     violations = check_plan(data, tables)
     assert violations == [], violations[:10]
+    if scenario.hubs.contiguous:  # one piece on the map too (shapely, not the model's graph)
+        pieces = catchment_pieces_on_the_map(prepared.inputs.areas, tables["assignment"],
+                                             data.edges)
+        assert len(pieces) == len(hubs) and (pieces == 1).all(), pieces[pieces > 1]
     check_finance(name, summary, out / "summary.xlsx")
     return summary, hubs, tables
 

@@ -258,7 +258,9 @@ def test_in_place_variants_equal_fresh_builds(fast_demo, staff_travel):
                              marginals=False)
         s, f = r.result.results.summary, fresh.results.summary
         assert r.status == fresh.status == "optimal"
-        assert s.report.objective == pytest.approx(f.report.objective, rel=1e-9, abs=1e-6)
+        # the same optimum; its unmet hours may differ by HiGHS's feasibility tolerance
+        # (1e-9 relative seen with contiguity's flow columns)
+        assert s.report.objective == pytest.approx(f.report.objective, rel=1e-8, abs=1e-6)
         assert s.costs.total_gbp == pytest.approx(f.costs.total_gbp, rel=1e-9)
         assert s.demand.hours == pytest.approx(f.demand.hours, rel=1e-12)
         plan = {"assignment": r.result.results.assignment,

@@ -192,8 +192,11 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     model = build_model(data, check=False)
     # design rules are evaluated, not held; "no staff at a closed hub" is moot with every
     # baseline site open (and its big-M, sized to the demand a hub can reach, would cap today's
-    # staff)
-    for name in (*design_rules(), "staff_only_at_open_hubs"):
+    # staff); contiguous catchments (hubs.contiguous) are a rule of a new design, not held of
+    # today's (sites in one area would share a root) and not counted in rows (their flow
+    # means nothing once its rows are off: pieces per catchment say it better)
+    for name in (*design_rules(), "staff_only_at_open_hubs", "catchment_contiguous",
+                 "catchment_flow_capacity", "catchment_reach"):
         con = getattr(model, name, None)
         if con is not None:
             con.deactivate()

@@ -39,6 +39,11 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
     if data.objective not in OBJECTIVES:
         bad.append(Problem(None, None, "objective", f"unknown objective '{data.objective}'",
                            f"use one of {', '.join(OBJECTIVES)}"))
+    if data.contiguous and data.assignment == "split":
+        bad.append(Problem(None, None, "hubs.assignment",
+                           "hubs.contiguous needs single assignment: a hub serving a part of "
+                           "an area only to reach the next one would still look split on a map",
+                           "set hubs.assignment: single, or hubs.contiguous: false"))
     if data.assignment not in ("single", "split"):
         bad.append(Problem(None, None, "hubs.assignment",
                            f"unknown assignment '{data.assignment}'", "use single or split"))
@@ -158,6 +163,7 @@ def check_data(data: ModelData, ix: ModelIndex | None = None) -> None:
                                     "lower hubs.population.min or hubs.count.min"))
     problems += _own_area_problems(data, ix)
     problems += _separation_problems(data, ix)
+    problems += _contiguity_problems(data, ix)
     if problems:
         raise InfeasibleError(problems)
 
@@ -181,6 +187,54 @@ def _separation_problems(data: ModelData, ix: ModelIndex) -> list[Problem]:
                            f"(hubs.min_separation_km: {data.hub_min_separation_km:g})",
                            f"make one of {a} and {b} candidate, or lower "
                            f"hubs.min_separation_km below {d:.2f} (0 turns it off)"))
+    return out
+
+
+def _contiguity_problems(data: ModelData, ix: ModelIndex) -> list[Problem]:
+    """``hubs.contiguous``: an area no hub can reach through areas that hub may serve, from the
+    area the hub stands in, could never be served; two required sites rooted in one area
+    cannot both hold it."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from .families.catchment_contiguous import contiguity_index
+
+    ci = contiguity_index(data, ix)
+    if ci is None:
+        return []
+    out = []
+    n_p = len(ix.pairs)
+    # the pairs joined to their site's root through pairs of the same site
+    g = csr_matrix((np.ones(len(ci.arc_from)), (ci.arc_from, ci.arc_to)), shape=(n_p, n_p))
+    _, label = connected_components(g, directed=False)
+    roots = ci.root_pair[ci.root_pair >= 0]
+    alive = np.isin(label, label[roots])
+    reached = np.zeros(len(ix.area_ids), dtype=bool)
+    reached[ix.pair_area[alive]] = True
+    served = np.zeros(len(ix.area_ids), dtype=bool)
+    served[ix.pair_area] = True
+    cut_off = [ix.area_ids[a] for a in np.flatnonzero(served & ~reached)]
+    if cut_off:
+        out.append(Problem("areas", ", ".join(cut_off[:8]), "hubs.contiguous",
+                           f"{len(cut_off)} area(s) can be joined to no hub's catchment: every "
+                           "hub they may reach would have to pass through areas beyond its "
+                           "own reach to get to them",
+                           "raise hubs.max_travel_minutes, add areas.adjacency.links (a bridge "
+                           "or ferry), or set hubs.contiguous: false"))
+    status = data.sites["status"].reindex(ix.site_ids).astype(str).to_numpy()
+    root_area = np.where(ci.root_pair >= 0, ix.pair_area[np.maximum(ci.root_pair, 0)], -1)
+    req = np.flatnonzero((status == "required") & (root_area >= 0))
+    seen: dict[int, list[str]] = {}
+    for s in req:
+        seen.setdefault(int(root_area[s]), []).append(ix.site_ids[s])
+    for a, group in sorted(seen.items()):
+        if len(group) > 1 and not data.serve_own_area:  # else _own_area_problems says it
+            out.append(Problem("sites", ", ".join(sorted(group)), "status",
+                               f"required sites {', '.join(sorted(group))} all have area "
+                               f"{ix.area_ids[a]} as the heart of their catchment, which only "
+                               "one of them can hold",
+                               "make all but one of them candidate, or set "
+                               "hubs.contiguous: false"))
     return out
 
 

@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
+from .families.catchment_contiguous import contiguity_index, declares_flow, n_flow_columns
 from .families.shortfall_level import BITS, spread_index
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
@@ -180,10 +181,12 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
     n_hub = len(spread.hubs) if spread is not None else 0
 
     # -- columns, in declaration order (reordered at the end) --------------------------------
+    n_flow = n_flow_columns(data, ix)
     sizes = {"open_site": n_site, "assign": n_pair, "fte_steps": n_staff,
              "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt),
              "shortfall_bits": BITS if spread is not None else 0,
-             "hub_core_demand": n_hub, "hub_level_hours": n_hub * BITS}
+             "hub_core_demand": n_hub, "hub_level_hours": n_hub * BITS,
+             "contiguity_flow": n_flow}
     offset = {}
     at = 0
     for name in VAR_FAMILIES:
@@ -236,6 +239,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
                 "agency_fte": ix.staff, "unmet_hours": ix.staff}
     if has_mt:
         var_keys["max_travel_cost"] = [None]
+    if declares_flow(data, ix):
+        var_keys["contiguity_flow"] = contiguity_index(data, ix).keys
     if spread is not None:
         var_keys.update(shortfall_bits=spread.bits, hub_core_demand=spread.hubs,
                         hub_level_hours=spread.levels)

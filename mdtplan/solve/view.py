@@ -17,7 +17,7 @@ from .start.instance import StartInput
 
 #: variable components of the model (the rest of a direct build's ``keys`` are constraints)
 VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost",
-             "shortfall_bits", "hub_core_demand", "hub_level_hours")
+             "contiguity_flow", "shortfall_bits", "hub_core_demand", "hub_level_hours")
 
 
 @dataclass(eq=False)
@@ -122,6 +122,8 @@ class ModelView:
             values.update(fte_steps=np.asarray(plan.steps, float),
                           agency_fte=np.asarray(plan.agency_fte, float),
                           unmet_hours=np.asarray(plan.unmet_hours, float))
+        if complete and getattr(plan, "flows", None) is not None:
+            values["contiguity_flow"] = np.asarray(plan.flows, float)
         if complete:  # variables a rule declares (the fair-shortfall level)
             values.update({f: np.asarray(v, float) for f, v in plan.extra.items()})
         out: dict = {}

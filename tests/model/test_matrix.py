@@ -58,9 +58,21 @@ def _perturbed(data, rng):
                                        rng.random(len(sites)) * 20_000)
         separation = 8.0
     spread = float(rng.choice([0.0, 0.05, 0.2])) if rng.random() < 0.5 else None
+    contiguous, edges = False, None
+    if rng.random() < 0.4:  # contiguous catchments over a random neighbour graph
+        ids = list(areas.index)
+        e = [(ids[i], ids[i + 1]) for i in range(len(ids) - 1)]
+        e += [(ids[i], ids[j]) for i in range(len(ids)) for j in range(i + 2, len(ids))
+              if rng.random() < 0.2]
+        edges = pd.DataFrame(e, columns=["area_a", "area_b"]).assign(kind="boundary")
+        contiguous = True
+        if rng.random() < 0.6:  # sites standing in areas (the roots), some in none
+            sites["area_id"] = pd.array([ids[int(rng.integers(len(ids)))]
+                                         if rng.random() < 0.8 else pd.NA
+                                         for _ in range(len(sites))], dtype="string")
     return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
                    supervision=supervision, hub_min_separation_km=separation,
-                   max_shortfall_spread=spread)
+                   max_shortfall_spread=spread, contiguous=contiguous, edges=edges)
 
 
 def _random_models(count: int):

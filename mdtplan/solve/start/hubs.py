@@ -54,6 +54,8 @@ def _choose_hubs(inst: _Instance, target: int | None, work: _Work | None = None)
     while is_open.sum() < goal:
         gain = np.maximum(best[:, None] - Dm, 0.0).sum(axis=0) - site_cost
         gain[is_open | ~inst.may_open | too_close(inst, is_open)] = -np.inf
+        if inst.root is not None:  # one open hub per root area (contiguous catchments)
+            gain[np.isin(inst.root, inst.root[is_open])] = -np.inf
         s = int(np.argmax(gain))
         if not np.isfinite(gain[s]):
             break
@@ -61,7 +63,8 @@ def _choose_hubs(inst: _Instance, target: int | None, work: _Work | None = None)
             break
         is_open[s] = True
         best = np.minimum(best, Dm[:, s])
-    _interchange(Dm, is_open, site_cost, inst.must_open, inst.may_open, work, inst.conflict)
+    _interchange(Dm, is_open, site_cost, inst.must_open, inst.may_open, work, inst.conflict,
+                 inst.root)
     return is_open
 
 
@@ -75,20 +78,23 @@ def too_close(inst: _Instance, is_open: np.ndarray) -> np.ndarray:
 
 def _interchange(Dm: np.ndarray, is_open: np.ndarray, site_cost: np.ndarray,
                  keep_open: np.ndarray, may_open: np.ndarray | None = None,
-                 work: _Work | None = None, conflict: np.ndarray | None = None) -> None:
+                 work: _Work | None = None, conflict: np.ndarray | None = None,
+                 root: np.ndarray | None = None) -> None:
     """Improve ``is_open`` in place by best-improvement swaps (one site out, one in).
 
     The cost is ``sum_a min_{s open} Dm[a, s] + sum_{s open} site_cost[s]`` (the plan's cost
     when every area goes to its nearest open site): Teitz and Bart's vertex substitution.
     With ``conflict`` (sites x sites, ``hub_separation``) a site comes in only when no open
     site but the one going out stands too close to it.
+    With ``root`` (contiguous catchments) no site comes in whose root area an open hub holds.
     """
     rows = np.arange(Dm.shape[0])
     allowed = np.ones(len(is_open), bool) if may_open is None else may_open
     work = work or _Work(2.0)
     while not work.over():
         open_idx = np.flatnonzero(is_open)
-        closed = np.flatnonzero(~is_open & allowed)
+        free = allowed if root is None else allowed & ~np.isin(root, root[is_open])
+        closed = np.flatnonzero(~is_open & free)
         if len(open_idx) < 1 or len(closed) < 1:
             return
         sub = Dm[:, open_idx]

@@ -111,6 +111,11 @@ class _Instance:
     unmet_allowed: bool
     own_area: np.ndarray | None = None  # per site: the area it must serve when open, -1 = none
     conflict: np.ndarray | None = None  # (sites, sites) bool: too close to both open (hub_separation)
+    # hubs.contiguous: per site the root area (-1 none), and the neighbour graph as CSR over
+    # area positions (None when the rule is off)
+    root: np.ndarray | None = None
+    nbr_ptr: np.ndarray | None = None
+    nbr: np.ndarray | None = None
     dense_cost: np.ndarray | None = None  # (areas, sites) travel coefficient, inf = not allowed
     pair_index: np.ndarray | None = None  # (areas, sites) pair position, -1 = not allowed
 
@@ -241,8 +246,9 @@ def _instance(inp: StartInput) -> _Instance:
                       else np.asarray(mileage, dtype=float)),
         travel=ix.travel_factor is not None, roles=role_arrays, price=price,
         stages=stages, budget=None if budget is None else float(budget), supply=supply,
-        unmet_allowed=data.objective == "max_demand_met", own_area=_own_areas(data, ix),
-        conflict=_conflicts(data, ix))
+        unmet_allowed=data.objective == "max_demand_met",
+        **{"own_area": _own_areas(data, ix), "conflict": _conflicts(data, ix),
+           **_contiguity(data, ix)})
 
 
 def _conflicts(data, ix) -> np.ndarray | None:
@@ -258,6 +264,36 @@ def _conflicts(data, ix) -> np.ndarray | None:
     out[ij[:, 0], ij[:, 1]] = True
     out[ij[:, 1], ij[:, 0]] = True
     return out
+
+
+def _contiguity(data, ix) -> dict:
+    """``root``, ``nbr_ptr``, ``nbr`` of :class:`_Instance` for ``hubs.contiguous``; the roots
+    are the areas open hubs must serve (``own_area``), too."""
+    from ...model.families.catchment_contiguous import contiguity_index
+
+    ci = contiguity_index(data, ix)
+    if ci is None:
+        return {}
+    n_a = len(ix.area_ids)
+    root = np.where(ci.root_pair >= 0, ix.pair_area[np.maximum(ci.root_pair, 0)], -1)
+    pos = {a: i for i, a in enumerate(ix.area_ids)}
+    e = data.edges
+    u = np.fromiter((pos.get(str(a), -1) for a in e["area_a"]), np.int64, len(e))
+    v = np.fromiter((pos.get(str(b), -1) for b in e["area_b"]), np.int64, len(e))
+    ok = (u >= 0) & (v >= 0)
+    u, v = np.concatenate([u[ok], v[ok]]), np.concatenate([v[ok], u[ok]])
+    order = np.lexsort((v, u))
+    u, v = u[order], v[order]
+    ptr = np.searchsorted(u, np.arange(n_a + 1)).astype(np.int64)
+    return {"root": root.astype(np.int64), "nbr_ptr": ptr, "nbr": v, "own_area": root}
+
+
+def plan_flows(inp: StartInput, pair: np.ndarray) -> np.ndarray | None:
+    """The ``contiguity_flow`` values that prove a plan's catchments connected (``None`` when
+    the model has no such variable)."""
+    from ...model.families.catchment_contiguous import tree_flows
+
+    return tree_flows(inp.data, inp.ix, pair)
 
 
 def _own_areas(data, ix) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .contiguity import connected, cut_areas, touching
 from .hubs import pinned
 from .instance import _Instance, _Work
 from .staffing import unit_cost, unit_steps
@@ -188,7 +189,11 @@ class _Search:
               & ~self.held[a])
         if self.max_travel is not None:
             ok &= inst.pair_travel <= self.max_travel + 1e-12
-        return np.flatnonzero(ok)
+        k = np.flatnonzero(ok)
+        if inst.root is not None and len(k):  # only to a hub whose catchment it touches
+            k = k[touching(self.chosen, inst.nbr_ptr, inst.nbr, inst.pair_area[k],
+                           inst.pair_site[k], inst.n_s)]
+        return k
 
     def relocate(self, mark: float) -> int:
         """Best-improvement relocations, applied in batches on distinct hubs, until none
@@ -239,10 +244,15 @@ class _Search:
                 break
             touched = np.zeros(inst.n_s, dtype=bool)
             pools_touched = np.zeros(max(inst.n_pools, 1), dtype=bool)
+            # an area whose leaving would split its catchment stays (hubs.contiguous)
+            cut = (cut_areas(self.chosen, inst.nbr_ptr, inst.nbr) if inst.root is not None
+                   else None)
             batch = []
             for i in order:
                 si, ti = s[i], t[i]
                 if touched[si] or touched[ti]:
+                    continue
+                if cut is not None and cut[a[i]]:
                     continue
                 if moved[i] and (pools_touched[p_old[i]] or pools_touched[p_new[i]]):
                     continue
@@ -250,6 +260,8 @@ class _Search:
                 if moved[i]:
                     pools_touched[p_old[i]] = pools_touched[p_new[i]] = True
                 batch.append(i)
+            if not batch:
+                break
             for i in batch:
                 self._move(int(a[i]), int(t[i]), int(k[i]))
             moves += len(batch)
@@ -313,13 +325,24 @@ class _Search:
             return 0
         touched = np.zeros(inst.n_s, dtype=bool)
         applied = 0
+        checks = 0
         for i in best:
             x, y = si[i], ti[i]
             if touched[x] or touched[y]:
                 continue
-            touched[x] = touched[y] = True
+            if inst.root is not None and checks >= 200:
+                break
             self._move(int(A[i]), int(y), int(kA[i]))
             self._move(int(B[i]), int(x), int(kB[i]))
+            if inst.root is not None:  # keep both catchments in one piece
+                checks += 1
+                if not (connected(self.chosen, int(x), int(inst.root[x]), inst.nbr_ptr, inst.nbr)
+                        and connected(self.chosen, int(y), int(inst.root[y]), inst.nbr_ptr,
+                                      inst.nbr)):
+                    self._move(int(A[i]), int(x), int(inst.pair_index[A[i], x]))
+                    self._move(int(B[i]), int(y), int(inst.pair_index[B[i], y]))
+                    continue
+            touched[x] = touched[y] = True
             applied += 1
         self._refresh(np.flatnonzero(touched))
         return applied
@@ -370,9 +393,87 @@ class _Search:
             return [1e-9, 1e-9, t_cost, t_cost, t_travel]
         return [1e-9, t_travel, t_cost, t_cost]
 
+    def repair_band(self, mark: float) -> int:
+        """Contiguous catchments (``hubs.contiguous``): while a hub is outside the band, hand
+        over whole pieces: an area on the border of two catchments moves together with the
+        part of its catchment that its leaving would cut off from the hub's own area (single
+        moves cannot take an area that holds a corridor together). The move that leaves the
+        least shortfall is made first; returns the number made."""
+        inst = self.inst
+        if inst.root is None:
+            return 0
+        ptr, nbr = inst.nbr_ptr, inst.nbr
+        made = 0
+        while not self.work.over(mark):
+            open_idx = np.flatnonzero(self.is_open)
+            v_now = self._violation(self.load[open_idx], open_idx)
+            if v_now.sum() <= 1e-9:
+                break
+            bad = set(open_idx[v_now > 1e-9].tolist())
+            src = np.repeat(np.arange(inst.n_a), np.diff(ptr))
+            border = np.flatnonzero((self.chosen[src] != self.chosen[nbr])
+                                    & self.is_open[self.chosen[nbr]])
+            best = None
+            tried = set()
+            units = 0.0
+            for e in border.tolist():
+                a, t = int(src[e]), int(self.chosen[nbr[e]])
+                s_ = int(self.chosen[a])
+                if (a, t) in tried or self.held[a] or not (s_ in bad or t in bad):
+                    continue
+                tried.add((a, t))
+                if inst.pair_index[a, t] < 0:
+                    continue
+                piece = self._piece(a, s_)
+                if piece is None or (inst.pair_index[piece, t] < 0).any():
+                    continue
+                w = float(inst.weight[piece].sum())
+                units += len(piece) + self.inst.n_a
+                before = float(self._violation(self.load[[s_, t]], np.array([s_, t])).sum())
+                after = float(self._violation(np.array([self.load[s_] - w, self.load[t] + w]),
+                                              np.array([s_, t])).sum())
+                if after < before - 1e-9:
+                    travel = float(inst.pair_coef[inst.pair_index[piece, t]].sum()
+                                   - inst.pair_coef[self.cur_pair[piece]].sum())
+                    key = (after - before, travel)
+                    if best is None or key < best[0]:
+                        best = (key, piece, s_, t)
+            self.work.spend(units)
+            if best is None:
+                break
+            _, piece, s_, t = best
+            for a in piece.tolist():
+                self._move(int(a), t, int(inst.pair_index[a, t]))
+            self._refresh(np.array([s_, t]))
+            made += 1
+        return made
+
+    def _piece(self, a: int, s: int) -> np.ndarray | None:
+        """Area ``a`` with the part of hub ``s``'s catchment that its leaving would cut off
+        from the hub's root (``None`` when that would empty the hub)."""
+        inst = self.inst
+        ptr, nbr = inst.nbr_ptr, inst.nbr
+        root = int(inst.root[s])
+        if root == a:
+            return None
+        seen = {root}
+        todo = [root]
+        while todo:
+            v = todo.pop()
+            for w in nbr[ptr[v]:ptr[v + 1]]:
+                w = int(w)
+                if w != a and w not in seen and self.chosen[w] == s:
+                    seen.add(w)
+                    todo.append(w)
+        members = np.flatnonzero(self.chosen == s)
+        piece = np.array([m for m in members.tolist() if m not in seen], dtype=np.int64)
+        return piece if len(piece) < len(members) else None
+
     def run(self, mark: float) -> None:
         """Relocations until none improves, then a sweep of swaps; repeat while either helps
-        (until the work ``mark`` is reached)."""
+        (until the work ``mark`` is reached). With contiguous catchments, whole pieces are
+        handed over first while a hub is outside the band (:meth:`repair_band`)."""
+        self.repair_band(mark)
         while not self.work.over(mark):
             self.relocate(mark)
             if not self.packing or self.work.over(mark) or not self.swap(mark):

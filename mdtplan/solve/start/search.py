@@ -5,11 +5,12 @@ local search, then staffed (:func:`build_start`, giving a :class:`StartPlan`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 
 import numpy as np
 
+from .contiguity import all_connected, connected, grow, grow_balanced
 from .hubs import (
     _assign_within_room,
     _choose_hubs,
@@ -19,7 +20,7 @@ from .hubs import (
     _priced,
     pinned,
 )
-from .instance import StartInput, _Instance, _instance, _Work, shortfall_values
+from .instance import StartInput, _Instance, _instance, _Work, plan_flows, shortfall_values
 from .moves import _Search
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
@@ -52,6 +53,9 @@ class StartPlan:
         Whether ``stop`` ended the search early (the plan is the best found until then).
     work_used : float
         Units of work the search spent (deterministic; see ``_Work``).
+    flows : ndarray or None
+        ``contiguity_flow`` per arc (``hubs.contiguous``): each catchment's tree from its
+        root, carrying the areas below each arc; ``None`` when the rule is off.
     """
 
     is_open: np.ndarray
@@ -70,6 +74,7 @@ class StartPlan:
     #: values of variable components some rules declare (e.g. the fair-shortfall level),
     #: by component, in key order
     extra: dict = field(default_factory=dict)
+    flows: np.ndarray | None = None
 
 
 
@@ -160,7 +165,10 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             break
         is_open = _choose_hubs(inst, target, work)
         pin = pinned(inst, is_open)
-        chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin, pin)
+        if inst.root is not None:  # regions grown from each hub's own area
+            chosen = grow(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr, inst.nbr)
+        else:
+            chosen = _assign_within_room(D, inst.weight, is_open, inst.room, inst.pmin, pin)
         if chosen is None:
             chosen = _nearest_open(D, is_open)
         if chosen is None:
@@ -175,6 +183,20 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             share = 0.4 * share / (1.0 - 0.6 * share)
         search.run(work.mark(share))
         key = search.totals()
+        if key[0] > 1e-9 and inst.root is not None and not work.stopped:
+            # contiguous and outside the band: grow evenly, then other hubs, on a budget of
+            # their own (the search above may have spent this count's share)
+            extra = _Work(0.3 * max_seconds / len(counts), stop)
+            even = grow_balanced(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr,
+                                 inst.nbr)
+            if even is not None:
+                trial = _Search(inst, is_open, even, None, extra)
+                trial.run(extra.mark(0.3))
+                if _better(trial.totals(), key):
+                    search, key = trial, trial.totals()
+            if key[0] > 1e-9:
+                search, key = _other_hubs(inst, D, target, search, key, extra)
+            work.stopped = work.stopped or extra.stopped  # a stop is asked for once
         if best_key is None or _better(key, best_key):
             best, best_key = search, key
     if best is None:
@@ -244,10 +266,46 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             notes.append("hours counted unmet at better-served hubs to keep the fair-shortfall "
                          "rule")
             unmet = held
+    flows = None
+    if inst.root is not None:
+        if not all_connected(chosen, is_open, inst.root, inst.nbr_ptr, inst.nbr):
+            feasible = False
+            notes.append("a catchment in pieces")
+        flows = plan_flows(inp, pair)
     return StartPlan(is_open=is_open.copy(), chosen=chosen.copy(), pair=pair.copy(),
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
-                     notes=notes, stopped=stopped, work_used=work_used, extra=extra)
+                     notes=notes, stopped=stopped, work_used=work_used, extra=extra,
+                     flows=flows)
+
+
+def _other_hubs(inst: _Instance, D: np.ndarray, target, search: _Search, key: tuple,
+                work: _Work, tries: int = 6) -> tuple:
+    """Contiguous catchments: a hub left outside the band is often hemmed in by its
+    neighbours; close it (and never reopen it in these tries), choose the hubs again, grow
+    and search, and keep the best plan."""
+    banned = np.zeros(inst.n_s, dtype=bool)
+    last = search
+    for _ in range(tries):
+        if key[0] <= 1e-9 or work.over():
+            break
+        open_idx = np.flatnonzero(last.is_open)
+        v = last._violation(last.load[open_idx], open_idx)
+        worst = open_idx[v > 1e-9]
+        worst = worst[~inst.must_open[worst]]
+        banned |= np.isin(inst.root, inst.root[worst])  # sites in the same area grow alike
+        trial_inst = replace(inst, may_open=inst.may_open & ~banned)
+        is_open = _choose_hubs(trial_inst, target, work)
+        chosen = grow_balanced(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr,
+                               inst.nbr)
+        if chosen is None:
+            continue
+        trial = last = _Search(inst, is_open, chosen, None, work)
+        trial.run(work.mark(1.0 / tries))
+        k = trial.totals()
+        if _better(k, key):
+            search, key = trial, k
+    return search, key
 
 
 def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed: int,
@@ -270,7 +328,13 @@ def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed:
             sites = sites[sites != trial.chosen[a]]
             if len(sites) and trial.count[trial.chosen[a]] > 1 and not trial.held[a]:
                 t = int(rng.choice(sites))
+                s = int(trial.chosen[a])
                 trial._move(int(a), t, int(row[t]))
+                if inst.root is not None and not (
+                        connected(trial.chosen, s, int(inst.root[s]), inst.nbr_ptr, inst.nbr)
+                        and connected(trial.chosen, t, int(inst.root[t]), inst.nbr_ptr,
+                                      inst.nbr)):
+                    trial._move(int(a), s, int(inst.pair_index[a, s]))  # would split: undo
         trial._recount()
         trial.run(work.mark(1.0))
         key = trial.totals()

@@ -35,6 +35,9 @@ def start_values(model, plan: StartPlan) -> dict:
         if comp is not None:
             for v, x in zip(comp.values(), values, strict=True):
                 out[v] = float(x)
+    if model.component("contiguity_flow") is not None and plan.flows is not None:
+        for v, f in zip(model.contiguity_flow.values(), plan.flows.tolist(), strict=True):
+            out[v] = f
     return out
 
 
