@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import Problem
+from .errors import InputError, Problem
 from .options import solve_options_for
 from .scenario import Scenario
 
@@ -106,17 +106,33 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     timings["travel_s"] = perf_counter() - t
 
     data = prepare_model_data(inputs, demand, pairs)
-    edges = None
     if scenario.localities is not None:
-        from .assemble import area_edges
         from .localities import check_localities
 
         check_localities(scenario, inputs, data)
-        if scenario.localities.contiguous:
-            t = perf_counter()
-            edges = data.edges if data.edges is not None else area_edges(inputs)
-            timings["adjacency_s"] = perf_counter() - t
+    t = perf_counter()
+    edges = data.edges if data.edges is not None else _area_edges(inputs, scenario)
+    timings["adjacency_s"] = perf_counter() - t
     return Prepared(scenario, inputs, demand, pairs, data, timings, edges)
+
+
+def _area_edges(inputs, scenario: Scenario):
+    """The areas' neighbour graph, for the locality teams and for counting each catchment's
+    pieces in ``geography`` (built when the rule did not build it already). Without contiguity
+    a graph the tool cannot join (a far island without ``areas.adjacency.links``) is no error:
+    with locality teams asked for it is (their contiguity needs it); otherwise pieces are not
+    counted. ``None`` for areas without geometry."""
+    from .assemble import area_edges
+
+    geometry = getattr(inputs.areas, "geometry", None)
+    if geometry is None or not geometry.notna().any():
+        return None
+    try:
+        return area_edges(inputs)
+    except InputError:
+        if scenario.localities is not None and scenario.localities.contiguous:
+            raise
+        return None
 
 
 def _with_demand_changes(inputs, scenario: Scenario):
@@ -241,7 +257,8 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
 
     warnings = [str(w) for w in prepared.warnings]
     results = build_results(data, tables, solve_result,
-                            sites_geo=prepared.inputs.sites, warnings=warnings)
+                            sites_geo=prepared.inputs.sites, warnings=warnings,
+                            edges=prepared.area_edges)
     if prepared.scenario.localities is not None and tables is not None:
         _emit(progress, stage="localities", message="choosing locality teams")
         results, problems = _with_localities(prepared, data, results, solve_result, options,

@@ -45,6 +45,15 @@ def solve_and_check(name: str, limit: float, out: Path) -> tuple[dict, pd.DataFr
     }
     violations = check_plan(data, tables)
     assert violations == [], violations[:10]
+    # what the map shows (issue 18): one piece per catchment, every hub in its own area, hubs
+    # at least the separation apart
+    geo = summary["geography"]
+    assert geo["catchments_in_pieces"] == 0, geo["pieces_per_catchment"]
+    assert set(geo["pieces_per_catchment"]) == set(hubs["site_id"])
+    assert geo["hubs_not_serving_own_area"] in ([], None)
+    if summary["hubs_open"] > 1:
+        assert geo["min_hub_separation_km"] >= scenario.hubs.min_separation_km - 1e-9
+    assert all(s["gap"] is None or s["gap"] >= 0 for s in summary["stages"])
     if scenario.hubs.contiguous:  # one piece on the map too (shapely, not the model's graph)
         pieces = catchment_pieces_on_the_map(prepared.inputs.areas, tables["assignment"],
                                              data.edges)

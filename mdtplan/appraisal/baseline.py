@@ -226,7 +226,8 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     finally:
         session.close()
 
-    results = build_results(data, tables, result, sites_geo=inputs.sites)
+    results = build_results(data, tables, result, sites_geo=inputs.sites,
+                            edges=getattr(prepared, "area_edges", None))
     plan = results.summary
     # areas no baseline site can reach: all their demand is unmet today
     lost = demand.loc[demand.index.astype(str).isin(unserved)].sum()
