@@ -281,3 +281,41 @@ def test_bench_command_outside_a_checkout(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.app, ["bench", "--quick"])
     assert result.exit_code == 1
     assert "source checkout" in result.output
+
+
+# -- the council examples with and without the plan rules (benchmarks/council.py) -----------
+
+def test_council_rows_get_ratios_to_their_plain_runs_and_a_table(tmp_path):
+    from benchmarks import council
+
+    rows = [
+        {"example": "york", "variant": "rules", "limit_s": 60.0, "wall_s": 30.0,
+         "status": "feasible_at_limit", "total_cost": 102.0, "worst_gap": 0.02},
+        {"example": "york", "variant": "plain", "limit_s": 60.0, "wall_s": 20.0,
+         "status": "optimal", "total_cost": 100.0, "worst_gap": 0.0},
+        {"example": "kent", "variant": "rules", "limit_s": 60.0, "wall_s": 60.0,
+         "status": "feasible_at_limit", "total_cost": 5.0},
+    ]
+    council.add_ratios(rows)
+    assert rows[0]["time_ratio"] == pytest.approx(1.5)
+    assert rows[0]["cost_ratio"] == pytest.approx(1.02)
+    assert "time_ratio" not in rows[1] and "time_ratio" not in rows[2]  # no plain run: no ratio
+    csv_path, md = council.write_report(rows, tmp_path)
+    table = md.read_text().splitlines()
+    assert table[0].startswith("| example | variant |") and len(table) == 2 + len(rows)
+    assert "1.500x" in table[2] and "2.00%" in table[2]
+    with csv_path.open() as fh:
+        assert [r["variant"] for r in csv.DictReader(fh)] == ["rules", "plain", "rules"]
+
+
+def test_council_plain_switches_off_every_plan_rule_the_scenario_knows():
+    from benchmarks import council
+
+    from mdtplan.scenario import load_scenario
+
+    s = load_scenario(REPO / "examples" / "kent.yaml", dict(council.PLAIN))
+    assert not s.hubs.contiguous and not s.hubs.serve_own_area
+    assert not s.hubs.min_separation_km and s.hubs.max_shortfall_spread is None
+    assert not s.travel.staff_travel and s.localities is None
+    shipped = load_scenario(REPO / "examples" / "kent.yaml")
+    assert shipped.hubs.contiguous and shipped.localities is not None
