@@ -530,12 +530,17 @@ def catchment_pieces_on_the_map(areas, assignment: pd.DataFrame, edges: pd.DataF
         ids = list(group["area_id"].astype(str))
         union = shapely.unary_union(shapely.buffer(np.asarray(geoms.loc[ids].values), buffer_m))
         parts = list(getattr(union, "geoms", [union]))
-        # which part holds each area
+        # which part holds each area; an area that is itself in pieces (a MultiPolygon:
+        # islands, saltmarsh) joins all the parts it lies in: those pieces are the area's own,
+        # not the plan's
         part_of = {}
+        label = list(range(len(parts)))
         for a in ids:
             pt = geoms.loc[a].representative_point()
             part_of[a] = next(i for i, g in enumerate(parts) if g.covers(pt))
-        label = list(range(len(parts)))
+            for i, g in enumerate(parts):
+                if i != part_of[a] and g.intersects(geoms.loc[a]):
+                    label[_find(label, i)] = _find(label, part_of[a])
         inside = set(ids)
         for a, b in zip(extra["area_a"].astype(str), extra["area_b"].astype(str), strict=True):
             if a in inside and b in inside:

@@ -72,7 +72,8 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
         if not session.has_model:
             # already {column: value}, as start_from_mapping would make it
             start = (None if found is None
-                     else session._view.start_columns(found, complete=found.feasible)) or None
+                     else session._view.start_columns(
+                         found, complete=found.feasible and found.whole)) or None
         else:
             start = start_from_mapping(session, found or {})
         start = checked_start(session, start, "heuristic")

@@ -148,6 +148,10 @@ def test_the_heuristic_start_sets_the_level_and_holds_hours_back_to_keep_the_rul
     sigma = (plan.extra["shortfall_bits"] * 2.0 ** -np.arange(1, BITS + 1)).sum()
     assert sigma <= overall and (unmet <= sigma * d * (1 + 1e-9) + 1e-6).all()
     assert unmet.sum() > 1000  # more than the staff leave unmet: some held back
+    # such a plan is handed to HiGHS as hubs and areas only: it completes the staffing better
+    assert not plan.whole
+    first = build_start(StartInput.of_model(build_model(_data(0.05))), max_seconds=1.0)
+    assert first.whole == (not any("held" in n or "better-served" in n for n in first.notes))
 
 
 @pytest.mark.parametrize("spread", [0.05, 0.02])
