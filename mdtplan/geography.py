@@ -5,7 +5,7 @@ script (or a reviewer) can tell a believable plan from one a planner would rejec
 opening it:
 
 - **pieces per catchment**: the connected pieces of each open hub's areas in the area
-  adjacency graph (areas sharing a boundary, plus the links for islands, bridges and ferries);
+  adjacency graph (:func:`mdtplan.adjacency.catchment_pieces`) (areas sharing a boundary, plus the links for islands, bridges and ferries);
   1 everywhere means every catchment is one patch;
 - **share of areas at their nearest open hub**: areas whose hub (the one serving the largest
   share) is, by travel, the nearest open hub they may use;
@@ -23,60 +23,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .adjacency import catchment_pieces
 from .summary import Geography
 
-__all__ = ["catchment_pieces", "geography_of", "hubs_not_serving_own_area",
+__all__ = ["geography_of", "hubs_not_serving_own_area",
            "min_hub_separation", "nearest_open_hub_share"]
 
 #: a share below this is not serving the area
 _SHARE_TOL = 1e-6
-
-
-def catchment_pieces(assignment: pd.DataFrame, edges: pd.DataFrame) -> dict[str, int]:
-    """Connected pieces of each hub's catchment.
-
-    Parameters
-    ----------
-    assignment : DataFrame
-        ``area_id``, ``site_id``, ``share``: rows with a share above a millionth count (with
-        ``split`` assignment an area is in every catchment that serves part of it).
-    edges : DataFrame
-        ``area_a``, ``area_b``: undirected adjacency between areas.
-
-    Returns
-    -------
-    dict
-        site id -> number of pieces (1: one patch), for every site serving some area.
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"area_id": ["A", "B", "C"], "site_id": ["s", "t", "s"],
-    ...                   "share": [1.0, 1.0, 1.0]})
-    >>> e = pd.DataFrame({"area_a": ["A", "B"], "area_b": ["B", "C"]})
-    >>> catchment_pieces(a, e)
-    {'s': 2, 't': 1}
-    """
-    used = assignment.loc[assignment["share"].astype(float) > _SHARE_TOL, ["area_id", "site_id"]]
-    used = used.astype(str).drop_duplicates().reset_index(drop=True)
-    if used.empty:
-        return {}
-    node = pd.Series(np.arange(len(used)), index=pd.MultiIndex.from_frame(used))
-    ea = edges["area_a"].astype(str).to_numpy()
-    eb = edges["area_b"].astype(str).to_numpy()
-    # an edge joins two nodes of one hub when both its areas are in that hub's catchment
-    left = pd.DataFrame({"area_id": ea, "other": eb}).merge(used, on="area_id")
-    both = left.merge(used.rename(columns={"area_id": "other"}), on=["other", "site_id"])
-    i = node.reindex(pd.MultiIndex.from_arrays([both["area_id"], both["site_id"]])).to_numpy()
-    j = node.reindex(pd.MultiIndex.from_arrays([both["other"], both["site_id"]])).to_numpy()
-    n = len(used)
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
-    pieces = pd.Series(label).groupby(used["site_id"].to_numpy()).nunique()
-    return {str(s): int(p) for s, p in sorted(pieces.items())}
 
 
 def nearest_open_hub_share(assignment: pd.DataFrame, pairs: pd.DataFrame,
@@ -187,7 +143,8 @@ def geography_of(data, assignment: pd.DataFrame, open_hubs: list[str], *,
     staff_travel : bool
         Whether staff travel was part of the work.
     """
-    pieces = catchment_pieces(assignment, edges) if edges is not None else None
+    pieces = (None if edges is None else
+              {str(k): int(v) for k, v in catchment_pieces(assignment, edges).items()})
     own = data.sites["area_id"] if "area_id" in data.sites else None
     km, pair = min_hub_separation(sites_xy, open_hubs)
     return Geography(

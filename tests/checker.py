@@ -143,7 +143,6 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
         d_used = used.join(demand, on="area_id")
         # staff travel: each visit is a round trip from the pair's site (ModelData only)
         trip_hours = _pair_column(data, used, "round_trip_hours")
-        trip_miles = _pair_column(data, used, "round_trip_miles")
         visits = dict(data.visits_per_demand_hour) if trip_hours is not None else {}
         for r in roles.index:
             d_used[f"travel::{r}"] = (d_used[r] * float(visits.get(r, 0.0))

@@ -70,7 +70,7 @@ ALLOWED: dict[str, set[str]] = {
     "mdtplan/summary/": {"mdtplan.errors", "mdtplan.summary"},
     "mdtplan/results.py": {"mdtplan.errors", "mdtplan.summary", "mdtplan.geography"},
     # the plan's figures on the map (pieces, nearest hub, separation) from the result tables
-    "mdtplan/geography.py": {"mdtplan.summary"},
+    "mdtplan/geography.py": {"mdtplan.summary", "mdtplan.adjacency"},
     "mdtplan/options.py": {"mdtplan.scenario", "mdtplan.solve"},
     # after a run: re-runs the stages on today's configuration; never the pipeline or variants
     "mdtplan/appraisal/": {*_PREPARE, "mdtplan.appraisal", "mdtplan.options", *_RESULTS,

@@ -310,7 +310,6 @@ def test_council_rows_get_ratios_to_their_plain_runs_and_a_table(tmp_path):
 
 def test_council_plain_switches_off_every_plan_rule_the_scenario_knows():
     from benchmarks import council
-
     from mdtplan.scenario import load_scenario
 
     s = load_scenario(REPO / "examples" / "kent.yaml", dict(council.PLAIN))

@@ -7,14 +7,18 @@ import json
 import pandas as pd
 import pytest
 
+from mdtplan.adjacency import catchment_pieces as _pieces
 from mdtplan.geography import (
-    catchment_pieces,
     geography_of,
     hubs_not_serving_own_area,
     min_hub_separation,
     nearest_open_hub_share,
 )
-from mdtplan.summary import Geography, Summary
+from mdtplan.summary import Geography
+
+
+def catchment_pieces(assignment, edges) -> dict:
+    return _pieces(assignment, edges).to_dict()
 
 
 def _assign(rows):

@@ -14,24 +14,33 @@ import heapq
 import numpy as np
 
 
-def grow_balanced(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarray,
-                  root: np.ndarray, ptr: np.ndarray, nbr: np.ndarray) -> np.ndarray | None:
-    """Like :func:`grow`, but the hub with the least population so far takes the next area
-    (its cheapest touching one): catchments grow evenly, so a hub hemmed in by its neighbours
-    still reaches the band's minimum."""
-    n_a = D.shape[0]
-    chosen = np.full(n_a, -1, dtype=np.int64)
+def _seed(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, root: np.ndarray):
+    """Each open hub holding its root area: (chosen per area, load per site, open hubs), or
+    ``None`` when a hub has no root it may serve or two open hubs share one."""
+    chosen = np.full(D.shape[0], -1, dtype=np.int64)
     load = np.zeros(D.shape[1])
     hubs = np.flatnonzero(is_open)
     if len(hubs) == 0:
         return None
-    front: dict[int, list] = {}
     for s in hubs:
         r = int(root[s])
         if r < 0 or chosen[r] >= 0 or not np.isfinite(D[r, s]):
             return None
         chosen[r] = s
         load[s] += weight[r]
+    return chosen, load, hubs
+
+
+def grow_balanced(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarray,
+                  root: np.ndarray, ptr: np.ndarray, nbr: np.ndarray) -> np.ndarray | None:
+    """Like :func:`grow`, but the hub with the least population so far takes the next area
+    (its cheapest touching one): catchments grow evenly, so a hub hemmed in by its neighbours
+    still reaches the band's minimum."""
+    seeded = _seed(D, weight, is_open, root)
+    if seeded is None:
+        return None
+    chosen, load, hubs = seeded
+    front: dict[int, list] = {}
     for s in hubs:
         front[int(s)] = []
         _push(front[int(s)], D, chosen, ptr, nbr, int(root[s]), int(s))
@@ -71,18 +80,10 @@ def grow(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarra
         Site position per area; ``None`` when an area is reached by no open hub's region (or
         two open hubs share a root).
     """
-    n_a = D.shape[0]
-    chosen = np.full(n_a, -1, dtype=np.int64)
-    load = np.zeros(D.shape[1])
-    hubs = np.flatnonzero(is_open)
-    if len(hubs) == 0:
+    seeded = _seed(D, weight, is_open, root)
+    if seeded is None:
         return None
-    for s in hubs:
-        r = int(root[s])
-        if r < 0 or chosen[r] >= 0 or not np.isfinite(D[r, s]):
-            return None
-        chosen[r] = s
-        load[s] += weight[r]
+    chosen, load, hubs = seeded
     for respect_room in (True, False):
         heap = []
         for a in np.flatnonzero(chosen >= 0):
