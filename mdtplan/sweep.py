@@ -356,8 +356,10 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
     model structure (:func:`mdtplan.variants.structure_key`).
 
     Today's staff and sites are fixed by the workforce table, so the baseline's cost does not
-    move with what sweeps change in place (budget cap, hub count and band, demand scale:
-    demand only changes how much of it today's staff meet). ``(None, None)`` where the
+    move with what sweeps change in place (budget cap, hub count and band; demand scale
+    changes only how much of the demand today's staff meet), except that with staff travel
+    today's visits, and so their mileage, grow with the demand: then each demand scale is
+    evaluated on its own. ``(None, None)`` where the
     variant has no plan or its scenario no ``finance.baseline``; ``(None, text)`` when the
     baseline could not be evaluated (the text says why).
     """
@@ -376,6 +378,8 @@ def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[t
             out.append((None, None))
             continue
         key = structure_key(scenario)
+        if scenario.travel.staff_travel:  # mileage is paid on the visits the demand makes
+            key += f"|demand.scale={scenario.demand.scale!r}"
         if key not in cache:
             try:
                 baseline = evaluate_baseline(run.result.prepared)
