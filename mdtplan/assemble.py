@@ -14,7 +14,7 @@ import pandas as pd
 
 from .adjacency import area_adjacency
 from .errors import ModelError, Problem
-from .model.data import ROLE_COLUMNS, ModelData, SupervisionRule, empty_roles
+from .model.data import ROLE_COLUMNS, LeverData, ModelData, SupervisionRule, empty_roles
 from .operating_model import locality_team_cost_gbp
 
 if TYPE_CHECKING:
@@ -383,7 +383,24 @@ def prepare_model_data(inputs: Inputs, demand_hours: pd.DataFrame, pairs: pd.Dat
         mileage_gbp_per_mile=float(scenario.travel.mileage_gbp_per_mile) if visits else 0.0,
         hub_min_separation_km=scenario.hubs.min_separation_km or None,
         max_shortfall_spread=scenario.hubs.max_shortfall_spread,
+        levers=lever_data(inputs),
     )
+
+
+def lever_data(inputs: Inputs) -> LeverData | None:
+    """The operating model's levers for the model (:mod:`mdtplan.care`) at their most likely
+    level; None when it has none or ``finance.levers`` is off."""
+    from .care import flow_contacts, lever_table
+
+    om, finance = inputs.operating_model, inputs.scenario.finance
+    if om is None or not om.levers or (finance is not None and not finance.levers):
+        return None
+    table = lever_table(flow_contacts(inputs.areas, om), om)
+    cohort = table.cohort.copy()
+    cohort.index = pd.Index(cohort.index.astype(str), name="area_id")
+    return LeverData(cohort=cohort, hours=table.hours,
+                     saving_gbp=table.saving_gbp["most_likely"],
+                     max_share=table.share["most_likely"])
 
 
 def area_edges(inputs: Inputs) -> pd.DataFrame:

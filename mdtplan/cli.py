@@ -301,6 +301,7 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
         rows.append(("Saving against today", _fmt_gbp(savings.total.saving_gbp)))
     if fin is not None:
         totals = fin.totals
+        rows += _model_savings_rows(fin.model_savings)
         rows.append(("Workstream savings (low – likely – high)", _range(totals.total)))
         if totals.quality.high > 0:
             rows.append(("  cashable", _range(totals.cashable)))
@@ -330,6 +331,26 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
                 d = demand.demand_met_share
                 rows.append((f"Demand met under demand draws ({demand.solves} re-solves)",
                              " / ".join(f"{v:.1%}" for v in (d.p10, d.p50, d.p90))))
+    return rows
+
+
+def _model_savings_rows(ms) -> list[tuple[str, str]]:
+    """The savings the model makes (``finance.model_savings``): the total, then each lever:
+    people reached of the most it could reach, its saving, and what holds it back."""
+    if ms is None:
+        return []
+    rows = [("Savings made by the model (low – likely – high)", _range(ms.total))]
+    for ln in ms.lines:
+        reached = (f"{ln.people:,.0f} of {ln.max_people:,.0f} people"
+                   if ln.max_people else "no one to reach")
+        rows.append((f"  {ln.name}", f"{_range(ln.saving)}; {reached}"))
+        if ln.held_back_by:
+            text = ln.held_back_by
+            if ln.one_more_fte:
+                u = ln.one_more_fte
+                text += (f"; one more FTE of {u['role']} would reach {u['people']:,.0f} more "
+                         f"and save {_fmt_gbp(u['saving_gbp'])} a year")
+            rows.append(("    held back by", text))
     return rows
 
 

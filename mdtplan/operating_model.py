@@ -138,6 +138,154 @@ class Rules(_Strict):
     hiring_limit_fte: dict[str, NonNeg] = Field(default_factory=dict)
 
 
+class CareSetting(_Strict):
+    """A long-term support setting: what a week of it costs the council and how long people
+    stay in it (``cost_gbp_per_week`` [GBP/week]; ``duration_weeks`` [weeks], the average time
+    a person who enters it is supported in it)."""
+
+    id: str
+    name: str | None = None
+    cost_gbp_per_week: NonNeg
+    duration_weeks: Annotated[float, Field(gt=0, le=5200)]
+
+
+class Care(_Strict):
+    """What the demand's flows lead to: each setting's unit cost and duration, and, per flow
+    (a client group or a demand pathway of :class:`Demand`), the share of its contacts that
+    enter each setting (the rest need no long-term support from the council).
+
+    The steady-state annual spend on the people a flow of ``n`` contacts a year sends into
+    setting ``s`` is ``n x share x cost_gbp_per_week x duration_weeks`` (Little's law: the people
+    in the setting at any time, ``n x share x duration_weeks / 52``, each cost 52 weeks a year).
+    See :mod:`mdtplan.care`.
+    """
+
+    settings: list[CareSetting]
+    outcomes: dict[str, dict[str, NonNeg]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shares(self):
+        ids = [s.id for s in self.settings]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"care setting ids repeated: {dupes}")
+        for flow, shares in self.outcomes.items():
+            unknown = sorted(set(shares) - set(ids))
+            if unknown:
+                raise ValueError(f"care.outcomes.{flow} names unknown settings {unknown}; "
+                                 f"settings are {ids}")
+            total = sum(shares.values())
+            if total > 1.0 + 1e-9:
+                raise ValueError(f"care.outcomes.{flow}: the setting shares sum to {total:g}, "
+                                 "above 1 (they are shares of the flow's contacts; the rest "
+                                 "need no long-term support)")
+        return self
+
+    def setting(self, setting_id: str) -> CareSetting:
+        return next(s for s in self.settings if s.id == setting_id)
+
+
+class LeverRange(_Strict):
+    """A lever parameter known as low / most likely / high (most likely defaults to mid-range)."""
+
+    low: float
+    high: float
+    most_likely: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+        if self.most_likely is not None and not (self.low <= self.most_likely <= self.high):
+            raise ValueError(f"most_likely {self.most_likely:g} lies outside low..high "
+                             f"({self.low:g}..{self.high:g})")
+        return self
+
+    def level(self, name: str) -> float:
+        """The value at ``low``, ``most_likely`` or ``high``."""
+        if name == "most_likely":
+            return self.most_likely if self.most_likely is not None else (self.low + self.high) / 2
+        return float(getattr(self, name))
+
+
+class Divert(_Strict):
+    """A share of flow ``from``'s contacts go through flow ``to`` instead (e.g. people who
+    would be assessed for long-term support are offered reablement first; conversation 3
+    becomes conversation 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_flow: str = Field(alias="from")
+    to_flow: str = Field(alias="to")
+
+
+class Move(_Strict):
+    """A share of the people in setting ``from`` move to setting ``to`` (e.g. from residential
+    care to supported living); ``flows`` limits the cohort to the people those flows placed
+    there (all flows when omitted). ``to_cost_gbp_per_week`` overrides the new setting's
+    weekly cost for them, as a range."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_setting: str = Field(alias="from")
+    to_setting: str = Field(alias="to")
+    flows: list[str] | None = None
+    to_cost_gbp_per_week: LeverRange | None = None
+
+
+class Resize(_Strict):
+    """The packages of a share of the people in ``setting`` are made smaller by ``reduction``
+    of their weekly cost (more consistent package sizes at review); ``flows`` as :class:`Move`."""
+
+    setting: str
+    reduction: LeverRange
+    flows: list[str] | None = None
+
+
+class Lever(_Strict):
+    """A workstream the model works out: it changes the care pathways, and the optimisation
+    decides how far it goes under the staffing, supply and budget rules (see
+    :mod:`mdtplan.care`).
+
+    Exactly one of ``divert``, ``move`` or ``resize`` says what changes. ``share`` is the most
+    of the lever's cohort it can reach (a share of the ``from`` flow's contacts a year, or of
+    the people in the setting), as a range. ``outcomes`` (``divert`` only) gives the settings
+    the diverted people enter at each level (default: ``care.outcomes`` of the ``to`` flow).
+    ``hours_per_person`` adds staff hours per person reached [h] (e.g. a review to right-size
+    a package); a ``divert`` already counts the hours of ``to`` less those of ``from``.
+    ``cashable``, ``already_in_plan``, ``investment`` and ``phasing`` are as for a typed
+    workstream.
+    """
+
+    id: str
+    name: str
+    divert: Divert | None = None
+    move: Move | None = None
+    resize: Resize | None = None
+    share: LeverRange
+    outcomes: dict[Literal["low", "most_likely", "high"], dict[str, NonNeg]] | None = None
+    hours_per_person: dict[str, float] = Field(default_factory=dict)
+    cashable: bool = True
+    already_in_plan: NonNeg = 0.0
+    investment: NonNeg = 0.0
+    phasing: list[Annotated[float, Field(ge=0, le=1)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        kinds = [k for k in ("divert", "move", "resize") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of 'divert', 'move' or 'resize' "
+                             f"(found {kinds or 'none'})")
+        if self.share.low < 0 or self.share.high > 1:
+            raise ValueError(f"share {self.share.low:g}..{self.share.high:g} must lie within "
+                             "0..1: a lever cannot reach more than its whole cohort")
+        if self.outcomes is not None and self.divert is None:
+            raise ValueError("'outcomes' applies to a 'divert' lever only")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("divert", "move", "resize") if getattr(self, k) is not None)
+
+
 class OperatingModel(_Strict):
     name: str
     description: str | None = None
@@ -147,6 +295,8 @@ class OperatingModel(_Strict):
     demand: Demand
     rules: Rules = Field(default_factory=Rules)
     workstreams: list[Workstream] = Field(default_factory=list)
+    care: Care | None = None
+    levers: list[Lever] = Field(default_factory=list)
     source: str | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
@@ -180,6 +330,13 @@ class OperatingModel(_Strict):
         if set(self.rules.hiring_limit_fte) - roles:
             raise ValueError(f"hiring_limit_fte names unknown roles "
                              f"{sorted(set(self.rules.hiring_limit_fte) - roles)}")
+        flows = {g.id for g in self.demand.client_groups} | paths
+        if self.care is not None:
+            unknown = sorted(set(self.care.outcomes) - flows)
+            if unknown:
+                raise ValueError(f"care.outcomes names {unknown}, which are neither client "
+                                 f"groups nor pathways of demand (flows are {sorted(flows)})")
+        check_levers(self.levers, self.care, flows, roles)
         return self
 
     def role(self, role_id: str) -> Role:
@@ -196,6 +353,62 @@ class OperatingModel(_Strict):
     @property
     def locality_roles(self) -> list[Role]:
         return [r for r in self.roles if r.kind == "locality"]
+
+
+def check_levers(levers, care: Care | None, flows: set, roles: set) -> None:
+    """Raise ``ValueError`` naming the lever and key when a lever names a flow, setting or role
+    that does not exist, or the levers of one cohort could reach more than all of it."""
+    ids = [lv.id for lv in levers]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"lever ids repeated: {dupes}")
+    if levers and care is None:
+        raise ValueError("levers need a 'care' section (settings and outcomes) to cost what "
+                         "they change")
+    settings = {s.id for s in care.settings} if care is not None else set()
+    reach: dict = {}
+    for lv in levers:
+        where = f"lever '{lv.id}'"
+        unknown_roles = sorted(set(lv.hours_per_person) - roles)
+        if unknown_roles:
+            raise ValueError(f"{where}: hours_per_person names unknown roles {unknown_roles}")
+        if lv.divert is not None:
+            for key, flow in (("from", lv.divert.from_flow), ("to", lv.divert.to_flow)):
+                if flow not in flows:
+                    raise ValueError(f"{where}: divert.{key} '{flow}' is not a flow of the "
+                                     f"demand (client groups and pathways: {sorted(flows)})")
+            if lv.divert.from_flow == lv.divert.to_flow:
+                raise ValueError(f"{where}: divert.from and divert.to are the same flow")
+            for level, shares in (lv.outcomes or {}).items():
+                bad = sorted(set(shares) - settings)
+                if bad:
+                    raise ValueError(f"{where}: outcomes.{level} names unknown settings {bad}")
+                if sum(shares.values()) > 1 + 1e-9:
+                    raise ValueError(f"{where}: outcomes.{level} shares sum above 1")
+            cohort = ("flow", lv.divert.from_flow)
+        else:
+            spec = lv.move if lv.move is not None else lv.resize
+            named = ([("move.from", lv.move.from_setting), ("move.to", lv.move.to_setting)]
+                     if lv.move is not None else [("resize.setting", lv.resize.setting)])
+            for key, setting in named:
+                if setting not in settings:
+                    raise ValueError(f"{where}: {key} '{setting}' is not a care setting "
+                                     f"(settings: {sorted(settings)})")
+            bad = sorted(set(spec.flows or ()) - flows)
+            if bad:
+                raise ValueError(f"{where}: flows {bad} are not flows of the demand")
+            if lv.resize is not None and not (0 <= lv.resize.reduction.low
+                                              and lv.resize.reduction.high <= 1):
+                raise ValueError(f"{where}: resize.reduction must lie within 0..1 of the "
+                                 "weekly cost")
+            cohort = ("setting", named[0][1], tuple(sorted(spec.flows or ())))
+        reach.setdefault(cohort, []).append(lv)
+    for cohort, group in reach.items():
+        total = sum(lv.share.high for lv in group)
+        if len(group) > 1 and total > 1 + 1e-9:
+            raise ValueError(f"levers {[lv.id for lv in group]} share one cohort "
+                             f"({cohort[0]} '{cohort[1]}') and together could reach "
+                             f"{total:.0%} of it at their high shares: at most 100%")
 
 
 def locality_team_cost_gbp(localities, operating_model: OperatingModel | None) -> float:

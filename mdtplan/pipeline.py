@@ -215,7 +215,7 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
                                marginals=marginals, timings=timings)
     finally:
         session.close()
-    if scenario.finance is not None:
+    if scenario.finance is not None or prepared.data.levers is not None:
         from .appraisal import attach_finance
 
         result = attach_finance(result, run, options=options, progress=progress, cancel=cancel)

@@ -42,7 +42,9 @@ class Results:
     """Output tables of a solve, keyed by source ids (they join back to the inputs).
 
     ``localities``: one row per locality team (``localities.csv``), with a ``localities``
-    section; ``hubs`` and ``assignment`` then carry a ``locality`` column.
+    section; ``hubs`` and ``assignment`` then carry a ``locality`` column. ``levers``: with
+    levers, the people each hub reaches (``lever_id``, ``site_id``, ``people``); the staffing
+    table's ``lever_hours`` are the hours they need.
     """
 
     hubs: pd.DataFrame
@@ -50,6 +52,7 @@ class Results:
     staffing: pd.DataFrame
     summary: Summary
     localities: pd.DataFrame | None = None
+    levers: pd.DataFrame | None = None
 
 
 def _positions(index: pd.Index, keys: list) -> np.ndarray:
@@ -126,7 +129,7 @@ def _assignment(data, table: pd.DataFrame) -> pd.DataFrame:
 #: the ``staffing`` table's columns
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
                     "unmet_hours", "cost", "staff_cost", "agency_cost", "travel_hours",
-                    "mileage_miles", "mileage_gbp"]
+                    "mileage_miles", "mileage_gbp", "lever_hours"]
 #: a plan without staff rows: copied (making an empty frame costs more than copying one)
 _NO_STAFFING = pd.DataFrame(columns=STAFFING_COLUMNS)
 
@@ -138,7 +141,7 @@ def _staffing(table: pd.DataFrame, roles: pd.DataFrame,
     if table.empty:
         return _NO_STAFFING.copy()
     staffing = table.copy()
-    for c in ("travel_hours", "mileage_miles"):
+    for c in ("travel_hours", "mileage_miles", "lever_hours"):
         if c not in staffing:
             staffing[c] = 0.0
     staffing["mileage_gbp"] = staffing["mileage_miles"] * float(mileage_gbp_per_mile)
@@ -375,7 +378,8 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         shortfall=shortfall,
         **base,
     )
-    return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary)
+    return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary,
+                   levers=tables.get("levers"))
 
 
 def _stages(solve_result) -> tuple[dict, ...]:

@@ -372,6 +372,7 @@ class FinanceConfig(_Strict):
     ratio_basis: Literal["cashable_net", "total_net", "total"] = "cashable_net"
     years: Annotated[int, Field(ge=1, le=30)] = 5
     monte_carlo: MonteCarloConfig | None = None
+    levers: bool = True  # work out the operating model's levers (mdtplan.care); false: leave them out
 
 
 class DemandConfig(_Strict):

@@ -169,6 +169,8 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
             travel_need.update({(p, r): v for p, v in
                                 (d_used[f"travel::{r}"] * d_used["share"]).groupby(
                                     d_used["pool"]).sum().items()})
+        lever_need, lever_out = _lever_hours(data, tables, used, open_sites, tol)
+        out += lever_out
         st = staffing.set_index(["unit", "role"]) if len(staffing) else None
 
         def _row(u, r):
@@ -207,6 +209,12 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
                     out.append(f"travel_hours of {u}/{r} is {row['travel_hours']:.6g}, "
                                f"the assignment gives {travel:.6g}")
                 need = need + travel  # the visits' round trips are work too
+                lever = lever_need.get((u, r), 0.0)
+                if "lever_hours" in row.index and abs(float(row["lever_hours"]) - lever) > \
+                        tol * max(1.0, abs(lever)):
+                    out.append(f"lever_hours of {u}/{r} is {row['lever_hours']:.6g}, the "
+                               f"levers' people give {lever:.6g}")
+                need = need + lever  # the people the hub's levers reach (negative: freed)
                 if prod * fte + unmet < need * (1 - tol) - tol:
                     out.append(f"demand coverage: {u}/{r} delivers {prod * fte:.6g} h + unmet "
                                f"{unmet:.6g} < demand and travel {need:.6g}")
@@ -283,6 +291,50 @@ def check_plan(data, tables: dict, *, tol: float = TOL, demand_scale: float = 1.
         if total > data.budget_cap_gbp * (1 + tol) + tol:
             out.append(f"budget_cap: cost {total:,.2f} > cap {data.budget_cap_gbp:,.2f}")
     return out
+
+
+def _lever_hours(data, tables: dict, used: pd.DataFrame, open_sites: set, tol: float):
+    """Hours the levers' people need per (unit, role), and the reach rule re-checked: a hub
+    reaches at most the lever's share of the cohort of the areas it serves. A hub's specialist
+    unit is the pool of its pairs (its own area's pair's where they lie in several)."""
+    lv = getattr(data, "levers", None)
+    table = tables.get("levers")
+    if lv is None or table is None or not len(table):
+        return {}, []
+    out = []
+    cohort = lv.cohort.copy()
+    cohort.index = cohort.index.astype(str)
+    roles = data.roles
+    pairs = data.pairs.assign(area_id=data.pairs["area_id"].astype(str),
+                              site_id=data.pairs["site_id"].astype(str))
+    own = data.sites["area_id"] if "area_id" in data.sites else pd.Series(dtype=object)
+    need: dict = {}
+    for _, row in table.iterrows():
+        k, s, people = str(row["lever_id"]), str(row["site_id"]), float(row["people"])
+        if people < -tol:
+            out.append(f"lever_reach: {k} at {s} reaches {people} < 0 people")
+        if people > tol and s not in open_sites:
+            out.append(f"lever_reach: {k} runs at closed site {s}")
+        served = used[used["site_id"].astype(str) == s]
+        reach = float((served["area_id"].astype(str).map(cohort[k]).fillna(0.0)
+                       * served["share"]).sum()) * float(lv.max_share[k])
+        if people > reach * (1 + tol) + tol:
+            out.append(f"lever_reach: {k} at {s} reaches {people:.6g} people > its share of "
+                       f"the catchment's cohort {reach:.6g}")
+        pools = set(pairs.loc[pairs["site_id"] == s, "pool"].dropna().astype(str))
+        if len(pools) > 1:
+            a = own.get(s)
+            mine = pairs[(pairs["site_id"] == s) & (pairs["area_id"] == str(a))]["pool"]
+            pools = {str(mine.iloc[0])} if len(mine) and pd.notna(mine.iloc[0]) else set()
+        for r in roles.index:
+            h = float(lv.hours.at[k, r]) if r in lv.hours.columns else 0.0
+            if h == 0.0:
+                continue
+            unit = s if roles.at[r, "kind"] == "core" else (next(iter(pools)) if pools
+                                                            else None)
+            if unit is not None:
+                need[unit, r] = need.get((unit, r), 0.0) + h * people
+    return need, out
 
 
 def _pair_column(data, used: pd.DataFrame, column: str):

@@ -30,8 +30,8 @@ _MODEL = {"mdtplan.errors", "mdtplan.model"}
 _SOLVE = {*_MODEL, "mdtplan.solve"}
 #: the results of a run: tables and the typed summary of summary.json
 _RESULTS = {"mdtplan.results", "mdtplan.summary"}
-_PREPARE = {*_SCENARIO, "mdtplan.inputs", "mdtplan.demand", "mdtplan.travel", "mdtplan.adjacency",
-            "mdtplan.assemble"}
+_PREPARE = {*_SCENARIO, "mdtplan.inputs", "mdtplan.demand", "mdtplan.care", "mdtplan.travel",
+            "mdtplan.adjacency", "mdtplan.assemble"}
 #: what the service may use of the library: its public stages, never the model or the solve
 _LIBRARY_FOR_SERVICE = {"mdtplan", *_SCENARIO, "mdtplan.pipeline", "mdtplan.variants",
                         "mdtplan.sweep", *_RESULTS, "mdtplan.outputs"}
@@ -46,10 +46,12 @@ ALLOWED: dict[str, set[str]] = {
     "mdtplan/operating_model.py": {"mdtplan.errors", "mdtplan.scenario"},
     "mdtplan/inputs/": {*_SCENARIO, "mdtplan.inputs"},
     "mdtplan/demand.py": _SCENARIO,
+    # care pathways and levers: the demand's flows costed (no hubs, no Pyomo)
+    "mdtplan/care.py": {*_SCENARIO, "mdtplan.demand"},
     "mdtplan/travel.py": {*_SCENARIO, "mdtplan.inputs"},
     # the areas' neighbour graph (hubs.contiguous): geometry only, beside travel
     "mdtplan/adjacency.py": {"mdtplan.errors"},
-    "mdtplan/assemble.py": {*_SCENARIO, "mdtplan.inputs", "mdtplan.adjacency",
+    "mdtplan/assemble.py": {*_SCENARIO, "mdtplan.inputs", "mdtplan.adjacency", "mdtplan.care",
                             "mdtplan.model.data"},
     # a rule family: pyomo, numpy, pandas and its own folder (data and index for types)
     "mdtplan/model/families/": {"mdtplan.model.families", "mdtplan.model.data",

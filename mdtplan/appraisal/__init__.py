@@ -25,7 +25,8 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
                    cancel: threading.Event | None = None, baseline=None):
     """Add the ``finance`` block, the baseline and the savings against it to a run's summary.
 
-    * ``finance``: the savings table of the workstreams
+    * ``finance``: the savings table of the workstreams: the levers the model worked out
+      (``finance.model_savings``, :mod:`mdtplan.appraisal.levers`) and the typed ones
       (:func:`mdtplan.appraisal.finance.savings_table`), with ``monte_carlo`` percentiles when
       ``finance.monte_carlo`` is set; demand-rate draws are each a real re-solve of the
       scenario (``monte_carlo.solves`` of them, :mod:`mdtplan.appraisal.montecarlo`), whose
@@ -57,13 +58,19 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
     """
     from dataclasses import replace
 
+    from ..scenario import FinanceConfig
     from .finance import monte_carlo_savings, plan_savings, savings_table
+    from .levers import model_lines, model_savings
     from .montecarlo import solve_demand_draws
 
     prepared = result.prepared
     scenario = prepared.scenario
+    if scenario.finance is None:  # levers alone: their savings, with the section's defaults
+        scenario = scenario.model_copy(update={"finance": FinanceConfig()})
     om = prepared.inputs.operating_model  # demand adjusted; workstreams as written
-    finance = savings_table(scenario, om)
+    made = model_savings(prepared, result.results)
+    finance = savings_table(scenario, om, model_lines(made, om))
+    finance = replace(finance, model_savings=made)
     monte = monte_carlo_savings(scenario, om)
     summary = result.results.summary
     changes: dict = {}

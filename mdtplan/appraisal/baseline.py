@@ -184,8 +184,10 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     # the design's bands, count and cap are built (then deactivated) so that what today's
     # configuration breaks can be reported
     # (today's staff are fixed: how their shortfall falls on hubs is reported, not held)
+    # today's configuration runs none of the new design's levers (their savings are what the
+    # plan is measured on)
     data = replace(data, roles=roles, objective="max_demand_met", max_travel=None,
-                   max_shortfall_spread=None)
+                   max_shortfall_spread=None, levers=None)
 
     ix = index_data(data)
     total, agency, vacant = _fixed_staff(prepared, data, ix.staff)

@@ -164,9 +164,13 @@ def _basis(totals: dict, basis: str, level: str) -> float:
     return float(totals[key][level])
 
 
-def savings_table(scenario, operating_model=None) -> FinanceAppraisal | None:
+def savings_table(scenario, operating_model=None, model_lines=()) -> FinanceAppraisal | None:
     """The finance block of ``summary.json`` (see the module docstring), without its Monte
     Carlo.
+
+    ``model_lines`` are the levers the model worked out
+    (:func:`mdtplan.appraisal.levers.model_lines`), listed before the typed workstreams and
+    counted in every total like them.
 
     Returns ``None`` when the scenario has no ``finance`` section.
 
@@ -184,7 +188,7 @@ def savings_table(scenario, operating_model=None) -> FinanceAppraisal | None:
     finance = scenario.finance
     if finance is None:
         return None
-    lines = workstream_lines(scenario, operating_model)
+    lines = [*model_lines, *workstream_lines(scenario, operating_model)]
     extra = float(finance.already_in_plan)
     in_plan = sum(ln.already_in_plan for ln in lines) + extra
     investment = float(finance.investment) + sum(ln.investment for ln in lines)

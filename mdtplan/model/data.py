@@ -22,6 +22,31 @@ class SupervisionRule:
 
 
 @dataclass(frozen=True)
+class LeverData:
+    """Levers the optimisation decides how far to take (:mod:`mdtplan.care`), at their most
+    likely level.
+
+    Attributes
+    ----------
+    cohort : DataFrame
+        Index ``area_id``, one column per lever id: people of the lever's cohort [people/year
+        or people].
+    hours : DataFrame
+        Index lever id, one column per role id: staff hours per person reached [h] (negative:
+        hours freed).
+    saving_gbp : Series
+        Lever id -> care spend avoided per person reached [GBP/year].
+    max_share : Series
+        Lever id -> the most of its cohort the lever can reach [-].
+    """
+
+    cohort: pd.DataFrame
+    hours: pd.DataFrame
+    saving_gbp: pd.Series
+    max_share: pd.Series
+
+
+@dataclass(frozen=True)
 class ModelData:
     """Everything :func:`mdtplan.model.build.build_model` needs.
 
@@ -91,6 +116,8 @@ class ModelData:
     max_shortfall_spread : float or None
         Under ``max_demand_met``, no open hub's share of its core demand met may fall more
         than this [fraction] below the plan's overall share of core demand met. None: off.
+    levers : LeverData or None
+        Workstreams the model works out (rule family ``lever_reach``); None: none.
     """
 
     name: str
@@ -119,6 +146,7 @@ class ModelData:
     mileage_gbp_per_mile: float = 0.0
     hub_min_separation_km: float | None = None
     max_shortfall_spread: float | None = None
+    levers: LeverData | None = None
 
 
 # --------------------------------------------------------------------------------------------

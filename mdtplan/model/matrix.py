@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
 from .families.catchment_contiguous import contiguity_index, declares_flow, n_flow_columns
+from .families.lever_reach import lever_index, n_lever_columns
 from .families.shortfall_level import BITS, spread_index
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
@@ -186,7 +187,7 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
              "agency_fte": n_staff, "unmet_hours": n_staff, "max_travel_cost": int(has_mt),
              "shortfall_bits": BITS if spread is not None else 0,
              "hub_core_demand": n_hub, "hub_level_hours": n_hub * BITS,
-             "contiguity_flow": n_flow}
+             "contiguity_flow": n_flow, "lever_people": n_lever_columns(data, ix)}
     offset = {}
     at = 0
     for name in VAR_FAMILIES:
@@ -241,6 +242,8 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
         var_keys["max_travel_cost"] = [None]
     if declares_flow(data, ix):
         var_keys["contiguity_flow"] = contiguity_index(data, ix).keys
+    if sizes["lever_people"]:
+        var_keys["lever_people"] = lever_index(data, ix).keys
     if spread is not None:
         var_keys.update(shortfall_bits=spread.bits, hub_core_demand=spread.hubs,
                         hub_level_hours=spread.levels)

@@ -26,7 +26,10 @@ Quantities (Pyomo Expressions on the model):
   + ``travel_cost_gbp_per_unit`` x ``total_travel`` [GBP/year]. With no roles, fixed costs,
   capacities and travel at 1 per unit counted once per area it is Beasley's capacitated
   facility location objective. ``min_cost`` (and ``min_travel``, ``min_max_travel``) require all
-  demand met: ``unmet_hours`` is fixed at 0.
+  demand met: ``unmet_hours`` is fixed at 0. With levers (:mod:`mdtplan.care`), the cost
+  stage also counts the care spend each person a lever reaches avoids, :math:`-\\gamma_k
+  q_{k,s}`: the cost to the council of staff and care together, so a lever goes as far as the
+  rules let it whenever its care saving exceeds the staff it needs.
 - ``total_unmet_hours`` = :math:`\\sum_{u,r} unmet_{u,r}` [hours/year].
 - ``max_travel_cost`` (a variable, p-center): :math:`T \\ge \\sum_s t_{a,s}\\, assign_{a,s}\\;
   \\forall a`, declared by the rule family ``max_travel_bound``
@@ -41,6 +44,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from .families.base import INF
 from .families.budget_cap import cost_columns, cost_terms, site_cost_gbp
+from .families.lever_reach import objective_terms as lever_objective_terms
 
 OBJECTIVES = ("max_demand_met", "min_cost", "min_travel", "min_max_travel")
 
@@ -85,6 +89,11 @@ def add_objective(m, data, ix) -> None:
     if data.travel_cost_gbp_per_unit:
         coefs = coefs + (tc * float(data.travel_cost_gbp_per_unit)).tolist()
         xs = xs + assign
+    keys, saving = lever_objective_terms(data, ix)
+    if len(keys):
+        q = list(m.lever_people.values())
+        coefs = coefs + saving.tolist()
+        xs = xs + [q[n] for n in keys.tolist()]
     m.total_cost_gbp = pyo.Expression(expr=LinearExpression(
         constant=0.0, linear_coefs=coefs, linear_vars=xs), doc="[GBP/year]")
     unmet = list(m.unmet_hours.values())
@@ -122,6 +131,10 @@ def stage_terms(cols, stage: str) -> tuple[np.ndarray, np.ndarray]:
             c = np.concatenate([c, cols.assign_cols])
             v = np.concatenate([v, travel_coefficients(data, ix)
                                 * float(data.travel_cost_gbp_per_unit)])
+        keys, saving = lever_objective_terms(data, ix)
+        if len(keys):
+            c = np.concatenate([c, cols.offset["lever_people"] + keys])
+            v = np.concatenate([v, saving])
         return c, v
     if stage == "unmet_hours":
         return cols.offset["unmet_hours"] + np.arange(cols.n_staff), np.ones(cols.n_staff)

@@ -25,7 +25,8 @@ HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisat
 LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids", "areas",
                     "population", "fte", "cost"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
-                    "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp"]
+                    "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp",
+                    "lever_hours"]
 
 
 def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
@@ -64,6 +65,11 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         path = out / f"{name}.csv"
         frame[keep].to_csv(path, index=False, float_format="%.10g")
         written[name] = path
+    if results.summary.finance is not None and results.summary.finance.model_savings:
+        path = out / "levers.csv"
+        lever_frame(results.summary.finance.model_savings).to_csv(path, index=False,
+                                                                  float_format="%.10g")
+        written["levers"] = path
     if results.localities is not None:
         path = out / "localities.csv"
         results.localities.reindex(columns=LOCALITY_COLUMNS).to_csv(path, index=False,
@@ -89,6 +95,22 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         if path is not None:
             written["waterfall"] = path
     return written
+
+
+def lever_frame(savings) -> pd.DataFrame | None:
+    """``levers.csv``: one row per lever and hub reaching people (``lever_id``, ``name``,
+    ``site_id``, ``people``), then the lever's totals on its rows."""
+    if savings is None:
+        return None
+    rows = []
+    for ln in savings.lines:
+        for s, p in (ln.by_hub or {"": 0.0}).items():
+            rows.append({"lever_id": ln.id, "name": ln.name, "site_id": s or None,
+                         "people": p, "lever_people": ln.people,
+                         "lever_max_people": ln.max_people,
+                         "saving_most_likely_gbp": ln.saving["most_likely"],
+                         "held_back_by": ln.held_back_by})
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["lever_id", "site_id"])
 
 
 def read_result_dir(path: str | Path) -> dict:

@@ -97,8 +97,12 @@ def _solves_needed(order: list, reach: dict, cap: np.ndarray, cap_fte: np.ndarra
 
 def applies(data, ix) -> bool:
     """Whether rounding cuts are valid and useful: hubs staffed with core roles, demand that
-    must be met (not ``max_demand_met``), and roles with a cost."""
+    must be met (not ``max_demand_met``), roles with a cost, and no lever that frees hours
+    (a hub reaching its people may then need less staff than its areas' demand)."""
     if not ix.core_roles or data.objective == "max_demand_met" or not len(ix.pairs):
+        return False
+    levers = getattr(data, "levers", None)
+    if levers is not None and bool((levers.hours.to_numpy(dtype=float) < 0).any()):
         return False
     costs = data.roles.reindex(list(ix.core_roles))["cost_gbp_per_fte"].astype(float)
     return bool((costs > 0).any())

@@ -35,6 +35,8 @@ def extract_tables(model, data=None) -> dict[str, pd.DataFrame]:
               "open_site": vals(model.open_site, len(ix.site_ids))}
     for name in ("fte_steps", "agency_fte", "unmet_hours"):
         values[name] = vals(getattr(model, name), len(ix.staff))
+    if model.component("lever_people") is not None:
+        values["lever_people"] = vals(model.lever_people, len(model.lever_people))
     return tables_from_values(ix, data if data is not None else model.mdtplan_data, values,
                               float(pyo.value(model.params.demand_scale)))
 
@@ -99,7 +101,35 @@ def tables_from_values(ix, data, values: dict, scale: float) -> dict[str, pd.Dat
             })
     # no staff rows: a copy of the empty table (cheaper than making one)
     staffing = pd.DataFrame(rows, columns=_STAFFING_COLUMNS) if rows else _NO_STAFFING.copy()
-    return {"assignment": assignment, "hubs": hubs, "staffing": staffing}
+    out = {"assignment": assignment, "hubs": hubs, "staffing": staffing}
+    levers = _lever_tables(ix, data, values, staffing)
+    if levers is not None:
+        out["levers"] = levers
+    return out
+
+
+def _lever_tables(ix, data, values, staffing):
+    """``levers``: lever_id, site_id, people [people/year] per (lever, hub) reached (> 1e-9);
+    the staffing table gains ``lever_hours`` (the hours those people need of each role at
+    each unit) in place. None without levers."""
+    from ..model.families.lever_reach import lever_index, staff_terms
+
+    li = lever_index(data, ix)
+    if li is None:
+        return None
+    q = np.asarray(values.get("lever_people", np.zeros(len(li.keys))), dtype=float)
+    q = np.where(q > 1e-6, q, 0.0)  # a solver's dust on a continuous column: no one
+    hours: dict = {}
+    for kind in ("core", "pool"):
+        for unit, r, n, h in staff_terms(data, ix, kind):
+            hours[unit, r] = hours.get((unit, r), 0.0) + h * float(q[n])
+    if len(staffing):
+        staffing["lever_hours"] = [hours.get((u, r), 0.0) for u, r in
+                                   zip(staffing["unit"], staffing["role"], strict=True)]
+    keep = q > 0
+    return pd.DataFrame({"lever_id": [li.keys[n][0] for n in np.flatnonzero(keep)],
+                         "site_id": [li.keys[n][1] for n in np.flatnonzero(keep)],
+                         "people": q[keep]})
 
 
 _STAFFING_COLUMNS = ["unit", "kind", "role", "fte", "agency_fte", "unmet_hours", "demand_hours",

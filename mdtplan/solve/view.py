@@ -17,7 +17,8 @@ from .start.instance import StartInput
 
 #: variable components of the model (the rest of a direct build's ``keys`` are constraints)
 VAR_NAMES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours", "max_travel_cost",
-             "contiguity_flow", "shortfall_bits", "hub_core_demand", "hub_level_hours")
+             "contiguity_flow", "shortfall_bits", "hub_core_demand", "hub_level_hours",
+             "lever_people")
 
 
 @dataclass(eq=False)
@@ -151,6 +152,8 @@ class ModelView:
                "assign": np.zeros(len(ix.pairs))}
         for name in ("fte_steps", "agency_fte", "unmet_hours"):
             out[name] = np.zeros(len(ix.staff))
+        if "lever_people" in self._col:
+            out["lever_people"] = np.zeros(len(self._col["lever_people"]))
         for f, col in self._col.items():
             if f in out:
                 keep = col >= 0

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from .levers import ModelSavings
+
 T = TypeVar("T")
 
 LEVELS = ("low", "most_likely", "high")
@@ -63,7 +65,9 @@ class Line:
 
     ``phasing``: share of the full saving reached in years 1, 2, ... (the last share holds
     after; empty: full from year 1). ``demand_change``: client group or pathway id ->
-    fractional change in its contacts.
+    fractional change in its contacts. ``source``: ``model`` for a lever the model works out
+    (its figures from ``finance.model_savings``, ``id`` its lever id), ``typed`` for a
+    workstream typed into the scenario or operating model.
     """
 
     name: str
@@ -75,6 +79,8 @@ class Line:
     investment: float = 0.0
     phasing: tuple[float, ...] = ()
     demand_change: dict | None = None
+    source: str = "typed"
+    id: str | None = None
 
     def value(self, level: str) -> float:
         return float(getattr(self, level))
@@ -89,7 +95,8 @@ class Line:
         return {"name": self.name, "low": self.low, "most_likely": self.most_likely,
                 "high": self.high, "cashable": self.cashable,
                 "already_in_plan": self.already_in_plan, "investment": self.investment,
-                "phasing": list(self.phasing) or None, "demand_change": self.demand_change}
+                "phasing": list(self.phasing) or None, "demand_change": self.demand_change,
+                "source": self.source, "id": self.id}
 
     @classmethod
     def from_dict(cls, doc: dict) -> Line:
@@ -101,7 +108,8 @@ class Line:
                    already_in_plan=doc.get("already_in_plan", 0.0),
                    investment=doc.get("investment", 0.0),
                    phasing=tuple(doc.get("phasing") or ()),
-                   demand_change=dict(change) if change is not None else None)
+                   demand_change=dict(change) if change is not None else None,
+                   source=doc.get("source", "typed"), id=doc.get("id"))
 
 
 @dataclass(frozen=True)
@@ -441,6 +449,9 @@ class FinanceAppraisal:
     by_year : tuple of YearRow
     monte_carlo : MonteCarlo or None
         With ``finance.monte_carlo`` (else not written).
+    model_savings : ModelSavings or None
+        With levers in the operating model: the savings the model makes (else not written);
+        their lines are in ``lines`` too, marked ``source: model``.
     """
 
     lines: tuple[Line, ...]
@@ -457,6 +468,7 @@ class FinanceAppraisal:
     payback_year: Range[int | None]
     by_year: tuple[YearRow, ...]
     monte_carlo: MonteCarlo | None = None
+    model_savings: ModelSavings | None = None
 
     def to_dict(self) -> dict:
         out = {"lines": [ln.to_dict() for ln in self.lines], "totals": _dict(self.totals),
@@ -469,6 +481,8 @@ class FinanceAppraisal:
                "by_year": [row.to_dict() for row in self.by_year]}
         if self.monte_carlo is not None:
             out["monte_carlo"] = self.monte_carlo.to_dict()
+        if self.model_savings is not None:
+            out["model_savings"] = self.model_savings.to_dict()
         return out
 
     @classmethod
@@ -485,7 +499,8 @@ class FinanceAppraisal:
                    required_ratio=doc.get("required_ratio"), passes=_range(doc, "passes"),
                    years=doc.get("years"), payback_year=_range(doc, "payback_year"),
                    by_year=tuple(YearRow.from_dict(r) for r in doc.get("by_year") or ()),
-                   monte_carlo=MonteCarlo.from_dict(doc.get("monte_carlo")))
+                   monte_carlo=MonteCarlo.from_dict(doc.get("monte_carlo")),
+                   model_savings=ModelSavings.from_dict(doc.get("model_savings")))
 
 
 # --------------------------------------------------------------------------------------------

@@ -180,3 +180,18 @@ def solve_data(data: ModelData, **options):
     result = solve(model, data, SolveOptions(**opts))
     tables = extract_tables(model, data) if result.has_solution else None
     return result, tables, model
+
+
+def with_levers(data: ModelData, levers: dict) -> ModelData:
+    """``data`` with levers: ``{lever_id: {"cohort": [per area], "hours": {role: h},
+    "saving": gbp per person, "share": max share}}``."""
+    from mdtplan.model.data import LeverData
+
+    ids = list(levers)
+    cohort = pd.DataFrame({k: v["cohort"] for k, v in levers.items()}, index=data.areas.index)
+    hours = pd.DataFrame([{r: float(v.get("hours", {}).get(r, 0.0)) for r in data.roles.index}
+                          for v in levers.values()], index=ids)
+    return replace(data, levers=LeverData(
+        cohort=cohort, hours=hours,
+        saving_gbp=pd.Series({k: float(v["saving"]) for k, v in levers.items()}),
+        max_share=pd.Series({k: float(v["share"]) for k, v in levers.items()})))

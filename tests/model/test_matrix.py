@@ -70,9 +70,23 @@ def _perturbed(data, rng):
             sites["area_id"] = pd.array([ids[int(rng.integers(len(ids)))]
                                          if rng.random() < 0.8 else pd.NA
                                          for _ in range(len(sites))], dtype="string")
+    levers = None
+    if len(roles) and rng.random() < 0.35:  # levers: random cohorts, hours (some freed), savings
+        from mdtplan.model.data import LeverData
+
+        ids = [f"L{j}" for j in range(int(rng.integers(1, 3)))]
+        cohort = pd.DataFrame(np.where(rng.random((len(areas), len(ids))) < 0.3, 0.0,
+                                       rng.random((len(areas), len(ids))) * 50),
+                              index=areas.index, columns=ids)
+        hours = pd.DataFrame(np.round(rng.normal(5, 8, (len(ids), len(roles))), 1),
+                             index=ids, columns=roles)
+        levers = LeverData(cohort=cohort, hours=hours,
+                           saving_gbp=pd.Series(rng.random(len(ids)) * 5000, index=ids),
+                           max_share=pd.Series(rng.random(len(ids)), index=ids))
     return replace(data, areas=areas, demand_hours=demand, sites=sites, pairs=pairs,
                    supervision=supervision, hub_min_separation_km=separation,
-                   max_shortfall_spread=spread, contiguous=contiguous, edges=edges)
+                   max_shortfall_spread=spread, contiguous=contiguous, edges=edges,
+                   levers=levers)
 
 
 def _random_models(count: int):

@@ -29,7 +29,7 @@ INF = float("inf")
 #: variable components, in the order :func:`mdtplan.model.build.build_model` declares them
 VAR_FAMILIES = ("open_site", "assign", "fte_steps", "agency_fte", "unmet_hours",
                 "max_travel_cost", "contiguity_flow", "shortfall_bits", "hub_core_demand",
-                "hub_level_hours")
+                "hub_level_hours", "lever_people")
 
 
 @dataclass(frozen=True)

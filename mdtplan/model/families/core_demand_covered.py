@@ -6,7 +6,8 @@ r"""Core demand assigned to a hub is delivered by its staff, or counted as unmet
 :math:`h_r` productive hours per FTE [h/yr], :math:`d_{a,r}` demand hours [h/yr],
 :math:`v_r` the role's visits per demand hour and :math:`\tau_{a,s}` the round trip [h] (staff
 travel; 0 without it),
-:math:`\lambda` the mutable ``demand_scale`` (1). Only (s, r) the site's reachable areas create
+:math:`\lambda` the mutable ``demand_scale`` (1). The hours of the people the hub's levers reach
+join the right-hand side (:mod:`.lever_reach`). Only (s, r) the site's reachable areas create
 demand for. Explanations relax it through the unmet hours (``demand_covered``), not row by row.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from ._demand import add_demand_covered, demand_rows
 from .base import Family
+from .lever_reach import staff_terms, unit_lever_terms
 
 NAME = "core_demand_covered"
 
@@ -25,7 +27,8 @@ def add_core_demand_covered(m, data, ix) -> None:
     if not ix.core_roles:
         return
     units = {s: ix.pairs_by_site[s] for s in ix.site_ids if s in ix.pairs_by_site}
-    add_demand_covered(m, data, ix, NAME, units, ix.core_roles)
+    add_demand_covered(m, data, ix, NAME, units, ix.core_roles,
+                       unit_lever_terms(m, data, ix, "core"))
 
 
 def core_demand_covered_rows(cols, R) -> None:
@@ -40,7 +43,8 @@ def core_demand_covered_rows(cols, R) -> None:
     unit_pos[has_pairs] = np.arange(int(has_pairs.sum()))
     demand_rows(cols, R, NAME, unit_pos[ix.pair_site], np.flatnonzero(has_pairs) * nc,
                 ix.core_roles,
-                [s for s, h in zip(ix.site_ids, has_pairs.tolist(), strict=True) if h])
+                [s for s, h in zip(ix.site_ids, has_pairs.tolist(), strict=True) if h],
+                staff_terms(cols.data, ix, "core"))
 
 
 FAMILY = Family(NAME, "core demand delivered by hub staff", add_core_demand_covered,

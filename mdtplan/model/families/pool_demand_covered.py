@@ -14,6 +14,7 @@ import numpy as np
 
 from ._demand import add_demand_covered, demand_rows
 from .base import Family
+from .lever_reach import staff_terms, unit_lever_terms
 
 NAME = "pool_demand_covered"
 
@@ -23,7 +24,8 @@ def add_pool_demand_covered(m, data, ix) -> None:
     if not ix.specialist_roles or not ix.pools:
         return
     units = {p: ix.pairs_by_pool[p] for p in ix.pools}
-    add_demand_covered(m, data, ix, NAME, units, ix.specialist_roles)
+    add_demand_covered(m, data, ix, NAME, units, ix.specialist_roles,
+                       unit_lever_terms(m, data, ix, "pool"))
 
 
 def pool_demand_covered_rows(cols, R) -> None:
@@ -36,7 +38,7 @@ def pool_demand_covered_rows(cols, R) -> None:
                              for v in ix.pair_pool], dtype=np.int64)
     demand_rows(cols, R, NAME, pool_of_pair,
                 cols.n_core_staff + np.arange(len(ix.pools)) * ns, ix.specialist_roles,
-                ix.pools)
+                ix.pools, staff_terms(cols.data, ix, "pool"))
 
 
 FAMILY = Family(NAME, "specialist demand delivered by pools", add_pool_demand_covered,

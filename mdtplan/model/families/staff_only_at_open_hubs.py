@@ -30,10 +30,27 @@ def _core_reach_hours(ix, scale: float) -> np.ndarray:
     return out * scale
 
 
+def _lever_reach_hours(data, ix) -> np.ndarray:
+    """The most hours of each core role the levers could ask of each site: every lever at its
+    share of the cohort of all the areas the site may serve (hours it frees are not counted)
+    [hours/year]: shape (sites, core roles)."""
+    from .lever_reach import lever_index
+
+    out = np.zeros((len(ix.site_ids), len(ix.core_roles)))
+    li = lever_index(data, ix)
+    if li is None or not len(ix.pairs):
+        return out
+    reach = np.zeros((len(ix.site_ids), li.pair_cohort.shape[1]))
+    np.add.at(reach, ix.pair_site, li.pair_cohort)
+    cols = [ix.roles.index(r) for r in ix.core_roles]
+    return (reach * li.share[None, :]) @ np.maximum(li.hours[:, cols], 0.0)
+
+
 def staff_fte_max_values(data, ix, scale: float = 1.0) -> dict:
     """A tight upper bound M on the core FTE a hub can ever need, per (site, core role) [FTE].
 
-    ``M = max(min_fte_per_hub, step_up(reachable demand / productive hours))``, then raised so a
+    ``M = max(min_fte_per_hub, step_up(reachable demand / productive hours))`` (the levers'
+    hours the site could be asked for included), then raised so a
     supervisor can supervise the others' M (rules applied until nothing changes). No optimal
     plan staffs a hub above M: more FTE than the demand the hub can reach only adds cost.
     """
@@ -44,7 +61,7 @@ def staff_fte_max_values(data, ix, scale: float = 1.0) -> dict:
     step = roles["fte_step"].astype(float).to_numpy()
     prod = roles["productive_hours_per_fte"].astype(float).to_numpy()
     mins = roles["min_fte_per_hub"].astype(float).to_numpy()
-    hours = _core_reach_hours(ix, scale)
+    hours = _core_reach_hours(ix, scale) + _lever_reach_hours(data, ix)
 
     def step_up(x, st):  # smallest multiple of st >= x, with a little rounding slack
         return np.where(x > 0, np.ceil(x / st - 1e-9) * st, 0.0)
