@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .adjacency import area_adjacency
-from .errors import ModelError, Problem
+from .errors import ModelError, Problem, ScenarioError
 from .model.data import ROLE_COLUMNS, LeverData, ModelData, SupervisionRule, empty_roles
 from .operating_model import locality_team_cost_gbp
 
@@ -393,9 +393,17 @@ def lever_data(inputs: Inputs) -> LeverData | None:
     from .care import flow_contacts, lever_table
 
     om, finance = inputs.operating_model, inputs.scenario.finance
+    pins = dict(finance.lever_values) if finance is not None else {}
+    known = {lv.id for lv in om.levers} if om is not None else set()
+    unknown = sorted(set(pins) - known)
+    if unknown:
+        raise ScenarioError([Problem(None, None, f"finance.lever_values.{k}",
+                                     f"'{k}' is not a lever of the operating model",
+                                     f"levers are {sorted(known) or 'none'}")
+                             for k in unknown])
     if om is None or not om.levers or (finance is not None and not finance.levers):
         return None
-    table = lever_table(flow_contacts(inputs.areas, om), om)
+    table = lever_table(flow_contacts(inputs.areas, om), om, pins=pins)
     cohort = table.cohort.copy()
     cohort.index = pd.Index(cohort.index.astype(str), name="area_id")
     return LeverData(cohort=cohort, hours=table.hours,

@@ -201,7 +201,7 @@ def _stock(contacts, operating_model, setting: str, flows) -> pd.Series:
 
 
 def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
-                levers=None) -> LeverTable | None:
+                levers=None, pins: dict | None = None) -> LeverTable | None:
     """Each lever's cohort per area, staff hours and care saving per person (module docstring).
 
     Parameters
@@ -211,6 +211,9 @@ def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
     operating_model : OperatingModel
     levers : list of Lever, optional
         Default: the operating model's.
+    pins : dict, optional
+        Lever id -> an object with ``share`` and ``saving_gbp_per_person`` (either None):
+        the most likely values a scenario fixes (``finance.lever_values``).
 
     Returns
     -------
@@ -251,6 +254,11 @@ def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
             weekly = care.setting(rs.setting).cost_gbp_per_week
             saving[lv.id] = {x: 52.0 * weekly * rs.reduction.level(x) for x in LEVELS}
         share[lv.id] = {x: lv.share.level(x) for x in LEVELS}
+        pin = (pins or {}).get(lv.id)
+        if pin is not None and pin.share is not None:
+            share[lv.id]["most_likely"] = float(pin.share)
+        if pin is not None and pin.saving_gbp_per_person is not None:
+            saving[lv.id]["most_likely"] = float(pin.saving_gbp_per_person)
     ids = [lv.id for lv in levers]
     return LeverTable(
         levers=tuple(levers),

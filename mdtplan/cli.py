@@ -327,6 +327,14 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
                          " / ".join(_fmt_gbp(v) for v in ((p.p10, p.p50, p.p90) if p
                                                           else (None, None, None)))))
             demand = mc.demand
+            if demand is not None and demand.model_savings is not None \
+                    and demand.model_savings.n:
+                m = demand.model_savings
+                text = " / ".join(_fmt_gbp(v) for v in (m.p10, m.p50, m.p90))
+                if demand.probability_passes is not None:
+                    text += f"; passes in {demand.probability_passes:.0%}"
+                rows.append((f"Model savings re-solved (P10 / P50 / P90, {demand.solves} "
+                             "draws)", text))
             if demand is not None and demand.demand_met_share.n:
                 d = demand.demand_met_share
                 rows.append((f"Demand met under demand draws ({demand.solves} re-solves)",

@@ -363,6 +363,15 @@ class BaselineConfig(_Strict):
     site_cost_gbp: NonNegFloat | None = None
 
 
+class LeverPin(_Strict):
+    """A lever's most likely values fixed by the scenario (a what-if, or a Monte Carlo draw):
+    ``share`` of its cohort it may reach at most [-], ``saving_gbp_per_person`` of care spend
+    avoided a year [GBP]; either left out keeps the operating model's."""
+
+    share: Annotated[float, Field(ge=0, le=1)] | None = None
+    saving_gbp_per_person: Annotated[float, Field(ge=-1e7, le=1e7)] | None = None
+
+
 class FinanceConfig(_Strict):
     baseline: BaselineConfig | None = None
     workstreams: list[Workstream] | None = None
@@ -373,6 +382,7 @@ class FinanceConfig(_Strict):
     years: Annotated[int, Field(ge=1, le=30)] = 5
     monte_carlo: MonteCarloConfig | None = None
     levers: bool = True  # work out the operating model's levers (mdtplan.care); false: leave them out
+    lever_values: dict[str, LeverPin] = Field(default_factory=dict)
 
 
 class DemandConfig(_Strict):

@@ -69,9 +69,9 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
         scenario = scenario.model_copy(update={"finance": FinanceConfig()})
     om = prepared.inputs.operating_model  # demand adjusted; workstreams as written
     made = model_savings(prepared, result.results)
-    finance = savings_table(scenario, om, model_lines(made, om))
-    finance = replace(finance, model_savings=made)
-    monte = monte_carlo_savings(scenario, om)
+    lines = model_lines(made, om)
+    finance = replace(savings_table(scenario, om, lines), model_savings=made)
+    monte = monte_carlo_savings(scenario, om, lines)
     summary = result.results.summary
     changes: dict = {}
     if scenario.finance.baseline is not None:

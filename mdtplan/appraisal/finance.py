@@ -313,8 +313,12 @@ def percentiles(values: Iterable[float]) -> Percentiles:
                        mean=float(arr.mean()), n=int(arr.size))
 
 
-def monte_carlo_savings(scenario, operating_model=None) -> MonteCarlo | None:
+def monte_carlo_savings(scenario, operating_model=None, model_lines=()) -> MonteCarlo | None:
     """Monte Carlo over the workstream ranges (no solve): percentiles of the savings table.
+
+    ``model_lines`` (the levers the model worked out) are drawn between the plan's low and
+    high like the typed lines; their re-solved draws are
+    :func:`mdtplan.appraisal.montecarlo.solve_demand_draws`'.
 
     Each draw samples every line independently from its (low, most likely, high) range with
     ``finance.monte_carlo``'s distribution and seed, then recomputes the totals exactly as
@@ -333,7 +337,7 @@ def monte_carlo_savings(scenario, operating_model=None) -> MonteCarlo | None:
     if finance is None or finance.monte_carlo is None:
         return None
     mc = finance.monte_carlo
-    lines = workstream_lines(scenario, operating_model)
+    lines = [*model_lines, *workstream_lines(scenario, operating_model)]
     rng = np.random.default_rng(mc.seed)
     n = int(mc.draws)
     draws = np.vstack([sample_range(rng, ln.low, ln.most_likely, ln.high, n, mc.distribution)

@@ -28,6 +28,7 @@ Nothing here solves: the figures are arithmetic on the plan's tables and the ope
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..care import LEVELS, care_spend, flow_contacts, lever_table
@@ -55,7 +56,8 @@ def model_savings(prepared, results) -> ModelSavings | None:
         return None
     contacts = flow_contacts(prepared.inputs.areas, om)
     contacts.index = contacts.index.astype(str)
-    table = lever_table(contacts, om)
+    finance = prepared.scenario.finance
+    table = lever_table(contacts, om, pins=dict(finance.lever_values) if finance else None)
     assign = results.assignment
     served = assign.assign(area_id=assign["area_id"].astype(str),
                            site_id=assign["site_id"].astype(str))
@@ -172,4 +174,37 @@ def _held_back(lever, hours: pd.Series, per_person_staff: float, care_per_person
             "reaches save, or the solve stopped within its gap"), unlock
 
 
-__all__ = ["LEVELS_IN_WORDS", "model_lines", "model_savings"]
+def lever_draws(scenario, operating_model) -> list[dict]:
+    """The lever draws of ``finance.monte_carlo`` as scenario overrides, one per re-solve.
+
+    Each of the first ``monte_carlo.solves`` draws samples every lever's ``share`` and care
+    saving per person from its low / most likely / high (the distribution and seed of the
+    section; a stream of its own, independent of the savings and demand draws), giving
+    ``{"finance.lever_values.<id>.share": x, "finance.lever_values.<id>.saving_gbp_per_person":
+    y, ...}``. Empty without levers or without a ``monte_carlo`` section.
+    """
+    from ..care import flow_hours
+    from .finance import sample_range
+
+    finance = scenario.finance
+    if (finance is None or finance.monte_carlo is None or not finance.levers
+            or operating_model is None or not operating_model.levers):
+        return []
+    mc = finance.monte_carlo
+    rng = np.random.default_rng([mc.seed, 2])
+    n = int(mc.solves)
+    # care saving per person does not depend on the areas: one row of contacts will do
+    contacts = pd.DataFrame(0.0, index=["_"], columns=list(flow_hours(operating_model).index))
+    table = lever_table(contacts, operating_model)
+    columns: dict = {}
+    for lv in table.levers:
+        for what, row in (("share", table.share.loc[lv.id]),
+                          ("saving_gbp_per_person", table.saving_gbp.loc[lv.id])):
+            lo, ml, hi = (float(row[x]) for x in LEVELS)
+            lo, hi = min(lo, ml, hi), max(lo, ml, hi)
+            columns[f"finance.lever_values.{lv.id}.{what}"] = sample_range(
+                rng, lo, min(max(ml, lo), hi), hi, n, mc.distribution)
+    return [{k: float(v[i]) for k, v in columns.items()} for i in range(n)]
+
+
+__all__ = ["LEVELS_IN_WORDS", "lever_draws", "model_lines", "model_savings"]

@@ -1,4 +1,5 @@
-"""Monte Carlo re-solves: the plan under each demand-rate draw of ``finance.monte_carlo``.
+"""Monte Carlo re-solves: the plan under each draw of ``finance.monte_carlo``: demand rates
+and, with levers, each lever's share and care saving per person.
 
 The draws themselves (seeded scenario overrides) and the percentiles are arithmetic in
 :mod:`mdtplan.appraisal.finance`; this module solves each draw as a scenario of its own and
@@ -15,6 +16,15 @@ from collections.abc import Callable
 from ..scenario import apply_overrides, parse_scenario
 from ..summary import DemandDraw, DemandDraws
 from .finance import demand_draws, percentiles
+from .levers import lever_draws
+
+
+def _draw_key(override: str) -> str:
+    """A drawn value's key in its row: ``demand.client_groups.x`` -> ``x``;
+    ``finance.lever_values.<id>.<what>`` -> ``lever.<id>.<what>``."""
+    if override.startswith("finance.lever_values."):
+        return "lever." + override[len("finance.lever_values."):]
+    return override.rsplit(".", 1)[-1]
 
 #: ``run(scenario, *, options, cancel, explain, marginals)`` -> a finished run, as
 #: :func:`mdtplan.pipeline.run`
@@ -53,6 +63,9 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
     """
     scenario = result.prepared.scenario
     draws = demand_draws(scenario)
+    levers = lever_draws(scenario, result.prepared.inputs.operating_model)
+    if levers:  # each re-solve draws the levers' values too
+        draws = [{**(draws[i] if draws else {}), **levers[i]} for i in range(len(levers))]
     if not draws:
         return None
     document = scenario.to_dict()
@@ -68,7 +81,7 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
                       "done": i - 1, "total": len(draws)})
         variant = parse_scenario(apply_overrides(document, overrides), file=None,
                                  base_dir=scenario.base_dir)
-        rates = {k.rsplit(".", 1)[-1]: v for k, v in overrides.items()}
+        rates = {_draw_key(k): v for k, v in overrides.items()}
         try:
             run_i = run(variant, options=options, cancel=cancel, explain=False,
                         marginals=False)
@@ -76,14 +89,27 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
             saving = None
             if baseline is not None and s.costs.total_gbp is not None:
                 saving = float(baseline.summary.costs.total_gbp) - s.costs.total_gbp
+            made = net = passes = None
+            fin = s.finance
+            if levers and fin is not None and fin.model_savings is not None:
+                made = fin.model_savings.total["most_likely"]
+                net = fin.net_of_investment.most_likely
+                passes = fin.passes.most_likely
             row = DemandDraw(draw=i, rates=rates, status=s.report.status,
                              total_cost=s.costs.total_gbp, demand_met_share=s.demand.met_share,
-                             demand_hours=s.demand.hours, saving_vs_baseline=saving)
+                             demand_hours=s.demand.hours, saving_vs_baseline=saving,
+                             model_savings=made, net_of_investment=net, passes=passes)
         except Exception as err:  # one failed draw is reported, it does not sink the rest
             row = DemandDraw(draw=i, rates=rates, status="error", error=str(err))
         rows.append(row)
     ok = [r for r in rows if r.total_cost is not None]
+    tested = [r.passes for r in ok if r.passes is not None]
     return DemandDraws(
+        model_savings=(percentiles(r.model_savings for r in ok if r.model_savings is not None)
+                       if levers else None),
+        net_of_investment=(percentiles(r.net_of_investment for r in ok
+                                       if r.net_of_investment is not None) if levers else None),
+        probability_passes=(sum(tested) / len(tested)) if tested else None,
         solves=len(rows), failed=len(rows) - len(ok), draws=tuple(rows),
         demand_met_share=percentiles(r.demand_met_share for r in ok),
         total_cost=percentiles(r.total_cost for r in ok),

@@ -254,6 +254,7 @@ class SavingsPercentiles:
 
 #: the keys of a demand draw's row that are not its drawn rates
 _DRAW_KEYS = ("draw", "status", "total_cost", "demand_met_share", "demand_hours",
+              "model_savings", "net_of_investment", "passes",
               "saving_vs_baseline", "error")
 
 
@@ -277,8 +278,18 @@ class DemandDraw:
         [hours/year]
     saving_vs_baseline : float or None
         Today's cost less the plan's [GBP/year], with a baseline and a plan (else not written).
+    model_savings : float or None
+        With levers: the draw's savings made by the model (``finance.model_savings.total``,
+        at the drawn values) [GBP/year] (else not written).
+    net_of_investment : float or None
+        With levers: the draw's net of investment on the ratio basis [GBP].
+    passes : bool or None
+        With levers and a required ratio: whether the draw passes the investment test.
     error : str or None
         Why the draw failed (then the figures above are not written).
+
+    The drawn values are the row's other keys: ``demand.<client group>`` multipliers and
+    ``lever.<id>.share`` / ``lever.<id>.saving_gbp_per_person``.
     """
 
     draw: int
@@ -289,6 +300,9 @@ class DemandDraw:
     demand_hours: float | None = None
     saving_vs_baseline: float | None = None
     error: str | None = None
+    model_savings: float | None = None
+    net_of_investment: float | None = None
+    passes: bool | None = None
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"draw": self.draw, **self.rates, "status": self.status}
@@ -299,6 +313,9 @@ class DemandDraw:
                    demand_hours=self.demand_hours)
         if self.saving_vs_baseline is not None:
             out["saving_vs_baseline"] = self.saving_vs_baseline
+        for key in ("model_savings", "net_of_investment", "passes"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
     @classmethod
@@ -308,7 +325,9 @@ class DemandDraw:
                    status=doc.get("status"), total_cost=doc.get("total_cost"),
                    demand_met_share=doc.get("demand_met_share"),
                    demand_hours=doc.get("demand_hours"),
-                   saving_vs_baseline=doc.get("saving_vs_baseline"), error=doc.get("error"))
+                   saving_vs_baseline=doc.get("saving_vs_baseline"), error=doc.get("error"),
+                   model_savings=doc.get("model_savings"),
+                   net_of_investment=doc.get("net_of_investment"), passes=doc.get("passes"))
 
 
 @dataclass(frozen=True)
@@ -328,6 +347,11 @@ class DemandDraws:
         [hours/year]
     saving_vs_baseline : Percentiles or None
         [GBP/year], with a baseline.
+    model_savings, net_of_investment : Percentiles or None
+        With levers: the draws' savings made by the model [GBP/year] and net of investment
+        [GBP].
+    probability_passes : float or None
+        With levers and a required ratio: the share of draws that pass the investment test.
     """
 
     solves: int
@@ -337,6 +361,9 @@ class DemandDraws:
     total_cost: Percentiles
     demand_hours: Percentiles
     saving_vs_baseline: Percentiles | None = None
+    model_savings: Percentiles | None = None
+    net_of_investment: Percentiles | None = None
+    probability_passes: float | None = None
 
     def to_dict(self) -> dict:
         out = {"solves": self.solves, "failed": self.failed,
@@ -346,6 +373,11 @@ class DemandDraws:
                "demand_hours": _dict(self.demand_hours)}
         if self.saving_vs_baseline is not None:
             out["saving_vs_baseline"] = self.saving_vs_baseline.to_dict()
+        for key in ("model_savings", "net_of_investment"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key).to_dict()
+        if self.probability_passes is not None:
+            out["probability_passes"] = self.probability_passes
         return out
 
     @classmethod
@@ -354,9 +386,10 @@ class DemandDraws:
             return None
         return cls(solves=doc.get("solves"), failed=doc.get("failed"),
                    draws=tuple(DemandDraw.from_dict(d) for d in doc.get("draws") or ()),
+                   probability_passes=doc.get("probability_passes"),
                    **{k: Percentiles.from_dict(doc.get(k)) for k in
                       ("demand_met_share", "total_cost", "demand_hours",
-                       "saving_vs_baseline")})
+                       "saving_vs_baseline", "model_savings", "net_of_investment")})
 
 
 @dataclass(frozen=True)

@@ -320,3 +320,46 @@ def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
 
     return start_values(inp.data, inp.ix, float(inp.params.get("demand_scale") or 1.0), share,
                         unmet)
+
+
+def lever_fill(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.ndarray):
+    """The levers in a heuristic plan: every hub reaches the whole most likely share of its
+    catchment's cohort of each lever whose care saving per person exceeds the staff it needs
+    (at the roles' average cost per hour), none of the others.
+
+    Returns
+    -------
+    (people, extra_site, extra_pool, saving) or None
+        ``people`` per ``lever_people`` key; the hours they need per (site, role) and
+        (pool, role) [hours/year]; the care they save [GBP/year]. None without levers.
+    """
+    from ...model.families.lever_reach import lever_index
+
+    ix = inp.ix
+    li = lever_index(inp.data, ix)
+    if li is None or not li.keys:
+        return None
+    roles = inp.data.roles.reindex(ix.roles)
+    per_hour = (roles["cost_gbp_per_fte"].astype(float)
+                / roles["productive_hours_per_fte"].astype(float)).to_numpy()
+    worth = li.saving_gbp - li.hours @ per_hour  # per person, after the staff it needs
+    cohort = np.zeros((inst.n_s, li.pair_cohort.shape[1]))
+    np.add.at(cohort, inst.pair_site[pair], li.pair_cohort[pair])
+    people = np.where(is_open[li.key_site] & (worth[li.key_lever] > 0),
+                      li.share[li.key_lever] * cohort[li.key_site, li.key_lever], 0.0)
+    extra_site = np.zeros((inst.n_s, len(ix.roles)))
+    extra_pool = np.zeros((max(inst.n_pools, 1), len(ix.roles)))
+    pool_pos = {p: i for i, p in enumerate(ix.pools)}
+    core = set(ix.core_roles)
+    for n in np.flatnonzero(people > 0):
+        k, s_i = int(li.key_lever[n]), int(li.key_site[n])
+        for j, r in enumerate(ix.roles):
+            h = li.hours[k, j] * people[n]
+            if h == 0.0:
+                continue
+            if r in core:
+                extra_site[s_i, j] += h
+            elif li.site_pool[s_i] in pool_pos:
+                extra_pool[pool_pos[li.site_pool[s_i]], j] += h
+    saving = float((people * li.saving_gbp[li.key_lever]).sum())
+    return people, extra_site, extra_pool, saving

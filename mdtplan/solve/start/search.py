@@ -20,7 +20,15 @@ from .hubs import (
     _priced,
     pinned,
 )
-from .instance import StartInput, _Instance, _instance, _Work, plan_flows, shortfall_values
+from .instance import (
+    StartInput,
+    _Instance,
+    _instance,
+    _Work,
+    lever_fill,
+    plan_flows,
+    shortfall_values,
+)
 from .moves import _Search
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
@@ -197,6 +205,10 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     work_used = work.used + (best.work.used if best.work is not work else 0.0)
     is_open, chosen, pair = best.is_open, best.chosen, best.cur_pair
     steps, hours = _staffing(inst, ix, is_open, pair)
+    levers = _with_levers(inp, inst, ix, is_open, pair, steps)
+    people = None
+    if levers is not None:
+        people, steps, hours = levers
     notes = []
     feasible = best_key[0] <= 1e-9
     if not feasible:
@@ -233,6 +245,8 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     max_travel = float(inst.pair_travel[pair].max())
     whole = True
     extra = {}
+    if people is not None:
+        extra["lever_people"] = people
     share = np.zeros(len(ix.pairs))
     share[pair] = 1.0
     spread = shortfall_values(inp, share, unmet)
@@ -257,6 +271,32 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
                      notes=notes, stopped=stopped, work_used=work_used, extra=extra,
                      flows=flows, whole=whole)
+
+
+def _with_levers(inp, inst, ix, is_open, pair, steps):
+    """The plan with its hubs running the levers that pay (:func:`lever_fill`), re-staffed,
+    when that costs less net of the care saved and keeps the budget cap and the supply;
+    ``(people, steps, hours)``. With no lever taken, the people are all 0 and the staffing
+    the plan's own. None without levers."""
+    fill = lever_fill(inp, inst, is_open, pair)
+    if fill is None:
+        return None
+    people, extra_site, extra_pool, saving = fill
+    zero = np.zeros_like(people)
+    if not (people > 0).any():
+        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
+    steps_l, hours_l = _staffing(inst, ix, is_open, pair, extra_site, extra_pool)
+    agency, agency_l = _supply_agency(inst, ix, steps), _supply_agency(inst, ix, steps_l)
+    if agency_l is None:
+        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
+    cost_l = _plan_cost(inst, ix, is_open, pair, steps_l, agency_l)
+    if inst.budget is not None and cost_l > inst.budget + 1e-6:
+        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
+    cost = (_plan_cost(inst, ix, is_open, pair, steps, agency) if agency is not None
+            else float("inf"))
+    if cost_l - saving < cost:
+        return people, steps_l, hours_l
+    return zero, steps, _staffing(inst, ix, is_open, pair)[1]
 
 
 def _best_over_counts(inst: _Instance, counts, work: _Work, max_seconds: float,

@@ -102,8 +102,11 @@ def unit_cost(steps: np.ndarray, roles: _Roles, positions: np.ndarray) -> np.nda
 
 
 
-def _staffing(inst: _Instance, ix, is_open: np.ndarray, pair: np.ndarray):
-    """(steps, hours) per ``ix.staff`` entry for the plan, before budget and supply."""
+def _staffing(inst: _Instance, ix, is_open: np.ndarray, pair: np.ndarray,
+              extra_site: np.ndarray | None = None, extra_pool: np.ndarray | None = None):
+    """(steps, hours) per ``ix.staff`` entry for the plan, before budget and supply;
+    ``extra_site`` (sites x roles) and ``extra_pool`` (pools x roles) add hours, e.g. the
+    levers' people [hours/year]."""
     n_staff = len(ix.staff)
     steps = np.zeros(n_staff)
     hours = np.zeros(n_staff)
@@ -118,6 +121,10 @@ def _staffing(inst: _Instance, ix, is_open: np.ndarray, pair: np.ndarray):
     pools = inst.pair_pool[pair]
     has = pools >= 0
     np.add.at(Q, pools[has], d[has])
+    if extra_site is not None:
+        H = H + extra_site
+    if extra_pool is not None and inst.n_pools:
+        Q = Q + extra_pool
     hub_steps = unit_steps(H[:, r.core], r, r.core, True) if len(r.core) else None
     pool_steps = unit_steps(Q[:, r.spec], r, r.spec, False) if len(r.spec) else None
     site_pos = {s: i for i, s in enumerate(ix.site_ids)}
