@@ -108,13 +108,17 @@ class JobOut(BaseModel):
 
 
 class ResultOut(BaseModel):
-    """The result tables of a solve (the CSV files of CONTRACT §5, as records)."""
+    """The result tables of a solve (the CSV files of CONTRACT §5, as records);
+    ``localities`` and ``levers`` (``localities.csv``, ``levers.csv``) when the scenario has
+    locality teams or levers, else null."""
 
     id: str
     summary: dict[str, Any]
     hubs: list[dict[str, Any]]
     assignment: list[dict[str, Any]]
     staffing: list[dict[str, Any]]
+    localities: list[dict[str, Any]] | None = None
+    levers: list[dict[str, Any]] | None = None
 
 
 # ----------------------------------------------------------------------------- sweeps

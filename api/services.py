@@ -340,9 +340,14 @@ def read_result(job: Job, settings: Settings) -> ResultOut:
     def records(frame) -> list[dict]:
         return json.loads(frame.to_json(orient="records")) if not frame.empty else []
 
+    def maybe(frame) -> list[dict] | None:
+        return None if frame is None else records(frame)
+
     return ResultOut(id=job.id, summary=saved["summary"].to_dict(), hubs=records(saved["hubs"]),
                      assignment=records(saved["assignment"]),
-                     staffing=records(saved["staffing"]))
+                     staffing=records(saved["staffing"]),
+                     localities=maybe(saved.get("localities")),
+                     levers=maybe(saved.get("levers")))
 
 
 # ----------------------------------------------------------------------------- sweeps

@@ -339,8 +339,10 @@ class Range(_Strict):
 class MonteCarloConfig(_Strict):
     """Monte Carlo over workstream ranges and, optionally, demand rates given as ranges.
 
-    ``draws`` savings draws are sampled (cheap: no solve); when ``demand_rates`` is given, the
-    first ``solves`` of them also draw demand-rate multipliers and each is a real re-solve.
+    ``draws`` savings draws are sampled (cheap: no solve); when ``demand_rates`` is given or
+    the operating model has levers, the first ``solves`` of them also draw demand-rate
+    multipliers and the levers' values and each is a real re-solve, of at most
+    ``time_limit_s`` seconds each (default: the scenario's ``solver.time_limit_s``).
     """
 
     draws: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
@@ -348,6 +350,7 @@ class MonteCarloConfig(_Strict):
     distribution: Literal["pert", "triangular"] = "pert"
     demand_rates: dict[str, Range] = Field(default_factory=dict)
     solves: Annotated[int, Field(ge=0, le=10_000)] = 20
+    time_limit_s: Annotated[float, Field(gt=0, le=86_400)] | None = None
 
 
 class BaselineConfig(_Strict):

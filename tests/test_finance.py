@@ -175,10 +175,10 @@ def test_workstream_demand_change_names_its_key(repo_root):
         workstream_demand_multipliers(scenario, om)
     problem = err.value.problems[0]
     assert problem.column == "finance.workstreams[0].demand_change.no_such_group"
-    assert "reviews_older_people" in problem.hint
+    assert "requests_for_support" in problem.hint
     ok = parse_scenario(doc, file="demo.yaml", base_dir=repo_root / "examples")
     groups, paths = workstream_demand_multipliers(ok, om)
-    assert groups == {"reviews_older_people": pytest.approx(0.95)} and paths == {}
+    assert groups == {"requests_for_support": pytest.approx(0.97)} and paths == {}
 
 
 def test_demand_changes_reach_the_model_data(repo_root):

@@ -68,6 +68,12 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
         draws = [{**(draws[i] if draws else {}), **levers[i]} for i in range(len(levers))]
     if not draws:
         return None
+    mc = scenario.finance.monte_carlo
+    if mc.time_limit_s is not None and options is not None:
+        from dataclasses import replace
+
+        options = replace(options, time_limit_s=min(float(options.time_limit_s),
+                                                    float(mc.time_limit_s)))
     document = scenario.to_dict()
     # each draw is the plan under other demand; the baseline and the savings draws are the run's
     document["finance"] = {k: v for k, v in document["finance"].items()

@@ -122,8 +122,8 @@ def read_result_dir(path: str | Path) -> dict:
         ``summary``: the :class:`~mdtplan.summary.Summary` of ``summary.json``
         (``summary.to_dict()`` is the file's document again); ``hubs``, ``assignment``,
         ``staffing``: the tables (empty where a file is missing); ``localities``: the table of
-        ``localities.csv``, or ``None``; ``scenario``: the document of ``scenario.json``, or
-        ``None``.
+        ``localities.csv``, or ``None``; ``levers``: the table of ``levers.csv``, or ``None``;
+        ``scenario``: the document of ``scenario.json``, or ``None``.
     """
     path = Path(path)
     summary_path = path / "summary.json"
@@ -138,6 +138,8 @@ def read_result_dir(path: str | Path) -> dict:
         out[name] = pd.read_csv(p, dtype=ids) if p.is_file() else pd.DataFrame()
     p = path / "localities.csv"
     out["localities"] = pd.read_csv(p, dtype=ids) if p.is_file() else None
+    p = path / "levers.csv"
+    out["levers"] = pd.read_csv(p, dtype={**ids, "lever_id": str}) if p.is_file() else None
     scen = path / "scenario.json"
     out["scenario"] = json.loads(scen.read_text(encoding="utf-8")) if scen.is_file() else None
     return out
