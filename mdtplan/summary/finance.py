@@ -281,12 +281,12 @@ TERMS: dict[str, tuple[str, str]] = {
     "cost_against_today": (
         "Cost against today",
         "The plan's annual cost less today's, both costed by the model (staff, agency, sites, "
-        "mileage); summary.json's savings.total.saving_gbp is the same figure with the "
-        "opposite sign (today's cost less the plan's). It is not the workstream savings."),
+        "mileage); summary.json's savings.total.saving_gbp is its negative. It is not the "
+        "workstream savings."),
     "totals.total": (
         "Savings (workstreams)",
-        "The sum of the savings workstreams' annual savings [GBP/year], as given per "
-        "workstream: a separate calculation from the cost against today."),
+        "The workstreams' annual savings added up [GBP/year], as each workstream gives "
+        "them: a separate calculation from the cost against today."),
     "totals.cashable": (
         "Cashable savings",
         "The workstreams marked cashable: money that leaves the budget [GBP/year]."),
@@ -307,8 +307,8 @@ TERMS: dict[str, tuple[str, str]] = {
         "[GBP]."),
     "net_of_investment": (
         "Net of investment (one year)",
-        "One full year's savings on the ratio basis less the whole one-off investment "
-        "[GBP]: a test of scale, not a cash position over the years (see npv and by_year)."),
+        "One full year's workstream savings on the ratio basis less the whole one-off "
+        "investment [GBP]: a test of scale, not a cash position over the years."),
     "benefit_to_investment": (
         "Benefit to investment",
         "One full year's savings on the ratio basis divided by the one-off investment [-]."),
@@ -321,8 +321,8 @@ TERMS: dict[str, tuple[str, str]] = {
         "scenario's basis marked chosen."),
     "npv": (
         "Net present value",
-        "Each year's savings on the ratio basis less the investment spent that year, "
-        "discounted at the discount rate and summed over the years appraised [GBP]."),
+        "Each year's phased workstream savings on the ratio basis less the investment spent "
+        "that year, discounted at the discount rate and summed over the years [GBP]."),
     "discount_rate": (
         "Discount rate",
         "The rate a year's flows are discounted at [1/year]: HM Treasury Green Book 3.5% "
