@@ -176,9 +176,10 @@ class YearRow:
             out[f"saving_{level}"] = self.saving.value(level)
             out[f"cumulative_{level}"] = self.cumulative.value(level)
             out[f"net_{level}"] = self.net.value(level)
-        out["investment"] = self.investment
-        out["cumulative_investment"] = self.cumulative_investment
-        out["discount_factor"] = self.discount_factor
+        if self.investment is not None:     # written since the years' investment phasing
+            out["investment"] = self.investment
+            out["cumulative_investment"] = self.cumulative_investment
+            out["discount_factor"] = self.discount_factor
         if self.present_value is not None:
             for level in LEVELS:
                 out[f"present_value_{level}"] = self.present_value.value(level)
@@ -609,7 +610,8 @@ class FinanceAppraisal:
     monte_carlo : MonteCarlo or None
         With ``finance.monte_carlo`` (else not written).
     investment_phasing : tuple of float
-        Share of the investment spent in years 1, 2, ... [-].
+        Share of the investment spent in years 1, 2, ... [-] (empty in a summary written
+        before it was reported).
     discount_rate : float or None
         [1/year]
     discount_year_one : int or None
@@ -640,7 +642,7 @@ class FinanceAppraisal:
     payback_year: Range[int | None]
     by_year: tuple[YearRow, ...]
     monte_carlo: MonteCarlo | None = None
-    investment_phasing: tuple[float, ...] = (1.0,)
+    investment_phasing: tuple[float, ...] = ()
     discount_rate: float | None = None
     discount_year_one: int | None = None
     npv: Range[float] | None = None
@@ -655,23 +657,33 @@ class FinanceAppraisal:
         return next((r for r in self.ratio_readings if r.basis == basis), None)
 
     def to_dict(self) -> dict:
-        out = {"lines": [ln.to_dict() for ln in self.lines], "totals": _dict(self.totals),
-               "already_in_plan": self.already_in_plan, "investment": self.investment,
-               "investment_phasing": list(self.investment_phasing),
-               "ratio_basis": self.ratio_basis, "annual_basis": _dict(self.annual_basis),
-               "net_of_investment": _dict(self.net_of_investment),
-               "benefit_to_investment": _dict(self.benefit_to_investment),
-               "required_ratio": self.required_ratio, "passes": _dict(self.passes),
-               "ratio_readings": [r.to_dict() for r in self.ratio_readings],
-               "years": self.years, "discount_rate": self.discount_rate,
-               "discount_year_one": self.discount_year_one, "npv": _dict(self.npv),
-               "payback_year": _dict(self.payback_year),
-               "by_year": [row.to_dict() for row in self.by_year]}
+        # the keys added with the years, the readings and the labels are written only when
+        # present, so a summary.json written before them reads back and writes out the same
+        out: dict[str, Any] = {"lines": [ln.to_dict() for ln in self.lines],
+                               "totals": _dict(self.totals),
+                               "already_in_plan": self.already_in_plan,
+                               "investment": self.investment}
+        if self.investment_phasing:
+            out["investment_phasing"] = list(self.investment_phasing)
+        out.update({"ratio_basis": self.ratio_basis, "annual_basis": _dict(self.annual_basis),
+                    "net_of_investment": _dict(self.net_of_investment),
+                    "benefit_to_investment": _dict(self.benefit_to_investment),
+                    "required_ratio": self.required_ratio, "passes": _dict(self.passes)})
+        if self.ratio_readings:
+            out["ratio_readings"] = [r.to_dict() for r in self.ratio_readings]
+        out["years"] = self.years
+        if self.npv is not None:
+            out.update(discount_rate=self.discount_rate,
+                       discount_year_one=self.discount_year_one, npv=_dict(self.npv))
+        out.update(payback_year=_dict(self.payback_year),
+                   by_year=[row.to_dict() for row in self.by_year])
         if self.fee_clause is not None:
             out["fee_clause"] = self.fee_clause.to_dict()
             out["fee_after_reduction"] = _dict(self.fee_after_reduction)
-        out["labels"] = dict(self.labels)
-        out["definitions"] = dict(self.definitions)
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        if self.definitions:
+            out["definitions"] = dict(self.definitions)
         if self.monte_carlo is not None:
             out["monte_carlo"] = self.monte_carlo.to_dict()
         return out
@@ -691,7 +703,7 @@ class FinanceAppraisal:
                    years=doc.get("years"), payback_year=_range(doc, "payback_year"),
                    by_year=tuple(YearRow.from_dict(r) for r in doc.get("by_year") or ()),
                    monte_carlo=MonteCarlo.from_dict(doc.get("monte_carlo")),
-                   investment_phasing=tuple(doc.get("investment_phasing") or (1.0,)),
+                   investment_phasing=tuple(doc.get("investment_phasing") or ()),
                    discount_rate=doc.get("discount_rate"),
                    discount_year_one=doc.get("discount_year_one"), npv=_range(doc, "npv"),
                    ratio_readings=tuple(RatioReading.from_dict(r)
