@@ -335,10 +335,14 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
             rows.append((f"  today breaks {v.rule}", f"{v.count} time(s)"))
     if savings is not None:
         cost = -savings.total.saving_gbp
+        met = savings.demand_met_share
+        both = met is not None and met.baseline is not None and met.scenario is not None
         rows.append((f"{_label(fin, 'cost_against_today')} (plan less today)",
                      f"{_fmt_signed(cost)} a year"
                      + (": the plan costs more" if cost > 0.5 else
-                        ": the plan costs less" if cost < -0.5 else "")))
+                        ": the plan costs less" if cost < -0.5 else "")
+                     + (f", meeting {met.scenario:.1%} of demand against today's "
+                        f"{met.baseline:.1%}" if both else "")))
     if fin is not None:
         totals = fin.totals
         rows.append((f"{_label(fin, 'totals.total')}, low – likely – high",

@@ -145,8 +145,10 @@ def test_the_table_says_which_figure_is_which(solved):
     rows = dict(_finance_rows(Summary.from_dict(summary)))
     cost = summary["total_cost"] - summary["baseline"]["total_cost"]
     sign, words = ("+", "the plan costs more") if cost > 0 else ("−", "the plan costs less")
+    met = summary["savings"]["demand_met_share"]
     assert rows["Cost against today (plan less today)"] == (
-        f"{sign}£{abs(cost):,.0f} a year: {words}")
+        f"{sign}£{abs(cost):,.0f} a year: {words}, meeting {met['scenario']:.1%} of demand "
+        f"against today's {met['baseline']:.1%}")
     fin = summary["finance"]
     assert rows["Savings (workstreams), low – likely – high"].startswith(
         f"£{fin['totals']['total']['low']:,.0f} – ")
