@@ -255,6 +255,11 @@ def _print_summary(s: Summary) -> None:
         t.add_row(label, value)
     t.add_row("Solve time", f"{report.solve_seconds:.1f} s")
     console.print(t)
+    note = _finance_note(s)
+    if note:
+        console.print("What each finance figure is (different calculations):", style="bold")
+        for line in note:
+            console.print(f"  {line}", highlight=False)
 
 
 def _geography_rows(g) -> list[tuple[str, str]]:
@@ -286,8 +291,39 @@ def _range(r: Range | None) -> str:
     return " – ".join(_fmt_gbp(v) for v in r.values())
 
 
+#: the ratio bases, short, for the table
+_BASIS_SHORT = {"cashable_net": "cashable less in plan", "total_net": "total less in plan",
+                "total": "total"}
+
+
+def _fmt_signed(v) -> str:
+    """``+£1,234`` or ``−£1,234`` (``—`` for none)."""
+    if v is None:
+        return "—"
+    return f"−£{-v:,.0f}" if v < -0.5 else f"+£{max(v, 0.0):,.0f}"
+
+
+def _label(fin, key: str) -> str:
+    """The plain label of a finance figure (:data:`mdtplan.summary.TERMS`)."""
+    from .summary import TERMS
+
+    return (fin.labels if fin is not None and fin.labels else {}).get(key) or TERMS[key][0]
+
+
+def _ratios(reading, required) -> str:
+    text = " – ".join("—" if v is None else f"{v:.2f}x" for v in reading.ratio.values())
+    if required is not None and reading.ratio.most_likely is not None:
+        verdict = ["pass" if passed else "fail" for passed in reading.passes.values()]
+        text += f" vs {required:g}x: " + " / ".join(verdict)
+    return text
+
+
 def _finance_rows(s: Summary) -> list[tuple[str, str]]:
-    """Baseline, savings and workstream rows of a summary (empty without finance)."""
+    """Baseline, savings and workstream rows of a summary (empty without finance).
+
+    Each row says which calculation it is: the cost against today (plan less baseline), the
+    workstream savings (typed in per workstream) and their tests against the investment.
+    """
     rows = []
     base, savings, fin = s.baseline, s.savings, s.finance
     if base is not None:
@@ -298,11 +334,20 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
         for v in base.violations:
             rows.append((f"  today breaks {v.rule}", f"{v.count} time(s)"))
     if savings is not None:
-        rows.append(("Saving against today", _fmt_gbp(savings.total.saving_gbp)))
+        cost = -savings.total.saving_gbp
+        met = savings.demand_met_share
+        both = met is not None and met.baseline is not None and met.scenario is not None
+        rows.append((f"{_label(fin, 'cost_against_today')} (plan less today)",
+                     f"{_fmt_signed(cost)} a year"
+                     + (": the plan costs more" if cost > 0.5 else
+                        ": the plan costs less" if cost < -0.5 else "")
+                     + (f", meeting {met.scenario:.1%} of demand against today's "
+                        f"{met.baseline:.1%}" if both else "")))
     if fin is not None:
         totals = fin.totals
         rows += _model_savings_rows(fin.model_savings)
-        rows.append(("Workstream savings (low – likely – high)", _range(totals.total)))
+        rows.append((f"{_label(fin, 'totals.total')}, low – likely – high",
+                     _range(totals.total)))
         if totals.quality.high > 0:
             rows.append(("  cashable", _range(totals.cashable)))
             rows.append(("  quality (non-cashable)", _range(totals.quality)))
@@ -310,20 +355,47 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
             rows.append((f"  cashable less {_fmt_gbp(fin.already_in_plan)} already in plan",
                          _range(totals.cashable_net)))
             rows.append(("  overall (total less already in plan)", _range(totals.overall)))
-        basis = fin.ratio_basis.replace("_", " ")
-        rows.append((f"Net of investment {_fmt_gbp(fin.investment)} ({basis})",
+        phasing = [p for p in (fin.investment_phasing or ()) if p is not None]
+        spent = ("" if not fin.investment or len(phasing) <= 1 else
+                 ", spent " + " / ".join(f"{p:.0%}" for p in phasing)
+                 + f" in years 1–{len(phasing)}")
+        if fin.investment:
+            rows.append((_label(fin, "investment"), _fmt_gbp(fin.investment) + spent))
+        basis = _BASIS_SHORT.get(fin.ratio_basis, fin.ratio_basis)
+        rows.append((f"{_label(fin, 'net_of_investment')}, {basis}",
                      _range(fin.net_of_investment)))
         ratio = fin.benefit_to_investment
+        chosen = fin.reading(fin.ratio_basis)
         if ratio is not None and ratio.most_likely is not None:
-            text = " – ".join(f"{v:.2f}x" for v in ratio.values())
-            if fin.required_ratio is not None:
-                verdict = ["pass" if passed else "fail" for passed in fin.passes.values()]
-                text += f" vs {fin.required_ratio:g}x: " + " / ".join(verdict)
-            rows.append(("Benefit to investment", text))
+            if chosen is None:   # a summary written before the readings
+                from .summary import RatioReading
+
+                chosen = RatioReading(fin.ratio_basis, basis, fin.annual_basis, ratio,
+                                      fin.passes, True)
+            rows.append((f"{_label(fin, 'benefit_to_investment')} ({basis})",
+                         _ratios(chosen, fin.required_ratio)))
+            for reading in fin.ratio_readings:
+                if not reading.chosen:
+                    rows.append((f"  other reading: {_BASIS_SHORT.get(reading.basis)}",
+                                 _ratios(reading, fin.required_ratio)))
+        if fin.fee_after_reduction is not None and fin.fee_clause is not None:
+            fc = fin.fee_clause
+            rows.append((f"{_label(fin, 'fee_after_reduction')} (to at most "
+                         f"{_BASIS_SHORT.get(fc.basis, fc.basis)} / {fc.required_ratio:g})",
+                         _range(fin.fee_after_reduction)))
+        if fin.npv is not None and fin.discount_rate is not None:
+            rows.append((f"{_label(fin, 'npv')}, {fin.years} years at "
+                         f"{fin.discount_rate:.1%}",
+                         " – ".join(_fmt_signed(v) for v in fin.npv.values())))
+        if fin.investment and fin.payback_year is not None:
+            rows.append((_label(fin, "payback_year"),
+                         " – ".join(f"year {v}" if v is not None else
+                                    f"not within {fin.years} years"
+                                    for v in fin.payback_year.values())))
         mc = fin.monte_carlo
         if mc is not None:
             p = mc.percentiles.net_of_investment
-            rows.append((f"Monte Carlo net (P10 / P50 / P90, {mc.draws:,} draws)",
+            rows.append((f"Monte Carlo net of investment, P10 / P50 / P90 ({mc.draws:,} draws)",
                          " / ".join(_fmt_gbp(v) for v in ((p.p10, p.p50, p.p90) if p
                                                           else (None, None, None)))))
             demand = mc.demand
@@ -360,6 +432,17 @@ def _model_savings_rows(ms) -> list[tuple[str, str]]:
                          f"and save {_fmt_gbp(u['saving_gbp'])} a year")
             rows.append(("    held back by", text))
     return rows
+def _finance_note(s: Summary) -> list[str]:
+    """One line per different calculation in the finance rows, in plain words."""
+    from .summary import TERMS
+
+    fin = s.finance
+    if fin is None:
+        return []
+    words = dict(fin.definitions) or {k: v[1] for k, v in TERMS.items()}
+    keys = [k for k in ("cost_against_today", "totals.total", "net_of_investment", "npv")
+            if k in words and (k != "cost_against_today" or s.savings is not None)]
+    return [f"{_label(fin, k)}: {words[k]}" for k in keys]
 
 
 class _ProgressDisplay:
@@ -476,8 +559,8 @@ def compare(
     csv_file: Annotated[Path | None, typer.Option(
         "--csv", help="Also write the table as CSV (one column per folder).")] = None,
 ) -> None:
-    """Side-by-side table of solved scenarios (cost, savings against today, workstream
-    savings, demand met, hubs, travel, FTE and cost by role)."""
+    """Side-by-side table of solved scenarios (cost, cost against today, workstream
+    savings, net of investment, demand met, hubs, travel, FTE and cost by role)."""
     from .outputs import read_result_dir
 
     saved = []
@@ -529,16 +612,18 @@ def compare(
     row("Staff travel [h/year]", when(geography, lambda g: g.travel_hours), one)
     row("Today's cost (baseline)", when(baseline, lambda b: b.costs.total_gbp), _fmt_gbp)
     row("Today's demand met (baseline)", when(baseline, lambda b: b.demand.met_share), pct)
-    row("Saving against today", when(lambda s: s.savings, lambda v: v.total.saving_gbp),
-        _fmt_gbp)
+    row("Cost against today (plan's cost less today's)",
+        when(lambda s: s.savings, lambda v: -v.total.saving_gbp), _fmt_signed)
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
-        row(f"Workstream savings, {name}",
+        row(f"Savings (workstreams), {name}",
             when(finance, lambda f, lv=level: f.totals.total.value(lv)), _fmt_gbp)
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
         row(f"Net of investment, {name}",
             when(finance, lambda f, lv=level: f.net_of_investment.value(lv)), _fmt_gbp)
+    row("Net present value, most likely",
+        when(finance, lambda f: None if f.npv is None else f.npv.most_likely), _fmt_signed)
     roles = []
     for _, s in saved:
         roles += [r for r in s.workforce.fte_by_role if r not in roles]

@@ -373,19 +373,77 @@ class LeverPin(_Strict):
 
     share: Annotated[float, Field(ge=0, le=1)] | None = None
     saving_gbp_per_person: Annotated[float, Field(ge=-1e7, le=1e7)] | None = None
+RatioBasis = Literal["cashable_net", "total_net", "total"]
+
+#: HM Treasury, The Green Book (2022), para 5.33 ff and Table 8: the social time preference
+#: rate, 3.5% a year for years 0-30 of an appraisal.
+GREEN_BOOK_DISCOUNT_RATE = 0.035
+
+
+class FeeClause(_Strict):
+    """A fee reduced until the benefit reaches ``required_ratio`` times it.
+
+    Leicestershire's contract with its strategic partner: the one-off fee "will be reduced
+    until" the recurrent annualised benefit is 1.5 times the fee, so the fee after the clause
+    is ``min(fee, benefit / required_ratio)`` at each level. ``fee`` defaults to the section's
+    whole investment, ``required_ratio`` to ``finance.required_ratio`` and ``basis`` to
+    ``finance.ratio_basis``.
+    """
+
+    fee: NonNegFloat | None = None
+    required_ratio: PosFloat | None = None
+    basis: RatioBasis | None = None
 
 
 class FinanceConfig(_Strict):
+    """The ``finance`` section: baseline, workstreams, investment tests and years.
+
+    ``investment_phasing``: share of the one-off investment spent in years 1, 2, ...
+    (default: all in year 1); the shares sum to 1. ``discount_rate`` [1/year]: the HM
+    Treasury Green Book rate (3.5%) by default; ``discount_year_one``: the discount period
+    ``t`` of year 1 (1: a year ``y``'s flows are discounted by ``1 / (1 + r) ** y``; 0: year 1
+    is undiscounted, as the Green Book's year 0).
+    """
+
     baseline: BaselineConfig | None = None
     workstreams: list[Workstream] | None = None
     investment: NonNegFloat = 0.0
+    investment_phasing: list[Annotated[float, Field(ge=0, le=1)]] | None = None
     already_in_plan: NonNegFloat = 0.0
     required_ratio: PosFloat | None = None
-    ratio_basis: Literal["cashable_net", "total_net", "total"] = "cashable_net"
+    ratio_basis: RatioBasis = "cashable_net"
+    fee_clause: FeeClause | None = None
     years: Annotated[int, Field(ge=1, le=30)] = 5
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = GREEN_BOOK_DISCOUNT_RATE
+    discount_year_one: Literal[0, 1] = 1
     monte_carlo: MonteCarloConfig | None = None
     levers: bool = True  # work out the operating model's levers (mdtplan.care); false: leave them out
     lever_values: dict[str, LeverPin] = Field(default_factory=dict)
+
+    @field_validator("investment_phasing")
+    @classmethod
+    def _phasing_sums_to_one(cls, shares):
+        if shares is not None:
+            if not shares:
+                raise ValueError("finance.investment_phasing is empty: give the share spent in "
+                                 "year 1, 2, ... (e.g. [0.6, 0.4]) or leave the key out")
+            if abs(sum(shares) - 1.0) > 1e-6:
+                raise ValueError(f"finance.investment_phasing shares sum to {sum(shares):.6g}, "
+                                 "not 1: give the share of the one-off investment spent in "
+                                 "each year, e.g. [0.6, 0.4]")
+        return shares
+
+    @model_validator(mode="after")
+    def _phasing_within_years(self):
+        if self.investment_phasing is not None and len(self.investment_phasing) > self.years:
+            raise ValueError(f"finance.investment_phasing has {len(self.investment_phasing)} "
+                             f"shares but finance.years is {self.years}: spend the investment "
+                             "within the years appraised, or raise finance.years")
+        if (self.fee_clause is not None and self.fee_clause.required_ratio is None
+                and self.required_ratio is None):
+            raise ValueError("finance.fee_clause needs a ratio: give "
+                             "finance.fee_clause.required_ratio or finance.required_ratio")
+        return self
 
 
 class DemandConfig(_Strict):

@@ -124,11 +124,18 @@ def test_monte_carlo_is_reproducible_and_within_bounds(repo_root):
              (a.percentiles.overall, table.totals.overall)]
     for p, figure in pairs:
         assert figure.low <= p.p10 <= p.p50 <= p.p90 <= figure.high, figure
-    # independent lines: the sum concentrates, so P10 of the ratio clears 1.5 though the
-    # all-low corner (1.45x) does not, and the share passing agrees with the percentiles
-    ratio = a.percentiles.benefit_to_investment
-    assert ratio.p10 > 1.5 > table.benefit_to_investment.low
-    assert a.probability_passes >= 0.9
+    # on the stricter cashable-net reading, independent lines: the sum concentrates, so P10 of
+    # the ratio clears 1.5 though the all-low corner (1.45x) does not, and the share passing
+    # agrees with the percentiles
+    strict = load_scenario(repo_root / "examples" / "leicestershire.yaml",
+                           ["finance.ratio_basis=cashable_net"])
+    s = monte_carlo_savings(strict, om)
+    ratio = s.percentiles.benefit_to_investment
+    assert ratio.p10 > 1.5 > savings_table(strict, om).benefit_to_investment.low
+    assert s.probability_passes >= 0.9
+    # the council's reading (the total): every draw passes, the low corner is 2.32x
+    assert a.probability_passes == 1.0
+    assert a.percentiles.benefit_to_investment.p10 > table.benefit_to_investment.low > 2.3
     other = load_scenario(repo_root / "examples" / "leicestershire.yaml",
                           ["finance.monte_carlo.seed=99"])
     c = monte_carlo_savings(other, om)
@@ -195,3 +202,156 @@ def test_demand_changes_reach_the_model_data(repo_root):
     assert scaled.demand_hours.to_numpy().sum() == pytest.approx(1.1 * a)
     with pytest.raises(ScenarioError, match="not a client group"):
         prepare(load_scenario(path, ["demand.client_groups.nobody=1.2"]))
+
+
+# --------------------------------------------------------------------------------------------
+# The council's reading of the fee test, the fee clause, years, NPV and payback
+
+
+def test_leicestershire_fee_test_in_the_councils_reading(repo_root):
+    """"recurrent annualised benefit greater than 1.5 times the one-off fee": the total."""
+    scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml")
+    t = savings_table(scenario, load_operating_model(scenario.operating_model))
+    assert t.ratio_basis == "total"
+    assert t.benefit_to_investment.low == pytest.approx(10.45 / 4.5)      # 2.32x
+    assert t.passes == Range(low=True, most_likely=True, high=True)
+    readings = {r.basis: r for r in t.ratio_readings}
+    assert [r.basis for r in t.ratio_readings if r.chosen] == ["total"]
+    cash = readings["cashable_net"]
+    assert cash.benefit.low == pytest.approx(6.54 * M)
+    assert cash.ratio.low == pytest.approx(6.54 / 4.5)                    # 1.45x
+    assert cash.passes == Range(low=False, most_likely=True, high=True)
+    assert readings["total_net"].ratio.low == pytest.approx(9.2 / 4.5)
+    assert readings["total_net"].passes.low is True
+    # on the total no reduction is due
+    assert t.fee_clause.fee == 4.5 * M and t.fee_clause.basis == "total"
+    assert t.fee_after_reduction == Range(low=4.5 * M, most_likely=4.5 * M, high=4.5 * M)
+    # on the cashable-net reading the low end's fee falls to 6.54 / 1.5 = 4.36m; the most
+    # likely cashable net, (7.79 + 10.43) / 2 - 1.25 = 7.86m, clears 1.5 x 4.5m: no reduction
+    strict = load_scenario(repo_root / "examples" / "leicestershire.yaml",
+                           ["finance.fee_clause.basis=cashable_net"])
+    s = savings_table(strict, load_operating_model(strict.operating_model))
+    assert s.fee_after_reduction.low == pytest.approx(4.36 * M)
+    assert s.fee_after_reduction.most_likely == pytest.approx(4.5 * M)
+    assert s.to_dict()["fee_after_reduction"]["low"] == pytest.approx(4.36 * M)
+
+
+def test_fee_clause_defaults_to_the_investment_and_the_required_ratio():
+    base = {"investment": 4.5e6, "required_ratio": 1.5,
+            "workstreams": [{"name": "A", "low": 6.54e6, "most_likely": 7e6, "high": 9e6}]}
+    t = savings_table(_Scenario({**base, "fee_clause": {}}))
+    assert t.fee_clause.fee == 4.5e6 and t.fee_clause.required_ratio == 1.5
+    assert t.fee_clause.basis == "cashable_net"
+    # low: 6.54 / 1.5 = 4.36m; most likely: 7 / 1.5 = 4.667m > 4.5m, no reduction
+    assert t.fee_after_reduction.low == pytest.approx(4.36e6)
+    assert t.fee_after_reduction.most_likely == pytest.approx(4.5e6)
+    # a fee of its own, at 2x: 9 / 2 = 4.5m < 5m at the high end
+    own = savings_table(_Scenario({**base, "fee_clause": {"fee": 5e6, "required_ratio": 2}}))
+    assert own.fee_after_reduction == Range(low=pytest.approx(3.27e6),
+                                            most_likely=pytest.approx(3.5e6),
+                                            high=pytest.approx(4.5e6))
+    assert savings_table(_Scenario(base)).fee_after_reduction is None
+    assert "fee_after_reduction" not in savings_table(_Scenario(base)).to_dict()
+    with pytest.raises(Exception, match="fee_clause needs a ratio"):
+        FinanceConfig.model_validate({"investment": 1, "fee_clause": {"fee": 1}})
+
+
+def test_npv_and_net_position_of_phased_savings_and_investment():
+    """By hand: investment 1,000 spent 60% / 40%; a saving of 500 reached half in year 1."""
+    t = savings_table(_Scenario({
+        "investment": 1000, "investment_phasing": [0.6, 0.4], "years": 3,
+        "discount_rate": 0.10,
+        "workstreams": [{"name": "A", "low": 500, "high": 500, "phasing": [0.5, 1.0]}]}))
+    rows = t.by_year
+    assert [r.investment for r in rows] == pytest.approx([600, 400, 0])
+    assert [r.cumulative_investment for r in rows] == pytest.approx([600, 1000, 1000])
+    assert [r.saving.low for r in rows] == pytest.approx([250, 500, 500])
+    # net position: cumulative savings less cumulative investment
+    assert [r.net.low for r in rows] == pytest.approx([250 - 600, 750 - 1000, 1250 - 1000])
+    assert [r.discount_factor for r in rows] == pytest.approx([1 / 1.1, 1 / 1.21, 1 / 1.331])
+    # flows -350, +100, +500, year 1 discounted once
+    assert t.npv.most_likely == pytest.approx(-350 / 1.1 + 100 / 1.1**2 + 500 / 1.1**3)
+    assert t.npv.most_likely == pytest.approx(140.1202, abs=1e-4)
+    assert sum(r.present_value.low for r in rows) == pytest.approx(t.npv.low)
+    assert t.payback_year.low == 3
+    # year 1 undiscounted (the Green Book's year 0)
+    t0 = savings_table(_Scenario({
+        "investment": 1000, "investment_phasing": [0.6, 0.4], "years": 3,
+        "discount_rate": 0.10, "discount_year_one": 0,
+        "workstreams": [{"name": "A", "low": 500, "high": 500, "phasing": [0.5, 1.0]}]}))
+    assert t0.npv.low == pytest.approx(-350 + 100 / 1.1 + 500 / 1.21)
+    row = t.to_dict()["by_year"][0]
+    assert row["investment"] == 600 and row["present_value_low"] == pytest.approx(-350 / 1.1)
+
+
+def test_npv_defaults_to_the_green_book_rate_and_all_investment_in_year_one():
+    t = savings_table(_Scenario({"investment": 4e6, "years": 2,
+                                 "workstreams": _lines((3e6, 3e6))}))
+    assert t.discount_rate == 0.035 and t.investment_phasing == (1.0,)
+    assert t.npv.low == pytest.approx((3e6 - 4e6) / 1.035 + 3e6 / 1.035**2)
+    assert t.to_dict()["npv"]["high"] == pytest.approx(t.npv.high)
+
+
+def test_payback_year_uses_the_phased_investment():
+    def payback(saving, phasing, years=4):
+        return savings_table(_Scenario({
+            "investment": 2e6, "investment_phasing": phasing, "years": years,
+            "workstreams": _lines((saving, saving))})).payback_year.low
+
+    # 1.5m a year against 1m + 1m: net 0.5m, then 1m -> paid back in year 1
+    assert payback(1.5e6, [0.5, 0.5]) == 1
+    # 0.8m a year: -0.2m, -0.4m, +0.4m -> year 3
+    assert payback(0.8e6, [0.5, 0.5]) == 3
+    # 0.5m a year against 0.4m then 1.6m: +0.1m, -1.0m, -0.5m, 0 -> year 4, not year 1 (the
+    # position dips again when the rest is spent)
+    assert payback(0.5e6, [0.2, 0.8]) == 4
+    # all in year 1 (the default): 2m / 0.8m a year -> cumulative 0.8, 1.6, 2.4 -> year 3
+    assert payback(0.8e6, None) == 3
+    # nothing spent in year 1: no payback before any investment
+    assert payback(3e6, [0.0, 1.0]) == 2
+    assert payback(0.1e6, [1.0], years=3) is None
+
+
+def test_investment_phasing_must_sum_to_one_and_fit_the_years(repo_root):
+    from mdtplan.scenario import parse_scenario
+
+    doc = read_document(repo_root / "examples" / "demo.yaml")
+    bad = apply_overrides(doc, {"finance.investment_phasing": [0.5, 0.4]})
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(bad, file="demo.yaml", base_dir=repo_root / "examples")
+    problem = err.value.problems[0]
+    assert problem.file == "demo.yaml"
+    assert problem.column == "finance.investment_phasing"
+    assert "sum to 0.9" in problem.message
+    ok = apply_overrides(doc, {"finance.investment_phasing": [0.5, 0.3, 0.2]})
+    parse_scenario(ok, file="demo.yaml", base_dir=repo_root / "examples")
+    within = apply_overrides(doc, {"finance.investment_phasing": [0.5, 0.5000000001]})
+    parse_scenario(within, file="demo.yaml", base_dir=repo_root / "examples")
+    long = apply_overrides(doc, {"finance.investment_phasing": [0.5, 0.5], "finance.years": 1})
+    with pytest.raises(ScenarioError, match="investment_phasing has 2 shares"):
+        parse_scenario(long, file="demo.yaml", base_dir=repo_root / "examples")
+
+
+def test_labels_and_definitions_name_every_figure():
+    t = savings_table(_Scenario({"investment": 1e6, "baseline": {},
+                                 "workstreams": _lines((2e6, 2e6))}))
+    doc = t.to_dict()
+    assert doc["labels"]["cost_against_today"] == "Cost against today"
+    assert doc["labels"]["totals.total"] == "Savings (workstreams)"
+    assert "not the workstream savings" in doc["definitions"]["cost_against_today"]
+    for key in ("net_of_investment", "npv", "payback_year", "benefit_to_investment"):
+        assert doc["definitions"][key].endswith(".") and key in doc["labels"]
+    # figures the scenario does not have are not defined
+    assert "fee_after_reduction" not in doc["labels"]
+    assert "cost_against_today" not in savings_table(
+        _Scenario({"workstreams": _lines((1, 1))})).labels
+
+
+def test_finance_block_round_trips_through_summary_json():
+    from mdtplan.summary import FinanceAppraisal
+
+    t = savings_table(_Scenario({"investment": 1e6, "investment_phasing": [0.5, 0.5],
+                                 "required_ratio": 1.5, "fee_clause": {},
+                                 "workstreams": _lines((1e6, 2e6))}))
+    back = FinanceAppraisal.from_dict(t.to_dict())
+    assert back == t

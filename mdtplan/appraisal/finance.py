@@ -19,13 +19,24 @@ The savings table (``summary.json``'s ``finance`` block, CONTRACT §5)
 ``totals.cashable_net`` cashable less already in plan
 ``totals.overall``      total less already in plan
 ``investment``          ``finance.investment`` plus each line's investment [GBP, one-off]
+``investment_phasing``  share of the investment spent in years 1, 2, ... (default ``[1.0]``)
 ``net_of_investment``   the ratio basis (``finance.ratio_basis``: ``cashable_net`` (default),
                         ``total_net`` = overall, or ``total``) less the investment: one full
                         year's saving net of the one-off cost [GBP]
 ``benefit_to_investment`` basis / investment [-]; ``passes`` = ratio >= ``required_ratio``
-``payback_year``        first year in which the cumulative phased basis reaches the investment
-                        (``None`` if not within ``finance.years``)
-``by_year``             cumulative phased basis and net position per year, low / likely / high
+``ratio_readings``      the same test on each of the three bases, the chosen one marked
+``fee_clause``          with ``finance.fee_clause``: ``fee``, ``required_ratio``, ``basis``;
+``fee_after_reduction`` ``min(fee, benefit / required_ratio)`` per level [GBP]
+``discount_rate``       [1/year], HM Treasury Green Book 3.5% by default
+``npv``                 net present value of the phased basis less the phased investment [GBP]
+``payback_year``        first year from which the cumulative phased basis covers the investment
+                        spent so far in every later year (``None`` if not within
+                        ``finance.years``; 0 without an investment)
+``by_year``             per year: phased basis, investment spent, cumulative figures, net
+                        position (cumulative savings less cumulative investment), discount
+                        factor and present value, low / likely / high
+``labels``,             each figure's plain label and one sentence saying what it is
+``definitions``         (:data:`mdtplan.summary.TERMS`)
 ======================= =============================================================================
 
 Savings net of the plan already in the budget are scaled line by line for phasing: a line's
@@ -48,8 +59,11 @@ import numpy as np
 
 from ..errors import Problem, ScenarioError
 from ..summary import (
+    BASIS_LABELS,
     LEVELS,
+    TERMS,
     BaselineSummary,
+    FeeClauseResult,
     FinanceAppraisal,
     Line,
     LinePercentiles,
@@ -57,6 +71,7 @@ from ..summary import (
     Percentiles,
     PlanSavings,
     Range,
+    RatioReading,
     Saving,
     SavingsPercentiles,
     SavingsTotals,
@@ -66,7 +81,8 @@ from ..summary import (
     jsonable,
 )
 
-__all__ = ["LEVELS", "PERCENTILES", "Line", "demand_draws", "monte_carlo_savings",
+__all__ = ["BASES", "LEVELS", "PERCENTILES", "Line", "demand_draws", "discount_factor",
+           "fee_after_reduction", "monte_carlo_savings",
            "percentiles", "plan_savings", "sample_range", "savings_table", "workstream_lines",
            "workstream_demand_multipliers"]
 
@@ -159,9 +175,66 @@ def _plan_share(lines: list[Line], extra_in_plan: float) -> list[float]:
     return [extra_in_plan * w / total for w in weights]
 
 
+BASES = ("cashable_net", "total_net", "total")
+
+
 def _basis(totals: dict, basis: str, level: str) -> float:
     key = {"cashable_net": "cashable_net", "total_net": "overall", "total": "total"}[basis]
     return float(totals[key][level])
+
+
+def discount_factor(year: int, rate: float, year_one: int = 1) -> float:
+    """The factor a year's flows are discounted by [-].
+
+    Parameters
+    ----------
+    year : int
+        1, 2, ... (year 1 is the first year of the plan).
+    rate : float
+        Discount rate [1/year]; the HM Treasury Green Book's is 0.035.
+    year_one : {1, 0}
+        The discount period ``t`` of year 1: ``t = year - 1 + year_one``.
+
+    Returns
+    -------
+    float
+        ``1 / (1 + rate) ** t``.
+
+    Examples
+    --------
+    >>> round(discount_factor(2, 0.035), 6)   # 1 / 1.035 ** 2
+    0.933511
+    >>> discount_factor(1, 0.035, year_one=0)
+    1.0
+    """
+    return 1.0 / (1.0 + rate) ** (year - 1 + year_one)
+
+
+def fee_after_reduction(fee: float, benefit: float, required_ratio: float) -> float:
+    """The fee after a clause reducing it until the benefit is ``required_ratio`` times it.
+
+    Parameters
+    ----------
+    fee : float
+        The one-off fee [GBP].
+    benefit : float
+        The recurrent annual benefit the clause counts [GBP/year].
+    required_ratio : float
+        [-], > 0.
+
+    Returns
+    -------
+    float
+        ``min(fee, max(benefit, 0) / required_ratio)`` [GBP].
+
+    Examples
+    --------
+    >>> fee_after_reduction(4.5e6, 6.54e6, 1.5)   # 6.54m / 1.5 = 4.36m < 4.5m
+    4360000.0
+    >>> fee_after_reduction(4.5e6, 10.45e6, 1.5)  # the benefit clears 1.5x: no reduction
+    4500000.0
+    """
+    return float(min(fee, max(benefit, 0.0) / required_ratio))
 
 
 def savings_table(scenario, operating_model=None, model_lines=()) -> FinanceAppraisal | None:
@@ -173,6 +246,15 @@ def savings_table(scenario, operating_model=None, model_lines=()) -> FinanceAppr
     counted in every total like them.
 
     Returns ``None`` when the scenario has no ``finance`` section.
+
+    Notes
+    -----
+    Years: year ``y`` (1, 2, ..., ``finance.years``) counts each line's phased saving on the
+    ratio basis and the investment spent that year (``finance.investment_phasing``). The net
+    present value is ``sum_y (saving_y - investment_y) / (1 + r) ** t_y`` with
+    ``t_y = y`` (year 1 is discounted once: ``finance.discount_year_one: 1``, the default) or
+    ``t_y = y - 1`` (``discount_year_one: 0``), at ``r = finance.discount_rate`` (HM Treasury
+    Green Book, 3.5% by default).
 
     Examples
     --------
@@ -202,29 +284,59 @@ def savings_table(scenario, operating_model=None, model_lines=()) -> FinanceAppr
     totals["cashable_net"] = {lv: totals["cashable"][lv] - in_plan for lv in LEVELS}
     totals["overall"] = {lv: totals["total"][lv] - in_plan for lv in LEVELS}
 
-    basis = finance.ratio_basis
-    annual = {lv: _basis(totals, basis, lv) for lv in LEVELS}
-    net = {lv: annual[lv] - investment for lv in LEVELS}
-    ratio = {lv: (annual[lv] / investment if investment > 0 else None) for lv in LEVELS}
     required = finance.required_ratio
-    passes = {lv: (None if required is None or ratio[lv] is None else bool(ratio[lv] >= required))
-              for lv in LEVELS}
+    readings = {}
+    for b in BASES:
+        benefit = {lv: _basis(totals, b, lv) for lv in LEVELS}
+        ratio = {lv: (benefit[lv] / investment if investment > 0 else None) for lv in LEVELS}
+        passes = {lv: (None if required is None or ratio[lv] is None
+                       else bool(ratio[lv] >= required)) for lv in LEVELS}
+        readings[b] = RatioReading(basis=b, label=BASIS_LABELS[b], benefit=Range(**benefit),
+                                   ratio=Range(**ratio), passes=Range(**passes),
+                                   chosen=b == finance.ratio_basis)
+    basis = finance.ratio_basis
+    chosen = readings[basis]
+    net = {lv: chosen.benefit.value(lv) - investment for lv in LEVELS}
 
-    by_year, payback = _by_year(lines, finance, basis, investment, extra)
+    clause, fee_after = None, None
+    if finance.fee_clause is not None:
+        fc = finance.fee_clause
+        clause = FeeClauseResult(
+            fee=float(investment if fc.fee is None else fc.fee),
+            required_ratio=float(fc.required_ratio if fc.required_ratio is not None
+                                 else required),
+            basis=fc.basis or basis)
+        benefit = readings[clause.basis].benefit
+        fee_after = Range(*(fee_after_reduction(clause.fee, benefit.value(lv),
+                                                clause.required_ratio) for lv in LEVELS))
+
+    phasing = tuple(finance.investment_phasing or (1.0,))
+    by_year, payback, npv = _by_year(lines, finance, basis, investment, extra, phasing)
+    keys = [k for k in TERMS if (k != "cost_against_today" or finance.baseline is not None)
+            and (k != "fee_after_reduction" or clause is not None)]
     return FinanceAppraisal(
         lines=tuple(lines),
         totals=SavingsTotals(**{k: Range(**v) for k, v in totals.items()}),
         already_in_plan=in_plan,
         investment=investment,
         ratio_basis=basis,
-        annual_basis=Range(**annual),
+        annual_basis=chosen.benefit,
         net_of_investment=Range(**net),
-        benefit_to_investment=Range(**ratio),
+        benefit_to_investment=chosen.ratio,
         required_ratio=required,
-        passes=Range(**passes),
+        passes=chosen.passes,
         years=int(finance.years),
         payback_year=Range(**payback),
         by_year=by_year,
+        investment_phasing=phasing,
+        discount_rate=float(finance.discount_rate),
+        discount_year_one=int(finance.discount_year_one),
+        npv=Range(**npv),
+        ratio_readings=tuple(readings[b] for b in BASES),
+        fee_clause=clause,
+        fee_after_reduction=fee_after,
+        labels={k: TERMS[k][0] for k in keys},
+        definitions={k: TERMS[k][1] for k in keys},
     )
 
 
@@ -240,24 +352,48 @@ def _line_basis(lines: list[Line], basis: str, extra: float) -> list[tuple[Line,
     return out
 
 
-def _by_year(lines, finance, basis, investment, extra) -> tuple[tuple[YearRow, ...], dict]:
+def _by_year(lines, finance, basis, investment, extra, phasing):
+    """The year rows, the payback year and the net present value at each level.
+
+    The payback year is the first year from which the cumulative net position (savings less
+    the investment spent so far) is at least 0 in every later year appraised, once some
+    investment has been spent; 0 without an investment, ``None`` if not within the years.
+    """
     counted = _line_basis(lines, basis, extra)
-    rows, payback = [], {lv: None for lv in LEVELS}
+    years = int(finance.years)
+    rate, year_one = float(finance.discount_rate), int(finance.discount_year_one)
+    rows = []
     cumulative = {lv: 0.0 for lv in LEVELS}
-    for year in range(1, int(finance.years) + 1):
-        saving, total, net = {}, {}, {}
+    spent = 0.0
+    npv = {lv: 0.0 for lv in LEVELS}
+    for year in range(1, years + 1):
+        invest = investment * (phasing[year - 1] if year <= len(phasing) else 0.0)
+        spent += invest
+        factor = discount_factor(year, rate, year_one)
+        saving, total, net, pv = {}, {}, {}, {}
         for lv in LEVELS:
             saving[lv] = sum((ln.value(lv) - deduct) * ln.phase(year) for ln, deduct in counted)
             cumulative[lv] += saving[lv]
             total[lv] = cumulative[lv]
-            net[lv] = cumulative[lv] - investment
-            if payback[lv] is None and investment > 0 and cumulative[lv] >= investment:
-                payback[lv] = year
+            net[lv] = cumulative[lv] - spent
+            pv[lv] = (saving[lv] - invest) * factor
+            npv[lv] += pv[lv]
         rows.append(YearRow(year=year, saving=Range(**saving), cumulative=Range(**total),
-                            net=Range(**net)))
-    if investment <= 0:
-        payback = {lv: 0 for lv in LEVELS}
-    return tuple(rows), payback
+                            net=Range(**net), investment=invest, cumulative_investment=spent,
+                            discount_factor=factor, present_value=Range(**pv)))
+    payback = {lv: _payback(rows, lv) if investment > 0 else 0 for lv in LEVELS}
+    return tuple(rows), payback, npv
+
+
+def _payback(rows, level: str) -> int | None:
+    """First year whose net position, and every later one's, is >= 0 with investment spent."""
+    found = None
+    for row in reversed(rows):
+        if row.net.value(level) < 0:
+            break
+        if row.cumulative_investment > 0:
+            found = row.year
+    return found
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,9 +45,12 @@ from dataclasses import dataclass, fields
 from ..errors import Problem
 from .baseline import BASELINE_KEYS, BaselineSummary, RuleBreach
 from .finance import (
+    BASIS_LABELS,
     LEVELS,
+    TERMS,
     DemandDraw,
     DemandDraws,
+    FeeClauseResult,
     FinanceAppraisal,
     Line,
     LinePercentiles,
@@ -55,6 +58,7 @@ from .finance import (
     Percentiles,
     PlanSavings,
     Range,
+    RatioReading,
     Saving,
     SavingsPercentiles,
     SavingsTotals,
@@ -80,7 +84,7 @@ from .plan import (
 )
 
 __all__ = [
-    "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
+    "BASELINE_KEYS", "BASIS_LABELS", "FeeClauseResult", "RatioReading", "TERMS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
     "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
     "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",

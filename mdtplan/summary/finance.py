@@ -10,7 +10,7 @@ them in the order the contract has (CONTRACT §5). A key missing from a document
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .levers import ModelSavings
@@ -147,7 +147,7 @@ class SavingsTotals:
 
 @dataclass(frozen=True)
 class YearRow:
-    """One year of the phased savings (``finance.by_year``).
+    """One year of the phased savings and investment (``finance.by_year``).
 
     Attributes
     ----------
@@ -158,13 +158,25 @@ class YearRow:
     cumulative : Range
         Sum of the savings to this year [GBP].
     net : Range
-        Cumulative saving less the investment [GBP].
+        Cumulative saving less the cumulative investment spent to this year [GBP].
+    investment : float
+        Investment spent in the year (``finance.investment_phasing``) [GBP].
+    cumulative_investment : float
+        Investment spent to this year [GBP].
+    discount_factor : float or None
+        ``1 / (1 + r) ** t`` for the year's discount period ``t`` [-].
+    present_value : Range or None
+        The year's saving less its investment, times the discount factor [GBP].
     """
 
     year: int
     saving: Range[float]
     cumulative: Range[float]
     net: Range[float]
+    investment: float | None = None
+    cumulative_investment: float | None = None
+    discount_factor: float | None = None
+    present_value: Range[float] | None = None
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {"year": self.year}
@@ -172,6 +184,13 @@ class YearRow:
             out[f"saving_{level}"] = self.saving.value(level)
             out[f"cumulative_{level}"] = self.cumulative.value(level)
             out[f"net_{level}"] = self.net.value(level)
+        if self.investment is not None:     # written since the years' investment phasing
+            out["investment"] = self.investment
+            out["cumulative_investment"] = self.cumulative_investment
+            out["discount_factor"] = self.discount_factor
+        if self.present_value is not None:
+            for level in LEVELS:
+                out[f"present_value_{level}"] = self.present_value.value(level)
         return out
 
     @classmethod
@@ -179,8 +198,157 @@ class YearRow:
         def figure(name: str) -> Range:
             return Range(*(doc.get(f"{name}_{level}") for level in LEVELS))
 
+        pv = figure("present_value") if "present_value_low" in doc else None
         return cls(year=doc.get("year"), saving=figure("saving"),
-                   cumulative=figure("cumulative"), net=figure("net"))
+                   cumulative=figure("cumulative"), net=figure("net"),
+                   investment=doc.get("investment"),
+                   cumulative_investment=doc.get("cumulative_investment"),
+                   discount_factor=doc.get("discount_factor"), present_value=pv)
+
+
+@dataclass(frozen=True)
+class RatioReading:
+    """The benefit-to-investment test on one basis (a row of ``finance.ratio_readings``).
+
+    Attributes
+    ----------
+    basis : str
+        ``cashable_net``, ``total_net`` or ``total``.
+    label : str
+        The basis in words.
+    benefit : Range
+        One full year's saving on the basis [GBP/year].
+    ratio : Range
+        ``benefit`` / investment [-] (``None`` without an investment).
+    passes : Range
+        ``ratio >= required_ratio`` (``None`` without a test).
+    chosen : bool
+        The scenario's ``ratio_basis`` (the reading ``benefit_to_investment`` and ``passes``
+        report).
+    """
+
+    basis: str
+    label: str
+    benefit: Range[float]
+    ratio: Range[float | None]
+    passes: Range[bool | None]
+    chosen: bool
+
+    def to_dict(self) -> dict:
+        return {"basis": self.basis, "label": self.label, "benefit": _dict(self.benefit),
+                "ratio": _dict(self.ratio), "passes": _dict(self.passes),
+                "chosen": self.chosen}
+
+    @classmethod
+    def from_dict(cls, doc: dict) -> RatioReading:
+        return cls(basis=doc.get("basis"), label=doc.get("label"),
+                   benefit=_range(doc, "benefit"), ratio=_range(doc, "ratio"),
+                   passes=_range(doc, "passes"), chosen=bool(doc.get("chosen")))
+
+
+@dataclass(frozen=True)
+class FeeClauseResult:
+    """The fee reduction clause as applied (``finance.fee_clause``).
+
+    Attributes
+    ----------
+    fee : float
+        The one-off fee before the clause [GBP].
+    required_ratio : float
+        The benefit the fee must be outdone by [-].
+    basis : str
+        The saving counted as the benefit (as ``ratio_basis``).
+    """
+
+    fee: float
+    required_ratio: float
+    basis: str
+
+    def to_dict(self) -> dict:
+        return {"fee": self.fee, "required_ratio": self.required_ratio, "basis": self.basis}
+
+    @classmethod
+    def from_dict(cls, doc: dict | None) -> FeeClauseResult | None:
+        if doc is None:
+            return None
+        return cls(fee=doc.get("fee"), required_ratio=doc.get("required_ratio"),
+                   basis=doc.get("basis"))
+
+
+#: The ratio bases in words (``finance.ratio_readings[].label``).
+BASIS_LABELS = {
+    "cashable_net": "cashable savings less those already in the medium-term financial plan",
+    "total_net": "all savings (cashable and quality) less those already in the plan",
+    "total": "all recurrent annual savings, cashable and quality",
+}
+
+#: Each finance figure's plain label and one sentence saying what it is (``finance.labels``
+#: and ``finance.definitions``); the CLI and the workbook show the same words. The keys are
+#: the figures' keys in ``summary.json``'s ``finance`` block, except ``cost_against_today``
+#: (from the ``savings`` block).
+TERMS: dict[str, tuple[str, str]] = {
+    "cost_against_today": (
+        "Cost against today",
+        "The plan's annual cost less today's, both costed by the model (staff, agency, sites, "
+        "mileage); summary.json's savings.total.saving_gbp is its negative. It is not the "
+        "workstream savings."),
+    "totals.total": (
+        "Savings (workstreams)",
+        "The workstreams' annual savings added up [GBP/year], as each workstream gives "
+        "them: a separate calculation from the cost against today."),
+    "totals.cashable": (
+        "Cashable savings",
+        "The workstreams marked cashable: money that leaves the budget [GBP/year]."),
+    "totals.quality": (
+        "Quality savings (non-cashable)",
+        "The workstreams not cashable: capacity or cost avoided, not money released "
+        "[GBP/year]."),
+    "totals.cashable_net": (
+        "Cashable, less already in plan",
+        "Cashable savings less those the medium-term financial plan already counts "
+        "[GBP/year]."),
+    "totals.overall": (
+        "Overall (total less already in plan)",
+        "All workstream savings less those the plan already counts [GBP/year]."),
+    "investment": (
+        "Investment (one-off)",
+        "The one-off cost of the change, spent over the years as investment_phasing says "
+        "[GBP]."),
+    "net_of_investment": (
+        "Net of investment (one year)",
+        "One full year's workstream savings on the ratio basis less the whole one-off "
+        "investment [GBP]: a test of scale, not a cash position over the years."),
+    "benefit_to_investment": (
+        "Benefit to investment",
+        "One full year's savings on the ratio basis divided by the one-off investment [-]."),
+    "passes": (
+        "Test",
+        "Whether the benefit-to-investment ratio reaches the required ratio."),
+    "ratio_readings": (
+        "Readings of the test",
+        "The same test on each basis (cashable less plan; total less plan; total), the "
+        "scenario's basis marked chosen."),
+    "npv": (
+        "Net present value",
+        "Each year's phased workstream savings on the ratio basis less the investment spent "
+        "that year, discounted at the discount rate and summed over the years [GBP]."),
+    "discount_rate": (
+        "Discount rate",
+        "The rate a year's flows are discounted at [1/year]: HM Treasury Green Book 3.5% "
+        "unless the scenario says otherwise."),
+    "payback_year": (
+        "Payback year",
+        "The first year from which the cumulative savings cover the investment spent so far "
+        "for every later year appraised (none: not within the years)."),
+    "by_year": (
+        "Savings by year",
+        "Per year: the phased savings on the ratio basis, the investment spent, the "
+        "cumulative net position and its present value [GBP]."),
+    "fee_after_reduction": (
+        "Fee after reduction",
+        "The fee reduced until the benefit is the required ratio times it: the smaller of the "
+        "fee and the benefit divided by the ratio [GBP]."),
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,6 +653,23 @@ class FinanceAppraisal:
     model_savings : ModelSavings or None
         With levers in the operating model: the savings the model makes (else not written);
         their lines are in ``lines`` too, marked ``source: model``.
+    investment_phasing : tuple of float
+        Share of the investment spent in years 1, 2, ... [-] (empty in a summary written
+        before it was reported).
+    discount_rate : float or None
+        [1/year]
+    discount_year_one : int or None
+        The discount period of year 1 (1 or 0).
+    npv : Range or None
+        Net present value of the ratio basis net of the phased investment [GBP].
+    ratio_readings : tuple of RatioReading
+        The test on each basis.
+    fee_clause : FeeClauseResult or None
+        With ``finance.fee_clause`` (else not written).
+    fee_after_reduction : Range or None
+        ``min(fee, benefit / required_ratio)`` [GBP], with the clause.
+    labels, definitions : dict of str to str
+        Each figure's plain label and its meaning in one sentence (:data:`TERMS`).
     """
 
     lines: tuple[Line, ...]
@@ -502,16 +687,48 @@ class FinanceAppraisal:
     by_year: tuple[YearRow, ...]
     monte_carlo: MonteCarlo | None = None
     model_savings: ModelSavings | None = None
+    investment_phasing: tuple[float, ...] = ()
+    discount_rate: float | None = None
+    discount_year_one: int | None = None
+    npv: Range[float] | None = None
+    ratio_readings: tuple[RatioReading, ...] = ()
+    fee_clause: FeeClauseResult | None = None
+    fee_after_reduction: Range[float] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    definitions: dict[str, str] = field(default_factory=dict)
+
+    def reading(self, basis: str) -> RatioReading | None:
+        """The row of :attr:`ratio_readings` on ``basis`` (``None`` if absent)."""
+        return next((r for r in self.ratio_readings if r.basis == basis), None)
 
     def to_dict(self) -> dict:
-        out = {"lines": [ln.to_dict() for ln in self.lines], "totals": _dict(self.totals),
-               "already_in_plan": self.already_in_plan, "investment": self.investment,
-               "ratio_basis": self.ratio_basis, "annual_basis": _dict(self.annual_basis),
-               "net_of_investment": _dict(self.net_of_investment),
-               "benefit_to_investment": _dict(self.benefit_to_investment),
-               "required_ratio": self.required_ratio, "passes": _dict(self.passes),
-               "years": self.years, "payback_year": _dict(self.payback_year),
-               "by_year": [row.to_dict() for row in self.by_year]}
+        # the keys added with the years, the readings and the labels are written only when
+        # present, so a summary.json written before them reads back and writes out the same
+        out: dict[str, Any] = {"lines": [ln.to_dict() for ln in self.lines],
+                               "totals": _dict(self.totals),
+                               "already_in_plan": self.already_in_plan,
+                               "investment": self.investment}
+        if self.investment_phasing:
+            out["investment_phasing"] = list(self.investment_phasing)
+        out.update({"ratio_basis": self.ratio_basis, "annual_basis": _dict(self.annual_basis),
+                    "net_of_investment": _dict(self.net_of_investment),
+                    "benefit_to_investment": _dict(self.benefit_to_investment),
+                    "required_ratio": self.required_ratio, "passes": _dict(self.passes)})
+        if self.ratio_readings:
+            out["ratio_readings"] = [r.to_dict() for r in self.ratio_readings]
+        out["years"] = self.years
+        if self.npv is not None:
+            out.update(discount_rate=self.discount_rate,
+                       discount_year_one=self.discount_year_one, npv=_dict(self.npv))
+        out.update(payback_year=_dict(self.payback_year),
+                   by_year=[row.to_dict() for row in self.by_year])
+        if self.fee_clause is not None:
+            out["fee_clause"] = self.fee_clause.to_dict()
+            out["fee_after_reduction"] = _dict(self.fee_after_reduction)
+        if self.labels:
+            out["labels"] = dict(self.labels)
+        if self.definitions:
+            out["definitions"] = dict(self.definitions)
         if self.monte_carlo is not None:
             out["monte_carlo"] = self.monte_carlo.to_dict()
         if self.model_savings is not None:
@@ -533,7 +750,16 @@ class FinanceAppraisal:
                    years=doc.get("years"), payback_year=_range(doc, "payback_year"),
                    by_year=tuple(YearRow.from_dict(r) for r in doc.get("by_year") or ()),
                    monte_carlo=MonteCarlo.from_dict(doc.get("monte_carlo")),
-                   model_savings=ModelSavings.from_dict(doc.get("model_savings")))
+                   model_savings=ModelSavings.from_dict(doc.get("model_savings")),
+                   investment_phasing=tuple(doc.get("investment_phasing") or ()),
+                   discount_rate=doc.get("discount_rate"),
+                   discount_year_one=doc.get("discount_year_one"), npv=_range(doc, "npv"),
+                   ratio_readings=tuple(RatioReading.from_dict(r)
+                                        for r in doc.get("ratio_readings") or ()),
+                   fee_clause=FeeClauseResult.from_dict(doc.get("fee_clause")),
+                   fee_after_reduction=_range(doc, "fee_after_reduction"),
+                   labels=dict(doc.get("labels") or {}),
+                   definitions=dict(doc.get("definitions") or {}))
 
 
 # --------------------------------------------------------------------------------------------
