@@ -299,6 +299,17 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
             rows.append((f"  today breaks {v.rule}", f"{v.count} time(s)"))
     if savings is not None:
         rows.append(("Saving against today", _fmt_gbp(savings.total.saving_gbp)))
+    growth = s.growth_check
+    if growth is not None:
+        met = growth.demand_met_share
+        extra = sum(growth.extra_fte_needed_by_role.values())
+        rows.append((f"This plan in {growth.year}: demand, met",
+                     f"{growth.demand_hours:,.0f} h/year, "
+                     + ("—" if met is None else f"{met:.1%}")
+                     + (f"; short {extra:,.1f} FTE" if extra > 0.05 else "")))
+        for role, fte in growth.extra_fte_needed_by_role.items():
+            if fte > 0.05:
+                rows.append((f"  extra FTE {role}", f"{fte:,.1f}"))
     if fin is not None:
         totals = fin.totals
         rows.append(("Workstream savings (low – likely – high)", _range(totals.total)))
