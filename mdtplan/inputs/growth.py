@@ -57,7 +57,7 @@ def _load_growth(scenario: Scenario, om: OperatingModel | None, areas,
     rows = np.arange(2, len(frame) + 2)            # the file's line numbers (header is 1)
     by_group = GROUP_COLUMN in frame.columns
     ok = True
-    years = pd.to_numeric(_text(frame["year"]), errors="coerce")
+    years = _number(frame["year"])
     bad = years.isna().to_numpy() | (years.fillna(0) % 1 != 0).to_numpy()
     if bad.any():
         p.error(file, _rows_text(rows[bad]), "year", "the year is not a whole number",
@@ -65,7 +65,7 @@ def _load_growth(scenario: Scenario, om: OperatingModel | None, areas,
         ok = False
     values = {}
     for band in bands:
-        v = pd.to_numeric(_text(frame[band]), errors="coerce")
+        v = _number(frame[band])
         blank = v.isna().to_numpy()
         if blank.any():
             p.error(file, _rows_text(rows[blank]), band,
@@ -128,3 +128,8 @@ def _load_growth(scenario: Scenario, om: OperatingModel | None, areas,
 def _text(column: pd.Series) -> pd.Series:
     """A column as trimmed text (blank cells as <NA>)."""
     return column.astype("string").str.strip().replace("", pd.NA)
+
+
+def _number(column: pd.Series) -> pd.Series:
+    """A column as floats (NaN where blank or not a number)."""
+    return pd.to_numeric(_text(column).astype(object), errors="coerce").astype(float)
