@@ -343,6 +343,17 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
                         ": the plan costs less" if cost < -0.5 else "")
                      + (f", meeting {met.scenario:.1%} of demand against today's "
                         f"{met.baseline:.1%}" if both else "")))
+    growth = s.growth_check
+    if growth is not None:
+        met = growth.demand_met_share
+        extra = sum(growth.extra_fte_needed_by_role.values())
+        rows.append((f"This plan in {growth.year}: demand, met",
+                     f"{growth.demand_hours:,.0f} h/year, "
+                     + ("—" if met is None else f"{met:.1%}")
+                     + (f"; short {extra:,.1f} FTE" if extra > 0.05 else "")))
+        for role, fte in growth.extra_fte_needed_by_role.items():
+            if fte > 0.05:
+                rows.append((f"  extra FTE {role}", f"{fte:,.1f}"))
     if fin is not None:
         totals = fin.totals
         rows += _model_savings_rows(fin.model_savings)

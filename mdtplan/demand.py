@@ -163,6 +163,41 @@ def compute_demand(areas: pd.DataFrame, operating_model: OperatingModel) -> pd.D
     return pd.DataFrame(hours, index=areas.index, columns=pd.Index(roles, name="role"))
 
 
+def grow_population(areas: pd.DataFrame, multipliers: pd.DataFrame | None) -> pd.DataFrame:
+    """Areas whose age-band populations are grown to a later year.
+
+    Parameters
+    ----------
+    areas : DataFrame
+        Index ``area_id``; one column per age band [people].
+    multipliers : DataFrame or None
+        Index ``area_id``, one column per age band: the band's population in the later year as
+        a multiple of the areas' own [-] (``Inputs.growth``). ``None`` returns ``areas``.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``areas`` with each band column multiplied, area by area. Demand is linear
+        in the bands (:func:`compute_demand`), so each area's hours grow by its bands' mix;
+        ``population`` (the hub bands' headcount) and ``demand_override__<role>`` columns are
+        left as they are.
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame({"young": [100.0, 50.0], "old": [10.0, 20.0]}, index=["A", "B"])
+    >>> growth = pd.DataFrame({"young": [1.0, 1.0], "old": [1.5, 1.5]}, index=["A", "B"])
+    >>> grow_population(areas, growth)["old"].tolist()
+    [15.0, 30.0]
+    """
+    if multipliers is None:
+        return areas
+    grown = areas.copy()
+    for band in multipliers.columns:
+        grown[band] = areas[band].to_numpy(dtype=float) * multipliers[band].reindex(
+            areas.index).to_numpy(dtype=float)
+    return grown
+
+
 def demand_summary(demand_hours: pd.DataFrame, operating_model: OperatingModel) -> pd.DataFrame:
     """Totals by role: hours, the FTE they imply, and what that FTE costs.
 

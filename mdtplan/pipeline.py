@@ -80,7 +80,7 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
         With every problem found, each naming file, row and column.
     """
     from .assemble import prepare_model_data
-    from .demand import compute_demand
+    from .demand import compute_demand, grow_population
     from .inputs import load_inputs
     from .travel import allowed_pairs
 
@@ -93,7 +93,10 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     t = perf_counter()
     inputs = _with_demand_changes(inputs, scenario)
     if inputs.operating_model is not None:
-        demand = compute_demand(inputs.areas, inputs.operating_model)
+        areas = inputs.areas
+        if scenario.demand.growth is not None and scenario.demand.growth.solve_for_year:
+            areas = grow_population(areas, inputs.growth)   # solved for the later year
+        demand = compute_demand(areas, inputs.operating_model)
         if scenario.demand.scale != 1.0:
             demand = demand * float(scenario.demand.scale)
     else:
@@ -219,6 +222,12 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         from .appraisal import attach_finance
 
         result = attach_finance(result, run, options=options, progress=progress, cancel=cancel)
+    if scenario.demand.growth is not None and not scenario.demand.growth.solve_for_year:
+        from .appraisal.growth import attach_growth_check
+
+        _emit(progress, stage="growth", message="checking the plan against "
+              f"{scenario.demand.growth.year}'s demand")
+        result = attach_growth_check(result, options)
     _emit(progress, stage="done", message=result.results.summary.report.status)
     return result
 

@@ -446,17 +446,44 @@ class FinanceConfig(_Strict):
         return self
 
 
+class GrowthConfig(_Strict):
+    """Population growth per age band and year (``demand.growth``), e.g. from ONS subnational
+    population projections.
+
+    ``path`` names a CSV with a ``year`` column and one column per age band of the operating
+    model, holding the band's population in that year as a multiple of the areas' own (base
+    year) population [-]; an optional ``area_group`` column gives rows per area group
+    (district). ``year`` picks the row. By default the plan is solved on the base year's demand
+    and then *checked* against that year's (``growth_check`` in the summary: the plan's hubs,
+    catchments and FTE fixed); with ``solve_for_year`` the plan is solved for that year's
+    demand instead.
+    """
+
+    path: str
+    year: int
+    solve_for_year: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("path is blank")
+        return v
+
+
 class DemandConfig(_Strict):
     """Scenario-level changes to the operating model's demand (what-ifs, sweeps, Monte Carlo).
 
     ``scale`` multiplies every area's hours of every role (re-solved in place in a sweep);
     ``client_groups`` multiplies the contact rates of the named client groups, and ``pathways``
-    the hours of the named pathways (both rebuild the model).
+    the hours of the named pathways (both rebuild the model). ``growth`` grows each age band's
+    population to a later year (:class:`GrowthConfig`).
     """
 
     scale: PosFloat = 1.0
     client_groups: dict[str, NonNegFloat] = Field(default_factory=dict)
     pathways: dict[str, NonNegFloat] = Field(default_factory=dict)
+    growth: GrowthConfig | None = None
 
 
 class Scenario(_Strict):
@@ -668,12 +695,15 @@ def resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     travel = upd(scenario.travel, path=_resolve(base, scenario.travel.path))
     workforce = (upd(scenario.workforce, path=_resolve(base, scenario.workforce.path))
                  if scenario.workforce else None)
+    demand = scenario.demand
+    if demand.growth is not None:
+        demand = upd(demand, growth=upd(demand.growth, path=_resolve(base, demand.growth.path)))
     op = scenario.operating_model
     if op is not None:
         candidate = Path(_resolve(base, op))
         op = str(candidate) if candidate.exists() else (find_operating_model(op) or str(candidate))
     return upd(scenario, areas=areas, sites=sites, travel=travel, workforce=workforce,
-               operating_model=op, base_dir=str(base))
+               demand=demand, operating_model=op, base_dir=str(base))
 
 
 def scenario_json_schema() -> dict:

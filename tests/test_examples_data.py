@@ -200,3 +200,30 @@ def test_people_in_comment_match_the_data(name):
     stated = re.search(r"mid-2020: ([\d,]+) people", text)
     assert stated, f"{name}.yaml states no mid-2020 population"
     assert int(stated.group(1).replace(",", "")) == _people(name)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_todays_workforce_names_roles_of_its_model_and_sites_of_its_example(name):
+    """examples/data/<council>_workforce.csv loads with the inputs loader (which refuses roles
+    outside the operating model and units that are neither a site nor a pool), its sites are
+    the example's baseline sites, and every row says it is an estimate."""
+    from mdtplan.inputs import load_inputs, pool_names
+
+    sc = scenario(name)
+    assert sc.workforce is not None and sc.finance is not None
+    assert sc.workforce.path == str(REPO / "examples" / "data" / f"{name}_workforce.csv")
+    inputs = load_inputs(sc)                      # raises InputError on a bad role or unit
+    wf = inputs.workforce
+    om = inputs.operating_model
+    kinds = {r.id: r.kind for r in om.roles}
+    assert set(wf["role"]) <= {r for r, k in kinds.items() if k in ("core", "specialist")}
+    pools = set(pool_names(om, inputs.areas, inputs.sites))
+    sites = set(sc.finance.baseline.sites)
+    assert set(wf["unit"]) <= sites | pools
+    core = wf[wf["role"].map(kinds) == "core"]
+    assert set(core["unit"]) == sites              # every baseline site is staffed
+    assert set(wf.loc[wf["role"].map(kinds) == "specialist", "unit"]) <= pools
+    assert sites <= set(inputs.sites.index)
+    assert (wf["fte"] > 0).all() and set(wf["contract"]) <= {"permanent", "agency", "vacant"}
+    raw = pd.read_csv(REPO / "examples" / "data" / f"{name}_workforce.csv")
+    assert raw["source"].str.startswith("estimate ⚠").all()

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mdtplan.cli import app
 from mdtplan.pipeline import prepare
-from mdtplan.scenario import parse_scenario
+from mdtplan.scenario import load_scenario, parse_scenario
 
 #: the slow tier: each council example is a real solve of 20-60 s on two cores
 pytestmark = pytest.mark.slow
@@ -99,10 +99,8 @@ def _savings_rows(xlsx: Path) -> dict:
 
 def check_finance(name: str, summary: dict, xlsx: Path) -> None:
     finance = summary.get("finance")
-    if name == "medway":
-        assert finance is None                      # no finance section in that example
-        return
-    assert finance is not None
+    assert finance is not None                   # every example has a baseline at least
+    check_baseline(name, summary, xlsx)
     for figure, (low, high) in PUBLISHED.get(name, {}).items():
         got = finance["totals"][figure]
         assert got["low"] == pytest.approx(low) and got["high"] == pytest.approx(high), figure
@@ -141,19 +139,33 @@ def check_finance(name: str, summary: dict, xlsx: Path) -> None:
         lines = {ln["name"]: ln["most_likely"] for ln in finance["lines"]}
         assert lines == pytest.approx({"Community support": 696_000, "Nursing care": 467_000,
                                        "Residential care": 101_000})
-    if name == "demo":                           # a baseline: savings against today
-        savings, baseline = summary["savings"], summary["baseline"]
-        assert savings["total"]["baseline_gbp"] == pytest.approx(baseline["total_cost"])
-        assert savings["total"]["scenario_gbp"] == pytest.approx(summary["total_cost"])
-        assert sum(ln["saving_gbp"] for ln in savings["lines"]) == pytest.approx(
-            savings["total"]["saving_gbp"])
-        cells = _evaluated(xlsx)
-        from openpyxl import load_workbook
-        ws = load_workbook(xlsx)["Baseline vs scenario"]
-        total_row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "Total")
-        assert ws.cell(total_row, 4).value.startswith("=SUM(")
-        assert cells[("BASELINE VS SCENARIO", f"D{total_row}")] == pytest.approx(
-            savings["total"]["saving_gbp"])
+
+
+def check_baseline(name: str, summary: dict, xlsx: Path) -> None:
+    """Every example has today's configuration and the plan's savings against it, line by line
+    (the council examples' from examples/data/<council>_workforce.csv)."""
+    savings, baseline = summary["savings"], summary["baseline"]
+    assert baseline is not None and savings is not None
+    assert baseline["total_cost"] > 0 and baseline["status"] == "optimal"
+    assert 0 < baseline["demand_met_share"] <= 1
+    if name != "demo":
+        scenario = load_scenario(REPO / "examples" / f"{name}.yaml")
+        assert baseline["sites"] == scenario.finance.baseline.sites
+        wf = pd.read_csv(REPO / "examples" / "data" / f"{name}_workforce.csv")
+        in_post = wf[wf["contract"] != "vacant"].groupby("role")["fte"].sum()
+        got = pd.Series(baseline["fte_by_role"])
+        assert got.reindex(in_post.index).to_numpy() == pytest.approx(in_post.to_numpy())
+    assert savings["total"]["baseline_gbp"] == pytest.approx(baseline["total_cost"])
+    assert savings["total"]["scenario_gbp"] == pytest.approx(summary["total_cost"])
+    assert sum(ln["saving_gbp"] for ln in savings["lines"]) == pytest.approx(
+        savings["total"]["saving_gbp"])
+    cells = _evaluated(xlsx)
+    from openpyxl import load_workbook
+    ws = load_workbook(xlsx)["Baseline vs scenario"]
+    total_row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "Total")
+    assert ws.cell(total_row, 4).value.startswith("=SUM(")
+    assert cells[("BASELINE VS SCENARIO", f"D{total_row}")] == pytest.approx(
+        savings["total"]["saving_gbp"])
 
 
 @pytest.mark.parametrize("name, limit", EXAMPLES)
@@ -171,6 +183,11 @@ def test_kent_opens_nine_or_more_hubs_of_30k_to_50k_with_east_west_pools(tmp_pat
     assert hubs["population"].sum() == pytest.approx(1_589_057)   # all ages (headcount)
     units = set(tables["staffing"]["unit"])
     assert {"East", "West"} <= units                  # specialists pooled East and West
+    # Kent's plan checked against 2030's demand (demand.growth: examples/data/kent_growth.csv)
+    check = summary["growth_check"]
+    assert check["year"] == 2030 and check["demand_hours"] > check["base_demand_hours"]
+    assert check["demand_met_share"] < 1
+    assert sum(check["extra_fte_needed_by_role"].values()) > 0
     pooled = tables["staffing"][tables["staffing"]["unit"].isin(["East", "West"])]
     assert set(pooled["role"]) == {"safeguarding", "mental_health", "sensory", "autism",
                                    "quality_improvement"}

@@ -66,15 +66,20 @@ def baseline_sites(prepared) -> list[str]:
 
 
 def _baseline_demand(prepared) -> pd.DataFrame:
-    """Demand with the scenario's ``demand`` section but without the workstreams' changes."""
-    from ..demand import adjust_operating_model, compute_demand
+    """Demand with the scenario's ``demand`` section (its growth when ``solve_for_year``)
+    but without the workstreams' changes."""
+    from ..demand import adjust_operating_model, compute_demand, grow_population
     from ..operating_model import load_operating_model
 
     scenario = prepared.scenario
     om = load_operating_model(scenario.operating_model)
     om = adjust_operating_model(om, client_groups=scenario.demand.client_groups,
                                 pathways=scenario.demand.pathways, where="demand")
-    demand = compute_demand(prepared.inputs.areas, om)
+    areas = prepared.inputs.areas
+    growth = scenario.demand.growth
+    if growth is not None and growth.solve_for_year:
+        areas = grow_population(areas, prepared.inputs.growth)
+    demand = compute_demand(areas, om)
     return demand * float(scenario.demand.scale)
 
 
@@ -134,6 +139,165 @@ def _fixed_staff(prepared, data, staff: list) -> tuple[dict, dict, dict]:
     return total, agency, {k: float(v) for k, v in vacant.items()}
 
 
+@dataclass(frozen=True)
+class FixedEvaluation:
+    """A fixed configuration (sites open, areas' sites, staff) evaluated by the model.
+
+    Attributes
+    ----------
+    results : mdtplan.results.Results
+        The model's results over the configuration's sites and reachable areas.
+    demand : Demand
+        All the demand given [hours/year], areas no site reaches counted as unmet.
+    violations : list of RuleBreach
+        Design rules the configuration breaks (and areas beyond the travel limit).
+    unserved : list of str
+        Areas no site of the configuration reaches.
+    roles : DataFrame
+        The roles of the model data (``productive_hours_per_fte`` …).
+    """
+
+    results: object
+    demand: Demand
+    violations: list
+    unserved: list
+    roles: pd.DataFrame
+
+
+def evaluate_fixed(prepared, *, sites: list[str], pairs: pd.DataFrame, demand: pd.DataFrame,
+                   staff, options=None, site_cost_gbp: float | None = None,
+                   shares: dict | None = None) -> FixedEvaluation:
+    """Evaluate a configuration with its decisions fixed: which demand its staff can meet.
+
+    The model of record (:func:`mdtplan.model.build.build_model`) is built over ``sites``
+    (all open) and ``pairs`` with the design rules deactivated (evaluated, not held), FTE and
+    agency FTE fixed by their bounds (to :data:`FTE_RESOLUTION`) and the objective
+    ``max_demand_met``; the solve works out the demand met, the unmet hours by role and the
+    cost. Today's configuration (:func:`evaluate_baseline`) and a plan checked against a later
+    year's demand (:mod:`mdtplan.appraisal.growth`) are both evaluated here.
+
+    Parameters
+    ----------
+    prepared : mdtplan.pipeline.Prepared
+    sites : list of str
+        The open sites.
+    pairs : DataFrame
+        ``area_id``, ``site_id``, ``travel_cost``: the allowed assignments (no travel limit
+        applies to them).
+    demand : DataFrame
+        Areas x roles [hours/year]; areas without a pair count as unmet.
+    staff : callable
+        ``staff(keys)`` with the model's (unit, role) staff keys returns ``(total, agency)``,
+        dicts of FTE in post (permanent + agency) and of agency FTE by key [FTE].
+    options : SolveOptions, optional
+    site_cost_gbp : float, optional
+        The sites' cost in all [GBP/year], spread evenly; else the sites' own fixed costs.
+    shares : dict, optional
+        (area, site) -> share of the area served there, fixed (a split plan's catchments).
+
+    Raises
+    ------
+    ScenarioError
+        When the configuration cannot be evaluated (no solution).
+    """
+    import pyomo.environ as pyo
+
+    from ..assemble import prepare_model_data
+    from ..model.build import build_model, design_rules
+    from ..model.index import index_data
+    from ..options import solve_options_for
+    from ..results import build_results
+    from ..solve import Session, extract_tables
+
+    scenario = prepared.scenario
+    served = pd.Index(pairs["area_id"].astype(str).unique())
+    unserved = [str(a) for a in demand.index.astype(str) if a not in set(served)]
+
+    inputs = prepared.inputs
+    sites_b = inputs.sites.loc[sites].copy()
+    sites_b["status"] = "required"
+    if site_cost_gbp is not None:
+        sites_b["fixed_cost_gbp"] = float(site_cost_gbp) / max(len(sites_b), 1)
+    sites_b["opening_cost_gbp"] = 0.0
+    areas_b = inputs.areas.loc[inputs.areas.index.astype(str).isin(served)]
+    inputs_b = replace(inputs, sites=sites_b, areas=areas_b)
+    data = prepare_model_data(inputs_b, demand.loc[areas_b.index], pairs)
+    roles = data.roles.copy()
+    roles["fte_step"] = FTE_RESOLUTION
+    roles["max_agency_share"] = 1.0
+    # the design's bands, count and cap are built (then deactivated) so that what the
+    # configuration breaks can be reported
+    # (its staff are fixed: how their shortfall falls on hubs is reported, not held)
+    # a fixed configuration runs no levers: today's runs none of the new design's (their
+    # savings are what the plan is measured on), and a plan's own lever people are not
+    # re-decided when it is checked against a later year's demand
+    data = replace(data, roles=roles, objective="max_demand_met", max_travel=None,
+                   max_shortfall_spread=None, levers=None)
+
+    ix = index_data(data)
+    total, agency = staff(ix.staff)
+    model = build_model(data, check=False)
+    # design rules are evaluated, not held; "no staff at a closed hub" is moot with every
+    # site open (and its big-M, sized to the demand a hub can reach, would cap the fixed
+    # staff); contiguous catchments (hubs.contiguous) are a rule of a new design, not held of
+    # a fixed one (sites in one area would share a root) and not counted in rows (their flow
+    # means nothing once its rows are off: pieces per catchment say it better)
+    for name in (*design_rules(), "staff_only_at_open_hubs", "catchment_contiguous",
+                 "catchment_flow_capacity", "catchment_reach"):
+        con = getattr(model, name, None)
+        if con is not None:
+            con.deactivate()
+    for s in model.SITES:
+        model.open_site[s].setlb(1)
+        model.open_site[s].setub(1)
+    for key in model.STAFF:
+        steps = int(round(total.get(key, 0.0) / FTE_RESOLUTION))
+        model.fte_steps[key].setlb(steps)
+        model.fte_steps[key].setub(steps)
+        a = min(float(agency.get(key, 0.0)), steps * FTE_RESOLUTION)
+        model.agency_fte[key].setlb(a)
+        model.agency_fte[key].setub(a)
+    for key, share in (shares or {}).items():
+        if key in model.assign:
+            model.assign[key].setlb(float(share))
+            model.assign[key].setub(float(share))
+
+    options = options or solve_options_for(scenario)
+    session = Session(model, options)
+    try:
+        result = session.solve()
+        if not result.has_solution:
+            raise ScenarioError([Problem(None, None, "finance.baseline",
+                                         f"the fixed configuration could not be evaluated "
+                                         f"({result.status.value}: {result.message})",
+                                         "check the workforce table and the sites")])
+        tables = extract_tables(model, data)
+        violations = _violations(model, pyo)
+        violations += _travel_violations(pairs, tables["assignment"], scenario)
+    finally:
+        session.close()
+
+    results = build_results(data, tables, result, sites_geo=inputs.sites,
+                            edges=getattr(prepared, "area_edges", None))
+    plan = results.summary
+    # areas no site can reach: all their demand is unmet
+    lost = demand.loc[demand.index.astype(str).isin(unserved)].sum()
+    full_total = float(demand.to_numpy().sum())
+    unmet = {r: float(plan.demand.unmet_hours_by_role.get(r, 0.0)) + float(lost.get(r, 0.0))
+             for r in data.roles.index}
+    met_share = (1.0 - sum(unmet.values()) / full_total) if full_total > 0 else None
+    geo = plan.geography
+    if (geo is not None and geo.staff_travel and plan.demand.met_share is not None
+            and abs(plan.demand.hours + float(lost.sum()) - full_total) <= 1e-6 * full_total):
+        # unmet hours include the trips: count demand met as the plan does (a short unit is
+        # short of its visits alike), the unreachable areas' demand unmet
+        met_share = plan.demand.met_share * plan.demand.hours / full_total
+    return FixedEvaluation(results=results,
+                           demand=Demand(hours=full_total, unmet_hours_by_role=unmet,
+                                         met_share=met_share),
+                           violations=violations, unserved=unserved, roles=data.roles)
+
+
 def evaluate_baseline(prepared, options=None) -> Baseline:
     """Cost and evaluate today's configuration (see the module docstring).
 
@@ -152,106 +316,32 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     ScenarioError
         No baseline sites, no workforce table, or staff at units outside the baseline.
     """
-    import pyomo.environ as pyo
-
-    from ..assemble import prepare_model_data
-    from ..model.build import build_model, design_rules
-    from ..model.index import index_data
-    from ..options import solve_options_for
-    from ..results import build_results
-    from ..solve import Session, extract_tables
-
     scenario = prepared.scenario
     cfg = scenario.finance.baseline
     sites = baseline_sites(prepared)
     demand = _baseline_demand(prepared)
     pairs = _pairs(prepared, sites, cfg.assignment)
-    served = pd.Index(pairs["area_id"].astype(str).unique())
-    unserved = [str(a) for a in demand.index.astype(str) if a not in set(served)]
+    vacant: dict = {}
 
-    inputs = prepared.inputs
-    sites_b = inputs.sites.loc[sites].copy()
-    sites_b["status"] = "required"
-    if cfg.site_cost_gbp is not None:
-        sites_b["fixed_cost_gbp"] = float(cfg.site_cost_gbp) / max(len(sites_b), 1)
-    sites_b["opening_cost_gbp"] = 0.0
-    areas_b = inputs.areas.loc[inputs.areas.index.astype(str).isin(served)]
-    inputs_b = replace(inputs, sites=sites_b, areas=areas_b)
-    data = prepare_model_data(inputs_b, demand.loc[areas_b.index], pairs)
-    roles = data.roles.copy()
-    roles["fte_step"] = FTE_RESOLUTION
-    roles["max_agency_share"] = 1.0
-    # the design's bands, count and cap are built (then deactivated) so that what today's
-    # configuration breaks can be reported
-    # (today's staff are fixed: how their shortfall falls on hubs is reported, not held)
-    # today's configuration runs none of the new design's levers (their savings are what the
-    # plan is measured on)
-    data = replace(data, roles=roles, objective="max_demand_met", max_travel=None,
-                   max_shortfall_spread=None, levers=None)
+    def staff(keys):
+        total, agency, found = _fixed_staff(prepared, None, keys)
+        vacant.update(found)
+        return total, agency
 
-    ix = index_data(data)
-    total, agency, vacant = _fixed_staff(prepared, data, ix.staff)
-    model = build_model(data, check=False)
-    # design rules are evaluated, not held; "no staff at a closed hub" is moot with every
-    # baseline site open (and its big-M, sized to the demand a hub can reach, would cap today's
-    # staff); contiguous catchments (hubs.contiguous) are a rule of a new design, not held of
-    # today's (sites in one area would share a root) and not counted in rows (their flow
-    # means nothing once its rows are off: pieces per catchment say it better)
-    for name in (*design_rules(), "staff_only_at_open_hubs", "catchment_contiguous",
-                 "catchment_flow_capacity", "catchment_reach"):
-        con = getattr(model, name, None)
-        if con is not None:
-            con.deactivate()
-    for s in model.SITES:
-        model.open_site[s].setlb(1)
-        model.open_site[s].setub(1)
-    for key in model.STAFF:
-        steps = int(round(total.get(key, 0.0) / FTE_RESOLUTION))
-        model.fte_steps[key].setlb(steps)
-        model.fte_steps[key].setub(steps)
-        a = min(float(agency.get(key, 0.0)), steps * FTE_RESOLUTION)
-        model.agency_fte[key].setlb(a)
-        model.agency_fte[key].setub(a)
-
-    options = options or solve_options_for(scenario)
-    session = Session(model, options)
-    try:
-        result = session.solve()
-        if not result.has_solution:
-            raise ScenarioError([Problem(None, None, "finance.baseline",
-                                         f"today's configuration could not be evaluated "
-                                         f"({result.status.value}: {result.message})",
-                                         "check the workforce table and baseline sites")])
-        tables = extract_tables(model, data)
-        violations = _violations(model, pyo)
-        violations += _travel_violations(pairs, tables["assignment"], scenario)
-    finally:
-        session.close()
-
-    results = build_results(data, tables, result, sites_geo=inputs.sites,
-                            edges=getattr(prepared, "area_edges", None))
+    fixed = evaluate_fixed(prepared, sites=sites, pairs=pairs, demand=demand, staff=staff,
+                           options=options, site_cost_gbp=cfg.site_cost_gbp)
+    results = fixed.results
     plan = results.summary
-    # areas no baseline site can reach: all their demand is unmet today
-    lost = demand.loc[demand.index.astype(str).isin(unserved)].sum()
-    full_total = float(demand.to_numpy().sum())
-    unmet = {r: float(plan.demand.unmet_hours_by_role.get(r, 0.0)) + float(lost.get(r, 0.0))
-             for r in data.roles.index}
-    met_share = (1.0 - sum(unmet.values()) / full_total) if full_total > 0 else None
-    geo = plan.geography
-    if (geo is not None and geo.staff_travel and plan.demand.met_share is not None
-            and abs(plan.demand.hours + float(lost.sum()) - full_total) <= 1e-6 * full_total):
-        # unmet hours include the trips: count demand met as the plan does (a short unit is
-        # short of its visits alike), the unreachable areas' demand unmet
-        met_share = plan.demand.met_share * plan.demand.hours / full_total
     summary = BaselineSummary(
         name=f"{scenario.name} (baseline)",
         report=replace(plan.report, objective_name="baseline", stage_objectives={},
                        timings={}, stages=()),
         costs=replace(plan.costs, budget_cap_gbp=None),
-        demand=Demand(hours=full_total, unmet_hours_by_role=unmet, met_share=met_share),
+        demand=fixed.demand,
         workforce=plan.workforce, hubs=plan.hubs, travel=plan.travel,
-        sites=tuple(sites), assignment=cfg.assignment, violations=tuple(violations),
-        unserved_areas=tuple(unserved), vacant_fte_by_role=vacant, geography=plan.geography)
+        sites=tuple(sites), assignment=cfg.assignment, violations=tuple(fixed.violations),
+        unserved_areas=tuple(fixed.unserved), vacant_fte_by_role=vacant,
+        geography=plan.geography)
     return Baseline(summary=summary, staffing=results.staffing, assignment=results.assignment)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import InputError, Problem
 from .areas import _load_areas
+from .growth import _load_growth
 from .pools import _check_pools
 from .problems import _Problems
 from .sites import _check_sites_near_areas, _load_sites
@@ -57,6 +58,9 @@ class Inputs:
     workforce : pandas.DataFrame or None
         ``unit`` (site id or pool name, str), ``role`` (str), ``fte`` (float),
         ``contract`` (``permanent`` | ``agency`` | ``vacant``).
+    growth : pandas.DataFrame or None
+        With ``demand.growth``: each area's population multiplier per age band for
+        ``demand.growth.year`` [-] (index ``area_id``, one column per band).
     warnings : tuple of Problem
         Repairs and oddities reported, never silently applied (e.g. geometry made valid).
 
@@ -72,6 +76,7 @@ class Inputs:
     sites: gpd.GeoDataFrame
     travel: pd.DataFrame | None = None
     workforce: pd.DataFrame | None = None
+    growth: pd.DataFrame | None = None
     warnings: tuple[Problem, ...] = field(default_factory=tuple)
 
 
@@ -119,10 +124,14 @@ def load_inputs(scenario: Scenario) -> Inputs:
     workforce = None
     if scenario.workforce is not None:
         workforce = _load_workforce(scenario, om, areas, sites, p)
+    growth = None
+    if scenario.demand.growth is not None and areas is not None:
+        growth = _load_growth(scenario, om, areas, p)
     if p.errors or areas is None or sites is None:
         problems = p.errors + p.warnings
         if not p.errors:  # pragma: no cover - every early return reports an error
             problems.insert(0, Problem(None, None, None, "the inputs could not be loaded"))
         raise InputError(problems)
     return Inputs(scenario=scenario, operating_model=om, areas=areas, sites=sites,
-                  travel=travel, workforce=workforce, warnings=tuple(p.warnings))
+                  travel=travel, workforce=workforce, growth=growth,
+                  warnings=tuple(p.warnings))

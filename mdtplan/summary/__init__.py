@@ -28,6 +28,7 @@ attribute             type                       keys of ``summary.json``
 ``localities``        :class:`Localities`        ``localities`` (``count``, ``population``,
                                                  ``cost``, ``fte``, ``status``)
 ``shortfall``         :class:`Shortfall`         ``shortfall`` (``max_demand_met``)
+``growth_check``      :class:`GrowthCheck`       ``growth_check`` (``demand.growth``)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -65,6 +66,7 @@ from .finance import (
     SideBySide,
     YearRow,
 )
+from .growth import GROWTH_CHECK_KEYS, GrowthCheck
 from .plan import (
     Band,
     BindingRule,
@@ -86,7 +88,7 @@ from .plan import (
 __all__ = [
     "BASELINE_KEYS", "BASIS_LABELS", "FeeClauseResult", "RatioReading", "TERMS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
     "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
+    "FteWorth", "GROWTH_CHECK_KEYS", "Geography", "GrowthCheck", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
     "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",
     "SavingsPercentiles", "SavingsTotals", "Shortfall",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
@@ -99,7 +101,8 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall")
+    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall",
+    "growth_check")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -144,6 +147,8 @@ class Summary:
         The locality teams, with a ``localities`` section.
     shortfall : Shortfall or None
         Under ``max_demand_met``: each hub's share of core demand met against the plan's.
+    growth_check : GrowthCheck or None
+        With ``demand.growth`` (not ``solve_for_year``): the plan against that year's demand.
     """
 
     name: str
@@ -162,6 +167,7 @@ class Summary:
     geography: Geography | None = None
     localities: Localities | None = None
     shortfall: Shortfall | None = None
+    growth_check: GrowthCheck | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -178,7 +184,9 @@ class Summary:
                  "baseline": None if self.baseline is None else self.baseline.to_dict(),
                  "geography": None if self.geography is None else self.geography.to_dict(),
                  "localities": None if self.localities is None else self.localities.to_dict(),
-                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict()}
+                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict(),
+                 "growth_check": (None if self.growth_check is None
+                                  else self.growth_check.to_dict())}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -201,4 +209,5 @@ class Summary:
                    baseline=BaselineSummary.from_dict(doc.get("baseline")),
                    geography=Geography.from_dict(doc.get("geography")),
                    localities=Localities.from_dict(doc.get("localities")),
-                   shortfall=Shortfall.from_dict(doc.get("shortfall")))
+                   shortfall=Shortfall.from_dict(doc.get("shortfall")),
+                   growth_check=GrowthCheck.from_dict(doc.get("growth_check")))
