@@ -28,6 +28,8 @@ attribute             type                       keys of ``summary.json``
 ``localities``        :class:`Localities`        ``localities`` (``count``, ``population``,
                                                  ``cost``, ``fte``, ``status``)
 ``shortfall``         :class:`Shortfall`         ``shortfall`` (``max_demand_met``)
+``fidelity``          tuple of                   ``fidelity``: published figures beside the
+                      :class:`FidelityRow`       model's (a list of rows)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -44,6 +46,7 @@ from dataclasses import dataclass, fields
 
 from ..errors import Problem
 from .baseline import BASELINE_KEYS, BaselineSummary, RuleBreach
+from .fidelity import FIDELITY_KEYS, FidelityRow, rows_from_list, rows_to_list
 from .finance import (
     LEVELS,
     DemandDraw,
@@ -80,9 +83,9 @@ from .plan import (
 )
 
 __all__ = [
-    "BASELINE_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
-    "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
+    "BASELINE_KEYS", "FIDELITY_KEYS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
+    "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FidelityRow",
+    "FinanceAppraisal", "FteWorth", "Geography", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
     "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",
     "SavingsPercentiles", "SavingsTotals", "Shortfall",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
@@ -95,7 +98,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall")
+    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall", "fidelity")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -140,6 +143,8 @@ class Summary:
         The locality teams, with a ``localities`` section.
     shortfall : Shortfall or None
         Under ``max_demand_met``: each hub's share of core demand met against the plan's.
+    fidelity : tuple of FidelityRow or None
+        With a ``fidelity`` section: the council's published figures beside the model's.
     """
 
     name: str
@@ -158,6 +163,7 @@ class Summary:
     geography: Geography | None = None
     localities: Localities | None = None
     shortfall: Shortfall | None = None
+    fidelity: tuple[FidelityRow, ...] | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -174,7 +180,8 @@ class Summary:
                  "baseline": None if self.baseline is None else self.baseline.to_dict(),
                  "geography": None if self.geography is None else self.geography.to_dict(),
                  "localities": None if self.localities is None else self.localities.to_dict(),
-                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict()}
+                 "shortfall": None if self.shortfall is None else self.shortfall.to_dict(),
+                 "fidelity": rows_to_list(self.fidelity)}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -197,4 +204,5 @@ class Summary:
                    baseline=BaselineSummary.from_dict(doc.get("baseline")),
                    geography=Geography.from_dict(doc.get("geography")),
                    localities=Localities.from_dict(doc.get("localities")),
-                   shortfall=Shortfall.from_dict(doc.get("shortfall")))
+                   shortfall=Shortfall.from_dict(doc.get("shortfall")),
+                   fidelity=rows_from_list(doc.get("fidelity")))
