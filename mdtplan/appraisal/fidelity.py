@@ -225,6 +225,15 @@ def rounding_tolerance(value: float) -> float:
     return float(Decimal(5) * Decimal(10) ** (exponent - 1))
 
 
+def _tolerance(published: PublishedFigure) -> float | None:
+    """How far from a single published value the model may lie (``None`` for other forms)."""
+    if published.value is None:
+        return None
+    if published.tolerance is not None:
+        return float(published.tolerance)
+    return rounding_tolerance(published.value)
+
+
 def _slack(bound: float) -> float:
     """Room for floating-point sums at a bound (a total of lines added up)."""
     return 1e-9 * max(1.0, abs(bound))
@@ -259,8 +268,7 @@ def within(published: PublishedFigure, model) -> bool | None:
     m = float(m)
     p = published
     if p.value is not None:
-        tol = p.tolerance if p.tolerance is not None else rounding_tolerance(p.value)
-        return abs(m - p.value) <= tol + _slack(p.value)
+        return abs(m - p.value) <= _tolerance(p) + _slack(p.value)
     if p.low is not None:
         return p.low - _slack(p.low) <= m <= p.high + _slack(p.high)
     if p.min is not None:
@@ -302,13 +310,17 @@ def fidelity_rows(summary_doc: dict, config: FidelityConfig) -> tuple[FidelityRo
     for fig in config.figures:
         model, missing = (None, None) if fig.model is None else resolve_path(summary_doc,
                                                                              fig.model)
-        derived, words = basis(fig.model) if model is not None else _NOT_MODELLED
+        if model is not None:
+            derived, words = basis(fig.model)
+        else:
+            derived, words = False, "not modelled" if fig.model is None else "path not found"
         note = "; ".join(t for t in (fig.note, missing) if t) or None
         rows.append(FidelityRow(
             council=config.council, figure=fig.figure, published=published_doc(fig.published),
             model=model, derived=derived, within=within(fig.published, model),
             source=fig.source, basis=words, model_path=fig.model,
-            ends_within=_ends_within(fig.published, model), unit=fig.unit, quote=fig.quote,
+            ends_within=_ends_within(fig.published, model),
+            tolerance=_tolerance(fig.published), unit=fig.unit, quote=fig.quote,
             note=note))
     return tuple(rows)
 

@@ -4,7 +4,8 @@ Sheets: Summary (headline figures); Cost by role; Cost by hub (FTE and cost of e
 each hub and pool); Baseline vs scenario (when the scenario has a baseline); Savings (the
 workstream table: low / most likely / high, cashable and quality totals, less already in plan,
 net of investment, benefit-to-investment ratio and its pass/fail); Savings by year; Monte Carlo
-(percentiles, when run); Hubs; Staffing.
+(percentiles, when run); Fidelity (the council's published figures beside the model's, when the
+scenario has a ``fidelity`` section); Hubs; Staffing.
 
 GBP cells carry a currency number format; header rows are frozen; totals, savings, ratios and
 pass/fail cells are Excel formulas over the cells above them, so a finance reader can follow
@@ -20,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..summary import FinanceAppraisal, MonteCarlo, PlanSavings
+from ..summary import FidelityRow, FinanceAppraisal, MonteCarlo, PlanSavings
 
 GBP = '"£"#,##0'
 NUM = "#,##0.0"
@@ -118,6 +119,8 @@ def write_workbook(results, path: str | Path) -> Path:
             _by_year_sheet(wb, s.finance)
         if s.finance.monte_carlo is not None:
             _monte_carlo_sheet(wb, s.finance.monte_carlo)
+    if s.fidelity is not None:
+        _fidelity_sheet(wb, s.fidelity)
 
     ws = wb.create_sheet("Hubs")
     cols = [c for c in ("site_id", "name", "status", "pool", "locality", "population", "areas",
@@ -351,3 +354,63 @@ def _monte_carlo_sheet(wb, mc: MonteCarlo) -> None:
                     ws.cell(ws.max_row, c).number_format = fmt
     _widths(ws, 16)
     ws.column_dimensions["A"].width = 44
+
+
+#: the Fidelity sheet's columns
+FIDELITY_COLUMNS = ["Council", "Figure", "Published low", "Published high", "Model low",
+                    "Model most likely", "Model high", "Derived", "Within", "Source", "Quote",
+                    "Note", "Published as stated", "Tolerance", "Basis", "Model path"]
+_UNIT_FORMAT = {"gbp": GBP, "ratio": "0.00x", "share": PCT, "number": "#,##0.##"}
+
+
+def _stated(published, unit: str) -> str:
+    """A published figure in words: "£9,800,000", "£3,780,000 to £4,920,000", "at least ..."."""
+    def fmt(v: float) -> str:
+        return {"gbp": f"£{v:,.0f}", "ratio": f"{v:g}x", "share": f"{v:.1%}"}.get(
+            unit, f"{v:,g}")
+
+    if not isinstance(published, dict):
+        return fmt(published)
+    if "low" in published:
+        return f"{fmt(published['low'])} to {fmt(published['high'])}"
+    if "min" in published:
+        return f"at least {fmt(published['min'])}"
+    if "max" in published:
+        return f"up to {fmt(published['max'])}"
+    return fmt(published["value"]) + (f" (± {fmt(published['tolerance'])})"
+                                      if published.get("tolerance") is not None else "")
+
+
+def _fidelity_sheet(wb, rows: tuple[FidelityRow, ...]) -> None:
+    """The council's published figures beside the model's, one row each.
+
+    A single published value fills both Published low and high, with its tolerance; "at
+    least" fills low only, "up to" high only. Within is a formula: the model's most likely
+    value between low less the tolerance and high plus it (an empty bound does not bind).
+    """
+    ws = wb.create_sheet("Fidelity")
+    _header(ws, FIDELITY_COLUMNS)
+    for row in rows:
+        n = ws.max_row + 1
+        p = row.published
+        if isinstance(p, dict) and "value" not in p:
+            low, high = p.get("low", p.get("min")), p.get("high", p.get("max"))
+        else:
+            low = high = p["value"] if isinstance(p, dict) else p
+        m = row.model
+        if isinstance(m, dict):
+            model = [m.get("low"), m.get("most_likely"), m.get("high")]
+        else:
+            model = [None, m, None]
+        ws.append([row.council, row.figure, low, high, *model,
+                   "yes" if row.derived else "no",
+                   f'=IF(F{n}="","",AND(IF(C{n}="",TRUE,F{n}>=C{n}-N{n}),'
+                   f'IF(D{n}="",TRUE,F{n}<=D{n}+N{n})))',
+                   row.source, row.quote, row.note, _stated(p, row.unit), row.tolerance or 0.0,
+                   row.basis, row.model_path])
+        fmt = _UNIT_FORMAT.get(row.unit, "General")
+        for c in (3, 4, 5, 6, 7, 14):
+            ws.cell(n, c).number_format = fmt
+    _widths(ws, 16)
+    for letter, width in (("B", 40), ("J", 50), ("K", 50), ("L", 50), ("M", 28), ("P", 40)):
+        ws.column_dimensions[letter].width = width

@@ -13,7 +13,7 @@ from typing import Any
 
 #: the keys every row has (CONTRACT §5), then the row's other keys, in the order written
 FIDELITY_KEYS = ("council", "figure", "published", "model", "derived", "within", "source",
-                 "basis", "model_path", "ends_within", "unit", "quote", "note")
+                 "basis", "model_path", "ends_within", "tolerance", "unit", "quote", "note")
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,16 @@ class FidelityRow:
     source : str
         Publisher, title, year, address.
     basis : str
-        ``model``, ``typed input`` or ``not modelled``: ``derived`` in words.
+        ``model``, ``typed input``, ``not modelled`` (no path) or ``path not found``:
+        ``derived`` in words.
     model_path : str or None
         Where the model's figure is in ``summary.json``.
     ends_within : bool or None
         For a ``{low, most_likely, high}`` model figure: whether its low and high both agree
         with the published figure too; else ``None``.
+    tolerance : float or None
+        For a single published value: how far the model may lie from it and be within
+        (given, or half a unit of its last significant digit); else ``None``.
     unit : str
         ``gbp``, ``ratio``, ``share`` or ``number``.
     quote : str or None
@@ -64,6 +68,7 @@ class FidelityRow:
     basis: str = "not modelled"
     model_path: str | None = None
     ends_within: bool | None = None
+    tolerance: float | None = None
     unit: str = "gbp"
     quote: str | None = None
     note: str | None = None
