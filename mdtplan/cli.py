@@ -299,7 +299,8 @@ def _print_fidelity(rows) -> None:
 
     councils = ", ".join(dict.fromkeys(r.council for r in rows))
     t = Table(title=f"Published figures beside the model's ({councils})",
-              caption="Within: the model's most likely value against the published figure. "
+              caption="Within: the model's most likely value against the published figure "
+                      "(\"not low–high\": its low or high is not). "
                       "Basis: made by the model's solve, or typed into the scenario and added "
                       "up. Sources, quotes and notes: summary.json 'fidelity', workbook sheet "
                       "'Fidelity'.")
@@ -310,10 +311,13 @@ def _print_fidelity(rows) -> None:
     for r in rows:
         within = {True: "yes", False: "[red]no[/]", None: "—"}[r.within]
         if r.within is not None and r.ends_within is False:
-            within += " (ends: no)"
-        t.add_row(escape(r.figure), _fmt_published(r.published, r.unit), _fmt_model(r.model, r.unit),
-                  r.basis, within)
+            within += ", not low–high"
+        t.add_row(escape(r.figure), _fmt_published(r.published, r.unit),
+                  _fmt_model(r.model, r.unit), r.basis, within)
     console.print(t)
+    for r in rows:
+        if r.model is None and r.note:
+            console.print(f"  {r.figure}: {r.note}", markup=False, highlight=False)
 
 
 def _geography_rows(g) -> list[tuple[str, str]]:

@@ -375,6 +375,14 @@ def test_the_workbook_has_the_fidelity_sheet(solved):
     # within is a live formula over the row's cells
     assert savings[head("Within")] == ('=IF(F2="","",AND(IF(C2="",TRUE,F2>=C2-N2),'
                                        'IF(D2="",TRUE,F2<=D2+N2)))')
+    # and, calculated, it gives the summary's verdicts (no verdict: an empty cell)
+    import formulas
+
+    cells = formulas.ExcelModel().loads(str(out / "summary.xlsx")).finish().calculate()
+    calculated = [cells[f"'[summary.xlsx]FIDELITY'!I{n}"].value[0][0] for n in range(2, 7)]
+    want = ["" if r["within"] is None else r["within"] for r in summary["fidelity"]]
+    assert [v if v == "" else bool(v) for v in calculated] == want
+    assert want == [True, False, True, False, ""]
 
 
 def test_scenario_without_fidelity_has_none(repo_root):
