@@ -447,3 +447,16 @@ def test_kent_york_and_medway_published_figures(repo_root):
     assert medway.published == {"min": 3.9e6}
     assert (medway.model, medway.within, medway.quote) == (
         None, None, "a minimum of £3.9m of annual savings by 2019/20")
+
+
+def test_compare_counts_the_published_figures_within(solved, tmp_path):
+    out, _, _ = solved
+    target = tmp_path / "compare.csv"
+    r = CliRunner().invoke(app, ["compare", str(out), str(out), "--csv", str(target)])
+    assert r.exit_code == 0, r.output
+    rows = {line.split(",")[0]: line.split(",")[1:] for line in
+            target.read_text(encoding="utf-8").splitlines()}
+    # within: savings yes, front door no, investment yes, cost no, levers no figure;
+    # of the four compared, the cost is made by the solve
+    assert rows["Published figures within (of those the model has)"] == [
+        "2 of 4 (1 derived)", "2 of 4 (1 derived)"]
