@@ -260,6 +260,69 @@ def _print_summary(s: Summary) -> None:
         console.print("What each finance figure is (different calculations):", style="bold")
         for line in note:
             console.print(f"  {line}", highlight=False)
+    if s.fidelity is not None:
+        _print_fidelity(s.fidelity)
+
+
+def _fmt_unit(v, unit: str) -> str:
+    """A figure of the fidelity table in its unit (GBP, ratio, share or number)."""
+    if v is None:
+        return "—"
+    if unit == "gbp":
+        return _fmt_gbp(v)
+    if unit == "ratio":
+        return f"{v:.2f}x"
+    if unit == "share":
+        return f"{v:.1%}"
+    return f"{v:,.6g}"
+
+
+def _fmt_published(p, unit: str) -> str:
+    if not isinstance(p, dict):
+        return _fmt_unit(p, unit)
+    if "low" in p:
+        return f"{_fmt_unit(p['low'], unit)} – {_fmt_unit(p['high'], unit)}"
+    if "min" in p:
+        return f"at least {_fmt_unit(p['min'], unit)}"
+    if "max" in p:
+        return f"up to {_fmt_unit(p['max'], unit)}"
+    return f"{_fmt_unit(p['value'], unit)} ± {_fmt_unit(p.get('tolerance'), unit)}"
+
+
+def _fmt_model(m, unit: str) -> str:
+    if not isinstance(m, dict):
+        return _fmt_unit(m, unit)
+    values = [m.get(k) for k in ("low", "most_likely", "high")]
+    if len(set(values)) == 1:
+        return _fmt_unit(values[0], unit)
+    return " – ".join(_fmt_unit(v, unit) for v in values)
+
+
+def _print_fidelity(rows) -> None:
+    """The table "Published figures beside the model's" (``summary.json``'s ``fidelity``)."""
+    from rich.markup import escape
+
+    councils = ", ".join(dict.fromkeys(r.council for r in rows))
+    t = Table(title=f"Published figures beside the model's ({councils})",
+              caption="Within: the model's most likely value against the published figure "
+                      "(\"not low–high\": its low or high is not). "
+                      "Basis: made by the model's solve, or typed into the scenario and added "
+                      "up. Sources, quotes and notes: summary.json 'fidelity', workbook sheet "
+                      "'Fidelity'.")
+    for col, justify in (("Figure", "left"), ("Published", "right"),
+                         ("Model (low – likely – high)", "right"), ("Basis", "left"),
+                         ("Within", "center")):
+        t.add_column(col, justify=justify)
+    for r in rows:
+        within = {True: "yes", False: "[red]no[/]", None: "—"}[r.within]
+        if r.within is not None and r.ends_within is False:
+            within += ", not low–high"
+        t.add_row(escape(r.figure), _fmt_published(r.published, r.unit),
+                  _fmt_model(r.model, r.unit), r.basis, within)
+    console.print(t)
+    for r in rows:
+        if r.model is None and r.note:
+            console.print(f"  {r.figure}: {r.note}", markup=False, highlight=False)
 
 
 def _geography_rows(g) -> list[tuple[str, str]]:
@@ -635,6 +698,8 @@ def compare(
             when(finance, lambda f, lv=level: f.net_of_investment.value(lv)), _fmt_gbp)
     row("Net present value, most likely",
         when(finance, lambda f: None if f.npv is None else f.npv.most_likely), _fmt_signed)
+    row("Published figures within (of those the model has)",
+        when(lambda s: s.fidelity, _fidelity_count))
     roles = []
     for _, s in saved:
         roles += [r for r in s.workforce.fte_by_role if r not in roles]
@@ -659,6 +724,15 @@ def compare(
             err_console.print("the areas have no geometry: no map drawn")
             raise typer.Exit(EXIT_INPUT)
         console.print(f"Side-by-side map written to {map_file}")
+
+
+def _fidelity_count(rows) -> str:
+    """"5 of 7 (3 derived)": rows within, of those with a model figure, and how many of them
+    the model's solve makes."""
+    compared = [r for r in rows if r.within is not None]
+    derived = sum(1 for r in compared if r.derived)
+    return (f"{sum(1 for r in compared if r.within)} of {len(compared)} "
+            f"({derived} derived)")
 
 
 @app.command()

@@ -84,6 +84,13 @@ def prepare(scenario: Scenario, *, progress: ProgressFn | None = None) -> Prepar
     from .inputs import load_inputs
     from .travel import allowed_pairs
 
+    if scenario.fidelity is not None:
+        from .appraisal.fidelity import check_paths
+        from .errors import ScenarioError
+
+        problems = check_paths(scenario)
+        if problems:
+            raise ScenarioError(problems)
     timings: dict[str, float] = {}
     t = perf_counter()
     _emit(progress, stage="load", message="loading inputs")
@@ -228,6 +235,10 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         _emit(progress, stage="growth", message="checking the plan against "
               f"{scenario.demand.growth.year}'s demand")
         result = attach_growth_check(result, options)
+    if scenario.fidelity is not None:
+        from .appraisal import attach_fidelity
+
+        result = attach_fidelity(result)
     _emit(progress, stage="done", message=result.results.summary.report.status)
     return result
 

@@ -471,6 +471,147 @@ class GrowthConfig(_Strict):
         return v
 
 
+# --------------------------------------------------------------------------------------------
+# Published figures beside the model's (the fidelity table)
+
+
+def summary_path_steps(path: str) -> tuple[tuple, ...]:
+    """The steps of a dotted path into ``summary.json``.
+
+    A path is keys joined by dots; a key may be followed by selectors in brackets: ``[2]``
+    (the item at that index of a list, from 0) or ``[field=value]`` (the one item of a list of
+    mappings whose ``field`` is ``value``, compared as text; the value may hold dots and
+    spaces, not ``]``).
+
+    Returns
+    -------
+    tuple of tuple
+        ``("key", name)``, ``("index", i)`` or ``("match", field, value)`` in order.
+
+    Raises
+    ------
+    ValueError
+        A path that cannot be read (empty key, unbalanced bracket, empty selector).
+
+    Examples
+    --------
+    >>> summary_path_steps("finance.lines[name=OA1 Reablement].low")
+    (('key', 'finance'), ('key', 'lines'), ('match', 'name', 'OA1 Reablement'), ('key', 'low'))
+    >>> summary_path_steps("finance.by_year[0]")
+    (('key', 'finance'), ('key', 'by_year'), ('index', 0))
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError("the path is empty")
+    steps: list[tuple] = []
+    i, n = 0, len(path)
+    while i < n:
+        j = i
+        while j < n and path[j] not in ".[]":
+            j += 1
+        key = path[i:j].strip()
+        if not key:
+            raise ValueError(f"'{path}': a key is empty at character {i + 1}")
+        steps.append(("key", key))
+        while j < n and path[j] == "[":
+            end = path.find("]", j)
+            if end < 0:
+                raise ValueError(f"'{path}': '[' at character {j + 1} is not closed")
+            inner = path[j + 1:end].strip()
+            if not inner:
+                raise ValueError(f"'{path}': an empty selector [] at character {j + 1}")
+            if "=" in inner:
+                field, _, value = inner.partition("=")
+                if not field.strip() or not value.strip():
+                    raise ValueError(f"'{path}': selector [{inner}] needs field=value")
+                steps.append(("match", field.strip(), value.strip()))
+            else:
+                try:
+                    steps.append(("index", int(inner)))
+                except ValueError:
+                    raise ValueError(f"'{path}': selector [{inner}] is neither an index "
+                                     "nor field=value") from None
+            j = end + 1
+        if j < n:
+            if path[j] != ".":
+                raise ValueError(f"'{path}': unexpected '{path[j]}' at character {j + 1}")
+            if j == n - 1:
+                raise ValueError(f"'{path}' ends with a dot")
+        i = j + 1
+    return tuple(steps)
+
+
+class PublishedFigure(_Strict):
+    """A figure as a council published it: one number (``value``), a range (``low``,
+    ``high``), a floor (``min``: "at least £3.9m") or a ceiling (``max``: "up to £360k").
+
+    A bare number in the document is read as ``{value: number}``. ``tolerance`` (same unit):
+    how far from a single ``value`` the model may lie and still be within; without it, half a
+    unit of the value's last significant digit (a published £9.8m stands for £9.75m-£9.85m).
+    """
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    min: float | None = None
+    max: float | None = None
+    tolerance: NonNegFloat | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number(cls, data):
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return {"value": data}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        given = [k for k in ("value", "low", "high", "min", "max") if getattr(self, k) is not None]
+        if (self.low is None) != (self.high is None):
+            raise ValueError("a range needs both low and high")
+        if given not in (["value"], ["low", "high"], ["min"], ["max"]):
+            raise ValueError(f"give one of: a number, {{low, high}}, {{min}} or {{max}} "
+                             f"(got {', '.join(given) or 'none'})")
+        if self.low is not None and self.low > self.high:
+            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
+        if self.tolerance is not None and self.value is None:
+            raise ValueError("tolerance applies to a single value only")
+        return self
+
+
+class FidelityFigure(_Strict):
+    """One published figure and where the model's counterpart is in ``summary.json``.
+
+    ``model``: a dotted path into ``summary.json`` (:func:`summary_path_steps`) ending at a
+    number or a ``{low, most_likely, high}`` mapping; ``null`` when the model has no such
+    figure (then say why in ``note``). ``unit``: ``gbp`` (default), ``ratio``, ``share`` or
+    ``number``, for display. ``source``: publisher, title, year and address; ``quote``: the
+    published words.
+    """
+
+    figure: str
+    published: PublishedFigure
+    model: str | None = None
+    unit: Literal["gbp", "ratio", "share", "number"] = "gbp"
+    source: str
+    quote: str | None = None
+    note: str | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _path(cls, v):
+        if v is not None:
+            summary_path_steps(v)
+        return v
+
+
+class FidelityConfig(_Strict):
+    """The council's published figures, to be set beside the model's (``summary.json``'s
+    ``fidelity`` rows; :mod:`mdtplan.appraisal.fidelity`)."""
+
+    council: str
+    figures: Annotated[list[FidelityFigure], Field(min_length=1)]
+
+
 class DemandConfig(_Strict):
     """Scenario-level changes to the operating model's demand (what-ifs, sweeps, Monte Carlo).
 
@@ -504,6 +645,7 @@ class Scenario(_Strict):
     demand: DemandConfig = Field(default_factory=DemandConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     finance: FinanceConfig | None = None
+    fidelity: FidelityConfig | None = None
     base_dir: str | None = Field(default=None, exclude=True)
 
     def to_dict(self) -> dict:

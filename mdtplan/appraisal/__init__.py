@@ -7,7 +7,9 @@ to its summary; the parts are
   ranges, investment tests, Monte Carlo draws, plan against baseline); nothing solves;
 * :mod:`~mdtplan.appraisal.baseline`: today's configuration evaluated by the model of record
   with its decisions fixed;
-* :mod:`~mdtplan.appraisal.montecarlo`: the plan re-solved under each demand-rate draw.
+* :mod:`~mdtplan.appraisal.montecarlo`: the plan re-solved under each demand-rate draw;
+* :mod:`~mdtplan.appraisal.fidelity`: the council's published figures beside the model's
+  (:func:`attach_fidelity`, last, over the finished summary).
 
 Appraisal uses the public solve API (``mdtplan.solve``) and the model's build, never the
 pipeline or the variants that call it: the pipeline hands :func:`attach_finance` its own
@@ -93,3 +95,28 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
     changes["finance"] = finance
     return replace(result, results=replace(result.results,
                                            summary=replace(summary, **changes)))
+
+
+def attach_fidelity(result):
+    """Add the ``fidelity`` rows to a run's summary: the scenario's published figures beside
+    the model's (:func:`mdtplan.appraisal.fidelity.fidelity_rows`), read from the summary as
+    ``summary.json`` holds it, finance and baseline included.
+
+    Parameters
+    ----------
+    result : mdtplan.pipeline.RunResult
+        A finished run whose scenario has a ``fidelity`` section.
+
+    Returns
+    -------
+    mdtplan.pipeline.RunResult
+        ``result`` with its summary's ``fidelity`` set.
+    """
+    from dataclasses import replace
+
+    from .fidelity import fidelity_rows
+
+    summary = result.results.summary
+    rows = fidelity_rows(summary.to_dict(), result.prepared.scenario.fidelity)
+    return replace(result, results=replace(result.results,
+                                           summary=replace(summary, fidelity=rows)))

@@ -6,7 +6,9 @@ workstream table: low / most likely / high, cashable and quality totals, less al
 net of investment, benefit-to-investment ratio and its pass/fail on each reading, the fee
 after its reduction clause); Savings by year (phasing of savings and investment, cumulative
 net position, discount factors, net present value, payback year); Monte Carlo (percentiles,
-when run); Definitions (each finance figure in one sentence); Hubs; Staffing.
+when run); Definitions (each finance figure in one sentence); Fidelity (the council's
+published figures beside the model's, when the scenario has a ``fidelity`` section); Hubs;
+Staffing.
 
 Live formulas with their values stored: totals, savings, ratios, pass/fail, the years and the
 net present value are Excel formulas over visible input cells (shaded yellow: each
@@ -27,7 +29,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from ..summary import LEVELS, TERMS, FinanceAppraisal, MonteCarlo, PlanSavings
+from ..summary import LEVELS, TERMS, FidelityRow, FinanceAppraisal, MonteCarlo, PlanSavings
 
 GBP = '"£"#,##0'
 NUM = "#,##0.0"
@@ -213,6 +215,8 @@ def write_workbook(results, path: str | Path) -> Path:
         if s.finance.monte_carlo is not None:
             _monte_carlo_sheet(book, s.finance.monte_carlo)
         _definitions_sheet(book, s.finance)
+    if s.fidelity is not None:
+        _fidelity_sheet(book, s.fidelity)
 
     cols = [c for c in ("site_id", "name", "status", "pool", "locality", "population", "areas",
                         "fte", "utilisation", "site_cost", "travel_hours", "mileage_gbp")
@@ -648,4 +652,62 @@ def _definitions_sheet(book: _Book, finance: FinanceAppraisal) -> None:
     sh.ws.set_column(2, 2, 110)
 
 
-__all__ = ["Formula", "write_workbook"]
+#: the Fidelity sheet's columns
+FIDELITY_COLUMNS = ["Council", "Figure", "Published low", "Published high", "Model low",
+                    "Model most likely", "Model high", "Derived", "Within", "Source", "Quote",
+                    "Note", "Published as stated", "Tolerance", "Basis", "Model path"]
+_UNIT_FORMAT = {"gbp": GBP, "ratio": "0.00x", "share": PCT, "number": "#,##0.##"}
+
+
+def _stated(published, unit: str) -> str:
+    """A published figure in words: "£9,800,000", "£3,780,000 to £4,920,000", "at least ..."."""
+    def fmt(v: float) -> str:
+        return {"gbp": f"£{v:,.0f}", "ratio": f"{v:g}x", "share": f"{v:.1%}"}.get(
+            unit, f"{v:,g}")
+
+    if not isinstance(published, dict):
+        return fmt(published)
+    if "low" in published:
+        return f"{fmt(published['low'])} to {fmt(published['high'])}"
+    if "min" in published:
+        return f"at least {fmt(published['min'])}"
+    if "max" in published:
+        return f"up to {fmt(published['max'])}"
+    return fmt(published["value"]) + (f" (± {fmt(published['tolerance'])})"
+                                      if published.get("tolerance") is not None else "")
+
+
+def _fidelity_sheet(book: _Book, rows: tuple[FidelityRow, ...]) -> None:
+    """The council's published figures beside the model's, one row each.
+
+    A single published value fills both Published low and high, with its tolerance; "at
+    least" fills low only, "up to" high only. Within is a formula (its value stored): the
+    model's most likely value between low less the tolerance and high plus it (an empty bound
+    does not bind).
+    """
+    sh = book.sheet("Fidelity", FIDELITY_COLUMNS)
+    for row in rows:
+        n = sh.row + 1
+        p = row.published
+        if isinstance(p, dict) and "value" not in p:
+            low, high = p.get("low", p.get("min")), p.get("high", p.get("max"))
+        else:
+            low = high = p["value"] if isinstance(p, dict) else p
+        m = row.model
+        model = [m.get("low"), m.get("most_likely"), m.get("high")] if isinstance(m, dict) \
+            else [None, m, None]
+        within = Formula(f'=IF(F{n}="","",AND(IF(C{n}="",TRUE,F{n}>=C{n}-N{n}),'
+                         f'IF(D{n}="",TRUE,F{n}<=D{n}+N{n})))',
+                         "" if row.within is None or model[1] is None else bool(row.within))
+        fmt = _UNIT_FORMAT.get(row.unit, "General")
+        sh.append([row.council, row.figure, low, high, *model,
+                   "yes" if row.derived else "no", within, row.source, row.quote, row.note,
+                   _stated(p, row.unit), row.tolerance or 0.0, row.basis, row.model_path],
+                  [None, None, fmt, fmt, fmt, fmt, fmt, None, None, None, None, None, None,
+                   fmt, None, None])
+    sh.widths(16)
+    for col, width in ((1, 40), (9, 50), (10, 50), (11, 50), (12, 28), (15, 40)):
+        sh.ws.set_column(col, col, width)
+
+
+__all__ = ["FIDELITY_COLUMNS", "Formula", "write_workbook"]

@@ -29,6 +29,8 @@ attribute             type                       keys of ``summary.json``
                                                  ``cost``, ``fte``, ``status``)
 ``shortfall``         :class:`Shortfall`         ``shortfall`` (``max_demand_met``)
 ``growth_check``      :class:`GrowthCheck`       ``growth_check`` (``demand.growth``)
+``fidelity``          tuple of                   ``fidelity``: published figures beside the
+                      :class:`FidelityRow`       model's (a list of rows)
 ====================  =========================  ================================================
 
 :meth:`Summary.to_dict` writes the keys in the order of :data:`SUMMARY_KEYS`, which is the
@@ -45,6 +47,7 @@ from dataclasses import dataclass, fields
 
 from ..errors import Problem
 from .baseline import BASELINE_KEYS, BaselineSummary, RuleBreach
+from .fidelity import FIDELITY_KEYS, FidelityRow, rows_from_list, rows_to_list
 from .finance import (
     BASIS_LABELS,
     LEVELS,
@@ -86,9 +89,11 @@ from .plan import (
 )
 
 __all__ = [
-    "BASELINE_KEYS", "BASIS_LABELS", "FeeClauseResult", "RatioReading", "TERMS", "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
-    "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FinanceAppraisal",
-    "FteWorth", "GROWTH_CHECK_KEYS", "Geography", "GrowthCheck", "Hubs", "Line", "LinePercentiles", "Localities", "MarginalValues",
+    "BASELINE_KEYS", "BASIS_LABELS", "FIDELITY_KEYS", "FeeClauseResult", "RatioReading", "TERMS",
+    "LEVELS", "SUMMARY_KEYS", "Band", "BaselineSummary", "BindingRule",
+    "BudgetWorth", "Costs", "Demand", "DemandDraw", "DemandDraws", "FidelityRow",
+    "FinanceAppraisal", "FteWorth", "GROWTH_CHECK_KEYS", "Geography", "GrowthCheck", "Hubs",
+    "Line", "LinePercentiles", "Localities", "MarginalValues",
     "MonteCarlo", "Percentiles", "PlanSavings", "Range", "RuleBreach", "Saving",
     "SavingsPercentiles", "SavingsTotals", "Shortfall",
     "SideBySide", "SolverReport", "Summary", "Travel", "Workforce", "YearRow", "jsonable",
@@ -102,7 +107,7 @@ SUMMARY_KEYS = (
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
     "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall",
-    "growth_check")
+    "growth_check", "fidelity")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
@@ -149,6 +154,8 @@ class Summary:
         Under ``max_demand_met``: each hub's share of core demand met against the plan's.
     growth_check : GrowthCheck or None
         With ``demand.growth`` (not ``solve_for_year``): the plan against that year's demand.
+    fidelity : tuple of FidelityRow or None
+        With a ``fidelity`` section: the council's published figures beside the model's.
     """
 
     name: str
@@ -168,6 +175,7 @@ class Summary:
     localities: Localities | None = None
     shortfall: Shortfall | None = None
     growth_check: GrowthCheck | None = None
+    fidelity: tuple[FidelityRow, ...] | None = None
 
     def to_dict(self) -> dict:
         """``summary.json``: the keys of :data:`SUMMARY_KEYS` in that order, JSON-ready
@@ -186,7 +194,8 @@ class Summary:
                  "localities": None if self.localities is None else self.localities.to_dict(),
                  "shortfall": None if self.shortfall is None else self.shortfall.to_dict(),
                  "growth_check": (None if self.growth_check is None
-                                  else self.growth_check.to_dict())}
+                                  else self.growth_check.to_dict()),
+                 "fidelity": rows_to_list(self.fidelity)}
         return jsonable({k: parts[k] for k in SUMMARY_KEYS})
 
     @classmethod
@@ -210,4 +219,5 @@ class Summary:
                    geography=Geography.from_dict(doc.get("geography")),
                    localities=Localities.from_dict(doc.get("localities")),
                    shortfall=Shortfall.from_dict(doc.get("shortfall")),
-                   growth_check=GrowthCheck.from_dict(doc.get("growth_check")))
+                   growth_check=GrowthCheck.from_dict(doc.get("growth_check")),
+                   fidelity=rows_from_list(doc.get("fidelity")))
