@@ -483,7 +483,7 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
                              "draws)", text))
             if demand is not None and demand.demand_met_share.n:
                 d = demand.demand_met_share
-                rows.append((f"Demand met under demand draws ({demand.solves} re-solves)",
+                rows.append((f"Demand met under the re-solved draws ({demand.solves})",
                              " / ".join(f"{v:.1%}" for v in (d.p10, d.p50, d.p90))))
     return rows
 
@@ -493,7 +493,7 @@ def _model_savings_rows(ms) -> list[tuple[str, str]]:
     people reached of the most it could reach, its saving, and what holds it back."""
     if ms is None:
         return []
-    rows = [("Savings made by the model (low – likely – high)", _range(ms.total))]
+    rows = [(f"{_label(None, 'model_savings')}, low – likely – high", _range(ms.total))]
     for ln in ms.lines:
         reached = (f"{ln.people:,.0f} of {ln.max_people:,.0f} people"
                    if ln.max_people else "no one to reach")
@@ -514,8 +514,10 @@ def _finance_note(s: Summary) -> list[str]:
     if fin is None:
         return []
     words = dict(fin.definitions) or {k: v[1] for k, v in TERMS.items()}
-    keys = [k for k in ("cost_against_today", "totals.total", "net_of_investment", "npv")
-            if k in words and (k != "cost_against_today" or s.savings is not None)]
+    keys = [k for k in ("cost_against_today", "model_savings", "totals.total",
+                        "net_of_investment", "npv")
+            if k in words and (k != "cost_against_today" or s.savings is not None)
+            and (k != "model_savings" or fin.model_savings is not None)]
     return [f"{_label(fin, k)}: {words[k]}" for k in keys]
 
 

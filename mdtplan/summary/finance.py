@@ -294,8 +294,15 @@ TERMS: dict[str, tuple[str, str]] = {
         "workstream savings."),
     "totals.total": (
         "Savings (workstreams)",
-        "The workstreams' annual savings added up [GBP/year], as each workstream gives "
-        "them: a separate calculation from the cost against today."),
+        "The workstreams' annual savings added up [GBP/year]: the levers' savings made by the "
+        "model (finance.model_savings: care spend avoided less the staff the levers need, as "
+        "far as the plan's rules let them go) and the typed workstreams as each gives them; a "
+        "separate calculation from the cost against today."),
+    "model_savings": (
+        "Savings made by the model",
+        "The levers' care spend avoided less the staff they need [GBP/year], each lever as "
+        "far as the budget, supply and staffing rules of the plan let it go; low and high are "
+        "the same plan at the levers' low and high values."),
     "totals.cashable": (
         "Cashable savings",
         "The workstreams marked cashable: money that leaves the budget [GBP/year]."),
