@@ -421,11 +421,16 @@ def _plan_tables(run) -> dict | None:
     if run.result is None or run.result.results.summary.costs.total_gbp is None:
         return None
     res = run.result.results
-    staffing = res.staffing[["unit", "role", "fte", "agency_fte", "unmet_hours",
-                             "demand_hours"]].reset_index(drop=True)
-    return {"assignment": res.assignment[["area_id", "site_id", "share"]].reset_index(drop=True),
-            "hubs": pd.DataFrame({"site_id": res.hubs["site_id"].astype(str), "open": True}),
-            "staffing": staffing}
+    keep = ["unit", "role", "fte", "agency_fte", "unmet_hours", "demand_hours"]
+    if res.levers is not None:
+        keep.append("lever_hours")
+    staffing = res.staffing[keep].reset_index(drop=True)
+    out = {"assignment": res.assignment[["area_id", "site_id", "share"]].reset_index(drop=True),
+           "hubs": pd.DataFrame({"site_id": res.hubs["site_id"].astype(str), "open": True}),
+           "staffing": staffing}
+    if res.levers is not None:
+        out["levers"] = res.levers.reset_index(drop=True)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -299,7 +299,11 @@ def _lever_hours(data, tables: dict, used: pd.DataFrame, open_sites: set, tol: f
     unit is the pool of its pairs (its own area's pair's where they lie in several)."""
     lv = getattr(data, "levers", None)
     table = tables.get("levers")
-    if lv is None or table is None or not len(table):
+    if lv is None:
+        return {}, []
+    if table is None:
+        return {}, ["levers: the model has levers but no levers table was given to check"]
+    if not len(table):
         return {}, []
     out = []
     cohort = lv.cohort.copy()

@@ -43,6 +43,9 @@ def solve_and_check(name: str, limit: float, out: Path) -> tuple[dict, pd.DataFr
                               "open": data.sites.index.isin(hubs["site_id"])}),
         "staffing": pd.read_csv(out / "staffing.csv", **read).fillna(0.0),
     }
+    if (out / "levers.csv").is_file():  # the people each hub's levers reach
+        levers = pd.read_csv(out / "levers.csv", dtype={"lever_id": str, "site_id": str})
+        tables["levers"] = levers.dropna(subset=["site_id"])
     violations = check_plan(data, tables)
     assert violations == [], violations[:10]
     # what the map shows (issue 18): one piece per catchment, every hub in its own area, hubs

@@ -295,8 +295,9 @@ FAST = ["objective=min_cost", "budget.cap=null", "solver.mip_gap=0.05",
 FIDELITY = ("fidelity={council: Demoshire, figures: ["
             "{figure: Workstream savings, published: {low: 1000000, high: 3000000}, "
             "model: finance.totals.total, source: demo.yaml, quote: 'between £1m and £3m'},"
-            "{figure: Reablement at the front door, published: {min: 900000}, "
-            "model: 'finance.lines[name=Reablement at the front door]', source: demo.yaml},"
+            "{figure: Practice quality, published: {min: 900000}, "
+            "model: 'finance.lines[name=Practice quality (typed, outside the model)]', "
+            "source: demo.yaml},"
             "{figure: Investment, published: 900000, model: finance.investment, "
             "source: demo.yaml},"
             "{figure: Annual cost, published: {max: 1}, model: total_cost, source: demo.yaml},"
@@ -320,24 +321,30 @@ def test_summary_json_has_the_fidelity_block(solved, repo_root):
     out, summary, _ = solved
     assert list(summary)[-1] == "fidelity"
     rows = summary["fidelity"]
-    assert [r["figure"] for r in rows] == ["Workstream savings", "Reablement at the front door",
+    assert [r["figure"] for r in rows] == ["Workstream savings", "Practice quality",
                                            "Investment", "Annual cost", "Lever savings"]
-    # hand sums of demo.yaml's three workstreams (most likely: given, else mid-range)
+    # the total: the model's lever savings plus hand sums of demo.yaml's typed workstreams
+    # (most likely: given, else mid-range)
     lines = _demo_doc(repo_root)["finance"]["workstreams"]
-    low = sum(w["low"] for w in lines)
-    high = sum(w["high"] for w in lines)
-    likely = sum(w.get("most_likely", (w["low"] + w["high"]) / 2) for w in lines)
-    savings, front_door, investment, cost, levers = rows
-    assert savings["model"] == pytest.approx({"low": low, "most_likely": likely, "high": high})
-    assert (savings["within"], savings["derived"]) == (1e6 <= likely <= 3e6, False)
-    assert front_door["model"] == {"low": 600_000, "most_likely": 800_000, "high": 1_200_000}
-    assert (front_door["within"], front_door["ends_within"]) == (False, False)
+    made = summary["finance"]["model_savings"]["total"]
+    want = {level: made[level] + sum(w[level] if level in w else (w["low"] + w["high"]) / 2
+                                     for w in lines)
+            for level in ("low", "most_likely", "high")}
+    savings, quality, investment, cost, levers = rows
+    assert savings["model"] == pytest.approx(want)
+    likely = want["most_likely"]
+    assert (savings["within"], savings["derived"]) == (1e6 <= likely <= 3e6, True)
+    assert savings["basis"] == "model levers and typed lines"
+    assert quality["model"] == {"low": 150_000, "most_likely": 225_000, "high": 300_000}
+    assert (quality["within"], quality["ends_within"], quality["derived"]) == (False, False,
+                                                                              False)
     assert (investment["model"], investment["within"]) == (900_000, True)
     assert cost["model"] == pytest.approx(summary["total_cost"])
     assert (cost["derived"], cost["basis"], cost["within"]) == (True, "model", False)
-    assert (levers["model"], levers["within"], levers["basis"]) == (None, None,
-                                                                    "path not found")
-    assert "from the levers" in levers["note"] and "model_savings" in levers["note"]
+    assert levers["model"] == pytest.approx(made)
+    assert (levers["within"], levers["derived"], levers["basis"]) == (made["most_likely"] >= 1,
+                                                                      True, "model")
+    assert "from the levers" in levers["note"]
     # read back typed, and written again the same
     assert Summary.from_dict(summary).to_dict()["fidelity"] == rows
 
@@ -347,7 +354,7 @@ def test_the_cli_prints_the_table(solved):
     assert "Published figures beside the model's (Demoshire)" in output
     table = output.split("Published figures beside the model's")[1]
     # the terminal may wrap cells: look for words, not whole cells
-    for words in ("at least", "£900,000", "typed", "path not", "Lever", "savings"):
+    for words in ("at least", "£900,000", "typed", "model", "Lever", "savings"):
         assert words in table
 
 
@@ -358,20 +365,22 @@ def test_the_workbook_has_the_fidelity_sheet(solved):
     assert list(rows[0]) == FIDELITY_COLUMNS
     assert len(rows) == 1 + len(summary["fidelity"])
     head = FIDELITY_COLUMNS.index
-    savings, front_door, investment, cost, levers = rows[1:]
+    savings, quality, investment, cost, levers = rows[1:]
     assert savings[:4] == ("Demoshire", "Workstream savings", 1_000_000, 3_000_000)
     assert savings[head("Model most likely")] == pytest.approx(
         summary["fidelity"][0]["model"]["most_likely"])
     assert savings[head("Quote")] == "between £1m and £3m"
-    assert savings[head("Derived")] == "no" and cost[head("Derived")] == "yes"
+    assert savings[head("Derived")] == "yes" and quality[head("Derived")] == "no"
+    assert cost[head("Derived")] == "yes"
     # at least: low only; a single value: low = high, with its tolerance
-    assert (front_door[head("Published low")], front_door[head("Published high")]) == (
+    assert (quality[head("Published low")], quality[head("Published high")]) == (
         900_000, None)
     assert (investment[head("Published low")], investment[head("Published high")],
             investment[head("Tolerance")]) == (900_000, 900_000, 50_000)
     assert cost[head("Published high")] == 1 and cost[head("Model low")] is None
-    assert levers[head("Model most likely")] is None
-    assert levers[head("Basis")] == "path not found"
+    assert levers[head("Model most likely")] == pytest.approx(
+        summary["finance"]["model_savings"]["total"]["most_likely"])
+    assert levers[head("Basis")] == "model"
     # within is a live formula over the row's cells
     assert savings[head("Within")] == ('=IF(F2="","",AND(IF(C2="",TRUE,F2>=C2-N2),'
                                        'IF(D2="",TRUE,F2<=D2+N2)))')
@@ -382,7 +391,7 @@ def test_the_workbook_has_the_fidelity_sheet(solved):
     calculated = [cells[f"'[summary.xlsx]FIDELITY'!I{n}"].value[0][0] for n in range(2, 7)]
     want = ["" if r["within"] is None else r["within"] for r in summary["fidelity"]]
     assert [v if v == "" else bool(v) for v in calculated] == want
-    assert want == [True, False, True, False, ""]
+    assert want == [summary["fidelity"][0]["within"], False, True, False, True]
 
 
 def test_scenario_without_fidelity_has_none(repo_root):
@@ -424,11 +433,11 @@ def test_leicestershire_published_table_is_reproduced(repo_root):
     assert rows["Quality (non-cashable) annual savings"].ends_within   # £2.66m-£3.42m
     assert rows["Savings already in the medium-term financial plan"].within
     assert rows["Strategic partner's fee (one-off)"].model == 4.5e6
-    # the 1.5x test on cashable net: most likely ((9.11 - 1.25) / 4.5 = 1.75x) passes, the low end
-    # ((7.79 - 1.25) / 4.5 = 1.45x) does not
+    # the 1.5x test in the council's reading, on the total recurrent benefit: the low end
+    # 10.45 / 4.5 = 2.32x passes
     ratio = rows["Benefit to fee (the 1.5x test)"]
-    assert ratio.model["low"] == pytest.approx(6.54 / 4.5)
-    assert (ratio.within, ratio.ends_within, ratio.unit) == (True, False, "ratio")
+    assert ratio.model["low"] == pytest.approx(10.45 / 4.5)
+    assert (ratio.within, ratio.ends_within, ratio.unit) == (True, True, "ratio")
     clause = rows["Fee after the reduction clause"]
     assert (clause.model, clause.within, clause.basis) == (None, None, "not modelled")
 
@@ -456,7 +465,9 @@ def test_compare_counts_the_published_figures_within(solved, tmp_path):
     assert r.exit_code == 0, r.output
     rows = {line.split(",")[0]: line.split(",")[1:] for line in
             target.read_text(encoding="utf-8").splitlines()}
-    # within: savings yes, front door no, investment yes, cost no, levers no figure;
-    # of the four compared, the cost is made by the solve
+    # within: savings (if its total is between £1m and £3m), quality no, investment yes, cost
+    # no, levers yes; of the five compared, the savings, cost and levers are made by the solve
+    summary = json.loads((out / "summary.json").read_text())
+    n = 2 + bool(summary["fidelity"][0]["within"])
     assert rows["Published figures within (of those the model has)"] == [
-        "2 of 4 (1 derived)", "2 of 4 (1 derived)"]
+        f"{n} of 5 (3 derived)"] * 2

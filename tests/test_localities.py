@@ -191,7 +191,7 @@ def test_the_count_band_binds_and_the_hub_plan_still_keeps_every_rule(tmp_path):
     tables = {"assignment": res.assignment[["area_id", "site_id", "share"]],
               "hubs": pd.DataFrame({"site_id": data.sites.index,
                                     "open": data.sites.index.isin(res.hubs["site_id"])}),
-              "staffing": res.staffing}
+              "staffing": res.staffing, "levers": res.levers}
     assert check_plan(data, tables) == []
 
 

@@ -265,7 +265,7 @@ def test_in_place_variants_equal_fresh_builds(fast_demo, staff_travel):
         assert s.demand.hours == pytest.approx(f.demand.hours, rel=1e-12)
         plan = {"assignment": r.result.results.assignment,
                 "hubs": r.result.results.hubs.assign(open=True),
-                "staffing": r.result.results.staffing}
+                "staffing": r.result.results.staffing, "levers": r.result.results.levers}
         assert check_plan(fresh.prepared.data, plan) == []
 
 

@@ -78,6 +78,7 @@ BASIS: tuple[tuple[str, bool, str], ...] = (
     ("stage_objectives", True, "model"),
     ("baseline", True, "model"),
     ("savings", True, "model"),
+    ("growth_check", True, "model"),
     ("finance.model_savings", True, "model"),
     ("finance.monte_carlo.demand", True, "model"),
     # the scenario's numbers, added up
@@ -291,6 +292,27 @@ def published_doc(published: PublishedFigure):
     return doc["value"] if set(doc) == {"value"} else doc
 
 
+def _with_model_lines(summary_doc: dict, path: str, derived: bool,
+                      words: str) -> tuple[bool, str]:
+    """A finance figure that adds the lines up (totals, net, ratios, years) is the model's
+    when some of its lines are (``source: model``); a line picked by a selector is what its
+    ``source`` says."""
+    if derived or not path.startswith("finance.") or path.startswith("finance.model_savings"):
+        return derived, words
+    lines = ((summary_doc.get("finance") or {}).get("lines")) or []
+    if path.startswith("finance.lines["):
+        found, _ = resolve_path(summary_doc, path.split("]")[0] + "]")
+        if isinstance(found, dict) and found.get("source") == "model":
+            return True, "model"
+        return derived, words
+    if path.startswith(("finance.investment", "finance.already_in_plan",
+                        "finance.required_ratio", "finance.discount_rate")):
+        return derived, words  # typed numbers, whatever the lines are
+    if any(ln.get("source") == "model" for ln in lines):
+        return True, "model levers and typed lines"
+    return derived, words
+
+
 def fidelity_rows(summary_doc: dict, config: FidelityConfig) -> tuple[FidelityRow, ...]:
     """One row per published figure: the model's figure beside it, derived or typed, within.
 
@@ -311,7 +333,7 @@ def fidelity_rows(summary_doc: dict, config: FidelityConfig) -> tuple[FidelityRo
         model, missing = (None, None) if fig.model is None else resolve_path(summary_doc,
                                                                              fig.model)
         if model is not None:
-            derived, words = basis(fig.model)
+            derived, words = _with_model_lines(summary_doc, fig.model, *basis(fig.model))
         else:
             derived, words = False, "not modelled" if fig.model is None else "path not found"
         note = "; ".join(t for t in (fig.note, missing) if t) or None

@@ -108,3 +108,22 @@ def test_rounding_cuts_stand_down_when_a_lever_frees_hours():
     assert applies(data, index_data(data))  # extra hours only: the cut stays valid
     data = with_levers(tiny_data(), {"shift": freeing})
     assert not applies(data, index_data(data))
+
+
+def test_the_heuristic_start_runs_the_levers_that_pay():
+    from mdtplan.solve import extract_tables
+    from mdtplan.solve.start import StartInput, build_start, start_values
+
+    data = with_levers(tiny_data(), {"reable": REABLE,
+                                     "costly": {**REABLE, "saving": 100.0}})
+    model = build_model(data)
+    plan = build_start(StartInput.of_model(model), max_seconds=1.0)
+    assert plan.feasible
+    people = dict(zip(model.lever_people.keys(), plan.extra["lever_people"], strict=True))
+    # the hub serving everyone reaches half of the 60 people of the lever that pays; the lever
+    # whose saving is below its staff's cost is left alone
+    assert sum(v for (k, _), v in people.items() if k == "reable") == pytest.approx(30.0)
+    assert sum(v for (k, _), v in people.items() if k == "costly") == 0.0
+    for var, value in start_values(model, plan).items():
+        var.set_value(value, skip_validation=True)
+    assert check_plan(data, extract_tables(model, data)) == []
