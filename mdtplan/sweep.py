@@ -41,7 +41,7 @@ from .scenario import parse_value
 #: table columns after the varied keys (CONTRACT §1 sweep table)
 COLUMNS = ("status", "objective", "total_cost", "demand_met_share", "unmet_hours", "hubs_open",
            "travel_mean", "travel_max", "mip_gap", "solve_seconds", "reused", "chunk", "error",
-           "baseline_cost", "saving_vs_baseline")
+           "baseline_cost", "saving_vs_baseline", "model_savings")
 #: statuses of a variant with a plan
 PLAN_STATUSES = ("optimal", "feasible_at_limit")
 #: most variants one sweep may hold
@@ -407,11 +407,24 @@ def _row(index: int, overrides: dict, run, chunk: int | None) -> dict:
         travel_max=summary.travel.max if has_plan else None,
         mip_gap=report.mip_gap if report is not None else None,
         solve_seconds=report.solve_seconds if report is not None else None,
+        model_savings=_model_savings(run) if has_plan else None,
         reused=bool(run.reused),
         chunk=chunk,
         error=run.error,
     )
     return row
+
+
+def _model_savings(run) -> float | None:
+    """The cell's savings made by the model, most likely [GBP/year] (None without levers):
+    against the cap of a budget sweep, what each extra pound of staffing budget returns."""
+    prepared = run.result.prepared
+    if prepared is None or prepared.data.levers is None or run.result.results.levers is None:
+        return None
+    from .appraisal.levers import model_savings
+
+    made = model_savings(prepared, run.result.results)
+    return None if made is None else float(made.total["most_likely"])
 
 
 def _plan_tables(run) -> dict | None:

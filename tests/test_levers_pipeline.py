@@ -181,3 +181,26 @@ def test_monte_carlo_redraws_the_levers_reproducibly(repo_root, tmp_path):
     order = sorted(range(4), key=lambda i: shares[i])
     savings = [demand.draws[i].model_savings for i in order]
     assert savings == sorted(savings) or max(savings) > min(savings)
+
+
+def test_the_workbook_shows_the_levers_live(free):
+    import openpyxl
+
+    from mdtplan.outputs.workbook import MODEL_SAVINGS_COLUMNS, write_workbook
+
+    result, tmp = free
+    path = write_workbook(result.results, tmp / "levers.xlsx")
+    values = openpyxl.load_workbook(path, data_only=True)
+    formulas = openpyxl.load_workbook(path)
+    rows = list(values["Model savings"].iter_rows(values_only=True))
+    assert list(rows[0]) == MODEL_SAVINGS_COLUMNS
+    line = _made(result).lines[0]
+    head = MODEL_SAVINGS_COLUMNS.index
+    assert rows[1][head("Id")] == line.id
+    assert rows[1][head("Saving most likely")] == pytest.approx(line.saving["most_likely"])
+    # the saving is the care saved less the staff, as a formula over the row
+    assert formulas["Model savings"]["O2"].value == "=I2-L2"
+    # the savings table's lever line is the Model savings sheet's, marked as the model's
+    savings = [list(r) for r in formulas["Savings"].iter_rows(min_row=2, max_row=2,
+                                                            values_only=True)][0]
+    assert savings[2] == "='Model savings'!O2" and savings[7] == "model"

@@ -6,7 +6,9 @@ workstream table: low / most likely / high, cashable and quality totals, less al
 net of investment, benefit-to-investment ratio and its pass/fail on each reading, the fee
 after its reduction clause); Savings by year (phasing of savings and investment, cumulative
 net position, discount factors, net present value, payback year); Monte Carlo (percentiles,
-when run); Definitions (each finance figure in one sentence); Fidelity (the council's
+when run); Model savings (each lever as the plan runs it: people reached, care saved, staff
+cost, the saving as a formula, what holds it back); Definitions (each finance figure in one
+sentence); Fidelity (the council's
 published figures beside the model's, when the scenario has a ``fidelity`` section); Hubs;
 Staffing.
 
@@ -210,6 +212,8 @@ def write_workbook(results, path: str | Path) -> Path:
         _baseline_sheet(book, s.savings)
     if s.finance is not None:
         cells = _savings_sheet(book, s.finance)
+        if s.finance.model_savings is not None:
+            _model_savings_sheet(book, s.finance)
         if s.finance.by_year:
             _by_year_sheet(book, s.finance, cells)
         if s.finance.monte_carlo is not None:
@@ -350,19 +354,76 @@ _BASIS_WORDS = {"cashable_net": "cashable less already in plan",
                 "total_net": "total less already in plan", "total": "total"}
 
 
+#: the Model savings sheet's columns
+MODEL_SAVINGS_COLUMNS = ["Lever", "Id", "Kind", "Cashable", "Cohort (people)",
+                         "Most it can reach (people)", "People reached", "Care saving low",
+                         "Care saving most likely", "Care saving high", "Staff cost low",
+                         "Staff cost most likely", "Staff cost high", "Saving low",
+                         "Saving most likely", "Saving high", "Held back by",
+                         "One more FTE of", "would save a year"]
+
+
+def _model_savings_rows(finance: FinanceAppraisal) -> dict:
+    """Lever id -> its row on the Model savings sheet (written by :func:`_model_savings_sheet`
+    in that order)."""
+    ms = finance.model_savings
+    if ms is None:
+        return {}
+    return {ln.id: n for n, ln in enumerate(ms.lines, start=2)}
+
+
+def _model_savings_sheet(book: _Book, finance: FinanceAppraisal) -> None:
+    """The levers as the plan runs them: people, care saved, staff cost and the saving, low /
+    most likely / high; the saving is a formula (care saving less staff cost); what holds a
+    lever back and what one more FTE would unlock."""
+    ms = finance.model_savings
+    sh = book.sheet("Model savings", MODEL_SAVINGS_COLUMNS)
+    for n, ln in enumerate(ms.lines, start=2):
+        care = [ln.care_saving[lv] for lv in LEVELS]
+        staff = [ln.care_saving[lv] - ln.saving[lv] for lv in LEVELS]
+        saving = [Formula(f"={c}{n}-{d}{n}", ln.saving[lv])
+                  for c, d, lv in zip("HIJ", "KLM", LEVELS, strict=True)]
+        unlock = ln.one_more_fte or {}
+        sh.append([ln.name, ln.id, ln.kind, "yes" if ln.cashable else "no", ln.cohort,
+                   ln.max_people, ln.people, *care, *staff, *saving, ln.held_back_by,
+                   unlock.get("role"), unlock.get("saving_gbp")],
+                  [None, None, None, None, NUM, NUM, NUM] + [GBP] * 9 + [None, None, GBP])
+    last = sh.row
+    sh.append(["Total", None, None, None, None, None, None,
+               *[Formula(f"=SUM({c}2:{c}{last})", v) for c, v in zip(
+                   "HIJKLMNOP", [ms.care_saving[lv] for lv in LEVELS]
+                   + [ms.care_saving[lv] - ms.total[lv] for lv in LEVELS]
+                   + [ms.total[lv] for lv in LEVELS], strict=True)]],
+              [None] * 7 + [GBP] * 9, bold=True)
+    sh.skip()
+    sh.append(["Low and high", ms.levels])
+    sh.widths(16, 44)
+    sh.ws.set_column(16, 16, 60)
+
+
 def _savings_sheet(book: _Book, finance: FinanceAppraisal) -> dict:
     """The workstream table with every total, test and ratio a formula over the inputs.
 
     Returns the cells other sheets refer to (as ``Savings!$B$n``).
     """
     sh = book.sheet("Savings", ["Workstream", "Low", "Most likely", "High", "Cashable",
-                                "Already in plan", "Investment"])
-    line_fmts = [None, GBP, GBP, GBP, None, GBP, GBP]
+                                "Already in plan", "Investment", "Source"])
+    line_fmts = [None, GBP, GBP, GBP, None, GBP, GBP, None]
     lines = finance.lines
+    made = _model_savings_rows(finance)
     for line in lines:
-        sh.append([line.name, line.low, line.most_likely, line.high,
-                   "yes" if line.cashable else "no", line.already_in_plan, line.investment],
-                  line_fmts, inputs=[1, 2, 3, 4, 5, 6])
+        at = made.get(line.id) if line.source == "model" else None
+        if at is not None:  # the lever's savings: live from the Model savings sheet
+            values = [Formula(f"='Model savings'!{c}{at}", line.value(lv))
+                      for c, lv in zip("NOP", LEVELS, strict=True)]
+            inputs = [4, 5, 6]
+        else:
+            values = [line.low, line.most_likely, line.high]
+            inputs = [1, 2, 3, 4, 5, 6]
+        sh.append([line.name, *values, "yes" if line.cashable else "no",
+                   line.already_in_plan, line.investment,
+                   "model" if line.source == "model" else "typed"],
+                  line_fmts, inputs=inputs)
     if not lines:
         sh.skip()
     first, last = 2, sh.row
