@@ -690,6 +690,9 @@ def compare(
     row("Today's demand met (baseline)", when(baseline, lambda b: b.demand.met_share), pct)
     row("Cost against today (plan's cost less today's)",
         when(lambda s: s.savings, lambda v: -v.total.saving_gbp), _fmt_signed)
+    row("Savings made by the model, most likely",
+        when(finance, lambda f: None if f.model_savings is None
+             else f.model_savings.total["most_likely"]), _fmt_gbp)
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
         row(f"Savings (workstreams), {name}",

@@ -204,3 +204,23 @@ def test_the_workbook_shows_the_levers_live(free):
     savings = [list(r) for r in formulas["Savings"].iter_rows(min_row=2, max_row=2,
                                                             values_only=True)][0]
     assert savings[2] == "='Model savings'!O2" and savings[7] == "model"
+
+
+def test_a_budget_sweep_shows_the_savings_against_the_cap(free, repo_root, tmp_path):
+    from mdtplan.sweep import parse_vary, run_sweep
+
+    result, _ = free
+    cost = result.results.summary.costs.total_gbp
+    made = _made(result).total["most_likely"]
+    roles = result.prepared.data.roles
+    hours = _made(result).lines[0].staff_hours["reablement_worker"]
+    lever_staff = hours / roles.at["reablement_worker", "productive_hours_per_fte"] \
+        * roles.at["reablement_worker", "cost_gbp_per_fte"]
+    caps = [cost - 0.5 * lever_staff, cost + 1.0]
+    sweep = run_sweep(_scenario(repo_root, tmp_path),
+                      [parse_vary(f"budget.cap={caps[0]:.0f},{caps[1]:.0f}")], serial=True)
+    table = sweep.table().sort_values("budget.cap")
+    assert list(table["status"]) == ["optimal", "optimal"]
+    low, high = table["model_savings"].tolist()
+    # the tighter cap realises less; with room for the lever's staff, all of it
+    assert low < high and high == pytest.approx(made, rel=1e-6)
