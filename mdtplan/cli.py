@@ -420,6 +420,12 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
     if fin is not None:
         totals = fin.totals
         rows += _model_savings_rows(fin.model_savings)
+        typed = [ln for ln in fin.lines if ln.source != "model"]
+        if typed and fin.model_savings is not None:
+            rows.append(("Typed workstreams (outside the model), low – likely – high",
+                         " – ".join(_fmt_gbp(sum(ln.value(lv) for ln in typed))
+                                    for lv in ("low", "most_likely", "high"))
+                         + "; " + ", ".join(ln.name for ln in typed)))
         rows.append((f"{_label(fin, 'totals.total')}, low – likely – high",
                      _range(totals.total)))
         if totals.quality.high > 0:

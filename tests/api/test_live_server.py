@@ -49,6 +49,13 @@ def test_end_to_end(live):
         hub_ids = {h["site_id"] for h in result["hubs"]}
         assert {a["site_id"] for a in result["assignment"]} <= hub_ids
         assert result["staffing"] and {"unit", "role", "fte"} <= set(result["staffing"][0])
+        # levers.csv and localities.csv ride along when the scenario has them
+        made = (summary.get("finance") or {}).get("model_savings")
+        if made:
+            assert {r["lever_id"] for r in result["levers"]} == {ln["id"] for ln in made["lines"]}
+        else:
+            assert result["levers"] is None
+        assert result["localities"] is None
 
         geo = c.get(job["links"]["geojson"])
         assert geo.headers["content-type"] == "application/geo+json"
