@@ -63,8 +63,13 @@ def check_growth(result, options=None) -> GrowthCheck | None:
         shares = {(str(a), str(s)): float(v) for a, s, v in
                   used[["area_id", "site_id", "share"]].itertuples(index=False)}
     staffing = results.staffing
-    total = {(str(u), str(r)): float(f) for u, r, f in
-             staffing[["unit", "role", "fte"]].itertuples(index=False)}
+    # the plan's lever people keep their staff: only the rest of the FTE meets the later demand
+    prod = prepared.data.roles["productive_hours_per_fte"].astype(float)
+    lever = (staffing["lever_hours"].fillna(0.0) if "lever_hours" in staffing
+             else pd.Series(0.0, index=staffing.index))
+    total = {(str(u), str(r)): max(0.0, float(f) - float(h) / float(prod.get(r, 1.0)))
+             for u, r, f, h in zip(staffing["unit"], staffing["role"], staffing["fte"], lever,
+                                   strict=True)}
     agency = {(str(u), str(r)): float(f) for u, r, f in
               staffing[["unit", "role", "agency_fte"]].fillna(0.0).itertuples(index=False)}
 
