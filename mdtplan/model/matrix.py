@@ -36,6 +36,7 @@ from . import families
 from .families.base import INF, VAR_FAMILIES, Columns, Rows
 from .families.catchment_contiguous import contiguity_index, declares_flow, n_flow_columns
 from .families.lever_reach import lever_index, n_lever_columns
+from .families.lever_reach import upper_bounds as lever_upper_bounds
 from .families.shortfall_level import BITS, spread_index
 from .index import ModelIndex, index_data
 from .objective import objective_stages, stage_optimum_held_rows, stage_terms
@@ -224,6 +225,9 @@ def build_matrix(data, ix: ModelIndex | None = None, params: dict | None = None)
     if data.objective != "max_demand_met":
         o_un = offset["unmet_hours"]
         upper[o_un:o_un + n_staff] = 0.0
+    if sizes["lever_people"]:
+        o_lv = offset["lever_people"]
+        upper[o_lv:o_lv + sizes["lever_people"]] = lever_upper_bounds(lever_index(data, ix), ix)
     if spread is not None:
         o_bits = offset["shortfall_bits"]
         upper[o_bits:o_bits + BITS] = 1.0

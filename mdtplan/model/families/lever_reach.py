@@ -108,6 +108,16 @@ def lever_index(data, ix) -> LeverIndex | None:
     return out
 
 
+def upper_bounds(li: LeverIndex, ix) -> np.ndarray:
+    """Each key's most people: the lever's share of the cohort of every area the site may
+    serve (implied by the reach row; given as a bound, it keeps HiGHS's first bounds, before
+    the root LP, finite) [people]."""
+    reach = np.zeros((len(ix.site_ids), li.pair_cohort.shape[1]))
+    if len(ix.pairs):
+        np.add.at(reach, ix.pair_site, li.pair_cohort)
+    return li.share[li.key_lever] * reach[li.key_site, li.key_lever]
+
+
 def n_lever_columns(data, ix) -> int:
     li = lever_index(data, ix)
     return 0 if li is None else len(li.keys)
@@ -162,7 +172,13 @@ def add_lever_reach(m, data, ix) -> None:
     if li is None or not li.keys:
         return
     m.LEVER_SITES = pyo.Set(initialize=li.keys, dimen=2, ordered=True)
+    upper = dict(zip(li.keys, upper_bounds(li, ix).tolist(), strict=True))
+
+    def _lever_people_bounds(m, k, s):
+        return (0.0, upper[k, s])
+
     m.lever_people = pyo.Var(m.LEVER_SITES, domain=pyo.NonNegativeReals,
+                             bounds=_lever_people_bounds,
                              doc="people of the lever's cohort the hub reaches [people/year]")
     assign = list(m.assign.values())
     pos = {key: n for n, key in enumerate(li.keys)}
