@@ -404,14 +404,25 @@ def test_scenario_without_fidelity_has_none(repo_root):
 
 
 def _example_rows(repo_root, name: str) -> dict:
+    """The example's fidelity rows against its finance table; an operating model with levers
+    has them at their whole most likely share (what its plan reaches when nothing holds them
+    back: tests/council_levers.py)."""
+    from council_levers import model_savings_doc
+
     from mdtplan.appraisal.finance import savings_table
     from mdtplan.operating_model import load_operating_model
+    from mdtplan.summary import Line
 
     scenario = load_scenario(repo_root / "examples" / f"{name}.yaml")
     assert check_paths(scenario) == []
     om = load_operating_model(scenario.operating_model)
-    table = savings_table(scenario, om)
-    doc = {"finance": None if table is None else table.to_dict()}
+    made = model_savings_doc(name) if om.levers else None
+    cashable = {lv.id: lv.cashable for lv in om.levers}
+    lines = [Line(name=ln["name"], low=ln["low"], high=ln["high"],
+                  most_likely=ln["most_likely"], cashable=cashable[ln["id"]], source="model",
+                  id=ln["id"]) for ln in (made or {}).get("lines", [])]
+    table = savings_table(scenario, om, lines)
+    doc = {"finance": None if table is None else {**table.to_dict(), "model_savings": made}}
     return {r.figure: r for r in fidelity_rows(doc, scenario.fidelity)}
 
 
@@ -419,27 +430,26 @@ def test_leicestershire_published_table_is_reproduced(repo_root):
     rows = _example_rows(repo_root, "leicestershire")
     workstreams = [r for f, r in rows.items() if f.startswith(("OA", "WAA"))]
     assert len(workstreams) == 7
-    # each workstream's low and high are the published ends (typed: the model does not make
-    # them yet)
+    # each workstream is a lever the model works out, its low, most likely and high inside
+    # the published range
     for r in workstreams:
-        assert (r.model["low"], r.model["high"]) == (r.published["low"], r.published["high"])
-        assert (r.within, r.ends_within, r.derived, r.basis) == (True, True, False,
-                                                                 "typed input")
+        assert r.published["low"] < r.model["low"] < r.model["high"] < r.published["high"]
+        assert (r.within, r.ends_within, r.derived, r.basis) == (True, True, True, "model")
     total = rows["Total annual savings"]
-    assert total.model["low"] == pytest.approx(10.45e6)      # 3.78+1.70+1.42+0.43+0.74+1.14+1.24
-    assert total.model["high"] == pytest.approx(13.85e6)     # 4.92+2.20+1.78+0.77+1.15+1.39+1.64
-    assert total.within and total.ends_within
+    # models/README.md, "Levers: Leicestershire": £10.946m / £12.175m / £13.011m
+    assert (total.model["low"], total.model["high"]) == (pytest.approx(10.946e6, abs=1e3),
+                                                         pytest.approx(13.011e6, abs=1e3))
+    assert total.within and total.ends_within and total.derived
     assert rows["Cashable annual savings"].ends_within          # £7.79m-£10.43m
     assert rows["Quality (non-cashable) annual savings"].ends_within   # £2.66m-£3.42m
     assert rows["Savings already in the medium-term financial plan"].within
     assert rows["Strategic partner's fee (one-off)"].model == 4.5e6
-    # the 1.5x test in the council's reading, on the total recurrent benefit: the low end
-    # 10.45 / 4.5 = 2.32x passes
+    # the council's reading of the 1.5x test, on the model's total: £10.946m / £4.5m = 2.43x
     ratio = rows["Benefit to fee (the 1.5x test)"]
-    assert ratio.model["low"] == pytest.approx(10.45 / 4.5)
+    assert ratio.model["low"] == pytest.approx(10.946 / 4.5, abs=1e-3)
     assert (ratio.within, ratio.ends_within, ratio.unit) == (True, True, "ratio")
-    clause = rows["Fee after the reduction clause"]
-    assert (clause.model, clause.within, clause.basis) == (None, None, "not modelled")
+    clause = rows["Fee after the reduction clause"]   # no reduction due on the total
+    assert clause.model["low"] == 4.5e6 and clause.within
 
 
 def test_kent_york_and_medway_published_figures(repo_root):
@@ -454,8 +464,13 @@ def test_kent_york_and_medway_published_figures(repo_root):
     assert net.model["most_likely"] == -4e6 and net.within is False   # no lines before a solve
     york = _example_rows(repo_root, "york")
     assert [r.within for r in york.values()] == [True] * 5
+    # the three lines are the model's, within ±10% of the published figures at every level
+    lines = [r for f, r in york.items() if f.endswith("recurring annual saving")]
+    assert [r.published["tolerance"] / r.published["value"] for r in lines] == [0.1] * 3
+    assert all(r.ends_within and r.derived for r in lines)
     by_2019 = york["Recurring annual savings by 2019/20"]
-    assert by_2019.model["most_likely"] == pytest.approx(696e3 + 467e3 + 101e3)
+    assert by_2019.model["most_likely"] == pytest.approx(696e3 + 467e3 + 101e3, rel=1e-3)
+    assert by_2019.ends_within                                  # the low end is over £1.2m
     assert york["Investment (one-off)"].model == 360_000
     [medway] = _example_rows(repo_root, "medway").values()
     assert medway.published == {"min": 3.9e6}

@@ -39,10 +39,34 @@ def _lines(*ranges, cashable=True):
             for i, (lo, hi) in enumerate(ranges)]
 
 
+def _published_lines(scenario, om) -> list:
+    """The council's published table as the savings lines the model makes: each fidelity row
+    of a lever at its published range (most likely mid-range), cashable as the lever is. The
+    finance arithmetic is checked on these; the levers' own figures lie inside the ranges
+    (tests/test_council_levers.py)."""
+    from mdtplan.summary import Line
+
+    cashable = {lv.id: lv.cashable for lv in om.levers}
+    lines = []
+    for fig in scenario.fidelity.figures:
+        if fig.model and "lines[id=" in fig.model:
+            lever = fig.model.split("[id=", 1)[1].rstrip("]")
+            low, high = fig.published.low, fig.published.high
+            lines.append(Line(name=fig.figure, low=low, high=high, most_likely=(low + high) / 2,
+                              cashable=cashable[lever], source="model", id=lever))
+    return lines
+
+
+def _leicestershire(repo_root, overrides=None):
+    scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml", overrides)
+    om = load_operating_model(scenario.operating_model)
+    return scenario, om, _published_lines(scenario, om)
+
+
 def test_leicestershire_table_from_its_example(repo_root):
-    scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml")
-    t = savings_table(scenario, load_operating_model(scenario.operating_model))
-    assert len(t.lines) == 7
+    scenario, om, lines = _leicestershire(repo_root)
+    t = savings_table(scenario, om, lines)
+    assert len(t.lines) == 7 and {ln.source for ln in t.lines} == {"model"}
     assert t.totals.total.low == pytest.approx(10.45 * M)
     assert t.totals.overall.high == pytest.approx(12.6 * M)
     # most likely defaults to mid-range, line by line
@@ -111,12 +135,11 @@ def test_pert_mean_and_mode_follow_the_most_likely_value():
 
 
 def test_monte_carlo_is_reproducible_and_within_bounds(repo_root):
-    scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml")
-    om = load_operating_model(scenario.operating_model)
-    a = monte_carlo_savings(scenario, om)
-    b = monte_carlo_savings(scenario, om)
+    scenario, om, lines = _leicestershire(repo_root)
+    a = monte_carlo_savings(scenario, om, lines)
+    b = monte_carlo_savings(scenario, om, lines)
     assert a == b                                         # same seed, same percentiles
-    table = savings_table(scenario, om)
+    table = savings_table(scenario, om, lines)
     pairs = [(a.percentiles.total, table.totals.total),
              (a.percentiles.cashable, table.totals.cashable),
              (a.percentiles.quality, table.totals.quality),
@@ -127,18 +150,16 @@ def test_monte_carlo_is_reproducible_and_within_bounds(repo_root):
     # on the stricter cashable-net reading, independent lines: the sum concentrates, so P10 of
     # the ratio clears 1.5 though the all-low corner (1.45x) does not, and the share passing
     # agrees with the percentiles
-    strict = load_scenario(repo_root / "examples" / "leicestershire.yaml",
-                           ["finance.ratio_basis=cashable_net"])
-    s = monte_carlo_savings(strict, om)
+    strict, _, _ = _leicestershire(repo_root, ["finance.ratio_basis=cashable_net"])
+    s = monte_carlo_savings(strict, om, lines)
     ratio = s.percentiles.benefit_to_investment
-    assert ratio.p10 > 1.5 > savings_table(strict, om).benefit_to_investment.low
+    assert ratio.p10 > 1.5 > savings_table(strict, om, lines).benefit_to_investment.low
     assert s.probability_passes >= 0.9
     # the council's reading (the total): every draw passes, the low corner is 2.32x
     assert a.probability_passes == 1.0
     assert a.percentiles.benefit_to_investment.p10 > table.benefit_to_investment.low > 2.3
-    other = load_scenario(repo_root / "examples" / "leicestershire.yaml",
-                          ["finance.monte_carlo.seed=99"])
-    c = monte_carlo_savings(other, om)
+    other, _, _ = _leicestershire(repo_root, ["finance.monte_carlo.seed=99"])
+    c = monte_carlo_savings(other, om, lines)
     assert c.percentiles.total.p50 != a.percentiles.total.p50
 
 
@@ -210,8 +231,8 @@ def test_demand_changes_reach_the_model_data(repo_root):
 
 def test_leicestershire_fee_test_in_the_councils_reading(repo_root):
     """"recurrent annualised benefit greater than 1.5 times the one-off fee": the total."""
-    scenario = load_scenario(repo_root / "examples" / "leicestershire.yaml")
-    t = savings_table(scenario, load_operating_model(scenario.operating_model))
+    scenario, om, lines = _leicestershire(repo_root)
+    t = savings_table(scenario, om, lines)
     assert t.ratio_basis == "total"
     assert t.benefit_to_investment.low == pytest.approx(10.45 / 4.5)      # 2.32x
     assert t.passes == Range(low=True, most_likely=True, high=True)
@@ -228,9 +249,8 @@ def test_leicestershire_fee_test_in_the_councils_reading(repo_root):
     assert t.fee_after_reduction == Range(low=4.5 * M, most_likely=4.5 * M, high=4.5 * M)
     # on the cashable-net reading the low end's fee falls to 6.54 / 1.5 = 4.36m; the most
     # likely cashable net, (7.79 + 10.43) / 2 - 1.25 = 7.86m, clears 1.5 x 4.5m: no reduction
-    strict = load_scenario(repo_root / "examples" / "leicestershire.yaml",
-                           ["finance.fee_clause.basis=cashable_net"])
-    s = savings_table(strict, load_operating_model(strict.operating_model))
+    strict, _, _ = _leicestershire(repo_root, ["finance.fee_clause.basis=cashable_net"])
+    s = savings_table(strict, om, lines)
     assert s.fee_after_reduction.low == pytest.approx(4.36 * M)
     assert s.fee_after_reduction.most_likely == pytest.approx(4.5 * M)
     assert s.to_dict()["fee_after_reduction"]["low"] == pytest.approx(4.36 * M)

@@ -125,30 +125,22 @@ def test_york_locality_functions():
                  "safeguarding"}
     ids = {g.id for g in om.demand.client_groups} | {p.id for p in om.demand.pathways}
     assert functions <= ids
-    lines = {w.name: (w.low, w.high) for w in om.workstreams}
-    assert lines == {"Community support": (696_000, 696_000),
-                     "Nursing care": (467_000, 467_000),
-                     "Residential care": (101_000, 101_000)}
-    assert sum(w.low for w in om.workstreams) == 1_264_000
+    # the three savings lines are levers the model works out (tests/test_council_levers.py)
+    assert [lv.id for lv in om.levers] == ["community_support", "nursing_care",
+                                           "residential_care"]
+    assert [lv.kind for lv in om.levers] == ["resize", "move", "move"]
+    assert om.workstreams == []
 
 
-def test_leicestershire_workstreams_reproduce_the_published_table():
+def test_leicestershire_workstreams_are_levers():
     om = model("leicestershire-tom")
-    codes = [w.name.split()[0] for w in om.workstreams]
+    codes = [lv.name.split()[0] for lv in om.levers]
     assert codes == ["OA1", "OA2", "OA3", "WAA1", "WAA2", "WAA3", "WAA4"]
-    by_code = dict(zip(codes, om.workstreams, strict=True))
-    assert (by_code["OA1"].low, by_code["OA1"].high) == (3_780_000, 4_920_000)
-    assert {c for c, w in by_code.items() if not w.cashable} == {"OA3", "WAA4"}
-
-    def total(ws, attr):
-        return round(sum(getattr(w, attr) for w in ws))
-
-    cashable = [w for w in om.workstreams if w.cashable]
-    quality = [w for w in om.workstreams if not w.cashable]
-    assert (total(om.workstreams, "low"), total(om.workstreams, "high")) == (10_450_000,
-                                                                             13_850_000)
-    assert (total(cashable, "low"), total(cashable, "high")) == (7_790_000, 10_430_000)
-    assert (total(quality, "low"), total(quality, "high")) == (2_660_000, 3_420_000)
+    by_code = dict(zip(codes, om.levers, strict=True))
+    assert by_code["OA1"].divert.from_flow == "assessments_older_people"
+    assert by_code["OA1"].divert.to_flow == "reablement"
+    assert {c for c, lv in by_code.items() if not lv.cashable} == {"OA3", "WAA4"}
+    assert om.workstreams == []        # the calibration: tests/test_council_levers.py
     assert "1.25m" in om.description and "4.5m" in om.description
     assert {r.id for r in om.core_roles} >= {"social_worker", "reablement_worker"}
 
@@ -252,7 +244,8 @@ def test_presets_stay_near_the_national_calibration(name, england_areas):
 
 def _york_with_workstream(tmp_path, **changes):
     doc = yaml.safe_load((MODELS_DIR / "york-localities.yaml").read_text())
-    doc["workstreams"][0].update(changes)
+    doc["workstreams"] = [{"name": "Community support", "low": 696_000, "high": 696_000,
+                           **changes}]
     path = tmp_path / "om.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
