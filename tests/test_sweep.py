@@ -370,7 +370,7 @@ def test_cli_serial_sweep_writes_the_table_and_frontier(tmp_path):
         "variant", "budget.cap", "demand.scale", "status", "objective", "total_cost",
         "demand_met_share", "unmet_hours", "hubs_open", "travel_mean", "travel_max",
         "mip_gap", "solve_seconds", "reused", "chunk", "error", "baseline_cost",
-        "saving_vs_baseline"]
+        "saving_vs_baseline", "model_savings"]
     assert table["status"].tolist() == ["infeasible", "infeasible", "optimal", "optimal",
                                         "optimal", "optimal"]
     # more demand, same cap: less of it met

@@ -16,7 +16,8 @@ low / high        the same plan at the lever's low and high level: each hub reac
                   most likely case; a re-solve at another level is a Monte Carlo draw)
 ``held_back_by``  when the plan reaches fewer than the most likely share of the cohort of the
                   areas it serves: the rule at its limit, in words (the lever's hours cost more
-                  than it saves; a role's hiring limit; the budget cap; under ``max_demand_met``
+                  than it saves; a role's hiring limit; the budget cap (the plan within one FTE
+                  step of the lever's main role, plus the solve's gap, of it); under ``max_demand_met``
                   the hubs' own demand first; else the whole-FTE steps)
 ``one_more_fte``  for a held-back lever, what one more FTE of the role it needs most would let it
                   reach (``productive hours / hours per person``, at most the people still
@@ -163,9 +164,14 @@ def _held_back(lever, hours: pd.Series, per_person_staff: float, care_per_person
     cap, cost = summary.costs.budget_cap_gbp, summary.costs.total_gbp
     if cap is not None and cost is not None and top is not None:
         step_cost = float(roles.at[top, "cost_gbp_per_fte"]) * float(roles.at[top, "fte_step"])
-        if cost >= float(cap) - step_cost:
-            return (f"the budget cap (£{float(cap):,.0f}; the plan costs £{cost:,.0f}: the "
-                    f"next {float(roles.at[top, 'fte_step']):g} FTE of {top} does not fit)",
+        gap = summary.report.mip_gap
+        within = step_cost + (float(gap) * abs(cost) if gap is not None and gap > 0 else 0.0)
+        if cost >= float(cap) - within:
+            room = float(cap) - cost
+            why = (f"the next {float(roles.at[top, 'fte_step']):g} FTE of {top} does not fit"
+                   if room < step_cost else
+                   f"£{room:,.0f} of room, within the solve's gap of the cap")
+            return (f"the budget cap (£{float(cap):,.0f}; the plan costs £{cost:,.0f}: {why})",
                     unlock)
     if data.objective == "max_demand_met" and unmet > 1e-6:
         return ("the hubs' own demand comes first (max_demand_met): "

@@ -322,17 +322,11 @@ def shortfall_values(inp: StartInput, share: np.ndarray, unmet: np.ndarray):
                         unmet)
 
 
-def lever_fill(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.ndarray):
-    """The levers in a heuristic plan: every hub reaches the whole most likely share of its
-    catchment's cohort of each lever whose care saving per person exceeds the staff it needs
-    (at the roles' average cost per hour), none of the others.
-
-    Returns
-    -------
-    (people, extra_site, extra_pool, saving) or None
-        ``people`` per ``lever_people`` key; the hours they need per (site, role) and
-        (pool, role) [hours/year]; the care they save [GBP/year]. None without levers.
-    """
+def lever_reach(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.ndarray):
+    """The most people each ``lever_people`` key may reach in a heuristic plan (the lever's
+    share of its open hub's catchment cohort), each lever's worth per person (its care saving
+    less the staff it needs at the roles' average cost per hour [GBP/year]) and each key's
+    lever position; None without levers."""
     from ...model.families.lever_reach import lever_index
 
     ix = inp.ix
@@ -342,11 +336,36 @@ def lever_fill(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.n
     roles = inp.data.roles.reindex(ix.roles)
     per_hour = (roles["cost_gbp_per_fte"].astype(float)
                 / roles["productive_hours_per_fte"].astype(float)).to_numpy()
-    worth = li.saving_gbp - li.hours @ per_hour  # per person, after the staff it needs
+    worth = li.saving_gbp - li.hours @ per_hour
     cohort = np.zeros((inst.n_s, li.pair_cohort.shape[1]))
     np.add.at(cohort, inst.pair_site[pair], li.pair_cohort[pair])
-    people = np.where(is_open[li.key_site] & (worth[li.key_lever] > 0),
-                      li.share[li.key_lever] * cohort[li.key_site, li.key_lever], 0.0)
+    most = np.where(is_open[li.key_site],
+                    li.share[li.key_lever] * cohort[li.key_site, li.key_lever], 0.0)
+    return most, worth, li.key_lever.copy()
+
+
+def lever_fill(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.ndarray,
+               people: np.ndarray | None = None):
+    """The levers in a heuristic plan: by default every hub reaches the whole most likely
+    share of its catchment's cohort of each lever whose care saving per person exceeds the
+    staff it needs, none of the others (``people`` gives the people per key instead).
+
+    Returns
+    -------
+    (people, extra_site, extra_pool, saving) or None
+        ``people`` per ``lever_people`` key; the hours they need per (site, role) and
+        (pool, role) [hours/year]; the care they save [GBP/year]. None without levers.
+    """
+    from ...model.families.lever_reach import lever_index
+
+    reach = lever_reach(inp, inst, is_open, pair)
+    if reach is None:
+        return None
+    ix = inp.ix
+    li = lever_index(inp.data, ix)
+    most, worth, _ = reach
+    if people is None:
+        people = np.where(worth[li.key_lever] > 0, most, 0.0)
     extra_site = np.zeros((inst.n_s, len(ix.roles)))
     extra_pool = np.zeros((max(inst.n_pools, 1), len(ix.roles)))
     pool_pos = {p: i for i, p in enumerate(ix.pools)}

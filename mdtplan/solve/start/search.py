@@ -26,6 +26,7 @@ from .instance import (
     _instance,
     _Work,
     lever_fill,
+    lever_reach,
     plan_flows,
     shortfall_values,
 )
@@ -273,30 +274,52 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
                      flows=flows, whole=whole)
 
 
+#: shares of a lever's reach the start tries, largest first, when all of it does not fit
+_LEVER_FRACTIONS = (1.0, 0.75, 0.5, 0.35, 0.2, 0.1)
+
+
 def _with_levers(inp, inst, ix, is_open, pair, steps):
-    """The plan with its hubs running the levers that pay (:func:`lever_fill`), re-staffed,
-    when that costs less net of the care saved and keeps the budget cap and the supply;
-    ``(people, steps, hours)``. With no lever taken, the people are all 0 and the staffing
-    the plan's own. None without levers."""
-    fill = lever_fill(inp, inst, is_open, pair)
-    if fill is None:
+    """The plan with its hubs running the levers that pay, re-staffed: levers are added one
+    at a time, the best worth per person first, each at the largest share of its reach
+    (:data:`_LEVER_FRACTIONS`) that keeps the budget cap and the supply and lowers the cost
+    net of the care saved; ``(people, steps, hours)``. With no lever taken, the people are
+    all 0 and the staffing the plan's own. None without levers."""
+    reach = lever_reach(inp, inst, is_open, pair)
+    if reach is None:
         return None
-    people, extra_site, extra_pool, saving = fill
-    zero = np.zeros_like(people)
-    if not (people > 0).any():
-        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
-    steps_l, hours_l = _staffing(inst, ix, is_open, pair, extra_site, extra_pool)
-    agency, agency_l = _supply_agency(inst, ix, steps), _supply_agency(inst, ix, steps_l)
-    if agency_l is None:
-        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
-    cost_l = _plan_cost(inst, ix, is_open, pair, steps_l, agency_l)
-    if inst.budget is not None and cost_l > inst.budget + 1e-6:
-        return zero, steps, _staffing(inst, ix, is_open, pair)[1]
-    cost = (_plan_cost(inst, ix, is_open, pair, steps, agency) if agency is not None
-            else float("inf"))
-    if cost_l - saving < cost:
-        return people, steps_l, hours_l
-    return zero, steps, _staffing(inst, ix, is_open, pair)[1]
+    most, worth, key_lever = reach
+    hours0 = _staffing(inst, ix, is_open, pair)[1]
+    agency0 = _supply_agency(inst, ix, steps)
+    best_people = np.zeros_like(most)
+    best = (_plan_cost(inst, ix, is_open, pair, steps, agency0) if agency0 is not None
+            else float("inf"), steps, hours0)
+
+    def evaluate(people):
+        fill = lever_fill(inp, inst, is_open, pair, people)
+        _, extra_site, extra_pool, saving = fill
+        steps_l, hours_l = _staffing(inst, ix, is_open, pair, extra_site, extra_pool)
+        agency_l = _supply_agency(inst, ix, steps_l)
+        if agency_l is None:
+            return None
+        cost_l = _plan_cost(inst, ix, is_open, pair, steps_l, agency_l)
+        if inst.budget is not None and cost_l > inst.budget + 1e-6:
+            return None
+        return cost_l - saving, steps_l, hours_l
+
+    for k in np.argsort(-worth, kind="stable"):
+        if worth[k] <= 0:
+            break
+        mine = key_lever == k
+        if not (most[mine] > 0).any():
+            continue
+        for frac in _LEVER_FRACTIONS:
+            trial = best_people.copy()
+            trial[mine] = frac * most[mine]
+            got = evaluate(trial)
+            if got is not None and got[0] < best[0] - 1e-6:
+                best, best_people = got, trial
+                break
+    return best_people, best[1], best[2]
 
 
 def _best_over_counts(inst: _Instance, counts, work: _Work, max_seconds: float,
