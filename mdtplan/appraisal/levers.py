@@ -101,7 +101,8 @@ def model_savings(prepared, results) -> ModelSavings | None:
             cohort=float(catch.sum()), max_people=max_people, people=people,
             care_saving=care, staff_hours=staff_hours, staff_cost=staff_cost, saving=saving,
             held_back_by=held, one_more_fte=unlock,
-            by_hub={str(s): float(p) for s, p in mine.items() if p > 0}))
+            by_hub=tuple({"site_id": str(s), "people": float(p)}
+                         for s, p in mine.items() if p > 0)))
 
     def total(pred) -> dict:
         return {x: float(sum(ln.saving[x] for ln in lines if pred(ln))) for x in LEVELS}

@@ -104,9 +104,9 @@ def lever_frame(savings) -> pd.DataFrame | None:
         return None
     rows = []
     for ln in savings.lines:
-        for s, p in (ln.by_hub or {"": 0.0}).items():
-            rows.append({"lever_id": ln.id, "name": ln.name, "site_id": s or None,
-                         "people": p, "lever_people": ln.people,
+        for hub in ln.by_hub or ({"site_id": None, "people": 0.0},):
+            rows.append({"lever_id": ln.id, "name": ln.name, "site_id": hub["site_id"],
+                         "people": hub["people"], "lever_people": ln.people,
                          "lever_max_people": ln.max_people,
                          "saving_most_likely_gbp": ln.saving["most_likely"],
                          "held_back_by": ln.held_back_by})

@@ -6,7 +6,7 @@ holds them and reads them back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 LEVELS = ("low", "most_likely", "high")
 
@@ -48,8 +48,8 @@ class LeverLine:
     one_more_fte : dict or None
         ``role``, ``people``, ``saving_gbp``: what one more FTE of the role the lever needs
         most would let it reach and save a year (held back levers only).
-    by_hub : dict
-        Site id -> people reached there.
+    by_hub : tuple of dict
+        ``{"site_id", "people"}`` for each hub reaching people.
     """
 
     id: str
@@ -65,7 +65,7 @@ class LeverLine:
     saving: dict
     held_back_by: str | None = None
     one_more_fte: dict | None = None
-    by_hub: dict = field(default_factory=dict)
+    by_hub: tuple = ()
 
     @property
     def share_reached(self) -> float | None:
@@ -79,7 +79,7 @@ class LeverLine:
                 "staff_hours": dict(self.staff_hours), "staff_cost": self.staff_cost,
                 "low": self.saving["low"], "most_likely": self.saving["most_likely"],
                 "high": self.saving["high"], "held_back_by": self.held_back_by,
-                "one_more_fte": self.one_more_fte, "by_hub": dict(self.by_hub)}
+                "one_more_fte": self.one_more_fte, "by_hub": [dict(h) for h in self.by_hub]}
 
     @classmethod
     def from_dict(cls, doc: dict) -> LeverLine:
@@ -91,7 +91,7 @@ class LeverLine:
                    staff_cost=doc.get("staff_cost"),
                    saving={k: doc.get(k) for k in LEVELS},
                    held_back_by=doc.get("held_back_by"), one_more_fte=doc.get("one_more_fte"),
-                   by_hub=dict(doc.get("by_hub") or {}))
+                   by_hub=tuple(dict(h) for h in doc.get("by_hub") or ()))
 
 
 @dataclass(frozen=True)
