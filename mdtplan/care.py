@@ -266,18 +266,3 @@ def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
         hours=pd.DataFrame(hours).T.reindex(index=ids, columns=roles).astype(float),
         saving_gbp=pd.DataFrame.from_dict(saving, orient="index")[list(LEVELS)].astype(float),
         share=pd.DataFrame.from_dict(share, orient="index")[list(LEVELS)].astype(float))
-
-
-def lever_problems(table: LeverTable, operating_model: OperatingModel, where: str) -> list:
-    """Problems that make a lever meaningless on these areas: an empty cohort."""
-    from .errors import Problem
-
-    problems = []
-    for lv in table.levers:
-        if float(table.cohort[lv.id].sum()) <= 0:
-            problems.append(Problem(None, None, f"{where}.{lv.id}",
-                                    f"lever '{lv.id}' has no one to reach: its cohort is empty "
-                                    "in these areas (no contacts of its flow, or no one in "
-                                    "its setting)",
-                                    "check the flow or setting it names, and care.outcomes"))
-    return problems
