@@ -111,6 +111,28 @@ def _print_inputs_summary(prepared) -> None:
     t.add_row("total", "", f"{summ['demand_hours'].sum():,.0f}", f"{summ['fte'].sum():,.1f}",
               _fmt_gbp(summ["cost_gbp"].sum()))
     console.print(t)
+    _print_levers(prepared)
+
+
+def _print_levers(prepared) -> None:
+    """The levers the solve will size (most likely values), before any solve."""
+    levers = prepared.data.levers
+    om = prepared.inputs.operating_model
+    if levers is None or om is None:
+        return
+    names = {lv.id: lv.name for lv in om.levers}
+    t = Table(title="Levers (most likely; the solve decides how far each goes)")
+    for col in ("lever", "cohort", "most it can reach", "care saving a person",
+                "staff hours a person"):
+        t.add_column(col, justify="left" if col == "lever" else "right")
+    for k in levers.cohort.columns:
+        cohort = float(levers.cohort[k].sum())
+        hours = levers.hours.loc[k]
+        shown = ", ".join(f"{r} {h:+g}" for r, h in hours.items() if h != 0) or "none"
+        t.add_row(f"{names.get(k, k)} ({k})", f"{cohort:,.0f}",
+                  f"{cohort * float(levers.max_share[k]):,.0f}",
+                  _fmt_gbp(float(levers.saving_gbp[k])), shown)
+    console.print(t)
 
 
 # ------------------------------------------------------------------------------------------

@@ -224,3 +224,20 @@ def test_a_budget_sweep_shows_the_savings_against_the_cap(free, repo_root, tmp_p
     low, high = table["model_savings"].tolist()
     # the tighter cap realises less; with room for the lever's staff, all of it
     assert low < high and high == pytest.approx(made, rel=1e-6)
+
+
+def test_validate_lists_the_levers_before_any_solve(repo_root, tmp_path):
+    from typer.testing import CliRunner
+
+    from mdtplan.cli import app
+
+    doc = _scenario(repo_root, tmp_path).to_dict()
+    path = tmp_path / "greystow.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    r = CliRunner().invoke(app, ["validate", str(path)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    prepared = prepare(_scenario(repo_root, tmp_path))
+    cohort = float(prepared.data.levers.cohort["reablement_first"].sum())
+    assert "Levers (most likely;" in text and "Reablement" in text   # the table wraps cells
+    assert f"{cohort:,.0f}" in text and f"{0.05 * cohort:,.0f}" in text
