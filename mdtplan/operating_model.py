@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import Problem, ScenarioError
-from .scenario import Workstream  # one schema for a workstream, in a scenario or a model
+from .scenario import ThreePoint, Workstream  # one schema each, in a scenario or a model
 
 NonNeg = Annotated[float, Field(ge=0)]
 
@@ -185,27 +185,9 @@ class Care(_Strict):
         return next(s for s in self.settings if s.id == setting_id)
 
 
-class LeverRange(_Strict):
-    """A lever parameter known as low / most likely / high (most likely defaults to mid-range)."""
-
-    low: float
-    high: float
-    most_likely: float | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.low > self.high:
-            raise ValueError(f"low {self.low:g} is above high {self.high:g}")
-        if self.most_likely is not None and not (self.low <= self.most_likely <= self.high):
-            raise ValueError(f"most_likely {self.most_likely:g} lies outside low..high "
-                             f"({self.low:g}..{self.high:g})")
-        return self
-
-    def level(self, name: str) -> float:
-        """The value at ``low``, ``most_likely`` or ``high``."""
-        if name == "most_likely":
-            return self.most_likely if self.most_likely is not None else (self.low + self.high) / 2
-        return float(getattr(self, name))
+class LeverRange(ThreePoint):
+    """A lever parameter known as low / most likely / high (most likely defaults to mid-range;
+    :class:`~mdtplan.scenario.ThreePoint`)."""
 
 
 class Divert(_Strict):

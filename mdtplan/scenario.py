@@ -315,12 +315,13 @@ class Workstream(_Strict):
         return self
 
 
-class Range(_Strict):
-    """An uncertain number: ``low`` <= ``most_likely`` <= ``high`` (mode defaults to mid-range)."""
+class ThreePoint(_Strict):
+    """An uncertain number: ``low`` <= ``most_likely`` <= ``high`` (mode defaults to mid-range);
+    any sign (:class:`Range` and the levers' parameters narrow it)."""
 
-    low: NonNegFloat
-    high: NonNegFloat
-    most_likely: NonNegFloat | None = None
+    low: float
+    high: float
+    most_likely: float | None = None
 
     @model_validator(mode="after")
     def _range(self):
@@ -334,6 +335,18 @@ class Range(_Strict):
     @property
     def mode(self) -> float:
         return self.most_likely if self.most_likely is not None else (self.low + self.high) / 2
+
+    def level(self, name: str) -> float:
+        """The value at ``low``, ``most_likely`` (the mode) or ``high``."""
+        return self.mode if name == "most_likely" else float(getattr(self, name))
+
+
+class Range(ThreePoint):
+    """A :class:`ThreePoint` of numbers >= 0 (savings, demand-rate multipliers)."""
+
+    low: NonNegFloat
+    high: NonNegFloat
+    most_likely: NonNegFloat | None = None
 
 
 class MonteCarloConfig(_Strict):
