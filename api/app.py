@@ -17,19 +17,23 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from itsdangerous import URLSafeTimedSerializer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdtplan import __version__
 
 from .checker import Checker
-from .deps import SignInRequired
+from .deps import FormRefused, SignInRequired, principal_from_cookie, wants_page
 from .dispatcher import Dispatcher
-from .routes import datasets, health, keys, pages, scenarios, sweeps
+from .routes import datasets, health, keys, pages, scenarios, sweeps, workspace
 from .settings import Settings
 from .store import ROLE_RANK, Store
+from .web.render import STATIC, STATIC_PREFIX, page
 
 log = logging.getLogger("mdtplan.api")
 
@@ -148,6 +152,15 @@ class BodyLimitMiddleware:
         return None
 
 
+class CachedStatic(StaticFiles):
+    """The pages' static files: their path carries a content version, so cache for a year."""
+
+    def file_response(self, *args, **kwargs) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 class SecurityHeadersMiddleware:
     """Headers on every response: no sniffing, no referrer, no caching of council data."""
 
@@ -229,8 +242,9 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
     app.state.store = store
     app.state.dispatcher = dispatcher
     app.state.checker = checker
-    app.state.signer = URLSafeTimedSerializer(_session_secret(settings.data_dir),
-                                              salt="mdtplan-session")
+    secret = _session_secret(settings.data_dir)
+    app.state.signer = URLSafeTimedSerializer(secret, salt="mdtplan-session")
+    app.state.csrf_signer = URLSafeTimedSerializer(secret, salt="mdtplan-form")
 
     @app.exception_handler(RequestValidationError)
     async def _on_validation(request: Request, exc: RequestValidationError):
@@ -240,7 +254,32 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
     async def _on_sign_in(request: Request, exc: SignInRequired):
         from urllib.parse import quote
 
-        return RedirectResponse(f"/signin?next={quote(exc.next_path)}", status_code=303)
+        target = f"/signin?next={quote(exc.next_path, safe='/')}"
+        if request.headers.get("hx-request"):  # a page's partial update: move the whole page
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(FormRefused)
+    async def _on_form_refused(request: Request, exc: FormRefused):
+        who = principal_from_cookie(request)
+        return page("error.html", status_code=403, title="Form not accepted", who=who,
+                    heading="This form was not accepted",
+                    message=f"{exc.message}. Nothing was changed. Go back, reload the page "
+                            "and send the form again.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _on_http_error(request: Request, exc: StarletteHTTPException):
+        """JSON for API callers; a page with a way back for a browser navigating here."""
+        if wants_page(request) and exc.status_code in (403, 404, 405, 409):
+            who = principal_from_cookie(request)
+            titles = {403: "Not allowed", 404: "Page not found", 405: "Not available",
+                      409: "Not ready"}
+            detail = exc.detail if isinstance(exc.detail, str) else "see the details below"
+            return page("error.html", status_code=exc.status_code,
+                        title=titles[exc.status_code], who=who,
+                        heading=titles[exc.status_code], message=detail[:1].upper() + detail[1:])
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _on_error(request: Request, exc: Exception):
@@ -248,8 +287,12 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
         return JSONResponse({"detail": "internal error; the server log has the details"},
                             status_code=500)
 
-    for module in (health, datasets, scenarios, sweeps, keys, pages):
+    for module in (health, datasets, scenarios, sweeps, keys, pages, workspace):
         app.include_router(module.router)
+    app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
+    # text (pages, JSON, maps, GeoJSON) compressed for browsers that ask; after the security
+    # headers so those are on the compressed response too
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     return app

@@ -41,7 +41,7 @@ def serve(host: str | None = None, port: int | None = None, db: str | None = Non
     settings = _settings(db, data_dir, host=host, port=port, workers=workers)
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                proxy_headers=False, server_header=False)
+                proxy_headers=True, server_header=False)
 
 
 def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,

@@ -52,9 +52,14 @@ class Settings(BaseSettings):
         Longest a submission check or dataset inspection may take [s].
     sweep_max_variants : int
         Largest grid a sweep may expand to.
-    cookie_secure : bool
-        Mark the session cookie ``Secure`` (HTTPS only). Turn off only for plain-HTTP tests on
-        localhost.
+    cookie_secure : bool or None
+        Mark the session cookie ``Secure`` (sent over HTTPS only). ``None`` (the default):
+        by the request's scheme, so a service behind HTTPS gets secure cookies and one on a
+        plain-HTTP intranet can still sign people in (its sign-in page warns that the
+        session travels unencrypted). Behind a proxy that ends TLS, run uvicorn with
+        ``--proxy-headers`` (``mdtplan serve`` does) so the scheme is the browser's.
+        ``MDTPLAN_COOKIE_SECURE=true`` insists on HTTPS: over plain HTTP the sign-in page
+        then says that it cannot sign anyone in, and why.
     session_max_age_s : int
         Lifetime of a web session [s].
     """
@@ -79,7 +84,7 @@ class Settings(BaseSettings):
     dispatch_interval_s: float = Field(0.5, gt=0)
     check_timeout_s: float = Field(300.0, gt=0)
     sweep_max_variants: int = Field(100, ge=1)
-    cookie_secure: bool = True
+    cookie_secure: bool | None = None
     session_max_age_s: int = Field(8 * 3600, ge=60)
 
     @property

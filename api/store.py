@@ -274,6 +274,13 @@ class Store:
             rows = s.scalars(select(Dataset).where(Dataset.id.in_(sorted(set(ids)))))
             return {d.id: d for d in rows}
 
+    def find_dataset(self, sha256: str, filename: str) -> Dataset | None:
+        """The oldest dataset holding exactly this file (same content and name), if any."""
+        with self.reading() as s:
+            q = (select(Dataset).where(Dataset.sha256 == sha256, Dataset.filename == filename)
+                 .order_by(Dataset.created_at, Dataset.id).limit(1))
+            return s.scalars(q).first()
+
     def list_datasets(self, limit: int = 100, offset: int = 0) -> list[Dataset]:
         with self.reading() as s:
             q = select(Dataset).order_by(Dataset.created_at.desc(), Dataset.id)

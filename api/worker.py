@@ -212,8 +212,8 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
         report = results.summary.report
         status = CANCELLED if monitor.cancel_requested else FINISHED
         problems = [p.to_dict() for p in result.explanation] or None
-        message = ("cancelled; the best plan found so far is kept"
-                   if status == CANCELLED else report.message or report.status)
+        message = (cancel_message(results.summary) if status == CANCELLED
+                   else report.message or report.status)
         store.finish(job_id, attempt, status, summary=results.summary.to_dict(),
                      problems=problems, message=message, result_dir=str(result_dir),
                      progress={"stage": "done" if status == FINISHED else "cancelled",
@@ -232,6 +232,17 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
                      message=f"unexpected error: {type(err).__name__}: {err}",
                      progress={"stage": "failed", "message": "unexpected error"})
         return 1
+
+
+def cancel_message(summary) -> str:
+    """What a cancelled job keeps, truthfully: the best plan so far, or nothing."""
+    hubs = summary.hubs.count
+    if not hubs:
+        return "cancelled before any plan was found: there is no plan to keep"
+    gap = summary.report.mip_gap
+    quality = (f", at most {gap:.1%} from the best possible" if isinstance(gap, float)
+               and gap < 1 else ", not proven near the best possible")
+    return f"cancelled; the best plan found so far is kept ({hubs} hubs{quality})"
 
 
 def main(argv: list[str] | None = None) -> int:

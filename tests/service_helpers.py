@@ -77,7 +77,7 @@ def make_service(data_dir, **overrides) -> SimpleNamespace:
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    settings = Settings(**{"data_dir": data_dir, "cookie_secure": False,
+    settings = Settings(**{"data_dir": data_dir,
                            "upload_max_bytes": UPLOAD_LIMIT, "json_max_bytes": 256 * 1024,
                            **overrides})
     app = create_app(settings, dispatch=False)

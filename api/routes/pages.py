@@ -1,25 +1,30 @@
-"""Web pages: ``/`` (scenarios with status, figures and links) and the sign-in form."""
+"""Web pages: ``/`` (the scenarios, filtered and searched) and signing in and out."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .. import services
-from ..deps import SESSION_COOKIE, PageUser, SettingsDep, StoreDep, get_signer
-from ..store import ACTIVE
-from ..templates import PAGE_CSP, render
+from ..deps import (
+    SESSION_COOKIE,
+    PageUser,
+    Principal,
+    SettingsDep,
+    StoreDep,
+    csrf_token,
+    get_signer,
+)
+from ..store import ACTIVE, ROLE_RANK
+from ..web.render import page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 REFRESH_S = 5
-
-
-def _page(html: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(html, status_code=status_code,
-                        headers={"Content-Security-Policy": PAGE_CSP})
+STATUSES = ("queued", "running", "cancelling", "finished", "failed", "cancelled")
 
 
 def _safe_next(path: str | None) -> str:
@@ -29,40 +34,102 @@ def _safe_next(path: str | None) -> str:
     return path
 
 
+def page_context(request: Request, who: Principal | None, **context) -> dict:
+    """What every signed-in page's template needs: the user, their rights and the form token."""
+    return {"who": who, "can_plan": who is not None and ROLE_RANK[who.role] >= ROLE_RANK["planner"],
+            "csrf": csrf_token(request, who) if who is not None else None, **context}
+
+
+def _rows(store, settings, q: str, status: str | None):
+    jobs = store.list_jobs(limit=500, status=status or None)
+    if q:
+        needle = q.casefold()
+        jobs = [j for j in jobs if needle in j.name.casefold() or needle in j.id.casefold()]
+    out = [services.job_out(j, settings) for j in jobs[:200]]
+    return [(job, services.stored_summary(job)) for job in out], any(
+        j.status in ACTIVE for j in out)
+
+
 @router.get("/", response_class=HTMLResponse)
-def index(who: PageUser, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
-    """The scenarios, newest first, refreshing itself while any is queued or running."""
-    jobs = [services.job_out(j, settings) for j in store.list_jobs(limit=200)]
-    active = any(j.status in ACTIVE for j in jobs)
-    rows = [(job, services.stored_summary(job)) for job in jobs]
-    return _page(render("index.html", title="Scenarios", who=who, jobs=jobs, rows=rows,
-                        refresh=REFRESH_S if active else None))
+def index(request: Request, who: PageUser, store: StoreDep, settings: SettingsDep,
+          q: str = "", status: str = "", notice: str = "") -> HTMLResponse:
+    """The scenarios, newest first; the table updates itself while any is queued or running."""
+    q = q[:200]
+    status = status if status in STATUSES else ""
+    rows, active = _rows(store, settings, q, status)
+    query = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
+    return page("index.html", **page_context(
+        request, who, title="Scenarios", nav="scenarios", rows=rows, q=q, status=status,
+        statuses=STATUSES, query=query, refresh=REFRESH_S if active else None,
+        notice=notice[:200]))
+
+
+@router.get("/partials/scenarios", response_class=HTMLResponse)
+def scenario_rows(request: Request, who: PageUser, store: StoreDep, settings: SettingsDep,
+                  q: str = "", status: str = "") -> HTMLResponse:
+    """The scenario table alone (the list page polls it while solves run)."""
+    status = status if status in STATUSES else ""
+    rows, active = _rows(store, settings, q[:200], status)
+    query = urlencode({k: v for k, v in (("q", q[:200]), ("status", status)) if v})
+    return page("_rows.html", **page_context(request, who, rows=rows, q=q, status=status,
+                                             query=query,
+                                             refresh=REFRESH_S if active else None))
+
+
+def _cookie_secure(request: Request, settings) -> bool:
+    if settings.cookie_secure is None:
+        return request.url.scheme == "https"
+    return settings.cookie_secure
+
+
+def _insecure_warning(request: Request, settings) -> str | None:
+    if request.url.scheme == "https":
+        return None
+    if _cookie_secure(request, settings):
+        return ("This page came over plain HTTP, but the service only sets its sign-in "
+                "cookie over HTTPS (MDTPLAN_COOKIE_SECURE=true), so your browser cannot stay "
+                "signed in. Open the service's https:// address, or ask the administrator.")
+    return ("This connection is not encrypted (plain HTTP): your key and session travel "
+            "in clear on the network. Use the service's https:// address if it has one.")
 
 
 @router.get("/signin", response_class=HTMLResponse)
-def signin_form(next: str = "/") -> HTMLResponse:
-    return _page(render("signin.html", title="Sign in", who=None, next_path=_safe_next(next)))
+def signin_form(request: Request, settings: SettingsDep, next: str = "/") -> HTMLResponse:
+    return page("signin.html", title="Sign in", who=None, next_path=_safe_next(next),
+                insecure=_insecure_warning(request, settings))
 
 
 @router.post("/signin")
 def signin(request: Request, store: StoreDep, settings: SettingsDep,
            key: Annotated[str, Form(max_length=200)],
            next: Annotated[str, Form(max_length=500)] = "/"):
-    """Check the key; set a signed, HTTP-only, same-site session cookie (not the key)."""
+    """Check the key; set a signed, HTTP-only, same-site session cookie (not the key).
+
+    The cookie is ``SameSite=Lax``: a link to a page from an e-mail or another site opens
+    signed in, while a form posted from another site carries no session (and the pages'
+    forms need their anti-forgery token besides).
+    """
+    secure = _cookie_secure(request, settings)
+    if secure and request.url.scheme != "https":
+        return page("signin.html", 400, title="Sign in", who=None, next_path=_safe_next(next),
+                    insecure=_insecure_warning(request, settings),
+                    error="You cannot sign in over plain HTTP here: the sign-in cookie is "
+                          "HTTPS-only.")
     record = store.verify_key(key.strip())
     if record is None:
-        return _page(render("signin.html", title="Sign in", who=None, next_path=_safe_next(next),
-                            error="That key is not valid (or has been revoked)."), 401)
+        return page("signin.html", 401, title="Sign in", who=None, next_path=_safe_next(next),
+                    insecure=_insecure_warning(request, settings),
+                    error="That key is not valid (or has been revoked).")
     token = get_signer(request).dumps({"k": record.id})
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_max_age_s, path="/",
-                        httponly=True, secure=settings.cookie_secure, samesite="strict")
+                        httponly=True, secure=secure, samesite="lax")
     return response
 
 
 @router.post("/signout")
-def signout(settings: SettingsDep) -> RedirectResponse:
+def signout(request: Request, settings: SettingsDep) -> RedirectResponse:
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True,
-                           secure=settings.cookie_secure, samesite="strict")
+                           secure=_cookie_secure(request, settings), samesite="lax")
     return response
