@@ -407,3 +407,13 @@ def sweep_out(sweep, jobs: list[Job], settings: Settings) -> SweepOut:
     return SweepOut(id=sweep.id, name=sweep.name, status=state, counts=counts,
                     vary=[VaryAxis(**v) for v in sweep.vary], variants=rows,
                     created_at=timestamp(sweep.created_at))
+
+
+def delete_job(store: Store, settings: Settings, job: Job) -> None:
+    """Delete an ended job and its result folder (only inside the service's results folder)."""
+    import shutil
+
+    folder = Path(job.result_dir).resolve() if job.result_dir else None
+    store.delete_job(job.id)
+    if folder is not None and folder.parent == settings.results_dir.resolve() and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)

@@ -96,6 +96,7 @@ class Job(Base):
     result_dir: Mapped[str | None] = mapped_column(Text)
     sweep_id: Mapped[str | None] = mapped_column(String(32), index=True)
     variant: Mapped[dict[str, Any] | None]
+    archived_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Sweep(Base):
@@ -192,8 +193,21 @@ class Store:
                                    expire_on_commit=False)
 
     def create_all(self) -> None:
-        """Create the tables that do not exist yet."""
+        """Create the tables that do not exist yet, and add nullable columns that a store
+        made by an earlier version lacks (``jobs.archived_at``); nothing is dropped."""
         Base.metadata.create_all(self.engine)
+        from sqlalchemy import inspect as sa_inspect
+        from sqlalchemy import text
+
+        have = sa_inspect(self.engine)
+        for table in Base.metadata.sorted_tables:
+            present = {c["name"] for c in have.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present or not column.nullable:
+                    continue
+                kind = column.type.compile(dialect=self.engine.dialect)
+                with self.engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -314,10 +328,14 @@ class Store:
             return s.get(Job, job_id)
 
     def list_jobs(self, *, limit: int = 100, offset: int = 0, status: str | None = None,
-                  sweep_id: str | None = None, newest_first: bool = True) -> list[Job]:
+                  sweep_id: str | None = None, newest_first: bool = True,
+                  archived: bool | None = None) -> list[Job]:
+        """Jobs, newest first; ``archived`` True/False keeps only archived / live ones."""
         q = select(Job)
         if status is not None:
             q = q.where(Job.status == status)
+        if archived is not None:
+            q = q.where(Job.archived_at.is_not(None) if archived else Job.archived_at.is_(None))
         if sweep_id is not None:
             q = q.where(Job.sweep_id == sweep_id)
         order = (Job.created_at.desc(), Job.id) if newest_first else (Job.created_at, Job.id)
@@ -456,6 +474,23 @@ class Store:
                 job.status, job.updated_at = CANCELLING, t
                 job.message = "cancel requested"
             return job.status
+
+    def set_archived(self, job_id: str, archived: bool) -> Job | None:
+        """Archive (hide from the pages' list) or restore an ended job."""
+        with self.writing() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.status not in TERMINAL:
+                return job
+            job.archived_at = now() if archived else None
+            return job
+
+    def delete_job(self, job_id: str) -> Job | None:
+        """Delete an ended job's row (its result folder is the caller's to remove)."""
+        with self.writing() as s:
+            job = s.get(Job, job_id)
+            if job is not None and job.status in TERMINAL:
+                s.delete(job)
+            return job
 
     # ------------------------------------------------------------------ sweeps
     def add_sweep(self, *, name: str, scenario: dict, vary: list, variants: list[tuple],

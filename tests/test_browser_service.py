@@ -65,7 +65,7 @@ def test_service_pages_in_chromium(live, context, tmp_path):
     row = page.locator("tbody tr", has_text=job["id"])
     assert row.count() == 1
     assert job["name"] in row.locator("td").nth(0).inner_text()
-    assert row.locator("span.status").inner_text() == "finished"
+    assert row.locator("strong.mdt-status").inner_text() == "finished"
     for kind in ("map", "result", "export"):
         assert row.locator(f'a[href="{links[kind]}"]').inner_text() == kind
     shot = tmp_path / "service.png"

@@ -40,8 +40,11 @@ def page_context(request: Request, who: Principal | None, **context) -> dict:
             "csrf": csrf_token(request, who) if who is not None else None, **context}
 
 
-def _rows(store, settings, q: str, status: str | None):
-    jobs = store.list_jobs(limit=500, status=status or None)
+SHOW = {"live": False, "archived": True, "all": None}
+
+
+def _rows(store, settings, q: str, status: str | None, show: str = "live"):
+    jobs = store.list_jobs(limit=500, status=status or None, archived=SHOW.get(show, False))
     if q:
         needle = q.casefold()
         jobs = [j for j in jobs if needle in j.name.casefold() or needle in j.id.casefold()]
@@ -52,25 +55,33 @@ def _rows(store, settings, q: str, status: str | None):
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, who: PageUser, store: StoreDep, settings: SettingsDep,
-          q: str = "", status: str = "", notice: str = "") -> HTMLResponse:
-    """The scenarios, newest first; the table updates itself while any is queued or running."""
+          q: str = "", status: str = "", show: str = "live",
+          notice: str = "") -> HTMLResponse:
+    """The scenarios, newest first; the table updates itself while any is queued or running.
+
+    ``q`` filters by name or id, ``status`` by status, ``show`` live (default), archived or
+    all scenarios.
+    """
     q = q[:200]
     status = status if status in STATUSES else ""
-    rows, active = _rows(store, settings, q, status)
-    query = urlencode({k: v for k, v in (("q", q), ("status", status)) if v})
+    show = show if show in SHOW else "live"
+    rows, active = _rows(store, settings, q, status, show)
+    query = urlencode({k: v for k, v in (("q", q), ("status", status), ("show", show)) if v})
     return page("index.html", **page_context(
         request, who, title="Scenarios", nav="scenarios", rows=rows, q=q, status=status,
-        statuses=STATUSES, query=query, refresh=REFRESH_S if active else None,
+        show=show, statuses=STATUSES, query=query, refresh=REFRESH_S if active else None,
         notice=notice[:200]))
 
 
 @router.get("/partials/scenarios", response_class=HTMLResponse)
 def scenario_rows(request: Request, who: PageUser, store: StoreDep, settings: SettingsDep,
-                  q: str = "", status: str = "") -> HTMLResponse:
+                  q: str = "", status: str = "", show: str = "live") -> HTMLResponse:
     """The scenario table alone (the list page polls it while solves run)."""
     status = status if status in STATUSES else ""
-    rows, active = _rows(store, settings, q[:200], status)
-    query = urlencode({k: v for k, v in (("q", q[:200]), ("status", status)) if v})
+    show = show if show in SHOW else "live"
+    rows, active = _rows(store, settings, q[:200], status, show)
+    query = urlencode({k: v for k, v in (("q", q[:200]), ("status", status), ("show", show))
+                       if v})
     return page("_rows.html", **page_context(request, who, rows=rows, q=q, status=status,
                                              query=query,
                                              refresh=REFRESH_S if active else None))

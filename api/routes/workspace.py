@@ -154,8 +154,14 @@ def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
     """A scenario: its progress while it runs; its plan, map, tables and finance after."""
     job = services.get_job(store, job_id)
     out = services.job_out(job, settings)
+    try:
+        _may_tidy(who, job)
+        may_tidy = True
+    except HTTPException:
+        may_tidy = False
     context = page_context(request, who, title=job.name, nav="scenarios", job=out,
-                           s=job.summary or {}, links=out.links)
+                           s=job.summary or {}, links=out.links, may_tidy=may_tidy,
+                           archived=job.archived_at is not None)
     if job.status in ACTIVE:
         context.update(_progress_context(job, settings))
     elif job.summary:
@@ -229,3 +235,47 @@ def _write_catchments(areas_geojson, target) -> None:
         keep = [c for c in (hub_col, "hub_name", "geometry") if c in catchments.columns]
         catchments[keep].to_file(tmp, layer="catchments", driver="GPKG")
     tmp.replace(target)
+
+
+# ----------------------------------------------------------------------------- housekeeping
+def _may_tidy(who, job) -> None:
+    """Planners archive and delete their own ended scenarios; administrators anyone's."""
+    if job.status in ACTIVE:
+        raise HTTPException(409, detail=f"scenario {job.id} is {job.status}: cancel it first, "
+                                        "or wait for it to end")
+    if ROLE_RANK[who.role] >= ROLE_RANK["admin"]:
+        return
+    _need_planner(who)
+    if job.created_by != who.key_id:
+        raise HTTPException(403, detail="planners can archive or delete only the scenarios "
+                                        "they made; ask an administrator")
+
+
+@router.post("/scenarios/{job_id}/archive")
+async def archive_from_page(request: Request, job_id: str, who: FormPlanner, store: StoreDep):
+    """Archive an ended scenario (hidden from the list unless asked for) or restore it."""
+    job = services.get_job(store, job_id)
+    _may_tidy(who, job)
+    archived = (await request.form()).get("archived", "1") == "1"
+    store.set_archived(job_id, archived)
+    what = "archived" if archived else "restored"
+    return RedirectResponse(f"/?notice=Scenario+{job_id}+{what}", status_code=303)
+
+
+@router.get("/scenarios/{job_id}/delete", response_class=HTMLResponse)
+def confirm_delete(request: Request, job_id: str, who: PageUser, store: StoreDep):
+    """Ask before deleting: what goes (the row and its outputs) and what stays (datasets)."""
+    job = services.get_job(store, job_id)
+    _may_tidy(who, job)
+    return page("delete.html", **page_context(request, who, title=f"Delete {job.name}",
+                                              nav="scenarios", job=job))
+
+
+@router.post("/scenarios/{job_id}/delete")
+async def delete_from_page(request: Request, job_id: str, who: FormPlanner, store: StoreDep,
+                           settings: SettingsDep):
+    """Delete an ended scenario and its result folder; its uploaded datasets stay."""
+    job = services.get_job(store, job_id)
+    _may_tidy(who, job)
+    services.delete_job(store, settings, job)
+    return RedirectResponse(f"/?notice=Scenario+{job_id}+deleted", status_code=303)

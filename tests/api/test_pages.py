@@ -234,3 +234,89 @@ def test_static_files_are_versioned_cached_and_compressed(service):
         assert "GDS Transport" not in css.text  # the GOV.UK typeface is GOV.UK's only
         assert page.headers["cache-control"] == "no-store"  # council data is never cached
         assert c.get("/static/0.0.0-old/app.css").status_code == 404
+
+
+def _ended_job(svc, name: str, by_role: str, *, result_dir=None):
+    """A job submitted by the key of ``by_role``, run and finished (no solver needed)."""
+    from api.store import FINISHED
+
+    key_id = svc.keys[by_role].split("_")[1]
+    job = svc.store.add_job({"name": name}, name=name, created_by=key_id)
+    claimed = svc.store.claim_next()
+    assert claimed.id == job.id
+    svc.store.finish(job.id, claimed.attempts, FINISHED, summary={"status": "optimal"},
+                     result_dir=result_dir)
+    return job
+
+
+def test_planners_archive_and_delete_their_own_admins_anyones(tmp_path):
+    svc = make_service(tmp_path)
+    folder = svc.settings.results_dir / "sc_mine"
+    folder.mkdir(parents=True)
+    (folder / "summary.json").write_text("{}")
+    mine = _ended_job(svc, "mine", "planner", result_dir=str(folder))
+    theirs = _ended_job(svc, "theirs", "admin")
+    with svc.client() as c:
+        _sign_in(c, svc.keys["planner"])
+        page = c.get(f"/scenarios/{mine.id}").text
+        token = _token(page)
+        assert f'action="/scenarios/{mine.id}/archive"' in page
+        assert f'action="/scenarios/{theirs.id}/archive"' not in c.get(f"/scenarios/{theirs.id}").text
+        r = c.post(f"/scenarios/{mine.id}/archive", data={"csrf_token": token, "archived": "1"},
+                   follow_redirects=False)
+        assert r.status_code == 303 and svc.store.get_job(mine.id).archived_at is not None
+        listed = c.get("/").text
+        assert "mine" not in listed and "theirs" in listed  # archived: hidden by default
+        assert "mine" in c.get("/", params={"show": "archived"}).text
+        api = c.get("/v1/scenarios", headers=svc.headers("viewer")).json()
+        assert {j["id"] for j in api} == {mine.id, theirs.id}  # the API lists as before
+        refused = c.post(f"/scenarios/{theirs.id}/delete", data={"csrf_token": token},
+                         headers={"accept": "text/html"})
+        assert refused.status_code == 403 and svc.store.get_job(theirs.id) is not None
+        confirm = c.get(f"/scenarios/{mine.id}/delete").text
+        assert "cannot be undone" in confirm
+        gone = c.post(f"/scenarios/{mine.id}/delete", data={"csrf_token": token},
+                      follow_redirects=False)
+        assert gone.status_code == 303 and svc.store.get_job(mine.id) is None
+        assert not folder.exists()
+    with svc.client() as c:
+        _sign_in(c, svc.keys["admin"])
+        token = _token(c.get(f"/scenarios/{theirs.id}").text)
+        assert c.post(f"/scenarios/{theirs.id}/delete", data={"csrf_token": token},
+                      follow_redirects=False).status_code == 303
+        assert svc.store.get_job(theirs.id) is None
+
+
+def test_running_scenarios_cannot_be_deleted(tmp_path):
+    svc = make_service(tmp_path)
+    key_id = svc.keys["planner"].split("_")[1]
+    job = svc.store.add_job({"name": "q"}, name="q", created_by=key_id)
+    with svc.client() as c:
+        _sign_in(c, svc.keys["planner"])
+        token = _token(c.get("/scenarios/new").text)
+        r = c.post(f"/scenarios/{job.id}/delete", data={"csrf_token": token},
+                   headers={"accept": "text/html"})
+        assert r.status_code == 409 and "cancel it first" in r.text
+        assert svc.store.get_job(job.id).status == "queued"
+
+
+def test_a_store_from_an_earlier_version_gains_the_archive_column(tmp_path):
+    import sqlite3
+
+    from api.store import Store
+
+    path = tmp_path / "old.sqlite"
+    store = Store(f"sqlite:///{path}")
+    store.create_all()
+    job = store.add_job({"name": "old"}, name="old")
+    store.dispose()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE jobs DROP COLUMN archived_at")  # as an earlier version made it
+    con.commit()
+    con.close()
+    again = Store(f"sqlite:///{path}")
+    again.create_all()
+    assert again.get_job(job.id).archived_at is None  # the job is kept, the column added
+    assert [j.id for j in again.list_jobs(archived=False)] == [job.id]
+    assert again.list_jobs(archived=True) == []
+    again.dispose()
