@@ -111,7 +111,9 @@
       div.setAttribute("aria-label", "Legend");
       var btn = el("button", {type: "button", "class": "mdt-legend-toggle",
         "aria-controls": id, "aria-expanded": "true"}, "Legend");
-      var body = el("div", {id: id, "class": "mdt-legend-body"});
+      // scrolls when long: a tab stop, so the keyboard can scroll it too
+      var body = el("div", {id: id, "class": "mdt-legend-body", tabindex: "0",
+        role: "group", "aria-label": "Legend of the layers shown"});
       div.appendChild(btn);
       div.appendChild(body);
       ctl.body = body;

@@ -63,7 +63,7 @@ POOL_COLOUR = "#111111"
 #: the locality teams' outlines and labels
 LOCALITY_COLOUR = "#6a1b9a"
 BACKGROUND = "#e9eef2"
-#: the most zoom a map allows (street level)
+#: the most zoom a map allows (street level; ``MAX_ZOOM`` in ``map_ui.js``)
 MAX_ZOOM = 17
 
 _VENDOR = Path(__file__).parent.parent / "_vendor"
@@ -559,7 +559,6 @@ _STYLE = f"""
 .mdt-legend .mdt-head {{ margin-top: 4px; }}
 .mdt-row {{ display: flex; align-items: center; gap: 5px; margin: 1px 0; }}
 .mdt-row span:last-child {{ overflow: hidden; text-overflow: ellipsis; }}
-.mdt-hubs {{ max-height: 140px; overflow-y: auto; }}
 .mdt-hubs .mdt-row span {{ white-space: nowrap; }}
 .mdt-sw {{ flex: none; }}
 .mdt-pool {{ display: inline-block; width: 16px; border-top: 3px dashed {POOL_COLOUR}; }}
@@ -848,7 +847,7 @@ def _new_map(**kwargs):
     import folium
 
     return folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25,
-                      max_zoom=MAX_ZOOM, **kwargs)
+                      **kwargs)
 
 
 def draw_map(results, inputs, path: str | Path, *, simplify_m: float = 20.0,
@@ -930,7 +929,7 @@ def draw_dual_map(results_a, inputs_a, results_b, inputs_b, path: str | Path, *,
     titles = titles or ("", "")
     colours = dual_colours(results_a, inputs_a, results_b, inputs_b)
     dual = plugins.DualMap(layout="horizontal", tiles=None, control_scale=True,
-                           zoom_snap=0.25, max_zoom=MAX_ZOOM)
+                           zoom_snap=0.25)
     _add_plan_layers(dual.m1, results_a, inputs_a, simplify_m=simplify_m, title=titles[0],
                      colours=colours, back_link=back_link, uid="a")
     _add_plan_layers(dual.m2, results_b, inputs_b, simplify_m=simplify_m, title=titles[1],
