@@ -210,8 +210,10 @@
   function declutter(map, hubs) {
     if (!map.hasLayer(hubs.group)) { return; }
     var kept = [];
+    var box = map.getContainer().getBoundingClientRect();
     function clashes(r) {
-      return kept.some(function (k) {
+      var off = r.left < box.left || r.right > box.right;  // cut by the map's edge
+      return off || kept.some(function (k) {
         return !(r.right + 2 < k.left || r.left - 2 > k.right ||
                  r.bottom + 1 < k.top || r.top - 1 > k.bottom);
       });
