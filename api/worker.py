@@ -203,7 +203,8 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
             return EXIT_LOST
         results = result.results
         result_dir.mkdir(parents=True, exist_ok=True)
-        write_outputs(results, result_dir, inputs=prepared.inputs, scenario_doc=job.scenario)
+        write_outputs(results, result_dir, inputs=prepared.inputs, scenario_doc=job.scenario,
+                      map_back_link=(f"/scenarios/{job_id}", "Back to the scenario"))
         try:
             write_areas_geojson(prepared.inputs, results.assignment, results.hubs,
                                 result_dir / "areas.geojson")

@@ -635,7 +635,8 @@ def _load_result(result_dir: Path):
     except MdtplanError as err:
         raise _fail(err, f"{result_dir}: cannot reload its inputs") from None
     return Results(saved["hubs"], saved["assignment"], saved["staffing"], saved["summary"],
-                   saved.get("localities")), \
+                   saved.get("localities"),
+                   baseline_assignment=saved.get("baseline_assignment")), \
         prepared.inputs
 
 

@@ -44,7 +44,10 @@ class Results:
     ``localities``: one row per locality team (``localities.csv``), with a ``localities``
     section; ``hubs`` and ``assignment`` then carry a ``locality`` column. ``levers``: with
     levers, the people each hub reaches (``lever_id``, ``site_id``, ``people``); the staffing
-    table's ``lever_hours`` are the hours they need.
+    table's ``lever_hours`` are the hours they need. ``baseline_assignment``: with
+    ``finance.baseline``, today's configuration's areas and sites (``area_id``, ``site_id``,
+    ``share``, ``travel_cost``; ``baseline_assignment.csv``), so the map can show what today
+    breaks area by area.
     """
 
     hubs: pd.DataFrame
@@ -53,6 +56,7 @@ class Results:
     summary: Summary
     localities: pd.DataFrame | None = None
     levers: pd.DataFrame | None = None
+    baseline_assignment: pd.DataFrame | None = None
 
 
 def _positions(index: pd.Index, keys: list) -> np.ndarray:

@@ -88,6 +88,15 @@ def test_service_pages_in_chromium(live, context, tmp_path):
     assert page.locator("path.mdt-area-hub").count() == n_areas
     assert page.locator("path.mdt-hub").count() == len(hubs)
 
+    # titled, with a link back to the scenario's page that leaves an <iframe>
+    assert page.title() == f"Map · {result['summary']['name']} · mdtplan"
+    back = page.get_by_role("link", name="Back to the scenario")
+    assert back.get_attribute("href") == f"/scenarios/{job['id']}"
+    assert back.get_attribute("target") == "_top"
+    assert "allow-top-navigation-by-user-activation" in MAP_CSP
+    from a11y import assert_accessible
+
+    assert_accessible(page, "the served map")
     page.locator("path.mdt-hub").nth(0).click(force=True)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from types import SimpleNamespace
 
@@ -138,3 +139,147 @@ def test_dual_map_is_self_contained(plan, tmp_path):
     assert not _outside_fetches(text) and "<script src" not in text
     assert ".sync(" in text and "Option A" in text and "Option B" in text
     assert EVIL not in text
+
+
+def map_config(text: str) -> list[dict]:
+    """The configuration each ``mdtMapUi`` call of a page receives (one per map pane)."""
+    import json
+
+    return [json.loads(m) for m in re.findall(r"mdtMapUi\(map_\w+, \{[^}]*\}, (\{.*\})\);",
+                                             text)]
+
+
+def ruled_plan(*, baseline: bool = True):
+    """:func:`small_plan` with a travel limit of 10 minutes (areas A3x are 12 minutes from
+    their hub), a band of 5,000 - 10,000 people (S2 below, S3 above) and, when asked, a
+    baseline: today's site S1 serving every area (A30-A32 beyond the limit, 12,066 people:
+    above the band) but A32, which no site reaches."""
+    results, inputs = small_plan()
+    assignment = results.assignment.copy()
+    assignment["travel_cost"] = [12.0 if a.startswith("A3") else 5.0
+                                 for a in assignment["area_id"]]
+    summary = results.summary
+    if baseline:
+        doc = summary.to_dict()
+        doc["baseline"] = {"name": "small (baseline)", "status": "optimal", "hubs_open": 1,
+                           "sites": ["S1"], "unserved_areas": ["A32"], "travel_unit": "minutes"}
+        summary = Summary.from_dict(doc)
+    base = None
+    if baseline:
+        ids = [a for a in inputs.areas.index if a != "A32"]
+        base = pd.DataFrame({"area_id": ids, "site_id": "S1", "share": 1.0,
+                             "travel_cost": [12.0 if a.startswith("A3") else 4.0 for a in ids]})
+    results = Results(results.hubs, assignment, results.staffing, summary,
+                      baseline_assignment=base)
+    sites = pd.DataFrame({"name": ["Old Town Hall", "Hub Two", "Hub Three"],
+                          "lon": [0.455, 0.455, 0.52], "lat": [51.235, 51.27, 51.25]},
+                         index=pd.Index(["S1", "S2", "S3"], name="site_id"))
+    scenario = SimpleNamespace(
+        hubs=SimpleNamespace(max_travel_minutes=10.0,
+                             population=SimpleNamespace(min=5000.0, max=10000.0)),
+        travel=SimpleNamespace(unit="minutes", speed_kmh=40.0))
+    inputs = SimpleNamespace(areas=inputs.areas, operating_model=inputs.operating_model,
+                             sites=sites, scenario=scenario)
+    return results, inputs
+
+
+def test_title_language_and_zoom(map_text):
+    assert "<title>Map · small &amp; &lt;plan&gt; · mdtplan</title>" in map_text
+    assert '<html lang="en-GB">' in map_text
+    assert "user-scalable=no" not in map_text and "maximum-scale" not in map_text
+    assert "var MAX_ZOOM = 17;" in map_text  # street level at most (map_ui.js)
+    (config,) = map_config(map_text)
+    (south, west), (north, east) = config["bounds"]
+    assert 51.2 < south < north < 51.32 and 0.4 < west < east < 0.6  # the grid, in Kent
+    assert config["back"] is None  # the command line's map has no link back
+
+
+def test_layers_each_with_a_legend(map_text):
+    (config,) = map_config(map_text)
+    names = [layer["name"] for layer in config["layers"]]
+    assert names == ["Areas by hub", "Share of demand met at the hub", "Travel time to hub",
+                     "Breaches: plan", "Specialist pools", "Hubs"]  # no baseline, no teams
+    shown = {layer["name"] for layer in config["layers"] if layer["show"]}
+    assert shown == {"Areas by hub", "Specialist pools", "Hubs"}
+    legend = {layer["name"]: layer["legend"] for layer in config["layers"]}
+    assert all(legend.values())
+    # demand met says it is the hub's share, in greys (no hub colour)
+    assert "serving hub" in legend["Share of demand met at the hub"]
+    greys = set(re.findall(r'fill="(#[0-9a-f]{6})"', legend["Share of demand met at the hub"]))
+    assert greys and not greys & set(PALETTE)
+    # every hub listed with its colour, not a few of many
+    hub_rows = re.findall(r'fill="(#[0-9a-f]{6})"', legend["Areas by hub"])
+    assert len(hub_rows) == 3 and set(hub_rows) <= set(PALETTE)
+    assert [h["id"] for h in config["hubs"]] == ["S1", "S2", "S3"]
+    # names are escaped in everything read as HTML; "search" is set as text only
+    # (datalist values, aria-label), so it keeps the name as it is
+    for hub in config["hubs"]:
+        assert EVIL not in json.dumps({k: v for k, v in hub.items() if k != "search"})
+    assert config["hubs"][0]["search"] == EVIL and "&lt;script&gt;" in config["hubs"][0]["label"]
+
+
+def test_travel_and_breaches(tmp_path):
+    results, inputs = ruled_plan()
+    text = draw_map(results, inputs, tmp_path / "m.html").read_text(encoding="utf-8")
+    (config,) = map_config(text)
+    legend = {layer["name"]: layer["legend"] for layer in config["layers"]}
+    assert "beyond the 10 min limit: 3 areas" in legend["Travel time to hub"]
+    assert "url(#mdt-hatch-beyond)" in legend["Travel time to hub"]  # a pattern, not colour
+    assert "3 areas beyond 10 min" in legend["Breaches: plan"]
+    assert "2 hubs outside 5,000 – 10,000 people" in legend["Breaches: plan"]
+    assert {h["id"]: h["outside"] for h in config["hubs"]} == {"S1": False, "S2": True,
+                                                             "S3": True}
+    # the plan breaks its rules here, so its breaches show at first
+    assert [layer["show"] for layer in config["layers"]
+            if layer["name"] == "Breaches: plan"] == [True]
+    today = legend["Breaches: today"]
+    assert "today's sites (1)" in today
+    assert "2 areas beyond 10 min today" in today  # A30, A31 (A32 no site reaches)
+    assert "1 sites outside 5,000 – 10,000 people" in today
+    assert "1 areas no site reaches today" in today
+    (site,) = config["today"]["sites"]
+    served = inputs.areas["population"].drop("A32").sum()
+    assert site["outside"] and f"{served:,.0f} people" in site["tooltip"]
+    # the areas' flags the layers draw from (one GeoJSON feature per area)
+    assert text.count('"beyond": true') == 3 and text.count('"base_beyond": true') == 2
+    assert text.count('"base_unserved": true') == 1
+
+
+def test_back_link_is_escaped(tmp_path):
+    results, inputs = small_plan()
+    text = draw_map(results, inputs, tmp_path / "m.html",
+                    back_link=("/scenarios/abc", "Back to <the> scenario")).read_text("utf-8")
+    (config,) = map_config(text)
+    assert config["back"] == {"href": "/scenarios/abc", "text": "Back to &lt;the&gt; scenario"}
+
+
+def test_dual_map_same_site_same_colour(tmp_path):
+    results_a, inputs = small_plan()
+    # plan B: S3's areas go to a new site S4, S1 keeps its own; S2 closes
+    assign = results_a.assignment.copy()
+    assign["site_id"] = assign["site_id"].replace({"S3": "S4", "S2": "S1"})
+    hubs_b = results_a.hubs[results_a.hubs["site_id"] != "S2"].copy()
+    hubs_b["site_id"] = hubs_b["site_id"].replace({"S3": "S4"})
+    hubs_b["name"] = hubs_b["name"].replace({"Hub Three": "Hub Four"})
+    staffing_b = results_a.staffing.assign(unit=results_a.staffing["unit"].replace(
+        {"S3": "S4", "S2": "S1"}))
+    results_b = Results(hubs_b, assign, staffing_b, results_a.summary)
+    text = draw_dual_map(results_a, inputs, results_b, inputs,
+                         tmp_path / "dual.html").read_text(encoding="utf-8")
+    left, right = map_config(text)
+    colour_a = {h["id"]: h["colour"] for h in left["hubs"]}
+    colour_b = {h["id"]: h["colour"] for h in right["hubs"]}
+    assert set(colour_a) == {"S1", "S2", "S3"} and set(colour_b) == {"S1", "S4"}
+    assert colour_a["S1"] == colour_b["S1"]  # the same site, the same colour
+    assert colour_b["S4"] not in (colour_a["S1"], colour_a["S2"], colour_a["S3"])
+    assert [lay["name"] for lay in left["layers"]] == [lay["name"] for lay in right["layers"]]
+    assert "<title>Compare · " in text
+
+
+def test_baseline_assignment_round_trip(tmp_path):
+    from mdtplan.outputs import read_result_dir, write_outputs
+
+    results, _ = ruled_plan()
+    write_outputs(results, tmp_path, map_html=False, workbook=False)
+    back = read_result_dir(tmp_path)["baseline_assignment"]
+    pd.testing.assert_frame_equal(back, results.baseline_assignment, check_dtype=False)

@@ -15,8 +15,10 @@ from ..schemas import ErrorOut, JobOut, JobStatus, ResultOut, ScenarioAccepted
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
-MAP_CSP = "sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox"
-"""The map runs in an opaque origin: a script in it cannot act as the signed-in user."""
+MAP_CSP = ("sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox "
+           "allow-top-navigation-by-user-activation")
+"""The map runs in an opaque origin: a script in it cannot act as the signed-in user. A click
+on its link back may open the scenario's page in the whole window (when the map is embedded)."""
 
 
 @router.post("", status_code=202, response_model=ScenarioAccepted,

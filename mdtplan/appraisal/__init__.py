@@ -93,8 +93,13 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
             monte = replace(monte, demand=draws)
         finance = replace(finance, monte_carlo=monte)
     changes["finance"] = finance
+    tables = {}
+    if baseline is not None and baseline.assignment is not None:
+        keep = [c for c in ("area_id", "site_id", "share", "travel_cost")
+                if c in baseline.assignment.columns]
+        tables["baseline_assignment"] = baseline.assignment[keep].reset_index(drop=True)
     return replace(result, results=replace(result.results,
-                                           summary=replace(summary, **changes)))
+                                           summary=replace(summary, **changes), **tables))
 
 
 def attach_fidelity(result):

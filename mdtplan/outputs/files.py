@@ -2,7 +2,8 @@
 :func:`read_result_dir`.
 
 ``summary.json``, ``hubs.csv``, ``assignment.csv``, ``staffing.csv``, ``map.html`` and
-``summary.xlsx``, from :class:`~mdtplan.results.Results` only; ``localities.csv`` too when the
+``summary.xlsx``, from :class:`~mdtplan.results.Results` only; ``baseline_assignment.csv``
+with a baseline (today's sites serving each area); ``localities.csv`` too when the
 scenario asks for locality teams (``hubs.csv`` and ``assignment.csv`` then have a ``locality``
 column). Also ``scenario.json`` (the scenario
 exactly as solved, overrides applied) so that a result folder can be redrawn and compared later.
@@ -24,6 +25,8 @@ HUB_COLUMNS = ["site_id", "name", "lon", "lat", "population", "areas", "utilisat
 #: ``localities.csv`` (with a ``localities`` section): one row per locality team
 LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids", "areas",
                     "population", "fte", "cost"]
+#: ``baseline_assignment.csv`` (with ``finance.baseline``): today's sites serving each area
+BASELINE_ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
                     "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp",
                     "lever_hours"]
@@ -31,7 +34,8 @@ STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capaci
 
 def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
                   scenario_doc: dict | None = None, map_html: bool = True,
-                  workbook: bool = True) -> dict[str, Path]:
+                  workbook: bool = True,
+                  map_back_link: tuple[str, str] | None = None) -> dict[str, Path]:
     """Write every output file; return a mapping of output name to path.
 
     Parameters
@@ -43,6 +47,9 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         Needed for the map (area geometry); without it, or without geometry, no map is drawn.
     scenario_doc : dict, optional
         The scenario as solved, written to ``scenario.json``.
+    map_back_link : (str, str), optional
+        ``(href, text)`` of a link on the map back to where it is shown (the service's
+        scenario page); none by default (the command line's maps).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,6 +77,12 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         lever_frame(results.summary.finance.model_savings).to_csv(path, index=False,
                                                                   float_format="%.10g")
         written["levers"] = path
+    if results.baseline_assignment is not None:
+        path = out / "baseline_assignment.csv"
+        frame = results.baseline_assignment
+        frame[[c for c in BASELINE_ASSIGNMENT_COLUMNS if c in frame.columns]].to_csv(
+            path, index=False, float_format="%.10g")
+        written["baseline_assignment"] = path
     if results.localities is not None:
         path = out / "localities.csv"
         results.localities.reindex(columns=LOCALITY_COLUMNS).to_csv(path, index=False,
@@ -79,7 +92,7 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
     if map_html and inputs is not None and not results.hubs.empty:
         from .maps import draw_map
 
-        path = draw_map(results, inputs, out / "map.html")
+        path = draw_map(results, inputs, out / "map.html", back_link=map_back_link)
         if path is not None:
             written["map"] = path
     if workbook:
@@ -122,7 +135,8 @@ def read_result_dir(path: str | Path) -> dict:
         ``summary``: the :class:`~mdtplan.summary.Summary` of ``summary.json``
         (``summary.to_dict()`` is the file's document again); ``hubs``, ``assignment``,
         ``staffing``: the tables (empty where a file is missing); ``localities``: the table of
-        ``localities.csv``, or ``None``; ``levers``: the table of ``levers.csv``, or ``None``;
+        ``localities.csv``, or ``None``; ``baseline_assignment``: the table of
+        ``baseline_assignment.csv``, or ``None``; ``levers``: the table of ``levers.csv``, or ``None``;
         ``scenario``: the document of ``scenario.json``, or ``None``.
     """
     path = Path(path)
@@ -138,6 +152,8 @@ def read_result_dir(path: str | Path) -> dict:
         out[name] = pd.read_csv(p, dtype=ids) if p.is_file() else pd.DataFrame()
     p = path / "localities.csv"
     out["localities"] = pd.read_csv(p, dtype=ids) if p.is_file() else None
+    p = path / "baseline_assignment.csv"
+    out["baseline_assignment"] = pd.read_csv(p, dtype=ids) if p.is_file() else None
     p = path / "levers.csv"
     out["levers"] = pd.read_csv(p, dtype={**ids, "lever_id": str}) if p.is_file() else None
     scen = path / "scenario.json"

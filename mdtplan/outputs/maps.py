@@ -1,18 +1,34 @@
 """Folium (Leaflet) maps of a solved scenario, as self-contained HTML that works offline.
 
 :func:`draw_map` writes one plan; :func:`draw_dual_map` two plans side by side (Folium
-``plugins.DualMap``, pans and zooms kept in sync). Both build from the result tables and the
-loaded area polygons only (no model, no solver).
+``plugins.DualMap``, pans and zooms kept in sync, the same site in the same colour in both
+panes). Both build from the result tables and the loaded area polygons only (no model, no
+solver).
 
-Layers: areas coloured by hub (neighbouring hubs get different colours), areas by share of
-demand met, specialist pool outlines (areas dissolved by pool; only with two or more pools), hub
-markers whose pop-up lists FTE by role, population served and utilisation. Layer control,
-legend, scale bar and a fullscreen button.
+Layers (each toggled in the layer control; the legend lists only the layers shown):
+
+* areas coloured by hub (neighbouring hubs get different colours);
+* share of demand met at the serving hub (the staffing table is per hub, so every area of a
+  hub shows its hub's share: the legend says so), a grey scale unlike the hub colours;
+* travel time from each area to its (main) hub in the scenario's travel unit, areas beyond
+  ``hubs.max_travel_minutes`` hatched and outlined;
+* breaches of the plan (areas beyond the travel limit, hubs outside ``hubs.population``) and,
+  with a baseline, of today's configuration (its sites, areas beyond the limit or no site
+  reaches, sites outside the band);
+* specialist pool and locality team outlines;
+* hubs, in a pane above every area layer, each labelled with its name (labels that would
+  overlap a bigger hub's are hidden until zoomed in); a pop-up lists FTE by role, population
+  served and utilisation.
+
+Controls come first in the keyboard order: a hub search ("Find a hub"), an optional link back,
+zoom and full screen, the layer control, and a legend that collapses (collapsed at first on
+narrow screens). Zoom is held between the county filling the view and street level.
 
 Offline: Leaflet, Leaflet.fullscreen and Leaflet.Sync are vendored in ``mdtplan/_vendor`` (npm
-packages, with their licences) and inlined into the page; Folium's CDN links (Leaflet, jQuery,
-Bootstrap, awesome-markers, Font Awesome) are removed. The only online part is the optional
-basemap tile layer, off by default; the map is readable without it.
+packages, with their licences) and inlined into the page with this module's ``map_ui.js``;
+Folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers, Font Awesome) are removed. The
+only online part is the optional basemap tile layer, off by default; the map is readable
+without it.
 
 Every user-supplied string (area, site and pool names, ids) is HTML-escaped (and ``$``, backtick
 and backslash too, because Folium places pop-up and tooltip HTML in JavaScript template literals),
@@ -35,18 +51,31 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#6a3d9a", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39",
            "#7b4173", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#b15928"]
 
-#: Bins of the "share of demand met" layer: (lower bound [%], colour, label), best first.
-MET_BINS = [(99.5, "#1a9850", "all met (≥ 99.5%)"), (95.0, "#a6d96a", "95 – 99.5%"),
-            (90.0, "#fdae61", "90 – 95%"), (-1.0, "#d73027", "< 90%")]
-NO_DATA = "#cccccc"
+#: Bins of the "share of demand met" layer: (lower bound [%], colour, label), best first. A grey
+#: scale (darker: more unmet), so it is never read as a hub's colour.
+MET_BINS = [(99.5, "#f7f7f7", "all met (≥ 99.5%)"), (95.0, "#bdbdbd", "95 – 99.5%"),
+            (90.0, "#737373", "90 – 95%"), (-1.0, "#252525", "< 90%")]
+#: Travel time bins, shortest first (yellow to blue, ColorBrewer YlGnBu): four quarters of the
+#: travel limit (or of the longest trip without a limit); beyond the limit is hatched.
+TRAVEL_COLOURS = ["#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"]
+NO_DATA = "#ffffff"
 POOL_COLOUR = "#111111"
 #: the locality teams' outlines and labels
 LOCALITY_COLOUR = "#6a1b9a"
 BACKGROUND = "#e9eef2"
+#: the most zoom a map allows (street level; ``MAX_ZOOM`` in ``map_ui.js``)
+MAX_ZOOM = 17
 
 _VENDOR = Path(__file__).parent.parent / "_vendor"
+_UI_JS = Path(__file__).with_name("map_ui.js")
 #: Basemap tiles: the one online resource, behind an overlay that is off by default.
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+BASEMAP_NAME = "Basemap (OpenStreetMap, online)"
+#: the layer control's names
+LAYER_NAMES = {"areas": "Areas by hub", "met": "Share of demand met at the hub",
+               "travel": "Travel time to hub", "plan_breaches": "Breaches: plan",
+               "today": "Breaches: today", "pools": "Specialist pools",
+               "localities": "Locality teams", "hubs": "Hubs"}
 
 
 def _esc(value) -> str:
@@ -66,6 +95,11 @@ def hub_colours(areas_27700, assignment: pd.DataFrame) -> dict[str, str]:
     assignment : DataFrame
         area_id, site_id, share; each area's main hub is its largest share.
     """
+    return colour_hubs(hub_neighbours(areas_27700, assignment))
+
+
+def hub_neighbours(areas_27700, assignment: pd.DataFrame) -> dict[str, set[str]]:
+    """Each hub's neighbours: the hubs whose areas touch its areas (site id -> site ids)."""
     main = _main_hub(assignment)
     hubs = sorted(main.unique())
     geoms = areas_27700.geometry.reindex(main.index)
@@ -79,12 +113,25 @@ def hub_colours(areas_27700, assignment: pd.DataFrame) -> dict[str, str]:
             if a != b:
                 neighbours[a].add(b)
                 neighbours[b].add(a)
+    return neighbours
+
+
+def colour_hubs(neighbours: dict[str, set[str]]) -> dict[str, str]:
+    """Greedy colouring of the hub graph from :data:`PALETTE`: neighbours differ, each colour
+    used as evenly as the graph allows (least-used first, then the one least like the
+    neighbours').
+
+    Examples
+    --------
+    >>> colour_hubs({"a": {"b"}, "b": {"a"}, "c": set()})["a"] != colour_hubs(
+    ...     {"a": {"b"}, "b": {"a"}, "c": set()})["b"]
+    True
+    """
     colours: dict[str, str] = {}
     uses = dict.fromkeys(PALETTE, 0)
-    for h in sorted(hubs, key=lambda x: (-len(neighbours[x]), x)):
+    for h in sorted(neighbours, key=lambda x: (-len(neighbours[x]), x)):
         near = [colours[n] for n in neighbours[h] if n in colours]
         free = [c for c in PALETTE if c not in near] or PALETTE
-        # least-used colour first (a legend entry per hub), then the one least like the neighbours'
         colour = min(free, key=lambda c: (uses[c], -min((_rgb_distance(c, n) for n in near),
                                                          default=0.0), PALETTE.index(c)))
         colours[h] = colour
@@ -101,12 +148,6 @@ def _main_hub(assignment: pd.DataFrame) -> pd.Series:
     """Each area's hub with the largest share (area_id -> site_id)."""
     return (assignment.sort_values(["share", "site_id"], ascending=[False, True])
             .drop_duplicates("area_id").set_index("area_id")["site_id"].astype(str))
-
-
-def _met_colour(pct) -> str:
-    if pct is None or pd.isna(pct):
-        return NO_DATA
-    return next(colour for bound, colour, _ in MET_BINS if pct >= bound)
 
 
 def _area_pools(results, inputs, main: pd.Series) -> pd.Series:
@@ -180,12 +221,78 @@ def _union(geoms):
     return shapely.MultiPolygon(parts) if parts else merged
 
 
-def _area_frame(results, inputs, simplify_m: float):
-    """Area polygons in EPSG:4326 with escaped labels, hub colour and demand-met colour."""
+def _rules(results, inputs) -> dict:
+    """The plan rules the map checks: the travel limit in the travel unit and the band.
+
+    ``limit`` is ``hubs.max_travel_minutes`` converted as :func:`mdtplan.travel.travel_limit`
+    does (km: the distance covered at ``travel.speed_kmh``); ``None`` without a limit.
+    """
+    scenario = getattr(inputs, "scenario", None)
+    hubs = getattr(scenario, "hubs", None)
+    travel = getattr(scenario, "travel", None)
+    unit = results.summary.travel.unit or getattr(travel, "unit", None) or "minutes"
+    minutes = getattr(hubs, "max_travel_minutes", None)
+    limit = None
+    if minutes is not None:
+        limit = float(minutes)
+        if unit == "km":
+            limit = float(minutes) * float(getattr(travel, "speed_kmh", 40.0)) / 60.0
+    band = getattr(hubs, "population", None)
+    return {"unit": unit, "limit": limit,
+            "band_min": getattr(band, "min", None), "band_max": getattr(band, "max", None)}
+
+
+def _unit_text(unit: str) -> str:
+    return {"minutes": "min", "km": "km"}.get(unit, str(unit))
+
+
+def _fmt_travel(value, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:.0f} {_unit_text(unit)}" if value >= 10 else \
+        f"{value:.1f} {_unit_text(unit)}"
+
+
+def travel_bins(limit: float | None, longest: float | None) -> list[tuple[float, str]]:
+    """Upper bounds and colours of the travel layer's bins: quarters of ``limit`` (or of the
+    longest trip without one), rounded to whole units when they are at least 8.
+
+    Examples
+    --------
+    >>> [b for b, _ in travel_bins(35.0, 41.0)]
+    [9.0, 18.0, 26.0, 35.0]
+    >>> [b for b, _ in travel_bins(None, 41.0)]
+    [10.0, 20.0, 31.0, 41.0]
+    """
+    top = limit if limit is not None else (longest if longest and longest > 0 else 1.0)
+    edges = [top * k / 4 for k in (1, 2, 3, 4)]
+    if top >= 8:
+        edges = [float(round(e)) for e in edges[:-1]] + [float(top)]
+    return list(zip(edges, TRAVEL_COLOURS, strict=True))
+
+
+def _travel_colour(value, bins) -> str:
+    if value is None or pd.isna(value):
+        return NO_DATA
+    return next((c for upper, c in bins if value <= upper * (1 + 1e-9)), bins[-1][1])
+
+
+def _band_text(population: float, band_min, band_max) -> str | None:
+    """``"above the band's most (50,000)"``, ``"below …"``; ``None`` inside the band."""
+    if band_max is not None and population > band_max * (1 + 1e-9):
+        return f"above the band's most ({band_max:,.0f})"
+    if band_min is not None and population < band_min * (1 - 1e-9):
+        return f"below the band's least ({band_min:,.0f})"
+    return None
+
+
+def _area_frame(results, inputs, simplify_m: float, colours: dict[str, str] | None = None):
+    """Area polygons in EPSG:4326 with escaped labels and each layer's colour and flags."""
     areas = inputs.areas
     main = _main_hub(results.assignment)
-    colours = hub_colours(areas, results.assignment)
+    colours = colours or hub_colours(areas, results.assignment)
     hub_names = results.hubs.set_index(results.hubs["site_id"].astype(str))["name"]
+    rules = _rules(results, inputs)
 
     st = results.staffing
     met = pd.Series(dtype=float)
@@ -201,6 +308,16 @@ def _area_frame(results, inputs, simplify_m: float):
     gdf["geometry"] = _round_coords(gdf.geometry.to_numpy())
     hub = main.reindex(gdf.index)
     met_pct = (hub.map(met).astype(float) * 100).round(1)
+    a = results.assignment
+    travel = (a.assign(area_id=a["area_id"].astype(str), site_id=a["site_id"].astype(str))
+              .merge(main.rename("site_id").reset_index(), on=["area_id", "site_id"])
+              .drop_duplicates("area_id").set_index("area_id")["travel_cost"]
+              if "travel_cost" in a else pd.Series(dtype=float))
+    travel = travel.reindex(gdf.index).astype(float)
+    longest = float(travel.max()) if travel.notna().any() else None
+    bins = travel_bins(rules["limit"], longest)
+    limit = rules["limit"]
+    beyond = (travel > limit * (1 + 1e-9)) if limit is not None else travel.notna() & False
     population = areas["population"].reindex(gdf.index) if "population" in areas else np.nan
     name = areas["name"].reindex(gdf.index) if "name" in areas else gdf.index.to_series()
     props = pd.DataFrame({
@@ -211,10 +328,84 @@ def _area_frame(results, inputs, simplify_m: float):
         "met_pct": ["" if pd.isna(v) else f"{v:.1f}%" for v in met_pct],
         "hub_colour": [colours.get(h, NO_DATA) if isinstance(h, str) else NO_DATA for h in hub],
         "met_colour": [_met_colour(v) for v in met_pct],
+        "travel": [_fmt_travel(v, rules["unit"]) for v in travel],
+        "travel_colour": [_travel_colour(v, bins) for v in travel],
+        "beyond": [bool(v) for v in beyond],
     }, index=gdf.index)
-    out = gdf[["geometry"]].join(props)
+    today = _today_areas(results, inputs, gdf.index, rules)
+    out = gdf[["geometry"]].join(props).join(today)
     out.attrs["simplified_27700"] = simplified_27700
+    out.attrs["rules"] = rules
+    out.attrs["bins"] = bins
     return out, main, colours
+
+
+def _today_areas(results, inputs, index: pd.Index, rules: dict) -> pd.DataFrame:
+    """Today's configuration by area (with a baseline): its site, travel and breaches."""
+    base = results.summary.baseline
+    cols = ["base_site", "base_travel", "base_beyond", "base_unserved"]
+    frame = pd.DataFrame({"base_site": "", "base_travel": "", "base_beyond": False,
+                          "base_unserved": False}, index=index)
+    if base is None:
+        return frame[[]]
+    unserved = {str(x) for x in base.unserved_areas}
+    frame["base_unserved"] = [str(i) in unserved for i in index]
+    table = getattr(results, "baseline_assignment", None)
+    if table is not None and not table.empty:
+        main = _main_hub(table)
+        t = table.assign(area_id=table["area_id"].astype(str), site_id=table["site_id"].astype(str))
+        travel = (t.merge(main.rename("site_id").reset_index(), on=["area_id", "site_id"])
+                  .drop_duplicates("area_id").set_index("area_id")["travel_cost"]
+                  .reindex(index).astype(float))
+        names = inputs.sites["name"] if "name" in inputs.sites else pd.Series(dtype=str)
+        names = pd.Series(names.to_numpy(), index=inputs.sites.index.astype(str))
+        site = main.reindex(index)
+        frame["base_site"] = [_esc(names.get(s, s)) if isinstance(s, str) else "" for s in site]
+        frame["base_travel"] = [_fmt_travel(v, rules["unit"]) for v in travel]
+        if rules["limit"] is not None:
+            frame["base_beyond"] = (travel > rules["limit"] * (1 + 1e-9)).fillna(False)
+    return frame[cols]
+
+
+def _today_sites(results, inputs, rules: dict) -> dict | None:
+    """Today's sites for the "Breaches: today" layer, and its legend's counts."""
+    base = results.summary.baseline
+    if base is None:
+        return None
+    sites = inputs.sites
+    index = sites.index.astype(str)
+    table = getattr(results, "baseline_assignment", None)
+    people = None
+    if table is not None and not table.empty and "population" in inputs.areas:
+        weights = pd.Series(inputs.areas["population"].to_numpy(dtype=float),
+                            index=inputs.areas.index.astype(str))
+        t = table.assign(area_id=table["area_id"].astype(str), site_id=table["site_id"].astype(str))
+        people = (t["share"].astype(float) * t["area_id"].map(weights).fillna(0.0)).groupby(
+            t["site_id"]).sum()
+    out = []
+    for sid in base.sites:
+        sid = str(sid)
+        if sid not in index:
+            continue
+        row = sites.iloc[list(index).index(sid)]
+        lat, lon = float(row.get("lat", np.nan)), float(row.get("lon", np.nan))
+        if not (np.isfinite(lat) and np.isfinite(lon)):
+            continue
+        name = _esc(row.get("name", sid))
+        text = f"<b>{name}</b> (today's site)"
+        outside = None
+        if people is not None:
+            n = float(people.get(sid, 0.0))
+            outside = _band_text(n, rules["band_min"], rules["band_max"])
+            text += f"<br>{n:,.0f} people" + (f", {outside}" if outside else "")
+        out.append({"lat": lat, "lon": lon, "tooltip": text, "outside": bool(outside)})
+    return {"sites": out, "detail": people is not None}
+
+
+def _met_colour(pct) -> str:
+    if pct is None or pd.isna(pct):
+        return NO_DATA
+    return next(colour for bound, colour, _ in MET_BINS if pct >= bound)
 
 
 def _geojson(frame, columns) -> dict:
@@ -229,9 +420,12 @@ def _geojson(frame, columns) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _hub_popup(hub, staffing: pd.DataFrame, role_names: dict[str, str]) -> str:
+def _hub_popup(hub, staffing: pd.DataFrame, role_names: dict[str, str],
+               outside: str | None = None) -> str:
     rows = [("Site id", hub.site_id), ("Status", getattr(hub, "status", "")),
-            ("Population served", f"{hub.population:,.0f}"), ("Areas", f"{hub.areas}"),
+            ("Population served", f"{hub.population:,.0f}"
+             + (f" ({outside})" if outside else "")),
+            ("Areas", f"{hub.areas}"),
             ("Utilisation", "" if pd.isna(hub.utilisation) else f"{hub.utilisation:.0%}")]
     if not staffing.empty:
         mine = staffing[staffing["unit"].astype(str) == str(hub.site_id)]
@@ -254,156 +448,203 @@ def _role_names(inputs) -> dict[str, str]:
     return out
 
 
-def _legend_html(results, colours: dict[str, str], hub_names: pd.Series, title: str,
-                 pools: bool) -> str:
+def _swatch(fill: str, *, outline: str = "#555555", dash: bool = False) -> str:
+    """A legend swatch: an inline SVG square (patterns as ``url(#id)``), hidden from readers."""
+    dash_attr = ' stroke-dasharray="3 2"' if dash else ""
+    return (f'<svg class="mdt-sw" width="16" height="14" aria-hidden="true" focusable="false">'
+            f'<rect x="1" y="1" width="14" height="12" fill="{fill}" stroke="{outline}" '
+            f'stroke-width="1.5"{dash_attr}/></svg>')
+
+
+def _row(swatch: str, text: str) -> str:
+    return f"<div class='mdt-row'>{swatch}<span>{text}</span></div>"
+
+
+def _band_words(rules: dict) -> str:
+    lo, hi = rules["band_min"], rules["band_max"]
+    if lo is not None and hi is not None:
+        return f"{lo:,.0f} – {hi:,.0f} people"
+    if hi is not None:
+        return f"at most {hi:,.0f} people"
+    if lo is not None:
+        return f"at least {lo:,.0f} people"
+    return ""
+
+
+def _legends(results, gdf, colours: dict[str, str], hub_names: pd.Series,
+             hubs_outside: int, today: dict | None) -> dict[str, str]:
+    """Each layer's legend section (escaped HTML), keyed as :data:`LAYER_NAMES`."""
+    rules, bins = gdf.attrs["rules"], gdf.attrs["bins"]
+    unit = _unit_text(rules["unit"])
+    limit = rules["limit"]
+    shown = [h for h in colours if h in set(hub_names.index)]
+    hubs = "".join(_row(_swatch(colours[h]), _esc(hub_names.get(h, h)))
+                   for h in sorted(shown, key=lambda h: str(hub_names.get(h, h))))
+    out = {"areas": (f"<p>Each area in its hub's colour (neighbouring hubs differ; "
+                     f"{len(shown)} hubs, named on the map).</p>"
+                     f"<div class='mdt-hubs'>{hubs}</div>")}
+    out["met"] = ("<p>Per hub: every area shows its serving hub's share of demand met "
+                  "(the hub's staff against its areas' demand).</p>"
+                  + "".join(_row(_swatch(c), _esc(label)) for _, c, label in MET_BINS)
+                  + _row(_swatch(NO_DATA), "no data"))
+    lows = [0.0] + [b for b, _ in bins[:-1]]
+    rows = "".join(_row(_swatch(c), f"{lo:g} – {hi:g} {unit}")
+                   for lo, (hi, c) in zip(lows, bins, strict=True))
+    n_beyond = int(gdf["beyond"].sum())
+    if limit is not None:
+        rows += _row(_swatch("url(#mdt-hatch-beyond)", outline="#000000"),
+                     f"beyond the {limit:g} {unit} limit: {n_beyond} areas")
+    out["travel"] = f"<p>From each area to its hub ({_esc(rules['unit'])}).</p>{rows}"
+    band = _band_words(rules)
+    plan = []
+    if limit is not None:
+        plan.append(_row(_swatch("url(#mdt-hatch-beyond)", outline="#000000"),
+                         f"{n_beyond} areas beyond {limit:g} {unit}"))
+    if band:
+        plan.append(_row("<span class='mdt-ring' aria-hidden='true'></span>",
+                         f"{hubs_outside} hubs outside {band}"))
+    out["plan_breaches"] = "".join(plan) or "<p>The scenario sets no travel limit or band.</p>"
+    if today is not None:
+        n_far = int(gdf["base_beyond"].sum()) if "base_beyond" in gdf else 0
+        n_none = int(gdf["base_unserved"].sum()) if "base_unserved" in gdf else 0
+        rows = [_row("<span class='mdt-today' aria-hidden='true'></span>",
+                     f"today's sites ({len(today['sites'])})")]
+        if today["detail"]:
+            if limit is not None:
+                rows.append(_row(_swatch("url(#mdt-hatch-today)", outline="#2d004b", dash=True),
+                                 f"{n_far} areas beyond {limit:g} {unit} today"))
+            if band:
+                n_out = sum(s["outside"] for s in today["sites"])
+                rows.append(_row("<span class='mdt-ring' aria-hidden='true'></span>",
+                                 f"{n_out} sites outside {band}"))
+        else:
+            rows.append("<p>Area by area detail is not in this result (solved by an older "
+                        "version): solve again to see it.</p>")
+        rows.append(_row(_swatch("url(#mdt-hatch-unserved)", outline="#2d004b", dash=True),
+                         f"{n_none} areas no site reaches today"))
+        out["today"] = "".join(rows)
+    out["pools"] = _row("<span class='mdt-pool' aria-hidden='true'></span>",
+                        "pool boundary (dashed)")
+    out["localities"] = _row("<span class='mdt-loc' aria-hidden='true'></span>",
+                             "locality team boundary")
+    out["hubs"] = (_row("<span class='mdt-dot' aria-hidden='true'></span>",
+                        "hub, in its areas' colour; select it (or find it above) for its "
+                        "staff") )
+    return out
+
+
+def _legend_head(results, title: str) -> str:
     summary = results.summary
     met = summary.demand.met_share
-    head = (f"<b>{_esc(title or summary.name)}</b><br>{summary.hubs.count} hubs · "
-            f"{_esc(summary.report.status)}"
-            + ("" if met is None else f" · demand met {met:.1%}"))
-    hubs = "".join(
-        f"<div><i style='background:{colours[h]}'></i>{_esc(hub_names.get(h, h))}</div>"
-        for h in sorted(colours, key=lambda h: str(hub_names.get(h, h))))
-    bins = "".join(f"<div><i style='background:{c}'></i>{_esc(label)}</div>"
-                   for _, c, label in MET_BINS)
-    return (f"<div class='mdt-legend'>{head}"
-            "<div class='mdt-sec'>Areas by hub (● = hub)</div>"
-            f"<div class='mdt-hubs'>{hubs}</div>"
-            f"<div class='mdt-sec'>Share of demand met</div>{bins}"
-            f"<div><i style='background:{NO_DATA}'></i>no data</div>"            + ("<div class='mdt-sec'><span class='mdt-pool'></span> specialist pool</div>"
-               if pools else "") + "</div>")
+    return (f"<p class='mdt-head'><b>{_esc(title or summary.name)}</b><br>"
+            f"{summary.hubs.count} hubs · {_esc(summary.report.status)}"
+            + ("" if met is None else f" · demand met {met:.1%}") + "</p>")
 
 
 _STYLE = f"""
 <style>
 .leaflet-container {{ background: {BACKGROUND}; font: 13px/1.35 system-ui, -apple-system,
   "Segoe UI", Roboto, Arial, sans-serif; }}
-.mdt-legend {{ background: rgba(255,255,255,.95); padding: 6px 9px; border-radius: 4px;
-  box-shadow: 0 1px 5px rgba(0,0,0,.4); max-width: 250px; font-size: 12px; line-height: 1.3; }}
-.mdt-legend .mdt-hubs div {{ white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }}
+.mdt-legend {{ background: rgba(255,255,255,.97); padding: 4px 8px 6px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.4); width: 230px; font-size: 12px; line-height: 1.3; }}
+.mdt-legend.mdt-collapsed {{ width: auto; padding: 2px; }}
+.mdt-legend-body {{ max-height: min(48vh, 420px); overflow-y: auto; }}
+.mdt-legend-toggle, .mdt-find button {{ font: inherit; font-weight: 600; padding: 3px 8px;
+  border: 1px solid #505a5f; border-radius: 3px; background: #fff; color: #0b0c0c;
+  cursor: pointer; }}
+.mdt-legend-toggle::after {{ content: " \\25BE"; }}
+.mdt-collapsed .mdt-legend-toggle::after {{ content: " \\25B8"; }}
+.mdt-legend h2 {{ font-size: 12px; margin: 6px 0 2px; }}
+.mdt-legend p {{ margin: 2px 0; }}
+.mdt-legend .mdt-head {{ margin-top: 4px; }}
+.mdt-row {{ display: flex; align-items: center; gap: 5px; margin: 1px 0; }}
+.mdt-row span:last-child {{ overflow: hidden; text-overflow: ellipsis; }}
+.mdt-hubs .mdt-row span {{ white-space: nowrap; }}
+.mdt-sw {{ flex: none; }}
+.mdt-pool {{ display: inline-block; width: 16px; border-top: 3px dashed {POOL_COLOUR}; }}
+.mdt-loc {{ display: inline-block; width: 16px; border-top: 4px solid {LOCALITY_COLOUR}; }}
+.mdt-ring {{ display: inline-block; width: 12px; height: 12px; border-radius: 50%;
+  border: 2px dashed #b2182b; flex: none; }}
+.mdt-dot {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+  background: #1f77b4; border: 2px solid #fff; box-shadow: 0 0 0 1px #000; flex: none; }}
+.mdt-today {{ display: inline-block; width: 9px; height: 9px; border-radius: 50%;
+  background: #fff; border: 2px solid #2d004b; flex: none; }}
+.mdt-top {{ background: rgba(255,255,255,.97); padding: 4px 6px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.4); font-size: 12px; max-width: calc(100vw - 90px); }}
+.mdt-back {{ display: block; font-weight: 600; color: #1d70b8; margin-bottom: 3px; }}
+.mdt-back:focus, .mdt-find input:focus, .mdt-find button:focus, .mdt-legend-toggle:focus,
+.leaflet-control-layers-selector:focus {{ outline: 3px solid #ffdd00; outline-offset: 0; }}
+.mdt-find label {{ font-weight: 600; margin-right: 4px; }}
+.mdt-find input {{ font: inherit; width: 150px; max-width: 40vw; padding: 2px 4px;
+  border: 1px solid #0b0c0c; }}
+.mdt-find-msg {{ display: block; color: #942514; }}
+.mdt-find-msg:empty {{ display: none; }}
 path.mdt-hub {{ filter: drop-shadow(0 0 1.5px #000) drop-shadow(0 0 1px #000); }}
+.mdt-hub-label {{ background: rgba(255,255,255,.9); border: 0; box-shadow: none;
+  padding: 0 3px; font-size: 11px; font-weight: 600; color: #0b0c0c; border-radius: 2px; }}
+.mdt-hub-label::before {{ display: none; }}
+.mdt-label-hidden {{ visibility: hidden; }}
 .leaflet-control-layers {{ font-size: 12px; }}
+.leaflet-control-layers label {{ margin: 1px 0; }}
 .mdt-locality-label {{ color: {LOCALITY_COLOUR}; font-weight: 700; font-size: 13px;
   text-align: center; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }}
-.mdt-legend i {{ display: inline-block; width: 14px; height: 14px; margin-right: 6px;
-  vertical-align: -2px; border: 1px solid #555; }}
-.mdt-legend .mdt-hubs {{ max-height: 150px; overflow-y: auto; }}
-.mdt-legend .mdt-sec {{ margin-top: 6px; font-weight: 600; }}
-.mdt-legend .mdt-pool {{ display: inline-block; width: 18px; border-top: 3px dashed
-  {POOL_COLOUR}; vertical-align: middle; margin-right: 4px; }}
 .mdt-popup table {{ border-collapse: collapse; margin-top: 4px; }}
 .mdt-popup th {{ text-align: left; font-weight: normal; padding: 1px 10px 1px 0; color: #333; }}
 .mdt-popup td {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.leaflet-container a.leaflet-popup-close-button {{ color: #0b0c0c; }}
+.leaflet-control-attribution a {{ color: #1d5c96; }}
+.mdt-sr {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }}
+@media (max-width: 639px) {{ .mdt-legend {{ width: 200px; }} }}
 </style>
 """
 
 
-def _legend_control(fmap, legend_html: str):
-    """A Leaflet control (bottom left) holding ``legend_html`` (already escaped)."""
+def _ui(fmap, layers: dict, config: dict) -> None:
+    """Call ``mdtMapUi`` (``map_ui.js``) for ``fmap`` with its Folium layers and ``config``."""
     from branca.element import MacroElement
     from folium.template import Template
 
-    class _Legend(MacroElement):
+    class _MapUi(MacroElement):
         _template = Template("""
             {% macro script(this, kwargs) %}
-            (function () {
-                var legend = L.control({position: "bottomleft"});
-                legend.onAdd = function () {
-                    var div = L.DomUtil.create("div", "mdt-legend-box");
-                    div.innerHTML = {{ this.html|tojson }};
-                    L.DomEvent.disableClickPropagation(div);
-                    L.DomEvent.disableScrollPropagation(div);
-                    return div;
-                };
-                legend.addTo({{ this._parent.get_name() }});
-            })();
-            {% endmacro %}
-        """)
-
-        def __init__(self, html_text):
-            super().__init__()
-            self._name = "MdtLegend"
-            self.html = html_text
-
-    _Legend(legend_html).add_to(fmap)
-
-
-def _bind(layer, popup_html: str, tooltip_html: str) -> None:
-    """Bind a pop-up and tooltip (escaped HTML) to ``layer`` as JSON strings.
-
-    Folium's own ``Popup`` needs jQuery and puts the HTML in a JavaScript template literal; a
-    JSON string needs neither.
-    """
-    from branca.element import MacroElement
-    from folium.template import Template
-
-    class _Bind(MacroElement):
-        _template = Template("""
-            {% macro script(this, kwargs) %}
-            {{ this._parent.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 360});
-            {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }});
+            mdtMapUi({{ this._parent.get_name() }}, {
+                {%- for key, layer in this.layers.items() %}
+                {{ key|tojson }}: {{ layer.get_name() if layer else 'null' }},
+                {%- endfor %}
+            }, {{ this.config|tojson }});
             {% endmacro %}
         """)
 
         def __init__(self):
             super().__init__()
-            self._name = "MdtBind"
-            self.popup, self.tooltip = popup_html, tooltip_html
+            self._name = "MdtMapUi"
+            self.layers, self.config = layers, config
 
-    _Bind().add_to(layer)
-
-
-def _MetLayer(source):  # noqa: N802 - reads as a class at the call site
-    """The "share of demand met" polygons, re-using ``source``'s GeoJSON (not stored twice)."""
-    from branca.element import MacroElement
-    from folium.template import Template
-
-    class MetLayer(MacroElement):
-        _template = Template("""
-            {% macro script(this, kwargs) %}
-            (function () {
-                var layer = L.geoJson({{ this.source.get_name() }}.toGeoJSON(), {
-                    style: function (f) {
-                        return {fillColor: f.properties.met_colour, color: "#ffffff",
-                                weight: 0.6, fillOpacity: 0.8,
-                                className: "mdt-area mdt-area-met"};
-                    },
-                    onEachFeature: function (f, l) {
-                        var p = f.properties;  // already HTML-escaped in Python
-                        l.bindTooltip("<b>" + p.name + "</b><br>Hub: " + p.hub_name
-                                      + "<br>Demand met: " + (p.met_pct || "no data"));
-                    }
-                });
-                layer.addTo({{ this._parent.get_name() }});
-            })();
-            {% endmacro %}
-        """)
-
-        def __init__(self):
-            super().__init__()
-            self._name = "MdtMetLayer"
-            self.source = source
-
-    return MetLayer()
+    _MapUi().add_to(fmap)
 
 
-def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "") -> None:
-    """Add the area, pool and hub layers, layer control, legend and fullscreen to ``fmap``."""
+def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "",
+                     colours: dict[str, str] | None = None,
+                     back_link: tuple[str, str] | None = None, uid: str = "m") -> None:
+    """Add the area layers and the controls (``map_ui.js``) to ``fmap``."""
     import folium
-    from folium import plugins
 
-    gdf, main, colours = _area_frame(results, inputs, simplify_m)
+    gdf, main, colours = _area_frame(results, inputs, simplify_m, colours)
+    rules = gdf.attrs["rules"]
     hub_names = results.hubs.set_index(results.hubs["site_id"].astype(str))["name"]
 
-    folium.TileLayer(TILE_URL, name="Basemap (OpenStreetMap, online)", overlay=True,
-                     show=False, control=True,
-                     attr='&copy; <a href="https://www.openstreetmap.org/copyright">'
-                          "OpenStreetMap</a> contributors").add_to(fmap)
+    tiles = folium.TileLayer(
+        TILE_URL, name=BASEMAP_NAME, overlay=True, show=False, control=False,
+        attr='&copy; <a href="https://www.openstreetmap.org/copyright">'
+             "OpenStreetMap</a> contributors").add_to(fmap)
 
-    cols = ["area_id", "name", "hub_name", "population", "met_pct", "hub_colour", "met_colour"]
-    data = _geojson(gdf, cols)
+    cols = ["area_id", "name", "hub_name", "population", "met_pct", "hub_colour", "met_colour",
+            "travel", "travel_colour", "beyond"]
+    cols += [c for c in ("base_site", "base_travel", "base_beyond", "base_unserved")
+             if c in gdf]
     by_hub = folium.GeoJson(
-        data, name="Areas by hub", show=True,
+        _geojson(gdf, cols), name=LAYER_NAMES["areas"], show=True, control=False,
         style_function=lambda f: {"fillColor": f["properties"]["hub_colour"], "color": "#ffffff",
                                   "weight": 0.6, "fillOpacity": 0.75,
                                   "className": "mdt-area mdt-area-hub"},
@@ -411,10 +652,9 @@ def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "
         tooltip=folium.GeoJsonTooltip(fields=["name", "area_id", "hub_name", "population"],
                                       aliases=["Area", "Id", "Hub", "Adults"]),
     ).add_to(fmap)
-    met_layer = folium.FeatureGroup(name="Share of demand met", show=False).add_to(fmap)
-    _MetLayer(by_hub).add_to(met_layer)  # same polygons, drawn from by_hub's data in the page
 
     pools = _area_pools(results, inputs, main)
+    pool_layer = None
     if not pools.empty:
         import geopandas as gpd
         import shapely
@@ -429,49 +669,68 @@ def _add_plan_layers(fmap, results, inputs, *, simplify_m: float, title: str = "
         dissolved = gpd.GeoDataFrame({"pool_name": [_esc(p) for p in names]},
                                      geometry=outlines, crs=simplified.crs).to_crs("EPSG:4326")
         dissolved["geometry"] = _round_coords(dissolved.geometry.to_numpy())
-        folium.GeoJson(
-            _geojson(dissolved, ["pool_name"]), name="Specialist pools", show=True,
+        pool_layer = folium.GeoJson(
+            _geojson(dissolved, ["pool_name"]), name=LAYER_NAMES["pools"], show=True,
+            control=False,
             style_function=lambda f: {"fill": False, "color": POOL_COLOUR, "weight": 3,
                                       "dashArray": "8 5", "className": "mdt-pool-outline"},
             tooltip=folium.GeoJsonTooltip(fields=["pool_name"], aliases=["Specialist pool"]),
         ).add_to(fmap)
 
-    _add_locality_layer(fmap, results, gdf, main, simplify_m)
+    locality_layer = _add_locality_layer(fmap, results, gdf, main, simplify_m)
 
-    hub_layer = folium.FeatureGroup(name="Hubs", show=True)
     role_names = _role_names(inputs)
+    hubs, outside_count = [], 0
     for hub in results.hubs.itertuples(index=False):
         if not (np.isfinite(hub.lat) and np.isfinite(hub.lon)):
             continue
-        marker = folium.CircleMarker(
-            location=[float(hub.lat), float(hub.lon)], radius=8, color="#ffffff", weight=3,
-            fill=True, fill_color=colours.get(str(hub.site_id), "#ffffff"), fill_opacity=1.0,
-            class_name="mdt-hub",
-        ).add_to(hub_layer)
-        _bind(marker, _hub_popup(hub, results.staffing, role_names), _esc(hub.name))
-    hub_layer.add_to(fmap)
-
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    plugins.Fullscreen(position="topleft").add_to(fmap)
-    _legend_control(fmap, _legend_html(results, colours, hub_names, title, not pools.empty))
+        outside = _band_text(float(hub.population), rules["band_min"], rules["band_max"])
+        outside_count += bool(outside)
+        hubs.append({"id": str(hub.site_id), "lat": round(float(hub.lat), 6),
+                     "lon": round(float(hub.lon), 6), "label": _esc(hub.name),
+                     "search": str(hub.name), "colour": colours.get(str(hub.site_id), "#ffffff"),
+                     "population": float(hub.population),
+                     "popup": _hub_popup(hub, results.staffing, role_names, outside),
+                     "outside": bool(outside),
+                     "band_text": f"<b>{_esc(hub.name)}</b><br>{hub.population:,.0f} people, "
+                                  f"{outside}" if outside else ""})
+    today = _today_sites(results, inputs, rules)
+    legends = _legends(results, gdf, colours, hub_names, outside_count, today)
+    n_plan = int(gdf["beyond"].sum()) + outside_count
+    keys = [("areas", True), ("met", False), ("travel", False), ("plan_breaches", n_plan > 0),
+            ("today", False), ("pools", True), ("localities", True), ("hubs", True)]
+    present = {"pools": pool_layer is not None, "localities": locality_layer is not None,
+               "today": today is not None}
     minx, miny, maxx, maxy = gdf.total_bounds
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    config = {
+        "uid": uid,
+        "hubs": hubs,
+        "today": today,
+        "back": None if back_link is None else {"href": back_link[0], "text": _esc(back_link[1])},
+        "basemap_name": BASEMAP_NAME,
+        "legend_head": _legend_head(results, title),
+        "layers": [{"key": k, "name": LAYER_NAMES[k], "show": show, "legend": legends[k]}
+                   for k, show in keys if present.get(k, True)],
+        "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
+    }
+    _ui(fmap, {"areas": by_hub, "tiles": tiles, "pools": pool_layer,
+               "localities": locality_layer}, config)
 
 
-def _add_locality_layer(fmap, results, gdf, main, simplify_m: float) -> None:
+def _add_locality_layer(fmap, results, gdf, main, simplify_m: float):
     """The locality teams' outlines (their hubs' catchments dissolved, a thick line) and a
-    label at each, as one layer of their own; nothing without locality teams."""
+    label at each, as one layer of their own (returned); ``None`` without locality teams."""
     import folium
     import geopandas as gpd
     import shapely
 
     teams = getattr(results, "localities", None)
     if teams is None or len(teams) == 0 or "locality" not in results.hubs:
-        return
+        return None
     locality_of = results.hubs.set_index(results.hubs["site_id"].astype(str))["locality"]
     of_area = main.reindex(gdf.index).map(locality_of).dropna().astype(str)
     if of_area.empty:
-        return
+        return None
     teams = teams.set_index(teams["locality_id"].astype(str))
     ids = [t for t in teams.index if (of_area == t).any()]
     simplified = gdf.attrs["simplified_27700"]
@@ -486,7 +745,8 @@ def _add_locality_layer(fmap, results, gdf, main, simplify_m: float) -> None:
     points = frame.geometry.representative_point().to_crs("EPSG:4326")
     frame = frame.to_crs("EPSG:4326")
     frame["geometry"] = _round_coords(frame.geometry.to_numpy())
-    layer = folium.FeatureGroup(name="Locality teams", show=True).add_to(fmap)
+    layer = folium.FeatureGroup(name=LAYER_NAMES["localities"], show=True,
+                                control=False).add_to(fmap)
     folium.GeoJson(
         _geojson(frame, ["locality", "people", "hubs"]),
         style_function=lambda f: {"fill": False, "color": LOCALITY_COLOUR, "weight": 5,
@@ -500,7 +760,9 @@ def _add_locality_layer(fmap, results, gdf, main, simplify_m: float) -> None:
             icon=folium.DivIcon(
                 html=f'<div class="mdt-locality-label">{label}</div>',
                 icon_size=(90, 20), icon_anchor=(45, 10), class_name="mdt-locality"),
+            keyboard=False, interactive=False,
         ).add_to(layer)
+    return layer
 
 
 @lru_cache(maxsize=2)
@@ -528,9 +790,11 @@ def _vendor_inline(dual: bool) -> str:
         js.append((sync / "L.Map.Sync.js").read_text("utf-8"))
     js = [re.sub(r"//# sourceMappingURL=\S+", "", s).replace("</script", "<\\/script")
           for s in js]
+    js.append(_UI_JS.read_text("utf-8"))
+    js = [s.replace("</script", "<\\/script") for s in js]
     return ("<!-- Leaflet 1.9.4, Leaflet.fullscreen 3.0.0"
             + (", Leaflet.Sync 0.2.4" if dual else "")
-            + " (licences in mdtplan/_vendor) -->\n"
+            + " (licences in mdtplan/_vendor); mdtplan's map_ui.js -->\n"
             + "".join(f"<style>{c}</style>\n" for c in css)
             + "".join(f"<script>{s}</script>\n" for s in js) + _STYLE)
 
@@ -541,8 +805,12 @@ def _walk(element):
         yield from _walk(child)
 
 
-def _save_offline(root, path: Path, *, dual: bool) -> Path:
-    """Drop every CDN link Folium would add, inline the vendored assets, save ``root``."""
+def _save_offline(root, path: Path, *, dual: bool, title: str, heading: str) -> Path:
+    """Drop every CDN link Folium would add, inline the vendored assets, save ``root``.
+
+    ``title`` (plain text) becomes the page's ``<title>``, ``heading`` a visually hidden
+    ``<h1>``; the page's language is British English and pinch zoom stays allowed.
+    """
     from branca.element import Element
 
     figure = root.get_root()
@@ -553,7 +821,14 @@ def _save_offline(root, path: Path, *, dual: bool) -> Path:
             el.default_css = []
     vendor = _vendor_inline(dual)
     figure.header.add_child(Element(vendor), name="mdtplan_vendor", index=0)
+    figure.html.add_child(Element(f'<h1 class="mdt-sr">{html.escape(heading)}</h1>'),
+                          name="mdtplan_heading", index=0)
+    figure.title = html.escape(title)
     text = figure.render()
+    text = text.replace("<html>", '<html lang="en-GB">', 1)
+    # Folium's viewport forbids pinch zoom (WCAG 1.4.4): allow it
+    text = re.sub(r'(<meta name="viewport" content="width=device-width,)\s*initial-scale=1\.0,'
+                  r'\s*maximum-scale=1\.0, user-scalable=no"', r'\1 initial-scale=1.0"', text)
     # Leaflet's own code holds one link (its attribution, an <a>, never fetched): check the rest
     external = re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", text.replace(vendor, ""))
     if external:  # a Folium change brought a new CDN link: fail loudly, never ship it
@@ -568,33 +843,67 @@ def _has_geometry(inputs) -> bool:
     return areas is not None and "geometry" in areas and not areas.geometry.isna().all()
 
 
-def draw_map(results, inputs, path: str | Path, *, simplify_m: float = 20.0) -> Path | None:
+def _new_map(**kwargs):
+    import folium
+
+    return folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25,
+                      **kwargs)
+
+
+def draw_map(results, inputs, path: str | Path, *, simplify_m: float = 20.0,
+             back_link: tuple[str, str] | None = None) -> Path | None:
     """Write a self-contained, offline Leaflet map of the plan; ``None`` without area geometry.
 
     Parameters
     ----------
     results : mdtplan.results.Results
     inputs : mdtplan.inputs.Inputs
-        Its ``areas`` (EPSG:27700 polygons, ``name``, ``population``, ``group``) and operating
-        model (role names, specialist pools).
+        Its ``areas`` (EPSG:27700 polygons, ``name``, ``population``, ``group``), ``sites``
+        (today's sites' positions), operating model (role names, specialist pools) and
+        scenario (travel limit and unit, population band).
     path : str or Path
         The HTML file to write.
     simplify_m : float
         Tolerance of the topology-preserving simplification of area outlines [m].
-    """
-    import folium
+    back_link : (str, str), optional
+        ``(href, text)`` of a link above the search that opens in the whole window
+        (``target="_top"``, so it leaves an ``<iframe>``), e.g. back to the scenario's page.
 
+    Returns
+    -------
+    Path or None
+        The page, titled "Map · <scenario name> · mdtplan".
+    """
     if not _has_geometry(inputs):
         return None
-    fmap = folium.Map(tiles=None, control_scale=True, prefer_canvas=False, zoom_snap=0.25)
-    _add_plan_layers(fmap, results, inputs, simplify_m=simplify_m)
-    return _save_offline(fmap, Path(path), dual=False)
+    fmap = _new_map()
+    _add_plan_layers(fmap, results, inputs, simplify_m=simplify_m, back_link=back_link)
+    name = results.summary.name or "scenario"
+    return _save_offline(fmap, Path(path), dual=False, title=f"Map · {name} · mdtplan",
+                         heading=f"Map of {name}")
+
+
+def dual_colours(results_a, inputs_a, results_b, inputs_b) -> dict[str, str]:
+    """One colour per site over both plans: hubs whose areas touch in either plan differ, and
+    a site open in both has the same colour in each (site id -> colour)."""
+    graph: dict[str, set[str]] = {}
+    for results, inputs in ((results_a, inputs_a), (results_b, inputs_b)):
+        for hub, near in hub_neighbours(inputs.areas, results.assignment).items():
+            graph.setdefault(hub, set()).update(near)
+    for hub in list(graph):
+        for other in graph[hub]:
+            graph.setdefault(other, set()).add(hub)
+    return colour_hubs(graph)
 
 
 def draw_dual_map(results_a, inputs_a, results_b, inputs_b, path: str | Path, *,
-                  titles: tuple[str, str] | None = None,
-                  simplify_m: float = 20.0) -> Path | None:
+                  titles: tuple[str, str] | None = None, simplify_m: float = 20.0,
+                  back_link: tuple[str, str] | None = None) -> Path | None:
     """Write two plans side by side (Folium ``DualMap``; pan and zoom stay in sync), offline.
+
+    The service's compare page and ``mdtplan compare --map`` both call it. Each site has the
+    same colour in both panes (:func:`dual_colours`); each pane has the layers, labels, search
+    and legend of :func:`draw_map`.
 
     Parameters
     ----------
@@ -605,6 +914,8 @@ def draw_dual_map(results_a, inputs_a, results_b, inputs_b, path: str | Path, *,
         Legend titles; the scenario names by default.
     simplify_m : float
         Simplification tolerance [m].
+    back_link : (str, str), optional
+        As for :func:`draw_map`, in the left pane.
 
     Returns
     -------
@@ -616,8 +927,15 @@ def draw_dual_map(results_a, inputs_a, results_b, inputs_b, path: str | Path, *,
     if not (_has_geometry(inputs_a) and _has_geometry(inputs_b)):
         return None
     titles = titles or ("", "")
+    colours = dual_colours(results_a, inputs_a, results_b, inputs_b)
     dual = plugins.DualMap(layout="horizontal", tiles=None, control_scale=True,
                            zoom_snap=0.25)
-    _add_plan_layers(dual.m1, results_a, inputs_a, simplify_m=simplify_m, title=titles[0])
-    _add_plan_layers(dual.m2, results_b, inputs_b, simplify_m=simplify_m, title=titles[1])
-    return _save_offline(dual, Path(path), dual=True)
+    _add_plan_layers(dual.m1, results_a, inputs_a, simplify_m=simplify_m, title=titles[0],
+                     colours=colours, back_link=back_link, uid="a")
+    _add_plan_layers(dual.m2, results_b, inputs_b, simplify_m=simplify_m, title=titles[1],
+                     colours=colours, uid="b")
+    names = [t or r.summary.name or "scenario" for t, r in zip(titles, (results_a, results_b),
+                                                               strict=True)]
+    return _save_offline(dual, Path(path), dual=True,
+                         title=f"Compare · {names[0]} · {names[1]} · mdtplan",
+                         heading=f"{names[0]} (left) beside {names[1]} (right)")
