@@ -170,7 +170,7 @@ def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
         s = job.summary
         savings = (s.get("savings") or {}).get("total") or {}
         context.update(
-            quality=words.quality_words(s.get("mip_gap")),
+            quality=result.headline_quality(s),
             stage_rows=result.stage_rows(s), insights=result.insights(s),
             finance_rows=result.finance_rows(s),
             saving=savings.get("saving_gbp"), baseline_cost=savings.get("baseline_gbp"),

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 STEPS = {
+    "starting": "Starting a solver",
     "load": "Loading the inputs",
     "travel": "Working out travel between areas and sites",
     "build": "Building the model",
