@@ -274,6 +274,8 @@ def _safe_file(job: Job, settings: Settings, name: str) -> Path | None:
 def links(job: Job, settings: Settings) -> Links:
     base = f"/v1/scenarios/{job.id}"
     done = job.status in (FINISHED, CANCELLED) and job.summary is not None
+    if job.status == CANCELLED and not (job.summary or {}).get("hubs_open"):
+        done = False  # cancelled before any plan: no empty map or workbook is offered
 
     def has(name: str) -> bool:
         return done and _safe_file(job, settings, name) is not None

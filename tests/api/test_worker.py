@@ -53,3 +53,15 @@ def test_cancel_stops_a_running_solve(store, demo_job, tmp_path):
     done = store.get_job(job.id)
     assert done.status == CANCELLED
     assert time.monotonic() - t0 < 60  # far below the 120 s limit
+    # the message tells what is kept, and the links offer only what exists
+    from api.services import links
+    from api.settings import Settings
+
+    hubs = (done.summary or {}).get("hubs_open")
+    offered = links(done, Settings(data_dir=tmp_path))
+    if hubs:
+        assert done.message.startswith("cancelled; the best plan found so far is kept "
+                                       f"({hubs} hubs")
+    else:
+        assert done.message == "cancelled before any plan was found: there is no plan to keep"
+        assert offered.map is None and offered.export is None
