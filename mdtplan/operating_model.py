@@ -27,7 +27,7 @@ NonNeg = Annotated[float, Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Role(_Strict):
@@ -195,7 +195,8 @@ class Divert(_Strict):
     would be assessed for long-term support are offered reablement first; conversation 3
     becomes conversation 1)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
     from_flow: str = Field(alias="from")
     to_flow: str = Field(alias="to")
 
@@ -206,7 +207,8 @@ class Move(_Strict):
     there (all flows when omitted). ``to_cost_gbp_per_week`` overrides the new setting's
     weekly cost for them, as a range."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
     from_setting: str = Field(alias="from")
     to_setting: str = Field(alias="to")
     flows: list[str] | None = None

@@ -31,7 +31,9 @@ PosFloat = Annotated[float, Field(gt=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # non-finite numbers (.inf, .nan, Infinity, 1e309) are refused with the key named
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 class Coordinates(_Strict):
@@ -709,8 +711,82 @@ def parse_scenario(data: dict, *, file: str | None = None, base_dir: str | Path 
     return scenario
 
 
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+"""Largest scenario or operating model file read [bytes] (the examples are under 20 KB)."""
+MAX_DOCUMENT_VALUES = 1_000_000
+"""Most values a YAML document may hold once its aliases are expanded."""
+MAX_DOCUMENT_DEPTH = 100
+"""Deepest nesting of lists and mappings in a scenario or operating model document."""
+
+
+def _expanded_size(node, depth: int = 0, memo: dict | None = None) -> int:
+    """Values a composed YAML node stands for once every alias is expanded (memoised, so a
+    billion-laughs document is measured without being built); raises past the depth limit."""
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > MAX_DOCUMENT_DEPTH:
+        raise RecursionError
+    size = 1
+    if isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(child, depth + 1, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, depth + 1, memo) + _expanded_size(v, depth + 1, memo)
+                    for k, v in node.value)
+    memo[key] = size
+    return size
+
+
+def parse_yaml_bounded(text: str):
+    """``yaml.safe_load`` with limits: at most :data:`MAX_DOCUMENT_VALUES` values after alias
+    expansion and :data:`MAX_DOCUMENT_DEPTH` levels of nesting.
+
+    Raises
+    ------
+    ValueError
+        With a sentence saying which limit the document passes.
+    yaml.YAMLError
+        A syntax error.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except RecursionError:
+            raise ValueError(f"is nested more than {MAX_DOCUMENT_DEPTH} levels deep") from None
+        if node is None:
+            return None
+        try:
+            size = _expanded_size(node)
+        except RecursionError:
+            raise ValueError(f"is nested more than {MAX_DOCUMENT_DEPTH} levels deep") from None
+        if size > MAX_DOCUMENT_VALUES:
+            raise ValueError(f"expands to more than {MAX_DOCUMENT_VALUES:,} values through its "
+                             "YAML aliases (&name / *name)")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _depth_ok(value, depth: int = 0) -> bool:
+    if depth > MAX_DOCUMENT_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(_depth_ok(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_depth_ok(v, depth + 1) for v in value)
+    return True
+
+
 def read_document(path: str | Path) -> dict:
-    """Read a YAML or JSON file into plain data, with a clear error if it cannot be parsed."""
+    """Read a YAML or JSON file into plain data, with a clear error if it cannot be parsed.
+
+    Files over :data:`MAX_DOCUMENT_BYTES`, binary files, documents nested more than
+    :data:`MAX_DOCUMENT_DEPTH` levels and YAML whose aliases expand past
+    :data:`MAX_DOCUMENT_VALUES` values are refused (a :class:`ScenarioError` naming the file),
+    before they can exhaust memory or time.
+    """
     path = Path(path)
     if not path.exists():
         raise ScenarioError([Problem(str(path), None, None, "file not found",
@@ -718,22 +794,48 @@ def read_document(path: str | Path) -> dict:
     if path.is_dir():
         raise ScenarioError([Problem(str(path), None, None, "is a folder, not a file",
                                      "give the path of a YAML or JSON file")])
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise ScenarioError([Problem(str(path), None, None,
+                                     f"is {size:,} bytes, more than a scenario or operating model "
+                                     f"file may be ({MAX_DOCUMENT_BYTES:,})",
+                                     "check that this is the right file; data belongs in the "
+                                     "tables the scenario names, not in the YAML")])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise ScenarioError([Problem(str(path), None, None,
                                      f"is not UTF-8 text (byte {err.start}: {err.reason})",
                                      "save it as UTF-8 YAML or JSON")]) from None
+    if "\x00" in text:
+        raise ScenarioError([Problem(str(path), None, None, "is a binary file, not YAML or JSON",
+                                     "give the scenario's .yaml or .json file")])
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as err:
-        mark = getattr(err, "problem_mark", None)
-        row = str(mark.line + 1) if mark is not None else getattr(err, "lineno", None)
-        raise ScenarioError([Problem(str(path), None if row is None else str(row), None,
-                                     f"cannot parse: {err}".splitlines()[0],
-                                     "fix the YAML/JSON syntax at that line")]) from None
+            try:
+                data = json.loads(text)
+            except RecursionError:
+                raise ValueError(f"is nested more than {MAX_DOCUMENT_DEPTH} levels deep") from None
+            if not _depth_ok(data):
+                raise ValueError(f"is nested more than {MAX_DOCUMENT_DEPTH} levels deep")
+            return data
+        return parse_yaml_bounded(text)
+    except ValueError as err:
+        if isinstance(err, json.JSONDecodeError):
+            raise _syntax_problem(path, err) from None
+        raise ScenarioError([Problem(str(path), None, None, str(err),
+                                     "simplify the file: scenario files need neither deep "
+                                     "nesting nor repeated aliases")]) from None
+    except yaml.YAMLError as err:
+        raise _syntax_problem(path, err) from None
+
+
+def _syntax_problem(path: Path, err) -> ScenarioError:
+    mark = getattr(err, "problem_mark", None)
+    row = str(mark.line + 1) if mark is not None else getattr(err, "lineno", None)
+    return ScenarioError([Problem(str(path), None if row is None else str(row), None,
+                                  f"cannot parse: {err}".splitlines()[0],
+                                  "fix the YAML/JSON syntax at that line")])
 
 
 def load_scenario(path: str | Path, overrides: list[str] | dict | None = None) -> Scenario:
