@@ -7,11 +7,20 @@ with a baseline (today's sites serving each area); ``localities.csv`` too when t
 scenario asks for locality teams (``hubs.csv`` and ``assignment.csv`` then have a ``locality``
 column). Also ``scenario.json`` (the scenario
 exactly as solved, overrides applied) so that a result folder can be redrawn and compared later.
+
+The files are written into a hidden folder inside the result folder and then moved into place
+together, under a lock (:func:`publish`): a reader never sees half a result, two runs into one
+folder never mix their files, and a run that makes fewer files (an infeasible one has no map)
+removes the earlier run's files of those names.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +36,11 @@ LOCALITY_COLUMNS = ["locality_id", "name", "pool", "lead_hub", "hubs", "hub_ids"
                     "population", "fte", "cost"]
 #: ``baseline_assignment.csv`` (with ``finance.baseline``): today's sites serving each area
 BASELINE_ASSIGNMENT_COLUMNS = ["area_id", "site_id", "share", "travel_cost"]
+#: every file :func:`write_outputs` may write; a run removes those of an earlier run it did not write
+OUTPUT_FILES = ("summary.json", "scenario.json", "hubs.csv", "assignment.csv", "staffing.csv",
+                "levers.csv", "baseline_assignment.csv", "localities.csv", "map.html",
+                "summary.xlsx", "savings_waterfall.png")
+LOCK_FILE = ".mdtplan.lock"
 STAFFING_COLUMNS = ["unit", "role", "fte", "agency_fte", "demand_hours", "capacity_hours",
                     "unmet_hours", "cost", "travel_hours", "mileage_miles", "mileage_gbp",
                     "lever_hours"]
@@ -51,8 +65,51 @@ def write_outputs(results: Results, out_dir: str | Path, *, inputs=None,
         ``(href, text)`` of a link on the map back to where it is shown (the service's
         scenario page); none by default (the command line's maps).
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir)
+    final.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix=".mdtplan-", dir=final))
+    try:
+        written = _write_all(results, out, inputs=inputs, scenario_doc=scenario_doc,
+                             map_html=map_html, workbook=workbook, map_back_link=map_back_link)
+        return publish(out, final, written)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+@contextmanager
+def _locked(folder: Path):
+    """An exclusive lock on ``folder`` (a lock file in it) while the block runs (POSIX)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    with open(folder / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish(staged: Path, final: Path, written: dict[str, Path]) -> dict[str, Path]:
+    """Move a run's files from ``staged`` into ``final`` under the folder's lock, removing the
+    files of :data:`OUTPUT_FILES` that this run did not write; return their final paths."""
+    names = {p.name for p in written.values()}
+    with _locked(final):
+        for name in OUTPUT_FILES:
+            if name not in names:
+                (final / name).unlink(missing_ok=True)
+        out = {}
+        for key, path in written.items():
+            target = final / path.name
+            os.replace(path, target)
+            out[key] = target
+    return out
+
+
+def _write_all(results: Results, out: Path, *, inputs, scenario_doc, map_html, workbook,
+               map_back_link) -> dict[str, Path]:
     written: dict[str, Path] = {}
 
     path = out / "summary.json"
