@@ -17,7 +17,7 @@ from mdtplan.scenario import Scenario
 from .. import services
 from ..deps import CheckerDep, DispatcherDep, FormPlanner, PageUser, SettingsDep, StoreDep
 from ..store import ACTIVE, ROLE_RANK
-from ..web import forms, result, words
+from ..web import finance, forms, result, words
 from ..web.render import page
 from .pages import page_context
 
@@ -279,3 +279,22 @@ async def delete_from_page(request: Request, job_id: str, who: FormPlanner, stor
     _may_tidy(who, job)
     services.delete_job(store, settings, job)
     return RedirectResponse(f"/?notice=Scenario+{job_id}+deleted", status_code=303)
+@router.get("/scenarios/{job_id}/finance", response_class=HTMLResponse)
+def scenario_finance(request: Request, job_id: str, who: PageUser, store: StoreDep,
+                     settings: SettingsDep) -> HTMLResponse:
+    """The finance panel: today against the plan line by line, the workstreams low / most
+    likely / high, benefit to investment, payback, NPV and Monte Carlo, each with a chart."""
+    job = services.get_job(store, job_id)
+    out = services.job_out(job, settings)
+    panel = finance.panel(job.summary) if job.summary and job.status not in ACTIVE else None
+    if panel is None:
+        reason = ("The run has not ended yet: its finance figures come when it finishes."
+                  if job.status in ACTIVE else
+                  "This scenario has no finance figures: give it a finance section (with "
+                  "finance.baseline for the cost against today) and run it again.")
+    else:
+        reason = ""
+    png = services._safe_file(job, settings, "savings_waterfall.png")
+    return page("finance.html", **page_context(
+        request, who, title=f"Finance: {job.name}", nav="scenarios", job=out, fp=panel,
+        reason=reason, links=out.links, waterfall_png=png is not None and png.is_file()))

@@ -144,23 +144,32 @@ def insights(summary: dict) -> list[str]:
 
 
 def finance_rows(summary: dict) -> list[tuple[str, str, str]]:
-    """The finance headlines as ``(label, value, note)`` (the full panel is below them)."""
+    """The finance headlines as ``(label, value, note)`` (the full panel is on the scenario's
+    finance page, :mod:`api.web.finance`); pounds as the CLI writes them (``−£1,234``)."""
+    from .finance import money, ratio, signed
+
     rows = []
     savings = (summary.get("savings") or {}).get("total") or {}
     if savings.get("saving_gbp") is not None:
-        rows.append(("Saving against today", gbp(savings["saving_gbp"]) + " a year",
-                     f"today {gbp(savings.get('baseline_gbp'))}, the plan "
-                     f"{gbp(savings.get('scenario_gbp'))}: the plan's running cost against "
+        rows.append(("Saving against today", money(savings["saving_gbp"]) + " a year",
+                     f"today {money(savings.get('baseline_gbp'))}, the plan "
+                     f"{money(savings.get('scenario_gbp'))}: the plan's running cost against "
                      "today's"))
     finance = summary.get("finance") or {}
     ms = (finance.get("model_savings") or {}).get("total") or {}
     if ms.get("most_likely") is not None:
-        rows.append(("Savings the model makes (levers)", gbp(ms["most_likely"]) + " a year",
-                     f"low {gbp(ms.get('low'))}, high {gbp(ms.get('high'))}: care spend avoided "
-                     "less the staff the levers need"))
+        rows.append(("Savings the model makes (levers)", money(ms["most_likely"]) + " a year",
+                     f"low {money(ms.get('low'))}, high {money(ms.get('high'))}: care spend "
+                     "avoided less the staff the levers need"))
     net = finance.get("net_of_investment")
     if isinstance(net, dict):
         net = net.get("most_likely")
     if isinstance(net, (int, float)):
-        rows.append(("Net of investment", gbp(net), "the savings less the one-off investment"))
+        rows.append(("Net of investment", signed(net), "the savings less the one-off investment"))
+    bti = (finance.get("benefit_to_investment") or {}).get("most_likely")
+    if isinstance(bti, (int, float)) and finance.get("required_ratio") is not None:
+        passed = (finance.get("passes") or {}).get("most_likely")
+        rows.append(("Benefit to investment", ratio(bti),
+                     f"most likely, against {finance['required_ratio']:g}x required: "
+                     + ("passes" if passed else "fails")))
     return rows
