@@ -719,3 +719,16 @@ def test_headcount_counts_all_ages_while_bands_stay_adult(tmp_path, shared_data)
         load(tmp_path, {**areas, "headcount": "pop_everyone"}, kent_sites(shared_data))
     assert any(p.column == "pop_everyone" or "pop_everyone" in p.message
                for p in e.value.problems)
+
+
+def test_a_repeated_csv_header_is_refused_as_written(tmp_path, files):
+    """pandas renames a repeated column ('site_code', 'site_code.1'); the header line as
+    written is checked, so the repeat is an error naming the file and the column."""
+    path = site_points_csv(tmp_path, "EPSG:27700")
+    lines = path.read_text().splitlines()
+    lines[0] = lines[0].replace("px", "site_code", 1)
+    path.write_text("\n".join(lines) + "\n")
+    problems = problems_of(tmp_path, areas_cfg(files["areas_geojson"]),
+                           sites_cfg(path, coords={"x": "px", "y": "py", "crs": "EPSG:27700"}))
+    problem = only(problems, "column names repeat")
+    assert problem.file == str(path) and "site_code" in problem.message

@@ -84,13 +84,31 @@ def _read_csv(path: Path, p: _Problems) -> pd.DataFrame | None:
                 "export the data again, with a header line of column names")
         return None
     stripped = [str(c).strip() for c in frame.columns]
-    repeated = sorted({c for c in stripped if stripped.count(c) > 1})
+    # pandas renames a repeated name ('fte', 'fte.1'): look at the header line as written
+    header = _header_names(path, sep) or stripped
+    repeated = sorted({c for c in header if header.count(c) > 1})
     if repeated:
         p.error(str(path), None, None, f"column names repeat: {_listing(repeated)}",
                 "give each column a distinct name")
         return None
     frame.columns = stripped
     return frame
+
+
+def _header_names(path: Path, sep: str) -> list[str] | None:
+    """The CSV's column names as its header line writes them (stripped), or None."""
+    import csv
+
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            with open(path, newline="", encoding=encoding) as f:
+                row = next(csv.reader(f, delimiter=sep), None)
+            return None if row is None else [c.strip() for c in row]
+        except UnicodeDecodeError:
+            continue
+        except csv.Error:
+            return None
+    return None
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
