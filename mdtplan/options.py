@@ -15,9 +15,17 @@ from .scenario import Scenario
 
 
 def solve_options_for(scenario: Scenario, **overrides):
-    """SolveOptions from ``scenario.solver`` with CLI overrides (``None`` values ignored)."""
+    """SolveOptions from ``scenario.solver`` with CLI overrides (``None`` values ignored).
+
+    ``threads`` is capped at the machine's cores (more threads than cores only slow HiGHS
+    down and starve the other solves of a service).
+    """
+    import os
+
     from .solve import SolveOptions
 
     cfg = scenario.solver.model_dump()
     cfg.update({k: v for k, v in overrides.items() if v is not None})
+    if cfg.get("threads") is not None:
+        cfg["threads"] = max(1, min(int(cfg["threads"]), os.cpu_count() or 1))
     return SolveOptions(**{k: cfg[k] for k in SolveOptions.__dataclass_fields__ if k in cfg})

@@ -286,7 +286,7 @@ class WorkforceConfig(_Strict):
 class SolverConfig(_Strict):
     time_limit_s: PosFloat = 60.0
     mip_gap: Annotated[float, Field(ge=0, le=1)] = 0.005
-    threads: Annotated[int, Field(ge=1, le=256)] = 2
+    threads: Annotated[int, Field(ge=1, le=64)] = 2
     seed: Annotated[int, Field(ge=0)] = 0
     presolve: bool = True
     warm_start: bool = True

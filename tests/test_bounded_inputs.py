@@ -116,3 +116,16 @@ def test_the_api_refuses_infinity_with_422(tmp_path):
                                                             "content-type": "application/json"})
     assert r.status_code == 422
     assert any(p["column"] == "budget.cap" for p in r.json()["detail"])
+
+
+def test_threads_are_capped_in_the_schema_and_at_the_machines_cores():
+    from mdtplan.errors import ScenarioError as Refused
+    from mdtplan.options import solve_options_for
+    from mdtplan.scenario import load_scenario
+
+    with pytest.raises(Refused) as err:
+        load_scenario(REPO / "examples" / "demo.yaml", overrides=["solver.threads=256"])
+    assert err.value.problems[0].column == "solver.threads"
+    scenario = load_scenario(REPO / "examples" / "demo.yaml", overrides=["solver.threads=64"])
+    assert solve_options_for(scenario).threads == min(64, os.cpu_count() or 1)
+    assert solve_options_for(scenario, threads=1).threads == 1
