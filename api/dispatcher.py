@@ -57,6 +57,13 @@ def _pid_is_our_worker(pid: int | None, job_id: str) -> bool:
     return any(m in cmdline for m in _WORKER_MARKS) and job_id.encode() in cmdline
 
 
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 class Dispatcher:
     """Starts queued jobs in worker processes and looks after them.
 
@@ -189,6 +196,14 @@ class Dispatcher:
             if w.kill_reason is not None:
                 self.store.finish(w.job_id, w.attempt, w.kill_status, message=w.kill_reason,
                                   progress={"stage": w.kill_status, "message": w.kill_reason})
+            elif code < 0:
+                # killed by a signal it did not ask for (the kernel's out-of-memory killer, an
+                # operator): like a crashed server, run it again while attempts are left
+                name = _signal_name(-code)
+                new = self.store.requeue_or_fail(
+                    w.job_id, w.attempt, f"the worker process was killed by the system "
+                    f"({name}; often a lack of memory)", self.settings.max_attempts)
+                log.warning("worker of job %s killed by %s: now %s", w.job_id, name, new)
             else:
                 # a worker that ended without recording its outcome crashed
                 self.store.finish(w.job_id, w.attempt, FAILED,

@@ -78,3 +78,29 @@ def test_recover_stops_a_worker_its_server_left_alive(store, demo_job, tmp_path,
     finally:
         left.kill()
         left.wait(10)
+
+
+def test_a_worker_killed_by_the_system_is_retried_then_failed(store, demo_job, tmp_path):
+    """The kernel's out-of-memory killer (or an operator) kills a worker: the job runs again
+    while it has attempts left, as after a crashed server, and then fails saying why."""
+    settings = Settings(data_dir=tmp_path, workers=1, max_attempts=2, dispatch_interval_s=0.1)
+    job = demo_job(time_limit_s=120)
+    d = Dispatcher(store, settings)
+    for attempt in (1, 2):
+        d.tick()
+        running = store.get_job(job.id)
+        assert running.status == RUNNING and running.attempts == attempt
+        deadline = time.monotonic() + 60
+        while store.get_job(job.id).worker_pid is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        worker = d._workers[job.id].proc
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(30)
+        d._reap()
+        after = store.get_job(job.id)
+        if attempt == 1:
+            assert after.status == QUEUED, after.message
+            assert after.message.startswith("the worker process was killed by the system "
+                                            "(SIGKILL")
+    assert after.status == FAILED and "killed by the system (SIGKILL" in after.message
