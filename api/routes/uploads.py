@@ -127,7 +127,7 @@ def _upload_base(datasets: dict, model: str) -> dict:
             "sites": {"path": "ds_0000000000000000", "id": "id"},
             "hubs": {"max_travel_minutes": 30, "assignment": "single"},
             "objective": "min_cost",
-            "solver": {"time_limit_s": 60, "mip_gap": 0.01, "threads": 2}}
+            "solver": {"time_limit_s": 60, "mip_gap": 0.01, "threads": 1}}
 
 
 def _mapping_page(request, who, store, checker, params, values=None, errors=None,

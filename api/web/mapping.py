@@ -119,8 +119,8 @@ PARTS: dict[str, Part] = {p.name: p for p in (
                                         r"duration)$",), True),
          )),
 )}
-CRS_CHOICES = [("EPSG:27700", "British National Grid (easting, northing)"),
-               ("EPSG:4326", "Longitude and latitude (WGS 84)")]
+CRS_CHOICES = [("EPSG:27700", "British National Grid"),
+               ("EPSG:4326", "Longitude and latitude")]
 
 
 def _normal(name: str) -> str:

@@ -217,7 +217,7 @@ def test_run_with_an_edited_cost_stores_a_model_changed_only_there(service, plan
     # the sites were not edited: the uploaded file is named as it was
     assert doc["sites"]["path"] == parse_qs(urlsplit(mapped[0]).query)["sites"][0]
     page = planner.get(f"/scenarios/{job.id}")
-    assert "the operating model&#39;s costs per FTE" in page.text and ">edited<" in page.text
+    assert "the operating model&#39;s costs per FTE" in page.text and ">edited</strong> Changed" in page.text
 
 
 def test_run_with_an_edited_status_stores_a_csv_changed_only_there(service, planner, mapped):
