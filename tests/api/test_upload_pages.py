@@ -312,3 +312,27 @@ def test_edit_model_costs_falls_back_to_a_whole_copy(tmp_path):
     path.write_text("name: m\nroles: [{id: a, name: A, cost_gbp_per_fte: 5}]\n")
     out = yaml.safe_load(io.StringIO(edit_model_costs(str(path), {"a": 7})))
     assert out == {"name": "m", "roles": [{"id": "a", "name": "A", "cost_gbp_per_fte": 7}]}
+
+
+def test_preview_reads_zipped_shapefile_and_geoparquet(tmp_path):
+    """The first rows of the other geodata formats the upload page takes, without geometry."""
+    import zipfile
+
+    import geopandas as gpd
+
+    from api.filework import preview
+
+    areas = gpd.read_file(GEODATA / "demo_areas.gpkg", rows=30)[["area_code", "pop_18_64",
+                                                                 "geometry"]]
+    areas.to_parquet(tmp_path / "areas.parquet")
+    areas.to_file(tmp_path / "areas.shp")
+    with zipfile.ZipFile(tmp_path / "areas.zip", "w") as z:
+        for part in tmp_path.glob("areas.*"):
+            if part.suffix != ".zip":
+                z.write(part, part.name)
+    for path, fmt in ((tmp_path / "areas.parquet", "parquet"), (tmp_path / "areas.zip",
+                                                                 "shp-zip")):
+        got = preview(str(path), fmt, None)
+        assert got["columns"] == ["area_code", "pop_18_64"], fmt
+        assert len(got["rows"]) == 10
+        assert [r[0] for r in got["rows"]] == list(areas["area_code"][:10]), fmt
