@@ -30,7 +30,8 @@ from mdtplan import __version__
 from .checker import Checker
 from .deps import FormRefused, SignInRequired, principal_from_cookie, wants_page
 from .dispatcher import Dispatcher
-from .routes import datasets, health, keys, pages, scenarios, sweeps, workspace
+from .routes import datasets, health, keys, pages, scenarios, sweeps, uploads, workspace
+from .routes.uploads import PAGE_UPLOAD_PATH, UPLOAD_PARTS
 from .settings import Settings
 from .store import ROLE_RANK, Store
 from .web.render import STATIC, STATIC_PREFIX, page
@@ -104,6 +105,10 @@ class BodyLimitMiddleware:
         upload = scope["path"].rstrip("/") == UPLOAD_PATH and scope["method"] == "POST"
         limit = self.settings.upload_max_bytes if upload else self.settings.json_max_bytes
         headers = dict(scope["headers"])
+        if (scope["path"].rstrip("/") == PAGE_UPLOAD_PATH and scope["method"] == "POST"
+                and await self._page_planner(scope)):
+            # the upload page's form: up to one file per part, each checked on its own
+            limit = self.settings.upload_max_bytes * len(UPLOAD_PARTS) + 64 * 1024
         if upload:
             refusal = await self._check_key(scope, headers)
             if refusal is not None:
@@ -136,6 +141,11 @@ class BodyLimitMiddleware:
         except _TooLarge:
             if not started:
                 await _send_json(send, 413, f"request body larger than the limit of {limit} bytes")
+
+    async def _page_planner(self, scope: Scope) -> bool:
+        """Whether a page form comes with a planner's (or admin's) session cookie."""
+        who = await anyio.to_thread.run_sync(principal_from_cookie, Request(scope))
+        return who is not None and ROLE_RANK[who.role] >= ROLE_RANK["planner"]
 
     async def _check_key(self, scope: Scope, headers: dict) -> tuple | None:
         auth = headers.get(b"authorization", b"").decode("latin-1")
@@ -287,7 +297,7 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
         return JSONResponse({"detail": "internal error; the server log has the details"},
                             status_code=500)
 
-    for module in (health, datasets, scenarios, sweeps, keys, pages, workspace):
+    for module in (health, datasets, scenarios, sweeps, keys, pages, uploads, workspace):
         app.include_router(module.router)
     app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, settings=settings)

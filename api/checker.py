@@ -122,6 +122,18 @@ def _inspect_answer(path: str, fmt: str) -> dict:
         return {"ok": False, "message": text.splitlines()[0] if text else type(err).__name__}
 
 
+def _file_answer(name: str, *args) -> dict:
+    """One of :mod:`api.filework`'s functions as an answer: ``{"ok": True, "value": ...}`` or
+    ``{"ok": False, "message": ...}`` (any failure to read or write is the answer)."""
+    from . import filework
+
+    try:
+        return {"ok": True, "value": getattr(filework, name)(*args)}
+    except Exception as err:  # noqa: BLE001 - any failure to read is the answer
+        text = str(err).strip()
+        return {"ok": False, "message": text.splitlines()[0] if text else type(err).__name__}
+
+
 def _warm_up(parent_pid: int) -> None:
     """When a checker process starts: leave when the server does, import the heavy libraries."""
 
@@ -197,6 +209,17 @@ class Checker:
     def check(self, doc: dict) -> dict:
         """Validate and measure a bound scenario document (see :func:`check_scenario`)."""
         return self._call(check_scenario, doc)
+
+    def file_work(self, name: str, *args) -> dict:
+        """Run :mod:`api.filework`'s function ``name`` (a preview of a file's first rows, its
+        sites, a model's roles, an edited copy) in a helper; never raises on bad files.
+
+        Returns ``{"ok": True, "value": ...}`` or ``{"ok": False, "message": ...}``.
+        """
+        try:
+            return self._call(_file_answer, name, *args)
+        except (TimeoutError, RuntimeError) as err:
+            return {"ok": False, "message": str(err)}
 
 
 def main(argv: list[str] | None = None) -> int:

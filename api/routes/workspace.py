@@ -15,9 +15,17 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from mdtplan.scenario import Scenario
 
 from .. import services
-from ..deps import CheckerDep, DispatcherDep, FormPlanner, PageUser, SettingsDep, StoreDep
+from ..deps import (
+    CheckerDep,
+    DispatcherDep,
+    FormPlanner,
+    PageUser,
+    SettingsDep,
+    StoreDep,
+    get_checker,
+)
 from ..store import ACTIVE, ROLE_RANK
-from ..web import finance, forms, result, words
+from ..web import edits, finance, forms, result, words
 from ..web.render import page
 from .pages import page_context
 
@@ -56,6 +64,12 @@ def _base(start: str, store) -> tuple[dict | None, str]:
     return None, f"no starting point '{start}'"
 
 
+def _folder(start: str):
+    """The folder an example's relative paths start from (``None`` for other starts)."""
+    kind, _, ident = start.partition(":")
+    return forms.examples()[ident].parent if kind == "example" and ident in forms.examples() else None
+
+
 def _display(field: forms.Field, value) -> str | bool | None:
     if field.kind == "bool":
         return bool(value)
@@ -75,10 +89,11 @@ def _form_page(request, who, store, start: str, base: dict | None, label: str,
         values = {f.name: _display(f, f.value(base)) for f in forms.FIELDS}
         if start.startswith("job:"):
             values["name"] = f"{base.get('name', 'scenario')} (changed)"[:200]
+    tables = edits.tables_context(base, store, get_checker(request), _folder(start))
     return page("new.html", status_code, **page_context(
         request, who, title="New scenario", nav="new", example_options=examples,
         job_options=jobs, start=start, start_label=label, base=base, fields=forms.FIELDS,
-        objectives=forms.OBJECTIVES, values=values or {}, errors=errors or {}))
+        objectives=forms.OBJECTIVES, values=values or {}, errors=errors or {}, **tables))
 
 
 @router.get("/scenarios/new", response_class=HTMLResponse)
@@ -107,6 +122,7 @@ async def run_new_scenario(request: Request, who: FormPlanner, store: StoreDep,
                           status_code=422)
     values = {f.name: (form.get(f.name) if f.kind != "bool" else form.get(f.name) == "on")
               for f in forms.FIELDS}
+    values.update(edits.table_values(form))
     try:
         doc = forms.build_document(base, form)
     except forms.FormProblems as err:
@@ -118,6 +134,11 @@ async def run_new_scenario(request: Request, who: FormPlanner, store: StoreDep,
                                             who.key_id)
             keep = forms.overrides_from_form(form, base)
             doc = forms.apply_overrides(imported, keep)
+        try:
+            doc = edits.apply_edits(doc, form, store, settings, checker, who.key_id)
+        except forms.FormProblems as err:
+            return _form_page(request, who, store, start, base, label, values=values,
+                              errors=forms.problems_by_field(err.problems), status_code=422)
         scenario = Scenario.model_validate(doc)
         doc = services.check_submission(scenario, store, settings, checker)
     except HTTPException as err:
@@ -161,7 +182,8 @@ def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
         may_tidy = False
     context = page_context(request, who, title=job.name, nav="scenarios", job=out,
                            s=job.summary or {}, links=out.links, may_tidy=may_tidy,
-                           archived=job.archived_at is not None)
+                           archived=job.archived_at is not None,
+                           edited=edits.edited_inputs(job.scenario or {}, store))
     if job.status in ACTIVE:
         context.update(_progress_context(job, settings))
     elif job.summary:
