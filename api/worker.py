@@ -201,6 +201,10 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
         monitor.stop()
         if monitor.lost:
             return EXIT_LOST
+        store.update_progress(job_id, attempt, {
+            "stage": "done", "at": time.time(),
+            "message": "writing the results" + (" of the plan kept" if monitor.cancel_requested
+                                                else "")})
         results = result.results
         result_dir.mkdir(parents=True, exist_ok=True)
         write_outputs(results, result_dir, inputs=prepared.inputs, scenario_doc=job.scenario,

@@ -102,7 +102,8 @@ def progress(job, limit_s: float | None, now: float | None = None) -> Progress:
     stage = event.get("stage") or "load"
     step = STEPS.get(stage, stage)
     if job.status == "cancelling":
-        step = "Cancelling: stopping the solver"
+        step = ("Cancelling: the solver has stopped; writing the results of the plan kept"
+                if stage == "done" else "Cancelling: stopping the solver")
     objective_stage = event.get("objective_stage") if stage == "solve" else None
     best = best_words(objective_stage, event.get("primal"))
     elapsed = None
