@@ -134,7 +134,11 @@ def test_help_lists_commands():
 
 @pytest.mark.slow
 def test_installed_entry_point_runs_demo(tmp_path):
-    exe = shutil.which("mdtplan")
+    import sys
+    from pathlib import Path
+
+    beside = Path(sys.executable).parent / "mdtplan"  # the venv's entry point (./setup.sh)
+    exe = str(beside) if beside.is_file() else shutil.which("mdtplan")
     if exe is None:
         pytest.skip("mdtplan is not installed on PATH (pip install .)")
     import subprocess
