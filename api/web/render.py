@@ -101,6 +101,12 @@ def render(name: str, **context) -> str:
 
 def page(name: str, status_code: int = 200, headers: dict | None = None,
          **context) -> HTMLResponse:
-    """An HTML response of template ``name`` with the pages' Content-Security-Policy."""
+    """An HTML response of template ``name`` with the pages' Content-Security-Policy.
+
+    Pages send ``Referrer-Policy: same-origin`` (the API's ``no-referrer`` would make browsers
+    send ``Origin: null`` with the pages' own forms, which the forms' check refuses); no
+    address leaves for another site either way.
+    """
     return HTMLResponse(render(name, **context), status_code=status_code,
-                        headers={"Content-Security-Policy": PAGE_CSP, **(headers or {})})
+                        headers={"Content-Security-Policy": PAGE_CSP,
+                                 "Referrer-Policy": "same-origin", **(headers or {})})
