@@ -125,6 +125,8 @@ async def run_new_sweep(request: Request, who: FormPlanner, store: StoreDep,
     for k, v in more.items():
         errors.setdefault(k, []).extend(v)
     name = (form.get("name") or "").strip()[:200] or None
+    if name is not None:  # the variants are named after the sweep and their values
+        overrides["name"] = name
     if not errors:
         try:
             parse_scenario(apply_overrides(base, overrides))
