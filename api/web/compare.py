@@ -88,7 +88,7 @@ def fmt_value(kind: str, value: float | None) -> str:
     if value is None:
         return ""
     if kind == "money":
-        return gbp(value)
+        return (MINUS if value < 0 else "") + gbp(abs(value))
     if kind == "share":
         return pct(value)
     if kind == "count":

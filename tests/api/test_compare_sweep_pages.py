@@ -134,6 +134,7 @@ def test_compare_page_lists_plans_and_shows_the_differences(svc):
         assert cells["Annual cost"] == ["£20,000,000", "£21,500,000", "+£1.50m"]
         assert cells["Demand met"] == ["95.0%", "97.5%", "+2.5 points"]
         assert cells["Hubs open"] == ["10", "12", "+2"]
+        assert cells["Saving against today"] == ["−£1,000,000", "−£2,500,000", "−£1.50m"]
         assert cells["Savings the model makes, most likely"] == ["£500,000", "£650,000",
                                                                  "+£150k"]
         # no result folders here: said so, not hidden

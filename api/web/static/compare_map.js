@@ -45,14 +45,19 @@
     });
   }
 
-  function addAreas(map, data) {
-    const layer = L.geoJSON(data, {
+  function areasLayer(data) {
+    return L.geoJSON(data, {
       style: (f) => ({
         fillColor: colourOf.get(f.properties.site_id) || NO_HUB, fillOpacity: 0.6,
         color: '#ffffff', weight: 0.6, opacity: 0.9,
       }),
       interactive: false,
-    }).addTo(map);
+    });
+  }
+
+  // after the layer is on a map with a view (Leaflet draws the paths then): mark each area's
+  // path with its area and site, for the reader's tools and the tests
+  function markAreas(layer) {
     layer.eachLayer((l) => {
       const el = l.getElement && l.getElement();
       if (el) {
@@ -61,16 +66,20 @@
         el.classList.add('mdt-compare-area');
       }
     });
-    return layer;
   }
 
   Promise.all(panes.map((el) => fetch(el.dataset.geojson, { credentials: 'same-origin' })
     .then((r) => { if (!r.ok) throw new Error(`${el.dataset.geojson}: ${r.status}`); return r.json(); })))
     .then((docs) => {
-      const layers = docs.map((doc, i) => addAreas(maps[i], doc));
-      maps.forEach((m, i) => addHubs(m, i));
+      const layers = docs.map(areasLayer);
       const bounds = layers.reduce((b, l) => b.extend(l.getBounds()), L.latLngBounds([]));
-      maps.forEach((m) => { m.fitBounds(bounds, { animate: false }); m.setMinZoom(Math.max(0, m.getZoom() - 2)); });
+      maps.forEach((m, i) => {
+        m.fitBounds(bounds, { animate: false });
+        m.setMinZoom(Math.max(0, m.getZoom() - 2));
+        layers[i].addTo(m);
+        markAreas(layers[i]);
+        addHubs(m, i);
+      });
       if (maps.length === 2) {
         maps[0].sync(maps[1]);
         maps[1].sync(maps[0]);
