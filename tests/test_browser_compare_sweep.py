@@ -168,12 +168,16 @@ def test_planner_compares_two_scenarios_on_one_map(live, context):
     page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
 
     def where(i: int) -> dict:
-        return page.locator(f"#pane-{i} path.mdt-compare-area").first.bounding_box()
+        """An area's box within its pane (so scrolling the page does not count)."""
+        area = page.locator(f"#pane-{i} path.mdt-compare-area").first.bounding_box()
+        pane = page.locator(f"#pane-{i}").bounding_box()
+        return {**area, "x": area["x"] - pane["x"], "y": area["y"] - pane["y"]}
 
     def shift(before: dict, after: dict) -> tuple[float, float]:
         return after["x"] - before["x"], after["y"] - before["y"]
 
     # dragging pane A moves pane B by the same amount
+    page.locator("#pane-0").scroll_into_view_if_needed()
     before = [where(0), where(1)]
     box = page.locator("#pane-0").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 WIDTH, HEIGHT = 640, 380
-LEFT, RIGHT, TOP, BOTTOM = 84, 24, 20, 58
+LEFT, RIGHT, TOP, BOTTOM = 100, 24, 20, 58
 """Plot margins [px of the viewBox]: the plot area is x in [LEFT, WIDTH - RIGHT] and
 y in [TOP, HEIGHT - BOTTOM] (y grows downwards)."""
 
