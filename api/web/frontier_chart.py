@@ -133,9 +133,11 @@ def frontier_svg(series: list[Series], *, title: str, x_label: str, y_label: str
             f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="group" '
             f'aria-labelledby="{cid}-title">'
             f'<title id="{cid}-title">{escape(title)}</title>')
-    if not points:
-        return (head + f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" '
-                f'font-size="16" fill="#0b0c0c">No variant has a plan yet</text></svg>')
+    if not points:  # a short strip, not an empty frame
+        head = head.replace(f'0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}"',
+                            f'0 0 {WIDTH} 48" width="{WIDTH}" height="48"')
+        return (head + f'<text x="{LEFT}" y="30" font-size="16" fill="#0b0c0c">No variant '
+                f'has a plan yet: the points appear as variants finish</text></svg>')
     xt = ticks(min(p.x for p in points), max(p.x for p in points))
     yt = ticks(min(p.y for p in points), max(p.y for p in points))
     sx = _scale((xt[0], xt[-1]), (LEFT, WIDTH - RIGHT))
