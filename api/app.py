@@ -30,7 +30,18 @@ from mdtplan import __version__
 from .checker import Checker
 from .deps import FormRefused, SignInRequired, principal_from_cookie, wants_page
 from .dispatcher import Dispatcher
-from .routes import datasets, health, keys, pages, scenarios, sweeps, uploads, workspace
+from .routes import (
+    compare,
+    datasets,
+    health,
+    keys,
+    pages,
+    scenarios,
+    sweep_pages,
+    sweeps,
+    uploads,
+    workspace,
+)
 from .routes.uploads import PAGE_UPLOAD_PATH, UPLOAD_PARTS
 from .settings import Settings
 from .store import ROLE_RANK, Store
@@ -297,7 +308,8 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
         return JSONResponse({"detail": "internal error; the server log has the details"},
                             status_code=500)
 
-    for module in (health, datasets, scenarios, sweeps, keys, pages, uploads, workspace):
+    for module in (health, datasets, scenarios, sweeps, keys, pages, uploads, workspace, compare,
+                   sweep_pages):
         app.include_router(module.router)
     app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, settings=settings)
