@@ -46,9 +46,9 @@ def _shot(page, tmp_path, name: str) -> None:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
-    if os.environ.get("MDTPLAN_UPDATE_DOCS"):
+    if os.environ.get("MDTPLAN_UPDATE_DOCS"):  # the README's pictures: the first screenful
         DOCS.mkdir(exist_ok=True)
-        (DOCS / f"app-{name}.png").write_bytes(path.read_bytes())
+        page.screenshot(path=str(DOCS / f"app-{name}.png"))
 
 
 def _sign_in(page, live, key: str, path: str = "/") -> None:
@@ -157,6 +157,21 @@ def test_planner_makes_runs_cancels_finishes_and_duplicates(live, context, tmp_p
     page.get_by_label("Time limit (seconds)").fill("5")
     dup_id = _run(page)
     assert dup_id not in (long_id, done_id)
+
+    # ... and compares the two: the table has a difference column, the map two panes
+    page.wait_for_selector(".mdt-status:text('finished')", timeout=180_000)
+    page.goto(f"{live.url}/scenarios/{done_id}")
+    page.get_by_role("link", name="Compare with another scenario").click()
+    page.get_by_label("demo bigger cap (changed)").check()
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("#compare-table")
+    headers = page.locator("#compare-table thead th").all_inner_texts()
+    assert headers[-1] == "Difference from demo bigger cap"
+    page.wait_for_selector("#compare-maps[data-ready='1']", timeout=30_000)
+    assert page.locator("#pane-0 path.mdt-compare-area").count() > 300
+    assert page.locator("#pane-1 path.mdt-compare-area").count() > 300
+    assert_accessible(page, "compare page")
+    _shot(page, tmp_path, "compare")
 
     # the list shows all three, with their statuses
     page.goto(f"{live.url}/")
