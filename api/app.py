@@ -45,7 +45,7 @@ from .routes import (
 from .routes.uploads import PAGE_UPLOAD_PATH, UPLOAD_PARTS
 from .settings import Settings
 from .store import ROLE_RANK, Store
-from .web.render import STATIC, STATIC_PREFIX, page
+from .web.render import STATIC, STATIC_PREFIX, VENDOR, page
 
 log = logging.getLogger("mdtplan.api")
 
@@ -311,6 +311,7 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
     for module in (health, datasets, scenarios, sweeps, keys, pages, uploads, workspace, compare,
                    sweep_pages):
         app.include_router(module.router)
+    app.mount(f"{STATIC_PREFIX}/vendor", CachedStatic(directory=VENDOR), name="vendor")
     app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)

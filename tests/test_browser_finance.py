@@ -1,5 +1,5 @@
 """The finance panel in headless Debian Chromium, served by a live uvicorn with one finished
-demo solve; and the frontier chart's links from the keyboard.
+demo solve.
 
 A finance reader signs in, opens the scenario, follows "Open the finance panel" and finds each
 chart drawn (visible, named by its title), no Content-Security-Policy complaint (the charts
@@ -10,7 +10,6 @@ Needs Chromium and Playwright as test_browser.py does (skips locally without the
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,8 +17,6 @@ import pytest
 from a11y import assert_accessible
 from service_helpers import LiveServer, demo_document, upload_demo, wait_for
 from test_browser import _need_browser, chromium_context, watch
-
-from api.web import charts
 
 SHOTS = Path("/tmp/finance-shots")
 CHARTS = ["chart-baseline", "chart-workstreams", "chart-test", "chart-years",
@@ -109,30 +106,3 @@ def test_finance_reader_opens_the_panel(live, context):
     assert not errors2, errors2
     assert_accessible(small, "finance panel at 390 px")
     small.screenshot(path=str(SHOTS / "finance-390.png"), full_page=True)
-
-
-def test_frontier_points_are_links_from_the_keyboard(context):
-    """The sweeps' frontier: each linked point is reached with Tab and named."""
-    svg = charts.frontier(
-        [charts.Point(16e6, 0.81, label="Budget cap £16m: 81% of demand met; open its plan",
-                      href="#cap-16", efficient=True),
-         charts.Point(20e6, 0.93, label="Budget cap £20m: 93% of demand met; open its plan",
-                      href="#cap-20", efficient=True),
-         charts.Point(24e6, None, label="Budget cap £24m: no plan")],
-        "Budget cap (£ a year)", "Demand met", chart_id="frontier", title="Frontier",
-        x_format=charts.axis_gbp, y_format=lambda v: f"{v:.0%}")
-    page = context.new_page()
-    page.set_content(
-        '<!doctype html><html lang="en"><head><title>Frontier</title></head><body><main>'
-        f'<h1>Frontier</h1><figure>{svg}<figcaption id="frontier-caption">Budget cap against '
-        'demand met; select a point to open its plan.</figcaption></figure></main></body></html>')
-    page.keyboard.press("Tab")
-    focused = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
-    assert focused == "Budget cap £16m: 81% of demand met; open its plan"
-    page.keyboard.press("Tab")
-    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#cap-20"
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r".*#cap-20$"))  # the link is followed (not at once)
-    link = page.get_by_role("link", name="Budget cap £20m: 93% of demand met; open its plan")
-    assert link.count() == 1
-    assert_accessible(page, "frontier chart")

@@ -176,36 +176,6 @@ def test_by_year_columns_are_to_scale_and_payback_is_marked():
                   _px(zero - 100 * 248 / 300)]
 
 
-def test_frontier_points_are_placed_by_hand_and_link_with_a_name():
-    pts = [charts.Point(1, 10, label='cap 1: open "its" plan <now>', href="/scenarios/a?x=1&y=2"),
-           {"x": 2, "y": 20, "efficient": True}, charts.Point(3, None)]
-    svg = charts.frontier(pts, "Budget cap", "Demand met", chart_id="f", title="Frontier")
-    root = _svg(svg)
-    _accessible(root, "f", role="group")      # it holds links: not an image
-    # x: [1, 3] (step 0.5) onto 72..624; y: [10, 20] (step 2) onto 324..40
-    dots = [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter(f"{SVG}circle")
-            if c.get("class") == "mdt-point"]
-    assert dots == [(72, 324), (348, 40)]
-    ring = [c for c in root.iter(f"{SVG}circle") if c.get("r") == "9"]
-    assert [(float(c.get("cx")), float(c.get("cy"))) for c in ring] == [(348, 40)]
-    cross = [p for p in root.iter(f"{SVG}path") if p.get("class") == "mdt-point"]
-    assert len(cross) == 1 and cross[0].get("d").startswith("M619 319")   # no plan: × at x=3
-    (link,) = root.iter(f"{SVG}a")
-    assert link.get("href") == "/scenarios/a?x=1&y=2"
-    assert link.get("aria-label") == 'cap 1: open "its" plan <now>'
-    assert 'aria-label="cap 1: open &quot;its&quot; plan &lt;now&gt;"' in str(svg)
-    assert "style=" not in str(svg)
-    # without links it is an image, and a point's label is still its tooltip
-    plain = _svg(charts.frontier([{"x": 1, "y": 1, "label": "p"}, {"x": 2, "y": 3}], "x", "y",
-                                 chart_id="g", title="t"))
-    assert plain.get("role") == "img" and not list(plain.iter(f"{SVG}a"))
-    # series: one line each
-    two = _svg(charts.frontier([{"x": 1, "y": 1, "series": "a"}, {"x": 2, "y": 2, "series": "a"},
-                                {"x": 1, "y": 2, "series": "b"}, {"x": 2, "y": 3, "series": "b"}],
-                               "x", "y", chart_id="h", title="t"))
-    assert len(list(two.iter(f"{SVG}polyline"))) == 2
-
-
 def test_nice_domain_and_axis_labels():
     assert charts.nice_domain([10, 90]) == (0, 100, 20)
     assert charts.nice_domain([-573_289, 606_471]) == (-750_000, 750_000, 250_000)

@@ -21,12 +21,17 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 
+VENDOR = Path(__import__("mdtplan").__file__).resolve().parent / "_vendor"
+"""The map assets (Leaflet and plugins) the maps inline, served to the pages as ``vendor/``."""
+
+
 def _static_digest() -> str:
     h = hashlib.sha256()
-    for path in sorted(STATIC.rglob("*")):
-        if path.is_file():
-            h.update(path.relative_to(STATIC).as_posix().encode())
-            h.update(path.read_bytes())
+    for folder in (STATIC, VENDOR):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix != ".py":
+                h.update(path.relative_to(folder).as_posix().encode())
+                h.update(path.read_bytes())
     return h.hexdigest()[:10]
 
 
