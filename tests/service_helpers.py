@@ -243,3 +243,11 @@ def wait_for(client, job_id: str, statuses=("finished", "failed", "cancelled"),
             raise AssertionError(f"scenario {job_id} still {body['status']} after "
                                  f"{timeout_s} s: {body}")
         time.sleep(0.25)
+
+
+def docs_picture(page, name: str) -> None:
+    """Save the first screenful of ``page`` as ``docs/app-<name>.png`` for the README, only
+    when asked (``MDTPLAN_UPDATE_DOCS=1``): tests never change the repository otherwise."""
+    if os.environ.get("MDTPLAN_UPDATE_DOCS"):
+        (REPO / "docs").mkdir(exist_ok=True)
+        page.screenshot(path=str(REPO / "docs" / f"app-{name}.png"))

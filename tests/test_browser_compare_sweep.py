@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from a11y import assert_accessible
-from service_helpers import LiveServer, demo_document, upload_demo, wait_for
+from service_helpers import LiveServer, demo_document, docs_picture, upload_demo, wait_for
 from test_browser import _need_browser, chromium_context, watch
 
 SHOTS = Path("/tmp/compare-shots")
@@ -110,6 +110,7 @@ def test_finance_runs_a_sweep_and_opens_a_variant_from_the_frontier(live, contex
     assert points.count() == 4, page.locator("#variants-table").inner_text()
     assert_accessible(page, "finished sweep")
     page.screenshot(path=str(SHOTS / "sweep-done.png"), full_page=True)
+    docs_picture(page, "sweep")
 
     # the point of the 45-minute variant opens that variant's plan
     point = page.locator('svg.mdt-frontier a.mdt-point[aria-label^="Longest travel to a hub '

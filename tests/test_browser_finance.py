@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from a11y import assert_accessible
-from service_helpers import LiveServer, demo_document, upload_demo, wait_for
+from service_helpers import LiveServer, demo_document, docs_picture, upload_demo, wait_for
 from test_browser import _need_browser, chromium_context, watch
 
 SHOTS = Path("/tmp/finance-shots")
@@ -91,6 +91,7 @@ def test_finance_reader_opens_the_panel(live, context):
     assert not outside, outside
     assert_accessible(page, "finance panel")
     page.screenshot(path=str(SHOTS / "finance-1280.png"), full_page=True)
+    docs_picture(page, "finance")
     page.locator("svg#chart-test").screenshot(path=str(SHOTS / "chart-test.png"))
 
     # a phone: the charts shrink to the screen, the tables scroll in their own region

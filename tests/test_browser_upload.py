@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from a11y import assert_accessible
-from service_helpers import LiveServer
+from service_helpers import LiveServer, docs_picture
 from test_browser import _need_browser, chromium_context, watch
 
 SHOTS = Path("/tmp/upload-shots")
@@ -141,6 +141,7 @@ def test_planner_uploads_kent_files_maps_columns_and_solves(live, kent, tmp_path
         assert problem.is_hidden()
         assert_accessible(page, "mapping page")
         _shot(page, "3-mapping")
+        docs_picture(page, "mapping")
 
         page.get_by_role("button", name="Run").click()
         page.wait_for_url(re.compile(r".*/scenarios/sc_[0-9a-f]+$"), timeout=60_000)
