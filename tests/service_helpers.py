@@ -250,4 +250,5 @@ def docs_picture(page, name: str) -> None:
     when asked (``MDTPLAN_UPDATE_DOCS=1``): tests never change the repository otherwise."""
     if os.environ.get("MDTPLAN_UPDATE_DOCS"):
         (REPO / "docs").mkdir(exist_ok=True)
+        page.evaluate("() => window.scrollTo(0, 0)")
         page.screenshot(path=str(REPO / "docs" / f"app-{name}.png"))

@@ -193,5 +193,11 @@ def test_viewer_reads_but_cannot_create(live, context, tmp_path):
     assert "can read only" in page.locator("main").inner_text()
     assert page.get_by_role("link", name="Back to the scenarios").count() == 1
     assert_accessible(page, "not allowed page")
+    # a phone: the scenario list fits (its table scrolls in its own region) and stays accessible
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live.url}/")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, overflow
+    assert_accessible(page, "scenario list at 390 px")
     assert outside == []
     page.close()

@@ -28,3 +28,11 @@ def test_setup_makes_a_virtual_environment_so_debian_python_can_install():
     text = setup.read_text()
     assert '"$PY" -m venv .venv' in text and "python3-venv" in text
     assert "'.[test]'" in text  # ./setup.sh test installs the test extras
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository():
+    text = (REPO / "README.md").read_text()
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(pictures) >= 8
+    missing = [p for p in pictures if not (REPO / p).is_file()]
+    assert missing == []
