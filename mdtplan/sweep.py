@@ -46,6 +46,9 @@ COLUMNS = ("status", "objective", "total_cost", "demand_met_share", "unmet_hours
 PLAN_STATUSES = ("optimal", "feasible_at_limit")
 #: most variants one sweep may hold
 MAX_VARIANTS = 10_000
+STOP_GRACE_S = 30.0
+"""How long an interrupted Dask sweep waits for its running chunks to hand back what they
+solved before abandoning them [s] (a chunk stops within a second or two of being told)."""
 
 _HINT = ("write it as KEY=START:STOP:N (N evenly spaced values, e.g. budget.cap=20e6:30e6:11) "
          "or KEY=a,b,c (e.g. hubs.count.max=8,10,12)")
@@ -307,7 +310,8 @@ def plan_chunks(variants: list, chunk_size: int) -> list[list[int]]:
 
 
 def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]], chunk: int,
-              keep_plans: bool = False, cancel: threading.Event | None = None) -> list[dict]:
+              keep_plans: bool = False, cancel: threading.Event | None = None,
+              stop_event: str | None = None) -> list[dict]:
     """Solve one chunk of variants, re-using one built model; return their table rows.
 
     Parameters
@@ -324,6 +328,9 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
         Also return each plan's tables (``assignment``, ``hubs``, ``staffing``).
     cancel : threading.Event, optional
         Set it to stop (in-process runs only).
+    stop_event : str, optional
+        On a Dask worker: the name of a ``distributed.Event`` the sweep sets to stop; it is
+        watched like ``cancel``, so an interrupted chunk still returns the variants it solved.
 
     Returns
     -------
@@ -336,7 +343,15 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
     from .variants import run_variants
 
     scenario = parse_scenario(document, base_dir=base_dir)
-    runs = run_variants(scenario, [overrides for _, overrides in items], cancel=cancel)
+    watcher = None
+    if stop_event is not None:
+        cancel = cancel or threading.Event()
+        watcher = _watch_distributed_event(stop_event, cancel)
+    try:
+        runs = run_variants(scenario, [overrides for _, overrides in items], cancel=cancel)
+    finally:
+        if watcher is not None:
+            watcher.set()
     baselines = _baseline_costs(runs, cancel)
     out = []
     for (index, overrides), run, baseline in zip(items, runs, baselines, strict=True):
@@ -349,6 +364,28 @@ def run_chunk(document: dict, base_dir: str | None, items: list[tuple[int, dict]
             row["error"] = "; ".join(e for e in (row["error"], problem) if e)
         out.append({"variant": index, "row": row, "plan": plan})
     return out
+
+
+def _watch_distributed_event(name: str, cancel: threading.Event) -> threading.Event:
+    """Set ``cancel`` when the Dask ``Event`` ``name`` is set (polled twice a second by a
+    daemon thread); set the returned event to stop watching."""
+    from distributed import Event
+
+    done = threading.Event()
+    remote = Event(name)
+
+    def watch() -> None:
+        while not done.is_set():
+            try:
+                if remote.is_set():
+                    cancel.set()
+                    return
+            except Exception:  # noqa: BLE001 - the scheduler gone: the sweep is over
+                return
+            done.wait(0.5)
+
+    threading.Thread(target=watch, name=f"watch-{name}", daemon=True).start()
+    return done
 
 
 def _baseline_costs(runs: list, cancel: threading.Event | None = None) -> list[tuple]:
@@ -397,7 +434,7 @@ def _row(index: int, overrides: dict, run, chunk: int | None) -> dict:
     report = summary.report if summary is not None else None
     row.update(
         status=run.status,
-        objective=report.objective if report is not None else None,
+        objective=report.objective if has_plan else None,  # no plan: no objective
         total_cost=summary.costs.total_gbp if has_plan else None,
         demand_met_share=summary.demand.met_share if has_plan else None,
         unmet_hours=(float(sum(summary.demand.unmet_hours_by_role.values())) if has_plan
@@ -405,7 +442,7 @@ def _row(index: int, overrides: dict, run, chunk: int | None) -> dict:
         hubs_open=int(summary.hubs.count) if has_plan else None,
         travel_mean=summary.travel.mean if has_plan else None,
         travel_max=summary.travel.max if has_plan else None,
-        mip_gap=report.mip_gap if report is not None else None,
+        mip_gap=report.mip_gap if has_plan else None,
         solve_seconds=report.solve_seconds if report is not None else None,
         model_savings=_model_savings(run) if has_plan else None,
         reused=bool(run.reused),
@@ -610,16 +647,26 @@ def _run_on_dask(tasks, document, base_dir, keep_plans, collect, *, client, sche
                                        threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
+    from distributed import Event
+
     token = uuid.uuid4().hex[:8]
+    stop = Event(f"mdtplan-sweep-{token}-stop", client=client)
     futures = {}
+    stopping_since = None
     try:
         for c, items in tasks:
             future = client.submit(run_chunk, document, base_dir, items, c, keep_plans,
+                                   stop_event=stop.name,
                                    key=f"mdtplan-sweep-{token}-chunk-{c}", pure=False)
             futures[future] = (c, items)
         pending = as_completed(list(futures))
         while not pending.is_empty():
-            if cancel is not None and cancel.is_set():
+            if cancel is not None and cancel.is_set() and stopping_since is None:
+                # tell the chunks to stop: each returns what it has solved (and its unsolved
+                # variants as cancelled) rather than being thrown away
+                stop.set()
+                stopping_since = time.monotonic()
+            if stopping_since is not None and time.monotonic() - stopping_since > STOP_GRACE_S:
                 client.cancel([f for f in futures if not f.done()])
                 break
             if not pending.has_ready():

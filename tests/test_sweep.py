@@ -348,6 +348,38 @@ def test_cancelled_sweep_reports_the_variants_it_did_not_solve(fast_demo):
     assert [r["status"] for r in result.rows] == ["cancelled", "cancelled"]
 
 
+def test_an_interrupted_dask_sweep_keeps_the_variants_it_solved(fast_demo, monkeypatch):
+    """Ctrl-C on a Dask sweep: the running chunk is told to stop, hands back the variants it
+    solved (kept, with their figures) and marks the rest cancelled (no objective)."""
+    from distributed import Client, LocalCluster
+
+    cancel = threading.Event()
+    real = variants._solve_variant
+    solved = []
+
+    def solve_then_interrupt(variant, options, slot, progress, worker_cancel, *rest):
+        out = real(variant, options, slot, progress, worker_cancel, *rest)
+        solved.append(1)
+        if len(solved) == 2:  # the user presses Ctrl-C after the second solve...
+            cancel.set()
+            assert worker_cancel.wait(20)  # ...and the chunk on the worker hears of it
+        return out
+
+    monkeypatch.setattr(variants, "_solve_variant", solve_then_interrupt)
+    # threads, not processes: the worker runs the patched function in this process
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        result = run_sweep(fast_demo, [parse_vary("budget.cap=2.6e6:3.2e6:6")], client=client,
+                           chunk_size=6, cancel=cancel)
+    assert result.cancelled and len(result.chunks) == 1
+    statuses = [r["status"] for r in result.rows]
+    assert statuses == ["optimal", "optimal"] + ["cancelled"] * 4, statuses
+    assert all(r["total_cost"] is not None and r["objective"] is not None
+               for r in result.rows[:2])
+    assert all(r["objective"] is None and r["total_cost"] is None and r["mip_gap"] is None
+               for r in result.rows[2:])
+
+
 # --------------------------------------------------------------------------------------------
 # The command
 
