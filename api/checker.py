@@ -64,6 +64,10 @@ def inspect_dataset(path: str | Path, fmt: str) -> dict:
         import pandas as pd
         import pyarrow.parquet as pq
 
+        from mdtplan.inputs.readers import MAX_FEATURES
+
+        if pq.read_metadata(path).num_rows > MAX_FEATURES:
+            raise ValueError(f"has more than {MAX_FEATURES:,} rows")
         meta = pq.read_schema(path).metadata or {}
         if b"geo" in meta:
             frame = gpd.read_parquet(path)
@@ -77,11 +81,16 @@ def inspect_dataset(path: str | Path, fmt: str) -> dict:
                             "crs": crs, "geometry_type": gtype}]}
     import pyogrio
 
+    from mdtplan.inputs.readers import check_archive, check_feature_count
+
+    if fmt == "shp-zip":
+        check_archive(path)  # its unpacked size, before GDAL unpacks anything
     layers = []
     names = [str(row[0]) for row in pyogrio.list_layers(path)]
     if not names:
         raise ValueError("no layers")
     for name in names:
+        check_feature_count(path, name)  # as declared, before the rows are read
         info = pyogrio.read_info(path, layer=name)
         frame = pyogrio.read_dataframe(path, layer=name)  # read whole: proves it is readable
         crs = info.get("crs")

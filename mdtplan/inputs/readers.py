@@ -19,6 +19,53 @@ GEO_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".fgb")
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 _READ_ERRORS = (OSError, ValueError, RuntimeError, UnicodeError, ArrowException)
+MAX_UNZIPPED_BYTES = 2 * 1024**3
+"""Largest a zipped file may grow when unpacked [bytes] (2 GiB: all England's LSOAs as a
+Shapefile are about 0.5 GiB), checked from the archive's directory before anything is read."""
+MAX_ZIP_RATIO = 200
+"""Largest ratio of unpacked to packed size of a zip member (a zip bomb packs far tighter)."""
+MAX_FEATURES = 2_000_000
+"""Most rows (features) a table or layer may have; counted before it is read whole."""
+
+
+def check_archive(path: Path) -> None:
+    """Refuse a zip whose unpacked size or packing ratio is beyond reason, before unpacking.
+
+    Raises
+    ------
+    ValueError
+        Saying how large the archive would be and the limit.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"not a readable zip file ({err})") from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_UNZIPPED_BYTES:
+        raise ValueError(f"unpacks to {total:,} bytes, more than {MAX_UNZIPPED_BYTES:,}: "
+                         "give the layer as a GeoPackage, or fewer areas")
+    for m in members:
+        if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_RATIO:
+            raise ValueError(f"'{m.filename}' packs {m.file_size / m.compress_size:,.0f} to 1, "
+                             "far beyond real data: refused as a zip bomb")
+        if m.filename.lower().endswith(".zip"):
+            raise ValueError(f"holds another zip ('{m.filename}'): give the Shapefile's own "
+                             "files in one zip")
+
+
+def check_feature_count(path: Path, layer: str | None) -> int | None:
+    """The layer's feature count as its file declares it (no rows read), refused above
+    :data:`MAX_FEATURES`; ``None`` when the format does not say."""
+    import pyogrio
+
+    info = pyogrio.read_info(path, layer=layer)
+    count = int(info.get("features", -1))
+    if count > MAX_FEATURES:
+        raise ValueError(f"has {count:,} features, more than {MAX_FEATURES:,}")
+    return count if count >= 0 else None
 
 
 def _read_file(path: str, layer: str | None, key: str, p: _Problems) -> pd.DataFrame | None:
@@ -114,6 +161,9 @@ def _header_names(path: Path, sep: str) -> list[str] | None:
 def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
+    rows = pq.read_metadata(path).num_rows
+    if rows > MAX_FEATURES:
+        raise ValueError(f"has {rows:,} rows, more than {MAX_FEATURES:,}")
     metadata = pq.read_schema(path).metadata or {}
     if b"geo" in metadata:
         return gpd.read_parquet(path)
@@ -123,6 +173,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _read_geo(path: Path, layer: str | None, key: str, p: _Problems) -> pd.DataFrame | None:
     import pyogrio
 
+    if path.suffix.lower() == ".zip":
+        check_archive(path)
     layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     if layer is not None and layer not in layers:
         p.error(str(path), None, f"{key}.layer", f"there is no layer '{layer}' in the file",
@@ -137,7 +189,9 @@ def _read_geo(path: Path, layer: str | None, key: str, p: _Problems) -> pd.DataF
         p.error(str(path), None, f"{key}.path", "the file has no layers",
                 "export the data again")
         return None
-    return pyogrio.read_dataframe(path, layer=layer if layer is not None else layers[0])
+    chosen = layer if layer is not None else layers[0]
+    check_feature_count(path, chosen)
+    return pyogrio.read_dataframe(path, layer=chosen)
 
 
 def _has_geometry(frame: pd.DataFrame) -> bool:
