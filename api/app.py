@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdtplan import __version__
 
+from . import services
 from .checker import Checker
 from .deps import FormRefused, SignInRequired, principal_from_cookie, wants_page
 from .dispatcher import Dispatcher
@@ -244,6 +245,10 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        orphans = services.clean_orphan_uploads(store, settings)
+        if orphans:
+            log.warning("removed %d uploaded file(s) no dataset names (uploads cut off by a "
+                        "stop): %s", len(orphans), ", ".join(orphans[:10]))
         checker.start()
         if dispatcher is not None:
             dispatcher.start()

@@ -419,3 +419,24 @@ def delete_job(store: Store, settings: Settings, job: Job) -> None:
     store.delete_job(job.id)
     if folder is not None and folder.parent == settings.results_dir.resolve() and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def clean_orphan_uploads(store: Store, settings: Settings, *, older_than_s: float = 60.0) -> list[str]:
+    """Delete files in the datasets folder that no dataset names (an upload cut off by a crash
+    leaves its file behind); files younger than ``older_than_s`` are left alone (an upload may
+    be under way in another server process). Returns the names deleted."""
+    import time
+
+    folder = settings.datasets_dir
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.iterdir() if p.is_file()]
+    known = store.get_datasets([p.name.split(".", 1)[0] for p in files])
+    now = time.time()
+    gone = []
+    for path in files:
+        if path.name.split(".", 1)[0] in known or now - path.stat().st_mtime < older_than_s:
+            continue
+        path.unlink(missing_ok=True)
+        gone.append(path.name)
+    return gone

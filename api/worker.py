@@ -68,6 +68,7 @@ class _Monitor(threading.Thread):
         self.parent_pid = parent_pid
         self.cancel_requested = False
         self.lost = False
+        self.loading = False  # while the inputs load, nothing can be kept: a cancel ends it
         self._latest: dict | None = None
         self._lock = threading.Lock()
         self._halt = threading.Event()
@@ -96,6 +97,13 @@ class _Monitor(threading.Thread):
         elif status == CANCELLING:
             self.cancel_requested = True
             self.cancel.set()
+            if self.loading:
+                # reading the inputs cannot be interrupted from here, and there is no plan to
+                # keep: end the job now rather than after the inputs have loaded
+                self.store.finish(self.job_id, self.attempt, CANCELLED,
+                                  message="cancelled while loading its inputs",
+                                  progress={"stage": "cancelled", "message": "cancelled"})
+                os._exit(0)
 
     def run(self) -> None:
         while not self._halt.wait(self.interval_s):
@@ -190,7 +198,9 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
         scenario = parse_scenario(bound_scenario_doc(store, job.scenario))
         limit = min(scenario.solver.time_limit_s, time_limit_s)
         options = solve_options_for(scenario, time_limit_s=limit)
+        monitor.loading = True
         prepared = prepare(scenario, progress=monitor.progress)
+        monitor.loading = False
         if cancel.is_set():
             monitor.stop()
             store.finish(job_id, attempt, CANCELLED, message="cancelled before the solve",

@@ -105,3 +105,31 @@ def test_only_admin_deletes(client, service):
     import os
 
     assert not os.path.exists(path)
+
+
+def test_files_no_dataset_names_are_removed_on_start(tmp_path):
+    """An upload cut off by a crash leaves its file: the next start removes it (only files
+    older than a minute, and never a dataset's own file)."""
+    import os
+    import time
+
+    from service_helpers import GEODATA, make_service
+
+    svc = make_service(tmp_path)
+    with svc.client() as c, open(GEODATA / "demo_sites.csv", "rb") as f:
+        kept = c.post("/v1/datasets", files={"file": ("demo_sites.csv", f)},
+                      headers=svc.headers("planner")).json()["id"]
+    folder = svc.settings.datasets_dir
+    orphan = folder / "ds_00000000deadbeef.gpkg"
+    orphan.write_bytes(b"x" * 1000)
+    fresh = folder / "ds_00000000cafebabe.csv"
+    fresh.write_bytes(b"a,b\n")
+    old = time.time() - 3600
+    os.utime(orphan, (old, old))
+    os.utime(next(folder.glob(f"{kept}.*")), (old, old))
+    again = make_service(tmp_path)  # a restart on the same data folder
+    with again.client():
+        pass
+    assert not orphan.exists()
+    assert fresh.exists()  # perhaps an upload under way elsewhere
+    assert len(list(folder.glob(f"{kept}.*"))) == 1

@@ -65,3 +65,39 @@ def test_cancel_stops_a_running_solve(store, demo_job, tmp_path):
     else:
         assert done.message == "cancelled before any plan was found: there is no plan to keep"
         assert offered.map is None and offered.export is None
+
+
+def test_a_cancel_while_the_inputs_load_ends_the_job_at_once(store, demo_job, monkeypatch):
+    """Reading the inputs cannot be interrupted, and nothing can be kept yet: the monitor ends
+    the job as cancelled (and its process) as soon as it sees the request."""
+    import api.worker as worker
+
+    job = demo_job()
+    claimed = store.claim_next()
+    exits = []
+
+    def fake_exit(code):
+        exits.append(code)
+        raise SystemExit(code)
+
+    monkeypatch.setattr(worker.os, "_exit", fake_exit)
+    monitor = worker._Monitor(store, job.id, claimed.attempts, 0.1, threading.Event(), None)
+    monitor.loading = True
+    monitor.flush()  # no cancel yet: carries on
+    assert exits == [] and store.get_job(job.id).status == "running"
+    assert store.request_cancel(job.id) == "cancelling"
+    try:
+        monitor.flush()
+    except SystemExit:
+        pass
+    assert exits == [0]
+    ended = store.get_job(job.id)
+    assert ended.status == CANCELLED and ended.message == "cancelled while loading its inputs"
+    # once the inputs are loaded, a cancel stops the solve instead (the plan so far is kept)
+    job2 = demo_job()
+    claimed2 = store.claim_next()
+    later = worker._Monitor(store, job2.id, claimed2.attempts, 0.1, threading.Event(), None)
+    store.request_cancel(job2.id)
+    later.flush()
+    assert later.cancel.is_set() and exits == [0]
+    assert store.get_job(job2.id).status == "cancelling"
