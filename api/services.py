@@ -45,6 +45,8 @@ FORMAT_NAMES = {"gpkg": "a GeoPackage", "geojson": "GeoJSON", "fgb": "FlatGeobuf
                 "tsv": "TSV", "yaml": "an operating model (YAML)"}
 TABLE_FORMATS = {"gpkg", "geojson", "fgb", "shp-zip", "parquet", "csv", "tsv"}
 CHUNK = 1024 * 1024
+SIZE_KEYS = ("areas", "sites", "travel", "hubs.max_travel_minutes", "hubs.assignment")
+"""Scenario keys whose change alters how many areas, sites or allowed pairs a solve has."""
 
 
 def problem(column: str | None, message: str, hint: str | None = None,
@@ -232,6 +234,22 @@ def check_submission(scenario: Scenario, store: Store, settings: Settings,
                                    f"MDTPLAN_MAX_{name.upper()}"))
     if too_big:
         raise unprocessable(too_big)
+    too_big = measured_problems(doc, datasets, settings, checker)
+    if too_big:
+        raise unprocessable(too_big)
+    return doc
+
+
+def measured_problems(doc: dict, datasets: dict, settings: Settings,
+                      checker: Checker) -> list[dict]:
+    """Load a scenario's inputs in the checker and measure them against the service's size
+    limits (areas, sites, allowed pairs).
+
+    Raises
+    ------
+    HTTPException
+        422 when the inputs cannot be loaded or have problems.
+    """
     bound = bind_datasets(doc, {k: d.path for k, d in datasets.items()},
                           resolve_operating_model(doc.get("operating_model"), datasets))
     try:
@@ -254,9 +272,7 @@ def check_submission(scenario: Scenario, store: Store, settings: Settings,
                        if what == "pairs" else f"split the problem, or ask the administrator "
                                                f"to raise {env}")
                for what, column, limit, env in limits if checked[what] > limit]
-    if too_big:
-        raise unprocessable(too_big)
-    return doc
+    return too_big
 
 
 # ----------------------------------------------------------------------------- jobs
@@ -368,6 +384,7 @@ def expand_sweep(body: SweepIn, store: Store, settings: Settings,
                                              f"{settings.sweep_max_variants}",
                                      "use fewer values")])
     base = check_submission(body.scenario, store, settings, checker)
+    measured: dict[str, list[dict]] = {}
     variants = []
     for combo in itertools.product(*[axis.values for axis in body.vary]):
         values = dict(zip(keys, combo, strict=True))
@@ -377,9 +394,21 @@ def expand_sweep(body: SweepIn, store: Store, settings: Settings,
             raise unprocessable([problem(f"vary ({p.column})" if p.column else "vary",
                                          f"{json.dumps(values)}: {p.message}", p.hint)
                                  for p in err.problems]) from None
-        problems, _ = reference_problems(doc, store, settings)
+        problems, datasets = reference_problems(doc, store, settings)
         if problems:
             raise unprocessable([{**p, "column": f"vary ({p['column']})"} for p in problems])
+        # a variant that changes what is loaded (files, filters, travel limit) is measured
+        # against the size limits too; variants that change only the cap or the solver are
+        # the base's size, checked above
+        sized = {k: v for k, v in values.items() if k.startswith(SIZE_KEYS)}
+        if sized:
+            key = json.dumps(sized, sort_keys=True, default=str)
+            if key not in measured:
+                measured[key] = measured_problems(doc, datasets, settings, checker)
+            if measured[key]:
+                raise unprocessable([{**p, "column": f"vary ({p['column']})",
+                                      "message": f"{json.dumps(values)}: {p['message']}"}
+                                     for p in measured[key]])
         label = ", ".join(f"{k}={json.dumps(v)}" for k, v in values.items())
         variants.append((f"{body.scenario.name} [{label}]"[:500], doc, values))
     return base, variants

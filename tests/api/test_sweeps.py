@@ -71,3 +71,32 @@ def test_rows_carry_the_saving_against_today(client, service, demo_doc):
     assert rows[done_id]["saving_vs_baseline"] == 3.6e6
     assert rows[failed_id]["status"] == "failed"
     assert rows[failed_id]["baseline_cost"] is None and rows[failed_id]["saving_vs_baseline"] is None
+
+
+def test_each_variant_that_changes_the_size_is_measured_against_the_limits(tmp_path):
+    """A variant the base would be refused for (more allowed pairs than the service solves)
+    is refused too, naming its values; variants that change only the cap are not reloaded."""
+    from service_helpers import REPO, make_service, upload_demo
+
+    from mdtplan.pipeline import prepare
+    from mdtplan.scenario import load_scenario
+
+    pairs = {m: len(prepare(load_scenario(REPO / "examples" / "demo.yaml",
+                                          [f"hubs.max_travel_minutes={m}"])).pairs)
+             for m in (35, 90)}
+    assert pairs[35] < pairs[90]
+    svc = make_service(tmp_path, max_pairs=pairs[35])
+    with svc.client() as c:
+        ids = upload_demo(c, svc.headers("planner"))
+        doc = demo_document(ids)
+        doc["hubs"]["max_travel_minutes"] = 35
+        ok = {"scenario": doc, "vary": [{"key": "budget.cap", "values": [20e6, 22e6]}]}
+        assert c.post("/v1/sweeps", json=ok, headers=svc.headers("planner")).status_code == 202
+        wide = {"scenario": doc, "vary": [{"key": "hubs.max_travel_minutes",
+                                           "values": [35, 90]}]}
+        r = c.post("/v1/sweeps", json=wide, headers=svc.headers("planner"))
+    assert r.status_code == 422, r.text
+    problem = r.json()["detail"][0]
+    assert problem["column"] == "vary (hubs.max_travel_minutes)"
+    assert problem["message"].startswith('{"hubs.max_travel_minutes": 90}')
+    assert f"({pairs[35]} at most)" in problem["message"]
