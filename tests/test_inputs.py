@@ -732,3 +732,16 @@ def test_a_repeated_csv_header_is_refused_as_written(tmp_path, files):
                            sites_cfg(path, coords={"x": "px", "y": "py", "crs": "EPSG:27700"}))
     problem = only(problems, "column names repeat")
     assert problem.file == str(path) and "site_code" in problem.message
+
+
+def test_an_impossible_population_is_named_with_its_area(tmp_path, files):
+    """A population of 1e15 (a total pasted into a row, a unit mix-up) is an input error
+    naming the area, the column and the key, not a failure deep in the solver."""
+    frame = areas_frame()
+    frame.loc[2, "pop_65_up"] = 1e15
+    path = tmp_path / "areas.gpkg"
+    frame.to_file(path, layer="areas")
+    problems = problems_of(tmp_path, areas_cfg(path), sites_cfg(files["sites_gpkg"]))
+    problem = only(problems, "above 10,000,000")
+    assert problem.column == "pop_65_up" and AREA_IDS[2] in problem.row
+    assert "areas.population.age_65_plus" in problem.message and "1e+15" in problem.message

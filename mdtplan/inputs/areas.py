@@ -36,6 +36,12 @@ if TYPE_CHECKING:
 RESERVED_COLUMNS = ("population", "name", "group", "deprivation", "x", "y", "geometry",
                     "lon", "lat")
 
+MAX_AREA_POPULATION = 10_000_000
+"""Most people one small area can hold (more than any English council's whole population:
+Birmingham's is about 1.2 million); above it a value is a data error (a total, a unit mix-up)."""
+POPULATION_HINT = ("an area's population above ten million is a data error: check that the "
+                   "column holds people per area (not a total or another measure)")
+
 
 def _used_bands(om: OperatingModel) -> set[str]:
     used: set[str] = set()
@@ -184,7 +190,8 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
             ok = False
             continue
         values = _column_values(frame, column, key, file, p, what="area", labels=labels,
-                                required=True, extra_files=extra_files, skip=unjoined)
+                                required=True, extra_files=extra_files, skip=unjoined,
+                                maximum=MAX_AREA_POPULATION, maximum_hint=POPULATION_HINT)
         if values is None:
             ok = False
         else:
@@ -194,7 +201,8 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
     if cfg.headcount is not None and present(cfg.headcount):
         headcount = _column_values(frame, cfg.headcount, "areas.headcount", file, p,
                                    what="area", labels=labels, required=True,
-                                   extra_files=extra_files, skip=unjoined)
+                                   extra_files=extra_files, skip=unjoined,
+                                   maximum=MAX_AREA_POPULATION, maximum_hint=POPULATION_HINT)
         if headcount is None:
             ok = False
     elif cfg.headcount is not None:

@@ -37,10 +37,13 @@ def _missing_column(p: _Problems, file, key: str, column: str, present, *,
 
 def _column_values(frame, column: str | None, key: str, file, p, *, what, labels,
                    required: bool, allow_negative: bool = False, default=np.nan,
-                   extra_files=(), skip=None) -> np.ndarray | None:
+                   extra_files=(), skip=None, maximum: float | None = None,
+                   maximum_hint: str | None = None) -> np.ndarray | None:
     """A mapped numeric column as floats, reporting non-numbers, blanks and negatives.
 
-    ``skip`` marks rows whose blanks are already explained (an area missing from a join).
+    ``skip`` marks rows whose blanks are already explained (an area missing from a join);
+    ``maximum`` is the most a value can be before it is an error in the data (a population
+    of 1e15), reported with the rows' ids and ``maximum_hint``.
     """
     if column is None:
         return np.full(len(frame), default, dtype=float)
@@ -69,6 +72,14 @@ def _column_values(frame, column: str | None, key: str, file, p, *, what, labels
             p.error(file, _ids_text(labels[negative]), column,
                     f"{_plural(int(negative.sum()), what)} with a negative value ({key}): "
                     f"{_listing(shown)}", "values must be 0 or more; fix the source data")
+    if maximum is not None:
+        huge = values > maximum
+        if huge.any():
+            shown = [f"{lab}={v:g}" for lab, v in zip(labels[huge], values[huge], strict=True)]
+            p.error(file, _ids_text(labels[huge]), column,
+                    f"{_plural(int(huge.sum()), what)} with a value above {maximum:,.0f} "
+                    f"({key}): {_listing(shown)}",
+                    maximum_hint or "check the column and its units in the source data")
     return values
 
 
