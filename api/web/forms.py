@@ -56,7 +56,8 @@ class Field:
 
 FIELDS = [
     Field("name", "Scenario name", "name", "text",
-          "Shown in the scenario list; letters, digits, spaces, dashes.", "govuk-input--width-30"),
+          "Shown in the scenario list, the map's title and every output.",
+          "govuk-input--width-30"),
     Field("budget_cap", "Budget cap (£ per year)", "budget.cap", "money",
           "The most the plan may cost a year (staff, agency, sites, mileage). Leave empty for "
           "no cap.", "govuk-input--width-20"),
