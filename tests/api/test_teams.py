@@ -418,3 +418,47 @@ def test_pages_of_one_team_show_nothing_of_another(svc):
 
 def test_roles_are_ranked_with_the_service_admin_on_top():
     assert ROLES == ("viewer", "planner", "admin", "service_admin")
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    from service_helpers import postgres_or_skip
+
+    pg = postgres_or_skip()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request, tmp_path):
+    url = (f"sqlite:///{tmp_path / 'teams.sqlite'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres").url)
+    s = Store(url)
+    s.create_all()
+    s.create_all()  # twice, as two restarts would: the default team is made once
+    yield s
+    s.dispose()
+
+
+def test_the_store_keeps_teams_apart_on_sqlite_and_postgresql(any_store):
+    store = any_store
+    store.create_team("kept-apart")
+    key, admin = store.create_key("admin", "only admin", team="kept-apart")
+    _, viewer = store.create_key("viewer", team="kept-apart")
+    job = store.add_job({"name": "x"}, name="x", team="kept-apart")
+    mine, other = store.for_team("kept-apart"), store.for_team(DEFAULT_TEAM)
+    assert mine.get_job(job.id).id == job.id and other.get_job(job.id) is None
+    assert other.request_cancel(job.id, "someone") is None
+    assert store.get_job(job.id).status == "queued"
+    assert mine.request_cancel(job.id, viewer.id) == "cancelled"
+    assert store.get_job(job.id).cancelled_by == viewer.id
+    assert [k.id for k in mine.list_keys()] == [admin.id, viewer.id]
+    with pytest.raises(ValueError, match="last admin key of team kept-apart"):
+        mine.revoke_key(admin.id)
+    assert store.verify_key(key) is not None
+    assert mine.revoke_key(viewer.id).revoked_at is not None
+    with pytest.raises(ValueError, match="exists already"):
+        store.create_team("kept-apart")
+    with pytest.raises(ValueError, match="no team"):
+        store.create_key("viewer", team="nowhere")
+    assert [t.id for t in store.list_teams()].count(DEFAULT_TEAM) == 1
