@@ -1,10 +1,15 @@
-"""``mdtplan serve`` and ``mdtplan keys create``: plain functions and their typer commands.
+"""``mdtplan serve``, ``mdtplan keys create`` and ``mdtplan teams``: plain functions and their
+typer commands.
 
 ``mdtplan/cli.py`` registers them::
 
-    from api.cli import keys_app, serve_command
+    from api.cli import keys_app, serve_command, teams_app
     app.command("serve")(serve_command)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(teams_app, name="teams")
+
+The commands act on the store directly, as the machine's operator: with the rights of a service
+admin (``keys create --team T`` makes team ``T`` when it does not exist yet).
 """
 
 from __future__ import annotations
@@ -44,18 +49,39 @@ def serve(host: str | None = None, port: int | None = None, db: str | None = Non
                 proxy_headers=True, server_header=False)
 
 
-def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,
-                label: str | None = None) -> str:
-    """Make an API key of ``role`` in the store and return it (stored only hashed)."""
+def _open_store(db: str | None, data_dir: Path | None):
     settings = _settings(db, data_dir)
     if not settings.db_url:
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
     from .store import Store
 
     store = Store(settings.database_url)
+    store.create_all()
+    return store
+
+
+def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,
+                label: str | None = None, team: str | None = None) -> str:
+    """Make an API key of ``role`` in ``team`` (default: the default team) and return it
+    (stored only hashed). The team is made first when it does not exist.
+
+    Raises
+    ------
+    ValueError
+        When ``team`` is not a valid team id.
+    """
+    from .store import DEFAULT_TEAM
+
+    team = team or DEFAULT_TEAM
+    store = _open_store(db, data_dir)
     try:
-        store.create_all()
-        key, _ = store.create_key(role, label)
+        if store.get_team(team) is None:
+            try:
+                store.create_team(team)
+            except ValueError:
+                if store.get_team(team) is None:  # not made meanwhile by another process
+                    raise
+        key, _ = store.create_key(role, label, team=team)
     finally:
         store.dispose()
     return key
@@ -86,18 +112,79 @@ def keys_group() -> None:
 
 @keys_app.command("create")
 def keys_create_command(
-    role: Annotated[str, typer.Option(help="viewer, planner or admin.")],
+    role: Annotated[str, typer.Option(
+        help="viewer, planner, admin (manages its team's keys) or service_admin (also "
+             "teams and every team's keys).")],
     db: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
     label: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
+    team: Annotated[str | None, typer.Option(
+        help="The team the key belongs to; it sees and changes only that team's scenarios, "
+             "sweeps and datasets (made if new; default: the default team).")] = None,
 ) -> None:
     """Make an API key and print it once, as the last word of the last line."""
-    from .store import ROLES
+    from .store import DEFAULT_TEAM, ROLES, TEAM_ID
 
     if role not in ROLES:
         typer.echo(f"--role must be one of {', '.join(ROLES)}, not {role!r}", err=True)
         raise typer.Exit(2)
-    key = keys_create(role, db, data_dir, label)
-    typer.echo(f"Created a {role} key. It is shown only now; store it safely:")
+    if team is not None and not TEAM_ID.match(team):
+        typer.echo(f"--team is lower-case letters, digits and hyphens (40 at most), not "
+                   f"{team!r}", err=True)
+        raise typer.Exit(2)
+    key = keys_create(role, db, data_dir, label, team)
+    article = "an" if role[0] in "aeiou" else "a"
+    typer.echo(f"Created {article} {role} key of team {team or DEFAULT_TEAM}. It is shown only "
+               "now; store it safely:")
     typer.echo(key)
+
+
+teams_app = typer.Typer(help="Manage teams (each sees only its own work).",
+                        no_args_is_help=True)
+
+
+@teams_app.callback()
+def teams_group() -> None:
+    """Manage teams: each team's keys see and change only its own scenarios, sweeps and
+    datasets."""
+
+
+@teams_app.command("list")
+def teams_list_command(
+    db: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
+) -> None:
+    """List the teams with their live keys by role."""
+    store = _open_store(db, data_dir)
+    try:
+        counts = store.count_live_keys()
+        for t in store.list_teams():
+            keys = ", ".join(f"{n} {role}" for (team, role), n in sorted(counts.items())
+                             if team == t.id) or "no live keys"
+            typer.echo(f"{t.id}\t{t.label or ''}\t{keys}")
+    finally:
+        store.dispose()
+
+
+@teams_app.command("create")
+def teams_create_command(
+    team: Annotated[str, typer.Argument(help="The team's id: lower-case letters, digits and "
+                                             "hyphens (e.g. adults-north).")],
+    label: Annotated[str | None, typer.Option(help="The team's name in words.")] = None,
+    db: Annotated[str | None, typer.Option(
+        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
+) -> None:
+    """Make a team; then give it an admin key (mdtplan keys create --role admin --team ID)."""
+    store = _open_store(db, data_dir)
+    try:
+        store.create_team(team, label)
+    except ValueError as err:
+        typer.echo(str(err), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.dispose()
+    typer.echo(f"Created team {team}. Give it an admin key with: mdtplan keys create --role "
+               f"admin --team {team}")

@@ -1,11 +1,18 @@
 """Dependencies of the routes: settings, store, dispatcher and the caller's role.
 
-Routes take them as ``Annotated`` aliases (``StoreDep``, ``Viewer``, ``Planner``, ``Admin``).
+Routes take them as ``Annotated`` aliases (``StoreDep``, ``Viewer``, ``Planner``, ``Admin``,
+``ServiceAdmin``).
 
 Access
 ------
-API calls send ``Authorization: Bearer KEY``. Roles rank viewer < planner < admin; a route
-needing a role admits that role and the ones above it. Web pages (and the ``GET`` routes they
+API calls send ``Authorization: Bearer KEY``. Roles rank viewer < planner < admin <
+service_admin; a route needing a role admits that role and the ones above it.
+
+Every key belongs to a team (:class:`Principal` ``team``). A route works on
+``store.for_team(who.team)`` (:class:`api.store.TeamStore`): it sees and changes only the
+caller's team's jobs, sweeps, datasets and keys, and answers 404 for another team's id, as
+for one that does not exist. Only a service admin's key routes (``/v1/teams``, keys of other
+teams) reach across teams. Web pages (and the ``GET`` routes they
 link to: map, result, export) also accept the signed session cookie set by ``/signin``; a
 browser asking for such a page without a session (a link from an e-mail, an expired session)
 is sent to the sign-in form and back. A cookie never authorises the ``/v1`` API's ``POST`` or
@@ -26,18 +33,23 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from .checker import Checker
 from .dispatcher import Dispatcher
 from .settings import Settings
-from .store import ROLE_RANK, Store
+from .store import DEFAULT_TEAM, ROLE_RANK, Store, team_of
 
 SESSION_COOKIE = "mdtplan_session"
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's public id, its role, and how it was presented."""
+    """Who is calling: the key's public id, its role, how it was presented, and its team."""
 
     key_id: str
     role: str
     via: str  # "bearer" or "cookie"
+    team: str = DEFAULT_TEAM
+
+    def at_least(self, role: str) -> bool:
+        """Whether this caller's role is ``role`` or above."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
 
 
 def get_settings(request: Request) -> Settings:
@@ -66,7 +78,9 @@ DispatcherDep = Annotated[Dispatcher | None, Depends(get_dispatcher)]
 CheckerDep = Annotated[Checker, Depends(get_checker)]
 
 bearer_scheme = HTTPBearer(auto_error=False, scheme_name="ApiKey",
-                           description="An API key made with `mdtplan keys create --role R`.")
+                           description="An API key made with `mdtplan keys create --role R "
+                                       "--team T`. Every key belongs to a team and sees only "
+                                       "its team's scenarios, sweeps, datasets and keys.")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 
 
@@ -80,7 +94,7 @@ def principal_from_key(store: Store, key: str) -> Principal:
     record = store.verify_key(key)
     if record is None:
         raise unauthorised("invalid or revoked API key")
-    return Principal(record.id, record.role, "bearer")
+    return Principal(record.id, record.role, "bearer", team_of(record))
 
 
 def principal_from_cookie(request: Request) -> Principal | None:
@@ -96,7 +110,7 @@ def principal_from_cookie(request: Request) -> Principal | None:
     record = get_store(request).get_key(str(data.get("k", ""))) if isinstance(data, dict) else None
     if record is None or record.revoked_at is not None:
         return None
-    return Principal(record.id, record.role, "cookie")
+    return Principal(record.id, record.role, "cookie", team_of(record))
 
 
 def wants_page(request: Request) -> bool:
@@ -143,6 +157,7 @@ def require(role: str):
 Viewer = Annotated[Principal, Depends(require("viewer"))]
 Planner = Annotated[Principal, Depends(require("planner"))]
 Admin = Annotated[Principal, Depends(require("admin"))]
+ServiceAdmin = Annotated[Principal, Depends(require("service_admin"))]
 
 
 class SignInRequired(Exception):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from mdtplan.scenario import Scenario
 
-Role = Literal["viewer", "planner", "admin"]
+Role = Literal["viewer", "planner", "admin", "service_admin"]
 JobStatus = Literal["queued", "running", "cancelling", "finished", "failed", "cancelled"]
 
 
@@ -104,6 +104,9 @@ class JobOut(BaseModel):
     finished_at: datetime | None = None
     sweep_id: str | None = None
     variant: dict[str, Any] | None = None
+    cancelled_by: str | None = Field(
+        None, description="the id of the key that cancelled it (any planner of the team may "
+                          "cancel the team's scenarios)")
     links: Links
 
 
@@ -179,16 +182,24 @@ class SweepAccepted(BaseModel):
 
 
 # ----------------------------------------------------------------------------- keys
+TEAM_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
 class KeyIn(BaseModel):
+    """A new key. ``team`` defaults to the caller's; only a service admin names another team
+    or makes a ``service_admin`` key."""
+
     model_config = ConfigDict(extra="forbid")
 
     role: Role
     label: str | None = Field(None, max_length=200)
+    team: str | None = Field(None, pattern=TEAM_PATTERN, examples=["adults-north"])
 
 
 class KeyOut(BaseModel):
     id: str
     role: Role
+    team: str = Field(description="the team whose records the key sees and changes")
     label: str | None = None
     created_at: datetime
     revoked_at: datetime | None = None
@@ -196,3 +207,21 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     key: str = Field(description="the key itself: shown once, stored only hashed")
+
+
+# ----------------------------------------------------------------------------- teams
+class TeamIn(BaseModel):
+    """A new team (service admin): its id, as keys and the CLI name it, and a label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=TEAM_PATTERN, description="lower-case letters, digits and hyphens",
+                    examples=["adults-north"])
+    label: str | None = Field(None, max_length=200, examples=["Adult social care, north"])
+
+
+class TeamOut(BaseModel):
+    id: str
+    label: str | None = None
+    created_at: datetime
+    keys: dict[str, int] = Field(description="live keys by role")

@@ -35,7 +35,7 @@ from .schemas import (
     timestamp,
 )
 from .settings import Settings
-from .store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, new_id
+from .store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, TeamStore, new_id
 
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".zip": "shp-zip", ".parquet": "parquet", ".geoparquet": "parquet", ".csv": "csv",
@@ -313,7 +313,8 @@ def job_out(job: Job, settings: Settings) -> JobOut:
                   progress=job.progress, summary=job.summary, problems=job.problems,
                   attempts=job.attempts, created_at=timestamp(job.created_at),
                   started_at=timestamp(job.started_at), finished_at=timestamp(job.finished_at),
-                  sweep_id=job.sweep_id, variant=job.variant, links=links(job, settings))
+                  sweep_id=job.sweep_id, variant=job.variant, cancelled_by=job.cancelled_by,
+                  links=links(job, settings))
 
 
 def get_job(store: Store, job_id: str) -> Job:
@@ -323,10 +324,11 @@ def get_job(store: Store, job_id: str) -> Job:
     return job
 
 
-def cancel_job(store: Store, job_id: str) -> Job:
-    """Cancel a queued or running job; 409 if it has ended."""
+def cancel_job(store: Store | TeamStore, job_id: str, by: str | None = None) -> Job:
+    """Cancel a queued or running job (``by``: the key cancelling, recorded as
+    ``cancelled_by``); 404 for a job ``store`` does not see, 409 if it has ended."""
     before = get_job(store, job_id)
-    after = store.request_cancel(job_id)
+    after = store.request_cancel(job_id, by)
     if after is None:
         raise not_found("scenario", job_id)
     if before.status in TERMINAL:

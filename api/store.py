@@ -12,6 +12,14 @@ a worker's writes name the attempt they belong to, so a worker left over from an
 can never overwrite a later one. ``finished`` means the solver gave an answer; the stored
 ``summary['status']`` says which (optimal, feasible_at_limit, infeasible, …).
 
+Teams
+-----
+Every key belongs to a team, and every job, sweep and dataset to the team of the key that made
+it. :meth:`Store.for_team` gives a :class:`TeamStore`: the same methods, seeing and changing
+only that team's records (another team's id is "not found"). The worker and the dispatcher use
+the :class:`Store` itself and run every team's jobs. Rows written before teams existed (their
+``team`` is null) belong to the team :data:`DEFAULT_TEAM`.
+
 This module knows nothing of the model or the solver.
 """
 
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -34,6 +43,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    or_,
     select,
     update,
 )
@@ -46,9 +56,16 @@ ACTIVE = (QUEUED, RUNNING, CANCELLING)
 TERMINAL = (FINISHED, FAILED, CANCELLED)
 JOB_STATUSES = ACTIVE + TERMINAL
 
-ROLES = ("viewer", "planner", "admin")
-"""API key roles, weakest first: each role may do what the ones before it may."""
+ROLES = ("viewer", "planner", "admin", "service_admin")
+"""API key roles, weakest first: each role may do what the ones before it may. ``admin``
+manages its own team's keys; ``service_admin`` also manages teams and every team's keys."""
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ADMIN_ROLES = ("admin", "service_admin")
+
+DEFAULT_TEAM = "default"
+"""The team of keys, jobs, sweeps and datasets made before teams existed."""
+TEAM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+"""A team's id: lower-case letters, digits and hyphens, 40 characters at most."""
 
 KEY_PREFIX = "mdtp"
 
@@ -97,6 +114,8 @@ class Job(Base):
     sweep_id: Mapped[str | None] = mapped_column(String(32), index=True)
     variant: Mapped[dict[str, Any] | None]
     archived_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    team: Mapped[str | None] = mapped_column(String(40), index=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(32))
 
 
 class Sweep(Base):
@@ -110,6 +129,7 @@ class Sweep(Base):
     vary: Mapped[list[Any]]
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float, index=True)
+    team: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Dataset(Base):
@@ -126,6 +146,7 @@ class Dataset(Base):
     info: Mapped[dict[str, Any]]
     created_by: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float, index=True)
+    team: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class ApiKey(Base):
@@ -139,7 +160,33 @@ class ApiKey(Base):
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[float] = mapped_column(Float)
     revoked_at: Mapped[float | None] = mapped_column(Float)
+    team: Mapped[str | None] = mapped_column(String(40))
 
+
+class Team(Base):
+    """A team: its keys see and change only its own jobs, sweeps and datasets."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+def team_of(record) -> str:
+    """The team a key, job, sweep or dataset belongs to (:data:`DEFAULT_TEAM` for old rows)."""
+    return getattr(record, "team", None) or DEFAULT_TEAM
+
+
+def _in_team(column, team: str):
+    """``column`` is ``team`` (a null belongs to the default team)."""
+    if team == DEFAULT_TEAM:
+        return or_(column == team, column.is_(None))
+    return column == team
+
+
+class LastAdminError(ValueError):
+    """Revoking this key would leave its team (or the service) without an administrator."""
 
 def _sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL journal, busy timeout, and ``BEGIN IMMEDIATE`` for write transactions.
@@ -194,7 +241,9 @@ class Store:
 
     def create_all(self) -> None:
         """Create the tables that do not exist yet, and add nullable columns that a store
-        made by an earlier version lacks (``jobs.archived_at``); nothing is dropped."""
+        made by an earlier version lacks (``jobs.archived_at``, the ``team`` columns,
+        ``jobs.cancelled_by``); nothing is dropped. The default team's row is made if missing
+        (rows without a team belong to it)."""
         Base.metadata.create_all(self.engine)
         from sqlalchemy import inspect as sa_inspect
         from sqlalchemy import text
@@ -208,6 +257,14 @@ class Store:
                 kind = column.type.compile(dialect=self.engine.dialect)
                 with self.engine.begin() as conn:
                     conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.writing() as s:
+                if s.get(Team, DEFAULT_TEAM) is None:
+                    s.add(Team(id=DEFAULT_TEAM, label="Default team", created_at=now()))
+        except IntegrityError:  # another process made it at the same moment
+            pass
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -223,20 +280,58 @@ class Store:
         with self._write() as session, session.begin():
             yield session
 
+    # ------------------------------------------------------------------ teams
+    def create_team(self, team_id: str, label: str | None = None) -> Team:
+        """Make a team; ``ValueError`` for an id that is not lower-case letters, digits and
+        hyphens, or one that exists already."""
+        if not isinstance(team_id, str) or not TEAM_ID.match(team_id):
+            raise ValueError(f"a team id is lower-case letters, digits and hyphens (40 at "
+                             f"most, starting with a letter or digit), not {team_id!r}")
+        with self.writing() as s:
+            if s.get(Team, team_id) is not None:
+                raise ValueError(f"team {team_id} exists already")
+            record = Team(id=team_id, label=label, created_at=now())
+            s.add(record)
+        return record
+
+    def get_team(self, team_id: str) -> Team | None:
+        with self.reading() as s:
+            return s.get(Team, team_id)
+
+    def list_teams(self) -> list[Team]:
+        with self.reading() as s:
+            return list(s.scalars(select(Team).order_by(Team.id)))
+
+    def count_live_keys(self) -> dict[tuple[str, str], int]:
+        """Live (not revoked) keys by ``(team, role)``."""
+        with self.reading() as s:
+            rows = s.execute(select(ApiKey.team, ApiKey.role, func.count())
+                             .where(ApiKey.revoked_at.is_(None))
+                             .group_by(ApiKey.team, ApiKey.role))
+            out: dict[tuple[str, str], int] = {}
+            for team, role, n in rows:
+                k = (team or DEFAULT_TEAM, role)
+                out[k] = out.get(k, 0) + n
+            return out
+
     # ------------------------------------------------------------------ API keys
-    def create_key(self, role: str, label: str | None = None) -> tuple[str, ApiKey]:
-        """Make a key; return ``(key, record)``. The key is shown once and stored hashed.
+    def create_key(self, role: str, label: str | None = None, *,
+                   team: str = DEFAULT_TEAM) -> tuple[str, ApiKey]:
+        """Make a key of ``team``; return ``(key, record)``. The key is shown once and stored
+        hashed.
 
         The key reads ``mdtp_<id>_<secret>``: ``id`` (12 hex characters) finds the record,
-        ``secret`` carries 256 random bits.
+        ``secret`` carries 256 random bits. ``ValueError`` for an unknown role or team.
         """
         if role not in ROLE_RANK:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         key_id = secrets.token_hex(6)
         key = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
         record = ApiKey(id=key_id, key_hash=hash_key(key), role=role, label=label,
-                        created_at=now(), revoked_at=None)
+                        created_at=now(), revoked_at=None, team=team)
         with self.writing() as s:
+            if s.get(Team, team) is None:
+                raise ValueError(f"no team {team}")
             s.add(record)
         return key, record
 
@@ -256,16 +351,48 @@ class Store:
         with self.reading() as s:
             return s.get(ApiKey, key_id)
 
-    def list_keys(self) -> list[ApiKey]:
+    def list_keys(self, team: str | None = None) -> list[ApiKey]:
+        """Keys, oldest first: every team's, or ``team``'s only."""
+        q = select(ApiKey)
+        if team is not None:
+            q = q.where(_in_team(ApiKey.team, team))
         with self.reading() as s:
-            return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at)))
+            return list(s.scalars(q.order_by(ApiKey.created_at, ApiKey.id)))
 
     def revoke_key(self, key_id: str) -> ApiKey | None:
-        """Revoke a key (kept for the record); ``None`` if there is no such key."""
+        """Revoke a key (kept for the record); ``None`` if there is no such key.
+
+        Raises
+        ------
+        LastAdminError
+            When the key is the last live admin key of its team (an admin or service admin
+            key), or the service's last live service admin key: nobody could then manage the
+            team's keys (or the teams).
+        """
         with self.writing() as s:
             record = s.get(ApiKey, key_id)
-            if record is not None and record.revoked_at is None:
-                record.revoked_at = now()
+            if record is None or record.revoked_at is not None:
+                return record
+            team = team_of(record)
+            if record.role in ADMIN_ROLES:
+                # lock the team's row while counting (PostgreSQL; SQLite's write transaction
+                # is exclusive already), so two revocations at once cannot both pass
+                s.execute(select(Team.id).where(Team.id == team).with_for_update())
+                admins = s.scalar(select(func.count()).select_from(ApiKey).where(
+                    _in_team(ApiKey.team, team), ApiKey.revoked_at.is_(None),
+                    ApiKey.role.in_(ADMIN_ROLES)))
+                if admins <= 1:
+                    raise LastAdminError(
+                        f"key {key_id} is the last admin key of team {team}: make another "
+                        "admin key for the team first, then revoke this one")
+            if record.role == "service_admin":
+                services = s.scalar(select(func.count()).select_from(ApiKey).where(
+                    ApiKey.revoked_at.is_(None), ApiKey.role == "service_admin"))
+                if services <= 1:
+                    raise LastAdminError(
+                        f"key {key_id} is the service's last service_admin key: make another "
+                        "(mdtplan keys create --role service_admin) first, then revoke this one")
+            record.revoked_at = now()
             return record
 
     # ------------------------------------------------------------------ datasets
@@ -288,16 +415,23 @@ class Store:
             rows = s.scalars(select(Dataset).where(Dataset.id.in_(sorted(set(ids)))))
             return {d.id: d for d in rows}
 
-    def find_dataset(self, sha256: str, filename: str) -> Dataset | None:
-        """The oldest dataset holding exactly this file (same content and name), if any."""
+    def find_dataset(self, sha256: str, filename: str, *,
+                     team: str | None = None) -> Dataset | None:
+        """The oldest dataset holding exactly this file (same content and name), if any (of
+        ``team`` only, when given)."""
+        q = select(Dataset).where(Dataset.sha256 == sha256, Dataset.filename == filename)
+        if team is not None:
+            q = q.where(_in_team(Dataset.team, team))
         with self.reading() as s:
-            q = (select(Dataset).where(Dataset.sha256 == sha256, Dataset.filename == filename)
-                 .order_by(Dataset.created_at, Dataset.id).limit(1))
-            return s.scalars(q).first()
+            return s.scalars(q.order_by(Dataset.created_at, Dataset.id).limit(1)).first()
 
-    def list_datasets(self, limit: int = 100, offset: int = 0) -> list[Dataset]:
+    def list_datasets(self, limit: int = 100, offset: int = 0, *,
+                      team: str | None = None) -> list[Dataset]:
+        q = select(Dataset)
+        if team is not None:
+            q = q.where(_in_team(Dataset.team, team))
         with self.reading() as s:
-            q = select(Dataset).order_by(Dataset.created_at.desc(), Dataset.id)
+            q = q.order_by(Dataset.created_at.desc(), Dataset.id)
             return list(s.scalars(q.limit(limit).offset(offset)))
 
     def delete_dataset(self, dataset_id: str) -> Dataset | None:
@@ -309,19 +443,20 @@ class Store:
 
     # ------------------------------------------------------------------ jobs
     def add_job(self, scenario: dict, *, name: str, created_by: str | None = None,
-                sweep_id: str | None = None, variant: dict | None = None) -> Job:
-        """Store a queued job (committed when this returns)."""
-        job = self._new_job(scenario, name, created_by, sweep_id, variant)
+                sweep_id: str | None = None, variant: dict | None = None,
+                team: str = DEFAULT_TEAM) -> Job:
+        """Store a queued job of ``team`` (committed when this returns)."""
+        job = self._new_job(scenario, name, created_by, sweep_id, variant, team)
         with self.writing() as s:
             s.add(job)
         return job
 
     @staticmethod
-    def _new_job(scenario, name, created_by, sweep_id, variant) -> Job:
+    def _new_job(scenario, name, created_by, sweep_id, variant, team=DEFAULT_TEAM) -> Job:
         t = now()
         return Job(id=new_id("sc"), name=name, status=QUEUED, scenario=scenario,
                    created_by=created_by, created_at=t, updated_at=t, attempts=0,
-                   sweep_id=sweep_id, variant=variant)
+                   sweep_id=sweep_id, variant=variant, team=team)
 
     def get_job(self, job_id: str) -> Job | None:
         with self.reading() as s:
@@ -329,9 +464,12 @@ class Store:
 
     def list_jobs(self, *, limit: int = 100, offset: int = 0, status: str | None = None,
                   sweep_id: str | None = None, newest_first: bool = True,
-                  archived: bool | None = None) -> list[Job]:
-        """Jobs, newest first; ``archived`` True/False keeps only archived / live ones."""
+                  archived: bool | None = None, team: str | None = None) -> list[Job]:
+        """Jobs, newest first; ``archived`` True/False keeps only archived / live ones;
+        ``team`` keeps only that team's."""
         q = select(Job)
+        if team is not None:
+            q = q.where(_in_team(Job.team, team))
         if status is not None:
             q = q.where(Job.status == status)
         if archived is not None:
@@ -458,10 +596,11 @@ class Store:
                                  "severity": "error"}]
             return job.status
 
-    def request_cancel(self, job_id: str) -> str | None:
+    def request_cancel(self, job_id: str, by: str | None = None) -> str | None:
         """Cancel a job: a queued one at once (``cancelled``), a running one through
-        ``cancelling``. Returns the status after the request (a final status unchanged when
-        the job had ended already), or ``None`` if there is no such job."""
+        ``cancelling``; ``by`` (the key's id) is recorded as ``cancelled_by``. Returns the
+        status after the request (a final status unchanged when the job had ended already),
+        or ``None`` if there is no such job."""
         with self.writing() as s:
             job = s.get(Job, job_id)
             if job is None:
@@ -470,9 +609,11 @@ class Store:
             if job.status == QUEUED:
                 job.status, job.finished_at, job.updated_at = CANCELLED, t, t
                 job.message = "cancelled before it started"
+                job.cancelled_by = by
             elif job.status == RUNNING:
                 job.status, job.updated_at = CANCELLING, t
                 job.message = "cancel requested"
+                job.cancelled_by = by
             return job.status
 
     def set_archived(self, job_id: str, archived: bool) -> Job | None:
@@ -494,11 +635,13 @@ class Store:
 
     # ------------------------------------------------------------------ sweeps
     def add_sweep(self, *, name: str, scenario: dict, vary: list, variants: list[tuple],
-                  created_by: str | None = None) -> tuple[Sweep, list[Job]]:
-        """Store a sweep and its variants (``(name, scenario_doc, values)`` each) at once."""
+                  created_by: str | None = None,
+                  team: str = DEFAULT_TEAM) -> tuple[Sweep, list[Job]]:
+        """Store a sweep of ``team`` and its variants (``(name, scenario_doc, values)``
+        each) at once."""
         sweep = Sweep(id=new_id("sw"), name=name, scenario=scenario, vary=vary,
-                      created_by=created_by, created_at=now())
-        jobs = [self._new_job(doc, vname, created_by, sweep.id, values)
+                      created_by=created_by, created_at=now(), team=team)
+        jobs = [self._new_job(doc, vname, created_by, sweep.id, values, team)
                 for vname, doc, values in variants]
         with self.writing() as s:
             s.add(sweep)
@@ -509,7 +652,111 @@ class Store:
         with self.reading() as s:
             return s.get(Sweep, sweep_id)
 
-    def list_sweeps(self, limit: int = 100, offset: int = 0) -> list[Sweep]:
+    def list_sweeps(self, limit: int = 100, offset: int = 0, *,
+                    team: str | None = None) -> list[Sweep]:
+        q = select(Sweep)
+        if team is not None:
+            q = q.where(_in_team(Sweep.team, team))
         with self.reading() as s:
-            q = select(Sweep).order_by(Sweep.created_at.desc(), Sweep.id)
+            q = q.order_by(Sweep.created_at.desc(), Sweep.id)
             return list(s.scalars(q.limit(limit).offset(offset)))
+
+    # ------------------------------------------------------------------ teams' views
+    def for_team(self, team: str) -> TeamStore:
+        """This store as one team sees it (see :class:`TeamStore`)."""
+        return TeamStore(self, team)
+
+
+class TeamStore:
+    """One team's view of a :class:`Store`: the methods the routes and pages use, seeing and
+    changing only the team's jobs, sweeps, datasets and keys.
+
+    A record of another team is ``None`` ("not found") to every method, so that a route
+    answers 404 and does not reveal that it exists. What is made here belongs to the team.
+    The worker's and dispatcher's methods are not offered: they use the store itself.
+
+    Parameters
+    ----------
+    store : Store
+        The whole store.
+    team : str
+        The team's id.
+    """
+
+    def __init__(self, store: Store, team: str):
+        self.store = store
+        self.team = team
+
+    def _mine(self, record):
+        return record if record is not None and team_of(record) == self.team else None
+
+    # datasets
+    def add_dataset(self, **fields) -> Dataset:
+        return self.store.add_dataset(**{**fields, "team": self.team})
+
+    def get_dataset(self, dataset_id: str) -> Dataset | None:
+        return self._mine(self.store.get_dataset(dataset_id))
+
+    def get_datasets(self, ids: list[str]) -> dict[str, Dataset]:
+        return {k: d for k, d in self.store.get_datasets(ids).items() if self._mine(d)}
+
+    def find_dataset(self, sha256: str, filename: str) -> Dataset | None:
+        return self.store.find_dataset(sha256, filename, team=self.team)
+
+    def list_datasets(self, limit: int = 100, offset: int = 0) -> list[Dataset]:
+        return self.store.list_datasets(limit, offset, team=self.team)
+
+    def delete_dataset(self, dataset_id: str) -> Dataset | None:
+        if self.get_dataset(dataset_id) is None:
+            return None
+        return self.store.delete_dataset(dataset_id)
+
+    # jobs
+    def add_job(self, scenario: dict, **kw) -> Job:
+        return self.store.add_job(scenario, **{**kw, "team": self.team})
+
+    def get_job(self, job_id: str) -> Job | None:
+        return self._mine(self.store.get_job(job_id))
+
+    def list_jobs(self, **kw) -> list[Job]:
+        return self.store.list_jobs(**{**kw, "team": self.team})
+
+    def request_cancel(self, job_id: str, by: str | None = None) -> str | None:
+        if self.get_job(job_id) is None:
+            return None
+        return self.store.request_cancel(job_id, by)
+
+    def set_archived(self, job_id: str, archived: bool) -> Job | None:
+        if self.get_job(job_id) is None:
+            return None
+        return self.store.set_archived(job_id, archived)
+
+    def delete_job(self, job_id: str) -> Job | None:
+        if self.get_job(job_id) is None:
+            return None
+        return self.store.delete_job(job_id)
+
+    # sweeps
+    def add_sweep(self, **kw) -> tuple[Sweep, list[Job]]:
+        return self.store.add_sweep(**{**kw, "team": self.team})
+
+    def get_sweep(self, sweep_id: str) -> Sweep | None:
+        return self._mine(self.store.get_sweep(sweep_id))
+
+    def list_sweeps(self, limit: int = 100, offset: int = 0) -> list[Sweep]:
+        return self.store.list_sweeps(limit, offset, team=self.team)
+
+    # keys
+    def create_key(self, role: str, label: str | None = None) -> tuple[str, ApiKey]:
+        return self.store.create_key(role, label, team=self.team)
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        return self._mine(self.store.get_key(key_id))
+
+    def list_keys(self) -> list[ApiKey]:
+        return self.store.list_keys(team=self.team)
+
+    def revoke_key(self, key_id: str) -> ApiKey | None:
+        if self.get_key(key_id) is None:
+            return None
+        return self.store.revoke_key(key_id)

@@ -985,11 +985,13 @@ def bench(
 
 
 def _register_service_commands() -> None:
-    """``mdtplan serve`` and ``mdtplan keys`` (the HTTP service lives in the ``api`` package)."""
-    from api.cli import keys_app, serve_command
+    """``mdtplan serve``, ``mdtplan keys`` and ``mdtplan teams`` (the HTTP service lives in the
+    ``api`` package)."""
+    from api.cli import keys_app, serve_command, teams_app
 
     app.command("serve")(serve_command)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(teams_app, name="teams")
 
 
 _register_service_commands()

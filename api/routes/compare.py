@@ -77,6 +77,7 @@ def _map_context(jobs, settings) -> dict | None:
 def compare_page(request: Request, who: PageUser, store: StoreDep,
                  settings: SettingsDep) -> HTMLResponse:
     """Choose scenarios (``?ids=a&ids=b``); with two or more, the comparison."""
+    store = store.for_team(who.team)
     wanted: list[str] = []
     for ident in request.query_params.getlist("ids"):
         ident = ident.strip()[:40]

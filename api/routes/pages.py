@@ -62,6 +62,7 @@ def index(request: Request, who: PageUser, store: StoreDep, settings: SettingsDe
     ``q`` filters by name or id, ``status`` by status, ``show`` live (default), archived or
     all scenarios.
     """
+    store = store.for_team(who.team)
     q = q[:200]
     status = status if status in STATUSES else ""
     show = show if show in SHOW else "live"
@@ -77,6 +78,7 @@ def index(request: Request, who: PageUser, store: StoreDep, settings: SettingsDe
 def scenario_rows(request: Request, who: PageUser, store: StoreDep, settings: SettingsDep,
                   q: str = "", status: str = "", show: str = "live") -> HTMLResponse:
     """The scenario table alone (the list page polls it while solves run)."""
+    store = store.for_team(who.team)
     status = status if status in STATUSES else ""
     show = show if show in SHOW else "live"
     rows, active = _rows(store, settings, q[:200], status, show)

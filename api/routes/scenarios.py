@@ -1,4 +1,8 @@
-"""Scenarios: submit (stored before the 202), list, status, cancel, and the results."""
+"""Scenarios: submit (stored before the 202), list, status, cancel, and the results.
+
+Each route sees only the caller's team's scenarios: another team's id is 404, as for one that
+does not exist.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,9 @@ on its link back may open the scenario's page in the whole window (when the map 
 def submit_scenario(scenario: Scenario, who: Planner, store: StoreDep, settings: SettingsDep,
                     checker: CheckerDep, dispatcher: DispatcherDep,
                     response: Response) -> ScenarioAccepted:
-    """Check a scenario (CONTRACT §2; paths name dataset ids), store it, queue its solve."""
+    """Check a scenario (CONTRACT §2; paths name dataset ids of your team's datasets), store
+    it for your team, queue its solve."""
+    store = store.for_team(who.team)
     doc = services.check_submission(scenario, store, settings, checker)
     job = store.add_job(doc, name=scenario.name, created_by=who.key_id)
     if dispatcher is not None:
@@ -36,43 +42,47 @@ def submit_scenario(scenario: Scenario, who: Planner, store: StoreDep, settings:
 
 
 @router.get("", response_model=list[JobOut])
-def list_scenarios(_: Viewer, store: StoreDep, settings: SettingsDep,
+def list_scenarios(who: Viewer, store: StoreDep, settings: SettingsDep,
                    status: JobStatus | None = None,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[JobOut]:
-    """Submitted scenarios, newest first."""
-    jobs = store.list_jobs(limit=limit, offset=offset, status=status)
+    """Your team's submitted scenarios, newest first."""
+    jobs = store.for_team(who.team).list_jobs(limit=limit, offset=offset, status=status)
     return [services.job_out(j, settings) for j in jobs]
 
 
 @router.get("/{scenario_id}", response_model=JobOut, responses={404: {"model": ErrorOut}})
-def get_scenario(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> JobOut:
+def get_scenario(scenario_id: str, who: Viewer, store: StoreDep, settings: SettingsDep) -> JobOut:
     """Status, progress while running, summary when finished, problems when failed."""
-    return services.job_out(services.get_job(store, scenario_id), settings)
+    return services.job_out(services.get_job(store.for_team(who.team), scenario_id), settings)
 
 
 @router.delete("/{scenario_id}", status_code=202, response_model=JobOut,
                responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def cancel_scenario(scenario_id: str, _: Planner, store: StoreDep,
+def cancel_scenario(scenario_id: str, who: Planner, store: StoreDep,
                     settings: SettingsDep) -> JobOut:
-    """Cancel a queued solve (at once) or a running one (``cancelling``, then ``cancelled``)."""
-    return services.job_out(services.cancel_job(store, scenario_id), settings)
+    """Cancel a queued solve (at once) or a running one (``cancelling``, then ``cancelled``).
+
+    Any planner of the scenario's team may cancel it (not only the one who submitted it); the
+    key that cancelled is recorded as ``cancelled_by``."""
+    job = services.cancel_job(store.for_team(who.team), scenario_id, by=who.key_id)
+    return services.job_out(job, settings)
 
 
 @router.get("/{scenario_id}/result", response_model=ResultOut,
             responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def get_result(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> ResultOut:
+def get_result(scenario_id: str, who: Viewer, store: StoreDep, settings: SettingsDep) -> ResultOut:
     """Summary, hubs, assignment and staffing (CONTRACT §5) as JSON."""
-    return services.read_result(services.get_job(store, scenario_id), settings)
+    return services.read_result(services.get_job(store.for_team(who.team), scenario_id), settings)
 
 
 @router.get("/{scenario_id}/result/geojson", response_class=FileResponse,
             responses={200: {"content": {"application/geo+json": {}}},
                        404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def get_result_geojson(scenario_id: str, _: Viewer, store: StoreDep,
+def get_result_geojson(scenario_id: str, who: Viewer, store: StoreDep,
                        settings: SettingsDep) -> FileResponse:
     """The areas with the hub serving each, as a GeoJSON FeatureCollection (EPSG:4326)."""
-    job = services.get_job(store, scenario_id)
+    job = services.get_job(store.for_team(who.team), scenario_id)
     path = services.result_file(job, settings, "areas.geojson")
     return FileResponse(path, media_type="application/geo+json")
 
@@ -80,9 +90,9 @@ def get_result_geojson(scenario_id: str, _: Viewer, store: StoreDep,
 @router.get("/{scenario_id}/map", response_class=FileResponse,
             responses={200: {"content": {"text/html": {}}},
                        404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def get_map(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
+def get_map(scenario_id: str, who: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
     """The scenario's map page (self-contained HTML)."""
-    job = services.get_job(store, scenario_id)
+    job = services.get_job(store.for_team(who.team), scenario_id)
     path = services.result_file(job, settings, "map.html")
     return FileResponse(path, media_type="text/html; charset=utf-8",
                         headers={"Content-Security-Policy": MAP_CSP})
@@ -92,9 +102,9 @@ def get_map(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep)
             responses={200: {"content": {"application/vnd.openxmlformats-officedocument."
                                          "spreadsheetml.sheet": {}}},
                        404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
-def get_export(scenario_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
+def get_export(scenario_id: str, who: Viewer, store: StoreDep, settings: SettingsDep) -> FileResponse:
     """The finance workbook."""
-    job = services.get_job(store, scenario_id)
+    job = services.get_job(store.for_team(who.team), scenario_id)
     path = services.result_file(job, settings, "summary.xlsx")
     return FileResponse(path, filename=f"{job.id}-summary.xlsx",
                         media_type="application/vnd.openxmlformats-officedocument."

@@ -36,6 +36,7 @@ def _jobs(store, sweep_id: str):
 def sweeps_page(request: Request, who: PageUser, store: StoreDep,
                 settings: SettingsDep) -> HTMLResponse:
     """The sweeps, newest first, with how many of their variants have ended."""
+    store = store.for_team(who.team)
     rows = []
     for sweep in store.list_sweeps(limit=100):
         out = services.sweep_out(sweep, _jobs(store, sweep.id), settings)
@@ -79,6 +80,7 @@ def new_sweep_form(request: Request, who: PageUser, store: StoreDep,
                    settings: SettingsDep) -> HTMLResponse:
     """The form: a starting point (``?from=example:demo`` or ``job:<id>``) and one or two
     axes."""
+    store = store.for_team(who.team)
     _need_planner(who)
     form = {"from": request.query_params.get("from", "example:demo")[:100]}
     base, label = _base(form["from"], store)
@@ -113,6 +115,7 @@ async def run_new_sweep(request: Request, who: FormPlanner, store: StoreDep,
                         dispatcher: DispatcherDep):
     """Check the grid (and, on "Run", every variant as ``POST /v1/sweeps`` does), store the
     sweep and queue its variants; "Check the grid" only shows the variants."""
+    store = store.for_team(who.team)
     form = {k: v for k, v in (await request.form()).items()
             if isinstance(v, str) and k != "csrf_token"}
     form["from"] = form.get("from", "")[:100]
@@ -190,6 +193,7 @@ def sweep_page(request: Request, sweep_id: str, who: PageUser, store: StoreDep,
                settings: SettingsDep) -> HTMLResponse:
     """A sweep: its progress, the frontier chart (``?y=`` chooses its figure) and the table
     of variants, each linking to its scenario page."""
+    store = store.for_team(who.team)
     context = _sweep_context(store, settings, sweep_id, request.query_params.get("y"))
     return page("sweep.html", **page_context(request, who, title=context["sweep"].name,
                                              nav="sweeps", **context))
@@ -199,5 +203,6 @@ def sweep_page(request: Request, sweep_id: str, who: PageUser, store: StoreDep,
 def sweep_live(request: Request, sweep_id: str, who: PageUser, store: StoreDep,
                settings: SettingsDep) -> Response:
     """The progress, chart and table alone (polled while variants run)."""
+    store = store.for_team(who.team)
     context = _sweep_context(store, settings, sweep_id, request.query_params.get("y"))
     return page("_sweep_live.html", **page_context(request, who, **context))

@@ -1,4 +1,7 @@
-"""Sweeps: a grid of scenario variants, each a stored job, and the table of their results."""
+"""Sweeps: a grid of scenario variants, each a stored job, and the table of their results.
+
+A sweep and its variants belong to the submitter's team; another team's sweep is 404.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 def submit_sweep(body: SweepIn, who: Planner, store: StoreDep, settings: SettingsDep,
                  checker: CheckerDep, dispatcher: DispatcherDep,
                  response: Response) -> SweepAccepted:
-    """Check the scenario and every variant, store them all, queue their solves."""
+    """Check the scenario and every variant, store them all for your team, queue their
+    solves."""
+    store = store.for_team(who.team)
     base, variants = services.expand_sweep(body, store, settings, checker)
     sweep, jobs = store.add_sweep(name=body.name or body.scenario.name, scenario=base,
                                   vary=[a.model_dump(mode="json") for a in body.vary],
@@ -31,18 +36,20 @@ def submit_sweep(body: SweepIn, who: Planner, store: StoreDep, settings: Setting
 
 
 @router.get("", response_model=list[SweepOut])
-def list_sweeps(_: Viewer, store: StoreDep, settings: SettingsDep,
+def list_sweeps(who: Viewer, store: StoreDep, settings: SettingsDep,
                 limit: Annotated[int, Query(ge=1, le=100)] = 20,
                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[SweepOut]:
-    """Sweeps, newest first, with their tables."""
+    """Your team's sweeps, newest first, with their tables."""
+    store = store.for_team(who.team)
     return [services.sweep_out(s, store.list_jobs(sweep_id=s.id, limit=10_000,
                                                   newest_first=False), settings)
             for s in store.list_sweeps(limit, offset)]
 
 
 @router.get("/{sweep_id}", response_model=SweepOut, responses={404: {"model": ErrorOut}})
-def get_sweep(sweep_id: str, _: Viewer, store: StoreDep, settings: SettingsDep) -> SweepOut:
+def get_sweep(sweep_id: str, who: Viewer, store: StoreDep, settings: SettingsDep) -> SweepOut:
     """The sweep's table: one row per variant with its status and headline figures."""
+    store = store.for_team(who.team)
     sweep = store.get_sweep(sweep_id)
     if sweep is None:
         raise services.not_found("sweep", sweep_id)

@@ -51,6 +51,7 @@ def _upload_page(request, who, store, kept: dict, errors: dict, status_code: int
 def upload_form(request: Request, who: PageUser, store: StoreDep) -> HTMLResponse:
     """A file field for each part: areas and sites, and optionally a table joined to the
     areas, today's workforce and travel times."""
+    store = store.for_team(who.team)
     _need_planner(who)
     return _upload_page(request, who, store, {}, {})
 
@@ -59,6 +60,7 @@ def upload_form(request: Request, who: PageUser, store: StoreDep) -> HTMLRespons
 async def upload_files(request: Request, who: FormPlanner, store: StoreDep,
                        settings: SettingsDep, checker: CheckerDep):
     """Store each file sent (the checks of ``POST /v1/datasets``), then the mapping page."""
+    store = store.for_team(who.team)
     form = await request.form()
     kept: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
@@ -191,6 +193,7 @@ def mapping_form(request: Request, who: PageUser, store: StoreDep,
                  checker: CheckerDep) -> HTMLResponse:
     """Each uploaded file's layers and first rows; which column means what (guessed from
     the names); the operating model, its roles and the sites' status; the parameters."""
+    store = store.for_team(who.team)
     _need_planner(who)
     return _mapping_page(request, who, store, checker, dict(request.query_params))
 
@@ -231,6 +234,7 @@ async def run_mapped_scenario(request: Request, who: FormPlanner, store: StoreDe
                               dispatcher: DispatcherDep):
     """Make the scenario from the mapping form and its tables, check it as the API does,
     store it and queue it."""
+    store = store.for_team(who.team)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
     def again(problems):
@@ -297,6 +301,7 @@ async def check_form(request: Request, who: FormPlanner, store: StoreDep,
                      settings: SettingsDep, checker: CheckerDep) -> HTMLResponse:
     """Check a new-scenario form as it is now (the schema, then the files as ``mdtplan
     validate`` does), storing nothing; answer the problems and each field's message."""
+    store = store.for_team(who.team)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     problems: list = []
     measured, warnings, checked_inputs = None, [], False

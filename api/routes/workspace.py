@@ -2,7 +2,9 @@
 progress, its result, cancel, and its files.
 
 Pages call the same services as the ``/v1`` API (:mod:`api.services`): a scenario made here is
-checked and stored exactly as one sent to ``POST /v1/scenarios``.
+checked and stored exactly as one sent to ``POST /v1/scenarios``. Every page works on the signed-in key's
+team's store (:meth:`api.store.Store.for_team`): another team's scenario is "Page not found".
+Any planner of the team may cancel the team's scenarios (recorded as ``cancelled_by``).
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ def _form_page(request, who, store, start: str, base: dict | None, label: str,
 def new_scenario_form(request: Request, who: PageUser, store: StoreDep,
                       settings: SettingsDep) -> HTMLResponse:
     """The form: a starting point (``?from=example:demo`` or ``job:<id>``) and its fields."""
+    store = store.for_team(who.team)
     _need_planner(who)
     start = request.query_params.get("from", "example:demo")[:100]
     base, label = _base(start, store)
@@ -114,6 +117,7 @@ async def run_new_scenario(request: Request, who: FormPlanner, store: StoreDep,
                            settings: SettingsDep, checker: CheckerDep,
                            dispatcher: DispatcherDep):
     """Make the scenario from the form, check it as the API does, store it and queue it."""
+    store = store.for_team(who.team)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     start = form.get("from", "")[:100]
     base, label = _base(start, store)
@@ -173,6 +177,7 @@ def _progress_context(job, settings) -> dict:
 def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
                   settings: SettingsDep) -> HTMLResponse:
     """A scenario: its progress while it runs; its plan, map, tables and finance after."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     out = services.job_out(job, settings)
     try:
@@ -207,6 +212,7 @@ def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
 def scenario_progress(request: Request, job_id: str, who: PageUser, store: StoreDep,
                       settings: SettingsDep) -> Response:
     """The progress panel alone (polled); once the run has ended, the page reloads."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     if job.status not in ACTIVE:
         return Response(status_code=204, headers={"HX-Refresh": "true"})
@@ -219,7 +225,8 @@ def scenario_progress(request: Request, job_id: str, who: PageUser, store: Store
 async def cancel_from_page(request: Request, job_id: str, who: FormPlanner,
                            store: StoreDep) -> Response:
     """Cancel a queued or running scenario, then back to its page (which says what is kept)."""
-    services.cancel_job(store, job_id)
+    store = store.for_team(who.team)
+    services.cancel_job(store, job_id, by=who.key_id)
     return RedirectResponse(f"/scenarios/{job_id}", status_code=303)
 
 
@@ -228,6 +235,7 @@ def scenario_file(job_id: str, name: str, who: PageUser, store: StoreDep,
                   settings: SettingsDep) -> FileResponse:
     """A result file (CSV tables, the scenario as run, the waterfall) or the catchments as a
     GeoPackage (made on first request from the areas and their hubs)."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     if name == "catchments.gpkg":
         areas = services.result_file(job, settings, "areas.geojson")
@@ -261,7 +269,8 @@ def _write_catchments(areas_geojson, target) -> None:
 
 # ----------------------------------------------------------------------------- housekeeping
 def _may_tidy(who, job) -> None:
-    """Planners archive and delete their own ended scenarios; administrators anyone's."""
+    """Planners archive and delete their own ended scenarios; administrators any of their
+    team's (the job was found through the team's store: another team's is 404 already)."""
     if job.status in ACTIVE:
         raise HTTPException(409, detail=f"scenario {job.id} is {job.status}: cancel it first, "
                                         "or wait for it to end")
@@ -276,6 +285,7 @@ def _may_tidy(who, job) -> None:
 @router.post("/scenarios/{job_id}/archive")
 async def archive_from_page(request: Request, job_id: str, who: FormPlanner, store: StoreDep):
     """Archive an ended scenario (hidden from the list unless asked for) or restore it."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     _may_tidy(who, job)
     archived = (await request.form()).get("archived", "1") == "1"
@@ -287,6 +297,7 @@ async def archive_from_page(request: Request, job_id: str, who: FormPlanner, sto
 @router.get("/scenarios/{job_id}/delete", response_class=HTMLResponse)
 def confirm_delete(request: Request, job_id: str, who: PageUser, store: StoreDep):
     """Ask before deleting: what goes (the row and its outputs) and what stays (datasets)."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     _may_tidy(who, job)
     return page("delete.html", **page_context(request, who, title=f"Delete {job.name}",
@@ -297,6 +308,7 @@ def confirm_delete(request: Request, job_id: str, who: PageUser, store: StoreDep
 async def delete_from_page(request: Request, job_id: str, who: FormPlanner, store: StoreDep,
                            settings: SettingsDep):
     """Delete an ended scenario and its result folder; its uploaded datasets stay."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     _may_tidy(who, job)
     services.delete_job(store, settings, job)
@@ -306,6 +318,7 @@ def scenario_finance(request: Request, job_id: str, who: PageUser, store: StoreD
                      settings: SettingsDep) -> HTMLResponse:
     """The finance panel: today against the plan line by line, the workstreams low / most
     likely / high, benefit to investment, payback, NPV and Monte Carlo, each with a chart."""
+    store = store.for_team(who.team)
     job = services.get_job(store, job_id)
     out = services.job_out(job, settings)
     panel = finance.panel(job.summary) if job.summary and job.status not in ACTIVE else None
