@@ -58,7 +58,9 @@ DESCRIPTION = """Plan adult social care locality MDT hubs, staffing and budgets.
 
 Send `Authorization: Bearer KEY` (keys are made with `mdtplan keys create --role R`).
 Roles: **viewer** reads; **planner** also uploads datasets, submits and cancels;
-**admin** also manages keys and deletes datasets.
+**admin** also manages its team's keys and deletes datasets; **service_admin** also manages
+teams. Every key belongs to a **team**: scenarios, sweeps and datasets are seen and changed
+within the team that made them only (another team's id answers 404).
 
 1. Upload each input file: `POST /v1/datasets` returns its id (`ds_…`).
 2. Submit a scenario (the YAML scenario document as JSON) whose `path`s are those ids:
