@@ -587,10 +587,10 @@ class PlainProgress:
     """Progress as plain lines for a log or a pipe (standard error, flushed at each line).
 
     A line at each change of stage (loading, travel, building, each goal of the solve,
-    baseline, Monte Carlo, ...) and, while a stage goes on, one every ``every_s`` seconds at
-    most (and at least, with :meth:`heartbeat` running, even while the solver is quiet): the
-    best plan so far in the user's units and how far it can be from the best possible (the
-    proven gap), with the time so far against the limit, e.g.::
+    baseline, Monte Carlo, ...) and at a goal's first plan; while a stage goes on, one every
+    ``every_s`` seconds at most (and at least, with :meth:`heartbeat` running, even while the
+    solver is quiet): the best plan so far in the user's units and how far it can be from
+    the best possible (the proven gap), with the time so far against the limit, e.g.::
 
         mdtplan [  14 s of 60 s] Searching for the best plan (goal: most demand met). Best
         plan so far: 48,147 hours a year of demand not met, at most 8.4% from the best possible.
@@ -620,6 +620,7 @@ class PlainProgress:
         self._last_at = float("-inf")
         self._key: tuple | None = None
         self._event: dict | None = None
+        self._said_plan = False   # the last line gave a best plan (a first one is said at once)
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -634,14 +635,19 @@ class PlainProgress:
         with self._lock:
             now = self.clock()
             same = key == self._key
-            if same and event.get("primal") is None and self._event is not None:
-                # a quiet event of the same goal keeps the best plan known so far
-                event = {**event, **{k: self._event.get(k) for k in ("primal", "gap")}}
+            if same and self._event is not None:
+                # an event of the same goal without a figure keeps the one known so far
+                event = {**event, **{k: self._event.get(k) for k in ("primal", "gap")
+                                     if event.get(k) is None}}
             self._event = event
             finished = bool(event.get("total")) and event.get("done") == event.get("total")
-            if same and not finished and now - self._last_at < self.every_s:
+            first_plan = stage == "solve" and event.get("primal") is not None \
+                and not self._said_plan
+            if same and not finished and not first_plan \
+                    and now - self._last_at < self.every_s:
                 return
             self._key, self._last_at = key, now
+            self._said_plan = stage == "solve" and event.get("primal") is not None
             self.write(self.line(event, now - self.started))
 
     def tick(self) -> None:
