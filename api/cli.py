@@ -90,13 +90,15 @@ def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
     = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
     db: Annotated[str | None, typer.Option(
         help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", help="Folder for uploads, results and the SQLite file "
                            "(default: $MDTPLAN_DATA_DIR or ./mdtplan-data).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Solves run at once.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Solves run at once, each in a worker process (default: $MDTPLAN_WORKERS or 2).")
+    ] = None,
 ) -> None:
     """Run the HTTP API and web pages (OpenAPI at /docs)."""
     serve(host, port, db, data_dir, workers)

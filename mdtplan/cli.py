@@ -28,6 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help: "--serial / --no-serial", "--time-limit SECONDS" (typer's rich
+    # panels print "<bool>" beside every flag and "<float>" for every number)
+    rich_markup_mode=None,
 )
 
 console = Console()
@@ -54,6 +57,18 @@ def _fail(err: MdtplanError, title: str) -> typer.Exit:
     return typer.Exit(err.exit_code)
 
 
+#: the help of options several commands share (each states its unit and default)
+_SCENARIO_HELP = "Scenario file (.yaml or .json); `mdtplan schema` writes its JSON Schema."
+_SET_HELP = ("Override a scenario key, typed by the schema, e.g. --set budget.cap=25e6 or "
+             "--set operating_model=my-model.yaml; repeat for several. Default: none.")
+_TIME_LIMIT_HELP = ("Time limit [seconds] for the solve. Default: the scenario's "
+                    "solver.time_limit_s (60 s if it has none).")
+_MIP_GAP_HELP = ("Relative gap at which a stage stops, as a fraction (0.005 = 0.5%). "
+                 "Default: the scenario's solver.mip_gap (0.005).")
+_THREADS_HELP = ("HiGHS threads for the solve (at most the machine's cores). Default: the "
+                 "scenario's solver.threads (2).")
+
+
 def _load(path: Path, overrides: list[str] | None):
     from .scenario import load_scenario
 
@@ -69,8 +84,9 @@ def _fmt_gbp(v) -> str:
 # ------------------------------------------------------------------------------------------
 @app.command()
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override KEY=VALUE.")] = None,
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help=_SCENARIO_HELP)],
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", metavar="KEY=VALUE", help=_SET_HELP)] = None,
 ) -> None:
     """Check a scenario and every file it names; print each problem and the demand summary.
 
@@ -92,7 +108,7 @@ def _print_inputs_summary(prepared) -> None:
     areas, sites = inputs.areas, inputs.sites
     t = Table(title=f"Inputs: {prepared.scenario.name}", show_header=False)
     t.add_row("Areas", f"{len(areas):,}")
-    t.add_row("Population", f"{areas['population'].sum():,.0f}")
+    t.add_row("Population", f"{areas['population'].sum():,.0f} people")
     t.add_row("Candidate sites", f"{len(sites):,} ({', '.join(f'{k} {v}' for k, v in sites['status'].value_counts().items())})")
     t.add_row("Allowed area–site pairs", f"{len(prepared.pairs):,}")
     console.print(t)
@@ -103,7 +119,7 @@ def _print_inputs_summary(prepared) -> None:
 
     summ = demand_summary(prepared.demand_hours, om)
     t = Table(title=f"Demand ({om.name})")
-    for col in ("role", "kind", "hours/year", "FTE-equivalent", "cost at that FTE"):
+    for col in ("role", "kind", "hours a year", "FTE-equivalent", "cost at that FTE (£ a year)"):
         t.add_column(col, justify="left" if col in ("role", "kind") else "right")
     for role_id, row in summ.iterrows():
         t.add_row(str(role_id), str(row["kind"]), f"{row['demand_hours']:,.0f}",
@@ -122,7 +138,7 @@ def _print_levers(prepared) -> None:
         return
     names = {lv.id: lv.name for lv in om.levers}
     t = Table(title="Levers (most likely; the solve decides how far each goes)")
-    for col in ("lever", "cohort", "most it can reach", "care saving a person",
+    for col in ("lever", "cohort (people)", "most it can reach", "care saving a person",
                 "staff hours a person"):
         t.add_column(col, justify="left" if col == "lever" else "right")
     for k in levers.cohort.columns:
@@ -201,7 +217,7 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
                                 threads=threads)
     cancel = threading.Event()
     try:
-        with _ProgressDisplay(quiet) as show:
+        with _ProgressDisplay(quiet, options.time_limit_s, scenario_obj.travel.unit) as show:
             prepared = prepare(scenario_obj, progress=show)
             for w in prepared.warnings:
                 err_console.print(f"  ! warning: {w}", markup=False, highlight=False)
@@ -239,23 +255,23 @@ def _print_summary(s: Summary) -> None:
             f"{st['name']} " + ("—" if st.get("gap") is None else f"{st['gap']:.2%}")
             for st in report.stages))
     if report.objective is not None:
-        t.add_row(f"Objective ({report.objective_name})", f"{report.objective:,.6g}")
+        t.add_row(f"Objective ({report.objective_name})", _objective_words(s))
     t.add_row("Hubs open", str(s.hubs.count))
     if s.hubs.population is not None:
         p = s.hubs.population
         t.add_row("Population per hub", f"{p.min:,.0f} – {p.median:,.0f} – {p.max:,.0f}"
-                  " (min – median – max)")
+                  " people (min – median – max)")
     if s.localities is not None:
         p = s.localities.population
         t.add_row("Locality teams", f"{s.localities.count}"
                   + (f", {p.min:,.0f} – {p.median:,.0f} – {p.max:,.0f} people" if p else "")
                   + f"; roles {_fmt_gbp(s.localities.cost_gbp)} a year (in the total)")
     if costs.total_gbp is not None and (costs.by_role_gbp or costs.site_gbp):
-        t.add_row("Total annual cost", _fmt_gbp(costs.total_gbp)
+        t.add_row("Total annual cost", _fmt_gbp(costs.total_gbp) + " a year"
                   + (f" (cap {_fmt_gbp(costs.budget_cap_gbp)})" if costs.budget_cap_gbp
                      else ""))
     if demand.met_share is not None:
-        t.add_row("Demand met", f"{demand.met_share:.1%} of {demand.hours:,.0f} h/year")
+        t.add_row("Demand met", f"{demand.met_share:.1%} of {demand.hours:,.0f} hours a year")
     if s.shortfall is not None and s.shortfall.binds:
         sf = s.shortfall
         t.add_row("Fair shortfall (binds)",
@@ -271,8 +287,8 @@ def _print_summary(s: Summary) -> None:
         t.add_row(label, value)
     for role, fte in s.workforce.fte_by_role.items():
         unmet = demand.unmet_hours_by_role.get(role, 0.0)
-        t.add_row(f"  FTE {role}", f"{fte:,.1f}" + (f"  (unmet {unmet:,.0f} h)" if unmet > 0.5
-                                                     else ""))
+        t.add_row(f"  FTE {role}", f"{fte:,.1f} FTE"
+                  + (f" (unmet {unmet:,.0f} hours a year)" if unmet > 0.5 else ""))
     for label, value in _finance_rows(s):
         t.add_row(label, value)
     t.add_row("Solve time", f"{report.solve_seconds:.1f} s")
@@ -284,6 +300,20 @@ def _print_summary(s: Summary) -> None:
             console.print(f"  {line}", highlight=False)
     if s.fidelity is not None:
         _print_fidelity(s.fidelity)
+
+
+def _objective_words(s: Summary) -> str:
+    """The plan's first objective in its unit (``48,147 hours a year of demand not met``,
+    ``£49.14m a year``), the words of the web pages (:mod:`mdtplan.summary.words`)."""
+    from .summary.words import FIRST_STAGE, best_words
+
+    report = s.report
+    stage = (report.stages[0].get("name") if report.stages else None) \
+        or FIRST_STAGE.get(report.objective_name)
+    words = best_words(stage, report.objective, s.travel.unit)
+    if stage == "cost_gbp" and report.objective is not None:
+        words = f"{_fmt_gbp(report.objective)} a year"   # the table's own pounds, in full
+    return words or f"{report.objective:,.6g}"
 
 
 def _fmt_unit(v, unit: str) -> str:
@@ -365,7 +395,7 @@ def _geography_rows(g) -> list[tuple[str, str]]:
         a, b = g.closest_hubs
         rows.append(("Closest hubs", f"{a} and {b}, {g.min_hub_separation_km:.1f} km apart"))
     if g.staff_travel and g.travel_hours is not None:
-        rows.append(("Staff travel (visits)", f"{g.travel_hours:,.0f} h/year, "
+        rows.append(("Staff travel (visits)", f"{g.travel_hours:,.0f} hours a year, "
                      f"{g.mileage_miles or 0.0:,.0f} miles, {_fmt_gbp(g.mileage_gbp or 0.0)}"))
     return rows
 
@@ -433,12 +463,12 @@ def _finance_rows(s: Summary) -> list[tuple[str, str]]:
         met = growth.demand_met_share
         extra = sum(growth.extra_fte_needed_by_role.values())
         rows.append((f"This plan in {growth.year}: demand, met",
-                     f"{growth.demand_hours:,.0f} h/year, "
+                     f"{growth.demand_hours:,.0f} hours a year, "
                      + ("—" if met is None else f"{met:.1%}")
                      + (f"; short {extra:,.1f} FTE" if extra > 0.05 else "")))
         for role, fte in growth.extra_fte_needed_by_role.items():
             if fte > 0.05:
-                rows.append((f"  extra FTE {role}", f"{fte:,.1f}"))
+                rows.append((f"  extra FTE {role}", f"{fte:,.1f} FTE"))
     if fin is not None:
         totals = fin.totals
         rows += _model_savings_rows(fin.model_savings)
@@ -549,44 +579,174 @@ def _finance_note(s: Summary) -> list[str]:
     return [f"{_label(fin, k)}: {words[k]}" for k in keys]
 
 
-class _ProgressDisplay:
-    """Shows pipeline stages and the MIP's bounds on a terminal; silent when not a TTY."""
+#: least time between two plain progress lines while a stage goes on [s]
+PLAIN_PROGRESS_EVERY_S = 5.0
 
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and console.is_terminal
+
+class PlainProgress:
+    """Progress as plain lines for a log or a pipe (standard error, flushed at each line).
+
+    A line at each change of stage (loading, travel, building, each goal of the solve,
+    baseline, Monte Carlo, ...) and at a goal's first plan; while a stage goes on, one every
+    ``every_s`` seconds at most (and at least, with :meth:`heartbeat` running, even while the
+    solver is quiet): the best plan so far in the user's units and how far it can be from
+    the best possible (the proven gap), with the time so far against the limit, e.g.::
+
+        mdtplan [  14 s of 60 s] Searching for the best plan (goal: most demand met). Best
+        plan so far: 48,147 hours a year of demand not met, at most 8.4% from the best possible.
+
+    Parameters
+    ----------
+    limit_s : float or None
+        The run's time limit [s], shown beside the time so far.
+    unit : str
+        The travel unit (``minutes``, ``km`` or ``units``) for travel goals.
+    every_s : float
+        Least time between two lines of one stage [s].
+    clock : callable
+        Seconds, monotonic (``time.monotonic``; a test gives its own).
+    write : callable
+        Takes one line (default: standard error, flushed).
+    """
+
+    def __init__(self, limit_s: float | None = None, unit: str = "minutes",
+                 every_s: float = PLAIN_PROGRESS_EVERY_S, clock=None, write=None):
+        import time
+
+        self.limit_s, self.unit, self.every_s = limit_s, unit, every_s
+        self.clock = clock or time.monotonic
+        self.write = write or self._stderr
+        self.started = self.clock()
+        self._last_at = float("-inf")
+        self._key: tuple | None = None
+        self._event: dict | None = None
+        self._said_plan = False   # the last line gave a best plan (a first one is said at once)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    @staticmethod
+    def _stderr(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    def __call__(self, event: dict) -> None:
+        stage = event.get("stage") or ""
+        objective = event.get("objective_stage") if stage == "solve" else None
+        key = (stage, objective)
+        with self._lock:
+            now = self.clock()
+            same = key == self._key
+            if same and self._event is not None:
+                # an event of the same goal without a figure keeps the one known so far
+                event = {**event, **{k: self._event.get(k) for k in ("primal", "gap")
+                                     if event.get(k) is None}}
+            self._event = event
+            finished = bool(event.get("total")) and event.get("done") == event.get("total")
+            first_plan = stage == "solve" and event.get("primal") is not None \
+                and not self._said_plan
+            if same and not finished and not first_plan \
+                    and now - self._last_at < self.every_s:
+                return
+            self._key, self._last_at = key, now
+            self._said_plan = stage == "solve" and event.get("primal") is not None
+            self.write(self.line(event, now - self.started))
+
+    def tick(self) -> None:
+        """Repeat the last stage's line (with the time so far) if none came for ``every_s``."""
+        with self._lock:
+            now = self.clock()
+            if self._event is None or now - self._last_at < self.every_s:
+                return
+            self._last_at = now
+            self.write(self.line(self._event, now - self.started))
+
+    def heartbeat(self) -> threading.Thread:
+        """Call :meth:`tick` every second in a daemon thread until :meth:`stop`."""
+        def _beat():
+            while not self._stop.wait(1.0):
+                self.tick()
+
+        thread = threading.Thread(target=_beat, name="mdtplan-progress", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        """End :meth:`heartbeat`."""
+        self._stop.set()
+
+    def line(self, event: dict, elapsed_s: float) -> str:
+        """One progress line (see the class's example)."""
+        from .summary.words import STEPS, best_words, goal, quality_words
+
+        stage = event.get("stage") or ""
+        text = STEPS.get(stage) or str(event.get("message") or stage)
+        objective = event.get("objective_stage") if stage == "solve" else None
+        if objective:
+            text += f" (goal: {goal(objective)})"
+            best = best_words(objective, event.get("primal"), self.unit)
+            if best:
+                text += f". Best plan so far: {best}, {quality_words(event.get('gap'))}"
+        elif event.get("total"):
+            text += f" ({event.get('done', 0)} of {event['total']} done)"
+        when = f"{elapsed_s:4.0f} s" + (f" of {self.limit_s:g} s" if self.limit_s else "")
+        return f"mdtplan [{when}] {text}."
+
+
+class _ProgressDisplay:
+    """Pipeline stages and the solve's best plan so far: a live line on a terminal, plain
+    lines on standard error (:class:`PlainProgress`) when the output goes to a file, a pipe
+    or a CI log; nothing with ``quiet``."""
+
+    def __init__(self, quiet: bool, limit_s: float | None = None, unit: str = "minutes"):
+        self.live = not quiet and console.is_terminal
+        self.unit = unit
+        self.plain = None if quiet or self.live else PlainProgress(limit_s, unit)
         self._status = None
 
     def __enter__(self):
-        if self.enabled:
+        if self.live:
             self._status = console.status("starting")
             self._status.__enter__()
+        if self.plain is not None:
+            self.plain.heartbeat()
         return self
 
     def __call__(self, event: dict) -> None:
-        if not self.enabled:
+        if self.plain is not None:
+            self.plain(event)
+        if not self.live:
             return
         msg = event.get("message") or event.get("stage", "")
         if event.get("gap") is not None:
-            msg = (f"solving: best {event.get('primal', float('nan')):,.6g}, "
-                   f"bound {event.get('dual', float('nan')):,.6g}, gap {event['gap']:.2%}, "
+            from .summary.words import best_words, quality_words
+
+            best = best_words(event.get("objective_stage"), event.get("primal"),
+                              self.unit)
+            msg = (f"solving: best {best or '—'}, {quality_words(event['gap'])}, "
                    f"{event.get('elapsed_s', 0):.0f} s")
         self._status.update(msg)
 
     def __exit__(self, *exc):
         if self._status is not None:
             self._status.__exit__(*exc)
+        if self.plain is not None:
+            self.plain.stop()
         return False
 
 
 @app.command()
 def solve(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
-    mip_gap: Annotated[float | None, typer.Option("--mip-gap", help="Relative gap.")] = None,
-    threads: Annotated[int | None, typer.Option("--threads")] = None,
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help=_SCENARIO_HELP)],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FOLDER", help="Folder for the outputs (summary.json, CSVs, map, "
+                                        "workbook).")] = Path("out"),
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="SECONDS", help=_TIME_LIMIT_HELP)] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        "--mip-gap", metavar="FRACTION", help=_MIP_GAP_HELP)] = None,
+    threads: Annotated[int | None, typer.Option(
+        "--threads", metavar="N", min=1, help=_THREADS_HELP)] = None,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override any scenario key, e.g. --set budget.cap=48e6.")] = None,
+        "--set", metavar="KEY=VALUE", help=_SET_HELP)] = None,
 ) -> None:
     """Build and solve one scenario; write summary.json, hubs/assignment/staffing CSVs, map, workbook.
 
@@ -601,8 +761,12 @@ def solve(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out/demo"),
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FOLDER", help="Folder for the outputs (summary.json, CSVs, map, "
+                                        "workbook).")] = Path("out/demo"),
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", metavar="SECONDS",
+        help="Time limit [seconds] for the solve. Default: the demo's own (60 s).")] = None,
 ) -> None:
     """Solve the bundled demo county (examples/demo.yaml) and write its outputs."""
     from .resources import demo_scenario
@@ -612,6 +776,73 @@ def demo(
     except MdtplanError as err:
         raise _fail(err, "demo scenario invalid") from None
     raise typer.Exit(_solve_and_write(scen, out, time_limit, None, None))
+
+
+#: the JSON Schema dialect ``mdtplan schema`` writes (what pydantic's schemas follow)
+_JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def json_schema(operating_model: bool = False) -> dict:
+    """The JSON Schema of a scenario file (or of an operating model file).
+
+    Made from the pydantic models that check the files (:class:`mdtplan.scenario.Scenario`,
+    :class:`mdtplan.operating_model.OperatingModel`), so an editor that reads it (the YAML
+    language server's ``# yaml-language-server: $schema=...`` line) completes and checks the
+    same keys ``mdtplan validate`` does. The loader's own key (``base_dir``, set from the
+    file's folder) is left out.
+    """
+    if operating_model:
+        from .operating_model import OperatingModel
+
+        doc = OperatingModel.model_json_schema()
+        title = "mdtplan operating model"
+    else:
+        from .scenario import Scenario
+
+        doc = Scenario.model_json_schema()
+        doc["properties"].pop("base_dir", None)
+        # a published figure may be a bare number ({value: number} to the model's own
+        # "before" validator, which the generated schema cannot see)
+        figure = doc["$defs"].get("PublishedFigure")
+        if figure is not None:
+            doc["$defs"]["PublishedFigure"] = {
+                "title": figure.pop("title", "PublishedFigure"),
+                "description": figure.pop("description", ""),
+                "anyOf": [{"type": "number"}, figure]}
+        title = "mdtplan scenario"
+    return {"$schema": _JSON_SCHEMA_DIALECT, "title": title,
+            **{k: v for k, v in doc.items() if k != "title"}}
+
+
+def json_schema_text(operating_model: bool = False) -> str:
+    """:func:`json_schema` as the text ``mdtplan schema`` writes (sorted by nothing: the
+    models' own order; two-space indents; a final newline)."""
+    import json
+
+    return json.dumps(json_schema(operating_model), indent=2, ensure_ascii=False) + "\n"
+
+
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE", help="File to write the JSON Schema to. Default: standard "
+                                      "output.")] = None,
+    operating_model: Annotated[bool, typer.Option(
+        "--operating-model/--scenario",
+        help="The schema of an operating model file (models/*.yaml) instead of a scenario's.")
+    ] = False,
+) -> None:
+    """Write the JSON Schema of a scenario file (or of an operating model), for editors.
+
+    With the schema beside your files, a first line `# yaml-language-server: $schema=scenario.schema.json` lets editors that use the YAML language server (VS Code's YAML extension, for one) complete and check the keys as you type. The repository keeps both in docs/schema/.
+    """  # one line per paragraph: the help keeps the line breaks inside later paragraphs
+    text = json_schema_text(operating_model)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    err_console.print(f"JSON Schema written to {out}", highlight=False)
 
 
 def _load_result(result_dir: Path):
@@ -642,8 +873,11 @@ def _load_result(result_dir: Path):
 
 @app.command("map")
 def map_cmd(
-    result_dir: Annotated[Path, typer.Argument(help="A folder written by mdtplan solve.")],
-    out: Annotated[Path | None, typer.Option("--out", help="HTML file.")] = None,
+    result_dir: Annotated[Path, typer.Argument(
+        metavar="RESULT_DIR", help="A folder written by mdtplan solve.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", metavar="FILE",
+        help="HTML file to write. Default: map.html in RESULT_DIR.")] = None,
 ) -> None:
     """(Re)draw the map of a solved scenario from its folder."""
     from .outputs.maps import draw_map
@@ -658,11 +892,15 @@ def map_cmd(
 
 @app.command()
 def compare(
-    dirs: Annotated[list[Path], typer.Argument(help="Two or more folders from mdtplan solve.")],
+    dirs: Annotated[list[Path], typer.Argument(
+        metavar="RESULT_DIR...", help="Two or more folders from mdtplan solve.")],
     map_file: Annotated[Path | None, typer.Option(
-        "--map", help="Also write a side-by-side map of the first two (HTML).")] = None,
+        "--map", metavar="FILE", help="Also write a side-by-side map of the first two "
+                                      "(HTML). Default: no map.")] = None,
     csv_file: Annotated[Path | None, typer.Option(
-        "--csv", help="Also write the table as CSV (one column per folder).")] = None,
+        "--csv", metavar="FILE", help="Also write the table as CSV (one column per folder; "
+                                      "raw figures in GBP, hours, shares). Default: none.")
+    ] = None,
 ) -> None:
     """Side-by-side table of solved scenarios (cost, cost against today, workstream
     savings, net of investment, demand met, hubs, travel, FTE and cost by role)."""
@@ -682,10 +920,14 @@ def compare(
 
     table_rows: list[list] = []
 
-    def row(label, raw, fmt=str):
-        """One figure: ``raw(summary)`` goes to the CSV, ``fmt(raw)`` to the screen."""
+    def row(label, raw, fmt=str, unit=None):
+        """One figure: ``raw(summary)`` goes to the CSV (its label as ever), ``fmt(raw)`` to
+        the screen, the label there with its ``unit``."""
         values = [raw(s) for _, s in saved]
-        t.add_row(label, *["—" if v is None else fmt(v) for v in values])
+        from rich.markup import escape
+
+        t.add_row(escape(label) + (f", {unit}" if unit else ""),
+                  *["—" if v is None else fmt(v) for v in values])
         table_rows.append([label, *["" if v is None else v for v in values]])
 
     def when(block, get):
@@ -700,12 +942,13 @@ def compare(
 
     pct, one = (lambda v: f"{v:.1%}"), (lambda v: f"{v:,.1f}")
     row("Status", lambda s: s.report.status)
-    row("Total cost", lambda s: s.costs.total_gbp, _fmt_gbp)
-    row("Budget cap", lambda s: s.costs.budget_cap_gbp, _fmt_gbp)
+    row("Total cost", lambda s: s.costs.total_gbp, _fmt_gbp, "£ a year")
+    row("Budget cap", lambda s: s.costs.budget_cap_gbp, _fmt_gbp, "£ a year")
     row("Demand met", lambda s: s.demand.met_share, pct)
     row("Hubs open", lambda s: s.hubs.count)
-    row("Travel mean", lambda s: s.travel.mean, one)
-    row("Travel max", lambda s: s.travel.max, one)
+    unit = next((s.travel.unit for _, s in saved if s.travel.unit), "minutes")
+    row("Travel mean", lambda s: s.travel.mean, one, unit)
+    row("Travel max", lambda s: s.travel.max, one, unit)
 
     def geography(s):
         return s.geography
@@ -715,17 +958,18 @@ def compare(
         when(geography, lambda g: g.share_areas_at_nearest_open_hub), pct)
     row("Closest hubs [km]", when(geography, lambda g: g.min_hub_separation_km), one)
     row("Staff travel [h/year]", when(geography, lambda g: g.travel_hours), one)
-    row("Today's cost (baseline)", when(baseline, lambda b: b.costs.total_gbp), _fmt_gbp)
+    row("Today's cost (baseline)", when(baseline, lambda b: b.costs.total_gbp), _fmt_gbp,
+        "£ a year")
     row("Today's demand met (baseline)", when(baseline, lambda b: b.demand.met_share), pct)
     row("Cost against today (plan's cost less today's)",
-        when(lambda s: s.savings, lambda v: -v.total.saving_gbp), _fmt_signed)
+        when(lambda s: s.savings, lambda v: -v.total.saving_gbp), _fmt_signed, "£ a year")
     row("Savings made by the model, most likely",
         when(finance, lambda f: None if f.model_savings is None
-             else f.model_savings.total["most_likely"]), _fmt_gbp)
+             else f.model_savings.total["most_likely"]), _fmt_gbp, "£ a year")
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
         row(f"Savings (workstreams), {name}",
-            when(finance, lambda f, lv=level: f.totals.total.value(lv)), _fmt_gbp)
+            when(finance, lambda f, lv=level: f.totals.total.value(lv)), _fmt_gbp, "£ a year")
     for level in ("low", "most_likely", "high"):
         name = level.replace("_", " ")
         row(f"Net of investment, {name}",
@@ -740,7 +984,7 @@ def compare(
     for r in roles:
         row(f"FTE {r}", lambda s, r=r: s.workforce.fte_by_role.get(r), one)
     for r in roles:
-        row(f"Cost {r}", lambda s, r=r: s.costs.by_role_gbp.get(r), _fmt_gbp)
+        row(f"Cost {r}", lambda s, r=r: s.costs.by_role_gbp.get(r), _fmt_gbp, "£ a year")
     console.print(t)
     if csv_file is not None:
         import csv
@@ -771,32 +1015,39 @@ def _fidelity_count(rows) -> str:
 
 @app.command()
 def sweep(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help=_SCENARIO_HELP)],
     vary: Annotated[list[str], typer.Option(
-        "--vary", help="KEY=START:STOP:N (N evenly spaced values, ends included) or "
-                       "KEY=a,b,c; repeat for a grid (the cartesian product).")],
+        "--vary", metavar="KEY=START:STOP:N|KEY=a,b,c",
+        help="N evenly spaced values, ends included (whole numbers for integer keys), or a "
+             "list of values, in the key's own unit (budget.cap in GBP a year, "
+             "hubs.max_travel_minutes in minutes); repeat for a grid (the cartesian "
+             "product).")],
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Dask scheduler address (tcp://host:port); default: a local "
-                            "cluster of worker processes on this machine.")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path(
-        "out/sweep"),
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://host:port). "
+        "Default: a local cluster of worker processes on this machine.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FOLDER", help="Folder for sweep.csv, sweep.json and the frontier "
+                                        "plot.")] = Path("out/sweep"),
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, help="Local cluster worker processes (default: the cores).")] = None,
+        "--workers", metavar="N", min=1,
+        help="Local cluster worker processes. Default: the machine's cores.")] = None,
     serial: Annotated[bool, typer.Option(
-        "--serial", help="No Dask: the same chunks, in order, in this process (same table).")
-    ] = False,
+        "--serial/--no-serial", help="No Dask: the same chunks, in order, in this process "
+                                     "(the same table).")] = False,
     chunk_size: Annotated[int, typer.Option(
-        "--chunk-size", min=1, help="Most variants solved on one built model (one Dask task)."
-    )] = 8,
+        "--chunk-size", metavar="N", min=1,
+        help="Most variants solved on one built model (one Dask task).")] = 8,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit", help="Seconds per variant.")] = None,
-    mip_gap: Annotated[float | None, typer.Option("--mip-gap", help="Relative gap.")] = None,
+        "--time-limit", metavar="SECONDS", help="Time limit [seconds] of each variant's solve. "
+        "Default: the scenario's solver.time_limit_s (60 s if it has none).")] = None,
+    mip_gap: Annotated[float | None, typer.Option(
+        "--mip-gap", metavar="FRACTION", help=_MIP_GAP_HELP)] = None,
     threads: Annotated[int, typer.Option(
-        "--threads", min=1, help="HiGHS threads per solve (the workers are the parallelism)."
-    )] = 1,
+        "--threads", metavar="N", min=1,
+        help="HiGHS threads per solve (the workers are the parallelism).")] = 1,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a key of the base scenario, e.g. --set objective=min_cost.")
-    ] = None,
+        "--set", metavar="KEY=VALUE", help="Override a key of the base scenario, e.g. --set "
+        "objective=min_cost; repeat for several. Default: none.")] = None,
 ) -> None:
     """Solve a grid of scenario variants in parallel (Dask); write sweep.csv, sweep.json and
     the frontier plot (frontier.png, frontier.html).
@@ -842,20 +1093,27 @@ def sweep(
     bar = Progress("[progress.description]{task.description}", BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                    disable=not console.is_terminal)
+    # piped to a file or a CI log: plain lines on standard error instead of the bar
+    plain = None if console.is_terminal else PlainProgress(None)
+
+    def _progress(done, total):
+        bar.update(task, completed=done, total=total)
+        if plain is not None:
+            plain({"stage": "sweep", "done": done, "total": total})
+
     try:
         with bar:
             task = bar.add_task("variants", total=None)
             result = run_sweep(scen, varies, serial=serial, scheduler=scheduler,
                                workers=workers, chunk_size=chunk_size, threads=threads,
-                               progress=lambda done, total: bar.update(task, completed=done,
-                                                                       total=total),
+                               progress=_progress,
                                cancel=cancel)
     except MdtplanError as err:
         raise _fail(err, f"{scenario}: cannot sweep") from None
     finally:
         signal.signal(signal.SIGINT, previous)
     written = write_sweep(result, out, name=scen.name)
-    _print_sweep(result)
+    _print_sweep(result, unit=scen.travel.unit)
     console.print("Files: " + ", ".join(p.name for p in written.values()) + f" in {out}")
     statuses = [r["status"] for r in result.rows]
     if result.cancelled:
@@ -874,8 +1132,13 @@ def _fmt_value(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def _print_sweep(result, limit: int = 60) -> None:
-    """The sweep table (its first ``limit`` rows) with the varied keys first."""
+#: varied keys shown in pounds in the sweep table
+_GBP_KEYS = ("budget.cap",)
+
+
+def _print_sweep(result, limit: int = 60, unit: str = "minutes") -> None:
+    """The sweep table (its first ``limit`` rows) with the varied keys first; each column
+    says its unit (travel in the scenario's ``unit``)."""
     def num(v, fmt):
         return "—" if v is None or v != v else format(v, fmt)
 
@@ -883,11 +1146,13 @@ def _print_sweep(result, limit: int = 60) -> None:
                     f"{len(result.chunks)} chunk(s), {result.mode}")
     # the saving against today only when the scenario has a baseline
     saving = any(r.get("baseline_cost") is not None for r in result.rows)
-    for col in (*result.keys, "status", "demand met", "total cost",
-                *(("saving vs today",) if saving else ()), "hubs", "travel", "gap", "reused"):
+    for col in (*result.keys, "status", "demand met", "total cost (£ a year)",
+                *(("saving vs today (£ a year)",) if saving else ()), "hubs",
+                f"travel mean ({unit})", "gap", "reused"):
         t.add_column(col, justify="left" if col == "status" else "right")
     for r in result.rows[:limit]:
-        t.add_row(*[_fmt_value(r[k]) for k in result.keys], str(r["status"]),
+        t.add_row(*[_fmt_gbp(r[k]) if k in _GBP_KEYS and isinstance(r[k], (int, float))
+                    else _fmt_value(r[k]) for k in result.keys], str(r["status"]),
                   num(r["demand_met_share"], ".1%"), _fmt_gbp(r["total_cost"]),
                   *((_fmt_gbp(r.get("saving_vs_baseline")),) if saving else ()),
                   num(r["hubs_open"], "d"), num(r["travel_mean"], ".1f"),
@@ -906,11 +1171,14 @@ def _print_sweep(result, limit: int = 60) -> None:
 
 @app.command()
 def orlib(
-    file: Annotated[Path, typer.Argument(help="An OR-Library pmed*.txt or cap*.txt file.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the scenario.")],
+    file: Annotated[Path, typer.Argument(
+        metavar="FILE", help="An OR-Library pmed*.txt or cap*.txt file.")],
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FOLDER",
+        help="Folder for the scenario (scenario.yaml and its tables).")],
     capacity: Annotated[float | None, typer.Option(
-        "--capacity", help="Warehouse capacity for cap files whose capacity is a placeholder."
-    )] = None,
+        "--capacity", metavar="UNITS", help="Warehouse capacity [demand units] for cap files "
+        "whose capacity is a placeholder. Default: the file's own.")] = None,
 ) -> None:
     """Turn an OR-Library p-median or capacitated warehouse file into a scenario folder."""
     from .orlib import write_scenario
@@ -949,30 +1217,39 @@ def _benchmarks_main():
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(
-        "--quick", help="A handful of small OR-Library instances, MDT S and resolve-XS, short "
-                        "limits.")] = False,
+        "--quick/--no-quick", help="A handful of small OR-Library instances, MDT S and "
+                                   "resolve-XS, short limits.")] = False,
     only: Annotated[str | None, typer.Option(
-        "--only", help="Comma-separated kinds (pmed,cap,mdt,kent,england,resolve) or instance "
-                       "names (pmed7, cap101, mdt-S, kent-lsoa, resolve-XS, ...).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("out/bench"),
-    threads: Annotated[int, typer.Option("--threads", help="HiGHS threads.")] = 1,
+        "--only", metavar="LIST",
+        help="Comma-separated kinds (pmed,cap,mdt,kent,england,resolve) or instance names "
+             "(pmed7, cap101, mdt-S, kent-lsoa, resolve-XS, ...). Default: every instance.")
+    ] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="FOLDER", help="Folder for results.csv, results.md and the plot.")
+    ] = Path("out/bench"),
+    threads: Annotated[int, typer.Option(
+        "--threads", metavar="N", min=1, help="HiGHS threads per solve.")] = 1,
     seed: Annotated[int, typer.Option(
-        "--seed", help="HiGHS random seed (and the synthetic models' seed).")] = 0,
+        "--seed", metavar="N", help="HiGHS random seed (and the synthetic models' seed).")] = 0,
     time_limit: Annotated[float | None, typer.Option(
-        "--time-limit",
-        help="Solver time limit for every instance, in seconds (default per kind).")
-    ] = None,
+        "--time-limit", metavar="SECONDS",
+        help="Solver time limit [seconds] for every instance. Default: per kind (600 s "
+             "OR-Library and England, 120 s MDT, 60 s Kent).")] = None,
     methods: Annotated[str, typer.Option(
-        "--methods", help="Subset of floor,mdtplan,spopt,resolve (resolve runs on the "
-                          "resolve instances only).")] = "floor,mdtplan,spopt,resolve",
+        "--methods", metavar="LIST", help="Subset of floor,mdtplan,spopt,resolve (resolve "
+                                          "runs on the resolve instances only).")
+    ] = "floor,mdtplan,spopt,resolve",
     build_only: Annotated[bool, typer.Option(
-        "--build-only", help="Stop once each model is inside HiGHS (no solve).")] = False,
+        "--build-only/--no-build-only",
+        help="Stop once each model is inside HiGHS (no solve).")] = False,
     shared: Annotated[Path | None, typer.Option(
-        "--shared", help="The shared folder (default ../shared beside the repository).")
-    ] = None,
+        "--shared", metavar="FOLDER",
+        help="The shared data and benchmarks folder. Default: ../shared beside the "
+             "repository.")] = None,
     repeat: Annotated[int, typer.Option(
-        "--repeat", help="Runs of each method where the first runs all took under 5 s; the "
-                         "run of median total time is kept.")] = 1,
+        "--repeat", metavar="N", min=1,
+        help="Runs of each method where the first runs all took under 5 s; the run of median "
+             "total time is kept.")] = 1,
 ) -> None:
     """Benchmarks (from a source checkout): mdtplan against the HiGHS floor and spopt.
 

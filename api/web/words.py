@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
-STEPS = {
-    "starting": "Starting a solver",
-    "load": "Loading the inputs",
-    "travel": "Working out travel between areas and sites",
-    "build": "Building the model",
-    "solve": "Searching for the best plan",
-    "growth": "Checking the plan against future demand",
-    "explain": "Finding which rules conflict",
-    "localities": "Grouping the hubs into locality teams",
-    "done": "Writing the results",
-    "cancelled": "Cancelled",
-    "failed": "Stopped",
-}
+# the words are the command line's too (mdtplan/summary/words.py): one copy
+from mdtplan.summary.words import GOALS, STEPS, best_words, goal, quality_words
 
-GOALS = {
-    "cost_gbp": "lowest cost",
-    "unmet_hours": "most demand met",
-    "travel": "shortest travel",
-    "max_travel": "shortest longest journey",
-}
-
-
-def goal(stage: str | None) -> str:
-    return GOALS.get(stage or "", (stage or "").replace("_", " "))
-
-
-def _gbp(value: float) -> str:
-    sign = "−" if value < 0 else ""
-    v = abs(value)
-    return f"{sign}£{v / 1e6:,.2f}m" if v >= 1e6 else f"{sign}£{v:,.0f}"
-
-
-def best_words(stage: str | None, primal: float | None, unit: str = "minutes") -> str | None:
-    """The best plan so far in the user's units, or ``None`` before there is one."""
-    if primal is None or not math.isfinite(primal):
-        return None
-    if stage == "cost_gbp":
-        return f"{_gbp(primal)} a year"
-    if stage == "unmet_hours":
-        if primal <= 0.5:
-            return "all demand met"
-        return f"{primal:,.0f} hours a year of demand not met"
-    if stage == "max_travel":
-        return f"longest journey {primal:,.1f} {unit}"
-    if stage == "travel":
-        return f"total travel {primal:,.0f} {unit} (weighted)"
-    return f"{primal:,.6g}"
-
-
-def quality_words(gap: float | None) -> str:
-    """How far the best plan so far can be from the best possible, in words."""
-    if gap is None or not math.isfinite(gap):
-        return "no bound on the best possible plan proven yet"
-    if gap <= 1e-6:
-        return "proven the best possible"
-    if gap >= 1:
-        return "not yet within 100% of the best possible"
-    return f"at most {gap:.1%} from the best possible"
+__all__ = ["GOALS", "STEPS", "Progress", "best_words", "goal", "progress", "quality_words",
+           "time_limit"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""A solve's progress and figures in a planner's words, shared by the command line and the
+web pages (no solver jargon: pounds, hours a year, minutes).
+
+Nothing here computes a figure; each function turns one figure of a progress event or of
+``summary.json`` into words with its unit.
+"""
+
+from __future__ import annotations
+
+import math
+
+#: pipeline stage (``progress`` events' ``stage``) -> what is happening, in words
+STEPS = {
+    "starting": "Starting a solver",
+    "load": "Loading the inputs",
+    "travel": "Working out travel between areas and sites",
+    "build": "Building the model",
+    "solve": "Searching for the best plan",
+    "growth": "Checking the plan against future demand",
+    "baseline": "Costing today's configuration",
+    "monte_carlo": "Re-solving the Monte Carlo demand draws",
+    "sweep": "Solving the variants",
+    "explain": "Finding which rules conflict",
+    "localities": "Grouping the hubs into locality teams",
+    "done": "Writing the results",
+    "cancelled": "Cancelled",
+    "failed": "Stopped",
+}
+
+#: lexicographic stage (``stages[].name``) -> its goal, in words
+GOALS = {
+    "cost_gbp": "lowest cost",
+    "unmet_hours": "most demand met",
+    "travel": "shortest travel",
+    "max_travel": "shortest longest journey",
+}
+
+#: objective (``objective_name``) -> its first lexicographic stage
+FIRST_STAGE = {
+    "max_demand_met": "unmet_hours",
+    "min_cost": "cost_gbp",
+    "min_travel": "travel",
+    "min_max_travel": "max_travel",
+}
+
+
+def goal(stage: str | None) -> str:
+    """The goal of a lexicographic stage in words (``cost_gbp`` -> "lowest cost")."""
+    return GOALS.get(stage or "", (stage or "").replace("_", " "))
+
+
+def gbp_short(value: float) -> str:
+    """Pounds, millions with two decimals from £1m (``£21.99m``, ``−£1.50m``, ``£950,000``)."""
+    sign = "−" if value < 0 else ""
+    v = abs(value)
+    return f"{sign}£{v / 1e6:,.2f}m" if v >= 1e6 else f"{sign}£{v:,.0f}"
+
+
+def best_words(stage: str | None, primal: float | None, unit: str | None = "minutes") -> str | None:
+    """A stage's objective value in the user's units, or ``None`` before there is one.
+
+    Parameters
+    ----------
+    stage : str or None
+        The lexicographic stage (``cost_gbp``, ``unmet_hours``, ``travel``, ``max_travel``).
+    primal : float or None
+        Its value [GBP/year, hours/year, or the travel unit].
+    unit : str, optional
+        The travel unit (``minutes``, ``km`` or ``units``).
+    """
+    if primal is None or not math.isfinite(primal):
+        return None
+    unit = unit or "minutes"
+    if stage == "cost_gbp":
+        return f"{gbp_short(primal)} a year"
+    if stage == "unmet_hours":
+        if primal <= 0.5:
+            return "all demand met"
+        return f"{primal:,.0f} hours a year of demand not met"
+    if stage == "max_travel":
+        return f"longest journey {primal:,.1f} {unit}"
+    if stage == "travel":
+        return f"total travel {primal:,.0f} {unit} (weighted)"
+    return f"{primal:,.6g}"
+
+
+def quality_words(gap: float | None) -> str:
+    """How far the best plan so far can be from the best possible, in words."""
+    if gap is None or not math.isfinite(gap):
+        return "no bound on the best possible plan proven yet"
+    if gap <= 1e-6:
+        return "proven the best possible"
+    if gap >= 1:
+        return "not yet within 100% of the best possible"
+    return f"at most {gap:.1%} from the best possible"
