@@ -88,16 +88,16 @@ def keys_create(role: str, db: str | None = None, data_dir: Path | None = None,
 
 
 def serve_command(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")]
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (loopback by default).")]
     = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(metavar="PORT", help="TCP port to listen on.")] = 8000,
     db: Annotated[str | None, typer.Option(
-        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+        metavar="URL", help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
     data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="Folder for uploads, results and the SQLite file "
+        "--data-dir", metavar="DIR", help="Folder for uploads, results and the SQLite file "
                            "(default: $MDTPLAN_DATA_DIR or ./mdtplan-data).")] = None,
     workers: Annotated[int | None, typer.Option(
-        help="Solves run at once, each in a worker process (default: $MDTPLAN_WORKERS or 2).")
+        metavar="N", help="Solves run at once, each in a worker process (default: $MDTPLAN_WORKERS or 2).")
     ] = None,
 ) -> None:
     """Run the HTTP API and web pages (OpenAPI at /docs)."""
@@ -115,14 +115,14 @@ def keys_group() -> None:
 @keys_app.command("create")
 def keys_create_command(
     role: Annotated[str, typer.Option(
-        help="viewer, planner, admin (manages its team's keys) or service_admin (also "
+        metavar="ROLE", help="viewer, planner, admin (manages its team's keys) or service_admin (also "
              "teams and every team's keys).")],
     db: Annotated[str | None, typer.Option(
-        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
-    label: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
+        metavar="URL", help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="The data folder (default: $MDTPLAN_DATA_DIR or ./mdtplan-data).")] = None,
+    label: Annotated[str | None, typer.Option(metavar="TEXT", help="Who or what the key is for (default: none).")] = None,
     team: Annotated[str | None, typer.Option(
-        help="The team the key belongs to; it sees and changes only that team's scenarios, "
+        metavar="TEAM", help="The team the key belongs to; it sees and changes only that team's scenarios, "
              "sweeps and datasets (made if new; default: the default team).")] = None,
 ) -> None:
     """Make an API key and print it once, as the last word of the last line."""
@@ -155,8 +155,8 @@ def teams_group() -> None:
 @teams_app.command("list")
 def teams_list_command(
     db: Annotated[str | None, typer.Option(
-        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
+        metavar="URL", help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="The data folder (default: $MDTPLAN_DATA_DIR or ./mdtplan-data).")] = None,
 ) -> None:
     """List the teams with their live keys by role."""
     store = _open_store(db, data_dir)
@@ -174,10 +174,10 @@ def teams_list_command(
 def teams_create_command(
     team: Annotated[str, typer.Argument(help="The team's id: lower-case letters, digits and "
                                              "hyphens (e.g. adults-north).")],
-    label: Annotated[str | None, typer.Option(help="The team's name in words.")] = None,
+    label: Annotated[str | None, typer.Option(metavar="TEXT", help="The team's name in words (default: none).")] = None,
     db: Annotated[str | None, typer.Option(
-        help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The data folder.")] = None,
+        metavar="URL", help="SQLAlchemy URL of the job store (default: SQLite in the data folder).")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", metavar="DIR", help="The data folder (default: $MDTPLAN_DATA_DIR or ./mdtplan-data).")] = None,
 ) -> None:
     """Make a team; then give it an admin key (mdtplan keys create --role admin --team ID)."""
     store = _open_store(db, data_dir)

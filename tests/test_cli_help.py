@@ -51,8 +51,7 @@ def test_every_option_and_argument_has_help(name, cmd):
         assert len(text) > 10, f"{name}: {param.opts} has no help"
 
 
-@pytest.mark.parametrize("name,cmd", [c for c in COMMANDS if c[0] not in SERVICE_COMMANDS],
-                         ids=[n for n, _ in COMMANDS if n not in SERVICE_COMMANDS])
+@pytest.mark.parametrize("name,cmd", COMMANDS, ids=[n for n, _ in COMMANDS])
 def test_options_read_well_flags_values_and_defaults(name, cmd):
     """Booleans as --flag/--no-flag; a value option shows what it takes (SECONDS, FOLDER,
     KEY=VALUE), and one without a default value says what happens without it."""
