@@ -23,7 +23,7 @@ from statistics import median
 from .instances import Instance, prepare_instance, published_optima
 from .methods import HighsSettings
 
-#: the table's columns, in order (see README "Benchmarks" for what each means)
+#: the table's columns, in order (see docs/benchmarks.md for what each means)
 COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", "total_s",
            "runs", "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
            "gap", "objective", "published_optimum", "matches", "same_problem", "resolve_s",

@@ -6,7 +6,7 @@ plan is solved first (the MDT model, told what it can be told: at least
 ``localities.count.min`` hubs, and the least the teams' roles cost reserved from ``budget.cap``);
 the teams are then chosen optimally *given that plan* (:mod:`mdtplan.solve.localities`). The
 two stages are honest but not joint: a hub plan that is cheapest on its own may allow only
-worse teams than a plan chosen with the teams in view (README, "Locality teams").
+worse teams than a plan chosen with the teams in view (docs/scenario.md, "Locality teams").
 
 - :func:`check_localities`: before solving, every way the section cannot be met by counting.
 - :func:`hub_pools`, :func:`hub_edges`: each open hub's pool (the pool serving most of its

@@ -248,7 +248,7 @@ class LocalitiesConfig(_Strict):
     their catchments share an area boundary). ``count`` bounds the number of teams (all pools
     together), ``population`` each team's people (counted as for hubs: ``areas.headcount``, or
     the sum of the mapped bands). ``roles`` are staffed per team and costed. The teams are chosen
-    after the hub plan, given it (README, "Locality teams").
+    after the hub plan, given it (docs/scenario.md, "Locality teams").
     """
 
     count: CountBand = Field(default_factory=CountBand)
@@ -679,7 +679,7 @@ def _problems_from_validation(err: ValidationError, file: str | None) -> list[Pr
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key (not part of the scenario schema)"
-            hint = "remove it or check its spelling against README's scenario reference"
+            hint = "remove it or check its spelling against the scenario reference (docs/reference/scenario.md, or mdtplan schema)"
         elif e["type"] == "missing":
             msg = "required key is missing"
             hint = "add it"

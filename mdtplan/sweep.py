@@ -258,7 +258,7 @@ def validate_variants(scenario, grid: list[dict]) -> list:
                     out, p) else f"variant {_describe(overrides)}"
                 problems.append(Problem(scenario.base_dir, row, p.column, p.message,
                                         p.hint or "check the --vary keys and values against "
-                                                  "the scenario reference (README)"))
+                                                  "the scenario reference (docs/reference/scenario.md)"))
         raise ScenarioError(problems)
     return out
 

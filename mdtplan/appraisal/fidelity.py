@@ -367,6 +367,6 @@ def check_paths(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(
                 scenario.base_dir, None, f"fidelity.figures[{i}].model",
                 f"'{fig.model}': summary.json has no key '{top}'",
-                "start the path with a key of summary.json (README, 'Outputs'), e.g. "
+                "start the path with a key of summary.json (docs/outputs.md), e.g. "
                 "finance.totals.total or total_cost"))
     return problems
