@@ -228,6 +228,67 @@ def _validation_problems(exc: RequestValidationError) -> list[dict]:
     return out
 
 
+ERROR_RESPONSES = {
+    400: "The request body could not be read (malformed JSON or multipart form).",
+    401: "No API key, or an invalid or revoked one (send `Authorization: Bearer KEY`).",
+    403: "The key's role is below what this needs.",
+    404: "No such record in the key's team (another team's id answers the same).",
+    413: "The request body is larger than the service's limit.",
+    422: "The request or the scenario has problems; `detail` lists each with its field.",
+}
+
+
+def _flat_routes(items, prefix: str = ""):
+    """``(path, route)`` of every route, inside included routers too (FastAPI keeps an
+    included router whole and resolves its routes lazily)."""
+    for route in items:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat_routes(inner.routes, prefix + route.include_context.prefix)
+        else:
+            yield prefix + getattr(route, "path", ""), route
+
+
+def allowed_methods(app: FastAPI, scope) -> list[str]:
+    """The methods some route of the app answers on the request's path (for ``Allow``)."""
+    import re
+
+    path = scope.get("path", "")
+    methods: set[str] = set()
+    for template, route in _flat_routes(app.router.routes):
+        route_methods = getattr(route, "methods", None)
+        if not route_methods:
+            continue
+        pattern = "^" + re.sub(r"{[^}/]+}", "[^/]+", template) + "$"
+        if re.match(pattern, path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def document_errors(app: FastAPI) -> None:
+    """Every ``/v1`` operation's error answers in its OpenAPI entry, each with the one error
+    body (:class:`~api.schemas.ErrorOut`), replacing FastAPI's own 422 schema (the service
+    answers 422 with ``ErrorOut``): 401 and 403 wherever a key is needed, 404 where the path
+    names a record, 400 and 413 where a body is sent, 422 everywhere."""
+    from fastapi.routing import APIRoute
+
+    from .schemas import ErrorOut
+
+    for path, route in _flat_routes(app.router.routes):
+        if (not isinstance(route, APIRoute) or not path.startswith("/v1/")
+                or not route.include_in_schema):
+            continue
+        codes = [401, 403, 422]
+        if "{" in path:
+            codes.append(404)
+        if route.methods & {"POST", "PUT", "PATCH"}:
+            codes += [400, 413]
+        for code in codes:
+            entry = route.responses.setdefault(code, {})
+            entry.setdefault("model", ErrorOut)
+            entry.setdefault("description", ERROR_RESPONSES[code])
+
+
 def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> FastAPI:
     """Build the service.
 
@@ -306,8 +367,11 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
             return page("error.html", status_code=exc.status_code,
                         title=titles[exc.status_code], who=who,
                         heading=titles[exc.status_code], message=detail[:1].upper() + detail[1:])
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method of the path, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+                            headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _on_error(request: Request, exc: Exception):
@@ -318,6 +382,7 @@ def create_app(settings: Settings | None = None, *, dispatch: bool = True) -> Fa
     for module in (health, datasets, scenarios, sweeps, keys, pages, uploads, workspace, compare,
                    sweep_pages):
         app.include_router(module.router)
+    document_errors(app)
     app.mount(f"{STATIC_PREFIX}/vendor", CachedStatic(directory=VENDOR), name="vendor")
     app.mount(STATIC_PREFIX, CachedStatic(directory=STATIC), name="static")
     app.add_middleware(BodyLimitMiddleware, settings=settings)

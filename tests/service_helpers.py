@@ -222,7 +222,7 @@ class LiveServer:
         """A key made the way an administrator would: ``mdtplan keys create`` (its function)."""
         from api.cli import keys_create
 
-        return keys_create(role, data_dir=self.data_dir)
+        return keys_create(role, db=self.env.get("MDTPLAN_DB_URL"), data_dir=self.data_dir)
 
     def client(self, key: str | None = None, timeout: float = 60) -> httpx.Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
