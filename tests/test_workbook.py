@@ -170,3 +170,33 @@ def test_definitions_sheet_has_the_words_of_summary_json(book):
             for r in range(2, ws.max_row + 1)}
     assert rows["finance.npv"] == (fin.labels["npv"], fin.definitions["npv"])
     assert rows["finance.fee_after_reduction"][0] == "Fee after reduction"
+
+
+def test_summary_total_and_headroom_are_formulas_over_the_parts(tmp_path):
+    """The Summary sheet's total is the sum of the cost lines above it, and the headroom the
+    cap less that total, as formulas with their values stored (a reader sees the figures,
+    an edit of a part flows)."""
+    import json
+    from pathlib import Path
+
+    from mdtplan.summary import Summary
+
+    doc = json.loads((Path(__file__).parent / "data" / "finance_panel" /
+                      "demo_summary.json").read_text())
+    summary = Summary.from_dict(doc)
+    empty = pd.DataFrame()
+    path = tmp_path / "summary.xlsx"
+    write_workbook(Results(hubs=pd.DataFrame(columns=["site_id"]), assignment=empty,
+                           staffing=pd.DataFrame(columns=["unit", "role", "fte", "cost"]),
+                           summary=summary), path)
+    ws = load_workbook(path)["Summary"]
+    wv = load_workbook(path, data_only=True)["Summary"]
+    total, cap = _row(ws, "Total annual cost"), _row(ws, "Budget cap")
+    head = _row(ws, "Headroom under the cap (cap less total)")
+    parts = [_row(ws, k) for k in ("Staff cost", "Agency premium cost", "Site cost",
+                                   "Staff mileage cost")]
+    assert _cells(ws.cell(total, 2).value) == {f"B{r}" for r in parts}
+    assert ws.cell(head, 2).value == f"=B{cap}-B{total}"
+    assert wv.cell(total, 2).value == pytest.approx(doc["total_cost"])
+    assert wv.cell(head, 2).value == pytest.approx(doc["budget_cap"] - doc["total_cost"])
+    assert sum(wv.cell(r, 2).value for r in parts) == pytest.approx(doc["total_cost"])

@@ -201,6 +201,20 @@ def write_workbook(results, path: str | Path) -> Path:
                  ("Locality teams' roles cost (in the total)", s.localities.cost_gbp, GBP)]
     if s.savings is not None:
         rows.append(("Cost against today (plan less today)", -s.savings.total.saving_gbp, GBP))
+    # the total and the headroom are formulas over the parts shown above them (row numbers
+    # are the sheet's: a header row, then one row per figure)
+    at = {label: i + 2 for i, (label, _, _) in enumerate(rows)}
+    parts = [at[k] for k in ("Staff cost", "Agency premium cost", "Site cost",
+                             "Staff mileage cost") if k in at]
+    total = s.costs.total_gbp
+    if total is not None and all(v is not None for lab, v, _ in rows if at[lab] in parts):
+        rows[at["Total annual cost"] - 2] = (
+            "Total annual cost", Formula("=" + "+".join(f"B{r}" for r in parts), total), GBP)
+    if s.costs.budget_cap_gbp is not None and total is not None:
+        rows.insert(at["Budget cap"] - 1, (
+            "Headroom under the cap (cap less total)",
+            Formula(f"=B{at['Budget cap']}-B{at['Total annual cost']}",
+                    s.costs.budget_cap_gbp - total), GBP))
     for label, value, fmt in rows:
         sh.append([label, value], [None, fmt])
     sh.widths()
