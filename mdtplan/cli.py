@@ -1247,7 +1247,7 @@ def bench(
         help="The shared data and benchmarks folder. Default: ../shared beside the "
              "repository.")] = None,
     repeat: Annotated[int, typer.Option(
-        "--repeat", metavar="N", min=1,
+        "--repeat", metavar="N",
         help="Runs of each method where the first runs all took under 5 s; the run of median "
              "total time is kept.")] = 1,
 ) -> None:

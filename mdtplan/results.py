@@ -318,7 +318,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         "lon": lon[order],
         "lat": lat[order],
         "status": _lookup(data.sites["status"], site_pos[order]),
-        "pool": _lookup(data.sites["pool"], site_pos[order]),
+        "pool": pd.array(_hub_pools(data, assign, hub_ids, site_pos)[order], dtype="string"),
         "population": population[order],
         "areas": hub_areas[order],
         "utilisation": util[order],
@@ -384,6 +384,32 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
     )
     return Results(hubs=hubs, assignment=assign, staffing=staffing, summary=summary,
                    levers=tables.get("levers"))
+
+
+def _hub_pools(data, assign: pd.DataFrame, hub_ids: list, site_pos: np.ndarray) -> np.ndarray:
+    """Each hub's specialist pool: the site's own (a ``pool`` column of the sites) or, where
+    pools follow the areas (``pools.by: area_group``), the pool of the areas it serves (the
+    one serving the most people when they differ); ``None`` without pools."""
+    own = _lookup(data.sites["pool"], site_pos)
+    pool = np.array([None if pd.isna(v) else str(v) for v in own], dtype=object)
+    pairs = data.pairs
+    if "pool" not in pairs or assign.empty or not pd.isna(pd.Series(own, dtype=object)).any():
+        return pool
+    by_pair = pairs.assign(area_id=pairs["area_id"].astype(str),
+                           site_id=pairs["site_id"].astype(str)).set_index(
+        ["area_id", "site_id"])["pool"]
+    a = assign[["area_id", "site_id", "share"]].astype({"area_id": str, "site_id": str})
+    a["pool"] = by_pair.reindex(pd.MultiIndex.from_frame(a[["area_id", "site_id"]])).to_numpy()
+    weight = data.areas["population"] if "population" in data.areas else None
+    a["people"] = a["share"] * (a["area_id"].map(weight.rename(index=str)).fillna(1.0)
+                                if weight is not None else 1.0)
+    best = (a.dropna(subset=["pool"]).groupby(["site_id", "pool"])["people"].sum()
+            .reset_index().sort_values(["site_id", "people"], ascending=[True, False])
+            .drop_duplicates("site_id").set_index("site_id")["pool"])
+    for i, hub in enumerate(hub_ids):
+        if pool[i] is None and hub in best.index:
+            pool[i] = str(best[hub])
+    return pool
 
 
 def _stages(solve_result) -> tuple[dict, ...]:

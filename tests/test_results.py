@@ -4,6 +4,7 @@ replaced, table for table (values, dtypes, column order, index) and in the summa
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -201,6 +202,10 @@ def _same(new: results.Results, old: results.Results) -> None:
         a, b = getattr(new, name), getattr(old, name)
         if name == "hubs":  # each hub's share of demand met came after the reference (issue 18)
             a = a.drop(columns="demand_met_share", errors="ignore")
+            if "pool" in b:  # a hub's pool from its areas (no pool column) came after it too
+                kept = b["pool"].notna().to_numpy()
+                assert (a["pool"].to_numpy()[kept] == b["pool"].to_numpy()[kept]).all()
+                a = a.assign(pool=b["pool"].array)
         if name == "staffing" and "lever_hours" not in b:  # levers came after it (issue 19)
             a = a.drop(columns="lever_hours", errors="ignore")
         assert [str(t) for t in a.dtypes] == [str(t) for t in b.dtypes], name
@@ -356,3 +361,32 @@ def test_a_pair_named_twice_is_refused_as_before():
     with pytest.raises(ValueError, match="non-unique multi-index"):
         build_results(twice, tables, _report())
 
+
+
+def test_hubs_carry_the_pool_of_the_areas_they_serve(tmp_path):
+    """Pools by area group (Kent's East and West): hubs.csv's ``pool`` says each hub's pool
+    (it was empty when the sites have no pool column)."""
+    import yaml
+
+    from mdtplan import pipeline
+    from mdtplan.scenario import load_scenario
+
+    repo = Path(__file__).resolve().parents[1]
+    model = yaml.safe_load((repo / "models" / "default.yaml").read_text())
+    model["pools"] = {"by": "area_group", "groups": {"West": ["Greystow"], "East": ["Dunmere"]}}
+    path = tmp_path / "pooled.yaml"
+    path.write_text(yaml.safe_dump(model))
+    scenario = load_scenario(repo / "examples" / "demo.yaml", [
+        f"operating_model={path}", "finance=null", "budget.cap=null",
+        "areas.where={district: [Greystow, Dunmere]}", "hubs.count.min=null",
+        "hubs.count.max=null", "hubs.count.exactly=2", "hubs.population.min=null",
+        "hubs.population.max=null", "hubs.max_travel_minutes=90", "solver.time_limit_s=10",
+        "solver.mip_gap=0.05", "solver.threads=1", "objective=min_cost"])
+    result = pipeline.run(scenario)
+    hubs, assign = result.results.hubs, result.results.assignment
+    assert len(hubs) == 2 and set(hubs["pool"]) <= {"West", "East"}
+    district = result.prepared.inputs.areas["group"]
+    for hub, pool in zip(hubs["site_id"], hubs["pool"], strict=True):
+        served = assign.loc[assign["site_id"] == hub, "area_id"].astype(str)
+        groups = district.reindex(served).map({"Greystow": "West", "Dunmere": "East"})
+        assert pool == groups.mode().iloc[0]
