@@ -8,6 +8,8 @@ from pathlib import Path
 
 DEFAULT_OUT = Path("out") / "bench"
 ALL_METHODS = "floor,mdtplan,spopt,resolve"
+#: methods run only when named in ``--methods``
+EXTRA_METHODS = ("mdtplan-binary",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "England)")
     parser.add_argument("--methods", default=ALL_METHODS,
                         help="comma-separated subset of floor,mdtplan,spopt,resolve (resolve "
-                             "runs on the resolve instances only)")
+                             "runs on the resolve instances only), or mdtplan-binary (p-median: "
+                             "mdtplan with the single assignment left binary)")
+    parser.add_argument("--orlib", type=Path, default=None,
+                        help="a folder of more OR-Library files (pmed21.txt ... pmed40.txt, "
+                             "and optionally their optima.csv), for naming pmed21-pmed40 in "
+                             "--only")
     parser.add_argument("--build-only", action="store_true",
                         help="stop each method once its model is inside HiGHS (no solve): "
                              "build time and memory only")
@@ -53,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT,
         threads: int = 1, seed: int = 0, time_limit: float | None = None,
         methods: str = ALL_METHODS, build_only: bool = False,
-        shared: Path | None = None, repeat: int = 1, console=None) -> int:
+        shared: Path | None = None, repeat: int = 1, console=None,
+        orlib: Path | None = None) -> int:
     """Run the suite, print the table and write the report; returns an exit code.
 
     0: every row ran and every row with a published optimum matched it; 1: some row failed or
@@ -71,10 +79,10 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
             console = Console(width=200, log_path=False)
     shared = (shared or shared_dir()).resolve()
     chosen = [m.strip() for m in methods.split(",") if m.strip()]
-    bad = [m for m in chosen if m not in ALL_METHODS.split(",")]
+    bad = [m for m in chosen if m not in ALL_METHODS.split(",") + list(EXTRA_METHODS)]
     if bad or not chosen:
         console.print(f"[red]--methods: unknown {bad or 'empty'}; choose from "
-                      f"{ALL_METHODS}[/]")
+                      f"{ALL_METHODS},{','.join(EXTRA_METHODS)}[/]")
         return 2
     if threads < 1:
         console.print("[red]--threads must be at least 1[/]")
@@ -92,7 +100,7 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
         return 2
     try:
         instances = select(only.split(",") if only else None, quick=quick, shared=shared,
-                           time_limit_s=time_limit)
+                           time_limit_s=time_limit, orlib=orlib)
     except ValueError as err:
         console.print(f"[red]--only: {err}[/]")
         return 2
@@ -101,7 +109,8 @@ def run(*, quick: bool = False, only: str | None = None, out: Path = DEFAULT_OUT
                       "cap71, cap101, mdt-S and resolve-XS; name others explicitly)[/]")
         return 2
     options = SuiteOptions(threads=threads, seed=seed, build_only=build_only,
-                           methods=tuple(chosen), repeat=repeat)
+                           methods=tuple(chosen), repeat=repeat,
+                           orlib=None if orlib is None else Path(orlib).resolve())
     console.print(f"{len(instances)} instance(s): {', '.join(i.name for i in instances)}")
     rows = run_suite(instances, Path(out), shared, options,
                      log=lambda line: console.log(line, markup=False, highlight=False))
@@ -118,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return run(quick=args.quick, only=args.only, out=args.out, threads=args.threads,
                seed=args.seed, time_limit=args.time_limit, methods=args.methods,
-               build_only=args.build_only, shared=args.shared, repeat=args.repeat)
+               build_only=args.build_only, shared=args.shared, repeat=args.repeat,
+               orlib=args.orlib)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .synthetic import SIZES, write_mdt_scenario
+from .synthetic import SIZES, pmed_graph, write_mdt_scenario
 
-KINDS = ("pmed", "cap", "mdt", "kent", "england", "resolve")
+KINDS = ("pmed", "cap", "mdt", "kent", "england", "resolve", "pgen")
 
 PMED = tuple(f"pmed{i}" for i in range(1, 21))
+#: OR-Library's larger p-median files, not in the shared folder: named explicitly and read
+#: from ``--orlib DIR`` (kept for checking, not tuning)
+PMED_MORE = tuple(f"pmed{i}" for i in range(21, 41))
+#: generated p-median instances (:func:`benchmarks.synthetic.pmed_graph`), 500-900 vertices:
+#: ``pgen-N-P`` in OR-Library's manner (a random graph), ``prand-N-P`` random Euclidean;
+#: any ``pgen-N-P``/``prand-N-P`` may be named
+PGEN = ("pgen-500-10", "pgen-500-50", "pgen-700-7", "pgen-700-35", "pgen-900-9",
+        "pgen-900-67", "prand-500-10", "prand-700-35", "prand-900-20")
 CAP = tuple(f"cap{a}{b}" for a in range(6, 14) for b in range(1, 5))
 MDT_FULL = ("S", "M", "L", "XL")
 
@@ -61,7 +69,8 @@ QUICK = ("pmed1", "pmed2", "pmed6", "cap61", "cap71", "cap101", "mdt-S", "resolv
 
 #: time limit of each kind [s] (all methods get the same); ``--quick`` uses the second number
 TIME_LIMIT_S = {"pmed": (600.0, 60.0), "cap": (600.0, 60.0), "mdt": (120.0, 30.0),
-                "kent": (60.0, 60.0), "england": (600.0, 600.0), "resolve": (120.0, 60.0)}
+                "kent": (60.0, 60.0), "england": (600.0, 600.0), "resolve": (120.0, 60.0),
+                "pgen": (600.0, 60.0)}
 
 #: England: one candidate site every ``ENGLAND_SITE_EVERY``-th MSOA (by code), plus the
 #: fewest more needed so that every MSOA has one within ``ENGLAND_MAX_TRAVEL_MINUTES``
@@ -102,7 +111,9 @@ class Instance:
         instances are budget-capped scenarios measured by the ``resolve`` method alone)."""
         if self.kind == "resolve":
             return ("resolve",)
-        return ("floor", "mdtplan", "spopt") if self.kind == "pmed" else ("floor", "mdtplan")
+        if self.kind in ("pmed", "pgen"):
+            return ("floor", "mdtplan", "mdtplan-binary", "spopt")
+        return ("floor", "mdtplan")
 
 
 def shared_dir(repo: Path | None = None) -> Path:
@@ -111,15 +122,30 @@ def shared_dir(repo: Path | None = None) -> Path:
     return (repo.parent / "shared").resolve()
 
 
-def published_optima(shared: Path) -> dict[str, float]:
-    """Instance name -> published optimum, from ``benchmarks/orlib/optima.csv``."""
-    path = shared / "benchmarks" / "orlib" / "optima.csv"
-    with path.open(newline="") as fh:
-        return {row["instance"]: float(row["optimum"]) for row in csv.DictReader(fh)}
+def published_optima(shared: Path, more: Path | None = None) -> dict[str, float]:
+    """Instance name -> published optimum, from ``benchmarks/orlib/optima.csv`` (and
+    ``optima.csv`` of the ``--orlib`` folder ``more``, when it has one)."""
+    out: dict[str, float] = {}
+    for path in (shared / "benchmarks" / "orlib" / "optima.csv",
+                 None if more is None else Path(more) / "optima.csv"):
+        if path is None or not path.is_file():
+            continue
+        with path.open(newline="") as fh:
+            out.update({row["instance"]: float(row["optimum"]) for row in csv.DictReader(fh)})
+    return out
+
+
+def _pgen(name: str) -> tuple[str, int, int] | None:
+    """``(kind, n, p)`` of a generated instance's name (``pgen-500-10``), or None."""
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] in ("pgen", "prand") and parts[1].isdigit() \
+            and parts[2].isdigit() and 0 < int(parts[2]) <= int(parts[1]):
+        return ("graph" if parts[0] == "pgen" else "metric", int(parts[1]), int(parts[2]))
+    return None
 
 
 def select(only: list[str] | None, *, quick: bool, shared: Path,
-           time_limit_s: float | None = None) -> list[Instance]:
+           time_limit_s: float | None = None, orlib: Path | None = None) -> list[Instance]:
     """The instances to run.
 
     Parameters
@@ -135,13 +161,16 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
         The ``shared`` folder.
     time_limit_s : float, optional
         Overrides every instance's time limit [s].
+    orlib : Path, optional
+        A folder of more OR-Library files (``pmed21.txt`` ... ``pmed40.txt``, read when they
+        are named; with an ``optima.csv`` of the same layout as the shared one).
 
     Raises
     ------
     ValueError
         For a token that is neither a kind nor an instance name (the message lists them).
     """
-    orlib = shared / "benchmarks" / "orlib"
+    library = shared / "benchmarks" / "orlib"
     names: list[str] = []
     for token in (only or list(KINDS)):
         token = token.strip()
@@ -158,28 +187,37 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
                 pick = ("kent-lsoa",)
             elif token == "resolve":
                 pick = RESOLVE
+            elif token == "pgen":
+                pick = PGEN
             else:
                 pick = ("england-msoa",)
             if quick:
                 pick = tuple(n for n in pick if n in QUICK)
             names += pick
         elif (token in PMED or token in CAP or token in ("kent-lsoa", "england-msoa")
-              or token in RESOLVE
+              or token in RESOLVE or _pgen(token) is not None
+              or (token in PMED_MORE and orlib is not None)
               or (token.startswith("mdt-") and token[4:] in SIZES)):
             names.append(token)
         else:
             raise ValueError(
                 f"'{token}' is neither a kind ({', '.join(KINDS)}) nor an instance name "
-                f"(pmed1-pmed20, cap61-cap134, mdt-{{{','.join(SIZES)}}}, kent-lsoa, "
+                f"(pmed1-pmed20, pmed21-pmed40 with --orlib, pgen-N-P, prand-N-P, "
+                f"cap61-cap134, mdt-{{{','.join(SIZES)}}}, kent-lsoa, "
                 "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow)")
     out: list[Instance] = []
     for name in dict.fromkeys(names):
         kind = ("pmed" if name.startswith("pmed") else "cap" if name.startswith("cap") else
-                "mdt" if name.startswith("mdt-") else name.split("-")[0])
+                "mdt" if name.startswith("mdt-") else "pgen" if _pgen(name) else
+                name.split("-")[0])
         extra = {"cap_step": RESOLVE_CAP_STEP} if kind == "resolve" else {}
         limit = time_limit_s or TIME_LIMIT_S[kind][1 if quick else 0]
-        if kind in ("pmed", "cap"):
-            out.append(Instance(name, kind, limit, source=orlib / kind / f"{name}.txt"))
+        if name in PMED_MORE:
+            out.append(Instance(name, kind, limit, source=Path(orlib) / f"{name}.txt"))
+        elif kind == "pgen":
+            out.append(Instance(name, kind, limit))
+        elif kind in ("pmed", "cap"):
+            out.append(Instance(name, kind, limit, source=library / kind / f"{name}.txt"))
         elif kind == "mdt":
             out.append(Instance(name, kind, limit, size=name[4:]))
         elif name in ("resolve-XS", "resolve-XS-slack"):
@@ -203,12 +241,17 @@ def prepare_instance(instance: Instance, work: Path, shared: Path, seed: int = 0
     """
     folder = work / instance.name
     folder.mkdir(parents=True, exist_ok=True)
-    if instance.kind in ("pmed", "cap"):
+    if instance.kind in ("pmed", "cap", "pgen"):
         from mdtplan.orlib import read_cap, read_pmed, write_scenario
 
-        path = write_scenario(instance.source, folder)
-        if instance.kind == "pmed":
-            inst = read_pmed(instance.source)
+        source = instance.source
+        if instance.kind == "pgen":  # written as an OR-Library file, read as one
+            kind, n, p = _pgen(instance.name)
+            source = folder / f"pmed-{instance.name}.txt"
+            source.write_text(pmed_graph(n, p, seed=seed, kind=kind))
+        path = write_scenario(source, folder)
+        if instance.kind in ("pmed", "pgen"):
+            inst = read_pmed(source)
             np.savez(folder / "arrays.npz", distance=inst.distance, p=inst.p)
         else:
             inst = read_cap(instance.source)

@@ -26,7 +26,8 @@ from .methods import HighsSettings
 #: the table's columns, in order (see docs/benchmarks.md for what each means)
 COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", "total_s",
            "runs", "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
-           "gap", "objective", "published_optimum", "matches", "same_problem", "resolve_s",
+           "gap", "objective", "published_optimum", "matches", "same_problem", "relaxed",
+           "resolve_s",
            "cold_s", "resolve_ratio", "same_objective", "message")
 
 #: the ``resolve`` method's columns (empty for the other methods; the Markdown table and the
@@ -65,6 +66,8 @@ class SuiteOptions:
         Short solves are where one run's noise moves a ratio most.
     repeat_below_s : float
         [s]
+    orlib : Path, optional
+        The ``--orlib`` folder (more OR-Library files, its ``optima.csv``).
     """
 
     threads: int = 1
@@ -74,6 +77,7 @@ class SuiteOptions:
     hard_timeout_s: float | None = None
     repeat: int = 1
     repeat_below_s: float = 5.0
+    orlib: Path | None = None
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -231,7 +235,7 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
     work = out / "instances"
     work.mkdir(parents=True, exist_ok=True)
     try:
-        optima = published_optima(shared)
+        optima = published_optima(shared, options.orlib)
     except OSError:
         optima = {}
     rows: list[dict] = []
@@ -259,7 +263,7 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
         if options.build_only and "resolve" in methods:
             methods.remove("resolve")  # it is about solves: nothing to build-only
             log(f"{inst.name}: resolve skipped (--build-only)")
-        if inst.kind not in ("pmed", "cap") and "floor" in methods:
+        if inst.kind not in ("pmed", "cap", "pgen") and "floor" in methods:
             log(f"{inst.name}: saving the matrix mdtplan hands to HiGHS (the floor's input)")
             info = run_in_process("handover", task, timeout, folder)
             if info.get("status") in ("error", "killed"):
@@ -448,7 +452,7 @@ def plot_cost_vs_size(rows: list[dict], path: Path) -> Path:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     styles = {"floor": ("o", "tab:gray"), "mdtplan": ("s", "tab:blue"),
-              "spopt": ("^", "tab:orange")}
+              "mdtplan-binary": ("D", "tab:green"), "spopt": ("^", "tab:orange")}
     for ax, column, title in ((axes[0], "total_s", "total (build + solve)"),
                               (axes[1], "build_s", "build and hand-over to HiGHS")):
         for method, (marker, colour) in styles.items():

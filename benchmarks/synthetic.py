@@ -257,3 +257,52 @@ def write_mdt_scenario(size: MdtSize | str, out_dir: str | Path, seed: int = 0) 
     target = out / "scenario.yaml"
     target.write_text(yaml.safe_dump(scenario, sort_keys=False))
     return target
+
+
+# --------------------------------------------------------------------------------------------
+# Generated p-median instances (for tuning beyond the OR-Library files)
+
+
+def pmed_graph(n: int, p: int, seed: int = 0, kind: str = "graph") -> str:
+    """A p-median instance of ``n`` vertices in OR-Library's file layout (``n edges p``, then
+    ``i j cost`` lines), generated deterministically.
+
+    Parameters
+    ----------
+    n, p : int
+    seed : int
+        Mixed with ``n`` and ``p``, so each named instance has its own numbers.
+    kind : {"graph", "metric"}
+        ``graph``: as Beasley made pmed1–40: a random spanning tree, then random edges up to
+        ``n^2/50`` for ``n >= 500`` (``2n`` per hundred vertices below), integer costs
+        uniform in 1..100; distances are shortest paths. ``metric``: ``n`` random points in a
+        square, every pair an edge of cost ``round(100 x distance)`` (at least 1): a random
+        Euclidean instance with no graph structure.
+
+    Returns
+    -------
+    str
+        The file's text (``mdtplan orlib`` reads it when named ``pmed*``).
+    """
+    rng = np.random.default_rng([seed, n, p, 0 if kind == "graph" else 1])
+    lines = []
+    if kind == "metric":
+        xy = rng.random((n, 2))
+        i, j = np.triu_indices(n, 1)
+        cost = np.maximum(1, np.rint(100 * np.hypot(*(xy[i] - xy[j]).T))).astype(int)
+        lines = [f" {a} {b} {c}" for a, b, c in zip(i + 1, j + 1, cost, strict=True)]
+    elif kind == "graph":
+        m = n * n // 50 if n >= 500 else 2 * n * max(1, n // 100)
+        edges: dict = {}
+        order = rng.permutation(n)
+        for k in range(1, n):  # a random spanning tree keeps the graph connected
+            a, b = int(order[k]), int(order[rng.integers(0, k)])
+            edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+        while len(edges) < m:
+            a, b = (int(v) for v in rng.integers(0, n, 2))
+            if a != b:
+                edges[(min(a, b), max(a, b))] = int(rng.integers(1, 101))
+        lines = [f" {a + 1} {b + 1} {c}" for (a, b), c in edges.items()]
+    else:
+        raise ValueError(f"kind: graph or metric, not {kind!r}")
+    return f" {n} {len(lines)} {p}\n" + "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from dataclasses import replace
 from time import perf_counter
 
 import highspy
@@ -31,7 +32,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..errors import SolveError
-from . import duals, edit, mip_start, stages
+from . import duals, edit, mip_start, relax, stages
 from .budget import TimeBudget
 from .compile import _Compiled, _model_objects, compile_model
 from .cut_plan import RoundingCuts
@@ -125,6 +126,8 @@ class Session:
         self._last_status: SolveStatus | None = None
         #: the rounding cuts of the solves (:mod:`mdtplan.solve.cut_plan`)
         self._cuts = RoundingCuts()
+        #: the last solve's continuous assignment (:mod:`mdtplan.solve.relax`), or None
+        self._relaxation: relax.Relaxation | None = None
         self.compile_seconds = perf_counter() - t0
         #: time spent building the Pyomo model later, on demand (``from_data`` sessions) [s]
         self.model_build_seconds = 0.0
@@ -200,6 +203,10 @@ class Session:
         self.model_build_seconds = perf_counter() - t
 
     _solved_once = False
+
+    #: solve single assignment as continuous where that is provably exact
+    #: (:mod:`mdtplan.solve.relax`); False keeps the binaries HiGHS would otherwise get
+    relax_assignment = True
 
     def _ncols(self) -> int:
         return len(self._compiled.col_lower)
@@ -340,6 +347,7 @@ class Session:
         cut_plan = self._cuts.plan(self, options, budget, cancel)
         beside = cut_plan if isinstance(cut_plan, Job) else None
         try:
+            rel = relax.prepare(self, cuts=cut_plan is not None)  # logged by mdtplan.solve.relax
             start = mip_start.initial_start(self, options, warm_start, budget, cancel,
                                             beside=beside)
         except BaseException:
@@ -348,6 +356,8 @@ class Session:
             raise
         result, held_at = stages.run(self, options, budget, start, state, cancel, progress,
                                      cut_plan, bounded_below, t_start)
+        if rel.relaxed:
+            result = replace(result, assignment_relaxed=True)
         self._reuse.remember(result, held_at, options, row=self._budget_row(),
                              compiled=self._compiled, plan=self._last_x,
                              stage_count=len(self._stages))
@@ -373,6 +383,13 @@ class Session:
         (``invalidated_by``): a re-solve after only a new budget cap may then need no
         solver."""
         return self._reuse
+
+    @property
+    def relaxation_report(self) -> dict | None:
+        """Whether the last solve gave HiGHS the assignment as continuous and why
+        (:meth:`mdtplan.solve.relax.Relaxation.report`: ``relaxed``, ``reason``, ``columns``,
+        ``areas_rounded``, ``objective_change``); None before a solve."""
+        return None if self._relaxation is None else self._relaxation.report()
 
     @property
     def cut_report(self) -> dict | None:

@@ -19,7 +19,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
-from . import edit
+from . import edit, relax
 from .budget import TimeBudget, cancelled_now
 from .highs import root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
@@ -74,8 +74,7 @@ def stage_vectors(session) -> list[tuple[str, np.ndarray, float, object]]:
 def polish_reserve(session, options: SolveOptions) -> float:
     """Seconds kept back from a MIP stage for its clean-up LP (none for a pure integer
     model): a twentieth of the limit, at most 2 s."""
-    k = session._compiled
-    if not session.is_mip or k.integrality[: session._ncols()].all():
+    if not session.is_mip or relax.integer_or_relaxed(session, session._ncols()).all():
         return 0.0
     return min(2.0, 0.05 * float(options.time_limit_s))
 
@@ -90,7 +89,7 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.nd
     """
     k = session._compiled
     n = session._ncols()
-    ints = np.flatnonzero(k.integrality[:n])
+    ints = np.flatnonzero(relax.integer_or_relaxed(session, n))
     if len(ints) == n or budget.left() <= 1e-3:
         return x
     h = session.highs
@@ -111,7 +110,7 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.nd
     finally:
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
-                                k.integrality[ints].astype(np.int32))
+                                relax.highs_integrality(session, ints))
 
 
 def bounded_below(session) -> bool:
@@ -272,7 +271,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                     message = f"tie-break stage '{stage}' found no better plan: " \
                               f"{h.modelStatusToString(model_status)}"
                 break
-            x = np.asarray(h.getSolution().col_value, dtype=float)
+            x = relax.round_plan(session, np.asarray(h.getSolution().col_value, dtype=float))
             gap, bound = stage_gap(session, info, shift)
             if session.is_mip and not cancelled_now(cancel):
                 t = perf_counter()

@@ -117,6 +117,9 @@ class SolveResult:
     cuts_seconds : float
         Time spent finding this solve's rounding cuts (:mod:`mdtplan.solve.cuts`) [s]; 0 when they
         did not apply or were made by an earlier solve of the session.
+    assignment_relaxed : bool
+        Whether HiGHS was given the single assignment as continuous, provably exact here, and
+        the plan rounded back to one hub per area (:mod:`mdtplan.solve.relax`).
     """
 
     status: SolveStatus
@@ -136,6 +139,7 @@ class SolveResult:
     stage_bounds: dict = field(default_factory=dict)
     cancelled: bool = False
     cuts_seconds: float = 0.0
+    assignment_relaxed: bool = False
 
     @property
     def has_solution(self) -> bool:
