@@ -155,9 +155,12 @@ def plan_relaxation(session, cuts: bool = False) -> Relaxation:
     # partition rows: only assign terms, equal positive coefficients c, both bounds c
     part = (n_assign_in_row == n_in_row) & (rlo == rup) & np.isfinite(rup)
     if part.any():
-        starts = sub.indptr[touched[part]]
-        vmin = np.minimum.reduceat(sub.data, starts)
-        vmax = np.maximum.reduceat(sub.data, starts)
+        entry_row = np.repeat(np.arange(sub.shape[0]), counts)
+        vmin = np.full(sub.shape[0], np.inf)
+        vmax = np.full(sub.shape[0], -np.inf)
+        np.minimum.at(vmin, entry_row, sub.data)
+        np.maximum.at(vmax, entry_row, sub.data)
+        vmin, vmax = vmin[touched[part]], vmax[touched[part]]
         ok = (vmin > 0) & np.isclose(vmax, vmin, rtol=_RTOL, atol=0) & \
             np.isclose(rup[part], vmin, rtol=_RTOL, atol=0)
         part[np.flatnonzero(part)[~ok]] = False
@@ -188,7 +191,7 @@ def plan_relaxation(session, cuts: bool = False) -> Relaxation:
         ok &= np.bincount(j[ok], minlength=len(cols))[j] == 1
         open_col[j[ok]] = y[ok]
         link[np.flatnonzero(link)[~ok]] = False
-    priced = ~part & ~link & ~np.isfinite(rlo) & np.isfinite(rup)
+    priced = ~part & ~link & ~np.isfinite(rlo)  # at most an upper bound (or none yet)
 
     # the price every stage and priced row is a multiple of
     stage_parts = [np.pad(vec, (0, max(0, n - len(vec))))[cols]
@@ -258,7 +261,8 @@ def integer_or_relaxed(session, n: int) -> np.ndarray:
 
 def round_plan(session, x: np.ndarray) -> np.ndarray:
     """``x`` with each area sent whole to its least-priced open hub among those it uses
-    (module docstring); ``x`` itself when the assignment was not relaxed.
+    (module docstring) and every integer column rounded; ``x`` itself when the assignment was
+    not relaxed.
 
     Checks that no stage's value rose (it cannot, by the proof) and records the largest change
     in the relaxation's ``objective_change``.
@@ -267,7 +271,12 @@ def round_plan(session, x: np.ndarray) -> np.ndarray:
     if rel is None or not rel.relaxed:
         return x
     x = np.array(x, dtype=float, copy=True)
+    # the integers at their integer values (HiGHS returns them within its tolerance), as the
+    # plan is loaded; the clean-up LP, which would do it, has nothing left to solve
     cols, group = rel.columns, rel.group
+    ints = session._compiled.integrality[: len(x)] != 0
+    ints[cols[cols < len(x)]] = False  # the relaxed columns are rounded below, area by area
+    x[ints] = np.round(x[ints])
     share = x[cols]
     use = (share > _POSITIVE) & (x[rel.open_col] > 0.5)
     n_groups = int(group.max()) + 1 if len(group) else 0

@@ -106,7 +106,7 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "mileage_cost", "geography", "stages", "localities", "shortfall",
+    "baseline", "mileage_cost", "geography", "stages", "assignment_relaxed", "localities", "shortfall",
     "growth_check", "fidelity")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
