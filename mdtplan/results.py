@@ -235,7 +235,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         stage_objectives=dict(getattr(solve_result, "stage_objectives", {}) or {}),
         timings=timings,
         stages=_stages(solve_result),
-        assignment_relaxed=bool(getattr(solve_result, "assignment_relaxed", False)),
+        assignment_relaxed=getattr(solve_result, "assignment_relaxed", None),
     )
     base = dict(name=data.name, report=report, warnings=tuple(warnings or ()))
     travel_unit = data.travel_unit

@@ -222,8 +222,10 @@ def _same(new: results.Results, old: results.Results) -> None:
         assert new.summary.geography.share_areas_at_nearest_open_hub is not None
     # ... and so is the report's stages list (tests/test_solve.py checks it)
     geo = old.summary.geography
-    # ... and the shortfall block (max_demand_met)
-    plain = replace(new.summary, report=replace(new.summary.report, stages=()), shortfall=None,
+    # ... and the shortfall block (max_demand_met), and the report's assignment_relaxed
+    # (issue 22; tests/model/test_relax.py checks it)
+    plain = replace(new.summary, report=replace(new.summary.report, stages=(),
+                                                assignment_relaxed=None), shortfall=None,
                     geography=None if new.summary.geography is None else replace(
                         new.summary.geography, **{f: getattr(geo, f, None) for f in (
                             "pieces_per_catchment", "catchments_in_pieces",

@@ -120,6 +120,14 @@ def _proportional(v: np.ndarray, g: np.ndarray) -> bool:
     return bool(np.allclose(v, alpha * g, rtol=_RTOL, atol=_RTOL * float(np.abs(v).max())))
 
 
+def _dense_row(csr, r: int) -> np.ndarray:
+    """Row ``r`` of a CSR matrix or array as a dense vector."""
+    out = np.zeros(csr.shape[1])
+    s, e = csr.indptr[r], csr.indptr[r + 1]
+    out[csr.indices[s:e]] = csr.data[s:e]
+    return out
+
+
 def _refuse(reason: str) -> Relaxation:
     return Relaxation(False, reason)
 
@@ -199,8 +207,7 @@ def plan_relaxation(session, cuts: bool = False) -> Relaxation:
     g = next((v for v in stage_parts if np.any(v)), None)
     priced_rows = touched[priced]
     if g is None:
-        g = next((sub.getrow(r).toarray().ravel() for r in priced_rows
-                  if sub.getrow(r).nnz), np.zeros(len(cols)))
+        g = next((_dense_row(sub, r) for r in priced_rows), np.zeros(len(cols)))
     if g.min(initial=0.0) < 0 and g.max(initial=0.0) <= 0:
         g = -g  # a price of one sign: as a cost
     for v in stage_parts:
@@ -208,7 +215,7 @@ def plan_relaxation(session, cuts: bool = False) -> Relaxation:
             return _refuse("the stages price the assignment differently")
     for t in np.flatnonzero(priced):
         r = touched[t]
-        if not _proportional(sub.getrow(r).toarray().ravel(), g):
+        if not _proportional(_dense_row(sub, r), g):
             priced[t] = False
     other = ~(part | link | priced)
     if other.any():

@@ -209,3 +209,20 @@ def test_a_coupled_model_solves_with_its_binaries():
     assert result.has_solution and not result.assignment_relaxed
     assert not report["relaxed"] and "hub_population_max" in report["reason"]
     assert check_plan(data, tables) == []
+
+
+def test_a_session_on_the_pyomo_model_is_relaxed_the_same_way():
+    from mdtplan.model.build import build_model
+
+    data = _uncoupled(5, "min_cost")
+    session = Session(build_model(data), OPTS)
+    try:
+        result = session.solve()
+        report = session.relaxation_report
+        tables = session.tables(data)
+    finally:
+        session.close()
+    binary, _, _ = _solve(data, False)
+    assert report["relaxed"] and result.assignment_relaxed
+    assert result.objective == pytest.approx(binary.objective, rel=1e-9, abs=1e-6)
+    assert check_plan(data, tables) == []
