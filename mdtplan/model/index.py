@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pyomo.common.gc_manager import PauseGC
 
 from .data import ModelData
 
@@ -139,8 +140,22 @@ def _group_positions(keys: np.ndarray) -> dict:
     return {sorted_keys[b]: order[b:e] for b, e in zip(starts, ends, strict=True)}
 
 
+def _positions(ids: list, pos: dict, values: np.ndarray) -> np.ndarray:
+    """Position of each of ``values`` in ``ids`` (-1 where absent): ``pos.get`` for each, by
+    one hash join when the ids are unique."""
+    index = pd.Index(ids, dtype=object)
+    if index.is_unique:
+        return index.get_indexer(pd.Index(values, dtype=object)).astype(np.int64)
+    return np.fromiter((pos.get(v, -1) for v in values), np.int64, len(values))
+
+
 def index_data(data: ModelData) -> ModelIndex:
     """Group the allowed pairs once and put the data into numpy arrays (no model yet)."""
+    with PauseGC():  # a pair is a tuple: collecting mid-way through 250,000 of them is wasted
+        return _index_data(data)
+
+
+def _index_data(data: ModelData) -> ModelIndex:
     area_ids = [str(a) for a in data.areas.index]
     sites = data.sites
     site_ids = [str(s) for s, st in zip(sites.index, sites["status"], strict=True)
@@ -150,19 +165,20 @@ def index_data(data: ModelData) -> ModelIndex:
     pairs = data.pairs
     p_area = pairs["area_id"].astype(str).to_numpy()
     p_site = pairs["site_id"].astype(str).to_numpy()
-    pair_site = np.fromiter((site_pos.get(s, -1) for s in p_site), np.int64, len(p_site))
+    pair_site = _positions(site_ids, site_pos, p_site)
     keep = pair_site >= 0  # pairs of excluded (or unknown) sites are left out
     p_area, p_site, pair_site = p_area[keep], p_site[keep], pair_site[keep]
-    pair_area = np.fromiter((area_pos.get(a, -1) for a in p_area), np.int64, len(p_area))
+    pair_area = _positions(area_ids, area_pos, p_area)
     travel = pairs["travel_cost"].to_numpy(dtype=float)[keep]
     if "pool" in pairs and isinstance(pairs["pool"].dtype, pd.StringDtype):
         # strings, missing as None: what the loop below makes of a string column
         pool = pairs["pool"].to_numpy(dtype=object, na_value=None)[keep]
-    elif "pool" in pairs:
-        pool = pairs["pool"].astype(object).to_numpy()[keep]
-        pool = np.array([None if (v is None or v is pd.NA or (isinstance(v, float) and
-                                                                np.isnan(v))) else str(v)
-                         for v in pool], dtype=object)
+    elif "pool" in pairs:  # missing (None, NA, NaN) as None, the rest as strings
+        raw = pairs["pool"].astype(object).to_numpy()[keep]
+        missing = pd.isna(raw)
+        pool = np.full(len(raw), None, dtype=object)
+        if not missing.all():
+            pool[~missing] = [str(v) for v in raw[~missing]]
     else:
         pool = np.full(len(p_area), None, dtype=object)
     roles = [str(r) for r in data.roles.index]

@@ -28,6 +28,7 @@ order and assembles the matrix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import numpy as np
 import scipy.sparse as sp
@@ -103,12 +104,16 @@ class MatrixModel:
 
 
 def _spans(families: list) -> dict:
+    """Component -> (first, last + 1) position in ``families`` (one pass over its runs)."""
     out: dict = {}
-    for i, f in enumerate(families):
+    at = 0
+    for f, run in groupby(families):
+        at_end = at + sum(1 for _ in run)
         if f not in out:
-            out[f] = [i, i + 1]
+            out[f] = [at, at_end]
         else:
-            out[f][1] = i + 1
+            out[f][1] = at_end
+        at = at_end
     return {f: tuple(v) for f, v in out.items()}
 
 
