@@ -108,7 +108,7 @@ def _spans(families: list) -> dict:
     out: dict = {}
     at = 0
     for f, run in groupby(families):
-        at_end = at + sum(1 for _ in run)
+        at_end = at + len(list(run))
         if f not in out:
             out[f] = [at, at_end]
         else:
