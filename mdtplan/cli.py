@@ -230,10 +230,14 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
 
 
 def _print_summary(s: Summary) -> None:
+    from .summary.words import headline_quality
+
     report, costs, demand = s.report, s.costs, s.demand
     t = Table(title=f"Plan: {s.name}", show_header=False)
-    gap = "" if report.mip_gap is None else f" (gap {report.mip_gap:.2%})"
-    t.add_row("Status", f"{report.status}{gap}")
+    t.add_row("Status", report.status)
+    if report.status in ("optimal", "feasible_at_limit"):
+        # proven over every goal, not only the first (the first goal's gap alone can read 0%)
+        t.add_row("Proven quality", headline_quality(s))
     if len(report.stages) > 1:
         t.add_row("Gap of each stage", ", ".join(
             f"{st['name']} " + ("—" if st.get("gap") is None else f"{st['gap']:.2%}")

@@ -6,6 +6,10 @@ import math
 import time
 from dataclasses import dataclass
 
+# the goals' names and the proof in words are shared with the command line and the workbook
+from mdtplan.summary.words import GOALS as GOALS
+from mdtplan.summary.words import goal, quality_words
+
 STEPS = {
     "starting": "Starting a solver",
     "load": "Loading the inputs",
@@ -19,17 +23,6 @@ STEPS = {
     "cancelled": "Cancelled",
     "failed": "Stopped",
 }
-
-GOALS = {
-    "cost_gbp": "lowest cost",
-    "unmet_hours": "most demand met",
-    "travel": "shortest travel",
-    "max_travel": "shortest longest journey",
-}
-
-
-def goal(stage: str | None) -> str:
-    return GOALS.get(stage or "", (stage or "").replace("_", " "))
 
 
 def _gbp(value: float) -> str:
@@ -53,17 +46,6 @@ def best_words(stage: str | None, primal: float | None, unit: str = "minutes") -
     if stage == "travel":
         return f"total travel {primal:,.0f} {unit} (weighted)"
     return f"{primal:,.6g}"
-
-
-def quality_words(gap: float | None) -> str:
-    """How far the best plan so far can be from the best possible, in words."""
-    if gap is None or not math.isfinite(gap):
-        return "no bound on the best possible plan proven yet"
-    if gap <= 1e-6:
-        return "proven the best possible"
-    if gap >= 1:
-        return "not yet within 100% of the best possible"
-    return f"at most {gap:.1%} from the best possible"
 
 
 @dataclass(frozen=True)
