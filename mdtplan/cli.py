@@ -586,7 +586,9 @@ class _ProgressDisplay:
 def solve(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (.yaml or .json).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out"),
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds for the whole run after loading: building, the solve and "
+        "its follow-ups (baseline, marginal values, Monte Carlo); writing is extra.")] = None,
     mip_gap: Annotated[float | None, typer.Option("--mip-gap", help="Relative gap.")] = None,
     threads: Annotated[int | None, typer.Option("--threads")] = None,
     set_: Annotated[list[str] | None, typer.Option(
@@ -606,7 +608,9 @@ def solve(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("out/demo"),
-    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds.")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", help="Seconds for the whole run after loading: building, the solve and "
+        "its follow-ups (baseline, marginal values, Monte Carlo); writing is extra.")] = None,
 ) -> None:
     """Solve the bundled demo county (examples/demo.yaml) and write its outputs."""
     from .resources import demo_scenario
