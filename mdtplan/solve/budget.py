@@ -82,7 +82,7 @@ PART_WEIGHTS = {
     "explanation": 3.0,
     "baseline": 2.0,
     "growth_check": 2.0,
-    "monte_carlo_draw": 0.5,
+    "monte_carlo_draw": 1.0,
 }
 MONTE_CARLO_DRAWS_WEIGHED = 10
 #: a part given less than this is skipped (it could not finish anything useful) [s]
@@ -178,7 +178,7 @@ class RunBudget:
         self.drop(part)
         if self.limit_s is not None and seconds < minimum:
             self.skip(part, f"its share of what was left of the {self.limit_s:g} s time "
-                            f"limit was {seconds:.1f} s, less than the {minimum:g} s it needs")
+                            f"limit was {seconds:.2f} s, less than the {minimum:g} s it needs")
             return None
         self._started[part] = self._clock()
         self.parts[part] = {"given_s": None if self.limit_s is None else seconds,
