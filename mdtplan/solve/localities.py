@@ -69,7 +69,8 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
                     count_max: int | None = None, population_min: float | None = None,
                     population_max: float | None = None, contiguous: bool = True,
                     most: bool = False,
-                    time_limit_s: float = 60.0, threads: int = 1) -> LocalityPlan:
+                    time_limit_s: float = 60.0, threads: int = 1,
+                    node_limit: int | None = None) -> LocalityPlan:
     """Group hubs into locality teams (see the module's formulation).
 
     Parameters
@@ -93,6 +94,9 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
         :mod:`mdtplan.localities` asks when it explains a count band no plan meets.
     time_limit_s : float
         For each of the two solves [s].
+    node_limit : int, optional
+        Reproducible mode: each solve stops after this many branch-and-bound nodes, with no
+        time limit (``time_limit_s`` unused).
 
     Returns
     -------
@@ -200,7 +204,10 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
 
     def solve(cost, row_lo, row_hi, hint=None):
         h = new_highs()
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
+        else:
+            h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("random_seed", 0)
         h.passModel(ncol, nrow, int(A.nnz), int(highspy.MatrixFormat.kColwise),

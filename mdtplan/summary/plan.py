@@ -67,6 +67,10 @@ class SolverReport:
         ``objective`` (at the plan returned), ``bound`` (the best bound proved for the stage
         with the earlier ones held, or ``None``), ``gap`` (relative, or ``None``) and
         ``status`` of that stage's solve.
+    work_limits : dict or None
+        In reproducible mode, what the solves stopped at instead of seconds (``node_limit``,
+        ``check_limit``, ``threads``, ``seed``, ...; ``summary.json``: ``work_limits``, with
+        ``reproducible`` true); ``None`` for a timed run (``reproducible`` false).
     """
 
     status: str
@@ -78,6 +82,7 @@ class SolverReport:
     stage_objectives: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     stages: tuple[dict, ...] = ()
+    work_limits: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.stages, tuple):
@@ -88,7 +93,9 @@ class SolverReport:
                 "objective_name": self.objective_name, "mip_gap": self.mip_gap,
                 "solve_seconds": self.solve_seconds, "message": self.message,
                 "stage_objectives": dict(self.stage_objectives), "timings": dict(self.timings),
-                "stages": [dict(s) for s in self.stages]}
+                "stages": [dict(s) for s in self.stages],
+                "reproducible": self.work_limits is not None,
+                "work_limits": None if self.work_limits is None else dict(self.work_limits)}
 
     @classmethod
     def from_dict(cls, doc: dict) -> SolverReport:
@@ -96,7 +103,8 @@ class SolverReport:
                    objective_name=doc.get("objective_name"), mip_gap=doc.get("mip_gap"),
                    solve_seconds=doc.get("solve_seconds"), message=doc.get("message", ""),
                    stage_objectives=mapping(doc, "stage_objectives"),
-                   timings=mapping(doc, "timings"), stages=tuple(doc.get("stages") or ()))
+                   timings=mapping(doc, "timings"), stages=tuple(doc.get("stages") or ()),
+                   work_limits=doc.get("work_limits"))
 
 
 @dataclass(frozen=True)
