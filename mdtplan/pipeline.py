@@ -378,8 +378,10 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
                             sites_geo=prepared.inputs.sites, warnings=warnings,
                             edges=prepared.area_edges)
     if prepared.scenario.localities is not None and tables is not None:
-        # the teams are part of the plan: they run however little is left
-        seconds = budget.grant("localities", minimum=0.0)
+        # the teams are part of the plan: they may use all that is left (a share was too
+        # little for Kent's 39 hubs); they stop when proven, leaving the rest to follow-ups
+        budget.grant("localities", minimum=0.0)
+        seconds = budget.left()
         _emit(progress, stage="localities", message="choosing locality teams")
         results, problems = _with_localities(prepared, data, results, solve_result,
                                              _within(options, seconds), timings)
