@@ -248,7 +248,7 @@ def plan_teams(scenario, inputs, data, hubs: pd.DataFrame, assignment: pd.DataFr
     spent_gbp : float
         What the hub plan costs [GBP/year] (the budget left pays for the teams' roles).
     time_limit_s : float
-        For each solve of the teams [s].
+        For both solves of the teams together [s].
     threads : int
         HiGHS threads.
     node_limit : int, optional

@@ -415,10 +415,10 @@ def _with_localities(prepared: Prepared, data, results, solve_result, options, t
     scenario = prepared.scenario
     summary = results.summary
     spent = float(summary.costs.total_gbp or 0.0)
-    # the share covers the two solves of the teams
+    # the share covers both solves of the teams
     teams = plan_teams(scenario, prepared.inputs, data, results.hubs, results.assignment,
                        prepared.area_edges, spent_gbp=spent,
-                       time_limit_s=float(options.time_limit_s) / 2,
+                       time_limit_s=float(options.time_limit_s),
                        threads=1 if options.reproducible else int(options.threads or 1),
                        node_limit=options.node_limit if options.reproducible else None)
     timings["localities_s"] = teams.seconds
