@@ -196,6 +196,8 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
 
     try:
         scenario = parse_scenario(bound_scenario_doc(store, job.scenario))
+        # the service's limit bounds the whole run after loading (the solve and its
+        # follow-ups share it: mdtplan.solve.budget.RunBudget)
         limit = min(scenario.solver.time_limit_s, time_limit_s)
         options = solve_options_for(scenario, time_limit_s=limit)
         monitor.loading = True

@@ -61,7 +61,9 @@ def _fail(err: MdtplanError, title: str) -> typer.Exit:
 _SCENARIO_HELP = "Scenario file (.yaml or .json); `mdtplan schema` writes its JSON Schema."
 _SET_HELP = ("Override a scenario key, typed by the schema, e.g. --set budget.cap=25e6 or "
              "--set operating_model=my-model.yaml; repeat for several. Default: none.")
-_TIME_LIMIT_HELP = ("Time limit [seconds] for the solve. Default: the scenario's "
+_TIME_LIMIT_HELP = ("Time limit [seconds] for the whole run after loading: building, the "
+                    "solve and its follow-ups (baseline, marginal values, Monte Carlo); "
+                    "writing the outputs is extra. Default: the scenario's "
                     "solver.time_limit_s (60 s if it has none).")
 _MIP_GAP_HELP = ("Relative gap at which a stage stops, as a fraction (0.005 = 0.5%). "
                  "Default: the scenario's solver.mip_gap (0.005).")
@@ -246,10 +248,14 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
 
 
 def _print_summary(s: Summary) -> None:
+    from .summary.words import headline_quality
+
     report, costs, demand = s.report, s.costs, s.demand
     t = Table(title=f"Plan: {s.name}", show_header=False)
-    gap = "" if report.mip_gap is None else f" (gap {report.mip_gap:.2%})"
-    t.add_row("Status", f"{report.status}{gap}")
+    t.add_row("Status", report.status)
+    if report.status in ("optimal", "feasible_at_limit"):
+        # proven over every goal, not only the first (the first goal's gap alone can read 0%)
+        t.add_row("Proven quality", headline_quality(s))
     if len(report.stages) > 1:
         t.add_row("Gap of each stage", ", ".join(
             f"{st['name']} " + ("—" if st.get("gap") is None else f"{st['gap']:.2%}")
@@ -766,7 +772,8 @@ def demo(
                                         "workbook).")] = Path("out/demo"),
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", metavar="SECONDS",
-        help="Time limit [seconds] for the solve. Default: the demo's own (60 s).")] = None,
+        help="Time limit [seconds] for the whole run after loading (the solve and its "
+             "follow-ups; writing is extra). Default: the demo's own (60 s).")] = None,
 ) -> None:
     """Solve the bundled demo county (examples/demo.yaml) and write its outputs."""
     from .resources import demo_scenario

@@ -207,7 +207,8 @@ def _solve_elastic(data, names: list[str], options, weights: dict | None = None)
     m.elastic_objective = pyo.Objective(expr=sum(terms), sense=pyo.minimize)
     opts = SolveOptions(time_limit_s=options.time_limit_s, mip_gap=1e-4,
                         threads=options.threads, seed=options.seed,
-                        presolve=options.presolve, warm_start=False)
+                        presolve=options.presolve, warm_start=False,
+                        reproducible=options.reproducible, node_limit=options.node_limit)
     session = Session(m, opts)
     try:
         res = session.solve()
@@ -259,7 +260,10 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
     options : SolveOptions, optional
         Threads and time limit per elastic solve.
     time_budget_s : float, optional
-        Stop trying further families after this long [s] (default: the options' time limit).
+        Everything here takes at most about this long [s]: each elastic solve gets what is
+        left, at most half of it or the options' time limit, and families not tried for want
+        of time are said so (default: the larger of the options' time limit and 30 s; no
+        limit in reproducible mode, where each solve stops at its node limit).
 
     Returns
     -------
@@ -279,26 +283,52 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
     problems = _bound_problems(data)
     probe = build_model(data, check=False)
     present = _families_present(probe)
-    budget = time_budget_s if time_budget_s is not None else max(options.time_limit_s, 30.0)
+    if options.reproducible:
+        budget = float("inf")
+    else:
+        budget = time_budget_s if time_budget_s is not None else max(options.time_limit_s,
+                                                                      30.0)
     t0 = perf_counter()
     found = []
-    per = SolveOptions(time_limit_s=max(5.0, min(options.time_limit_s, budget / 2)),
-                       threads=options.threads, seed=options.seed)
+    per_s = min(options.time_limit_s, max(budget / 2, min(5.0, budget)))
+
+    def per():
+        """The next elastic solve's options: at most ``per_s``, never more than is left."""
+        left = budget - (perf_counter() - t0)
+        if left < 0.5:
+            return None
+        return SolveOptions(time_limit_s=min(per_s, left), threads=options.threads,
+                            seed=options.seed, reproducible=options.reproducible,
+                            node_limit=options.node_limit)
+
+    untried = []
     for fam in present:
-        if perf_counter() - t0 > budget:
-            break
-        e = _elastic_family(data, fam, per)
+        opts = per()
+        if opts is None:
+            untried.append(fam)
+            continue
+        e = _elastic_family(data, fam, opts)
         if e is not None and e.total > 1e-6:
             found.append(e)
+    late = ([Problem(None, None, None,
+                     f"the time limit ended the search before {len(untried)} rule "
+                     f"famil{'y' if len(untried) == 1 else 'ies'} could be tried: "
+                     + ", ".join(untried), "give the run longer (--time-limit)")]
+            if untried else [])
     if found:
         described = [_describe(e, data) for e in found]
         if problems and any(e.family == "budget_cap" for e in found):
             # the elastic budget figure is sharper than the bound; keep the bound only if alone
             problems = []
-        return problems + described
+        return problems + described + late
     units = relaxable()
     weights = {f: units[f][0] for f in present}
-    m, res = _solve_elastic(data, present, per, weights)
+    opts = per()
+    if opts is None:
+        return problems + late if problems or late else [Problem(
+            None, None, None, "no plan satisfies every rule; the time limit ended the search "
+            "for which rules conflict", "give the run longer (--time-limit)")]
+    m, res = _solve_elastic(data, present, opts, weights)
     if res is not None and res.has_solution:
         combo = []
         for fam in present:
@@ -321,8 +351,9 @@ def explain_infeasible(data, options=None, *, time_budget_s: float | None = None
 # Binding rules and marginal values
 
 
-def marginal_summary(session, data) -> dict:
-    """Shadow prices of the solved plan with its integer decisions fixed (an LP).
+def marginal_summary(session, data, time_limit_s: float | None = None) -> dict:
+    """Shadow prices of the solved plan with its integer decisions fixed (an LP of at most
+    ``time_limit_s`` seconds; default the session's limit).
 
     Returns a JSON-ready dict: the objective and its unit, and for the budget cap, the population
     bands, capacities and workforce supply, how many rows bind and what one more unit is worth;
@@ -334,7 +365,7 @@ def marginal_summary(session, data) -> dict:
     present = [n for n in names if session.has_constraint(n)]
     if not present:
         return {}
-    duals = session.marginal_values(present)
+    duals = session.marginal_values(present, time_limit_s=time_limit_s)
     stage = session.stage_names[0]
     out: dict = {"objective_stage": stage, "binding": {}}
     for name, s in duals.items():

@@ -229,7 +229,7 @@ def _count_band(scenario, spent_gbp: float, team_gbp: float) -> tuple[int, int |
 
 def plan_teams(scenario, inputs, data, hubs: pd.DataFrame, assignment: pd.DataFrame,
                edges: pd.DataFrame | None, *, spent_gbp: float, time_limit_s: float = 60.0,
-               threads: int = 1) -> Teams:
+               threads: int = 1, node_limit: int | None = None) -> Teams:
     """Choose the locality teams of a solved plan (the second stage).
 
     Parameters
@@ -247,6 +247,12 @@ def plan_teams(scenario, inputs, data, hubs: pd.DataFrame, assignment: pd.DataFr
         The areas' neighbour graph (``area_a``, ``area_b``); needed when contiguous.
     spent_gbp : float
         What the hub plan costs [GBP/year] (the budget left pays for the teams' roles).
+    time_limit_s : float
+        For both solves of the teams together [s].
+    threads : int
+        HiGHS threads.
+    node_limit : int, optional
+        Reproducible mode: node limits instead of seconds.
     """
     from .solve.localities import plan_localities
 
@@ -267,7 +273,8 @@ def plan_teams(scenario, inputs, data, hubs: pd.DataFrame, assignment: pd.DataFr
     team_gbp, team_fte, by_role = team_cost_gbp(scenario, inputs.operating_model)
     cmin, cmax, budget_max = _count_band(scenario, spent_gbp, team_gbp)
     band = dict(population_min=loc.population.min, population_max=loc.population.max,
-                contiguous=loc.contiguous, time_limit_s=time_limit_s, threads=threads)
+                contiguous=loc.contiguous, time_limit_s=time_limit_s, threads=threads,
+                node_limit=node_limit)
     plan = plan_localities(population, pools, graph, km, count_min=cmin, count_max=cmax, **band)
     if plan.lead is None:
         problems = _why_no_teams(scenario, ids, population, pools, graph, km, cmin, cmax,

@@ -18,7 +18,7 @@ def solve_options_for(scenario: Scenario, **overrides):
     """SolveOptions from ``scenario.solver`` with CLI overrides (``None`` values ignored).
 
     ``threads`` is capped at the machine's cores (more threads than cores only slow HiGHS
-    down and starve the other solves of a service).
+    down and starve the other solves of a service), and is 1 in reproducible mode.
     """
     import os
 
@@ -28,4 +28,6 @@ def solve_options_for(scenario: Scenario, **overrides):
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     if cfg.get("threads") is not None:
         cfg["threads"] = max(1, min(int(cfg["threads"]), os.cpu_count() or 1))
+    if cfg.get("reproducible"):
+        cfg["threads"] = 1  # the same plan whatever the load: one thread
     return SolveOptions(**{k: cfg[k] for k in SolveOptions.__dataclass_fields__ if k in cfg})

@@ -175,8 +175,19 @@ def _with_demand_changes(inputs, scenario: Scenario):
 
 def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         cancel: threading.Event | None = None, prepared: Prepared | None = None,
-        explain: bool = True, marginals: bool = True) -> RunResult:
+        explain: bool = True, marginals: bool = True, budget=None) -> RunResult:
     """Solve one scenario end to end.
+
+    ``options.time_limit_s`` bounds the whole run after loading
+    (:class:`~mdtplan.solve.budget.RunBudget`): building the model, the solve, and its
+    follow-ups (locality teams, marginal values, the explanation of an infeasible scenario,
+    today's configuration, the Monte Carlo re-solves, the growth check) each get a share of
+    what is left when they start (:data:`~mdtplan.solve.budget.PART_WEIGHTS`); a part left
+    too little is skipped and named in ``summary.json`` -> ``warnings`` and
+    ``timings.skipped``; what each part was given and used is in ``timings.parts``. Loading
+    the inputs (:func:`prepare`, unless ``prepared`` is given late) and writing the outputs
+    are outside the limit. In reproducible mode (``options.reproducible``) nothing is timed:
+    every solve stops at its node limit.
 
     Parameters
     ----------
@@ -194,6 +205,9 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         When the scenario is infeasible, diagnose which rules conflict (slower).
     marginals : bool
         With a plan, report what the binding rules are worth (one extra LP solve).
+    budget : RunBudget, optional
+        The run's time budget, already running (a Monte Carlo draw's share of its parent's);
+        default: a new one of ``options.time_limit_s``.
 
     Raises
     ------
@@ -205,9 +219,12 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     from .model.checks import check_data
     from .model.index import index_data
     from .solve import Session
+    from .solve.budget import RunBudget
 
     prepared = prepared or prepare(scenario, progress=progress)
     options = options or solve_options_for(scenario)
+    budget = budget if budget is not None else RunBudget.for_options(options)
+    _plan_parts(budget, scenario, prepared, marginals)
     timings = dict(prepared.timings)
 
     t = perf_counter()
@@ -219,76 +236,165 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     _emit(progress, stage="solve", message="solving")
     # the arrays straight from the data; the Pyomo model of record only if something needs it
     session = Session.from_data(prepared.data, options, ix=ix)
+    budget.record("build", perf_counter() - t)
     try:
         result = solve_session(session, prepared, prepared.data, options=options,
                                progress=progress, cancel=cancel, explain=explain,
-                               marginals=marginals, timings=timings)
+                               marginals=marginals, timings=timings, budget=budget)
     finally:
         session.close()
     if scenario.finance is not None or prepared.data.levers is not None:
         from .appraisal import attach_finance
 
-        result = attach_finance(result, run, options=options, progress=progress, cancel=cancel)
-    if scenario.demand.growth is not None and not scenario.demand.growth.solve_for_year:
+        result = attach_finance(result, run, options=options, progress=progress, cancel=cancel,
+                                budget=budget)
+    if _checks_growth(scenario):
         from .appraisal.growth import attach_growth_check
 
-        _emit(progress, stage="growth", message="checking the plan against "
-              f"{scenario.demand.growth.year}'s demand")
-        result = attach_growth_check(result, options)
+        seconds = budget.grant("growth_check")
+        if seconds is not None:
+            _emit(progress, stage="growth", message="checking the plan against "
+                  f"{scenario.demand.growth.year}'s demand")
+            result = attach_growth_check(result, _within(options, seconds))
+            budget.done("growth_check")
     if scenario.fidelity is not None:
         from .appraisal import attach_fidelity
 
         result = attach_fidelity(result)
+    result = _with_budget(result, budget)
     _emit(progress, stage="done", message=result.results.summary.report.status)
     return result
 
 
+def _checks_growth(scenario: Scenario) -> bool:
+    return scenario.demand.growth is not None and not scenario.demand.growth.solve_for_year
+
+
+def _plan_parts(budget, scenario: Scenario, prepared: Prepared, marginals: bool) -> None:
+    """The parts of a run that share its time limit, in the order they run."""
+    from .solve.budget import MONTE_CARLO_DRAWS_WEIGHED, PART_WEIGHTS
+
+    budget.plan("solve")
+    if scenario.localities is not None:
+        budget.plan("localities")
+    if marginals:
+        budget.plan("marginal_values")
+    finance = scenario.finance
+    if finance is not None and finance.baseline is not None:
+        budget.plan("baseline")
+    if finance is not None and finance.monte_carlo is not None:
+        mc = finance.monte_carlo
+        om = prepared.inputs.operating_model
+        levers = bool(finance.levers and om is not None and om.levers)
+        if mc.solves > 0 and (mc.demand_rates or levers):
+            budget.plan("monte_carlo", PART_WEIGHTS["monte_carlo_draw"]
+                        * min(mc.solves, MONTE_CARLO_DRAWS_WEIGHED))
+    if _checks_growth(scenario):
+        budget.plan("growth_check")
+
+
+def _within(options, seconds: float):
+    """``options`` with ``time_limit_s`` set to a part's share (unchanged when reproducible:
+    its solves stop at work limits, not seconds)."""
+    from dataclasses import replace
+
+    if options.reproducible or seconds == float("inf"):
+        return options
+    return replace(options, time_limit_s=max(float(seconds), 1e-3))
+
+
+def _with_budget(result: RunResult, budget) -> RunResult:
+    """``result`` whose summary has the budget's parts and skips in ``timings`` and a warning
+    per skipped part."""
+    from dataclasses import replace
+
+    summary = result.results.summary
+    timings = {**summary.report.timings, **budget.timings()}
+    warnings = tuple(summary.warnings) + tuple(w for w in budget.warnings()
+                                               if w not in summary.warnings)
+    summary = replace(summary, report=replace(summary.report, timings=timings),
+                      warnings=warnings)
+    return replace(result, results=replace(result.results, summary=summary))
+
+
 def solve_session(session, prepared: Prepared, data, *, options, progress=None, cancel=None,
                   explain: bool = True, marginals: bool = True,
-                  timings: dict | None = None) -> RunResult:
+                  timings: dict | None = None, budget=None) -> RunResult:
     """Solve a built model held in ``session`` and assemble the results (no build, no close).
 
     ``data`` is the :class:`~mdtplan.model.data.ModelData` the model currently stands for: the
     prepared data, or a copy whose numbers were changed in place (a sweep variant's budget,
     bands, counts or demand scale, set on the session with ``Session.set_param``).
+
+    ``budget`` (:class:`~mdtplan.solve.budget.RunBudget`) is the run's; without one (a
+    sweep's variant) the solve, its locality teams, marginal values and explanation share a
+    new one of ``options.time_limit_s``.
     """
     from dataclasses import replace
 
     from .results import build_results
+    from .solve.budget import SOLVE_MARGIN, SOLVE_MARGIN_S, RunBudget
 
+    if budget is None:
+        budget = RunBudget.for_options(options)
+        budget.plan("solve")
+        if prepared.scenario.localities is not None:
+            budget.plan("localities")
+        if marginals:
+            budget.plan("marginal_values")
     timings = dict(timings if timings is not None else prepared.timings)
     tables, marginal = None, None
-    solve_result = session.solve(options, progress=progress, cancel=cancel)
+    seconds = budget.grant("solve", minimum=0.0)
+    # a margin for HiGHS's own overrun; the share counts from now, while a session's first
+    # solve also counts its build (done already)
+    seconds -= min(SOLVE_MARGIN * seconds, SOLVE_MARGIN_S)
+    solve_result = session.solve(_within(options, seconds + session.setup_seconds),
+                                 progress=progress, cancel=cancel)
+    budget.done("solve")
     timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
     if solve_result.has_solution:
         t = perf_counter()
         tables = session.tables(data)
         timings["extract_s"] = perf_counter() - t
         if marginals and not solve_result.cancelled:
-            marginal = _marginals(session, data)
+            marginal = _marginals(session, data, budget)
+    budget.drop("marginal_values")
 
     explanation: tuple[Problem, ...] = ()
     status = str(getattr(solve_result.status, "value", solve_result.status))
     if status == "infeasible" and explain:
-        _emit(progress, stage="explain", message="finding which rules conflict")
         from .explain import explain_infeasible
 
-        explanation = tuple(explain_infeasible(data, options))
+        budget.plan("explanation")
+        seconds = budget.grant("explanation")
+        if seconds is not None:
+            _emit(progress, stage="explain", message="finding which rules conflict")
+            explanation = tuple(explain_infeasible(
+                data, options, time_budget_s=None if seconds == float("inf") else seconds))
+            budget.done("explanation")
 
     warnings = [str(w) for w in prepared.warnings]
     results = build_results(data, tables, solve_result,
                             sites_geo=prepared.inputs.sites, warnings=warnings,
                             edges=prepared.area_edges)
     if prepared.scenario.localities is not None and tables is not None:
+        # the teams are part of the plan: they may use all that is left (a share was too
+        # little for Kent's 39 hubs); they stop when proven, leaving the rest to follow-ups
+        budget.grant("localities", minimum=0.0)
+        seconds = budget.left()
         _emit(progress, stage="localities", message="choosing locality teams")
-        results, problems = _with_localities(prepared, data, results, solve_result, options,
-                                             timings)
+        results, problems = _with_localities(prepared, data, results, solve_result,
+                                             _within(options, seconds), timings)
+        budget.done("localities")
         if problems:
             explanation = problems
+    budget.drop("localities")
     summary = results.summary
-    summary = replace(summary, report=replace(summary.report, timings=timings),
+    summary = replace(summary, report=replace(summary.report, timings=timings,
+                                              work_limits=options.work_limits()),
                       marginal_values=marginal, explanation=tuple(explanation) or None)
-    return RunResult(prepared, solve_result, replace(results, summary=summary), explanation)
+    result = RunResult(prepared, solve_result, replace(results, summary=summary), explanation)
+    return _with_budget(result, budget)
 
 
 def _with_localities(prepared: Prepared, data, results, solve_result, options, timings):
@@ -309,10 +415,12 @@ def _with_localities(prepared: Prepared, data, results, solve_result, options, t
     scenario = prepared.scenario
     summary = results.summary
     spent = float(summary.costs.total_gbp or 0.0)
+    # the share covers both solves of the teams
     teams = plan_teams(scenario, prepared.inputs, data, results.hubs, results.assignment,
                        prepared.area_edges, spent_gbp=spent,
                        time_limit_s=float(options.time_limit_s),
-                       threads=int(getattr(options, "threads", 1) or 1))
+                       threads=1 if options.reproducible else int(options.threads or 1),
+                       node_limit=options.node_limit if options.reproducible else None)
     timings["localities_s"] = teams.seconds
     if teams.localities is None:
         empty = build_results(data, None, solve_result, warnings=list(summary.warnings))
@@ -347,14 +455,20 @@ def _with_localities(prepared: Prepared, data, results, solve_result, options, t
                    summary=summary), ()
 
 
-def _marginals(session, data):
+def _marginals(session, data, budget):
     """Shadow prices of the plan (a :class:`~mdtplan.summary.MarginalValues`), or the reason
-    they are unavailable."""
+    they are unavailable (no time left in the run's budget included)."""
     from .errors import SolveError
     from .explain import marginal_summary
     from .summary import MarginalValues
 
+    seconds = budget.grant("marginal_values", minimum=0.2)  # one LP
+    if seconds is None:
+        return MarginalValues(unavailable="skipped: " + budget.skipped[-1]["reason"])
     try:
-        return MarginalValues.from_dict(marginal_summary(session, data))
+        return MarginalValues.from_dict(marginal_summary(
+            session, data, time_limit_s=None if seconds == float("inf") else seconds))
     except SolveError as err:
         return MarginalValues(unavailable=str(err))
+    finally:
+        budget.done("marginal_values")

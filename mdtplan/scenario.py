@@ -96,6 +96,29 @@ class AdjacencyConfig(_Strict):
     join_within_km: NonNegFloat = 10.0
 
 
+class DeprivationColumn(_Strict):
+    """A deprivation column and what it holds.
+
+    ``kind``: ``score`` (an index's score, 0 to about 100 with decimals; what a plain column
+    name means), ``rank`` (1 = most deprived of the index's LSOAs: 32,844 for IMD2019, 33,755
+    for IMD2025) or ``decile`` (1 = most deprived tenth, to 10). ``index``: ``IMD2019`` or
+    ``IMD2025``, needed for ranks and deciles (which are turned into a score equivalent
+    through that index's national curve; only IMD2025 has one). The values are checked
+    against the kind when the areas are read.
+    """
+
+    column: str
+    kind: Literal["score", "rank", "decile"] = "score"
+    index: Literal["IMD2019", "IMD2025"] | None = None
+
+    @model_validator(mode="after")
+    def _index_for_ranks(self):
+        if self.kind != "score" and self.index is None:
+            raise ValueError(f"a deprivation {self.kind} needs its index: index: IMD2019 or "
+                             "IMD2025")
+        return self
+
+
 class AreasConfig(TableRef):
     """Small areas: where people live.
 
@@ -110,7 +133,7 @@ class AreasConfig(TableRef):
     headcount: str | None = None
     name: str | None = None
     group: str | None = None
-    deprivation: str | None = None
+    deprivation: str | DeprivationColumn | None = None
     demand_override: dict[str, str] | None = None
     tables: list[JoinTable] = Field(default_factory=list)
     adjacency: AdjacencyConfig = Field(default_factory=AdjacencyConfig)
@@ -121,6 +144,13 @@ class AreasConfig(TableRef):
         if isinstance(v, dict) and not v:
             raise ValueError("population maps no band to a column")
         return v
+
+    @property
+    def deprivation_column(self) -> DeprivationColumn | None:
+        """``deprivation`` in its full form (a plain column name means an IMD score)."""
+        if self.deprivation is None or isinstance(self.deprivation, DeprivationColumn):
+            return self.deprivation
+        return DeprivationColumn(column=self.deprivation)
 
     def population_columns(self) -> dict[str, str]:
         """Band name -> source column name."""
@@ -284,12 +314,26 @@ class WorkforceConfig(_Strict):
 
 
 class SolverConfig(_Strict):
+    """How the solver may spend its effort.
+
+    ``time_limit_s`` bounds the whole run after loading: building the model, the solve and
+    its follow-ups (locality teams, marginal values, explanations, today's configuration,
+    the growth check, Monte Carlo re-solves) share it; loading inputs and writing outputs
+    are outside it. ``reproducible: true`` replaces seconds by work limits (``node_limit``
+    branch-and-bound nodes and ``check_limit`` of HiGHS's interrupt checks with a plan in
+    hand per MIP run, one thread, ``seed``): the same scenario and seed give the same plan
+    whatever the machine's load, and ``time_limit_s`` is not used.
+    """
+
     time_limit_s: PosFloat = 60.0
     mip_gap: Annotated[float, Field(ge=0, le=1)] = 0.005
     threads: Annotated[int, Field(ge=1, le=64)] = 2
     seed: Annotated[int, Field(ge=0)] = 0
     presolve: bool = True
     warm_start: bool = True
+    reproducible: bool = False
+    node_limit: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    check_limit: Annotated[int, Field(ge=1, le=10_000_000)] = 10
 
 
 class Workstream(_Strict):

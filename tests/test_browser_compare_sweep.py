@@ -1,7 +1,7 @@
 """The compare and sweep pages in headless Debian Chromium, served by a live uvicorn.
 
 Finance (a planner key) makes a 4-point sweep in the form (the demo without a cap at four
-travel limits, 6 s and one thread each), watches it finish in place, reads the frontier and
+travel limits, 12 s and one thread each: the run budget gives the solve about two thirds of it), watches it finish in place, reads the frontier and
 opens a variant's plan from its point; a planner compares two finished scenarios: the table
 with its difference column, what changed, and the two-pane map, where a site has the same
 colour in each pane and moving one pane moves the other. axe-core finds no serious or
@@ -74,7 +74,7 @@ def test_finance_runs_a_sweep_and_opens_a_variant_from_the_frontier(live, contex
 
     page.get_by_label("Sweep name").fill("travel limits")
     page.get_by_label("Budget cap (£ per year)").fill("")
-    page.get_by_label("Time limit (seconds)").fill("6")
+    page.get_by_label("Time limit (seconds)").fill("12")
     page.get_by_label("Solver threads for each variant").fill("1")
     page.get_by_label("Setting 1").select_option("hubs.max_travel_minutes")
     axis = page.locator("fieldset.mdt-axis").nth(0)

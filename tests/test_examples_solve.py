@@ -188,7 +188,9 @@ def test_example_solves_and_every_rule_holds(tmp_path, name, limit):
 
 
 def test_kent_opens_nine_or_more_hubs_of_30k_to_50k_with_east_west_pools(tmp_path):
-    summary, hubs, tables = solve_and_check("kent", 60, tmp_path / "kent")
+    # 100 s for the whole run: the solve's share is about 60 s once the baseline, the growth
+    # check, the locality teams and the marginal values have theirs (mdtplan.solve.budget)
+    summary, hubs, tables = solve_and_check("kent", 100, tmp_path / "kent")
     assert summary["hubs_open"] >= 9
     assert 32 <= summary["hubs_open"] <= 53          # KCC's 1.59m people / 30,000-50,000
     assert hubs["population"].between(30_000 - 1e-6, 50_000 + 1e-6).all()

@@ -26,7 +26,7 @@ RATES = ("finance.monte_carlo.demand_rates={reablement: {low: 0.8, high: 1.3}, "
 def solved(tmp_path_factory, repo_root):
     out = tmp_path_factory.mktemp("demo_finance")
     args = ["solve", str(repo_root / "examples" / "demo.yaml"), "--out", str(out),
-            "--time-limit", "4"]
+            "--time-limit", "20"]  # one limit for the solve, baseline and both draws
     for item in [*FAST, RATES]:
         args += ["--set", item]
     r = CliRunner().invoke(app, args, catch_exceptions=False)

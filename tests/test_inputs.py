@@ -654,9 +654,9 @@ def test_kent_lsoa_loads_quickly(tmp_path, shared_data):
         "tables": [{"path": str(kent / "kent_lsoa11_population_mid2020.csv"),
                     "id": "lsoa11_code"},
                    {"path": str(kent / "kent_lsoa11_imd2019.csv"), "id": "lsoa11_code"}],
-        "deprivation": "IMD_rank"}, kent_sites(shared_data))
+        "group": "IMD_decile"}, kent_sites(shared_data))
     assert time.perf_counter() - started < 3.0
-    assert len(got.areas) == 1065 and got.areas["deprivation"].notna().all()
+    assert len(got.areas) == 1065 and got.areas["group"].notna().all()
 
 
 def test_england_msoa(tmp_path, shared_data):

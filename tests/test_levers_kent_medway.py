@@ -132,7 +132,9 @@ def test_medway_conversations_carry_the_default_outcomes_and_the_calibration():
 
 # ---- slow: the examples solved -------------------------------------------------------------
 
-LIMITS = {"kent": 60, "medway": 30}
+# for the whole run (mdtplan.solve.budget): Kent's solve gets about 60 s of its 100 s once the
+# baseline, growth check, locality teams and marginal values have their shares
+LIMITS = {"kent": 100, "medway": 30}
 
 
 def _run(name: str, **overrides):

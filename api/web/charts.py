@@ -34,6 +34,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from .render import gbp_short
+
 TOTAL = "#505a5f"
 SAVING = "#00703c"
 COST = "#d4351c"
@@ -67,13 +69,7 @@ def short_gbp(v: float | None) -> str:
     """``£21.99m``, ``£550k``, ``−£900``: tick and bar labels."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "—"
-    sign = "−" if v < 0 else ""
-    a = abs(v)
-    if a >= 1e6:
-        return f"{sign}£{a / 1e6:,.2f}m"
-    if a >= 1e4:
-        return f"{sign}£{a / 1e3:,.0f}k"
-    return f"{sign}£{a:,.0f}"
+    return gbp_short(v)  # the pages' headline form, one copy
 
 
 def axis_gbp(v: float) -> str:

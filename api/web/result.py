@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mdtplan.summary.words import headline_quality as headline_quality
+
 from .render import gbp, gbp_short, num, pct
 from .words import goal, quality_words
 
@@ -79,28 +81,6 @@ def stage_rows(summary: dict) -> list[tuple[str, str]]:
             words = "best plan found within the time; no bound proven for this goal"
         out.append((goal(stage.get("name")).capitalize(), words))
     return out
-
-
-def headline_quality(summary: dict) -> str:
-    """How good the plan is proven to be, over every goal (not only the first).
-
-    A plan is "proven the best possible" only when every lexicographic goal is proven; else
-    the first goal not proven is named with how far it may be from its best.
-    """
-    stages = summary.get("stages") or []
-    if not stages:
-        return quality_words(summary.get("mip_gap"))
-    for i, stage in enumerate(stages):
-        gap = stage.get("gap")
-        if gap is not None and gap <= 1e-6:
-            continue
-        name = goal(stage.get("name"))
-        words = quality_words(gap) if gap is not None else "not proven"
-        if i == 0:
-            return f"{name}: {words}"
-        proven = ", ".join(goal(x.get("name")) for x in stages[:i])
-        return f"{proven}: proven best; {name}: {words}"
-    return "proven the best possible"
 
 
 def _unit_words(stage: str | None, change: float) -> str:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 def attach_finance(result, run: Callable[..., object], *, options=None,
                    progress: Callable[[dict], None] | None = None,
-                   cancel: threading.Event | None = None, baseline=None):
+                   cancel: threading.Event | None = None, baseline=None, budget=None):
     """Add the ``finance`` block, the baseline and the savings against it to a run's summary.
 
     * ``finance``: the savings table of the workstreams: the levers the model worked out
@@ -52,6 +52,11 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
         Set it to stop the Monte Carlo re-solves.
     baseline : mdtplan.appraisal.baseline.Baseline, optional
         Already evaluated (sweeps and Monte Carlo evaluate it once).
+    budget : mdtplan.solve.budget.RunBudget, optional
+        The run's time budget: the baseline and the Monte Carlo re-solves each take their
+        share of what is left (``baseline``, ``monte_carlo``), or are skipped (the summary
+        then has no ``baseline``, or fewer draws, and says so in its warnings). Default:
+        each solve may take ``options.time_limit_s``.
 
     Returns
     -------
@@ -78,17 +83,23 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
     changes: dict = {}
     if scenario.finance.baseline is not None:
         if baseline is None:
-            if progress is not None:
-                progress({"stage": "baseline", "message": "evaluating today's configuration"})
-            from .baseline import evaluate_baseline
+            seconds = budget.grant("baseline") if budget is not None else float("inf")
+            if seconds is not None:
+                if progress is not None:
+                    progress({"stage": "baseline",
+                              "message": "evaluating today's configuration"})
+                from .baseline import evaluate_baseline
 
-            baseline = evaluate_baseline(prepared, options)
-        changes["baseline"] = baseline.summary
-        if summary.costs.total_gbp is not None:
-            changes["savings"] = plan_savings(baseline.summary, summary)
+                baseline = evaluate_baseline(prepared, _within(options, seconds))
+                if budget is not None:
+                    budget.done("baseline")
+        if baseline is not None:
+            changes["baseline"] = baseline.summary
+            if summary.costs.total_gbp is not None:
+                changes["savings"] = plan_savings(baseline.summary, summary)
     if monte is not None:
         draws = solve_demand_draws(result, run, options=options, progress=progress,
-                                   cancel=cancel, baseline=baseline)
+                                   cancel=cancel, baseline=baseline, budget=budget)
         if draws is not None:
             monte = replace(monte, demand=draws)
         finance = replace(finance, monte_carlo=monte)
@@ -100,6 +111,16 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
         tables["baseline_assignment"] = baseline.assignment[keep].reset_index(drop=True)
     return replace(result, results=replace(result.results,
                                            summary=replace(summary, **changes), **tables))
+
+
+def _within(options, seconds: float):
+    """``options`` whose ``time_limit_s`` is a part's share [s] (unchanged without a share,
+    or in reproducible mode, where solves stop at work limits)."""
+    from dataclasses import replace
+
+    if options is None or seconds == float("inf") or options.reproducible:
+        return options
+    return replace(options, time_limit_s=max(float(seconds), 1e-3))
 
 
 def attach_fidelity(result):

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from time import perf_counter
 
 from ..scenario import apply_overrides, parse_scenario
 from ..summary import DemandDraw, DemandDraws
 from .finance import demand_draws, percentiles
 from .levers import lever_draws
+
+#: a Monte Carlo draw given less than this is not solved [s]
+DRAW_MIN_S = 1.0
 
 
 def _draw_key(override: str) -> str:
@@ -34,7 +38,7 @@ RunFn = Callable[..., object]
 def solve_demand_draws(result, run: RunFn, *, options=None,
                        progress: Callable[[dict], None] | None = None,
                        cancel: threading.Event | None = None,
-                       baseline=None) -> DemandDraws | None:
+                       baseline=None, budget=None) -> DemandDraws | None:
     """Re-solve the scenario of ``result`` under each demand-rate draw of ``finance.monte_carlo``.
 
     Parameters
@@ -52,6 +56,12 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
         Set it to stop: the draws solved so far are reported.
     baseline : mdtplan.appraisal.baseline.Baseline, optional
         Today's configuration; with it each draw reports ``saving_vs_baseline`` [GBP/year].
+    budget : mdtplan.solve.budget.RunBudget, optional
+        The run's time budget. The draws share the ``monte_carlo`` part's grant: each gets
+        what is left of it divided by the draws still to solve (at most
+        ``monte_carlo.time_limit_s``), as a budget of its own for its whole run; the draws
+        left when less than :data:`DRAW_MIN_S` each remains are skipped (``solves`` counts the
+        draws solved) and the skip is recorded in the budget.
 
     Returns
     -------
@@ -74,6 +84,10 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
 
         options = replace(options, time_limit_s=min(float(options.time_limit_s),
                                                     float(mc.time_limit_s)))
+    granted = budget.grant("monte_carlo", minimum=DRAW_MIN_S) if budget is not None else None
+    if budget is not None and granted is None:
+        return None
+    t_mc = perf_counter()
     document = scenario.to_dict()
     # each draw is the plan under other demand; the baseline and the savings draws are the run's
     document["finance"] = {k: v for k, v in document["finance"].items()
@@ -82,6 +96,18 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
     for i, overrides in enumerate(draws, start=1):
         if cancel is not None and cancel.is_set():
             break
+        draw_budget = None
+        timed = not getattr(options, "reproducible", False)
+        if budget is not None and budget.limited and timed:
+            from ..solve.budget import RunBudget
+
+            each = (granted - (perf_counter() - t_mc)) / (len(draws) - i + 1)
+            if each < DRAW_MIN_S:
+                budget.skip("monte_carlo", f"{len(draws) - i + 1} of {len(draws)} draws not "
+                            f"solved: the Monte Carlo share of the {budget.limit_s:g} s time "
+                            "limit was spent")
+                break
+            draw_budget = RunBudget(min(each, float(options.time_limit_s)))
         if progress is not None:
             progress({"stage": "monte_carlo", "message": f"demand draw {i} of {len(draws)}",
                       "done": i - 1, "total": len(draws)})
@@ -90,7 +116,7 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
         rates = {_draw_key(k): v for k, v in overrides.items()}
         try:
             run_i = run(variant, options=options, cancel=cancel, explain=False,
-                        marginals=False)
+                        marginals=False, budget=draw_budget)
             s = run_i.results.summary
             saving = None
             if baseline is not None and s.costs.total_gbp is not None:
@@ -108,6 +134,8 @@ def solve_demand_draws(result, run: RunFn, *, options=None,
         except Exception as err:  # one failed draw is reported, it does not sink the rest
             row = DemandDraw(draw=i, rates=rates, status="error", error=str(err))
         rows.append(row)
+    if budget is not None:
+        budget.done("monte_carlo")
     ok = [r for r in rows if r.total_cost is not None]
     tested = [r.passes for r in ok if r.passes is not None]
     return DemandDraws(

@@ -213,18 +213,21 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
     group = _text_values(frame, cfg.group, "areas.group", file, p, extra_files=extra_files) \
         if present(cfg.group) else None
     deprivation = None
-    if present(cfg.deprivation):
-        deprivation = _column_values(frame, cfg.deprivation, "areas.deprivation", file, p,
+    dep = cfg.deprivation_column
+    dep_col = dep.column if dep is not None else None
+    if present(dep_col):
+        deprivation = _column_values(frame, dep_col, "areas.deprivation", file, p,
                                      what="area", labels=labels, required=False,
                                      allow_negative=True, extra_files=extra_files)
-        if cfg.deprivation is not None and deprivation is not None:
-            blank = np.isnan(deprivation) & ~_to_number(frame[cfg.deprivation])[2]
+        if dep_col is not None and deprivation is not None:
+            blank = np.isnan(deprivation) & ~_to_number(frame[dep_col])[2]
             if blank.any():
-                p.warn(file, _ids_text(labels[blank]), cfg.deprivation,
+                p.warn(file, _ids_text(labels[blank]), dep_col,
                        f"{_says(int(blank.sum()), 'area', 'has', 'have')} no deprivation "
                        "score, so demand there is not adjusted for deprivation: "
                        f"{_listing(labels[blank])}",
                        "fill in the scores if they exist")
+            deprivation = _deprivation_score(deprivation, dep, file, p)
     overrides: dict[str, np.ndarray] = {}
     roles = {r.id for r in om.roles} if om is not None else set()
     for role, column in (cfg.demand_override or {}).items():
@@ -244,6 +247,8 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
         if values is not None:
             overrides[role] = values
 
+    if deprivation is False:
+        return None
     if not ok or name is None or group is None or deprivation is None:
         return None
 
@@ -286,3 +291,38 @@ def _load_areas(cfg: AreasConfig, om: OperatingModel | None, has_table: bool,
     areas = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, index=out.index, crs=BNG),
                              crs=BNG)
     return areas, raw_ids
+
+
+def _deprivation_score(values: np.ndarray, dep, file, p):
+    """``values`` of the deprivation column checked against its declared kind and turned into
+    the score the operating model's multiplier uses (:mod:`mdtplan.inputs.deprivation`);
+    ``False`` (an error recorded) when they do not fit the kind or cannot be turned."""
+    from .deprivation import decile_to_score, kind_problem, rank_to_score
+
+    kinds = {"score": "an IMD score", "rank": "a national LSOA rank",
+             "decile": "a national decile"}
+    problem = kind_problem(values, dep.kind, dep.index)
+    if problem is not None:
+        others = [k for k in ("score", "rank", "decile") if k != dep.kind]
+        p.error(file, None, dep.column,
+                f"areas.deprivation: column '{dep.column}' is declared {kinds[dep.kind]} "
+                f"(kind: {dep.kind}) but {problem}",
+                f"name the column that holds the kind declared, or declare what this one "
+                f"holds: deprivation: {{column: {dep.column}, kind: {others[0]} or "
+                f"{others[1]}, index: IMD2019 or IMD2025}}")
+        return False
+    if dep.kind == "score":
+        return values
+    if dep.index != "IMD2025":
+        p.error(file, None, dep.column,
+                f"areas.deprivation: {dep.index} {dep.kind}s cannot be turned into the score "
+                "the operating model's deprivation multiplier uses: no national "
+                f"{dep.index} LSOA score table is held to map them",
+                "give a score column instead (e.g. the IMD 2019 population-weighted MSOA "
+                "score, kind: score), or IMD2025 ranks or deciles")
+        return False
+    convert = rank_to_score if dep.kind == "rank" else decile_to_score
+    out = np.full(len(values), np.nan)
+    known = np.isfinite(values)
+    out[known] = convert(values[known], dep.index)
+    return out

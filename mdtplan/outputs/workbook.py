@@ -32,6 +32,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..summary import LEVELS, TERMS, FidelityRow, FinanceAppraisal, MonteCarlo, PlanSavings
+from ..summary.words import headline_quality
 
 GBP = '"£"#,##0'
 NUM = "#,##0.0"
@@ -186,6 +187,8 @@ def write_workbook(results, path: str | Path) -> Path:
     sh = book.sheet("Summary", ["Figure", "Value"])
     rows = [
         ("Scenario", s.name, None), ("Status", s.report.status, None),
+        *((("Proven quality (every goal)", headline_quality(s), None),)
+          if s.report.status in ("optimal", "feasible_at_limit") else ()),
         ("Objective", s.report.objective_name, None),
         ("Total annual cost", s.costs.total_gbp, GBP), ("Staff cost", s.costs.staff_gbp, GBP),
         ("Agency premium cost", s.costs.agency_gbp, GBP), ("Site cost", s.costs.site_gbp, GBP),

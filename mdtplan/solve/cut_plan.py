@@ -61,7 +61,9 @@ class RoundingCuts:
         source = session._source
         ix = getattr(source, "mdtplan_index", None)
         data = getattr(source, "mdtplan_data", None)
-        if (not options.rounding_cuts or not session.is_mip or ix is None or data is None
+        # reproducible mode: no cuts (their small MIPs are timed, so they differ with load)
+        if (not options.rounding_cuts or getattr(options, "reproducible", False)
+                or not session.is_mip or ix is None or data is None
                 or not cuts.applies(data, ix)):
             return None
         key = (session.param_value("hub_population_min"),

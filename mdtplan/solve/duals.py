@@ -39,7 +39,7 @@ def row_duals(session, names: Iterable[str] | None = None) -> dict[str, pd.Serie
 
 
 def marginal_values(session, names: Iterable[str] = ("budget_cap",), stage: int = 0,
-                    ) -> dict[str, pd.Series]:
+                    time_limit_s: float | None = None) -> dict[str, pd.Series]:
     """Shadow prices with the plan's structure fixed: what one more unit of a bound buys.
 
     Fixes every binary column (hubs open, single-source assignment) at the last plan,
@@ -47,7 +47,8 @@ def marginal_values(session, names: Iterable[str] = ("budget_cap",), stage: int 
     with every hold released, solves that LP and returns its row duals (see
     :func:`row_duals` for the sign). The session is restored afterwards. E.g. the budget
     cap's value under ``max_demand_met`` is the unmet hours saved per extra GBP (x 1e5 for
-    "what one more GBP 100k buys").
+    "what one more GBP 100k buys"). The LP may take ``time_limit_s`` (default: the
+    session's time limit; none in reproducible mode) [s].
     """
     if session._last_x is None:
         raise SolveError("solve first: marginal values need a plan")
@@ -72,7 +73,10 @@ def marginal_values(session, names: Iterable[str] = ("budget_cap",), stage: int 
         cont = np.full(len(ints), int(highspy.HighsVarType.kContinuous), dtype=np.int32)
         if len(ints):
             h.changeColsIntegrality(len(ints), ints.astype(np.int32), cont)
-        session.handle.set_time_limit(float(session.options.time_limit_s), lp=True)
+        if time_limit_s is None:
+            time_limit_s = (float("inf") if session.options.reproducible
+                            else float(session.options.time_limit_s))
+        session.handle.set_time_limit(float(time_limit_s), lp=True)
         session.handle.run()
         if h.getModelStatus() != _MS.kOptimal:
             raise SolveError(f"the fixed LP did not solve: "

@@ -111,6 +111,8 @@ def run(highs, threads: int = 1):
 
 
 _MS = highspy.HighsModelStatus
+#: HiGHS's "no limit" for integer limits (``mip_max_nodes``' default)
+MAX_INT = 2_147_483_647
 
 #: staffed models with at least this many rows solve their root LP by interior point
 IPM_ROOT_ROWS = 5000
@@ -145,6 +147,11 @@ class Handle:
         self.threads = int(threads)
         #: when the running MIP is interrupted (``perf_counter`` seconds), or None
         self.deadline: float | None = None
+        #: reproducible mode: the MIP is interrupted after this many of HiGHS's interrupt
+        #: checks in one run (a deterministic count of work), or None
+        self.check_limit: int | None = None
+        #: HiGHS's interrupt checks in the current run
+        self.checks = 0
         self.configure_base()
 
     def configure_base(self) -> None:
@@ -171,7 +178,17 @@ class Handle:
         """A stage's options (:class:`~mdtplan.solve.status.SolveOptions`) and time limit [s];
         ``root_lp`` is :func:`root_lp_solver`'s choice for a MIP."""
         h = self.highs
-        self.set_time_limit(time_limit, lp=not mip)
+        reproducible = bool(getattr(options, "reproducible", False))
+        # reproducible: a node count, not seconds, ends a MIP (ERGO-Code/HiGHS#3133: HiGHS
+        # has no deterministic work limit; its maintainers name mip_max_nodes as the one
+        # deterministic measure well correlated with time)
+        self.set_time_limit(float("inf") if reproducible else time_limit, lp=not mip)
+        h.setOptionValue("mip_max_nodes", int(options.node_limit) if reproducible
+                         else MAX_INT)
+        # the root node (cut rounds, heuristics) has no node to count: HiGHS's interrupt
+        # checks are counted instead, at the same points of its work on any machine
+        self.check_limit = int(options.check_limit) if reproducible else None
+        self.checks = 0
         h.setOptionValue("mip_rel_gap", float(options.mip_gap))
         h.setOptionValue("random_seed", int(options.seed))
         h.setOptionValue("presolve", "on" if options.presolve else "off")
@@ -248,6 +265,10 @@ class Handle:
 
         def _mip_interrupt(e):
             stop = _cancelled()
+            if self.check_limit is not None and _has_plan(e):
+                self.checks += 1  # counted once a plan is in hand: a run never ends planless
+            if not stop and self.check_limit is not None and self.checks > self.check_limit:
+                state["work_limit"] = stop = True
             if not stop and self.deadline is not None and perf_counter() > self.deadline:
                 state["overran"] = stop = True
             e.interrupt(stop)
@@ -261,6 +282,14 @@ class Handle:
     def close(self) -> None:
         """Free the HiGHS model."""
         self.highs.clear()
+
+
+def _has_plan(e) -> bool:
+    """Whether HiGHS holds a plan at this callback (a finite primal bound)."""
+    try:
+        return math.isfinite(float(e.data_out.mip_primal_bound))
+    except Exception:  # noqa: BLE001 - never unwind through HiGHS
+        return False
 
 
 def _progress_message(event: dict) -> str:

@@ -19,6 +19,11 @@ pool's hubs). Two objectives, lexicographically: first the fewest teams (each co
 locality roles), then, with that count fixed, the most compact teams: the least
 ``sum pop[j] * km[j, k] * z[j, k]`` (people x km from each hub to its lead hub). Ties left after
 both go as HiGHS finds them.
+
+Both solves start from a grouping made by :mod:`mdtplan.solve.teams_start` (milliseconds),
+so a busy machine or a short time limit still gives teams; when that grouping already has the
+fewest teams its units' populations allow (``ceil(T / P_max)`` per unit, and ``C_min``), the
+first solve is proven without a search and the second gets all the time.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 from scipy.sparse import csc_matrix
 
 from .highs import new_highs, run
+from .teams_start import start_teams, tree_flow
 
 _MS = highspy.HighsModelStatus
 INF = highspy.kHighsInf
@@ -69,7 +75,8 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
                     count_max: int | None = None, population_min: float | None = None,
                     population_max: float | None = None, contiguous: bool = True,
                     most: bool = False,
-                    time_limit_s: float = 60.0, threads: int = 1) -> LocalityPlan:
+                    time_limit_s: float = 60.0, threads: int = 1,
+                    node_limit: int | None = None) -> LocalityPlan:
     """Group hubs into locality teams (see the module's formulation).
 
     Parameters
@@ -92,7 +99,11 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
         Find the most teams instead of the fewest (and skip compactness): what
         :mod:`mdtplan.localities` asks when it explains a count band no plan meets.
     time_limit_s : float
-        For each of the two solves [s].
+        For both solves together [s]: the first (fewest teams) may take half, the second
+        (compactness) what is left.
+    node_limit : int, optional
+        Reproducible mode: each solve stops after this many branch-and-bound nodes, with no
+        time limit (``time_limit_s`` unused).
 
     Returns
     -------
@@ -198,9 +209,12 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
     for (j, k), c in col_of.items():
         compact_cost[c] = pop[j] * float(km[j][k])
 
-    def solve(cost, row_lo, row_hi, hint=None):
+    def solve(cost, row_lo, row_hi, hint=None, seconds=None):
         h = new_highs()
-        h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
+        else:
+            h.setOptionValue("time_limit", float(max(seconds, 0.01)))
         h.setOptionValue("mip_rel_gap", 1e-6)
         h.setOptionValue("random_seed", 0)
         h.passModel(ncol, nrow, int(A.nnz), int(highspy.MatrixFormat.kColwise),
@@ -224,7 +238,29 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
         return ("optimal" if ms == _MS.kOptimal else "feasible_at_limit"), x
 
     lo, hi = np.asarray(lower), np.asarray(upper)
-    status, x = solve(lead_cost, lo, hi)
+    first, fewest = (None, 0) if most else start_teams(
+        pop, pools, edges, km, count_min=count_min, count_max=count_max,
+        population_min=population_min, population_max=population_max,
+        contiguous=contiguous)
+    x0 = None
+    if first is not None:
+        x0 = np.zeros(ncol)
+        for j, k in enumerate(first):
+            x0[col_of[(j, int(k))]] = 1.0
+        if flow:
+            flow_col = {fk: nz + f for f, fk in enumerate(flow)}
+            nbrs: dict[int, set[int]] = {}
+            for a, b in arcs:
+                nbrs.setdefault(a, set()).add(b)
+            for key, value in tree_flow(first, lambda i: nbrs.get(i, set())).items():
+                x0[flow_col[key]] = value
+    if x0 is not None and len(set(first.tolist())) <= fewest:
+        status, x = "optimal", x0  # the fewest teams the populations allow: proven
+    else:
+        status, x = solve(lead_cost, lo, hi, hint=x0,
+                          seconds=time_limit_s if most else time_limit_s / 2)
+        if x is None and x0 is not None and status == "no_solution":
+            status, x = "feasible_at_limit", x0
     if x is None:
         return LocalityPlan(status, None, seconds=perf_counter() - start)
     teams = int(round(sum(x[col_of[(k, k)]] for k in range(n))))
@@ -234,11 +270,12 @@ def plan_localities(population, pools, edges, km, *, count_min: int = 0,
         return LocalityPlan(status, lead, teams, None, perf_counter() - start)
     lo2, hi2 = lo.copy(), hi.copy()
     lo2[count_row] = hi2[count_row] = float(teams)
-    status2, x2 = solve(compact_cost, lo2, hi2, hint=x)
+    status2, x2 = solve(compact_cost, lo2, hi2, hint=x,
+                        seconds=time_limit_s - (perf_counter() - start))
     if x2 is not None:
         x = x2
-        if status2 != "optimal":
-            status = status2
+    if status2 != "optimal":  # the second objective not proven (or not even improved)
+        status = "feasible_at_limit"
     lead = np.full(n, -1, dtype=int)
     for (j, k), c in col_of.items():
         if x[c] > 0.5:

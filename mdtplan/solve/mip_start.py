@@ -41,19 +41,23 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
         # a cancel ends the heuristic's search at once (the solve then stops before HiGHS)
         stop = None if cancel is None else cancel.is_set
         seconds = start_seconds(options)
-        if budget is not None:
+        # reproducible: units of work only, never cut by what is left of a clock
+        fixed = bool(getattr(options, "reproducible", False))
+        if budget is not None and not fixed:
             seconds = budget.grant("heuristic start", min(seconds, 0.25 * budget.left()))
         if not session.has_model:  # no Pyomo model: the plan straight to columns
             from .start import search as start_search  # looked up when called
 
             inp = session._view.start_input(session._params)
             search = Job(lambda halt: start_search.build_start(
-                inp, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
+                inp, max_seconds=seconds, seed=int(options.seed), stop=halt,
+                deterministic=fixed), stop)
         else:
             from .start import values as start_values  # looked up when called
 
             search = Job(lambda halt: start_values.greedy_start(
-                session._model, max_seconds=seconds, seed=int(options.seed), stop=halt), stop)
+                session._model, max_seconds=seconds, seed=int(options.seed), stop=halt,
+                deterministic=fixed), stop)
         if beside is not None:  # the cuts here, while the search runs in a thread
             beside.context["search_s"] = seconds
             search.tie(beside)

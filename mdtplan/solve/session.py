@@ -208,6 +208,15 @@ class Session:
     #: (:mod:`mdtplan.solve.relax`); False keeps the binaries HiGHS would otherwise get
     relax_assignment = True
 
+    @property
+    def setup_seconds(self) -> float:
+        """Building and compiling time the next solve counts in its limit (only the first
+        solve of a session pays for them) [s]."""
+        if self._solved_once:
+            return 0.0
+        return self.compile_seconds + float(
+            getattr(self._source, "mdtplan_build_seconds", 0.0) or 0.0)
+
     def _ncols(self) -> int:
         return len(self._compiled.col_lower)
 
@@ -324,7 +333,8 @@ class Session:
             plan if there is one, else the greedy plan when ``options.warm_start``.
         """
         options = options or self.options
-        self.handle.threads = int(options.threads)
+        # reproducible: one thread (HiGHS's parallel parts then run in one order)
+        self.handle.threads = 1 if options.reproducible else int(options.threads)
         t_start = perf_counter()
         unchanged = self._reuse.result_if_unchanged(
             options, t_start, compiled=self._compiled, highs=self.highs, plan=self._last_x,
@@ -334,7 +344,9 @@ class Session:
         # the first solve also pays for building and compiling the model
         setup = 0.0 if self._solved_once else self.compile_seconds + float(
             getattr(self._source, "mdtplan_build_seconds", 0.0) or 0.0)
-        budget = self.budget = TimeBudget(float(options.time_limit_s), spent_s=setup)
+        # reproducible: no clock ends anything (the node limit does)
+        limit = float("inf") if options.reproducible else float(options.time_limit_s)
+        budget = self.budget = TimeBudget(limit, spent_s=setup)
         bounded_below = stages.bounded_below(self)
         state = {"stage": None, "cancelled": False}
         self.handle.install_callbacks(progress, cancel, state)
@@ -437,10 +449,10 @@ class Session:
         return duals.row_duals(self, names)
 
     def marginal_values(self, names: Iterable[str] = ("budget_cap",), stage: int = 0,
-                        ) -> dict[str, pd.Series]:
+                        time_limit_s: float | None = None) -> dict[str, pd.Series]:
         """Shadow prices with the plan's structure fixed: what one more unit of a bound buys
         (:func:`mdtplan.solve.duals.marginal_values`; the session is restored afterwards)."""
-        return duals.marginal_values(self, names, stage)
+        return duals.marginal_values(self, names, stage, time_limit_s)
 
     def close(self) -> None:
         """Free the HiGHS model."""

@@ -26,6 +26,8 @@ from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
 
 INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
+#: a tie-break stage left less than this is not started [s]
+MIN_TIE_BREAK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -231,7 +233,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 break
             seconds = budget.stage_seconds(i, len(session._stages),
                                            polish_reserve(session, options))
-            if i > 0 and seconds <= 0:
+            # a tie-break stage with under half a second would overrun it in presolve alone
+            if i > 0 and seconds < MIN_TIE_BREAK_S:
                 message = f"time limit reached before tie-break stage '{stage}'"
                 statuses.append(SolveStatus.feasible_at_limit)
                 break

@@ -69,6 +69,20 @@ class SolveOptions:
         Add :mod:`mdtplan.solve.cuts`'s valid inequalities (each hub's least rounding cost) to the
         solver's rows while a staffed ``min_cost``-like model is solved (never changes the
         optimum: they remove no plan; they raise the proven bound).
+    reproducible : bool
+        Stop at work limits instead of seconds, so that the same model and seed give the same
+        plan whatever the machine's load: every HiGHS MIP stops after ``node_limit``
+        branch-and-bound nodes (``mip_max_nodes``) with no time limit, on one thread, with
+        ``seed``; the heuristic start counts only its units of work
+        (:data:`REPRODUCIBLE_START_S` worth); the rounding cuts (whose small MIPs are timed)
+        are off. ``time_limit_s`` is then not used.
+    node_limit : int
+        Branch-and-bound nodes per MIP run in reproducible mode (each lexicographic stage,
+        each re-solve).
+    check_limit : int
+        Reproducible mode: a MIP run is also interrupted after this many of HiGHS's interrupt
+        checks made while it holds a plan (checks come at fixed points of its work: each cut
+        round, heuristic and node), which bounds the root node, where no node is counted.
     """
 
     time_limit_s: float = 60.0
@@ -78,6 +92,26 @@ class SolveOptions:
     presolve: bool = True
     warm_start: bool = True
     rounding_cuts: bool = True
+    reproducible: bool = False
+    node_limit: int = 1000
+    check_limit: int = 10
+
+    def work_limits(self) -> dict | None:
+        """What a reproducible solve stops at (``summary.json`` -> ``work_limits``), or None
+        when it stops at seconds."""
+        if not self.reproducible:
+            return None
+        return {"node_limit": int(self.node_limit), "check_limit": int(self.check_limit),
+                "threads": 1, "seed": int(self.seed),
+                "start_work_units": REPRODUCIBLE_START_S * START_UNITS_PER_SECOND,
+                "rounding_cuts": False, "time_limit_s": None}
+
+
+#: the heuristic start's work in reproducible mode, in seconds' worth of units at
+#: :data:`START_UNITS_PER_SECOND` (the same units on every machine) [s]
+REPRODUCIBLE_START_S = 5.0
+#: the start's units of work per nominal second (``mdtplan.solve.start.instance._Work.RATE``)
+START_UNITS_PER_SECOND = 2.5e7
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ attribute             type                       keys of ``summary.json``
 ``name``              str                        ``name``
 ``report``            :class:`SolverReport`      ``status``, ``objective``, ``objective_name``,
                                                  ``mip_gap``, ``solve_seconds``, ``message``,
-                                                 ``stage_objectives``, ``timings``, ``stages``
+                                                 ``stage_objectives``, ``timings``, ``stages``,
+                                                 ``reproducible``, ``work_limits``
 ``costs``             :class:`Costs`             ``total_cost``, ``staff_cost``, ``agency_cost``,
                                                  ``site_cost``, ``mileage_cost``,
                                                  ``cost_by_role``,
@@ -106,8 +107,8 @@ SUMMARY_KEYS = (
     "demand_met_share", "unmet_hours_by_role", "fte_by_role", "hubs_open",
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
-    "baseline", "mileage_cost", "geography", "stages", "assignment_relaxed", "localities", "shortfall",
-    "growth_check", "fidelity")
+    "baseline", "mileage_cost", "geography", "stages", "assignment_relaxed", "localities",
+    "shortfall", "growth_check", "reproducible", "work_limits", "fidelity")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 

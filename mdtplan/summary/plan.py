@@ -71,6 +71,10 @@ class SolverReport:
         Whether the single assignment was given to HiGHS as continuous, provably exact for
         this model, and the plan rounded back to one hub per area (``assignment_relaxed``;
         :mod:`mdtplan.solve.relax`).
+    work_limits : dict or None
+        In reproducible mode, what the solves stopped at instead of seconds (``node_limit``,
+        ``check_limit``, ``threads``, ``seed``, ...; ``summary.json``: ``work_limits``, with
+        ``reproducible`` true); ``None`` for a timed run (``reproducible`` false).
     """
 
     status: str
@@ -83,6 +87,7 @@ class SolverReport:
     timings: dict[str, float] = field(default_factory=dict)
     stages: tuple[dict, ...] = ()
     assignment_relaxed: bool | None = None
+    work_limits: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.stages, tuple):
@@ -94,7 +99,9 @@ class SolverReport:
                 "solve_seconds": self.solve_seconds, "message": self.message,
                 "stage_objectives": dict(self.stage_objectives), "timings": dict(self.timings),
                 "stages": [dict(s) for s in self.stages],
-                "assignment_relaxed": self.assignment_relaxed}
+                "assignment_relaxed": self.assignment_relaxed,
+                "reproducible": self.work_limits is not None,
+                "work_limits": None if self.work_limits is None else dict(self.work_limits)}
 
     @classmethod
     def from_dict(cls, doc: dict) -> SolverReport:
@@ -103,7 +110,8 @@ class SolverReport:
                    solve_seconds=doc.get("solve_seconds"), message=doc.get("message", ""),
                    stage_objectives=mapping(doc, "stage_objectives"),
                    timings=mapping(doc, "timings"), stages=tuple(doc.get("stages") or ()),
-                   assignment_relaxed=doc.get("assignment_relaxed"))
+                   assignment_relaxed=doc.get("assignment_relaxed"),
+                   work_limits=doc.get("work_limits"))
 
 
 @dataclass(frozen=True)

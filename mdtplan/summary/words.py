@@ -44,6 +44,10 @@ FIRST_STAGE = {
 }
 
 
+#: a gap at or below this counts as proven [-]
+PROVEN_GAP = 1e-6
+
+
 def goal(stage: str | None) -> str:
     """The goal of a lexicographic stage in words (``cost_gbp`` -> "lowest cost")."""
     return GOALS.get(stage or "", (stage or "").replace("_", " "))
@@ -88,8 +92,43 @@ def quality_words(gap: float | None) -> str:
     """How far the best plan so far can be from the best possible, in words."""
     if gap is None or not math.isfinite(gap):
         return "no bound on the best possible plan proven yet"
-    if gap <= 1e-6:
+    if gap <= PROVEN_GAP:
         return "proven the best possible"
     if gap >= 1:
         return "not yet within 100% of the best possible"
     return f"at most {gap:.1%} from the best possible"
+
+
+def headline_quality(summary) -> str:
+    """How good the plan is proven to be, over every goal (not only the first).
+
+    Parameters
+    ----------
+    summary : dict or Summary
+        A ``summary.json`` document (``stages``, ``mip_gap``), or a typed
+        :class:`~mdtplan.summary.Summary`.
+
+    Returns
+    -------
+    str
+        ``"proven the best possible"`` when every goal is proven; else the goals proven so far
+        and the first one not proven with how far it may be from its best, e.g.
+        ``"most demand met: proven best; lowest cost: at most 4.3% from the best possible"``.
+    """
+    if isinstance(summary, dict):
+        stages, gap = summary.get("stages") or [], summary.get("mip_gap")
+    else:
+        stages, gap = summary.report.stages, summary.report.mip_gap
+    if not stages:
+        return quality_words(gap)
+    for i, stage in enumerate(stages):
+        gap = stage.get("gap")
+        if gap is not None and gap <= PROVEN_GAP:
+            continue
+        name = goal(stage.get("name"))
+        words = quality_words(gap) if gap is not None else "not proven"
+        if i == 0:
+            return f"{name}: {words}"
+        proven = ", ".join(goal(x.get("name")) for x in stages[:i])
+        return f"{proven}: proven best; {name}: {words}"
+    return "proven the best possible"

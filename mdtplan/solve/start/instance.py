@@ -28,7 +28,8 @@ _STEP_EPS = 1e-9
 class _Work:
     """A deterministic budget for the search: units of work (numbers evaluated), so the
     same model gives the same start on any machine; a wall-clock backstop (twice the
-    seconds, plus half a second) only guards a badly overloaded one. ``stop`` (a callable,
+    seconds, plus half a second) only guards a badly overloaded one (``hard=False`` drops it:
+    then only the units count, whatever the machine's load). ``stop`` (a callable,
     e.g. a cancel flag's ``is_set``) ends the budget at once when it returns true.
 
     ``seconds`` are turned into units at :attr:`RATE`; every evaluation also costs
@@ -40,10 +41,13 @@ class _Work:
     RATE = 2.5e7  # units per second
     PER_CALL = 3.0e4  # units per evaluation
 
-    def __init__(self, seconds: float, stop: Callable[[], bool] | None = None):
+    def __init__(self, seconds: float, stop: Callable[[], bool] | None = None,
+                 hard: bool = True):
         self.limit = max(float(seconds), 0.0) * self.RATE
         self.used = 0.0
-        self._hard = perf_counter() + 2.0 * max(float(seconds), 0.0) + 0.5
+        # without the backstop (``hard`` false: a reproducible solve) only units count
+        self._hard = (perf_counter() + 2.0 * max(float(seconds), 0.0) + 0.5 if hard
+                      else float("inf"))
         self.stop = stop
         self.stopped = False
 

@@ -136,7 +136,8 @@ def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list
 
 
 def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
-                seed: int = 0, stop: Callable[[], bool] | None = None) -> StartPlan | None:
+                seed: int = 0, stop: Callable[[], bool] | None = None,
+                deterministic: bool = False) -> StartPlan | None:
     """A complete heuristic plan for ``model`` (see the module docstring).
 
     Parameters
@@ -155,6 +156,9 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         Polled as the search goes (e.g. a cancel flag's ``is_set``); when it returns true the
         search ends at once and the best plan so far is returned (the first plan is always
         made: it takes a fraction of a second).
+    deterministic : bool
+        Count only the units of work, without the wall-clock backstop (a reproducible solve:
+        the same start whatever the machine's load).
 
     Returns
     -------
@@ -162,7 +166,9 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         ``None`` when no assignment was found (e.g. an area with no open site in reach).
     """
     t0 = perf_counter()
-    work = _Work(0.8 * max_seconds, stop)  # the last fifth: the final search without the potential
+    hard = not deterministic
+    # the last fifth: the final search without the potential
+    work = _Work(0.8 * max_seconds, stop, hard)
     ix = inp.ix
     if not ix.area_ids or not ix.site_ids or not len(ix.pairs):
         return None
@@ -173,14 +179,14 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     if k_lo > k_hi:
         return None
     counts = _counts_to_try(inst, k_lo, k_hi)
-    best, best_key = _best_over_counts(inst, counts, work, max_seconds, stop)
+    best, best_key = _best_over_counts(inst, counts, work, max_seconds, stop, hard)
     if best is not None and best_key[0] > 1e-9 and inst.travel and not work.over():
         # staff travel changes what each move costs, not the bands: when the search with the
         # trips priced leaves a hub outside its band, search the places without them and
         # price the trips on that plan (Kent's 182 MSOAs with contiguity needed it)
         plain = replace(inst, travel=False, pair_demand=inst.demand[inst.pair_area],
                         pair_mileage=np.zeros_like(inst.pair_mileage))
-        alt, alt_key = _best_over_counts(plain, counts, work, max_seconds, stop)
+        alt, alt_key = _best_over_counts(plain, counts, work, max_seconds, stop, hard)
         if alt is not None and alt_key[0] <= 1e-9:
             again = _Search(inst, alt.is_open, alt.chosen, None, work)
             again.run(work.mark(0.5))
@@ -198,7 +204,8 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
         best, best_key = _perturb(inst, best, best_key, work, seed)
     if staffed and best.cost_first and len(inst.stages) > 1 and not work.stopped:
         # last, without the potential: at the same cost, the next stage (travel) decides
-        final = _Search(inst, best.is_open, best.chosen, None, _Work(0.2 * max_seconds, stop),
+        final = _Search(inst, best.is_open, best.chosen, None,
+                        _Work(0.2 * max_seconds, stop, hard),
                         potential=False)
         final.run(final.work.mark(1.0))
         best, best_key = final, final.totals()
@@ -323,7 +330,7 @@ def _with_levers(inp, inst, ix, is_open, pair, steps):
 
 
 def _best_over_counts(inst: _Instance, counts, work: _Work, max_seconds: float,
-                      stop) -> tuple:
+                      stop, hard: bool = True) -> tuple:
     """The best search over the hub counts to try: (``_Search``, its key), or (None, None)."""
     best: _Search | None = None
     best_key = None
@@ -354,7 +361,7 @@ def _best_over_counts(inst: _Instance, counts, work: _Work, max_seconds: float,
         if key[0] > 1e-9 and inst.root is not None and not work.stopped:
             # contiguous and outside the band: grow evenly, then other hubs, on a budget of
             # their own (the search above may have spent this count's share)
-            extra = _Work(0.3 * max_seconds / len(counts), stop)
+            extra = _Work(0.3 * max_seconds / len(counts), stop, hard)
             even = grow_balanced(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr,
                                  inst.nbr)
             if even is not None:

@@ -42,7 +42,8 @@ def start_values(model, plan: StartPlan) -> dict:
 
 
 def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, seed: int = 0,
-                 stop: Callable[[], bool] | None = None) -> ComponentMap | None:
+                 stop: Callable[[], bool] | None = None,
+                 deterministic: bool = False) -> ComponentMap | None:
     """A heuristic plan to start HiGHS from: ``{VarData: value}``, or ``None`` when none was
     found.
 
@@ -66,9 +67,12 @@ def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, se
         Seed of its random kicks.
     stop : callable, optional
         Polled during the search; true ends it at once with the best plan so far (a cancel).
+    deterministic : bool
+        Units of work only, no wall-clock backstop (:func:`~.search.build_start`).
     """
-    plan = search.build_start(StartInput.of_model(model), max_seconds=max_seconds, max_dense=max_dense, seed=seed,
-                       stop=stop)
+    plan = search.build_start(StartInput.of_model(model), max_seconds=max_seconds,
+                              max_dense=max_dense, seed=seed, stop=stop,
+                              deterministic=deterministic)
     if plan is None:
         return None
     values = start_values(model, plan)
