@@ -334,8 +334,9 @@ def evaluate_baseline(prepared, options=None) -> Baseline:
     plan = results.summary
     summary = BaselineSummary(
         name=f"{scenario.name} (baseline)",
+        # the block carries no stages, timings, relaxation or work limits (BASELINE_KEYS)
         report=replace(plan.report, objective_name="baseline", stage_objectives={},
-                       timings={}, stages=()),
+                       timings={}, stages=(), assignment_relaxed=None, work_limits=None),
         costs=replace(plan.costs, budget_cap_gbp=None),
         demand=fixed.demand,
         workforce=plan.workforce, hubs=plan.hubs, travel=plan.travel,
