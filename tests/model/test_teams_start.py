@@ -52,15 +52,29 @@ def _meets_rules(lead, pop, pools, edges, *, pmin, pmax, count_min=0, count_max=
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_every_grouping_returned_meets_every_rule_and_the_bound_holds(seed):
+def test_every_grouping_returned_meets_every_rule(seed):
     pop, pools, edges, km = _grid(4, 6, seed)
     band = dict(population_min=1e5, population_max=2.4e5)
     lead, fewest = start_teams(pop, pools, edges, km, **band)
     assert lead is not None  # these grids always have a grouping, and the start finds it
     _meets_rules(lead, pop, pools, edges, pmin=1e5, pmax=2.4e5)
-    proven = plan_localities(pop, pools, edges, km, **band, time_limit_s=60)
-    assert proven.status == "optimal"
-    assert fewest <= proven.teams <= len(set(lead.tolist()))
+    assert fewest <= len(set(lead.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_bound_never_exceeds_the_proven_fewest(seed):
+    # grids small enough for HiGHS to prove the fewest teams at once (24 hubs can take it
+    # minutes: the start is what makes county-sized teams quick)
+    pop, pools, edges, km = _grid(3, 4, seed)
+    band = dict(population_min=6e4, population_max=1.2e5)
+    lead, fewest = start_teams(pop, pools, edges, km, **band)
+    proven = plan_localities(pop, pools, edges, km, **band, time_limit_s=120)
+    assert proven.status in ("optimal", "infeasible")
+    if proven.status == "optimal":
+        assert fewest <= proven.teams
+        assert lead is None or proven.teams <= len(set(lead.tolist()))
+    else:
+        assert lead is None  # the start never claims a grouping the rules forbid
 
 
 def test_the_count_band_is_met_by_splitting_where_a_unit_allows():
