@@ -118,16 +118,20 @@ MAX_INT = 2_147_483_647
 IPM_ROOT_ROWS = 5000
 
 
-def root_lp_solver(staffed: bool, rows: int) -> str:
+def root_lp_solver(staffed: bool, rows: int, contiguous: bool = False) -> str:
     """``mip_lp_solver`` for the first (root) LP of a MIP: ``"ipm"`` for a staffed model
-    of :data:`IPM_ROOT_ROWS` rows or more, else HiGHS's choice (dual simplex).
+    of :data:`IPM_ROOT_ROWS` rows or more without contiguity flows, else HiGHS's choice
+    (dual simplex).
 
-    Measured on a 2-core machine, LP relaxations alone: staffed county models solve 2-5x
-    faster by interior point (Kent LSOA, 29,700 rows: 12.5 s against 36 s; the demo
-    0.5 s against 2.3 s); p-median roots 20x slower (pmed20: 29 s against 1.3 s). Later
-    LPs always start from a basis (dual simplex).
+    Measured on a 2-core machine, LP relaxations alone, one thread, side by side in one run
+    (2026-12-06, docs/benchmarks.md "Root LP"): staffed models *without* contiguous
+    catchments solve 1.3-5x faster by interior point (Kent LSOA 19.7 s against 99.7 s; Kent
+    MSOA 0.8 s against 1.7 s); p-median roots 20x slower (pmed20: 29 s against 1.3 s). With
+    contiguous catchments (Shirabe's flow columns) dual simplex is 1.9-10x faster on every
+    council example (Medway 11.6 s against 120 s, Kent 1.1 s against 11.0 s; Kent LSOA 127 s
+    against more than 300 s). Later LPs always start from a basis (dual simplex).
     """
-    return "ipm" if staffed and rows >= IPM_ROOT_ROWS else "choose"
+    return "ipm" if staffed and not contiguous and rows >= IPM_ROOT_ROWS else "choose"
 
 
 class Handle:

@@ -363,4 +363,5 @@ def _root_lp(session) -> str:
     """:func:`~mdtplan.solve.highs.root_lp_solver` for the session's model."""
     ix = getattr(session._source, "mdtplan_index", None)
     staffed = ix is not None and bool(ix.staff)
-    return root_lp_solver(staffed, len(session._compiled.row_lower))
+    return root_lp_solver(staffed, len(session._compiled.row_lower),
+                          contiguous=session.has_constraint("catchment_contiguous"))

@@ -188,3 +188,19 @@ def test_every_council_example_and_the_demo_ask_for_contiguous_catchments(repo_r
 
     scenario = load_scenario(repo_root / "examples" / f"{name}.yaml")
     assert scenario.hubs.contiguous and scenario.hubs.assignment == "single"
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_the_root_lp_is_dual_simplex_when_catchments_are_contiguous(contiguous):
+    # interior point is 1.9-10x slower on the flow columns (docs/benchmarks.md, "Root LP")
+    from mdtplan.solve.highs import IPM_ROOT_ROWS, root_lp_solver
+    from mdtplan.solve.session import Session
+    from mdtplan.solve.stages import _root_lp
+    from mdtplan.solve.status import SolveOptions
+
+    assert root_lp_solver(True, IPM_ROOT_ROWS, contiguous=False) == "ipm"
+    assert root_lp_solver(True, IPM_ROOT_ROWS, contiguous=True) == "choose"
+    assert root_lp_solver(False, 10 * IPM_ROOT_ROWS) == "choose"  # p-median: simplex
+    session = Session.from_data(row_data(contiguous), SolveOptions(time_limit_s=5))
+    assert session.has_constraint("catchment_contiguous") == contiguous
+    assert _root_lp(session) == "choose"  # a small model, staffed or not
