@@ -47,6 +47,33 @@ def test_each_part_gets_its_weights_share_of_what_is_left():
     assert t["used_s"] == pytest.approx(8.0)
 
 
+def test_light_follow_ups_hold_back_no_more_than_their_reserve_from_the_solve():
+    from mdtplan.solve.budget import FOLLOW_UP_RESERVE_S
+
+    clock = Clock()
+    budget = RunBudget(60.0, clock)
+    parts = ("solve", "localities", "marginal_values", "baseline", "growth_check")
+    for part in parts:
+        budget.plan(part)
+    # by weight alone the four would hold back 60 x 6/16 = 22.5 s; capped, 10 s
+    reserve = sum(FOLLOW_UP_RESERVE_S[p] for p in parts[1:])
+    assert reserve < 60.0 * sum(PART_WEIGHTS[p] for p in parts[1:]) / sum(
+        PART_WEIGHTS[p] for p in parts)
+    assert budget.grant("solve") == pytest.approx(60.0 - reserve)
+    clock.t = 60.0 - reserve
+    budget.done("solve")
+    # after the solve, each still gets its weight's share of what is left
+    rest = sum(PART_WEIGHTS[p] for p in parts[1:])
+    assert budget.grant("localities") == pytest.approx(
+        reserve * PART_WEIGHTS["localities"] / rest)
+    # a whole re-solve (Monte Carlo) keeps its weight's share: no cap
+    mc = RunBudget(60.0, Clock())
+    mc.plan("solve")
+    mc.plan("monte_carlo", 10 * PART_WEIGHTS["monte_carlo_draw"])
+    assert mc.grant("solve") == pytest.approx(
+        60.0 * PART_WEIGHTS["solve"] / (PART_WEIGHTS["solve"] + 10 * PART_WEIGHTS["monte_carlo_draw"]))
+
+
 def test_a_part_left_too_little_is_skipped_and_says_so():
     clock = Clock()
     budget = RunBudget(10.0, clock)
