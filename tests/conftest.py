@@ -30,3 +30,19 @@ def orlib_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"OR-Library instances not found at {path}")
     return path
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Name any test that leaves the process's Ctrl-C handling changed (a later test of
+    Ctrl-C in the same worker would then fail for a reason not its own): a warning in the
+    run's summary, with the handler before and after."""
+    import signal
+    import warnings
+
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        warnings.warn(f"{item.nodeid} left SIGINT's handler changed: {before!r} -> {after!r}",
+                      pytest.PytestWarning, stacklevel=1)
