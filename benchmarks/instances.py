@@ -304,7 +304,8 @@ def kent_lsoa_overrides(shared: Path) -> dict:
     Kent and Medway ICB as candidate sites (Medway's 34 too, so border areas may use them);
     the repository's default operating model (``models/default.yaml``); everything else as
     in ``kent.yaml``: at least nine hubs of 30,000-50,000 people within 30 minutes,
-    ``min_cost``. IMD 2019 has no LSOA scores here, so demand has no deprivation multiplier.
+    ``min_cost``. IMD 2019 has no LSOA scores here, so demand has no deprivation multiplier;
+    no workforce or finance sections (they are Kent's operating model's).
     """
     kent = shared / "data" / "kent"
     repo = Path(__file__).resolve().parents[1]
@@ -320,6 +321,10 @@ def kent_lsoa_overrides(shared: Path) -> dict:
         "areas.deprivation": None,
         "sites.path": str(kent / "kent_gp_practices.csv"),
         "sites.where": None,
+        # today's staff and the finance case name roles and levers of Kent's operating model,
+        # which the default one does not have
+        "workforce": None,
+        "finance": None,
     }
 
 
