@@ -255,7 +255,12 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         if seconds is not None:
             _emit(progress, stage="growth", message="checking the plan against "
                   f"{scenario.demand.growth.year}'s demand")
-            result = attach_growth_check(result, _within(options, seconds))
+            from .appraisal.baseline import OutOfTime
+
+            try:
+                result = attach_growth_check(result, _within(options, seconds))
+            except OutOfTime as err:
+                budget.skip("growth_check", f"it found {err.reason}")
             budget.done("growth_check")
     if scenario.fidelity is not None:
         from .appraisal import attach_fidelity

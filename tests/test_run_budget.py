@@ -147,3 +147,28 @@ def test_the_cli_and_workbook_state_the_proven_quality_over_every_goal(demo_at_1
     book = openpyxl.load_workbook(out / "summary.xlsx")
     cells = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True)}
     assert cells["Proven quality (every goal)"] == words
+
+
+def test_a_fixed_configuration_out_of_time_is_skipped_and_said_not_a_failure(repo_root,
+                                                                            monkeypatch):
+    # on a loaded CI worker Kent's growth check once found no plan in its 10 s and failed the
+    # whole run; today's configuration (and the growth check) are now skipped, with the reason
+    import mdtplan.appraisal.baseline as baseline
+    import mdtplan.pipeline as pipeline
+    from mdtplan.scenario import load_scenario
+
+    def out_of_time(*args, **kwargs):
+        raise baseline.OutOfTime("no plan within 0.1 s (time limit reached)")
+
+    monkeypatch.setattr(baseline, "evaluate_baseline", out_of_time)
+    scen = load_scenario(repo_root / "examples" / "demo.yaml",
+                         ["solver.time_limit_s=8", "solver.threads=1"])
+    assert scen.finance is not None and scen.finance.baseline is not None
+    result = pipeline.run(scen, explain=False, marginals=False)
+    summary = result.results.summary
+    assert summary.report.status in ("optimal", "feasible_at_limit")  # the plan stands
+    assert summary.baseline is None and summary.savings is None
+    skipped = {s["part"]: s["reason"] for s in summary.report.timings["skipped"]}
+    assert set(skipped) == {"baseline"} and "no plan within 0.1 s" in skipped["baseline"]
+    assert "today's configuration (the baseline) skipped" in " ".join(summary.warnings)
+    # the growth check the same way: tests/test_growth.py

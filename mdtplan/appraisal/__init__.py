@@ -88,9 +88,15 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
                 if progress is not None:
                     progress({"stage": "baseline",
                               "message": "evaluating today's configuration"})
-                from .baseline import evaluate_baseline
+                from .baseline import OutOfTime, evaluate_baseline
 
-                baseline = evaluate_baseline(prepared, _within(options, seconds))
+                try:
+                    baseline = evaluate_baseline(prepared, _within(options, seconds))
+                except OutOfTime as err:
+                    if budget is None:
+                        raise
+                    budget.done("baseline")
+                    budget.skip("baseline", f"it found {err.reason}")
                 if budget is not None:
                     budget.done("baseline")
         if baseline is not None:

@@ -24,7 +24,18 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from ..errors import Problem, ScenarioError
+from ..errors import Problem, ScenarioError, SolveError
+
+
+class OutOfTime(SolveError):  # noqa: N818 - a condition, not a failure of the user's input
+    """A fixed configuration (today's, or the plan facing a later year's demand) found no
+    plan within the time it was given: a run skips that follow-up and says so in its
+    warnings, rather than failing (a busy machine is not the user's error). :attr:`reason`
+    says it in words."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"the fixed configuration could not be evaluated: {reason}")
 from ..summary import BaselineSummary, Demand, RuleBreach
 
 FTE_RESOLUTION = 0.01
@@ -266,6 +277,9 @@ def evaluate_fixed(prepared, *, sites: list[str], pairs: pd.DataFrame, demand: p
     session = Session(model, options)
     try:
         result = session.solve()
+        if not result.has_solution and result.status.value == "no_solution":
+            raise OutOfTime(f"no plan within {float(options.time_limit_s):.1f} s "
+                            f"({result.message})")
         if not result.has_solution:
             raise ScenarioError([Problem(None, None, "finance.baseline",
                                          f"the fixed configuration could not be evaluated "
