@@ -25,6 +25,10 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from ..errors import Problem, ScenarioError, SolveError
+from ..summary import BaselineSummary, Demand, RuleBreach
+
+FTE_RESOLUTION = 0.01
+"""Baseline FTE are held to this step [FTE] (the roles' own steps do not apply to today's staff)."""
 
 
 class OutOfTime(SolveError):  # noqa: N818 - a condition, not a failure of the user's input
@@ -36,10 +40,6 @@ class OutOfTime(SolveError):  # noqa: N818 - a condition, not a failure of the u
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(f"the fixed configuration could not be evaluated: {reason}")
-from ..summary import BaselineSummary, Demand, RuleBreach
-
-FTE_RESOLUTION = 0.01
-"""Baseline FTE are held to this step [FTE] (the roles' own steps do not apply to today's staff)."""
 
 
 @dataclass(frozen=True)
