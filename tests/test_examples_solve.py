@@ -21,7 +21,9 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 
 # (example, time limit [s] for the test run); Kent has its own test below
-EXAMPLES = [("demo", 30), ("medway", 30), ("leicestershire", 40), ("york", 20)]
+# Medway 45 s: on a loaded 2-core CI worker its baseline (today's configuration, 0.3 s quiet)
+# was twice left without a plan at 30 s, since the dual-simplex root LP (session 13)
+EXAMPLES = [("demo", 30), ("medway", 45), ("leicestershire", 40), ("york", 20)]
 
 
 def solve_and_check(name: str, limit: float, out: Path) -> tuple[dict, pd.DataFrame, dict]:
@@ -157,7 +159,8 @@ def check_baseline(name: str, summary: dict, xlsx: Path) -> None:
     """Every example has today's configuration and the plan's savings against it, line by line
     (the council examples' from examples/data/<council>_workforce.csv)."""
     savings, baseline = summary["savings"], summary["baseline"]
-    assert baseline is not None and savings is not None
+    assert baseline is not None and savings is not None, (summary["warnings"],
+                                                          summary["timings"].get("parts"))
     assert baseline["total_cost"] > 0 and baseline["status"] == "optimal"
     assert 0 < baseline["demand_met_share"] <= 1
     if name != "demo":
