@@ -95,7 +95,6 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
                 except OutOfTime as err:
                     if budget is None:
                         raise
-                    budget.done("baseline")
                     budget.skip("baseline", f"it found {err.reason}")
                 if budget is not None:
                     budget.done("baseline")
