@@ -107,6 +107,10 @@ class JobOut(BaseModel):
     cancelled_by: str | None = Field(
         None, description="the id of the key that cancelled it (any planner of the team may "
                           "cancel the team's scenarios)")
+    start_from: str | None = Field(
+        None, description="a what-if: the scenario whose plan this one's solve started from "
+                          "(`POST /v1/scenarios?start_from=ID`); the summary's `start_from` "
+                          "says how it was used")
     links: Links
 
 

@@ -314,7 +314,31 @@ def job_out(job: Job, settings: Settings) -> JobOut:
                   attempts=job.attempts, created_at=timestamp(job.created_at),
                   started_at=timestamp(job.started_at), finished_at=timestamp(job.finished_at),
                   sweep_id=job.sweep_id, variant=job.variant, cancelled_by=job.cancelled_by,
-                  links=links(job, settings))
+                  start_from=job.start_from, links=links(job, settings))
+
+
+def has_plan(job: Job) -> bool:
+    """Whether ``job`` ended with a plan whose tables were written (a what-if may start from
+    it): finished or cancelled, a result folder, and hubs open in its summary."""
+    summary = job.summary or {}
+    return (job.status in (FINISHED, CANCELLED) and bool(job.result_dir)
+            and bool(summary.get("hubs_open")))
+
+
+def start_from_job(store: Store | TeamStore, job_id: str | None) -> str | None:
+    """The id of the scenario a what-if starts from, checked: one of the team's, ended with
+    a plan; 422 naming ``start_from`` otherwise (None passes through)."""
+    if job_id is None:
+        return None
+    job = store.get_job(job_id)
+    if job is None:
+        raise unprocessable([problem("start_from", f"no scenario with id {job_id} in your team",
+                                     "give the id of one of your team's solved scenarios")])
+    if not has_plan(job):
+        raise unprocessable([problem(
+            "start_from", f"scenario {job_id} ({job.status}) has no plan to start from",
+            "start from a scenario that finished with a plan (hubs open)")])
+    return job.id
 
 
 def get_job(store: Store, job_id: str) -> Job:

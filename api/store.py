@@ -116,6 +116,8 @@ class Job(Base):
     archived_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     team: Mapped[str | None] = mapped_column(String(40), index=True)
     cancelled_by: Mapped[str | None] = mapped_column(String(32))
+    #: a what-if: the scenario whose plan this one's solve starts from
+    start_from: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Sweep(Base):
@@ -444,9 +446,11 @@ class Store:
     # ------------------------------------------------------------------ jobs
     def add_job(self, scenario: dict, *, name: str, created_by: str | None = None,
                 sweep_id: str | None = None, variant: dict | None = None,
-                team: str = DEFAULT_TEAM) -> Job:
-        """Store a queued job of ``team`` (committed when this returns)."""
+                team: str = DEFAULT_TEAM, start_from: str | None = None) -> Job:
+        """Store a queued job of ``team`` (committed when this returns); ``start_from``: the
+        job whose plan its solve starts from (a what-if)."""
         job = self._new_job(scenario, name, created_by, sweep_id, variant, team)
+        job.start_from = start_from
         with self.writing() as s:
             s.add(job)
         return job

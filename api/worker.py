@@ -160,6 +160,37 @@ def write_areas_geojson(inputs, assignment, hubs, path: Path) -> Path | None:
     return path
 
 
+def _earlier_plan(store: Store, job) -> tuple[object | None, str | None]:
+    """``(plan, None)``: the plan of the scenario ``job`` starts from (a what-if), or
+    ``(None, why)`` when it was asked for and is gone (deleted, or its files missing): the job
+    is then solved cold and its summary says why; ``(None, None)`` when none was asked for."""
+    from mdtplan.errors import MdtplanError
+    from mdtplan.pipeline import earlier_plan
+
+    ident = getattr(job, "start_from", None)
+    if not ident:
+        return None, None
+    earlier = store.get_job(ident)
+    if earlier is None or not earlier.result_dir:
+        return None, (f"scenario {ident}'s plan is no longer stored: solved from a fresh start "
+                      "instead")
+    try:
+        return earlier_plan(earlier.result_dir, f"scenario '{earlier.name}' ({earlier.id})"), None
+    except MdtplanError as err:
+        why = err.problems[0].message if err.problems else str(err)
+        return None, (f"scenario {ident}'s plan could not be read ({why}): solved from a "
+                      "fresh start instead")
+
+
+def _with_warning(result, text: str):
+    """``result`` whose summary carries ``text`` among its warnings."""
+    from dataclasses import replace
+
+    summary = result.results.summary
+    summary = replace(summary, warnings=tuple(summary.warnings) + (text,))
+    return replace(result, results=replace(result.results, summary=summary))
+
+
 def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
             time_limit_s: float, progress_interval_s: float = 0.5,
             parent_pid: int | None = None) -> int:
@@ -208,8 +239,11 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
             store.finish(job_id, attempt, CANCELLED, message="cancelled before the solve",
                          progress={"stage": "cancelled", "message": "cancelled"})
             return 0
+        prior, unused = _earlier_plan(store, job)
         result = run(scenario, options=options, progress=monitor.progress, cancel=cancel,
-                     prepared=prepared)
+                     prepared=prepared, start_from=prior)
+        if unused:  # asked for, not found: solved cold, and said so
+            result = _with_warning(result, unused)
         monitor.stop()
         if monitor.lost:
             return EXIT_LOST

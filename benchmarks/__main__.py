@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = Path("out") / "bench"
-ALL_METHODS = "floor,mdtplan,spopt,resolve"
+ALL_METHODS = "floor,mdtplan,spopt,resolve,whatif"
 #: methods run only when named in ``--methods``
 EXTRA_METHODS = ("mdtplan-binary",)
 
@@ -19,14 +19,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "pmed/cap, synthetic MDT models S-XL, Kent LSOA, England MSOA. Writes "
                     "results.csv, results.md, environment.json and cost_vs_size.png. The "
                     "resolve method times a budget-cap variant re-solved with the model kept "
-                    "against a cold build-and-solve (instances resolve-XS, resolve-XS-slack, resolve-greystow).")
+                    "against a cold build-and-solve (instances resolve-XS, resolve-XS-slack, resolve-greystow); "
+                    "the whatif method solves a changed example from its solved plan "
+                    "(--start-from) in a fifth of a cold solve's time and compares the plans "
+                    "(instances whatif-demo-{cap,count,band,site}, whatif-kent-{count,band,site}).")
     parser.add_argument("--quick", action="store_true",
-                        help="a handful of small OR-Library instances, MDT S and resolve-XS, "
+                        help="a handful of small OR-Library instances, MDT S, resolve-XS and "
+                             "whatif-demo-cap, "
                              "with short time limits (for development)")
     parser.add_argument("--only", default=None,
-                        help="comma-separated kinds (pmed,cap,mdt,kent,england,resolve) and/or "
-                             "instance names (pmed7, cap101, mdt-S, mdt-XL, kent-lsoa, "
-                             "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow)")
+                        help="comma-separated kinds (pmed,cap,mdt,kent,england,resolve,whatif) "
+                             "and/or instance names (pmed7, cap101, mdt-S, mdt-XL, kent-lsoa, "
+                             "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow, "
+                             "whatif-demo-cap, whatif-kent-band, ...)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT})")
     parser.add_argument("--threads", type=int, default=1, help="HiGHS threads (default 1)")
@@ -37,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "e.g. 600 for OR-Library, 120 for MDT, 60 for Kent, 600 for "
                              "England)")
     parser.add_argument("--methods", default=ALL_METHODS,
-                        help="comma-separated subset of floor,mdtplan,spopt,resolve (resolve "
-                             "runs on the resolve instances only), or mdtplan-binary (p-median: "
+                        help="comma-separated subset of floor,mdtplan,spopt,resolve,whatif "
+                             "(resolve and whatif run on their own instances only), or "
+                             "mdtplan-binary (p-median: "
                              "mdtplan with the single assignment left binary)")
     parser.add_argument("--orlib", type=Path, default=None,
                         help="a folder of more OR-Library files (pmed21.txt ... pmed40.txt, "

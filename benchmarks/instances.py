@@ -22,7 +22,7 @@ import numpy as np
 
 from .synthetic import SIZES, pmed_graph, write_mdt_scenario
 
-KINDS = ("pmed", "cap", "mdt", "kent", "england", "resolve", "pgen")
+KINDS = ("pmed", "cap", "mdt", "kent", "england", "resolve", "pgen", "whatif")
 
 PMED = tuple(f"pmed{i}" for i in range(1, 21))
 #: OR-Library's larger p-median files, not in the shared folder: named explicitly and read
@@ -35,6 +35,12 @@ PGEN = ("pgen-500-10", "pgen-500-50", "pgen-700-7", "pgen-700-35", "pgen-900-9",
         "pgen-900-67", "prand-500-10", "prand-700-35", "prand-900-20")
 CAP = tuple(f"cap{a}{b}" for a in range(6, 14) for b in range(1, 5))
 MDT_FULL = ("S", "M", "L", "XL")
+
+#: what-ifs from a solved plan (``whatif`` method): ``whatif-<example>-<change>``, the example
+#: solved, one thing changed (:func:`benchmarks.methods.whatif_change`: ``cap``, ``count``,
+#: ``band``, ``site``), solved cold and from the solved plan at a fifth of the cold time
+WHATIF_CHANGES = {"demo": ("cap", "count", "band", "site"), "kent": ("count", "band", "site")}
+WHATIF = tuple(f"whatif-{ex}-{c}" for ex, cs in WHATIF_CHANGES.items() for c in cs)
 
 #: budget-capped scenarios for the ``resolve`` method (a cap re-solved in place against a
 #: cold build-and-solve); both solve to proven optimality (gap 0) in seconds on one thread.
@@ -65,12 +71,13 @@ GREYSTOW_OVERRIDES = {
 RESOLVE_CAP_STEP = 0.02
 
 #: ``--quick``: a handful of small OR-Library instances and the smallest MDT model
-QUICK = ("pmed1", "pmed2", "pmed6", "cap61", "cap71", "cap101", "mdt-S", "resolve-XS")
+QUICK = ("pmed1", "pmed2", "pmed6", "cap61", "cap71", "cap101", "mdt-S", "resolve-XS",
+         "whatif-demo-cap")
 
 #: time limit of each kind [s] (all methods get the same); ``--quick`` uses the second number
 TIME_LIMIT_S = {"pmed": (600.0, 60.0), "cap": (600.0, 60.0), "mdt": (120.0, 30.0),
                 "kent": (60.0, 60.0), "england": (600.0, 600.0), "resolve": (120.0, 60.0),
-                "pgen": (600.0, 60.0)}
+                "pgen": (600.0, 60.0), "whatif": (60.0, 20.0)}
 
 #: England: one candidate site every ``ENGLAND_SITE_EVERY``-th MSOA (by code), plus the
 #: fewest more needed so that every MSOA has one within ``ENGLAND_MAX_TRAVEL_MINUTES``
@@ -111,6 +118,8 @@ class Instance:
         instances are budget-capped scenarios measured by the ``resolve`` method alone)."""
         if self.kind == "resolve":
             return ("resolve",)
+        if self.kind == "whatif":
+            return ("whatif",)
         if self.kind in ("pmed", "pgen"):
             return ("floor", "mdtplan", "mdtplan-binary", "spopt")
         return ("floor", "mdtplan")
@@ -189,13 +198,15 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
                 pick = RESOLVE
             elif token == "pgen":
                 pick = PGEN
+            elif token == "whatif":
+                pick = WHATIF
             else:
                 pick = ("england-msoa",)
             if quick:
                 pick = tuple(n for n in pick if n in QUICK)
             names += pick
         elif (token in PMED or token in CAP or token in ("kent-lsoa", "england-msoa")
-              or token in RESOLVE or _pgen(token) is not None
+              or token in RESOLVE or token in WHATIF or _pgen(token) is not None
               or (token in PMED_MORE and orlib is not None)
               or (token.startswith("mdt-") and token[4:] in SIZES)):
             names.append(token)
@@ -204,13 +215,15 @@ def select(only: list[str] | None, *, quick: bool, shared: Path,
                 f"'{token}' is neither a kind ({', '.join(KINDS)}) nor an instance name "
                 f"(pmed1-pmed20, pmed21-pmed40 with --orlib, pgen-N-P, prand-N-P, "
                 f"cap61-cap134, mdt-{{{','.join(SIZES)}}}, kent-lsoa, "
-                "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow)")
+                "england-msoa, resolve-XS, resolve-XS-slack, resolve-greystow, "
+                f"{', '.join(WHATIF)})")
     out: list[Instance] = []
     for name in dict.fromkeys(names):
         kind = ("pmed" if name.startswith("pmed") else "cap" if name.startswith("cap") else
                 "mdt" if name.startswith("mdt-") else "pgen" if _pgen(name) else
                 name.split("-")[0])
-        extra = {"cap_step": RESOLVE_CAP_STEP} if kind == "resolve" else {}
+        extra = ({"cap_step": RESOLVE_CAP_STEP} if kind == "resolve" else
+                 {"change": name.split("-")[2]} if kind == "whatif" else {})
         limit = time_limit_s or TIME_LIMIT_S[kind][1 if quick else 0]
         if name in PMED_MORE:
             out.append(Instance(name, kind, limit, source=Path(orlib) / f"{name}.txt"))
@@ -264,6 +277,8 @@ def prepare_instance(instance: Instance, work: Path, shared: Path, seed: int = 0
         return write_kent_lsoa_scenario(folder, shared)
     if instance.kind == "resolve":
         return write_resolve_scenario(instance, folder, seed=seed)
+    if instance.kind == "whatif":  # the example itself (its paths are its own)
+        return Path(__file__).resolve().parents[1] / "examples" / f"{instance.name.split('-')[1]}.yaml"
     return write_england_scenario(folder, shared)
 
 

@@ -614,6 +614,175 @@ def run_resolve(task: dict) -> dict:
     }
 
 
+#: the what-if's share of the cold solve's time (issue: a plan within 1% in at most 20%)
+WHATIF_SHARE = 0.2
+
+#: "within 1%": the what-if's first stage at most this worse than the cold solve's, relative
+#: (unmet hours: as a share of all demand hours, so a plan meeting nearly all demand is not
+#: judged on a near-zero denominator)
+WHATIF_WITHIN = 0.01
+
+#: the band what-if lowers the hubs' population maximum by this share (Kent's 50,000 to
+#: 48,000; at 45,000 neither a cold solve nor the what-if found a plan of Kent's MSOAs in 60 s)
+WHATIF_BAND_STEP = 0.04
+
+
+def whatif_change(change: str, scenario, base, folder: Path) -> tuple[dict, str]:
+    """The overrides of one what-if ``change`` of a solved ``base`` run, and its words.
+
+    ``cap``: the budget cap +2% (the scenario must have one); ``count``: at most one hub
+    fewer than the base plan opened; ``band``: the hubs' population maximum
+    :data:`WHATIF_BAND_STEP` lower (or, without one, that much below the base plan's largest
+    hub, which then binds); ``site``: the
+    base plan's most populous open hub that is not required is excluded (a copy of the sites
+    table with that site's ``status`` set to ``excluded``, written into ``folder``).
+    """
+    import pandas as pd
+
+    summary = base.results.summary
+    hubs = base.results.hubs
+    if change == "cap":
+        cap = scenario.budget.cap
+        if cap is None:
+            raise ValueError("the cap what-if needs a budget cap (budget.cap)")
+        new = float(cap) * 1.02
+        return {"budget.cap": new}, f"budget cap +2% ({cap:,.0f} -> {new:,.0f})"
+    if change == "count":
+        n = int(summary.hubs.count) - 1
+        return {"hubs.count.max": n}, f"at most {n} hubs (the base plan has {n + 1})"
+    if change == "band":
+        top = scenario.hubs.population.max
+        if top is None:
+            top = float(hubs["population"].max())
+        new = float(top) * (1 - WHATIF_BAND_STEP)
+        return {"hubs.population.max": new}, f"hub population at most {new:,.0f}"
+    if change == "site":
+        sites = scenario.sites
+        source = Path(sites.path)
+        if source.suffix.lower() != ".csv":
+            raise ValueError(f"the site what-if copies a CSV sites table, not {source.name}")
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+        status_col = sites.status or "status"
+        if status_col not in frame.columns:
+            frame[status_col] = "candidate"
+        ids = frame[sites.id].astype(str)
+        required = set(ids[frame[status_col].astype(str).str.lower() == "required"])
+        order = hubs.sort_values("population", ascending=False)
+        site = next(str(s) for s in order["site_id"] if str(s) not in required)
+        frame.loc[ids == site, status_col] = "excluded"
+        path = folder / "whatif_sites.csv"
+        frame.to_csv(path, index=False)
+        return ({"sites.path": str(path), "sites.status": status_col},
+                f"site {site} excluded (the base plan's most populous open hub)")
+    raise ValueError(f"unknown what-if change {change!r}: use cap, count, band or site")
+
+
+def _first_stage(result) -> tuple[str | None, float | None]:
+    stages = result.results.summary.report.stages
+    if not stages:
+        return None, result.solve_result.objective
+    return stages[0].get("name"), stages[0].get("objective")
+
+
+def run_whatif(task: dict) -> dict:
+    """A what-if from a solved plan (``--start-from``) against a cold solve of the same change.
+
+    All in this one process, with the same :class:`mdtplan.solve.SolveOptions` but the time
+    limit:
+
+    1. the base scenario solved cold at the instance's limit (``base_s``), its plan kept;
+    2. the changed scenario (:func:`whatif_change`) solved cold at the same limit (``cold_s``:
+       the whole run after loading);
+    3. the same change solved from the base plan (``pipeline.run(start_from=...)``) with
+       :data:`WHATIF_SHARE` of ``cold_s`` as its limit (``resolve_s``);
+    4. the change solved cold with that short limit too (what the earlier plan adds).
+
+    ``resolve_ratio = resolve_s / cold_s``; ``vs_cold``: the what-if's first stage against the
+    cold solve's, relative (unmet hours: as a share of all demand hours), negative when the
+    what-if is better; ``within_1pct``: ``vs_cold`` at most :data:`WHATIF_WITHIN`;
+    ``short_cold_vs_cold`` the same for the short cold solve.
+    """
+    import tempfile
+
+    import mdtplan.demand
+    import mdtplan.inputs
+    import mdtplan.results
+    import mdtplan.solve
+    import mdtplan.solve.start
+    import mdtplan.travel  # noqa: F401 - imported before the clock starts
+    from mdtplan.inputs.prior import prior_from_tables  # (imported before the clock too)
+    from mdtplan.pipeline import prepare, run, solve_options_for
+    from mdtplan.scenario import load_scenario
+    from mdtplan.variants import variant_scenario
+
+    settings = HighsSettings(**task["settings"])
+    change = task["change"]
+    scenario = load_scenario(task["scenario"])
+    options = solve_options_for(scenario, time_limit_s=settings.time_limit_s,
+                                mip_gap=settings.mip_rel_gap, threads=settings.threads,
+                                seed=settings.seed)
+    quiet = {"explain": False, "marginals": False}
+
+    t0 = perf_counter()
+    base = run(scenario, options=options, prepared=prepare(scenario), **quiet)
+    base_s = perf_counter() - t0
+    prior = prior_from_tables(base.results.hubs, base.results.assignment, "the base plan")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides, words = whatif_change(change, scenario, base, Path(tmp))
+        variant = variant_scenario(scenario, overrides)
+        prepared = prepare(variant)
+
+        t1 = perf_counter()
+        cold = run(variant, options=options, prepared=prepared, **quiet)
+        cold_s = perf_counter() - t1
+        short = replace_limit(options, WHATIF_SHARE * cold_s)
+        t2 = perf_counter()
+        warm = run(variant, options=short, prepared=prepared, start_from=prior, **quiet)
+        warm_s = perf_counter() - t2
+        short_cold = run(variant, options=short, prepared=prepared, **quiet)
+
+    demand = float(prepared.data.demand_hours.to_numpy().sum()) or 1.0
+
+    def versus(result) -> float | None:
+        stage, value = _first_stage(result)
+        _, ref = _first_stage(cold)
+        if value is None or ref is None:
+            return None
+        scale = demand if stage == "unmet_hours" else max(abs(ref), 1e-9)
+        return (value - ref) / scale
+
+    def status(result) -> str:
+        sr = result.solve_result
+        return str(getattr(sr.status, "value", sr.status))
+
+    vs = versus(warm)
+    stage, w_obj = _first_stage(warm)
+    started = warm.results.summary.report.start_from or {}
+    notes = [words]
+    if started:
+        notes.append("start: " + ", ".join(f"{k} {v}" for k, v in started.items()
+                                           if k not in ("source", "matched")))
+    return {
+        "status": status(warm), "objective": w_obj, "gap": warm.solve_result.mip_gap,
+        "cold_status": status(cold), "cold_objective": _first_stage(cold)[1],
+        "cold_gap": cold.solve_result.mip_gap, "base_s": base_s, "cold_s": cold_s,
+        "resolve_s": warm_s, "resolve_ratio": warm_s / cold_s if cold_s > 0 else None,
+        "vs_cold": vs, "within_1pct": None if vs is None else vs <= WHATIF_WITHIN,
+        "short_cold_vs_cold": versus(short_cold), "stage": stage,
+        "total_s": warm_s, "areas": len(prepared.inputs.areas),
+        "sites": len(prepared.inputs.sites), "message": "; ".join(notes),
+    }
+
+
+def replace_limit(options, seconds: float):
+    """``options`` with ``time_limit_s`` set to ``seconds``."""
+    from dataclasses import replace
+
+    return replace(options, time_limit_s=float(seconds))
+
+
 METHODS = {"floor": run_floor, "mdtplan": run_mdtplan,
            "mdtplan-binary": run_mdtplan_binary, "spopt": run_spopt,
-           "resolve": run_resolve, "handover": run_handover, "equivalence": run_equivalence}
+           "resolve": run_resolve, "whatif": run_whatif, "handover": run_handover,
+           "equivalence": run_equivalence}

@@ -28,11 +28,13 @@ COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", 
            "runs", "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
            "gap", "objective", "published_optimum", "matches", "same_problem", "relaxed",
            "resolve_s",
-           "cold_s", "resolve_ratio", "same_objective", "message")
+           "cold_s", "resolve_ratio", "same_objective", "vs_cold", "within_1pct",
+           "short_cold_vs_cold", "message")
 
 #: the ``resolve`` method's columns (empty for the other methods; the Markdown table and the
 #: printed table show them only when a ``resolve`` row ran)
-RESOLVE_COLUMNS = ("resolve_s", "cold_s", "resolve_ratio", "same_objective")
+RESOLVE_COLUMNS = ("resolve_s", "cold_s", "resolve_ratio", "same_objective", "vs_cold",
+                   "within_1pct", "short_cold_vs_cold")
 
 #: the target of ``resolve_ratio``: a re-solve with the model kept takes at most this share
 #: of a cold build-and-solve
@@ -55,8 +57,8 @@ class SuiteOptions:
     build_only : bool
         Stop each method once its model is inside HiGHS (no solve).
     methods : tuple of str
-        Among ``floor``, ``mdtplan``, ``spopt``, ``resolve`` (each instance runs those that
-        exist for it).
+        Among ``floor``, ``mdtplan``, ``spopt``, ``resolve``, ``whatif`` (each instance runs
+        those that exist for it).
     hard_timeout_s : float, optional
         Kill a method's process after this long [s]; default ``3 x time limit + 600``.
     repeat : int
@@ -73,7 +75,7 @@ class SuiteOptions:
     threads: int = 1
     seed: int = 0
     build_only: bool = False
-    methods: tuple[str, ...] = ("floor", "mdtplan", "spopt", "resolve")
+    methods: tuple[str, ...] = ("floor", "mdtplan", "spopt", "resolve", "whatif")
     hard_timeout_s: float | None = None
     repeat: int = 1
     repeat_below_s: float = 5.0
@@ -206,6 +208,9 @@ def _one_run(inst: Instance, base: dict, method: str, task: dict, timeout: float
     timing = (f"re-solve {_fmt(row.get('resolve_s'))} s, cold {_fmt(row.get('cold_s'))}"
               f" s, ratio {_fmt(row.get('resolve_ratio'))}, same objective "
               f"{_fmt(row.get('same_objective'))}" if method == "resolve"
+              else f"what-if {_fmt(row.get('resolve_s'))} s, cold {_fmt(row.get('cold_s'))} s, "
+              f"ratio {_fmt(row.get('resolve_ratio'))}, against cold {_fmt(row.get('vs_cold'))}"
+              f" (short cold {_fmt(row.get('short_cold_vs_cold'))})" if method == "whatif"
               else f"total {_fmt(row.get('total_s'))} s")
     log(f"{inst.name}: {method}: {row.get('status')} {timing}, "
         f"peak {_fmt(row.get('peak_mem_mb'))} MB"
@@ -260,9 +265,10 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
             log(f"{inst.name}: none of its methods ({', '.join(inst.methods)}) is selected "
                 "(--methods); skipped")
             continue
-        if options.build_only and "resolve" in methods:
-            methods.remove("resolve")  # it is about solves: nothing to build-only
-            log(f"{inst.name}: resolve skipped (--build-only)")
+        for solves_only in ("resolve", "whatif"):
+            if options.build_only and solves_only in methods:
+                methods.remove(solves_only)  # it is about solves: nothing to build-only
+                log(f"{inst.name}: {solves_only} skipped (--build-only)")
         if inst.kind not in ("pmed", "cap", "pgen") and "floor" in methods:
             log(f"{inst.name}: saving the matrix mdtplan hands to HiGHS (the floor's input)")
             info = run_in_process("handover", task, timeout, folder)
@@ -281,7 +287,7 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
             runs[method].append(_one_run(inst, base, method, task, timeout, folder, log))
         # the timed methods again, taking turns, when every first run was short ("resolve"
         # times its own pair of solves and runs once)
-        timed = [m for m in methods if m != "resolve"]
+        timed = [m for m in methods if m not in ("resolve", "whatif")]
         firsts = [runs[m][0].get("total_s") for m in timed]
         if (options.repeat > 1 and not options.build_only and timed
                 and all(t is not None and t < options.repeat_below_s for t in firsts)):
@@ -395,6 +401,41 @@ def resolve_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def whatif_lines(rows: list[dict]) -> list[str]:
+    """The Markdown section on the ``whatif`` rows (empty without any): the change, the
+    times, the ratio against :data:`RESOLVE_TARGET`, and the plans against the cold solve's."""
+    rs = [r for r in rows if r.get("method") == "whatif"]
+    if not rs:
+        return []
+    cols = ("instance", "change", "stage", "cold_s", "resolve_s", "resolve_ratio",
+            f"≤ {RESOLVE_TARGET:g}", "vs_cold", "within 1%", "short_cold_vs_cold",
+            "status what-if / cold")
+    lines = ["", "## What-ifs from a solved plan", "",
+             "One process per instance: the example solved cold (its plan kept); one thing "
+             "changed and solved cold at the same limit (`cold_s`, the whole run after "
+             "loading); the change solved from the base plan (`--start-from`) with a fifth of "
+             "`cold_s` as its limit (`resolve_s`), and cold with that short limit too. "
+             "`vs_cold`: the what-if's first stage against the cold solve's, relative (unmet "
+             "hours as a share of all demand hours); negative is better. "
+             "`short_cold_vs_cold`: the same for the short cold solve.", "",
+             "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
+    for r in rs:
+        ratio = r.get("resolve_ratio")
+        change = str(r.get("message") or "").split("; ")[0]
+        cells = (r["instance"], change, str(r.get("stage") or "—"), _fmt(r.get("cold_s")),
+                 _fmt(r.get("resolve_s")), _fmt(ratio),
+                 "—" if ratio is None else ("yes" if ratio <= RESOLVE_TARGET + 1e-9 else "no"),
+                 _pct(r.get("vs_cold")), _fmt(r.get("within_1pct")),
+                 _pct(r.get("short_cold_vs_cold")),
+                 f"{r.get('status')} / {r.get('cold_status', '—')}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _pct(v) -> str:
+    return "—" if v is None else f"{100 * v:+.2f}%"
+
+
 def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
     """Write ``results.csv``, ``results.md``, ``environment.json`` and ``cost_vs_size.png``.
 
@@ -414,7 +455,7 @@ def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
         for r in rows:
             writer.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in COLUMNS})
     paths["environment"].write_text(json.dumps(env, indent=2) + "\n")
-    has_resolve = any(r.get("method") == "resolve" for r in rows)
+    has_resolve = any(r.get("method") in ("resolve", "whatif") for r in rows)
     md_cols = [c for c in COLUMNS if c not in ("kind", "message")
                and (has_resolve or c not in RESOLVE_COLUMNS)]
     lines = [f"# mdtplan benchmarks — {env.get('date')}", "",
@@ -433,6 +474,7 @@ def write_report(rows: list[dict], out: Path, env: dict) -> dict[str, Path]:
         for s in summary:
             lines.append("| " + " | ".join(_fmt(s[c]) for c in cols) + " |")
     lines += resolve_lines(rows)
+    lines += whatif_lines(rows)
     notes = [r for r in rows if r.get("message")]
     if notes:
         lines += ["", "## Messages", ""]
@@ -487,7 +529,7 @@ def print_table(rows: list[dict], console=None) -> None:
     cols = ("instance", "method", "nnz", "build_s", "solve_s", "total_s", "highs_s",
             "overhead_s", "ratio_to_floor", "peak_mem_mb", "status", "gap", "objective",
             "published_optimum", "matches", "same_problem")
-    if any(r.get("method") == "resolve" for r in rows):
+    if any(r.get("method") in ("resolve", "whatif") for r in rows):
         cols += RESOLVE_COLUMNS
     table = Table(title="mdtplan benchmarks", show_lines=False)
     for c in cols:

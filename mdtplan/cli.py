@@ -65,6 +65,11 @@ _TIME_LIMIT_HELP = ("Time limit [seconds] for the whole run after loading: build
                     "solve and its follow-ups (baseline, marginal values, Monte Carlo); "
                     "writing the outputs is extra. Default: the scenario's "
                     "solver.time_limit_s (60 s if it has none).")
+_START_FROM_HELP = ("A what-if: start from the plan an earlier run wrote into FOLDER (its --out: "
+                    "hubs.csv and assignment.csv), fitted to this scenario's rules and "
+                    "searched around, so a short --time-limit gives a plan as good as a cold "
+                    "solve's at a long one; summary.json's start_from says how it was used. "
+                    "FOLDER may be --out itself (read first). Default: none.")
 _MIP_GAP_HELP = ("Relative gap at which a stage stops, as a fraction (0.005 = 0.5%). "
                  "Default: the scenario's solver.mip_gap (0.005).")
 _THREADS_HELP = ("HiGHS threads for the solve (at most the machine's cores). Default: the "
@@ -211,12 +216,21 @@ def _interruptible(work, cancel: threading.Event):
     return box["value"]
 
 
-def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quiet=False) -> int:
+def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quiet=False,
+                     start_from: Path | None = None) -> int:
     from .outputs import write_outputs
     from .pipeline import prepare, run, solve_options_for
 
     options = solve_options_for(scenario_obj, time_limit_s=time_limit, mip_gap=mip_gap,
                                 threads=threads)
+    prior = None
+    if start_from is not None:  # read before anything is written (it may be --out itself)
+        from .inputs.prior import read_prior
+
+        try:
+            prior = read_prior(start_from)
+        except MdtplanError as err:
+            raise _fail(err, f"--start-from {start_from}: cannot start from it") from None
     cancel = threading.Event()
     try:
         with _ProgressDisplay(quiet, options.time_limit_s, scenario_obj.travel.unit) as show:
@@ -225,7 +239,7 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
                 err_console.print(f"  ! warning: {w}", markup=False, highlight=False)
             result = _interruptible(
                 lambda: run(scenario_obj, options=options, progress=show, cancel=cancel,
-                            prepared=prepared), cancel)
+                            prepared=prepared, start_from=prior), cancel)
     except MdtplanError as err:
         raise _fail(err, "cannot solve") from None
     written = write_outputs(result.results, out, inputs=prepared.inputs,
@@ -248,7 +262,7 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
 
 
 def _print_summary(s: Summary) -> None:
-    from .summary.words import headline_quality
+    from .summary.words import headline_quality, start_from_words
 
     report, costs, demand = s.report, s.costs, s.demand
     t = Table(title=f"Plan: {s.name}", show_header=False)
@@ -262,6 +276,9 @@ def _print_summary(s: Summary) -> None:
             for st in report.stages))
     if report.objective is not None:
         t.add_row(f"Objective ({report.objective_name})", _objective_words(s))
+    started = start_from_words(report.start_from)
+    if started:
+        t.add_row("Started from", started)
     t.add_row("Hubs open", str(s.hubs.count))
     if s.hubs.population is not None:
         p = s.hubs.population
@@ -753,6 +770,8 @@ def solve(
         "--threads", metavar="N", min=1, help=_THREADS_HELP)] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", metavar="KEY=VALUE", help=_SET_HELP)] = None,
+    start_from: Annotated[Path | None, typer.Option(
+        "--start-from", metavar="FOLDER", help=_START_FROM_HELP)] = None,
 ) -> None:
     """Build and solve one scenario; write summary.json, hubs/assignment/staffing CSVs, map, workbook.
 
@@ -762,7 +781,8 @@ def solve(
         scen = _load(scenario, set_)
     except MdtplanError as err:
         raise _fail(err, f"{scenario}: invalid") from None
-    raise typer.Exit(_solve_and_write(scen, out, time_limit, mip_gap, threads))
+    raise typer.Exit(_solve_and_write(scen, out, time_limit, mip_gap, threads,
+                                      start_from=start_from))
 
 
 @app.command()

@@ -175,7 +175,8 @@ def _with_demand_changes(inputs, scenario: Scenario):
 
 def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         cancel: threading.Event | None = None, prepared: Prepared | None = None,
-        explain: bool = True, marginals: bool = True, budget=None) -> RunResult:
+        explain: bool = True, marginals: bool = True, budget=None,
+        start_from=None) -> RunResult:
     """Solve one scenario end to end.
 
     ``options.time_limit_s`` bounds the whole run after loading
@@ -208,6 +209,13 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     budget : RunBudget, optional
         The run's time budget, already running (a Monte Carlo draw's share of its parent's);
         default: a new one of ``options.time_limit_s``.
+    start_from : PriorPlan, optional
+        An earlier plan to start from (a what-if: the same scenario with one thing changed;
+        :func:`mdtplan.inputs.prior.read_prior` reads one from a previous run's folder).
+        The heuristic start fits it to this scenario's rules and searches around it, so a
+        short time limit gives a plan as good as a cold solve's at a long one;
+        ``summary.json`` -> ``start_from`` says how it was used. The follow-ups (today's
+        configuration, Monte Carlo, the growth check) start as usual.
 
     Raises
     ------
@@ -240,7 +248,8 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     try:
         result = solve_session(session, prepared, prepared.data, options=options,
                                progress=progress, cancel=cancel, explain=explain,
-                               marginals=marginals, timings=timings, budget=budget)
+                               marginals=marginals, timings=timings, budget=budget,
+                               start_from=start_from)
     finally:
         session.close()
     if scenario.finance is not None or prepared.data.levers is not None:
@@ -269,6 +278,20 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
     result = _with_budget(result, budget)
     _emit(progress, stage="done", message=result.results.summary.report.status)
     return result
+
+
+def earlier_plan(folder, source: str | None = None):
+    """The plan a previous run wrote into ``folder`` (its ``hubs.csv`` and
+    ``assignment.csv``), to start a what-if from (:func:`run`'s ``start_from``); ``source``
+    names it in the run's report (default: the folder). Raises
+    :class:`~mdtplan.errors.InputError` when the folder holds no usable plan
+    (:func:`mdtplan.inputs.prior.read_prior`)."""
+    from dataclasses import replace
+
+    from .inputs.prior import read_prior
+
+    prior = read_prior(folder)
+    return prior if source is None else replace(prior, source=source)
 
 
 def _checks_growth(scenario: Scenario) -> bool:
@@ -324,7 +347,7 @@ def _with_budget(result: RunResult, budget) -> RunResult:
 
 def solve_session(session, prepared: Prepared, data, *, options, progress=None, cancel=None,
                   explain: bool = True, marginals: bool = True,
-                  timings: dict | None = None, budget=None) -> RunResult:
+                  timings: dict | None = None, budget=None, start_from=None) -> RunResult:
     """Solve a built model held in ``session`` and assemble the results (no build, no close).
 
     ``data`` is the :class:`~mdtplan.model.data.ModelData` the model currently stands for: the
@@ -333,7 +356,8 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
 
     ``budget`` (:class:`~mdtplan.solve.budget.RunBudget`) is the run's; without one (a
     sweep's variant) the solve, its locality teams, marginal values and explanation share a
-    new one of ``options.time_limit_s``.
+    new one of ``options.time_limit_s``. ``start_from`` (a
+    :class:`~mdtplan.inputs.prior.PriorPlan`): see :func:`run`.
     """
     from dataclasses import replace
 
@@ -354,7 +378,7 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     # solve also counts its build (done already)
     seconds -= min(SOLVE_MARGIN * seconds, SOLVE_MARGIN_S)
     solve_result = session.solve(_within(options, seconds + session.setup_seconds),
-                                 progress=progress, cancel=cancel)
+                                 progress=progress, cancel=cancel, warm_start=start_from)
     budget.done("solve")
     timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
     if solve_result.has_solution:

@@ -236,6 +236,7 @@ def build_results(data, tables: dict[str, pd.DataFrame] | None, solve_result, *,
         timings=timings,
         stages=_stages(solve_result),
         assignment_relaxed=getattr(solve_result, "assignment_relaxed", None),
+        start_from=getattr(solve_result, "start_from", None),
     )
     base = dict(name=data.name, report=report, warnings=tuple(warnings or ()))
     travel_unit = data.travel_unit

@@ -153,6 +153,8 @@ def test_planner_makes_runs_cancels_finishes_and_duplicates(live, context, tmp_p
     page.wait_for_url(re.compile(r"/scenarios/new\?from=job:"))
     assert page.get_by_label("Budget cap (£ per year)").input_value() == "30000000"
     assert page.get_by_label("Scenario name").input_value() == "demo bigger cap (changed)"
+    # a what-if: the solve starts from the finished plan unless the planner says otherwise
+    assert page.get_by_label("Start the solve from this scenario's plan").is_checked()
     page.get_by_label("Budget cap (£ per year)").fill("31000000")
     page.get_by_label("Time limit (seconds)").fill("5")
     dup_id = _run(page)
@@ -160,6 +162,8 @@ def test_planner_makes_runs_cancels_finishes_and_duplicates(live, context, tmp_p
 
     # ... and compares the two: the table has a difference column, the map two panes
     page.wait_for_selector(".mdt-status:text('finished')", timeout=180_000)
+    started = page.locator("#started-from").inner_text()
+    assert started.startswith("Started from scenario 'demo bigger cap'") and done_id in started
     page.goto(f"{live.url}/scenarios/{done_id}")
     page.get_by_role("link", name="Compare with another scenario").click()
     page.get_by_label("demo bigger cap (changed)").check()

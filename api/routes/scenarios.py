@@ -29,12 +29,21 @@ on its link back may open the scenario's page in the whole window (when the map 
              responses={422: {"model": ErrorOut}})
 def submit_scenario(scenario: Scenario, who: Planner, store: StoreDep, settings: SettingsDep,
                     checker: CheckerDep, dispatcher: DispatcherDep,
-                    response: Response) -> ScenarioAccepted:
+                    response: Response,
+                    start_from: Annotated[str | None, Query(
+                        max_length=32, pattern=r"^[A-Za-z0-9_]+$",
+                        description="A what-if: the id of one of your team's scenarios that "
+                                    "ended with a plan; the solve starts from that plan, "
+                                    "fitted to this scenario's rules (the summary's "
+                                    "`start_from` says how it was used), so a short time "
+                                    "limit gives a plan as good as a full solve's")] = None,
+                    ) -> ScenarioAccepted:
     """Check a scenario (CONTRACT §2; paths name dataset ids of your team's datasets), store
-    it for your team, queue its solve."""
+    it for your team, queue its solve (from an earlier scenario's plan with ``start_from``)."""
     store = store.for_team(who.team)
+    earlier = services.start_from_job(store, start_from)
     doc = services.check_submission(scenario, store, settings, checker)
-    job = store.add_job(doc, name=scenario.name, created_by=who.key_id)
+    job = store.add_job(doc, name=scenario.name, created_by=who.key_id, start_from=earlier)
     if dispatcher is not None:
         dispatcher.wake()
     response.headers["Location"] = f"/v1/scenarios/{job.id}"

@@ -84,6 +84,16 @@ def _display(field: forms.Field, value) -> str | bool | None:
     return str(value)
 
 
+def _plan_start(start: str, store) -> str | None:
+    """The id of the earlier scenario ``start`` names when it ended with a plan (a what-if
+    may start from that plan), else None."""
+    kind, _, ident = start.partition(":")
+    if kind != "job":
+        return None
+    job = store.get_job(ident)
+    return job.id if job is not None and services.has_plan(job) else None
+
+
 def _form_page(request, who, store, start: str, base: dict | None, label: str,
                values: dict | None = None, errors: dict | None = None, status_code: int = 200):
     examples, jobs = _start_options(store)
@@ -95,6 +105,7 @@ def _form_page(request, who, store, start: str, base: dict | None, label: str,
     return page("new.html", status_code, **page_context(
         request, who, title="New scenario", nav="new", example_options=examples,
         job_options=jobs, start=start, start_label=label, base=base, fields=forms.FIELDS,
+        plan_start=base is not None and _plan_start(start, store) is not None,
         objectives=forms.OBJECTIVES, values=values or {}, errors=errors or {}, **tables))
 
 
@@ -127,6 +138,7 @@ async def run_new_scenario(request: Request, who: FormPlanner, store: StoreDep,
     values = {f.name: (form.get(f.name) if f.kind != "bool" else form.get(f.name) == "on")
               for f in forms.FIELDS}
     values.update(edits.table_values(form))
+    values["start_from_plan"] = form.get("start_from_plan") == "on"
     try:
         doc = forms.build_document(base, form)
     except forms.FormProblems as err:
@@ -151,7 +163,8 @@ async def run_new_scenario(request: Request, who: FormPlanner, store: StoreDep,
         problems = [(forms._field_of(p.get("column")), forms._say(_P(p))) for p in detail]
         return _form_page(request, who, store, start, base, label, values=values,
                           errors=forms.problems_by_field(problems), status_code=422)
-    job = store.add_job(doc, name=scenario.name, created_by=who.key_id)
+    earlier = _plan_start(start, store) if values["start_from_plan"] else None
+    job = store.add_job(doc, name=scenario.name, created_by=who.key_id, start_from=earlier)
     if dispatcher is not None:
         dispatcher.wake()
     return RedirectResponse(f"/scenarios/{job.id}", status_code=303)
@@ -198,6 +211,7 @@ def scenario_page(request: Request, job_id: str, who: PageUser, store: StoreDep,
         savings = (s.get("savings") or {}).get("total") or {}
         context.update(
             quality=result.headline_quality(s),
+            started=result.start_from_words(s.get("start_from")),
             stage_rows=result.stage_rows(s), insights=result.insights(s),
             finance_rows=result.finance_rows(s),
             saving=savings.get("saving_gbp"), baseline_cost=savings.get("baseline_gbp"),

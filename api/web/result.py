@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from mdtplan.summary.words import headline_quality as headline_quality
+from mdtplan.summary.words import start_from_words as start_from_words
 
 from .render import gbp, gbp_short, num, pct
 from .words import goal, quality_words

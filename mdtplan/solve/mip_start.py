@@ -31,13 +31,16 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
     search runs in a second thread while this one runs ``beside`` (the rounding cuts)."""
     if not session.is_mip:
         return None
+    # an earlier plan by ids (mdtplan.inputs.prior.PriorPlan: only its positions() is read)
+    prior = warm_start if callable(getattr(warm_start, "positions", None)) else None
     if isinstance(warm_start, Mapping):
         return checked_start(session, start_from_mapping(session, warm_start), "given")
     if warm_start is False:
         return None
-    if session._last_x is not None:
+    if prior is None and session._last_x is not None:
         return previous_or_fresh(session, options, budget, cancel, beside)
-    if options.warm_start and hasattr(session._source, "mdtplan_index"):
+    # an earlier plan given is searched from even when the scenario turns the start off
+    if (options.warm_start or prior is not None) and hasattr(session._source, "mdtplan_index"):
         # a cancel ends the heuristic's search at once (the solve then stops before HiGHS)
         stop = None if cancel is None else cancel.is_set
         seconds = start_seconds(options)
@@ -45,19 +48,20 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
         fixed = bool(getattr(options, "reproducible", False))
         if budget is not None and not fixed:
             seconds = budget.grant("heuristic start", min(seconds, 0.25 * budget.left()))
+        made: dict = {}  # what the model path's search says of the earlier plan
         if not session.has_model:  # no Pyomo model: the plan straight to columns
             from .start import search as start_search  # looked up when called
 
             inp = session._view.start_input(session._params)
             search = Job(lambda halt: start_search.build_start(
                 inp, max_seconds=seconds, seed=int(options.seed), stop=halt,
-                deterministic=fixed), stop)
+                deterministic=fixed, prior=prior), stop)
         else:
             from .start import values as start_values  # looked up when called
 
             search = Job(lambda halt: start_values.greedy_start(
                 session._model, max_seconds=seconds, seed=int(options.seed), stop=halt,
-                deterministic=fixed), stop)
+                deterministic=fixed, prior=prior, report=made), stop)
         if beside is not None:  # the cuts here, while the search runs in a thread
             beside.context["search_s"] = seconds
             search.tie(beside)
@@ -81,6 +85,9 @@ def initial_start(session, options: SolveOptions, warm_start, budget: TimeBudget
         else:
             start = start_from_mapping(session, found or {})
         start = checked_start(session, start, "heuristic")
+        if prior is not None and session.start_report is not None:
+            used = made.get("prior") if session.has_model else getattr(found, "prior", None)
+            session.start_report["prior"] = {"source": prior.source, **(used or {})}
         if session.start_report is not None:
             # the search's own time (not the cuts', when they took longer beside it)
             session.start_report["seconds"] = search.seconds + (perf_counter() - t_check)

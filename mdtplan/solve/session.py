@@ -328,9 +328,12 @@ class Session:
         cancel : threading.Event, optional
             When set, HiGHS is interrupted at its next callback; the result has
             ``cancelled=True`` and message ``"cancelled"``.
-        warm_start : dict or bool, optional
-            ``{column: value}`` or ``{VarData: value}`` MIP start; ``None`` uses the previous
-            plan if there is one, else the greedy plan when ``options.warm_start``.
+        warm_start : dict, bool or PriorPlan, optional
+            ``{column: value}`` or ``{VarData: value}`` MIP start; a
+            :class:`~mdtplan.inputs.prior.PriorPlan` (an earlier plan by ids, e.g. another
+            run's) is fitted to this model's rules and searched around by the heuristic
+            start (a what-if; the result's ``start_from`` says how); ``None`` uses the
+            previous plan if there is one, else the greedy plan when ``options.warm_start``.
         """
         options = options or self.options
         # reproducible: one thread (HiGHS's parallel parts then run in one order)
@@ -370,6 +373,11 @@ class Session:
                                      cut_plan, bounded_below, t_start)
         if rel.relaxed:
             result = replace(result, assignment_relaxed=True)
+        report = self.start_report or {}
+        if "prior" in report:
+            result = replace(result, start_from={
+                **report["prior"], "start_feasible": bool(report.get("feasible")),
+                "start_objective": report.get("objective")})
         self._reuse.remember(result, held_at, options, row=self._budget_row(),
                              compiled=self._compiled, plan=self._last_x,
                              stage_count=len(self._stages))

@@ -151,6 +151,12 @@ class SolveResult:
     cuts_seconds : float
         Time spent finding this solve's rounding cuts (:mod:`mdtplan.solve.cuts`) [s]; 0 when they
         did not apply or were made by an earlier solve of the session.
+    start_from : dict or None
+        With an earlier plan given as the start (a what-if,
+        :class:`~mdtplan.inputs.prior.PriorPlan`): where it came from and how it was used
+        (``source``, ``matched``, ``hubs_kept``/``added``/``dropped``, ``areas_moved``,
+        ``chosen``: the start kept has its hubs; ``start_feasible``, ``start_objective``: the
+        start HiGHS was given, on the first stage). ``None`` otherwise.
     assignment_relaxed : bool
         Whether HiGHS was given the single assignment as continuous, provably exact here, and
         the plan rounded back to one hub per area (:mod:`mdtplan.solve.relax`).
@@ -174,6 +180,7 @@ class SolveResult:
     cancelled: bool = False
     cuts_seconds: float = 0.0
     assignment_relaxed: bool = False
+    start_from: dict | None = None
 
     @property
     def has_solution(self) -> bool:

@@ -71,6 +71,10 @@ class SolverReport:
         Whether the single assignment was given to HiGHS as continuous, provably exact for
         this model, and the plan rounded back to one hub per area (``assignment_relaxed``;
         :mod:`mdtplan.solve.relax`).
+    start_from : dict or None
+        With an earlier plan as the start (``mdtplan solve --start-from``, a what-if):
+        where it came from and how it was used (``start_from``;
+        :attr:`mdtplan.solve.SolveResult.start_from`); ``None`` otherwise.
     work_limits : dict or None
         In reproducible mode, what the solves stopped at instead of seconds (``node_limit``,
         ``check_limit``, ``threads``, ``seed``, ...; ``summary.json``: ``work_limits``, with
@@ -88,6 +92,7 @@ class SolverReport:
     stages: tuple[dict, ...] = ()
     assignment_relaxed: bool | None = None
     work_limits: dict | None = None
+    start_from: dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.stages, tuple):
@@ -101,7 +106,8 @@ class SolverReport:
                 "stages": [dict(s) for s in self.stages],
                 "assignment_relaxed": self.assignment_relaxed,
                 "reproducible": self.work_limits is not None,
-                "work_limits": None if self.work_limits is None else dict(self.work_limits)}
+                "work_limits": None if self.work_limits is None else dict(self.work_limits),
+                "start_from": None if self.start_from is None else dict(self.start_from)}
 
     @classmethod
     def from_dict(cls, doc: dict) -> SolverReport:
@@ -111,7 +117,7 @@ class SolverReport:
                    stage_objectives=mapping(doc, "stage_objectives"),
                    timings=mapping(doc, "timings"), stages=tuple(doc.get("stages") or ()),
                    assignment_relaxed=doc.get("assignment_relaxed"),
-                   work_limits=doc.get("work_limits"))
+                   work_limits=doc.get("work_limits"), start_from=doc.get("start_from"))
 
 
 @dataclass(frozen=True)

@@ -132,3 +132,32 @@ def headline_quality(summary) -> str:
         proven = ", ".join(goal(x.get("name")) for x in stages[:i])
         return f"{proven}: proven best; {name}: {words}"
     return "proven the best possible"
+
+
+def start_from_words(start_from: dict | None) -> str | None:
+    """How a what-if used the earlier plan it started from (``summary.json`` ->
+    ``start_from``), e.g. ``out/base: 11 of its 12 hubs kept, 1 added; 30 areas moved to fit
+    the rules``, or ``None`` without one. Said when the fresh start was better instead, and
+    when the scenario knows only part of the plan's sites or areas."""
+    if not start_from:
+        return None
+    source = start_from.get("source") or "an earlier plan"
+    m = start_from.get("matched") or {}
+    if not m.get("sites"):
+        return f"{source}: none of its hubs is a site of this scenario; started afresh"
+    given = m.get("sites_given", m["sites"])
+    kept = int(start_from.get("hubs_kept", 0))
+    parts = [f"{kept} of its {given} hub{'s' if given != 1 else ''} kept"]
+    if start_from.get("hubs_added"):
+        parts.append(f"{start_from['hubs_added']} added")
+    if start_from.get("hubs_dropped"):
+        parts.append(f"{start_from['hubs_dropped']} dropped")
+    text = f"{source}: " + ", ".join(parts)
+    if start_from.get("areas_moved"):
+        n = int(start_from["areas_moved"])
+        text += f"; {n} area{'s' if n != 1 else ''} moved to fit the rules"
+    if m.get("areas_given") and m.get("areas", 0) < m["areas_given"]:
+        text += f"; {m['areas_given'] - m['areas']:,} of its areas are not in this scenario"
+    if start_from.get("chosen") is False:
+        text += " (a fresh start did better and was used)"
+    return text

@@ -90,6 +90,33 @@ def test_end_to_end(live):
         assert browser.get(job["links"]["map"]).status_code == 200  # the cookie opens the map
 
 
+def test_a_what_if_starts_from_a_finished_scenarios_plan(live):
+    """POST /v1/scenarios?start_from=ID: one hub fewer than the finished demo plan, solved
+    from that plan by the worker; the job and its summary say where it started."""
+    job = live.finished
+    n = job["summary"]["hubs_open"]
+    with live.client(live.keys["planner"]) as c:
+        before = {h["site_id"] for h in c.get(job["links"]["result"]).json()["hubs"]}
+        doc = demo_document(live.ids, time_limit_s=6.0, name="demo one hub fewer")
+        doc["hubs"]["count"] = {"max": n - 1}
+        r = c.post("/v1/scenarios", json=doc, params={"start_from": job["id"]})
+        assert r.status_code == 202, r.text
+        done = wait_for(c, r.json()["id"], timeout_s=180)
+        assert done["status"] == "finished", done
+        assert done["start_from"] == job["id"]
+        summary = done["summary"]
+        started = summary["start_from"]
+        assert started["source"] == f"scenario 'demo-county' ({job['id']})"
+        assert started["matched"]["sites"] == n and started["hubs_dropped"] >= 1
+        assert summary["hubs_open"] <= n - 1
+        if started["chosen"]:
+            after = {h["site_id"] for h in c.get(done["links"]["result"]).json()["hubs"]}
+            assert after <= before
+        # the page says it in words
+        page = c.get(f"/scenarios/{done['id']}")
+        assert "Started from" in page.text and job["id"] in page.text
+
+
 def _percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]

@@ -136,3 +136,20 @@ def test_results_of_unfinished_or_unknown(client, service, queued_id):
     assert client.get("/v1/scenarios/sc_none", headers=viewer).status_code == 404
     assert client.delete("/v1/scenarios/sc_none",
                          headers=service.headers("planner")).status_code == 404
+
+
+def test_start_from_must_be_a_scenario_of_the_team_with_a_plan(client, service, demo_doc,
+                                                               queued_id):
+    headers = service.headers("planner")
+    for ident, words in (("sc_nosuchscenario", "no scenario with id sc_nosuchscenario"),
+                         (queued_id, "has no plan to start from")):
+        r = client.post("/v1/scenarios", json=demo_doc, params={"start_from": ident},
+                        headers=headers)
+        assert r.status_code == 422, r.text
+        assert _columns(r) == ["start_from"] and words in r.json()["detail"][0]["message"]
+    # nothing is stored for a refused what-if
+    r = client.post("/v1/scenarios", json=demo_doc, params={"start_from": "../etc"},
+                    headers=headers)
+    assert r.status_code == 422
+    job = client.post("/v1/scenarios", json=demo_doc, headers=headers).json()
+    assert client.get(f"/v1/scenarios/{job['id']}", headers=headers).json()["start_from"] is None

@@ -31,6 +31,7 @@ from .instance import (
     shortfall_values,
 )
 from .moves import _Search
+from .prior import prior_candidate
 from .staffing import _fit_limits, _plan_cost, _staffing, _supply_agency, unit_steps
 
 
@@ -91,7 +92,10 @@ class StartPlan:
     #: by component, in key order
     extra: dict = field(default_factory=dict)
     flows: np.ndarray | None = None
-
+    #: with an earlier plan given (:class:`mdtplan.inputs.prior.PriorPlan`): how it was fitted to the
+    #: rules now in force (:func:`~.prior.prior_candidate`'s report) and ``chosen``, whether
+    #: the plan returned grew from it rather than from a fresh candidate
+    prior: dict | None = None
 
 
 def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list:
@@ -137,7 +141,7 @@ def _counts_to_try(inst: _Instance, k_lo: int, k_hi: int, most: int = 4) -> list
 
 def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 4_000_000,
                 seed: int = 0, stop: Callable[[], bool] | None = None,
-                deterministic: bool = False) -> StartPlan | None:
+                deterministic: bool = False, prior=None) -> StartPlan | None:
     """A complete heuristic plan for ``model`` (see the module docstring).
 
     Parameters
@@ -159,6 +163,10 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     deterministic : bool
         Count only the units of work, without the wall-clock backstop (a reproducible solve:
         the same start whatever the machine's load).
+    prior : mdtplan.inputs.prior.PriorPlan, optional
+        An earlier plan (a what-if): fitted to the rules now in force and searched first,
+        with half the work; the fresh candidates share the rest and the best is kept
+        (:func:`~.prior.prior_candidate`).
 
     Returns
     -------
@@ -178,8 +186,13 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
     k_lo, k_hi = _count_range(inst)
     if k_lo > k_hi:
         return None
+    prior_best = prior_key = prior_report = None
+    if prior is not None:
+        prior_best, prior_key, prior_report = prior_candidate(inst, ix, prior, work, k_lo, k_hi)
     counts = _counts_to_try(inst, k_lo, k_hi)
     best, best_key = _best_over_counts(inst, counts, work, max_seconds, stop, hard)
+    if prior_best is not None and (best is None or not _better(best_key, prior_key)):
+        best, best_key = prior_best, prior_key
     if best is not None and best_key[0] > 1e-9 and inst.travel and not work.over():
         # staff travel changes what each move costs, not the bands: when the search with the
         # trips priced leaves a hub outside its band, search the places without them and
@@ -278,7 +291,15 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
                      steps=steps, agency_fte=agency, unmet_hours=unmet, max_travel=max_travel,
                      objective=best_key, feasible=feasible, seconds=perf_counter() - t0,
                      notes=notes, stopped=stopped, work_used=work_used, extra=extra,
-                     flows=flows, whole=whole)
+                     flows=flows, whole=whole,
+                     prior=None if prior_report is None else {
+                         **prior_report, "chosen": _grew_from(best, prior_best)})
+
+
+def _grew_from(best, prior_best) -> bool:
+    """Whether the plan kept in the end (``best``, perhaps improved since) has the hubs of the
+    earlier plan's candidate (the local search and its kicks never change the hubs)."""
+    return prior_best is not None and bool(np.array_equal(best.is_open, prior_best.is_open))
 
 
 #: shares of a lever's reach the start tries, largest first, when all of it does not fit

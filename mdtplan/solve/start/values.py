@@ -43,7 +43,8 @@ def start_values(model, plan: StartPlan) -> dict:
 
 def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, seed: int = 0,
                  stop: Callable[[], bool] | None = None,
-                 deterministic: bool = False) -> ComponentMap | None:
+                 deterministic: bool = False, prior=None,
+                 report: dict | None = None) -> ComponentMap | None:
     """A heuristic plan to start HiGHS from: ``{VarData: value}``, or ``None`` when none was
     found.
 
@@ -69,12 +70,18 @@ def greedy_start(model, max_dense: int = 4_000_000, max_seconds: float = 5.0, se
         Polled during the search; true ends it at once with the best plan so far (a cancel).
     deterministic : bool
         Units of work only, no wall-clock backstop (:func:`~.search.build_start`).
+    prior : PriorPlan, optional
+        An earlier plan searched first (a what-if; :func:`~.search.build_start`).
+    report : dict, optional
+        Filled with ``prior``: how the earlier plan was used (:attr:`StartPlan.prior`).
     """
     plan = search.build_start(StartInput.of_model(model), max_seconds=max_seconds,
                               max_dense=max_dense, seed=seed, stop=stop,
-                              deterministic=deterministic)
+                              deterministic=deterministic, prior=prior)
     if plan is None:
         return None
+    if report is not None and plan.prior is not None:
+        report["prior"] = plan.prior
     values = start_values(model, plan)
     if not plan.feasible:
         keep = ComponentMap()

@@ -1,0 +1,124 @@
+"""A what-if's start from an earlier plan (mdtplan.solve.start.prior, mdtplan.inputs.prior).
+
+The earlier plan is fitted to the rules now in force (closed sites shut, the hub count within
+its limits) and searched around; the plan returned keeps every rule (tests/checker.py), keeps
+what the change did not touch, and is never worse than the earlier plan when nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from checker import check_plan
+from model import random_data
+
+from mdtplan.inputs.prior import PriorPlan
+from mdtplan.model.build import build_model
+from mdtplan.solve import Session, SolveOptions, extract_tables
+from mdtplan.solve.start import StartInput, build_start, start_values
+
+
+def _data(seed: int):
+    return random_data(np.random.default_rng(seed), n_areas=36, n_sites=9, n_roles=3,
+                       objective="min_cost", assignment="single", band=True, budget=False,
+                       count=True, capacity=False, supply=False, reach=None)
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """A random instance whose fresh start is feasible with three hubs or more, fewer of them
+    required, and that start (the 'earlier plan')."""
+    for seed in range(40):
+        data = _data(seed)
+        required = int((data.sites["status"] == "required").sum())
+        model = build_model(data)
+        plan = build_start(StartInput.of_model(model), max_seconds=1.0)
+        if plan is not None and plan.feasible and plan.is_open.sum() >= max(3, required + 1):
+            return data, model, plan
+    pytest.fail("no random instance with a feasible start of three hubs or more")
+
+
+def _prior(model, plan, source="the test's plan") -> PriorPlan:
+    ix = model.mdtplan_index
+    sites = [ix.site_ids[j] for j in np.flatnonzero(plan.is_open)]
+    serving = {ix.area_ids[i]: ix.site_ids[int(s)] for i, s in enumerate(plan.chosen)}
+    return PriorPlan(open_sites=tuple(sites), serving=serving, source=source)
+
+
+def _tables(model, data, plan):
+    for var, value in start_values(model, plan).items():
+        var.set_value(value, skip_validation=True)
+    return extract_tables(model, data)
+
+
+def test_nothing_changed_keeps_the_earlier_plan_or_better(solved):
+    data, model, plan = solved
+    again = build_start(StartInput.of_model(model), max_seconds=1.0,
+                        prior=_prior(model, plan))
+    assert again.feasible and check_plan(data, _tables(model, data, again)) == []
+    report = again.prior
+    n = int(plan.is_open.sum())
+    assert report["matched"] == {"sites": n, "sites_given": n, "areas": len(plan.chosen),
+                                 "areas_given": len(plan.chosen)}
+    assert (report["hubs_kept"], report["hubs_added"], report["hubs_dropped"]) == (n, 0, 0)
+    assert report["areas_moved"] == 0
+    # the search around it only improves: never worse on the first stage
+    assert again.objective[1] <= plan.objective[1] * (1 + 1e-9) + 1e-6
+
+
+def test_a_lower_hub_count_drops_one_hub_and_keeps_the_others(solved):
+    data, model, plan = solved
+    n = int(plan.is_open.sum())
+    fewer = replace(data, hub_count_max=n - 1, hub_count_min=min(data.hub_count_min, n - 1),
+                    hub_population_max=None, hub_population_min=None)
+    m2 = build_model(fewer)
+    got = build_start(StartInput.of_model(m2), max_seconds=1.0, prior=_prior(model, plan))
+    assert got is not None and got.feasible, got and got.notes
+    assert check_plan(fewer, _tables(m2, fewer, got)) == []
+    assert got.is_open.sum() <= n - 1
+    assert got.prior["hubs_dropped"] >= 1 and got.prior["hubs_added"] == 0
+    if got.prior["chosen"]:  # the plan kept grew from the earlier one: a subset of its hubs
+        assert not (got.is_open & ~plan.is_open).any()
+
+
+def test_a_closed_site_is_shut_and_its_areas_served_elsewhere(solved):
+    data, model, plan = solved
+    status = data.sites["status"]
+    open_ids = [model.mdtplan_index.site_ids[j] for j in np.flatnonzero(plan.is_open)]
+    shut = next(s for s in open_ids if status[s] != "required")
+    inp = StartInput.of_model(model)
+    j = list(model.mdtplan_index.site_ids).index(shut)
+    inp.site_upper[j] = 0.0  # as a site the scenario excludes
+    got = build_start(inp, max_seconds=1.0, prior=_prior(model, plan))
+    assert got is not None and not got.is_open[j]
+    assert (got.chosen != j).all()
+    assert got.prior["hubs_kept"] >= int(plan.is_open.sum()) - 1 - got.prior["hubs_dropped"]
+    assert got.prior["areas_moved"] >= int((plan.chosen == j).sum())  # its areas, at least
+
+
+def test_a_plan_of_other_ids_is_counted_and_the_fresh_start_used(solved):
+    data, model, plan = solved
+    stranger = PriorPlan(open_sites=("X1", "X2"), serving={"Z9": "X1"}, source="elsewhere")
+    got = build_start(StartInput.of_model(model), max_seconds=1.0, prior=stranger)
+    assert got.prior["matched"] == {"sites": 0, "sites_given": 2, "areas": 0, "areas_given": 1}
+    assert got.prior["chosen"] is False
+    assert got.feasible
+
+
+def test_a_session_started_from_an_earlier_plan_says_so(solved):
+    data, model, plan = solved
+    session = Session(build_model(data), SolveOptions(mip_gap=0.0, threads=1,
+                                                      time_limit_s=30.0))
+    try:
+        result = session.solve(warm_start=_prior(model, plan, "out/base"))
+    finally:
+        session.close()
+    assert result.has_solution
+    started = result.start_from
+    assert started["source"] == "out/base" and started["chosen"] is True
+    assert started["start_feasible"] is True
+    # the start handed over is the earlier plan's (or better) on the first stage
+    assert started["start_objective"] <= plan.objective[1] * (1 + 1e-6) + 1e-4
+    assert result.objective <= started["start_objective"] + 1e-6
