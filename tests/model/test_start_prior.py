@@ -12,12 +12,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from checker import check_plan
-from model import random_data
 
 from mdtplan.inputs.prior import PriorPlan
 from mdtplan.model.build import build_model
 from mdtplan.solve import Session, SolveOptions, extract_tables
 from mdtplan.solve.start import StartInput, build_start, start_values
+from model import random_data
 
 
 def _data(seed: int):
