@@ -108,3 +108,14 @@ class CancelledError(MdtplanError):
     """The run was cancelled by the user (CLI interrupt or API ``DELETE``)."""
 
     exit_code = 1
+
+
+class OutOfTime(SolveError):  # noqa: N818 - a condition, not a failure of the user's input
+    """A fixed configuration (today's, or the plan facing a later year's demand) found no
+    plan within the time it was given (:mod:`mdtplan.appraisal.baseline`): a run skips that
+    follow-up and says so in its warnings, rather than failing (a busy machine is not the
+    user's error). :attr:`reason` says it in words."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(f"the fixed configuration could not be evaluated: {reason}")

@@ -264,10 +264,10 @@ def run(scenario: Scenario, *, options=None, progress: ProgressFn | None = None,
         if seconds is not None:
             _emit(progress, stage="growth", message="checking the plan against "
                   f"{scenario.demand.growth.year}'s demand")
-            from .appraisal.baseline import OutOfTime
+            from .errors import OutOfTime
 
             try:
-                result = attach_growth_check(result, _within(options, seconds))
+                result = attach_growth_check(result, options.within(seconds))
             except OutOfTime as err:
                 budget.skip("growth_check", f"it found {err.reason}")
             budget.done("growth_check")
@@ -321,16 +321,6 @@ def _plan_parts(budget, scenario: Scenario, prepared: Prepared, marginals: bool)
         budget.plan("growth_check")
 
 
-def _within(options, seconds: float):
-    """``options`` with ``time_limit_s`` set to a part's share (unchanged when reproducible:
-    its solves stop at work limits, not seconds)."""
-    from dataclasses import replace
-
-    if options.reproducible or seconds == float("inf"):
-        return options
-    return replace(options, time_limit_s=max(float(seconds), 1e-3))
-
-
 def _with_budget(result: RunResult, budget) -> RunResult:
     """``result`` whose summary has the budget's parts and skips in ``timings`` and a warning
     per skipped part."""
@@ -377,7 +367,7 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
     # a margin for HiGHS's own overrun; the share counts from now, while a session's first
     # solve also counts its build (done already)
     seconds -= min(SOLVE_MARGIN * seconds, SOLVE_MARGIN_S)
-    solve_result = session.solve(_within(options, seconds + session.setup_seconds),
+    solve_result = session.solve(options.within(seconds + session.setup_seconds),
                                  progress=progress, cancel=cancel, warm_start=start_from)
     budget.done("solve")
     timings.update({k: v for k, v in solve_result.timings.items() if k != "build_s"})
@@ -413,7 +403,7 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
         seconds = budget.left()
         _emit(progress, stage="localities", message="choosing locality teams")
         results, problems = _with_localities(prepared, data, results, solve_result,
-                                             _within(options, seconds), timings)
+                                             options.within(seconds), timings)
         budget.done("localities")
         if problems:
             explanation = problems

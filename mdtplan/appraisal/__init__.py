@@ -88,10 +88,12 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
                 if progress is not None:
                     progress({"stage": "baseline",
                               "message": "evaluating today's configuration"})
-                from .baseline import OutOfTime, evaluate_baseline
+                from ..errors import OutOfTime
+                from .baseline import evaluate_baseline
 
                 try:
-                    baseline = evaluate_baseline(prepared, _within(options, seconds))
+                    baseline = evaluate_baseline(
+                        prepared, None if options is None else options.within(seconds))
                 except OutOfTime as err:
                     if budget is None:
                         raise
@@ -116,16 +118,6 @@ def attach_finance(result, run: Callable[..., object], *, options=None,
         tables["baseline_assignment"] = baseline.assignment[keep].reset_index(drop=True)
     return replace(result, results=replace(result.results,
                                            summary=replace(summary, **changes), **tables))
-
-
-def _within(options, seconds: float):
-    """``options`` whose ``time_limit_s`` is a part's share [s] (unchanged without a share,
-    or in reproducible mode, where solves stop at work limits)."""
-    from dataclasses import replace
-
-    if options is None or seconds == float("inf") or options.reproducible:
-        return options
-    return replace(options, time_limit_s=max(float(seconds), 1e-3))
 
 
 def attach_fidelity(result):

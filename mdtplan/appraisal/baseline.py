@@ -24,22 +24,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from ..errors import Problem, ScenarioError, SolveError
+from ..errors import OutOfTime, Problem, ScenarioError
 from ..summary import BaselineSummary, Demand, RuleBreach
 
 FTE_RESOLUTION = 0.01
 """Baseline FTE are held to this step [FTE] (the roles' own steps do not apply to today's staff)."""
-
-
-class OutOfTime(SolveError):  # noqa: N818 - a condition, not a failure of the user's input
-    """A fixed configuration (today's, or the plan facing a later year's demand) found no
-    plan within the time it was given: a run skips that follow-up and says so in its
-    warnings, rather than failing (a busy machine is not the user's error). :attr:`reason`
-    says it in words."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(f"the fixed configuration could not be evaluated: {reason}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Nothing here runs a solver.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import highspy
@@ -95,6 +95,14 @@ class SolveOptions:
     reproducible: bool = False
     node_limit: int = 1000
     check_limit: int = 10
+
+    def within(self, seconds: float) -> SolveOptions:
+        """These options with ``time_limit_s`` set to a part's share of a run [s]; unchanged
+        for an unbounded share, or in reproducible mode (its solves stop at work limits, not
+        seconds)."""
+        if self.reproducible or seconds == float("inf"):
+            return self
+        return replace(self, time_limit_s=max(float(seconds), 1e-3))
 
     def work_limits(self) -> dict | None:
         """What a reproducible solve stops at (``summary.json`` -> ``work_limits``), or None
