@@ -27,6 +27,7 @@ from .methods import HighsSettings
 COLUMNS = ("instance", "kind", "method", "nnz", "read_s", "build_s", "solve_s", "total_s",
            "runs", "highs_s", "overhead_s", "ratio_to_floor", "base_mem_mb", "peak_mem_mb", "status",
            "gap", "objective", "published_optimum", "matches", "same_problem", "relaxed",
+           "root_bound", "to_1pct_s", "proof_s", "stage_gaps",
            "resolve_s",
            "cold_s", "resolve_ratio", "same_objective", "vs_cold", "within_1pct",
            "short_cold_vs_cold", "message")

@@ -138,7 +138,9 @@ def generate(size: MdtSize, seed: int = 0) -> dict:
     population = np.column_stack([adults - pop_65, pop_65 * 0.535, pop_65 * 0.331,
                                   pop_65 * 0.134])
     population = np.round(population)
-    imd_score = np.round(rng.gamma(2.0, 11.0, size.areas), 2)
+    # an IMD score runs 0-100 (England's highest LSOA score in IMD 2019 is 92.7), and
+    # mdtplan refuses a score column outside it: the gamma's rare tail is cut there
+    imd_score = np.round(np.minimum(rng.gamma(2.0, 11.0, size.areas), 92.7), 2)
     # districts: vertical strips of equal count, ordered west to east
     order = np.argsort(area_xy[:, 0], kind="stable")
     district = np.empty(size.areas, dtype=int)

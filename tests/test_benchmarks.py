@@ -95,6 +95,14 @@ def _check_direct_build_is_the_same_problem(rows):
 
 def _check_timings_and_memory(rows):
     for r in rows:
+        if r["method"] == "mdtplan":  # the first stage's root bound and every stage's gap
+            assert r["root_bound"] is not None and r["root_bound"] <= r["objective"] + 1e-6, r
+            assert r["stage_gaps"] and all(part.rsplit(" ", 1)[1].endswith("%")
+                                           for part in r["stage_gaps"].split(", ")), r
+            assert (r["proof_s"] is not None) == (r["status"] == "optimal")
+            if r["status"] == "optimal":
+                assert 0 < r["to_1pct_s"] <= r["proof_s"] + 1e-6
+    for r in rows:
         assert r["build_s"] > 0 and r["solve_s"] > 0
         assert r["total_s"] == pytest.approx(r["build_s"] + r["solve_s"], rel=1e-6, abs=1e-6)
         assert 0 < r["highs_s"] <= r["total_s"] + 1e-6
@@ -182,6 +190,27 @@ def test_resolve_method(tmp_path):
     assert "median_resolve_ratio" in text
 
 
+@pytest.mark.slow
+def test_whatif_method(tmp_path):
+    """The ``whatif`` method on the demo with one hub fewer, at a short limit: the base, the
+    cold run and the what-if from the base plan run in one process; the what-if started from
+    the base plan (dropping a hub), its limit was a fifth of the cold run's time, and the
+    columns and the Markdown section are written. Quality is reported, not asserted (a
+    short limit on a shared machine)."""
+    instances = select(["whatif-demo-count"], quick=True, shared=SHARED, time_limit_s=20.0)
+    rows = run_suite(instances, tmp_path, SHARED, SuiteOptions(threads=1, seed=0))
+    paths = write_report(rows, tmp_path, {"date": "test", "threads": 1, "seed": 0})
+    row = _row(rows, "whatif-demo-count", "whatif")
+    assert row["status"] in ("optimal", "feasible_at_limit"), row
+    assert row["cold_status"] in ("optimal", "feasible_at_limit"), row
+    assert row["stage"] == "unmet_hours"
+    assert row["resolve_ratio"] == pytest.approx(row["resolve_s"] / row["cold_s"])
+    assert row["within_1pct"] == (row["vs_cold"] <= 0.01)
+    assert "at most" in row["message"] and "hubs_dropped 1" in row["message"], row
+    text = paths["markdown"].read_text()
+    assert "## What-ifs from a solved plan" in text and "| whatif-demo-count |" in text
+
+
 @pytest.mark.parametrize("name", ["cap61", "mdt-XS"])
 def test_mdtplan_method_imports_what_a_run_uses_before_its_clock(tmp_path, name):
     """A module first imported inside ``pipeline.run`` would be timed as solving (and, where
@@ -255,6 +284,12 @@ def test_selection():
     assert [i.name for i in select(["resolve"], quick=True, shared=SHARED)] == ["resolve-XS"]
     assert all(i.methods == ("resolve",) for i in select(["resolve"], quick=False,
                                                           shared=SHARED))
+    whatif = select(["whatif"], quick=False, shared=SHARED)
+    assert [i.name for i in whatif] == [
+        "whatif-demo-cap", "whatif-demo-count", "whatif-demo-band", "whatif-demo-site",
+        "whatif-kent-count", "whatif-kent-band", "whatif-kent-site"]
+    assert all(i.methods == ("whatif",) and i.extra["change"] == i.name.split("-")[2]
+               for i in whatif)
     with pytest.raises(ValueError, match="neither a kind"):
         select(["pmed99"], quick=False, shared=SHARED)
 
