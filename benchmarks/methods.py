@@ -673,7 +673,8 @@ def whatif_change(change: str, scenario, base, folder: Path) -> tuple[dict, str]
     fewer than the base plan opened; ``band``: the hubs' population maximum
     :data:`WHATIF_BAND_STEP` lower (or, without one, that much below the base plan's largest
     hub, which then binds); ``site``: the
-    base plan's most populous open hub that is not required is excluded (a copy of the sites
+    base plan's most populous open hub that is a candidate (neither required nor existing: the
+    baseline needs today's sites) is excluded (a copy of the sites
     table with that site's ``status`` set to ``excluded``, written into ``folder``).
     """
     import pandas as pd
@@ -705,14 +706,17 @@ def whatif_change(change: str, scenario, base, folder: Path) -> tuple[dict, str]
         if status_col not in frame.columns:
             frame[status_col] = "candidate"
         ids = frame[sites.id].astype(str)
-        required = set(ids[frame[status_col].astype(str).str.lower() == "required"])
+        # a candidate site (not required, and no staff of today's there: the baseline
+        # needs its existing sites)
+        fixed = set(ids[frame[status_col].astype(str).str.lower().isin(
+            ("required", "existing"))])
         order = hubs.sort_values("population", ascending=False)
-        site = next(str(s) for s in order["site_id"] if str(s) not in required)
+        site = next(str(s) for s in order["site_id"] if str(s) not in fixed)
         frame.loc[ids == site, status_col] = "excluded"
         path = folder / "whatif_sites.csv"
         frame.to_csv(path, index=False)
         return ({"sites.path": str(path), "sites.status": status_col},
-                f"site {site} excluded (the base plan's most populous open hub)")
+                f"site {site} excluded (the base plan's most populous open candidate)")
     raise ValueError(f"unknown what-if change {change!r}: use cap, count, band or site")
 
 
