@@ -122,3 +122,29 @@ def test_a_session_started_from_an_earlier_plan_says_so(solved):
     # the start handed over is the earlier plan's (or better) on the first stage
     assert started["start_objective"] <= plan.objective[1] * (1 + 1e-6) + 1e-4
     assert result.objective <= started["start_objective"] + 1e-6
+
+
+def test_regrow_keeps_the_catchments_a_closed_hub_did_not_touch():
+    """Nine areas in a row, hubs standing in areas 1, 4 and 7, each serving three; the middle
+    hub closes: its areas go to the neighbours' catchments, which stay in one piece, and no
+    other area changes hub."""
+    from mdtplan.solve.start.contiguity import all_connected, regrow
+
+    n = 9
+    ptr = np.array([0] + [int(i > 0) + int(i < n - 1) for i in range(n)]).cumsum()
+    nbr = np.array([j for i in range(n) for j in (i - 1, i + 1) if 0 <= j < n])
+    root = np.array([1, 4, 7])
+    D = np.abs(np.arange(n)[:, None] - root[None, :]).astype(float)
+    earlier = np.repeat([0, 1, 2], 3)
+    is_open = np.array([True, False, True])
+    got = regrow(D, np.ones(n), earlier, is_open, np.full(3, np.inf), root, ptr, nbr)
+    assert got is not None and all_connected(got, is_open, root, ptr, nbr)
+    assert got[:3].tolist() == [0, 0, 0] and got[6:].tolist() == [2, 2, 2]
+    assert got[3] == 0 and got[5] == 2 and got[4] in (0, 2)
+    # a hub opened where another's catchment was: it takes its own area, and the piece cut
+    # off from the other hub's root is grown into again
+    opened = np.array([True, True, True])
+    earlier = np.array([0, 0, 0, 0, 0, 0, 2, 2, 2])  # hub 0 served 0-5 while hub 1 was shut
+    got = regrow(D, np.ones(n), earlier, opened, np.full(3, np.inf), root, ptr, nbr)
+    assert got is not None and all_connected(got, opened, root, ptr, nbr)
+    assert got[4] == 1 and got[:4].tolist() == [0, 0, 0, 0] and got[6:].tolist() == [2, 2, 2]

@@ -83,7 +83,44 @@ def grow(D: np.ndarray, weight: np.ndarray, is_open: np.ndarray, room: np.ndarra
     seeded = _seed(D, weight, is_open, root)
     if seeded is None:
         return None
-    chosen, load, hubs = seeded
+    chosen, load, _ = seeded
+    return _grow_from(D, weight, chosen, load, is_open, room, root, ptr, nbr)
+
+
+def regrow(D: np.ndarray, weight: np.ndarray, earlier: np.ndarray, is_open: np.ndarray,
+           room: np.ndarray, root: np.ndarray, ptr: np.ndarray,
+           nbr: np.ndarray) -> np.ndarray | None:
+    """An earlier assignment (a what-if's) made whole again after hubs closed or opened: each
+    open hub keeps the piece of its earlier catchment that holds its root (a new hub starts
+    from its root alone), and the areas left over are grown into as :func:`grow` does, from
+    the catchments that touch them. Most areas keep their hub; ``None`` as for :func:`grow`.
+
+    ``earlier``: site position per area (-1, or a closed site, where it has none now).
+    """
+    hubs = np.flatnonzero(is_open)
+    if len(hubs) == 0:
+        return None
+    chosen = np.where((earlier >= 0) & is_open[np.clip(earlier, 0, None)], earlier, -1)
+    chosen = chosen.astype(np.int64)
+    for s in hubs:  # every hub holds its root (taken from whoever had it)
+        r = int(root[s])
+        if r < 0 or not np.isfinite(D[r, s]) or (chosen[r] >= 0 and is_open[chosen[r]]
+                                                 and root[chosen[r]] == r and chosen[r] != s):
+            return None
+        chosen[r] = s
+    for s in hubs:  # only the piece holding the root stays
+        members = np.flatnonzero(chosen == s)
+        keep = _reach(chosen, int(s), int(root[s]), ptr, nbr)
+        if len(keep) < len(members):
+            chosen[[m for m in members.tolist() if m not in keep]] = -1
+    load = np.bincount(chosen[chosen >= 0], weights=weight[chosen >= 0],
+                       minlength=D.shape[1]).astype(float)
+    return _grow_from(D, weight, chosen, load, is_open, room, root, ptr, nbr)
+
+
+def _grow_from(D, weight, chosen, load, is_open, room, root, ptr, nbr) -> np.ndarray | None:
+    """Grow the catchments of ``chosen`` (-1: not yet placed) into the areas left, cheapest
+    first, within ``room`` and then regardless; leftovers by :func:`_carve`."""
     for respect_room in (True, False):
         heap = []
         for a in np.flatnonzero(chosen >= 0):

@@ -13,7 +13,8 @@ ones opened; hubs are added (greedy, by what each saves) or dropped (the one who
 cheapest to serve from their next hub) until there are as many as before, within the count's
 limits now (so a closed hub is replaced); areas whose hub
 closed, or all areas when catchments must be contiguous and the kept ones are not, are
-assigned again (nearest open hub, or grown from each hub's own area); the local search then
+assigned again (nearest open hub; with contiguous catchments, each hub keeps the piece of
+its catchment that holds its own area and its neighbours grow into the rest); the local search then
 repairs bands and capacity and lowers the plan's cost on the scenario's own terms.
 
 Nothing here reads files or calls a solver.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contiguity import all_connected, grow
+from .contiguity import all_connected, grow, regrow
 from .hubs import _dense_cost, _nearest_open, pinned, too_close
 from .instance import _Instance, _Work
 from .moves import _Search
@@ -99,7 +100,12 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
     first = chosen.copy()
     if inst.root is not None:
         if not (valid.all() and all_connected(chosen, is_open, inst.root, inst.nbr_ptr, inst.nbr)):
-            chosen = grow(D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr, inst.nbr)
+            # keep what still connects, grow the neighbours into the rest (Kent without one
+            # hub: growing every catchment afresh left no plan in 60 s, nor did a cold solve)
+            kept = regrow(D, inst.weight, chosen, is_open, inst.room, inst.root, inst.nbr_ptr,
+                          inst.nbr)
+            chosen = kept if kept is not None else grow(
+                D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr, inst.nbr)
     elif not valid.all():
         near = _nearest_open(D, is_open)
         chosen = None if near is None else np.where(valid, chosen, near)
