@@ -75,22 +75,23 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
     the work left: ``(search, its key, report)``; ``(None, None, report)`` when none of its
     hubs is in this model or its areas cannot be placed. ``prior`` is a
     :class:`mdtplan.inputs.prior.PriorPlan` (only its ``positions(ix)`` is read). ``report``
-    holds ``matched`` (see :meth:`~mdtplan.inputs.prior.PriorPlan.positions`), ``hubs_kept``, ``hubs_added``, ``hubs_dropped`` and
-    ``areas_moved`` (areas whose hub the fitted plan changed before the search)."""
+    holds ``matched`` (see :meth:`~mdtplan.inputs.prior.PriorPlan.positions`),
+    ``hubs_kept``, ``hubs_added``, ``hubs_dropped`` (the earlier hubs not open now, closed
+    here or not sites of this model) and ``areas_moved`` (areas whose hub the fitted plan
+    changed before the search)."""
     was_open, chosen, matched = prior.positions(ix)
     report = {"matched": matched}
     if not was_open.any():
         return None, None, report
     is_open = (was_open & inst.may_open) | inst.must_open
     # as many hubs as the earlier plan had, within the limits now: a hub the change closed is
-    # replaced (the demo without its most populous hub: +14% unmet hours when it was not)
-    # (a site the scenario excludes may be missing from the model: count the plan's own hubs)
+    # replaced (the demo without its most populous hub: +14% unmet hours when it was not);
+    # a site the scenario excludes may be missing from the model, so the plan's own count
     n_before = max(int(matched["sites_given"]), int(was_open.sum()))
     is_open = fit_count(inst, is_open, max(k_lo, min(n_before, k_hi)), k_hi)
     kept = int((is_open & was_open).sum())
-    # dropped: the earlier hubs not open now, closed here or not sites of this model at all
     report.update(hubs_kept=kept, hubs_added=int((is_open & ~was_open).sum()),
-                  hubs_dropped=max(int(matched["sites_given"]), int(was_open.sum())) - kept)
+                  hubs_dropped=n_before - kept)
     if not is_open.any():
         return None, None, report
     D = _dense_cost(inst)
@@ -102,9 +103,9 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
         if not (valid.all() and all_connected(chosen, is_open, inst.root, inst.nbr_ptr, inst.nbr)):
             # keep what still connects, grow the neighbours into the rest (Kent without one
             # hub: growing every catchment afresh left no plan in 60 s, nor did a cold solve)
-            kept = regrow(D, inst.weight, chosen, is_open, inst.room, inst.root, inst.nbr_ptr,
-                          inst.nbr)
-            chosen = kept if kept is not None else grow(
+            grown = regrow(D, inst.weight, chosen, is_open, inst.room, inst.root,
+                           inst.nbr_ptr, inst.nbr)
+            chosen = grown if grown is not None else grow(
                 D, inst.weight, is_open, inst.room, inst.root, inst.nbr_ptr, inst.nbr)
     elif not valid.all():
         near = _nearest_open(D, is_open)
