@@ -742,7 +742,8 @@ def run_whatif(task: dict) -> dict:
 
     ``resolve_ratio = resolve_s / cold_s``; ``vs_cold``: the what-if's first stage against the
     cold solve's, relative (unmet hours: as a share of all demand hours), negative when the
-    what-if is better; ``within_1pct``: ``vs_cold`` at most :data:`WHATIF_WITHIN`;
+    what-if is better; ``within_1pct``: ``vs_cold`` at most :data:`WHATIF_WITHIN`, or the
+    what-if found a plan where the cold solve found none (the message says which found none);
     ``short_cold_vs_cold`` the same for the short cold solve.
     """
     import tempfile
@@ -803,6 +804,13 @@ def run_whatif(task: dict) -> dict:
     stage, w_obj = _first_stage(warm)
     started = warm.results.summary.report.start_from or {}
     notes = [words]
+    # a what-if with a plan where the cold run found none is better than within 1%
+    within = (None if w_obj is None else True if _first_stage(cold)[1] is None
+              else vs <= WHATIF_WITHIN)
+    for name, result in (("the cold run", cold), ("the short cold run", short_cold),
+                         ("the what-if", warm)):
+        if _first_stage(result)[1] is None:
+            notes.append(f"{name} found no plan")
     if started:
         notes.append("start: " + ", ".join(f"{k} {v}" for k, v in started.items()
                                            if k not in ("source", "matched")))
@@ -811,7 +819,7 @@ def run_whatif(task: dict) -> dict:
         "cold_status": status(cold), "cold_objective": _first_stage(cold)[1],
         "cold_gap": cold.solve_result.mip_gap, "base_s": base_s, "cold_s": cold_s,
         "resolve_s": warm_s, "resolve_ratio": warm_s / cold_s if cold_s > 0 else None,
-        "vs_cold": vs, "within_1pct": None if vs is None else vs <= WHATIF_WITHIN,
+        "vs_cold": vs, "within_1pct": within,
         "short_cold_vs_cold": versus(short_cold), "stage": stage,
         "total_s": warm_s, "areas": len(prepared.inputs.areas),
         "sites": len(prepared.inputs.sites), "message": "; ".join(notes),
