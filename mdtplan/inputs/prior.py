@@ -48,8 +48,8 @@ class PriorPlan:
         """``(is_open, chosen, matched)`` in the positions of ``ix`` (anything with
         ``site_ids`` and ``area_ids``): open sites (bool per site), the site position serving
         each area (-1 where the plan has none, or names a site or area this model lacks),
-        and how much of the plan this model knows (``sites``, ``sites_given``, ``areas``,
-        ``areas_given``)."""
+        and how much of the plan this model knows (``sites``, ``sites_given``, ``areas``
+        (areas of the plan that are areas of this model), ``areas_given``)."""
         site_pos = {str(s): i for i, s in enumerate(ix.site_ids)}
         area_pos = {str(a): i for i, a in enumerate(ix.area_ids)}
         is_open = np.zeros(len(ix.site_ids), dtype=bool)
@@ -58,13 +58,28 @@ class PriorPlan:
             if i is not None:
                 is_open[i] = True
         chosen = np.full(len(ix.area_ids), -1, dtype=np.int64)
+        known = 0
         for a, s in self.serving.items():
             i, j = area_pos.get(str(a)), site_pos.get(str(s))
+            known += i is not None
             if i is not None and j is not None:
                 chosen[i] = j
         matched = {"sites": int(is_open.sum()), "sites_given": len(self.open_sites),
-                   "areas": int((chosen >= 0).sum()), "areas_given": len(self.serving)}
+                   "areas": known, "areas_given": len(self.serving)}
         return is_open, chosen, matched
+
+    def catchments(self, ix) -> np.ndarray:
+        """Per area of ``ix``, which of :attr:`open_sites` served it (its index there), -1
+        where none did: the earlier catchments, whether or not their hubs are sites of this
+        model (a what-if may move a closed hub's whole catchment to a site inside it)."""
+        hub = {str(s): k for k, s in enumerate(self.open_sites)}
+        area_pos = {str(a): i for i, a in enumerate(ix.area_ids)}
+        group = np.full(len(ix.area_ids), -1, dtype=np.int64)
+        for a, s in self.serving.items():
+            i, k = area_pos.get(str(a)), hub.get(str(s))
+            if i is not None and k is not None:
+                group[i] = k
+        return group
 
 
 def prior_from_tables(hubs: pd.DataFrame | None, assignment: pd.DataFrame, source: str, *,

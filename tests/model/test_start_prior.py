@@ -148,3 +148,30 @@ def test_regrow_keeps_the_catchments_a_closed_hub_did_not_touch():
     got = regrow(D, np.ones(n), earlier, opened, np.full(3, np.inf), root, ptr, nbr)
     assert got is not None and all_connected(got, opened, root, ptr, nbr)
     assert got[4] == 1 and got[:4].tolist() == [0, 0, 0, 0] and got[6:].tolist() == [2, 2, 2]
+
+
+def test_a_closed_hubs_catchment_moves_whole_to_a_site_inside_it():
+    """Nine areas in a row; hubs in areas 1, 4 and 7 serve three each; the hub in area 4
+    closes and a candidate stands in area 5, inside its catchment: the candidate opens and
+    takes the catchment whole (its people stay within the band as they were), and a
+    catchment whose hub is still open is left alone."""
+    from types import SimpleNamespace
+
+    from mdtplan.solve.start.prior import relocate
+
+    n = 9
+    root = np.array([1, 4, 7, 5, 0])  # sites 3 (area 5) and 4 (area 0) are candidates
+    D = np.abs(np.arange(n)[:, None] - root[None, :]).astype(float)
+    inst = SimpleNamespace(dense_cost=D, conflict=None, root=root, n_a=n, n_s=5,
+                           may_open=np.array([True, False, True, True, True]))
+    earlier = np.repeat([0, 1, 2], 3)
+    catchments = earlier.copy()  # the earlier plan's hubs in order: sites 0, 1, 2
+    is_open = np.array([True, False, True, False, False])
+    chosen = np.where(is_open[earlier], earlier, -1)
+    opened, assigned = relocate(inst, is_open, chosen, catchments)
+    assert opened.tolist() == [True, False, True, True, False]
+    assert assigned.tolist() == [0, 0, 0, 3, 3, 3, 2, 2, 2]
+    # with no site inside the closed catchment, nothing moves (the fits add or drop hubs)
+    inst.may_open = np.array([True, False, True, False, True])
+    opened, assigned = relocate(inst, is_open, chosen, catchments)
+    assert opened.tolist() == is_open.tolist() and (assigned[3:6] == -1).all()

@@ -386,3 +386,14 @@ def lever_fill(inp: StartInput, inst: _Instance, is_open: np.ndarray, pair: np.n
                 extra_pool[pool_pos[li.site_pool[s_i]], j] += h
     saving = float((people * li.saving_gbp[li.key_lever]).sum())
     return people, extra_site, extra_pool, saving
+
+
+def _better(a: tuple, b: tuple) -> bool:
+    """Lexicographic comparison with a relative tolerance on each term."""
+    for x, y in zip(a, b, strict=True):
+        tol = 1e-9 * max(1.0, abs(x), abs(y))
+        if x < y - tol:
+            return True
+        if x > y + tol:
+            return False
+    return False

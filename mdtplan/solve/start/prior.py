@@ -11,7 +11,8 @@ beats the fresh candidates.
 Fitting it to the rules: sites the scenario no longer allows to open are closed and required
 ones opened; hubs are added (greedy, by what each saves) or dropped (the one whose areas are
 cheapest to serve from their next hub) until there are as many as before, within the count's
-limits now (so a closed hub is replaced); areas whose hub
+limits now (a closed hub replaced; when the change closed hubs, a fit with only the hubs left
+is searched too); areas whose hub
 closed, or all areas when catchments must be contiguous and the kept ones are not, are
 assigned again (nearest open hub; with contiguous catchments, each hub keeps the piece of
 its catchment that holds its own area and its neighbours grow into the rest); the local search then
@@ -26,7 +27,7 @@ import numpy as np
 
 from .contiguity import all_connected, grow, regrow
 from .hubs import _dense_cost, _nearest_open, pinned, too_close
-from .instance import _Instance, _Work
+from .instance import _better, _Instance, _Work
 from .moves import _Search
 
 
@@ -78,27 +79,86 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
     holds ``matched`` (see :meth:`~mdtplan.inputs.prior.PriorPlan.positions`),
     ``hubs_kept``, ``hubs_added``, ``hubs_dropped`` (the earlier hubs not open now, closed
     here or not sites of this model) and ``areas_moved`` (areas whose hub the fitted plan
-    changed before the search)."""
+    changed before the search).
+
+    When the change closed some of its hubs, two fits are searched, each with half the work,
+    and the better kept: as many hubs as before (each closed hub's catchment moved whole to a
+    site inside it, :func:`relocate`, or else a hub added where it saves most: the demo
+    without its most populous hub met 14% less demand when it was not replaced) and only the
+    hubs left.
+    """
     was_open, chosen, matched = prior.positions(ix)
     report = {"matched": matched}
     if not was_open.any():
         return None, None, report
     is_open = (was_open & inst.may_open) | inst.must_open
-    # as many hubs as the earlier plan had, within the limits now: a hub the change closed is
-    # replaced (the demo without its most populous hub: +14% unmet hours when it was not);
-    # a site the scenario excludes may be missing from the model, so the plan's own count
+    # a site the scenario excludes may be missing from the model: the plan's own count
     n_before = max(int(matched["sites_given"]), int(was_open.sum()))
-    is_open = fit_count(inst, is_open, max(k_lo, min(n_before, k_hi)), k_hi)
-    kept = int((is_open & was_open).sum())
-    report.update(hubs_kept=kept, hubs_added=int((is_open & ~was_open).sum()),
-                  hubs_dropped=n_before - kept)
-    if not is_open.any():
+    target = max(k_lo, min(n_before, k_hi))
+    # as many hubs as before: a closed hub's catchment kept whole from a site inside it,
+    # else a hub added where it saves most
+    moved_open, moved = relocate(inst, is_open, chosen, prior.catchments(ix))
+    fits = [(moved_open, moved, target)]
+    left = max(k_lo, min(int(is_open.sum()), k_hi))
+    if left < target:  # ... or only the hubs left
+        fits.append((is_open, chosen, left))
+    best = None
+    for n, (opened, assigned, count) in enumerate(fits):
+        got = _fitted(inst, was_open, opened, assigned, count, k_hi, work,
+                      share / (len(fits) - n), chosen)
+        if got is not None and (best is None or _better(got[1], best[1])):
+            best = got
+    if best is None:
         return None, None, report
+    search, key, fit = best
+    fit["hubs_dropped"] = n_before - fit["hubs_kept"]
+    report.update(fit)
+    return search, key, report
+
+
+def relocate(inst: _Instance, is_open: np.ndarray, chosen: np.ndarray,
+             catchments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each earlier catchment whose hub is not open now (closed by the change, or no site of
+    this model) moved whole to the site that serves it at least cost among those that may
+    open, are in reach of every one of its areas and, with contiguous catchments, stand in
+    one of its areas (the hub moves to another building of the same patch, whose people
+    stay within the band as they were); ``(is_open, chosen)`` with those sites open and the
+    catchments' areas given to them. Catchments with no such site are left to the fits."""
+    is_open, chosen = is_open.copy(), chosen.copy()
+    D = _dense_cost(inst)
+    served = (chosen >= 0) & is_open[np.clip(chosen, 0, None)]
+    for k in np.unique(catchments[catchments >= 0]):
+        region = np.flatnonzero(catchments == k)
+        if served[region].any():
+            continue  # its hub is open (or some of its areas went elsewhere): nothing to move
+        ok = inst.may_open & ~is_open & np.isfinite(D[region]).all(axis=0)
+        ok &= ~too_close(inst, is_open)
+        if inst.root is not None:
+            ok &= np.isin(inst.root, region) & ~np.isin(inst.root, inst.root[is_open])
+        if not ok.any():
+            continue
+        cost = np.where(ok, D[region].sum(axis=0), np.inf)
+        s = int(np.argmin(cost))
+        is_open[s] = True
+        chosen[region] = s
+        served[region] = True
+    return is_open, chosen
+
+
+def _fitted(inst: _Instance, was_open, is_open, chosen, target: int, k_hi: int, work: _Work,
+            share: float, earlier: np.ndarray):
+    """One fit of the earlier plan (``target`` hubs, within ``k_hi``), searched for
+    ``share`` of the work left: ``(search, key, report)`` or None; ``earlier``: each area's
+    hub in the earlier plan (``areas_moved`` counts the areas given another)."""
+    is_open = fit_count(inst, is_open, target, k_hi)
+    if not is_open.any():
+        return None
+    report = {"hubs_kept": int((is_open & was_open).sum()),
+              "hubs_added": int((is_open & ~was_open).sum())}
     D = _dense_cost(inst)
     rows = np.arange(inst.n_a)
     at = np.clip(chosen, 0, None)
     valid = (chosen >= 0) & is_open[at] & np.isfinite(D[rows, at])
-    first = chosen.copy()
     if inst.root is not None:
         if not (valid.all() and all_connected(chosen, is_open, inst.root, inst.nbr_ptr, inst.nbr)):
             # keep what still connects, grow the neighbours into the rest (Kent without one
@@ -111,10 +171,10 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
         near = _nearest_open(D, is_open)
         chosen = None if near is None else np.where(valid, chosen, near)
     if chosen is None:
-        return None, None, report
+        return None
     pin = pinned(inst, is_open)
     chosen = np.where(pin >= 0, pin, chosen)
-    report["areas_moved"] = int((chosen != first).sum())
+    report["areas_moved"] = int((chosen != earlier).sum())
     search = _Search(inst, is_open, chosen, None, work)
     search.run(work.mark(share))
     return search, search.totals(), report

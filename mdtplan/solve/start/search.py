@@ -22,6 +22,7 @@ from .hubs import (
 )
 from .instance import (
     StartInput,
+    _better,
     _Instance,
     _instance,
     _Work,
@@ -462,14 +463,3 @@ def _perturb(inst: _Instance, best: _Search, best_key: tuple, work: _Work, seed:
         else:
             stall += 1
     return best, best_key
-
-
-def _better(a: tuple, b: tuple) -> bool:
-    """Lexicographic comparison with a relative tolerance on each term."""
-    for x, y in zip(a, b, strict=True):
-        tol = 1e-9 * max(1.0, abs(x), abs(y))
-        if x < y - tol:
-            return True
-        if x > y + tol:
-            return False
-    return False
