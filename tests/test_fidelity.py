@@ -183,7 +183,7 @@ def test_every_figure_key_of_summary_json_is_classified():
     # keys holding text, lists of messages or the solver's own bookkeeping are not figures
     not_figures = {"name", "status", "objective_name", "mip_gap", "solve_seconds", "message",
                    "timings", "warnings", "explanation", "travel_unit", "fidelity",
-                   "assignment_relaxed", "reproducible", "work_limits"}
+                   "assignment_relaxed", "reproducible", "work_limits", "start_from"}
     prefixes = {prefix.split(".")[0] for prefix, _, _ in BASIS}
     assert set(SUMMARY_KEYS) - not_figures - prefixes == set()
 

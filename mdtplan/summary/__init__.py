@@ -108,8 +108,8 @@ SUMMARY_KEYS = (
     "population_per_hub", "travel", "travel_unit", "message", "stage_objectives", "timings",
     "warnings", "savings", "finance", "explanation", "marginal_values", "agency_cost_by_role",
     "baseline", "mileage_cost", "geography", "stages", "assignment_relaxed", "localities",
-    "shortfall", "growth_check", "reproducible", "work_limits", "fidelity",
-    "start_from")
+    "shortfall", "growth_check", "reproducible", "work_limits", "start_from",
+    "fidelity")
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
