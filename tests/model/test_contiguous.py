@@ -204,3 +204,28 @@ def test_the_root_lp_is_dual_simplex_when_catchments_are_contiguous(contiguous):
     session = Session.from_data(row_data(contiguous), SolveOptions(time_limit_s=5))
     assert session.has_constraint("catchment_contiguous") == contiguous
     assert _root_lp(session) == "choose"  # a small model, staffed or not
+
+
+def test_the_start_splits_a_hub_over_the_band_with_a_site_inside_its_catchment():
+    """Six areas in a row of one person each, at most four people a hub: S1 (in A0) holding
+    A0..A4 is over the band and hemmed in by S3 (in A5); the start's repair opens S2, which
+    stands in A2 inside S1's catchment, and grows the two over it again: no one is outside
+    the band, and both catchments are in one piece."""
+    from mdtplan.solve.start import StartInput
+    from mdtplan.solve.start.contiguity import all_connected
+    from mdtplan.solve.start.instance import _instance, _Work
+    from mdtplan.solve.start.moves import _Search
+    from mdtplan.solve.start.search import _split_or_merge
+
+    travel = {"S1": [0, 1, 2, 3, 4, 5], "S2": [2, 1, 0, 1, 2, 3], "S3": [5, 4, 3, 2, 1, 0]}
+    data = row_data(True, travel=travel, own=("A0", "A2", "A5"), hub_count_min=1,
+                    hub_count_max=3, hub_population_max=4.0)
+    inst = _instance(StartInput.of_model(build_model(data)))
+    is_open = np.array([True, False, True])
+    chosen = np.array([0, 0, 0, 0, 0, 2])
+    start = _Search(inst, is_open, chosen, None, _Work(1.0))
+    assert start.totals()[0] == pytest.approx(1.0)  # S1 holds five people, one too many
+    best, key = _split_or_merge(inst, start, start.totals(), _Work(1.0), 1, 3)
+    assert key[0] == 0 and best.is_open.tolist() == [True, True, True]
+    assert all_connected(best.chosen, best.is_open, inst.root, inst.nbr_ptr, inst.nbr)
+    assert (np.bincount(best.chosen, minlength=3) <= 4).all()

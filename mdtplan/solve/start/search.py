@@ -10,7 +10,7 @@ from time import perf_counter
 
 import numpy as np
 
-from .contiguity import all_connected, connected, grow, grow_balanced
+from .contiguity import all_connected, connected, grow, grow_balanced, regrow
 from .hubs import (
     _assign_within_room,
     _choose_hubs,
@@ -19,6 +19,7 @@ from .hubs import (
     _nearest_open,
     _priced,
     pinned,
+    too_close,
 )
 from .instance import (
     StartInput,
@@ -206,6 +207,8 @@ def build_start(inp: StartInput, *, max_seconds: float = 10.0, max_dense: int = 
             again.run(work.mark(0.5))
             if _better(again.totals(), best_key):
                 best, best_key = again, again.totals()
+    if best is not None and best_key[0] > 1e-9 and inst.root is not None and not work.over():
+        best, best_key = _split_or_merge(inst, best, best_key, work, k_lo, k_hi)
     if best is None:
         return None
     if not work.over():
@@ -397,6 +400,62 @@ def _best_over_counts(inst: _Instance, counts, work: _Work, max_seconds: float,
         if best_key is None or _better(key, best_key):
             best, best_key = search, key
     return best, best_key
+
+
+def _split_or_merge(inst: _Instance, best: _Search, key: tuple, work: _Work, k_lo: int,
+                    k_hi: int, rounds: int = 4, tries: int = 6) -> tuple:
+    """Contiguous catchments left outside the band: a hub over the maximum (hemmed in, its
+    areas reachable by no neighbour with room) is split, a candidate site inside its
+    catchment opened and the two grown over it again; a hub under the minimum is closed and
+    its neighbours grow into its areas (:func:`~.contiguity.regrow`), as far as the hub
+    count allows. Each change is kept when the search after it is better. Kent at 37 hubs
+    (at most 38): one hub at 51,688 people, split into two, left no one outside the band."""
+    D = _dense_cost(inst)
+    for _ in range(rounds):
+        if key[0] <= 1e-9 or work.over():
+            break
+        open_idx = np.flatnonzero(best.is_open)
+        load = best.load[open_idx]
+        over = open_idx[load > inst.room[open_idx] + 1e-9]
+        under = open_idx[(load < inst.pmin - 1e-9) & ~inst.must_open[open_idx]]
+        trials = []
+        n_open = len(open_idx)
+        if len(over) and n_open < k_hi:
+            h = int(over[np.argmax(best.load[over] - inst.room[over])])
+            region = np.flatnonzero(best.chosen == h)
+            cands = np.flatnonzero(inst.may_open & ~best.is_open & np.isin(inst.root, region)
+                                   & ~np.isin(inst.root, inst.root[best.is_open])
+                                   & ~too_close(inst, best.is_open))
+            cands = cands[np.argsort(D[inst.root[h], cands], kind="stable")][:tries]
+            for c in cands:
+                is_open = best.is_open.copy()
+                is_open[c] = True
+                chosen = best.chosen.copy()
+                chosen[region] = -1
+                chosen[inst.root[h]] = h
+                trials.append((is_open, chosen))
+        elif len(under) and n_open > k_lo:
+            for h in under[np.argsort(best.load[under], kind="stable")][:tries]:
+                is_open = best.is_open.copy()
+                is_open[h] = False
+                trials.append((is_open, best.chosen))
+        found = None
+        for n, (is_open, chosen) in enumerate(trials):
+            if work.over():
+                break
+            grown = regrow(D, inst.weight, chosen, is_open, inst.room, inst.root, inst.nbr_ptr,
+                           inst.nbr)
+            if grown is None:
+                continue
+            trial = _Search(inst, is_open, grown, None, work)
+            trial.run(work.mark(0.5 / (len(trials) - n)))
+            k = trial.totals()
+            if found is None or _better(k, found[1]):
+                found = (trial, k)
+        if found is None or not _better(found[1], key):
+            break
+        best, key = found
+    return best, key
 
 
 def _other_hubs(inst: _Instance, D: np.ndarray, target, search: _Search, key: tuple,
