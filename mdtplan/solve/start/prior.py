@@ -85,7 +85,8 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
     and the better kept: as many hubs as before (each closed hub's catchment moved whole to a
     site inside it, :func:`relocate`, or else a hub added where it saves most: the demo
     without its most populous hub met 14% less demand when it was not replaced) and only the
-    hubs left.
+    hubs left. When fewer hubs are allowed than it had, the hubs dropped are those whose areas
+    cost least more from their next hub, and, in another fit, the least populous.
     """
     was_open, chosen, matched = prior.positions(ix)
     report = {"matched": matched}
@@ -102,6 +103,14 @@ def prior_candidate(inst: _Instance, ix, prior, work: _Work, k_lo: int, k_hi: in
     left = max(k_lo, min(int(is_open.sum()), k_hi))
     if left < target:  # ... or only the hubs left
         fits.append((is_open, chosen, left))
+    if int(is_open.sum()) > k_hi:  # fewer hubs allowed: also drop the least populous ones
+        people = np.bincount(chosen[chosen >= 0], weights=inst.weight[chosen >= 0],
+                             minlength=inst.n_s)
+        order = [int(h) for h in np.flatnonzero(is_open)[np.argsort(
+            people[is_open], kind="stable")] if not inst.must_open[h]]
+        fewest = is_open.copy()
+        fewest[order[:int(is_open.sum()) - k_hi]] = False
+        fits.append((fewest, chosen, k_hi))
     best = None
     for n, (opened, assigned, count) in enumerate(fits):
         got = _fitted(inst, was_open, opened, assigned, count, k_hi, work,
