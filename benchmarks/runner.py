@@ -257,7 +257,10 @@ def run_suite(instances: list[Instance], out: Path, shared: Path,
             rows.append({**base, "method": "-", "status": "error",
                          "message": f"inputs: {type(err).__name__}: {err}"})
             continue
-        folder = scenario.parent
+        # the instance's own work folder (a what-if's scenario is the example in the
+        # checkout, where no task or log file belongs)
+        folder = work / inst.name
+        folder.mkdir(parents=True, exist_ok=True)
         task = {"kind": inst.kind, "scenario": str(scenario),
                 "arrays": str(folder / "arrays.npz"), "settings": asdict(settings),
                 "build_only": options.build_only, **inst.extra}
