@@ -385,24 +385,30 @@ def resolve_lines(rows: list[dict]) -> list[str]:
     cols = ("instance", "base cap → variant GBP", "cap binds", "base_s", "resolve_s", "cold_s",
             "read_s", "resolve_ratio", f"≤ {RESOLVE_TARGET:g}", "status re-solve / cold",
             "objective re-solve / cold", "same_objective")
-    lines = ["", "## Re-solve with the model kept", "",
-             "One process per instance: the base scenario built and solved cold; its budget cap "
-             "changed in place (`Session.set_param`) and re-solved from the previous plan "
-             "(`resolve_s`); the same variant prepared (`read_s`, not compared), built and solved "
-             "from scratch (`cold_s`). `resolve_ratio` = `resolve_s / cold_s`.", "",
-             "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
-    for r in rs:
-        ratio = r.get("resolve_ratio")
-        cells = (r["instance"],
-                 f"{_fmt(r.get('base_cap_gbp'))} → {_fmt(r.get('variant_cap_gbp'))}",
-                 _fmt(r.get("cap_binds")), _fmt(r.get("base_s")), _fmt(r.get("resolve_s")),
-                 _fmt(r.get("cold_s")), _fmt(r.get("read_s")), _fmt(ratio),
-                 "—" if ratio is None else ("yes" if ratio <= RESOLVE_TARGET else "no"),
-                 f"{r.get('status')} / {r.get('cold_status', '—')}",
-                 f"{_fmt(r.get('objective'), 9)} / {_fmt(r.get('cold_objective'), 9)}",
-                 _fmt(r.get("same_objective")))
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+    intro = ("One process per instance: the base scenario built and solved cold; its budget "
+             "cap changed in place (`Session.set_param`) and re-solved from the previous plan "
+             "(`resolve_s`); the same variant prepared (`read_s`, not compared), built and "
+             "solved from scratch (`cold_s`). `resolve_ratio` = `resolve_s / cold_s`.")
+    cells = [(r["instance"],
+              f"{_fmt(r.get('base_cap_gbp'))} → {_fmt(r.get('variant_cap_gbp'))}",
+              _fmt(r.get("cap_binds")), _fmt(r.get("base_s")), _fmt(r.get("resolve_s")),
+              _fmt(r.get("cold_s")), _fmt(r.get("read_s")), _fmt(r.get("resolve_ratio")),
+              _meets_target(r.get("resolve_ratio")),
+              f"{r.get('status')} / {r.get('cold_status', '—')}",
+              f"{_fmt(r.get('objective'), 9)} / {_fmt(r.get('cold_objective'), 9)}",
+              _fmt(r.get("same_objective"))) for r in rs]
+    return _section("Re-solve with the model kept", intro, cols, cells)
+
+
+def _section(title: str, intro: str, cols, cells) -> list[str]:
+    """A Markdown section: its heading, a paragraph and a table of ``cells`` (rows of text)."""
+    return (["", f"## {title}", "", intro, "", "| " + " | ".join(cols) + " |",
+             "|" + " --- |" * len(cols)] + ["| " + " | ".join(c) + " |" for c in cells])
+
+
+def _meets_target(ratio) -> str:
+    """Whether a ratio to a cold solve is within :data:`RESOLVE_TARGET` (``—`` without one)."""
+    return "—" if ratio is None else ("yes" if ratio <= RESOLVE_TARGET + 1e-9 else "no")
 
 
 def whatif_lines(rows: list[dict]) -> list[str]:
@@ -414,26 +420,20 @@ def whatif_lines(rows: list[dict]) -> list[str]:
     cols = ("instance", "change", "stage", "cold_s", "resolve_s", "resolve_ratio",
             f"≤ {RESOLVE_TARGET:g}", "vs_cold", "within 1%", "short_cold_vs_cold",
             "status what-if / cold")
-    lines = ["", "## What-ifs from a solved plan", "",
-             "One process per instance: the example solved cold (its plan kept); one thing "
+    intro = ("One process per instance: the example solved cold (its plan kept); one thing "
              "changed and solved cold at the same limit (`cold_s`, the whole run after "
              "loading); the change solved from the base plan (`--start-from`) with a fifth of "
              "`cold_s` as its limit (`resolve_s`), and cold with that short limit too. "
              "`vs_cold`: the what-if's first stage against the cold solve's, relative (unmet "
              "hours as a share of all demand hours); negative is better. "
-             "`short_cold_vs_cold`: the same for the short cold solve.", "",
-             "| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
-    for r in rs:
-        ratio = r.get("resolve_ratio")
-        change = str(r.get("message") or "").split("; ")[0]
-        cells = (r["instance"], change, str(r.get("stage") or "—"), _fmt(r.get("cold_s")),
-                 _fmt(r.get("resolve_s")), _fmt(ratio),
-                 "—" if ratio is None else ("yes" if ratio <= RESOLVE_TARGET + 1e-9 else "no"),
-                 _pct(r.get("vs_cold")), _fmt(r.get("within_1pct")),
-                 _pct(r.get("short_cold_vs_cold")),
-                 f"{r.get('status')} / {r.get('cold_status', '—')}")
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+             "`short_cold_vs_cold`: the same for the short cold solve.")
+    cells = [(r["instance"], str(r.get("message") or "").split("; ")[0],
+              str(r.get("stage") or "—"), _fmt(r.get("cold_s")), _fmt(r.get("resolve_s")),
+              _fmt(r.get("resolve_ratio")), _meets_target(r.get("resolve_ratio")),
+              _pct(r.get("vs_cold")), _fmt(r.get("within_1pct")),
+              _pct(r.get("short_cold_vs_cold")),
+              f"{r.get('status')} / {r.get('cold_status', '—')}") for r in rs]
+    return _section("What-ifs from a solved plan", intro, cols, cells)
 
 
 def _pct(v) -> str:

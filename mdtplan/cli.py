@@ -225,10 +225,10 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
                                 threads=threads)
     prior = None
     if start_from is not None:  # read before anything is written (it may be --out itself)
-        from .inputs.prior import read_prior
+        from .pipeline import earlier_plan
 
         try:
-            prior = read_prior(start_from)
+            prior = earlier_plan(start_from)
         except MdtplanError as err:
             raise _fail(err, f"--start-from {start_from}: cannot start from it") from None
     cancel = threading.Event()

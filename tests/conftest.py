@@ -32,6 +32,27 @@ def orlib_dir() -> Path:
     return path
 
 
+@pytest.fixture()
+def demo_copy(tmp_path):
+    """``demo_copy(time_limit_s, **keys)``: the demo scenario written into the test's folder
+    with its paths made absolute, a time limit and top-level keys replaced (e.g.
+    ``finance=None``); returns the file's path."""
+    import yaml
+
+    def write(time_limit_s: float, **keys) -> Path:
+        doc = yaml.safe_load((REPO / "examples" / "demo.yaml").read_text())
+        for key in ("areas", "sites", "workforce"):
+            doc[key]["path"] = str((REPO / "examples" / doc[key]["path"]).resolve())
+        doc["operating_model"] = str((REPO / "examples" / doc["operating_model"]).resolve())
+        doc["solver"]["time_limit_s"] = time_limit_s
+        doc.update(keys)
+        path = tmp_path / "demo.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        return path
+
+    return write
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     """Name any test that leaves the process's Ctrl-C handling changed (a later test of

@@ -23,16 +23,9 @@ def invoke(*args):
 
 
 @pytest.fixture()
-def small_demo(tmp_path):
+def small_demo(demo_copy):
     """The demo scenario, copied beside its data, with a short time limit."""
-    doc = yaml.safe_load((REPO / "examples" / "demo.yaml").read_text())
-    for key in ("areas", "sites", "workforce"):
-        doc[key]["path"] = str((REPO / "examples" / doc[key]["path"]).resolve())
-    doc["operating_model"] = str((REPO / "examples" / doc["operating_model"]).resolve())
-    doc["solver"]["time_limit_s"] = 12
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
+    return demo_copy(12)
 
 
 def test_validate_demo_prints_demand_summary():

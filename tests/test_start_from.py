@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from mdtplan.cli import app
@@ -100,17 +99,10 @@ def test_a_folder_without_a_usable_plan_is_refused_naming_the_file(tmp_path, fil
 
 
 @pytest.fixture()
-def short_demo(tmp_path):
-    """The demo scenario beside its data, with a short time limit."""
-    doc = yaml.safe_load((REPO / "examples" / "demo.yaml").read_text())
-    for key in ("areas", "sites", "workforce"):
-        doc[key]["path"] = str((REPO / "examples" / doc[key]["path"]).resolve())
-    doc["operating_model"] = str((REPO / "examples" / doc["operating_model"]).resolve())
-    doc["solver"]["time_limit_s"] = 10
-    doc["finance"] = None  # the what-if is about the plan
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    return path
+def short_demo(demo_copy):
+    """The demo scenario beside its data, with a short time limit and no finance (the what-if
+    is about the plan)."""
+    return demo_copy(10, finance=None)
 
 
 def test_a_what_if_with_one_hub_fewer_starts_from_the_earlier_plan(tmp_path, short_demo):

@@ -8,14 +8,14 @@ that plan by ids (so it can come from another process: a previous run's ``hubs.c
 changed rules and searches around it, and :func:`~.search.build_start` keeps it when it
 beats the fresh candidates.
 
-Fitting it to the rules: sites the scenario no longer allows to open are closed and required
-ones opened; hubs are added (greedy, by what each saves) or dropped (the one whose areas are
-cheapest to serve from their next hub) until there are as many as before, within the count's
-limits now (a closed hub replaced; when the change closed hubs, a fit with only the hubs left
-is searched too); areas whose hub
-closed, or all areas when catchments must be contiguous and the kept ones are not, are
-assigned again (nearest open hub; with contiguous catchments, each hub keeps the piece of
-its catchment that holds its own area and its neighbours grow into the rest); the local search then
+Fitting it to the rules (:func:`prior_candidate`): sites the scenario no longer allows to open
+are closed and required ones opened; as many hubs as before, within the count's limits now: a
+closed hub's catchment moves whole to a candidate site inside it (:func:`relocate`), else
+hubs are added where they save most or dropped where their areas cost least more elsewhere
+(:func:`fit_count`); when hubs closed, a fit with only the hubs left, and when fewer are
+allowed, a fit dropping the least populous, are searched too. Areas whose hub went are
+assigned again (nearest open hub; with contiguous catchments each hub keeps the piece of its
+catchment holding its own area and its neighbours grow into the rest); the local search then
 repairs bands and capacity and lowers the plan's cost on the scenario's own terms.
 
 Nothing here reads files or calls a solver.
