@@ -9,11 +9,12 @@ import highspy
 import numpy as np
 import pandas as pd
 import pytest
-from model import random_data, roles_frame, tiny_data
+from model import random_data, roles_frame, tiny_data, with_levers
 
 from mdtplan.model.build import build_model
 from mdtplan.model.checks import check_data
 from mdtplan.model.data import SupervisionRule
+from mdtplan.model.families.lever_reach import lever_index
 from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix
 from mdtplan.solve import Session, SolveOptions, cuts
@@ -38,7 +39,8 @@ def _one_hub(demand_hours: float, step: float = 1.0, minimum: float = 0.0):
 def _floors(data, **kw):
     ix = index_data(data)
     return ix, cuts.hub_floors(data, ix, population_min=data.hub_population_min,
-                               population_max=data.hub_population_max, **kw)
+                               population_max=data.hub_population_max,
+                               levers=lever_index(data, ix), **kw)
 
 
 @pytest.mark.parametrize("hours, step, minimum, waste_fte", [
@@ -106,7 +108,8 @@ def _rows_for(data, ix, mm, fl):
         c = np.full(len(mm.keys[f]), -1, dtype=np.int64)
         c[mm.col_member[start:stop]] = np.arange(start, stop)
         col[f] = c
-    return cuts.cut_rows(fl, ix, data, col["open_site"], col["assign"], col["fte_steps"])
+    return cuts.cut_rows(fl, ix, data, col["open_site"], col["assign"], col["fte_steps"],
+                         lever_index(data, ix), col.get("lever_people"))
 
 
 def test_cuts_raise_the_lp_bound_where_rounding_is_hidden():
@@ -138,7 +141,30 @@ def _random_cases(count):
     return out
 
 
-@pytest.mark.parametrize("data", _random_cases(30))
+def _random_lever_cases(count):
+    """Random cases with two levers each: one that frees hours of a core role, one that
+    needs them; their savings above or below what the hours cost, so the LP runs them in
+    full or not at all."""
+    rng = np.random.default_rng(20261207)
+    out = []
+    for data in _random_cases(2 * count):
+        core = [r for r in data.roles.index if data.roles.at[r, "kind"] == "core"]
+        n = len(data.areas)
+        levers = {"frees": {"cohort": rng.integers(0, 40, n).astype(float),
+                            "hours": {core[0]: -float(rng.choice([6.0, 15.0, 40.0]))},
+                            "saving": float(rng.choice([0.0, 800.0, 9000.0])),
+                            "share": float(rng.choice([0.3, 1.0]))},
+                  "needs": {"cohort": rng.integers(0, 40, n).astype(float),
+                            "hours": {r: float(rng.choice([4.0, 20.0])) for r in core},
+                            "saving": float(rng.choice([100.0, 5000.0])),
+                            "share": float(rng.choice([0.5, 1.0]))}}
+        out.append(with_levers(data, levers))
+        if len(out) == count:
+            break
+    return out
+
+
+@pytest.mark.parametrize("data", _random_cases(30) + _random_lever_cases(20))
 def test_cuts_remove_no_plan(data):
     """Every plan of the model keeps every cut: the optimum without cuts satisfies them all,
     and solving with them gives the same optimum at every stage."""
@@ -151,7 +177,8 @@ def test_cuts_remove_no_plan(data):
         return
     mm = build_matrix(data, ix)
     fl = cuts.hub_floors(data, ix, population_min=data.hub_population_min,
-                         population_max=data.hub_population_max)
+                         population_max=data.hub_population_max,
+                         levers=lever_index(data, ix))
     starts, index, value, _ = _rows_for(data, ix, mm, fl)
     ends = np.r_[starts[1:], len(index)].astype(int) if len(starts) else starts
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
@@ -166,18 +193,70 @@ def test_cuts_remove_no_plan(data):
     assert with_cuts.highs.getNumRow() == len(with_cuts.compiled.row_lower)
 
 
-def test_the_random_cases_have_cuts_to_check():
-    """The property above is checked on cuts that exist: most random cases have some."""
-    with_rows = 0
-    cases = _random_cases(30)
+@pytest.mark.parametrize("cases", [_random_cases(30), _random_lever_cases(20)],
+                         ids=["plain", "levers"])
+def test_the_random_cases_have_cuts_to_check(cases):
+    """The property above is checked on cuts that exist: most random cases have some, and
+    with levers the rows carry the hubs' lever columns."""
+    with_rows = with_lever_terms = 0
     for data in cases:
         ix = index_data(data)
         if not cuts.applies(data, ix):
             continue
         fl = cuts.hub_floors(data, ix, population_min=data.hub_population_min,
-                             population_max=data.hub_population_max)
-        with_rows += bool(len(_rows_for(data, ix, build_matrix(data, ix), fl)[0]))
+                             population_max=data.hub_population_max,
+                             levers=lever_index(data, ix))
+        mm = build_matrix(data, ix)
+        starts, index, _, _ = _rows_for(data, ix, mm, fl)
+        with_rows += bool(len(starts))
+        if "lever_people" in mm.col_spans:
+            lo, hi = mm.col_spans["lever_people"]
+            with_lever_terms += bool(((index >= lo) & (index < hi)).any())
     assert with_rows >= len(cases) // 2
+    if any(d.levers is not None for d in cases):
+        assert with_lever_terms >= len(cases) // 2
+
+
+def _one_hub_lever(demand_hours: float, lever_hours: float, saving: float):
+    """:func:`_one_hub` (social work, whole FTE of 1,000 h at GBP 50,000) with a lever that
+    may reach 10 people, each needing ``lever_hours`` hours (negative: freeing them)."""
+    return with_levers(_one_hub(demand_hours), {
+        "rehab": {"cohort": [10.0], "hours": {"sw": lever_hours}, "saving": saving,
+                  "share": 1.0}})
+
+
+def test_a_lever_that_frees_hours_keeps_its_cut():
+    # 1,500 h of demand; 10 people freeing 20 h each: 1,300 h at full reach, staffed 2 FTE.
+    # Reaching fewer people never saves a step, so the floor is the 0.7 FTE wasted at full
+    # reach (counting hours alone, a partial reach could fill the step exactly)
+    data = _one_hub_lever(1500.0, -20.0, saving=5_000.0)
+    ix, fl = _floors(data)
+    assert cuts.applies(data, ix)
+    assert fl.saving is not None and fl.saving[0] == 5_000.0
+    # the pair's rate: the area's 1.5 FTE less the 0.2 FTE its people free, less their saving
+    assert fl.pi_pair[0] == pytest.approx(1.5 * 50_000 - 0.2 * 50_000 - 10 * 5_000)
+    assert fl.omega[0] == pytest.approx(0.7 * 50_000, abs=2.0)
+    # the cut raises the LP bound by that waste (the LP staffs 1.3 FTE)
+    mm = build_matrix(data, ix)
+    assert _lp_bound(mm, _rows_for(data, ix, mm, fl)) - _lp_bound(mm) == pytest.approx(
+        0.7 * 50_000, abs=2.0)
+
+
+def test_a_lever_that_needs_hours_may_be_run_short_to_save_a_step():
+    # 1,900 h of demand; 10 people needing 20 h each (worth GBP 1,500 a person, more than
+    # their GBP 1,000 of hours): full reach needs 2,100 h, 3 FTE; reaching 5 keeps the hub at
+    # 2 FTE, losing GBP 2,500 of net saving: the least rounding of any hub there
+    data = _one_hub_lever(1900.0, 20.0, saving=1_500.0)
+    ix, fl = _floors(data)
+    assert fl.pi_pair[0] == pytest.approx(1.9 * 50_000 + 10 * (1_000 - 1_500))
+    assert fl.omega[0] == pytest.approx(2_500.0, abs=2.0)
+
+
+def test_the_floors_need_the_levers_index_when_there_are_levers():
+    data = _one_hub_lever(1500.0, -20.0, saving=5_000.0)
+    ix = index_data(data)
+    with pytest.raises(ValueError, match="levers"):
+        cuts.hub_floors(data, ix)
 
 
 def _banded_tiny():

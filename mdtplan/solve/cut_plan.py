@@ -11,6 +11,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
+from ..model.families.lever_reach import lever_index
 from . import cuts
 from .budget import TimeBudget
 from .job import Job
@@ -76,6 +77,9 @@ class RoundingCuts:
                          0.0)
         assign_col = session._family_columns("assign", ix.pairs)
         staff_col = session._family_columns("fte_steps", ix.staff)
+        levers = lever_index(data, ix)
+        lever_col = (session._family_columns("lever_people", levers.keys)
+                     if levers is not None and levers.keys else None)
 
         def make(stop):
             share = max(self.CUT_SHARE * float(options.time_limit_s),
@@ -85,8 +89,10 @@ class RoundingCuts:
                 return None
             floors = cuts.hub_floors(data, ix, scale=key[2], population_min=key[0],
                                      population_max=key[1], closed=upper < 0.5,
-                                     seconds=seconds, min_share=self.CUT_MIN_SHARE, stop=stop)
-            return key, cuts.cut_rows(floors, ix, data, open_col, assign_col, staff_col), floors
+                                     seconds=seconds, min_share=self.CUT_MIN_SHARE, stop=stop,
+                                     levers=levers)
+            return key, cuts.cut_rows(floors, ix, data, open_col, assign_col, staff_col,
+                                      levers, lever_col), floors
 
         job = Job(make, None if cancel is None else cancel.is_set)
         return job

@@ -23,6 +23,22 @@ With staff travel an area's demand at a site includes the trips from that site, 
 site's MIP and cut take the demand of the site's own pairs (:math:`\\pi_{a,s}`), and no site
 borrows another's bound.
 
+With levers (:mod:`mdtplan.model.families.lever_reach`) the people :math:`q_{k,s}` a hub
+reaches need (or, negative, free) :math:`\\eta_{k,r}` hours of its staff each, and each is
+worth :math:`\\gamma_k` of care spend avoided to the cost stage. A hub whose levers free hours
+may staff below its areas' demand, so the cut bounds what the cost stage counts for the hub,
+its staff less its levers' savings:
+
+.. math:: \\sum_{r} c_r\\, step_r\\, fte\\_steps_{s,r} - \\sum_k \\gamma_k\\, q_{k,s}
+          - \\sum_{a} \\pi'_{a,s}\\, assign_{a,s} - \\omega_s\\, open\\_site_s \\ge 0
+
+with :math:`\\pi'_a = \\pi_a + \\sum_k \\sigma_k c_{k,a} (\\rho_k - \\gamma_k)` over the levers
+that save more than their hours cost at the LP's rates (:math:`\\rho_k`,
+:func:`lever_linear_cost`): what the area costs with its levers run in full, as the LP runs
+them. Each site's MIP then carries the hub's lever columns and their reach rows (at most the
+lever's share of its areas' cohort), so ``omega`` is the rounding no choice of reach avoids
+(counting the hours alone, a lever's continuous reach could fill every step exactly).
+
 Valid only where demand must be met (no unmet hours: every objective but
 ``max_demand_met``). The cuts are solver rows, like the cuts HiGHS makes itself: they are not
 part of the model of record, which stays the problem :mod:`mdtplan.model` builds.
@@ -67,6 +83,10 @@ class HubFloors:
     pi_pair : ndarray or None
         With staff travel, each pair's core demand (trips from its site included) at the LP's
         rates [GBP/yr]: the cut's coefficient of ``assign`` (else ``pi`` of the pair's area).
+    saving : ndarray or None
+        With levers, per lever the care spend one person reached avoids [GBP/person]: the
+        cut's coefficient of ``lever_people`` is ``-saving`` of its lever (then ``pi_pair``
+        holds every pair's rate, levers included).
     """
 
     omega: np.ndarray
@@ -76,6 +96,7 @@ class HubFloors:
     seconds: float
     given_up: str = ""
     pi_pair: np.ndarray | None = None
+    saving: np.ndarray | None = None
 
 
 def _donor(i: int, areas: frozenset, done: list, cap: np.ndarray, cap_fte: np.ndarray):
@@ -97,12 +118,9 @@ def _solves_needed(order: list, reach: dict, cap: np.ndarray, cap_fte: np.ndarra
 
 def applies(data, ix) -> bool:
     """Whether rounding cuts are valid and useful: hubs staffed with core roles, demand that
-    must be met (not ``max_demand_met``), roles with a cost, and no lever that frees hours
-    (a hub reaching its people may then need less staff than its areas' demand)."""
+    must be met (not ``max_demand_met``) and roles with a cost. With levers, the cuts need the
+    levers' index (:func:`hub_floors`'s ``levers``)."""
     if not ix.core_roles or data.objective == "max_demand_met" or not len(ix.pairs):
-        return False
-    levers = getattr(data, "levers", None)
-    if levers is not None and bool((levers.hours.to_numpy(dtype=float) < 0).any()):
         return False
     costs = data.roles.reindex(list(ix.core_roles))["cost_gbp_per_fte"].astype(float)
     return bool((costs > 0).any())
@@ -138,38 +156,85 @@ def area_linear_cost(data, ix, scale: float = 1.0) -> np.ndarray:
     return _linear_cost(demand, prod, cost, rules, scale)
 
 
-def _linear_cost(demand, prod, cost, rules, scale) -> np.ndarray:
-    """:func:`area_linear_cost` of the rows of ``demand`` (areas, or pairs with their trips)."""
-    fte = scale * demand / np.where(prod > 0, prod, np.inf)[None, :]
+def _linear_cost(demand, prod, cost, rules, scale, like=None) -> np.ndarray:
+    """:func:`area_linear_cost` of the rows of ``demand`` (areas, or pairs with their trips,
+    or levers' hours per person); each supervising role's term is chosen on ``like`` (default
+    ``demand`` itself), so levers are costed as the areas are."""
+    per_fte = np.where(prod > 0, prod, np.inf)[None, :]
+    fte = scale * demand / per_fte
+    choose = fte if like is None else like / per_fte
     pi = fte @ cost
     for j in dict.fromkeys(j for j, _, _ in rules):  # each supervising role once
         terms = [fte[:, j]] + [fte[:, subs].sum(axis=1) / ratio
                                for k, subs, ratio in rules if k == j]
-        best = max(terms, key=lambda t: float(t.sum()))
+        sizes = [float(choose[:, j].sum())] + [float(choose[:, subs].sum()) / ratio
+                                               for k, subs, ratio in rules if k == j]
+        best = terms[int(np.argmax(sizes))]
         pi += cost[j] * (best - fte[:, j])
     return pi
 
 
+def lever_linear_cost(levers, data, ix) -> np.ndarray:
+    """Per lever, what one person reached costs in core staff hours at the rates of
+    :func:`area_linear_cost` [GBP/person] (negative: the hours it frees)."""
+    _, _, prod, cost, _, demand, rules = _core_arrays(data, ix)
+    eta = levers.hours[:, [ix.roles.index(r) for r in ix.core_roles]].astype(float)
+    return _linear_cost(eta, prod, cost, rules, 1.0, like=demand)
+
+
+def _site_levers(levers, i: int, ks: np.ndarray, ix):
+    """The lever columns of site ``i``'s MIP: ``(keys, core hours per person (keys x core
+    roles), reach coefficients (keys x the site's pairs ``ks``: -share x cohort), upper
+    bounds)``; None without levers there."""
+    if levers is None:
+        return None
+    keys = np.flatnonzero(levers.key_site == i)
+    if not len(keys):
+        return None
+    k = levers.key_lever[keys]
+    core = [ix.roles.index(r) for r in ix.core_roles]
+    eta = levers.hours[np.ix_(k, core)].astype(float)
+    reach = -(levers.share[k][:, None] * levers.pair_cohort[np.ix_(ks, k)].T)
+    return keys, eta, reach, -reach.sum(axis=1)
+
+
 def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, scale,
-              time_limit):
-    """The least ``sum_r c_r step_r n_r - sum_a pi_a x_a`` over hubs at one site; its proven
-    lower bound [GBP/yr], or None (infeasible, or no bound)."""
+              time_limit, lever=None):
+    """The least ``sum_r c_r step_r n_r - sum_a pi_a x_a - sum_k gamma_k q_k`` over hubs at
+    one site; its proven lower bound [GBP/yr], or None (infeasible, or no bound).
+
+    ``lever``: ``(eta, reach, upper, gamma)`` of the site's lever columns ``q`` (core hours
+    per person, keys x roles; reach coefficients, keys x areas; most people; saving per
+    person), or None."""
     n, nr = rows_d.shape
-    ncol = n + nr
+    eta, reach, q_upper, gamma = (lever if lever is not None else
+                                (np.zeros((0, nr)), np.zeros((0, n)), np.zeros(0), np.zeros(0)))
+    nq = len(q_upper)
+    ncol = n + nr + nq
     lo_n = np.ceil(np.maximum(mins, 0.0) / step - 1e-9)
-    # rows: demand covered per role with demand; the band; supervision; the FTE capacity
+    # rows: demand covered per role with demand or lever hours; the levers' reach; the band;
+    # supervision; the FTE capacity
     entries_r, entries_c, entries_v, lower, upper = [], [], [], [], []
     row = 0
     for j in range(nr):
         d = scale * rows_d[:, j]
         nz = np.flatnonzero(d > 0)
-        if not len(nz):
+        lz = np.flatnonzero(eta[:, j] != 0)
+        if not len(nz) and not len(lz):
             continue
-        entries_r += [row] * (len(nz) + 1)
-        entries_c += nz.tolist() + [n + j]
-        entries_v += (-d[nz]).tolist() + [prod[j] * step[j]]
+        entries_r += [row] * (len(nz) + 1 + len(lz))
+        entries_c += nz.tolist() + [n + j] + (n + nr + lz).tolist()
+        entries_v += (-d[nz]).tolist() + [prod[j] * step[j]] + (-eta[lz, j]).tolist()
         lower.append(0.0)
         upper.append(np.inf)
+        row += 1
+    for q in range(nq):
+        nz = np.flatnonzero(reach[q] != 0)
+        entries_r += [row] * (len(nz) + 1)
+        entries_c += nz.tolist() + [n + nr + q]
+        entries_v += reach[q, nz].tolist() + [1.0]
+        lower.append(-np.inf)
+        upper.append(0.0)
         row += 1
     band_lo, band_hi = band
     if band_lo > 0 or np.isfinite(band_hi):
@@ -201,11 +266,12 @@ def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, 
     h = new_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", 1e-4)
-    integrality = np.r_[np.zeros(n, np.int32), np.ones(nr, np.int32)]
+    integrality = np.r_[np.zeros(n, np.int32), np.ones(nr, np.int32), np.zeros(nq, np.int32)]
     status = h.passModel(
         ncol, row, int(A.nnz), int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMinimize), 0.0, np.r_[-pi, cost * step],
-        np.r_[np.zeros(n), lo_n], np.r_[np.ones(n), np.full(nr, np.inf)],
+        int(highspy.ObjSense.kMinimize), 0.0, np.r_[-pi, cost * step, -gamma],
+        np.r_[np.zeros(n), lo_n, np.zeros(nq)],
+        np.r_[np.ones(n), np.full(nr, np.inf), q_upper],
         np.asarray(lower, float), np.asarray(upper, float), A.indptr.astype(np.int32),
         A.indices.astype(np.int32), A.data.astype(float), integrality)
     if status == highspy.HighsStatus.kError:
@@ -264,7 +330,7 @@ def site_order(data, ix, closed=None, probe: bool = False):
 
 def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_max=None,
                closed=None, seconds: float = 10.0, min_share: float | None = None,
-               stop=None, clock=perf_counter) -> HubFloors:
+               stop=None, clock=perf_counter, levers=None) -> HubFloors:
     """``omega`` for every site that can open, within ``seconds``.
 
     Parameters
@@ -294,10 +360,16 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     stop : callable, optional
         Checked before each site's MIP; when it returns True the sites not reached get NaN
         (e.g. a service's cancel).
+    levers : LeverIndex, optional
+        The levers' index (:func:`mdtplan.model.families.lever_reach.lever_index`); required
+        when the scenario has levers (their hours change what a hub must staff).
     """
     t0 = clock()
     core, step, prod, cost, mins, demand, rules = _core_arrays(data, ix)
     pi = area_linear_cost(data, ix, scale)
+    lv = getattr(data, "levers", None)
+    if levers is None and lv is not None and len(lv.cohort.columns):
+        raise ValueError("hub_floors: the scenario has levers; pass their index (levers=)")
     # staff travel: an area's demand at a site depends on the site (its trips), so each site's
     # MIP takes its own pairs' demand, and no site may lend its bound to another
     travel = ix.travel_factor is not None
@@ -305,6 +377,14 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
     if travel:
         pair_d = ix.pair_demand(None, [ix.roles.index(r) for r in core]).astype(float)
         pi_pair = _linear_cost(pair_d, prod, cost, rules, scale)
+    saving = None
+    if levers is not None:
+        # each pair's rate with its area's levers run in full (where that is worth it)
+        saving = levers.saving_gbp.astype(float)
+        rho = lever_linear_cost(levers, data, ix)
+        full = np.where(saving > rho, levers.share * (rho - saving), 0.0)
+        base = pi_pair if travel else pi[ix.pair_area]
+        pi_pair = base + levers.pair_cohort @ full
     lo = float(population_min or 0.0)
     hi = float(population_max) if population_max is not None else np.inf
     omega = np.full(len(ix.site_ids), np.nan)
@@ -322,17 +402,17 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
         left = seconds - (clock() - t0)
         if left <= 0 or (stop is not None and stop()):
             break
-        a = reach[i]
-        if travel:
-            ks = ix.pairs_by_site[ix.site_ids[i]]
-            ks = ks[np.argsort(ix.pair_area[ks], kind="stable")]
-            rows_d, rates = pair_d[ks], pi_pair[ks]
-            a = ix.pair_area[ks]
-        else:
-            rows_d, rates = demand[a], pi[a]
+        ks = ix.pairs_by_site[ix.site_ids[i]]
+        ks = ks[np.argsort(ix.pair_area[ks], kind="stable")]  # one pair per area, area order
+        a = ix.pair_area[ks]
+        rows_d = pair_d[ks] if travel else demand[a]
+        rates = pi[a] if pi_pair is None else pi_pair[ks]
+        site_lv = _site_levers(levers, i, ks, ix)
         value = _site_mip(rows_d, ix.weight[a], rates, step, prod, cost, mins, rules,
                           (lo, min(hi, cap[i])), cap_fte[i], scale,
-                          min(SITE_LIMIT_S, left))
+                          min(SITE_LIMIT_S, left),
+                          None if site_lv is None else (*site_lv[1:], saving[
+                              levers.key_lever[site_lv[0]]]))
         solved += 1
         if value is not None:
             omega[i] = value
@@ -351,16 +431,17 @@ def hub_floors(data, ix, *, scale: float = 1.0, population_min=None, population_
                 omega[:] = np.nan
                 break
     return HubFloors(omega=omega, pi=pi, solved=solved, reused=reused,
-                     seconds=clock() - t0, given_up=given_up, pi_pair=pi_pair)
+                     seconds=clock() - t0, given_up=given_up, pi_pair=pi_pair, saving=saving)
 
 
 def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.ndarray,
-             steps_col: np.ndarray):
+             steps_col: np.ndarray, levers=None, lever_col: np.ndarray | None = None):
     """The cuts as CSR rows over the solver's columns.
 
-    ``open_col`` (per site), ``assign_col`` (per pair) and ``steps_col`` (per ``ix.staff``
-    member) give each variable's column, -1 where the build dropped it. A site with a
-    dropped column, or with ``omega`` not positive, gets no cut.
+    ``open_col`` (per site), ``assign_col`` (per pair), ``steps_col`` (per ``ix.staff``
+    member) and, with levers, ``lever_col`` (per key of ``levers``, the index
+    :func:`hub_floors` was given) give each variable's column, -1 where the build dropped
+    it. A site with a dropped column, or with ``omega`` not positive, gets no cut.
 
     Returns
     -------
@@ -378,12 +459,16 @@ def cut_rows(floors: HubFloors, ix, data, open_col: np.ndarray, assign_col: np.n
         ks = ix.pairs_by_site[s]
         cols_s = [steps_col[staff_pos[(s, r)]] if (s, r) in staff_pos else -1 for r in core]
         cols_a = assign_col[ks]
-        if open_col[i] < 0 or min(cols_s) < 0 or (cols_a < 0).any():
+        keys = (np.flatnonzero(levers.key_site == i) if floors.saving is not None
+                else np.zeros(0, np.int64))
+        cols_q = lever_col[keys] if len(keys) else np.zeros(0, np.int64)
+        if open_col[i] < 0 or min(cols_s) < 0 or (cols_a < 0).any() or (cols_q < 0).any():
             continue
-        index += cols_s + cols_a.tolist() + [int(open_col[i])]
+        index += cols_s + cols_a.tolist() + cols_q.tolist() + [int(open_col[i])]
         rates = (floors.pi[ix.pair_area[ks]] if floors.pi_pair is None
                  else floors.pi_pair[ks])
-        value += coef.tolist() + (-rates).tolist() + [-float(om)]
+        q_rates = floors.saving[levers.key_lever[keys]] if len(keys) else np.zeros(0)
+        value += coef.tolist() + (-rates).tolist() + (-q_rates).tolist() + [-float(om)]
         starts.append(len(index))
     n = len(starts) - 1
     return (np.asarray(starts[:-1], np.int32), np.asarray(index, np.int32),

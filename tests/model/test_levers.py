@@ -97,17 +97,19 @@ def test_both_builds_are_the_same_problem_with_levers():
         assert compile_differences(build_model(data)) == []
 
 
-def test_rounding_cuts_stand_down_when_a_lever_frees_hours():
+def test_rounding_cuts_apply_when_a_lever_frees_hours():
+    # the cuts once stood down here (a hub reaching its people may staff below its areas'
+    # demand); they now carry the hub's lever columns: tests/test_cuts.py checks them (no
+    # plan removed on random instances with levers that free and need hours)
     from mdtplan.model.index import index_data
     from mdtplan.solve.cuts import applies
 
-    freeing = {"cohort": [10.0, 20.0, 30.0], "hours": {"sw": -40.0}, "saving": 0.0,
+    freeing = {"cohort": [10.0, 20.0, 30.0], "hours": {"sw": -40.0}, "saving": 500.0,
                "share": 0.5}
-    assert applies(tiny_data(), index_data(tiny_data()))
-    data = with_levers(tiny_data(), {"reable": REABLE})
-    assert applies(data, index_data(data))  # extra hours only: the cut stays valid
-    data = with_levers(tiny_data(), {"shift": freeing})
-    assert not applies(data, index_data(data))
+    data = with_levers(tiny_data(), {"shift": freeing, "reable": REABLE})
+    assert applies(data, index_data(data))
+    assert not applies(with_levers(tiny_data(objective="max_demand_met"), {"shift": freeing}),
+                       index_data(data))
 
 
 def test_the_heuristic_start_runs_the_levers_that_pay():
