@@ -66,6 +66,7 @@ ALLOWED: dict[str, set[str]] = {
     # HiGHS itself, the cuts and the proof of an unchanged plan know no model
     "mdtplan/solve/highs.py": set(),
     "mdtplan/solve/cuts.py": {"mdtplan.solve.highs"},
+    "mdtplan/solve/hub_columns.py": {"mdtplan.solve.highs", "mdtplan.solve.cuts"},
     "mdtplan/solve/reuse.py": {"mdtplan.solve.status"},
     "mdtplan/explain.py": _SOLVE,
     # the typed summary: read back from summary.json with nothing but itself (and Problem)
@@ -105,6 +106,7 @@ THIRD_PARTY_FORBIDDEN: dict[str, set[str]] = {
     "mdtplan/solve/start/values.py": {"pandas"},
     "mdtplan/solve/highs.py": {"pyomo", "pandas"},
     "mdtplan/solve/cuts.py": {"pyomo", "pandas"},
+    "mdtplan/solve/hub_columns.py": {"pyomo", "pandas"},
     "mdtplan/solve/reuse.py": {"pyomo", "pandas"},
     "mdtplan/results.py": {"pyomo", "highspy"},
     "mdtplan/geography.py": {"pyomo", "highspy", "geopandas"},
