@@ -353,3 +353,31 @@ def test_council_plain_switches_off_every_plan_rule_the_scenario_knows():
     assert not s.travel.staff_travel and s.localities is None
     shipped = load_scenario(REPO / "examples" / "kent.yaml")
     assert shipped.hubs.contiguous and shipped.localities is not None
+
+
+# -- the hub-column bound against HiGHS's (benchmarks/columns.py) ---------------------------
+
+@pytest.mark.slow
+def test_columns_benchmark_on_york(tmp_path):
+    """York solved for 10 s, then the column search for 10 s: both bounds below the plan, the
+    gaps and their ratio from them, a row in both files."""
+    from benchmarks import columns
+
+    assert columns.main(["--only", "york", "--limit", "10", "--out", str(tmp_path),
+                         "--shared", str(SHARED)]) == 0
+    with (tmp_path / "columns.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    plan, highs, cols = (float(row[k]) for k in ("plan", "highs_bound", "columns_bound"))
+    assert highs <= plan and cols <= plan
+    assert float(row["columns_gap"]) == pytest.approx((plan - cols) / plan)
+    assert float(row["gap_ratio"]) == pytest.approx(
+        float(row["columns_gap"]) / float(row["highs_gap"]))
+    assert int(row["rounds"]) >= 1 and int(row["hub_columns"]) >= 5  # the plan's hubs at least
+    assert (tmp_path / "columns.md").read_text().count("| york |") == 1
+
+
+def test_columns_benchmark_refuses_an_unknown_example():
+    from benchmarks import columns
+
+    with pytest.raises(SystemExit):
+        columns.main(["--only", "nowhere"])
