@@ -113,3 +113,16 @@ def test_levers_need_their_index():
                          lever_index(data, ix))
     with pytest.raises(ValueError, match="levers"):
         hc.column_bound(data, ix, costs)
+
+
+def test_greedy_rounds_change_the_pace_not_the_bound(monkeypatch):
+    """Rounds priced by greedy hubs add columns cheaply; the converged bound is the one the
+    MIP rounds alone reach."""
+    cases = [d for d in _min_cost(_random_lever_cases(20))][:8]
+    with_greedy = [_bound(d)[1] for d in cases]
+    assert sum(out.cheap_rounds for out in with_greedy) > 0
+    monkeypatch.setattr(hc, "_greedy", lambda *args: None)
+    for data, fast in zip(cases, with_greedy, strict=True):
+        slow = _bound(data)[1]
+        if fast.converged and slow.converged:
+            assert fast.bound == pytest.approx(slow.bound, rel=1e-5, abs=5.0)

@@ -20,7 +20,10 @@ duals :math:`\\pi` the Lagrangian bound :math:`L(\\pi) = \\sum_a \\mu_a + \\kapp
 + \\sum_s \\min(0, \\underline{price}_s(\\pi) - \\kappa)` (with each pricing MIP's proven
 dual bound) is a valid lower bound on the cost stage, so the bound holds whenever the search
 stops. Duals are smoothed towards the best so far (Wentges), starting from the compact LP's
-when given.
+when given. Between the rounds of MIPs, cheap rounds add each site's greedy hub (its areas by
+their worth at the duals less their staff at the LP's rates, within the band), costed
+exactly; they prove nothing, so a round of MIPs follows when they find no column or every
+:data:`EXACT_EVERY` rounds.
 
 It is a relaxation of the model: the rules a hub column does not carry are dropped
 (contiguity, the hub's own area, hub separation, workforce supply and agency, the budget cap,
@@ -38,12 +41,14 @@ import highspy
 import numpy as np
 from scipy.sparse import csc_matrix
 
-from .cuts import _core_arrays
+from .cuts import _core_arrays, _linear_cost
 from .highs import new_highs, run
 
 INF = highspy.kHighsInf
 #: the restricted master's cost of leaving an area (or the hub count's minimum) uncovered
 _ARTIFICIAL = 1e9
+#: a round of MIPs (which proves the bound) after this many rounds of greedy hubs at most
+EXACT_EVERY = 4
 #: absolute [GBP] and relative slack taken off each bound (numerical error of the MIPs)
 BOUND_ABS_TOL = 1.0
 BOUND_REL_TOL = 1e-6
@@ -143,6 +148,9 @@ class ColumnBound:
     master : float
         The restricted master LP's last value (the bound the search converges to).
     rounds, columns : int
+        Master LPs solved (each followed by a round of pricing); columns made.
+    cheap_rounds : int
+        Rounds priced by greedy hubs only (no bound from them).
     converged : bool
         No column prices out: ``bound`` is the decomposition's own (to the MIPs' gaps).
     seconds : float
@@ -153,6 +161,7 @@ class ColumnBound:
     bound: float = -np.inf
     master: float = np.inf
     rounds: int = 0
+    cheap_rounds: int = 0
     columns: int = 0
     converged: bool = False
     seconds: float = 0.0
@@ -163,7 +172,7 @@ class _Problem:
     """The arrays the pricing MIPs and the master share."""
 
     def __init__(self, data, ix, costs: HubCosts, scale, band, counts, levers):
-        core, step, prod, _, mins, _, rules = _core_arrays(data, ix)
+        core, step, prod, cost_fte, mins, _, rules = _core_arrays(data, ix)
         self.ix, self.costs, self.scale = ix, costs, float(scale)
         self.step, self.prod, self.rules = step, prod, rules
         self.lo_n = np.ceil(np.maximum(mins, 0.0) / step - 1e-9)
@@ -173,6 +182,8 @@ class _Problem:
         self.pair_d = ix.pair_demand(None, self.core_pos).astype(float) * self.scale
         self.pair_spec = (ix.pair_demand(None, spec_pos).astype(float) * self.scale
                           if self.spec else np.zeros((len(ix.pairs), 0)))
+        # each pair's core staff at the LP's rates: the greedy pricing's estimate
+        self.pair_rate = _linear_cost(self.pair_d, prod, cost_fte, rules, 1.0)
         n_core = len(ix.site_ids) * len(core)
         self.pool_keys = list(ix.staff[n_core:])
         self.pk = {k: i for i, k in enumerate(self.pool_keys)}
@@ -329,6 +340,28 @@ class _Problem:
         return bound, float(info.objective_function_value), column
 
 
+def _greedy(P: _Problem, i: int, mu: np.ndarray, pool_price: np.ndarray):
+    """The areas a hub at site ``i`` would take by their worth at these duals less their
+    cost at the LP's rates, best first, within the band (a mask over the site's pairs), or
+    None when the band cannot be met."""
+    ix = P.ix
+    ks = P.sites[i]
+    a = ix.pair_area[ks]
+    pp = np.where(P.pair_pk[ks] >= 0, pool_price[np.maximum(P.pair_pk[ks], 0)], 0.0)
+    worth = mu[a] - P.costs.pair[ks] - (P.pair_spec[ks] * pp).sum(axis=1) - P.pair_rate[ks]
+    w = ix.weight[a]
+    lo, hi = P.band[0], min(P.band[1], P.cap[i])
+    take = np.zeros(len(ks), dtype=bool)
+    pop = 0.0
+    for j in np.argsort(-worth, kind="stable"):
+        if pop + w[j] > hi:
+            continue
+        if worth[j] > 0 or pop < lo:
+            take[j] = True
+            pop += w[j]
+    return take if take.any() and pop >= lo else None
+
+
 def _master(P: _Problem, columns: list):
     """The restricted master LP: (value, area duals, site duals, count dual, pool duals,
     uncovered)."""
@@ -429,12 +462,35 @@ def column_bound(data, ix, costs: HubCosts, *, scale: float = 1.0, population_mi
                   float(duals[2]))
     first = centre is not None
     mispriced = False
+    exact_due = True  # the first round proves (at the duals given, or the first master's)
     while not halted():
         m = _master(P, columns)
         if m is None:
             break
         z, mu, nu, kappa, pool_dual, uncovered = m
         out.master, out.rounds = z + costs.offset, out.rounds + 1
+        if not exact_due and not first:
+            # a cheap round: each site's greedy hub, costed exactly; a MIP round (which
+            # proves the bound) only when these find nothing or every few rounds
+            added = 0
+            for i in P.sites:
+                if halted():
+                    break
+                take = _greedy(P, i, mu, pool_dual)
+                if take is None:
+                    continue
+                r = P.price(i, mu, pool_dual, min(price_s, left()), take)
+                if r is None or r[2] is None:
+                    continue
+                _, areas, share, c, hours = r[2]
+                rc = c - mu[areas] @ share + pool_dual @ hours - nu[i] - kappa
+                if rc < -1e-6 * max(1.0, abs(c)):
+                    columns.append(r[2])
+                    added += 1
+            out.cheap_rounds += 1
+            exact_due = added == 0 or out.cheap_rounds % EXACT_EVERY == 0
+            continue
+        exact_due = False
         smooth = centre is not None and not mispriced and (first or uncovered < 1e-9)
         if smooth:
             a = 1.0 if first else alpha
@@ -478,6 +534,7 @@ def column_bound(data, ix, costs: HubCosts, *, scale: float = 1.0, population_mi
         if complete and added == 0:
             if smooth:
                 mispriced = True  # the next round prices at the master's own duals
+                exact_due = True
                 continue
             out.converged = uncovered < 1e-9
             break
