@@ -12,11 +12,11 @@ Output: ``columns.csv`` and ``columns.md`` in ``--out`` (default ``out/bench-col
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 from pathlib import Path
 
+from . import council
 from .council import EXAMPLES, REPO, _overrides, solve_one
 
 DEFAULT_OUT = Path("out") / "bench-columns"
@@ -107,16 +107,7 @@ def _fmt(key: str, v) -> str:
 
 
 def write_report(rows: list[dict], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / "columns.csv", out / "columns.md"
-    with csv_path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(_fmt(k, r.get(k)) for k in COLUMNS) + " |" for r in rows]
-    md_path.write_text("\n".join(lines) + "\n")
-    return csv_path, md_path
+    return council.write_report(rows, out, name="columns", columns=COLUMNS, fmt=_fmt)
 
 
 def main(argv: list[str] | None = None) -> int:

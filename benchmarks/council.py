@@ -140,17 +140,21 @@ def _fmt(key: str, v) -> str:
     return str(v)
 
 
-def write_report(rows: list[dict], out: Path) -> tuple[Path, Path]:
+def write_report(rows: list[dict], out: Path, *, name: str = "council",
+                 columns: tuple = COLUMNS, fmt=None) -> tuple[Path, Path]:
+    """``NAME.csv`` (every column) and ``NAME.md`` (a table without the messages, each value
+    through ``fmt(column, value)``) in ``out``."""
+    fmt = fmt or _fmt
     out.mkdir(parents=True, exist_ok=True)
-    csv_path, md_path = out / "council.csv", out / "council.md"
+    csv_path, md_path = out / f"{name}.csv", out / f"{name}.md"
     with csv_path.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: r.get(k) for k in COLUMNS})
-    shown = [c for c in COLUMNS if c != "message"]
+            w.writerow({k: r.get(k) for k in columns})
+    shown = [c for c in columns if c != "message"]
     lines = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-    lines += ["| " + " | ".join(_fmt(c, r.get(c)) for c in shown) + " |" for r in rows]
+    lines += ["| " + " | ".join(fmt(c, r.get(c)) for c in shown) + " |" for r in rows]
     md_path.write_text("\n".join(lines) + "\n")
     return csv_path, md_path
 
