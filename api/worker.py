@@ -182,15 +182,6 @@ def _earlier_plan(store: Store, job) -> tuple[object | None, str | None]:
                       "fresh start instead")
 
 
-def _with_warning(result, text: str):
-    """``result`` whose summary carries ``text`` among its warnings."""
-    from dataclasses import replace
-
-    summary = result.results.summary
-    summary = replace(summary, warnings=tuple(summary.warnings) + (text,))
-    return replace(result, results=replace(result.results, summary=summary))
-
-
 def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
             time_limit_s: float, progress_interval_s: float = 0.5,
             parent_pid: int | None = None) -> int:
@@ -212,7 +203,7 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
         The server's process id: the worker stops if it goes away.
     """
     from mdtplan.outputs import write_outputs
-    from mdtplan.pipeline import prepare, run, solve_options_for
+    from mdtplan.pipeline import prepare, run, solve_options_for, with_warnings
     from mdtplan.scenario import parse_scenario
 
     job = store.get_job(job_id)
@@ -243,7 +234,7 @@ def run_job(store: Store, job_id: str, attempt: int, *, result_dir: Path,
         result = run(scenario, options=options, progress=monitor.progress, cancel=cancel,
                      prepared=prepared, start_from=prior)
         if unused:  # asked for, not found: solved cold, and said so
-            result = _with_warning(result, unused)
+            result = with_warnings(result, [unused])
         monitor.stop()
         if monitor.lost:
             return EXIT_LOST

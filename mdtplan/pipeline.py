@@ -321,6 +321,17 @@ def _plan_parts(budget, scenario: Scenario, prepared: Prepared, marginals: bool)
         budget.plan("growth_check")
 
 
+def with_warnings(result: RunResult, texts) -> RunResult:
+    """``result`` whose summary also carries each of ``texts`` among its warnings (once)."""
+    from dataclasses import replace
+
+    summary = result.results.summary
+    warnings = tuple(summary.warnings) + tuple(dict.fromkeys(
+        w for w in texts if w not in summary.warnings))
+    summary = replace(summary, warnings=warnings)
+    return replace(result, results=replace(result.results, summary=summary))
+
+
 def _with_budget(result: RunResult, budget) -> RunResult:
     """``result`` whose summary has the budget's parts and skips in ``timings`` and a warning
     per skipped part."""
@@ -328,11 +339,9 @@ def _with_budget(result: RunResult, budget) -> RunResult:
 
     summary = result.results.summary
     timings = {**summary.report.timings, **budget.timings()}
-    warnings = tuple(summary.warnings) + tuple(w for w in budget.warnings()
-                                               if w not in summary.warnings)
-    summary = replace(summary, report=replace(summary.report, timings=timings),
-                      warnings=warnings)
-    return replace(result, results=replace(result.results, summary=summary))
+    summary = replace(summary, report=replace(summary.report, timings=timings))
+    return with_warnings(replace(result, results=replace(result.results, summary=summary)),
+                         budget.warnings())
 
 
 def solve_session(session, prepared: Prepared, data, *, options, progress=None, cancel=None,

@@ -47,7 +47,7 @@ def demo_job(store):
         store.add_dataset(id=ids[name], filename=name, format=fmt, path=str(GEODATA / name),
                           size_bytes=1, sha256="0" * 64, info={"layers": []})
 
-    def make(**kw):
-        return store.add_job(demo_document(ids, **kw), name="demo")
+    def make(start_from=None, **kw):
+        return store.add_job(demo_document(ids, **kw), name="demo", start_from=start_from)
 
     return make

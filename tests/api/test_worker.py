@@ -101,3 +101,23 @@ def test_a_cancel_while_the_inputs_load_ends_the_job_at_once(store, demo_job, mo
     later.flush()
     assert later.cancel.is_set() and exits == [0]
     assert store.get_job(job2.id).status == "cancelling"
+
+
+def test_a_what_if_whose_earlier_plan_is_gone_is_solved_cold_and_says_so(store, demo_job,
+                                                                          tmp_path):
+    # the earlier scenario finished, then its result files went (a cleanup, a lost disk)
+    earlier = demo_job(time_limit_s=20)
+    store.claim_next(host="test")
+    assert run_job(store, earlier.id, 1, result_dir=tmp_path / "earlier", time_limit_s=600,
+                   progress_interval_s=0.2) == 0
+    for f in (tmp_path / "earlier").iterdir():
+        f.unlink()
+    job = demo_job(start_from=earlier.id, time_limit_s=20)
+    assert store.claim_next(host="test").id == job.id
+    assert run_job(store, job.id, 1, result_dir=tmp_path / "whatif", time_limit_s=600,
+                   progress_interval_s=0.2) == 0
+    done = store.get_job(job.id)
+    assert done.status == FINISHED and done.summary["hubs_open"] >= 8
+    assert done.summary["start_from"] is None  # solved cold
+    said = [w for w in done.summary["warnings"] if earlier.id in w]
+    assert len(said) == 1 and "solved from a fresh start instead" in said[0]

@@ -175,3 +175,17 @@ def test_a_closed_hubs_catchment_moves_whole_to_a_site_inside_it():
     inst.may_open = np.array([True, False, True, False, True])
     opened, assigned = relocate(inst, is_open, chosen, catchments)
     assert opened.tolist() == is_open.tolist() and (assigned[3:6] == -1).all()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_drop_loss_is_what_closing_each_hub_costs(seed):
+    """One pass over the areas gives, for every open hub, what its areas cost more from their
+    next hub: the same as closing each hub in turn (ties and repeated costs included)."""
+    from mdtplan.solve.start.prior import drop_loss
+
+    rng = np.random.default_rng(seed)
+    n_a, n_h = int(rng.integers(1, 30)), int(rng.integers(1, 7))
+    cost = rng.integers(0, 6, size=(n_a, n_h)).astype(float)  # small integers: many ties
+    brute = np.array([np.delete(cost, h, axis=1).min(axis=1).sum() - cost.min(axis=1).sum()
+                      if n_h > 1 else np.inf for h in range(n_h)])
+    np.testing.assert_allclose(drop_loss(cost), brute)
