@@ -85,14 +85,9 @@ def test_cuts_apply_only_where_demand_must_be_met():
 
 def _lp_bound(mm, rows=None) -> float:
     """The LP relaxation's optimum of a direct build, with extra rows (cuts) when given."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    A = mm.A
-    h.passModel(len(mm.col_lower), len(mm.row_lower), int(A.nnz),
-                int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
-                float(mm.offset0), mm.c0, mm.col_lower, mm.col_upper, mm.row_lower,
-                mm.row_upper, A.indptr.astype(np.int32), A.indices.astype(np.int32),
-                A.data.astype(float), np.zeros(len(mm.col_lower), np.int32))
+    from mdtplan.solve.hub_columns import relaxation
+
+    h = relaxation(mm)
     if rows is not None and len(rows[0]):
         starts, index, value, lower = rows
         h.addRows(len(starts), lower, np.full(len(starts), np.inf), len(index), starts, index,

@@ -557,17 +557,24 @@ def matrix_columns(mm) -> dict:
     return out
 
 
-def compact_duals(mm, ix, time_limit: float = 60.0):
-    """The compact LP relaxation's duals as :func:`column_bound`'s first guess: (area
-    duals, pool duals, count dual), or None when the LP is not solved in time."""
+def relaxation(mm, time_limit: float | None = None) -> highspy.Highs:
+    """A quiet HiGHS holding the LP relaxation of a direct build's first stage (not run)."""
     h = new_highs()
-    h.setOptionValue("time_limit", float(time_limit))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
     A = mm.A
     h.passModel(len(mm.col_lower), len(mm.row_lower), int(A.nnz),
                 int(highspy.MatrixFormat.kColwise), int(highspy.ObjSense.kMinimize),
                 float(mm.offset0), mm.c0, mm.col_lower, mm.col_upper, mm.row_lower,
                 mm.row_upper, A.indptr.astype(np.int32), A.indices.astype(np.int32),
                 A.data.astype(float), np.zeros(len(mm.col_lower), np.int32))
+    return h
+
+
+def compact_duals(mm, ix, time_limit: float = 60.0):
+    """The compact LP relaxation's duals as :func:`column_bound`'s first guess: (area
+    duals, pool duals, count dual), or None when the LP is not solved in time."""
+    h = relaxation(mm, time_limit)
     run(h, 1)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
