@@ -150,6 +150,14 @@ class Postgres:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def fail_in_ci_else_skip(reason: str) -> None:
+    """A real component a test needs is missing: fail under CI (``CI=true``, where ``.ci/run``
+    installs it), else skip with the reason."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def postgres_or_skip() -> Postgres:
     """Start a cluster; when it cannot start, fail under CI (``CI=true``), else skip."""
     pg = Postgres()
@@ -158,10 +166,7 @@ def postgres_or_skip() -> Postgres:
     except (RuntimeError, OSError, subprocess.SubprocessError) as err:
         detail = getattr(err, "stderr", "") or ""
         log = pg.log.read_text()[-2000:] if pg.log.exists() else ""
-        reason = f"cannot start PostgreSQL: {err} {detail} {log}".strip()
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        fail_in_ci_else_skip(f"cannot start PostgreSQL: {err} {detail} {log}".strip())
 
 
 # ----------------------------------------------------------------------------- live server

@@ -6,12 +6,12 @@ Needs /usr/bin/chromium (CI: ``apt-get install chromium``) and the ``playwright`
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from service_helpers import fail_in_ci_else_skip
 from test_maps import small_plan
 
 from mdtplan.outputs.maps import draw_dual_map, draw_map
@@ -31,10 +31,7 @@ def _need_browser():
     except ImportError:
         missing.append("the playwright package (pip install playwright)")
     if missing:
-        reason = "browser test needs " + " and ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        fail_in_ci_else_skip("browser test needs " + " and ".join(missing))
 
 
 @contextmanager

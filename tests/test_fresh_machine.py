@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from service_helpers import fail_in_ci_else_skip
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / ".ci" / "fresh-debian"
@@ -26,10 +27,7 @@ def _need_root_and_debootstrap():
     if shutil.which("debootstrap") is None:
         missing.append("debootstrap (apt-get install debootstrap)")
     if missing:
-        reason = "the fresh-machine check needs " + " and ".join(missing)
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        fail_in_ci_else_skip("the fresh-machine check needs " + " and ".join(missing))
 
 
 @pytest.mark.slow

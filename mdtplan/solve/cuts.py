@@ -198,33 +198,26 @@ def _site_levers(levers, i: int, ks: np.ndarray, ix):
     return keys, eta, reach, -reach.sum(axis=1)
 
 
-def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, scale,
-              time_limit, lever=None):
-    """The least ``sum_r c_r step_r n_r - sum_a pi_a x_a - sum_k gamma_k q_k`` over hubs at
-    one site; its proven lower bound [GBP/yr], or None (infeasible, or no bound).
+def site_rows(d, weight, eta, reach, step, prod, rules, band, fte_cap):
+    """The rows of one site's hub MIP over columns ``[x (areas or pairs), n (core steps), q
+    (lever people)]``: demand covered per core role with demand or lever hours (``d``: demand
+    hours, areas x roles, scaled; ``eta``: lever hours per person, keys x roles), each lever's
+    reach (``reach``: -share x cohort, keys x areas), the band on ``weight``, supervision
+    (``rules``), the FTE capacity. Returns ``(A, lower, upper)``, ``A`` in CSC form."""
+    from scipy.sparse import csc_matrix
 
-    ``lever``: ``(eta, reach, upper, gamma)`` of the site's lever columns ``q`` (core hours
-    per person, keys x roles; reach coefficients, keys x areas; most people; saving per
-    person), or None."""
-    n, nr = rows_d.shape
-    eta, reach, q_upper, gamma = (lever if lever is not None else
-                                (np.zeros((0, nr)), np.zeros((0, n)), np.zeros(0), np.zeros(0)))
-    nq = len(q_upper)
-    ncol = n + nr + nq
-    lo_n = np.ceil(np.maximum(mins, 0.0) / step - 1e-9)
-    # rows: demand covered per role with demand or lever hours; the levers' reach; the band;
-    # supervision; the FTE capacity
+    n, nr = d.shape
+    nq = len(reach)
     entries_r, entries_c, entries_v, lower, upper = [], [], [], [], []
     row = 0
     for j in range(nr):
-        d = scale * rows_d[:, j]
-        nz = np.flatnonzero(d > 0)
+        nz = np.flatnonzero(d[:, j] > 0)
         lz = np.flatnonzero(eta[:, j] != 0)
         if not len(nz) and not len(lz):
             continue
         entries_r += [row] * (len(nz) + 1 + len(lz))
         entries_c += nz.tolist() + [n + j] + (n + nr + lz).tolist()
-        entries_v += (-d[nz]).tolist() + [prod[j] * step[j]] + (-eta[lz, j]).tolist()
+        entries_v += (-d[nz, j]).tolist() + [prod[j] * step[j]] + (-eta[lz, j]).tolist()
         lower.append(0.0)
         upper.append(np.inf)
         row += 1
@@ -259,10 +252,29 @@ def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, 
         lower.append(-np.inf)
         upper.append(float(fte_cap))
         row += 1
-    from scipy.sparse import csc_matrix
+    A = csc_matrix((np.asarray(entries_v, float), (np.asarray(entries_r, np.int64),
+                                                   np.asarray(entries_c, np.int64))),
+                   shape=(row, n + nr + nq))
+    return A, np.asarray(lower, float), np.asarray(upper, float)
 
-    A = csc_matrix((np.asarray(entries_v, float), (np.asarray(entries_r), np.asarray(entries_c))),
-                   shape=(row, ncol))
+
+def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, scale,
+              time_limit, lever=None):
+    """The least ``sum_r c_r step_r n_r - sum_a pi_a x_a - sum_k gamma_k q_k`` over hubs at
+    one site; its proven lower bound [GBP/yr], or None (infeasible, or no bound).
+
+    ``lever``: ``(eta, reach, upper, gamma)`` of the site's lever columns ``q`` (core hours
+    per person, keys x roles; reach coefficients, keys x areas; most people; saving per
+    person), or None."""
+    n, nr = rows_d.shape
+    eta, reach, q_upper, gamma = (lever if lever is not None else
+                                (np.zeros((0, nr)), np.zeros((0, n)), np.zeros(0), np.zeros(0)))
+    nq = len(q_upper)
+    ncol = n + nr + nq
+    lo_n = np.ceil(np.maximum(mins, 0.0) / step - 1e-9)
+    A, lower, upper = site_rows(scale * rows_d, weight, eta, reach, step, prod, rules, band,
+                                fte_cap)
+    row = A.shape[0]
     h = new_highs()
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.setOptionValue("mip_rel_gap", 1e-4)
@@ -272,7 +284,7 @@ def _site_mip(rows_d, weight, pi, step, prod, cost, mins, rules, band, fte_cap, 
         int(highspy.ObjSense.kMinimize), 0.0, np.r_[-pi, cost * step, -gamma],
         np.r_[np.zeros(n), lo_n, np.zeros(nq)],
         np.r_[np.ones(n), np.full(nr, np.inf), q_upper],
-        np.asarray(lower, float), np.asarray(upper, float), A.indptr.astype(np.int32),
+        lower, upper, A.indptr.astype(np.int32),
         A.indices.astype(np.int32), A.data.astype(float), integrality)
     if status == highspy.HighsStatus.kError:
         return None

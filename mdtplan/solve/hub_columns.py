@@ -41,7 +41,7 @@ import highspy
 import numpy as np
 from scipy.sparse import csc_matrix
 
-from .cuts import _core_arrays, _linear_cost
+from .cuts import _core_arrays, _linear_cost, _site_levers, site_rows
 from .highs import new_highs, run
 
 INF = highspy.kHighsInf
@@ -218,16 +218,16 @@ class _Problem:
         self.site_lever = {}
         if levers is not None and levers.keys:
             for i, ks in self.sites.items():
-                keys = np.flatnonzero(levers.key_site == i)
-                if not len(keys):
+                found = _site_levers(levers, i, ks, ix)
+                if found is None:
                     continue
+                keys, eta, reach, q_up = found
                 k = levers.key_lever[keys]
-                reach = levers.share[k][:, None] * levers.pair_cohort[np.ix_(ks, k)].T
-                spec_h = levers.hours[np.ix_(k, spec_pos)] if self.spec else np.zeros((len(k), 0))
+                spec_h = (levers.hours[np.ix_(k, spec_pos)] if self.spec
+                          else np.zeros((len(k), 0)))
                 pool = levers.site_pool[i]
                 pks = np.array([self.pk.get((pool, r), -1) for r in self.spec], np.int64)
-                self.site_lever[i] = (keys, levers.hours[np.ix_(k, self.core_pos)], spec_h,
-                                      pks, reach, reach.sum(axis=1))
+                self.site_lever[i] = (keys, eta, spec_h, pks, reach, q_up)
 
     def price(self, i: int, mu: np.ndarray, pool_price: np.ndarray, limit: float,
               fix: np.ndarray | None = None):
@@ -241,60 +241,16 @@ class _Problem:
         a = ix.pair_area[ks]
         pp = np.where(self.pair_pk[ks] >= 0, pool_price[np.maximum(self.pair_pk[ks], 0)], 0.0)
         xcost = costs.pair[ks] - mu[a] + (self.pair_spec[ks] * pp).sum(axis=1)
-        qcost = np.zeros(nq)
+        qcost, q_up = np.zeros(nq), np.zeros(0)
+        eta, reach = np.zeros((0, nr)), np.zeros((0, n))
         if lv is not None:
             keys, eta, spec_h, pks, reach, q_up = lv
             qcost = costs.lever[keys] + spec_h @ np.where(pks >= 0, pool_price[np.maximum(pks, 0)],
                                                           0.0)
-        er, ec, ev, lo, up = [], [], [], [], []
-        row = 0
-        d = self.pair_d[ks]
-        for j in range(nr):
-            nz = np.flatnonzero(d[:, j] > 0)
-            lz = np.flatnonzero(lv[1][:, j] != 0) if lv is not None else np.zeros(0, np.int64)
-            if not len(nz) and not len(lz):
-                continue
-            er += [row] * (len(nz) + 1 + len(lz))
-            ec += nz.tolist() + [n + j] + (n + nr + lz).tolist()
-            ev += (-d[nz, j]).tolist() + [self.prod[j] * self.step[j]]
-            if len(lz):
-                ev += (-lv[1][lz, j]).tolist()
-            lo.append(0.0)
-            up.append(INF)
-            row += 1
-        for q in range(nq):
-            nz = np.flatnonzero(lv[4][q] > 0)
-            er += [row] * (len(nz) + 1)
-            ec += nz.tolist() + [n + nr + q]
-            ev += (-lv[4][q, nz]).tolist() + [1.0]
-            lo.append(-INF)
-            up.append(0.0)
-            row += 1
-        band_lo, band_hi = self.band[0], min(self.band[1], self.cap[i])
-        if band_lo > 0 or np.isfinite(band_hi):
-            er += [row] * n
-            ec += list(range(n))
-            ev += ix.weight[a].tolist()
-            lo.append(band_lo)
-            up.append(band_hi if np.isfinite(band_hi) else INF)
-            row += 1
-        for j, subs, ratio in self.rules:
-            er += [row] * (len(subs) + 1)
-            ec += [n + j] + [n + s for s in subs]
-            ev += [ratio * self.step[j]] + [-self.step[s] for s in subs]
-            lo.append(0.0)
-            up.append(INF)
-            row += 1
-        if np.isfinite(self.cap_fte[i]):
-            er += [row] * nr
-            ec += [n + j for j in range(nr)]
-            ev += self.step.tolist()
-            lo.append(-INF)
-            up.append(float(self.cap_fte[i]))
-            row += 1
-        ncol = n + nr + nq
-        A = csc_matrix((np.asarray(ev, float), (np.asarray(er, np.int64),
-                                                np.asarray(ec, np.int64))), shape=(row, ncol))
+        A, lo, up = site_rows(self.pair_d[ks], ix.weight[a], eta, reach, self.step, self.prod,
+                              self.rules, (self.band[0], min(self.band[1], self.cap[i])),
+                              self.cap_fte[i])
+        row, ncol = A.shape
         x_lo, x_up = np.zeros(n), np.ones(n)
         if fix is not None:
             x_lo, x_up = fix.astype(float), fix.astype(float)
@@ -307,8 +263,8 @@ class _Problem:
                     int(highspy.ObjSense.kMinimize), float(costs.site[i]),
                     np.r_[xcost, costs.step[i], qcost],
                     np.r_[x_lo, self.lo_n, np.zeros(nq)],
-                    np.r_[x_up, np.full(nr, INF), np.zeros(0) if lv is None else lv[5]],
-                    np.asarray(lo, float), np.asarray(up, float), A.indptr.astype(np.int32),
+                    np.r_[x_up, np.full(nr, INF), q_up],
+                    lo, up, A.indptr.astype(np.int32),
                     A.indices.astype(np.int32), A.data.astype(float), integ)
         run(h, 1)
         ms = h.getModelStatus()
