@@ -38,7 +38,33 @@ move      stock of ``from``      ``hours_per_person``                 ``52 * (co
 resize    stock of ``setting``   ``hours_per_person``                 ``52 * cost * reduction_x``
 ========= ====================== ==================================== =========================
 
-``L_x[to]`` uses the lever's ``outcomes`` at level ``x`` when given. A lever reaches at most
+``L_x[to]`` uses the lever's ``outcomes`` at level ``x`` when given.
+
+Reviews
+-------
+With ``care.reviews`` an entry flow's people are reviewed ``per_year`` times a year while they
+are supported, each review taking the hours per contact of the review flow named there. One
+contact of flow ``f`` with setting shares ``out`` then leads to review hours over its stay::
+
+    R[f, r] = sum_s out[s] * weeks[s] / 52 * per_year[f] * h[review(f), r]
+
+and a ``divert`` lever's staff hours per person gain ``R[to] - R[from]`` (the ``to`` flow's
+review spec, or the ``from`` flow's when ``to`` has none; ``to`` at the most likely outcomes):
+a lever that keeps people out of long-term support saves the reviews they would have had
+(steady state, as the care saving). The demand's review rates are unchanged: they are today's.
+
+Phasing
+-------
+A ``divert`` lever's saving builds up as the people it diverts would have left their settings.
+With stays taken as exponential of mean ``weeks[s]`` (residential stays: median 17.9 months
+against a mean of 26.3, ratio 0.68, the exponential's ln 2 = 0.69), the share of the
+steady-state stock reached on average over year ``t`` is::
+
+    phi[s, t] = 1 - d * (exp(-(t - 1) / d) - exp(-t / d)),   d = weeks[s] / 52
+
+and the lever's phasing (:func:`divert_phasing`, used when the lever gives none) is its most
+likely saving in year ``t`` over the steady state's: the care and review differences per
+setting times ``phi[s, t]``, less the hours of ``to`` over ``from``, which start at once. A lever reaches at most
 ``share_x`` of its cohort; the optimisation decides how many people it reaches at each hub
 (:mod:`mdtplan.model.families.lever_reach`), at the most likely level. For a ``divert`` the
 saving a year is the steady state reached once the people diverted in earlier years would have
@@ -80,6 +106,9 @@ class LeverTable:
     share : DataFrame
         Index lever id, columns as ``saving_gbp``: the most of the cohort the lever can reach
         [-].
+    review_hours : DataFrame
+        As ``hours``: the part of them that is reviews (``care.reviews``; a ``divert``
+        lever's ``R[to] - R[from]``, zero otherwise) [h/person].
     """
 
     levers: tuple
@@ -87,6 +116,7 @@ class LeverTable:
     hours: pd.DataFrame
     saving_gbp: pd.DataFrame
     share: pd.DataFrame
+    review_hours: pd.DataFrame | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -191,6 +221,94 @@ def care_spend(contacts: pd.DataFrame, operating_model: OperatingModel) -> pd.Da
     return out
 
 
+def review_hours(shares: dict, entry_flow: str, operating_model: OperatingModel,
+                 hours: pd.DataFrame | None = None) -> pd.Series:
+    """Staff hours of the reviews one contact of ``entry_flow`` leads to over its stay, per
+    role [h/contact] (module docstring, "Reviews"): zero without a ``care.reviews`` entry.
+
+    Parameters
+    ----------
+    shares : dict
+        Setting id -> share of the flow's contacts entering it [-].
+    entry_flow : str
+        The flow whose ``care.reviews`` entry applies.
+    hours : DataFrame, optional
+        :func:`flow_hours` (computed when omitted).
+    """
+    fh = flow_hours(operating_model) if hours is None else hours
+    care = operating_model.care
+    spec = care.reviews.get(entry_flow) if care is not None else None
+    if spec is None:
+        return pd.Series(0.0, index=fh.columns)
+    years = sum(v * care.setting(s).duration_weeks / 52.0 for s, v in shares.items())
+    return fh.loc[spec.flow] * (years * spec.per_year)
+
+
+def stock_build(duration_weeks: float, year: int) -> float:
+    """Share of a setting's steady-state stock reached on average over ``year`` (1-based) when
+    entrants start at time 0 and stays are exponential of mean ``duration_weeks`` [-]."""
+    d = float(duration_weeks) / 52.0
+    return float(1.0 - d * (np.exp(-(year - 1) / d) - np.exp(-year / d)))
+
+
+def _divert_parts(lever, operating_model: OperatingModel, hours: pd.DataFrame):
+    """The ``to`` flow's outcomes (most likely), the reviews' entry flows, and the review hour
+    differences of a ``divert`` lever: ``(to_shares, from_entry, to_entry, R[to] - R[from])``."""
+    care = operating_model.care
+    f, t = lever.divert.from_flow, lever.divert.to_flow
+    to_shares = (lever.outcomes or {}).get("most_likely", care.outcomes.get(t, {}))
+    to_entry = t if t in care.reviews else f
+    diff = (review_hours(to_shares, to_entry, operating_model, hours)
+            - review_hours(care.outcomes.get(f, {}), f, operating_model, hours))
+    return to_shares, f, to_entry, diff
+
+
+def divert_phasing(lever, operating_model: OperatingModel, *, max_years: int = 60,
+                   tol: float = 0.005) -> tuple[float, ...] | None:
+    """The share of a ``divert`` lever's most likely steady-state saving reached in years
+    1, 2, ... (module docstring, "Phasing"); ends with 1.0 once every setting's stock is
+    within ``tol`` of its steady state (the last share holds after).
+
+    Returns None for other kinds of lever, and when the lever saves nothing at steady state
+    (there is nothing to phase).
+    """
+    if lever.divert is None or operating_model.care is None:
+        return None
+    care = operating_model.care
+    fh = flow_hours(operating_model)
+    roles = {r.id: r.cost_gbp_per_fte / r.productive_hours_per_fte
+             for r in operating_model.roles}
+    per_hour = pd.Series(roles).reindex(fh.columns).fillna(0.0)
+    f, t = lever.divert.from_flow, lever.divert.to_flow
+    to_shares, from_entry, to_entry, _ = _divert_parts(lever, operating_model, fh)
+    extra = pd.Series({r: float(lever.hours_per_person.get(r, 0.0)) for r in fh.columns})
+    direct = float(((fh.loc[t] - fh.loc[f] + extra) * per_hour).sum())
+
+    def review_cost(entry: str) -> float:
+        spec = care.reviews.get(entry)
+        return 0.0 if spec is None else float(spec.per_year * (fh.loc[spec.flow]
+                                                               * per_hour).sum())
+    from_shares = care.outcomes.get(f, {})
+    parts = {}
+    for s in care.settings:
+        a, b = float(from_shares.get(s.id, 0.0)), float(to_shares.get(s.id, 0.0))
+        if a == b == 0.0:
+            continue
+        years = s.duration_weeks / 52.0
+        parts[s.id] = ((a - b) * s.cost_gbp_per_week * s.duration_weeks
+                       - (b * review_cost(to_entry) - a * review_cost(from_entry)) * years)
+    steady = sum(parts.values()) - direct
+    if steady <= 0:
+        return None
+    shares = []
+    for year in range(1, max_years + 1):
+        phi = {k: stock_build(care.setting(k).duration_weeks, year) for k in parts}
+        shares.append(max(0.0, (sum(v * phi[k] for k, v in parts.items()) - direct) / steady))
+        if all(p >= 1.0 - tol for p in phi.values()):
+            break
+    return tuple(shares) + (1.0,)
+
+
 def _stock(contacts, operating_model, setting: str, flows) -> pd.Series:
     care = operating_model.care
     weeks = care.setting(setting).duration_weeks
@@ -226,13 +344,14 @@ def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
     care = operating_model.care
     fh = flow_hours(operating_model)
     roles = list(fh.columns)
-    cohort, hours, saving, share = {}, {}, {}, {}
+    cohort, hours, saving, share, reviews = {}, {}, {}, {}, {}
     for lv in levers:
         extra = pd.Series({r: float(lv.hours_per_person.get(r, 0.0)) for r in roles})
         if lv.divert is not None:
             f, t = lv.divert.from_flow, lv.divert.to_flow
             cohort[lv.id] = contacts[f]
-            hours[lv.id] = fh.loc[t] - fh.loc[f] + extra
+            reviews[lv.id] = _divert_parts(lv, operating_model, fh)[3]
+            hours[lv.id] = fh.loc[t] - fh.loc[f] + extra + reviews[lv.id]
             l_from = lifetime_cost_gbp(care.outcomes.get(f, {}), operating_model)
             saving[lv.id] = {
                 x: l_from - lifetime_cost_gbp((lv.outcomes or {}).get(x, care.outcomes.get(t, {})),
@@ -265,4 +384,6 @@ def lever_table(contacts: pd.DataFrame, operating_model: OperatingModel,
         cohort=pd.DataFrame(cohort, index=contacts.index)[ids].astype(float),
         hours=pd.DataFrame(hours).T.reindex(index=ids, columns=roles).astype(float),
         saving_gbp=pd.DataFrame.from_dict(saving, orient="index")[list(LEVELS)].astype(float),
-        share=pd.DataFrame.from_dict(share, orient="index")[list(LEVELS)].astype(float))
+        share=pd.DataFrame.from_dict(share, orient="index")[list(LEVELS)].astype(float),
+        review_hours=pd.DataFrame(reviews).T.reindex(index=ids, columns=roles)
+        .fillna(0.0).astype(float))

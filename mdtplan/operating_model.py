@@ -149,10 +149,23 @@ class CareSetting(_Strict):
     duration_weeks: Annotated[float, Field(gt=0, le=5200)]
 
 
+class CareReviews(_Strict):
+    """How the people a flow places in long-term support are reviewed: ``per_year`` reviews a
+    year per person while they are supported [reviews/person/year], each taking the staff
+    hours per contact of the demand flow ``flow`` (e.g. ``reviews_older_people``)."""
+
+    flow: str
+    per_year: NonNeg
+
+
 class Care(_Strict):
     """What the demand's flows lead to: each setting's unit cost and duration, and, per flow
     (a client group or a demand pathway of :class:`Demand`), the share of its contacts that
     enter each setting (the rest need no long-term support from the council).
+
+    ``reviews`` (per entry flow, optional) makes reviews follow the people in long-term
+    support: a lever that changes how many people a flow places, or for how long, changes the
+    review hours too (:mod:`mdtplan.care`, "Reviews").
 
     The steady-state annual spend on the people a flow of ``n`` contacts a year sends into
     setting ``s`` is ``n x share x cost_gbp_per_week x duration_weeks`` (Little's law: the people
@@ -162,6 +175,7 @@ class Care(_Strict):
 
     settings: list[CareSetting]
     outcomes: dict[str, dict[str, NonNeg]] = Field(default_factory=dict)
+    reviews: dict[str, CareReviews] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _shares(self):
@@ -320,6 +334,12 @@ class OperatingModel(_Strict):
             if unknown:
                 raise ValueError(f"care.outcomes names {unknown}, which are neither client "
                                  f"groups nor pathways of demand (flows are {sorted(flows)})")
+            for entry, rv in self.care.reviews.items():
+                for key, flow in ((f"care.reviews.{entry}", entry),
+                                  (f"care.reviews.{entry}.flow", rv.flow)):
+                    if flow not in flows:
+                        raise ValueError(f"{key}: '{flow}' is neither a client group nor a "
+                                         f"pathway of demand (flows are {sorted(flows)})")
         check_levers(self.levers, self.care, flows, roles)
         return self
 

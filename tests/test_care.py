@@ -123,3 +123,101 @@ def test_bad_care_and_levers_are_refused_naming_the_file_and_key(tmp_path, chang
         load_operating_model(path)
     text = str(err.value)
     assert words in text and "model.yaml" in text
+
+
+# ---- reviews follow the people in long-term support; a divert's saving builds up -----------
+
+REVIEWS = {"assess": {"flow": "review", "per_year": 0.5}}
+REVIEW_GROUP = {"id": "review", "rate_per_1000": {"old": 30}, "hours_per_contact": {"sw": 6}}
+
+
+def _om_reviews(reviews=REVIEWS, **changes):
+    demand = {**BASE["demand"],
+              "client_groups": [*BASE["demand"]["client_groups"], REVIEW_GROUP]}
+    care = {**BASE["care"], "reviews": reviews}
+    return _om(demand=demand, care=care, **changes)
+
+
+DIVERT = {"id": "reable_first", "name": "Reablement first",
+          "divert": {"from": "assess", "to": "reable"},
+          "share": {"low": 0.1, "most_likely": 0.2, "high": 0.3}}
+
+
+def test_a_divert_frees_the_reviews_of_the_stays_it_avoids_by_hand():
+    om = _om_reviews(levers=[DIVERT])
+    t = lever_table(flow_contacts(AREAS, om), om)
+    # stays of an assessed person: 0.4 x 100 + 0.1 x 104 weeks; after reablement 0.2 x 100;
+    # the 'reable' flow has no review entry of its own, so the assessment's applies (0.5 a
+    # year of 6 SW hours)
+    stays = (0.2 * 100 - (0.4 * 100 + 0.1 * 104)) / 52
+    review = stays * 0.5 * 6
+    assert review == pytest.approx(-1.7538, abs=1e-4)
+    assert t.review_hours.loc["reable_first"].to_dict() == pytest.approx({"sw": review, "rw": 0})
+    assert t.hours.loc["reable_first"].to_dict() == pytest.approx(
+        {"sw": 1 - 19 + review, "rw": 50})
+    # the care saving does not change: reviews are staff time
+    assert t.saving_gbp.at["reable_first", "most_likely"] == pytest.approx(
+        0.4 * 25_000 + 0.1 * 900 * 104 - 0.2 * 25_000)
+    # the 'to' flow's own entry wins when it has one
+    om = _om_reviews({**REVIEWS, "reable": {"flow": "review", "per_year": 2.0}},
+                     levers=[DIVERT])
+    t = lever_table(flow_contacts(AREAS, om), om)
+    assert t.review_hours.at["reable_first", "sw"] == pytest.approx(
+        (0.2 * 100 * 2.0 - (0.4 * 100 + 0.1 * 104) * 0.5) / 52 * 6)
+    # without reviews, as before
+    t = lever_table(flow_contacts(AREAS, _om(levers=[DIVERT])), _om(levers=[DIVERT]))
+    assert t.review_hours.loc["reable_first"].abs().sum() == 0
+    assert t.hours.at["reable_first", "sw"] == pytest.approx(1 - 19)
+
+
+def test_stock_build_is_the_exponential_stays_average_by_hand():
+    from math import exp
+
+    from mdtplan.care import stock_build
+    assert stock_build(52, 1) == pytest.approx(exp(-1))          # 1 - (1 - e^-1)
+    assert stock_build(104, 1) == pytest.approx(1 - 2 * (1 - exp(-0.5)))
+    assert stock_build(104, 3) == pytest.approx(1 - 2 * (exp(-1) - exp(-1.5)))
+    years = [stock_build(200, t) for t in range(1, 40)]
+    assert all(a < b for a, b in zip(years, years[1:])) and 0.99 < years[-1] < 1
+
+
+def test_a_divert_lever_gets_a_phasing_derived_from_the_stays_by_hand():
+    from mdtplan.care import divert_phasing, stock_build
+
+    om = _om_reviews(levers=[DIVERT])
+    lever = om.levers[0]
+    ph = divert_phasing(lever, om)
+    per_hour = {"sw": 50000 / 1500, "rw": 30000 / 1500}
+    direct = (1 - 19) * per_hour["sw"] + 50 * per_hour["rw"]       # starts at once
+    review = 0.5 * 6 * per_hour["sw"]                              # a review a person-year
+    home = (0.4 - 0.2) * 250 * 100 - (0.2 - 0.4) * 100 / 52 * review
+    res = 0.1 * 900 * 104 + 0.1 * 104 / 52 * review
+    steady = home + res - direct
+    for year in (1, 2, 5):
+        want = (home * stock_build(100, year) + res * stock_build(104, year) - direct) / steady
+        assert ph[year - 1] == pytest.approx(want)
+    assert ph[0] < ph[1] < ph[4] < 1 and ph[-1] == 1.0
+    assert stock_build(104, len(ph) - 1) >= 0.995       # ends once the stays are in
+    # move and resize levers act on people already in a setting: nothing to derive
+    move = _om(levers=[{"id": "m", "name": "M", "move": {"from": "res", "to": "sl"},
+                        "share": {"low": 0.1, "high": 0.2}}])
+    assert divert_phasing(move.levers[0], move) is None
+    # a divert that saves nothing has nothing to phase
+    costly = _om(levers=[{**DIVERT, "hours_per_person": {"sw": 10_000}}])
+    assert divert_phasing(costly.levers[0], costly) is None
+
+
+@pytest.mark.parametrize("reviews,words", [
+    ({"nowhere": {"flow": "review", "per_year": 0.5}}, "care.reviews.nowhere"),
+    ({"assess": {"flow": "audit", "per_year": 0.5}}, "care.reviews.assess.flow: 'audit'"),
+    ({"assess": {"flow": "review", "per_year": -1}}, "greater than or equal to 0"),
+])
+def test_bad_reviews_are_refused_naming_the_file_and_key(tmp_path, reviews, words):
+    doc = {**BASE, "demand": {**BASE["demand"], "client_groups": [
+        *BASE["demand"]["client_groups"], REVIEW_GROUP]},
+        "care": {**BASE["care"], "reviews": reviews}}
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ScenarioError) as err:
+        load_operating_model(path)
+    assert words in str(err.value) and "model.yaml" in str(err.value)

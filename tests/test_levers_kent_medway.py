@@ -27,6 +27,9 @@ RES_WA, SL = 1700 * 520, 1200 * 520
 # staff cost per productive hour [GBP/h] (cost_gbp_per_fte / 1,540 h)
 SW, OT, NAV, TM, HSCW = 57200 / 1540, 55500 / 1540, 35600 / 1540, 68800 / 1540, 32400 / 1540
 RW, MH, SENS, AUT = 32400 / 1540, 57200 / 1540, 55500 / 1540, 57200 / 1540
+QI = 57200 / 1540
+# one older person's review [GBP]: the review flow's hours (as default.yaml)
+REVIEW_OP = 7 * SW + 0.5 * NAV + 0.2 * MH + 0.3 * SENS + 0.5 * QI
 
 
 @cache
@@ -72,16 +75,24 @@ def test_kent_lever_table_gives_the_calibration_in_models_readme():
     # staff per person: enablement's hours less the assessment's, plus 6 SW hours
     enable = 49 * HSCW + 0.5 * OT - 12 * SW - 0.5 * NAV - 0.5 * TM - 0.5 * MH - 0.8 * SENS
     assert enable == pytest.approx(521.92, abs=0.01)
-    staff = {"enablement_first": enable, "home_care_right_sizing": 3 * SW}
+    # less the reviews of the people kept out of long-term support (care.reviews: 0.79 a
+    # person a year of the older people's review hours, over the stays they no longer have)
+    stays = (0.17 * 100 + 0.03 * 104 - (0.17 * 100 + 0.04 * 200 + 0.085 * 104
+                                          + 0.045 * 52)) / 52
+    reviews = stays * 0.79 * REVIEW_OP
+    assert reviews == pytest.approx(-75.24, abs=0.01)
+    assert table.review_hours.at["enablement_first", "social_worker"] == pytest.approx(
+        stays * 0.79 * 7)
+    staff = {"enablement_first": enable + reviews, "home_care_right_sizing": 3 * SW}
     rates = {r.id: r.cost_gbp_per_fte / r.productive_hours_per_fte for r in om.roles}
     for k, want in staff.items():
         assert sum(h * rates[r] for r, h in table.hours.loc[k].items()) == pytest.approx(want)
     made = _savings(table, staff)
-    assert made["enablement_first"]["most_likely"] == pytest.approx(8_134_786, abs=1)
+    assert made["enablement_first"]["most_likely"] == pytest.approx(8_136_206, abs=1)
     assert made["home_care_right_sizing"]["most_likely"] == pytest.approx(1_662_597, abs=1)
     total = {x: sum(v[x] for v in made.values()) for x in LEVELS}
-    assert total == pytest.approx({"low": 2_093_006, "most_likely": 9_797_383,
-                                   "high": 12_043_313}, abs=2)
+    assert total == pytest.approx({"low": 2_137_113, "most_likely": 9_798_802,
+                                   "high": 12_035_535}, abs=2)
     # the calibrated share lands within 0.1% of the published £9.8m (the fidelity row: 5%)
     assert total["most_likely"] == pytest.approx(9.8 * M, rel=1e-3)
 
@@ -118,14 +129,24 @@ def test_medway_conversations_carry_the_default_outcomes_and_the_calibration():
     c1 = -19.5 * SW - 1.2 * OT + 1.0 * NAV - 0.5 * TM - 1.3 * MH - 0.6 * SENS - 0.6 * AUT
     c2 = 50 * RW - 15 * SW + 1.0 * OT - 0.5 * NAV - 1.3 * MH - 0.6 * SENS - 0.6 * AUT
     assert (c1, c2) == pytest.approx((-858.95, 427.09), abs=0.01)
+    # and the reviews (care.reviews: 0.6 a person a year of the older people's review hours)
+    # over the stays the diverted people no longer have: conversation 1 keeps the care-home
+    # and lifelong working-age placements (its most likely outcomes), so only the home care
+    # and direct payment stays go; conversation 2 swaps conversation 3's community and
+    # care-home stays for reablement's
+    s1 = -(0.18 * 100 + 0.071 * 200) / 52
+    s2 = (0.17 * 100 + 0.03 * 104 - (0.18 * 100 + 0.071 * 200 + 0.072 * 104
+                                      + 0.038 * 52)) / 52
+    c1, c2 = c1 + s1 * 0.6 * REVIEW_OP, c2 + s2 * 0.6 * REVIEW_OP
+    assert (c1, c2) == pytest.approx((-973.52, 350.43), abs=0.01)
     made = _savings(table, {"conversation_1_not_3": c1, "conversation_2_not_3": c2,
                             "conversation_reviews": 3 * SW})
-    want = {"conversation_1_not_3": 2_648_913, "conversation_2_not_3": 1_366_046,
+    want = {"conversation_1_not_3": 2_679_658, "conversation_2_not_3": 1_376_332,
             "conversation_reviews": 280_088}
     assert {k: v["most_likely"] for k, v in made.items()} == pytest.approx(want, abs=1)
     total = {x: sum(v[x] for v in made.values()) for x in LEVELS}
-    assert total == pytest.approx({"low": 1_526_986, "most_likely": 4_295_047,
-                                   "high": 5_045_345}, abs=2)
+    assert total == pytest.approx({"low": 1_555_708, "most_likely": 4_336_078,
+                                   "high": 5_086_376}, abs=2)
     assert total["most_likely"] >= 3.9 * M           # "a minimum of £3.9m"
     assert all(lv.phasing == [0.25, 0.5, 0.75, 1.0] for lv in om.levers)
 

@@ -16,14 +16,14 @@ M = 1e6
 # models/README.md, "Levers: Leicestershire": (low, most likely, high) [GBP/year], and the
 # published range of the line (⚠ seed figures)
 LEICESTERSHIRE = {
-    "oa1_reablement": ((3.951 * M, 4.356 * M, 4.759 * M), (3.78 * M, 4.92 * M)),
+    "oa1_reablement": ((3.976 * M, 4.382 * M, 4.785 * M), (3.78 * M, 4.92 * M)),
     "oa2_home_care_reviews": ((1.788 * M, 1.967 * M, 2.067 * M), (1.70 * M, 2.20 * M)),
     "oa3_care_home_admissions": ((1.477 * M, 1.590 * M, 1.590 * M), (1.42 * M, 1.78 * M)),
     "waa1_direct_payment_reviews": ((0.474 * M, 0.593 * M, 0.724 * M), (0.43 * M, 0.77 * M)),
     "waa2_supported_living": ((0.808 * M, 0.943 * M, 0.943 * M), (0.74 * M, 1.15 * M)),
     "waa3_supported_living_reviews": ((1.171 * M, 1.271 * M, 1.343 * M),
                                       (1.14 * M, 1.39 * M)),
-    "waa4_enablement": ((1.277 * M, 1.455 * M, 1.586 * M), (1.24 * M, 1.64 * M)),
+    "waa4_enablement": ((1.288 * M, 1.467 * M, 1.598 * M), (1.24 * M, 1.64 * M)),
 }
 # models/README.md, "Levers: York": (low, most likely, high) [GBP/year], and the published
 # single figure (⚠ seed figures)
@@ -46,10 +46,18 @@ def test_leicestershire_levers_are_calibrated_to_the_published_ranges():
     assert got["oa1_reablement"]["cohort"] == pytest.approx(6532, abs=1)
     assert got["oa1_reablement"]["people"] == pytest.approx(0.07 * 6532, abs=0.1)
     assert got["waa2_supported_living"]["cohort"] == pytest.approx(546, abs=1)
-    # OA1 a person: care saving £17,210 - £7,140 = £10,070 less staff £543
-    assert got["oa1_reablement"]["staff_per_person"] == pytest.approx(543, abs=1)
+    # OA1 a person: care saving £17,210 - £7,140 = £10,070 less staff £543, less the reviews
+    # of the stays reablement avoids (care.reviews: 0.6 a year of the older people's review
+    # hours, SW 7 h, navigator 0.5, MH 0.2, sensory 0.3, QI 0.5, over 0.3088 person-years)
+    rate = {"sw": 57200 / 1540, "nav": 35600 / 1540, "sens": 55500 / 1540}
+    review = 7 * rate["sw"] + 0.5 * rate["nav"] + 0.2 * rate["sw"] + 0.3 * rate["sens"] \
+        + 0.5 * rate["sw"]
+    stays = (0.17 * 100 + 0.03 * 104 - (0.17 * 100 + 0.04 * 200 + 0.085 * 104 + 0.045 * 52)) / 52
+    staff = 543 + stays * 0.6 * review
+    assert staff == pytest.approx(486, abs=1)
+    assert got["oa1_reablement"]["staff_per_person"] == pytest.approx(staff, abs=1)
     assert got["oa1_reablement"]["most_likely"] == pytest.approx(
-        0.07 * got["oa1_reablement"]["cohort"] * (10_070 - 543), rel=1e-3)
+        0.07 * got["oa1_reablement"]["cohort"] * (10_070 - staff), rel=1e-3)
     # the totals lie in the published headline ranges at every level
     quality = {k for k, v in got.items() if not v["cashable"]}
     assert quality == {"oa3_care_home_admissions", "waa4_enablement"}
@@ -59,7 +67,7 @@ def test_leicestershire_levers_are_calibrated_to_the_published_ranges():
         assert 2.66 * M <= sum(v[x] for k, v in got.items() if k in quality) <= 3.42 * M
     # the levers' staff are well over 2% of a plan of ≈ £23m (the budget-cap test below)
     staff = sum(v["people"] * v["staff_per_person"] for v in got.values())
-    assert staff == pytest.approx(1.012 * M, rel=1e-2)
+    assert staff == pytest.approx(0.974 * M, rel=1e-2)
 
 
 def test_york_levers_are_calibrated_to_the_published_figures():
@@ -129,7 +137,7 @@ def _check_solved(result, expected: dict) -> None:
 def test_leicestershire_example_savings_are_the_models(leicestershire):
     _check_solved(leicestershire, LEICESTERSHIRE)
     finance = leicestershire.results.summary.finance
-    # the council's reading of the fee test on the model's total: £10.95m / £4.5m at the low end
+    # the council's reading of the fee test on the model's total: £10.98m / £4.5m at the low end
     assert finance.ratio_basis == "total"
     assert finance.benefit_to_investment.low == pytest.approx(
         finance.model_savings.total["low"] / 4.5e6)

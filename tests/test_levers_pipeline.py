@@ -98,6 +98,39 @@ def test_the_model_makes_the_savings(free):
     assert "levers" in out and out["levers"].read_text().startswith("lever_id,")
 
 
+def test_the_divert_lever_s_saving_builds_up_over_the_years(free):
+    """No phasing in the operating model: the lever's is derived from the settings' stays
+    (mdtplan.care.divert_phasing), and the years, NPV and payback use it."""
+    from mdtplan.care import divert_phasing
+
+    result, tmp = free
+    om = result.prepared.inputs.operating_model
+    line = _made(result).lines[0]
+    want = divert_phasing(om.levers[0], om)
+    assert line.phasing_source == "derived" and tuple(line.phasing) == pytest.approx(want)
+    assert 0 < line.phasing[0] < line.phasing[1] < 1 and line.phasing[-1] == 1.0
+    fin = result.results.summary.finance
+    assert fin.lines[0].phasing == pytest.approx(want)
+    for row in fin.by_year:   # the only line, nothing already in the plan
+        assert row.saving.most_likely == pytest.approx(
+            line.saving["most_likely"] * want[min(row.year, len(want)) - 1])
+    doc = json.loads(write_outputs(result.results, tmp / "phased", map_html=False,
+                                   workbook=False)["summary"].read_text())
+    made = doc["finance"]["model_savings"]["lines"][0]
+    assert made["phasing_source"] == "derived" and made["phasing"] == pytest.approx(list(want))
+
+
+def test_a_typed_phasing_is_kept(repo_root, tmp_path):
+    sc = _scenario(repo_root, tmp_path)
+    model = yaml.safe_load((tmp_path / "model.yaml").read_text())
+    model["levers"][0]["phasing"] = [0.5, 1.0]
+    (tmp_path / "model.yaml").write_text(yaml.safe_dump(model))
+    result = run(sc, explain=False, marginals=False)
+    line = _made(result).lines[0]
+    assert (line.phasing_source, tuple(line.phasing)) == ("typed", (0.5, 1.0))
+    assert result.results.summary.finance.lines[0].phasing == (0.5, 1.0)
+
+
 def _hub_table(result):
     hubs = result.results.hubs
     data = result.prepared.data

@@ -19,6 +19,11 @@ low / high        the same plan at the lever's low and high level: each hub reac
                   than it saves; a role's hiring limit; the budget cap (the plan within one FTE
                   step of the lever's main role, plus the solve's gap, of it); under ``max_demand_met``
                   the hubs' own demand first; else the whole-FTE steps)
+``review_hours``  the part of the hours that is reviews (``care.reviews``): the reviews the people's
+                  changed long-term support needs less those it no longer needs [h/year]
+``phasing``       share of the saving reached in years 1, 2, ...: the operating model's, else a
+                  ``divert`` lever's build-up as the people it diverts would have left their
+                  settings (``phasing_source``: ``typed``, ``derived`` or ``none``)
 ``one_more_fte``  for a held-back lever, what one more FTE of the role it needs most would let it
                   reach (``productive hours / hours per person``, at most the people still
                   unreached) and save a year
@@ -32,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..care import LEVELS, care_spend, flow_contacts, lever_table
+from ..care import LEVELS, care_spend, divert_phasing, flow_contacts, lever_table
 from ..summary import Line
 from ..summary.levers import LeverLine, ModelSavings
 
@@ -82,6 +87,9 @@ def model_savings(prepared, results) -> ModelSavings | None:
         max_people = float(catch.sum()) * float(share["most_likely"])
         hours = table.hours.loc[k]
         staff_hours = {r: float(h) * people for r, h in hours.items() if h != 0}
+        reviews = ({r: float(h) * people for r, h in table.review_hours.loc[k].items()
+                    if h != 0} if table.review_hours is not None else {})
+        phasing, phasing_source = lever_phasing(lv, om)
         staff_cost = float(sum(h * float(per_hour.get(r, 0.0)) for r, h in staff_hours.items()))
         per_person_staff = float(sum(float(h) * float(per_hour.get(r, 0.0))
                                      for r, h in hours.items()))
@@ -100,7 +108,8 @@ def model_savings(prepared, results) -> ModelSavings | None:
             id=k, name=lv.name, kind=lv.kind, cashable=bool(lv.cashable),
             cohort=float(catch.sum()), max_people=max_people, people=people,
             care_saving=care, staff_hours=staff_hours, staff_cost=staff_cost, saving=saving,
-            held_back_by=held, one_more_fte=unlock,
+            held_back_by=held, one_more_fte=unlock, review_hours=reviews,
+            phasing=phasing, phasing_source=phasing_source,
             by_hub=tuple({"site_id": str(s), "people": float(p)}
                          for s, p in mine.items() if p > 0)))
 
@@ -120,9 +129,20 @@ def model_savings(prepared, results) -> ModelSavings | None:
         lines=tuple(lines), levels=LEVELS_IN_WORDS)
 
 
+def lever_phasing(lever, operating_model) -> tuple[tuple, str]:
+    """A lever's phasing and where it comes from: the operating model's (``typed``), else a
+    ``divert`` lever's build-up (``derived``, :func:`mdtplan.care.divert_phasing`), else full
+    from year 1 (``none``, an empty tuple)."""
+    if lever.phasing:
+        return tuple(float(x) for x in lever.phasing), "typed"
+    derived = divert_phasing(lever, operating_model)
+    return (derived, "derived") if derived else ((), "none")
+
+
 def model_lines(savings: ModelSavings | None, operating_model) -> list[Line]:
     """The levers as lines of the savings table (``source: model``), with their
-    ``already_in_plan``, ``investment`` and ``phasing`` from the operating model."""
+    ``already_in_plan`` and ``investment`` from the operating model and their phasing
+    (:func:`lever_phasing`)."""
     if savings is None:
         return []
     spec = {lv.id: lv for lv in operating_model.levers}
@@ -132,7 +152,8 @@ def model_lines(savings: ModelSavings | None, operating_model) -> list[Line]:
         out.append(Line(name=ln.name, low=ln.saving["low"], high=ln.saving["high"],
                         most_likely=ln.saving["most_likely"], cashable=ln.cashable,
                         already_in_plan=float(lv.already_in_plan),
-                        investment=float(lv.investment), phasing=tuple(lv.phasing or ()),
+                        investment=float(lv.investment),
+                        phasing=tuple(ln.phasing) or tuple(lv.phasing or ()),
                         source="model", id=ln.id))
     return out
 
@@ -214,4 +235,4 @@ def lever_draws(scenario, operating_model) -> list[dict]:
     return [{k: float(v[i]) for k, v in columns.items()} for i in range(n)]
 
 
-__all__ = ["LEVELS_IN_WORDS", "lever_draws", "model_lines", "model_savings"]
+__all__ = ["LEVELS_IN_WORDS", "lever_draws", "lever_phasing", "model_lines", "model_savings"]

@@ -6,7 +6,7 @@ holds them and reads them back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LEVELS = ("low", "most_likely", "high")
 
@@ -50,6 +50,17 @@ class LeverLine:
         most would let it reach and save a year (held back levers only).
     by_hub : tuple of dict
         ``{"site_id", "people"}`` for each hub reaching people.
+    review_hours : dict
+        Role id -> the part of ``staff_hours`` that is reviews: the reviews the people's
+        changed long-term support needs, less those it no longer needs (``care.reviews``;
+        negative: freed) [h/year].
+    phasing : tuple of float
+        Share of the full saving reached in years 1, 2, ... (the last share holds after; empty:
+        full from year 1).
+    phasing_source : str
+        ``typed`` (the operating model's), ``derived`` (a ``divert`` lever's build-up as the
+        people it diverts would have left their settings, :func:`mdtplan.care.divert_phasing`)
+        or ``none`` (full from year 1).
     """
 
     id: str
@@ -66,6 +77,9 @@ class LeverLine:
     held_back_by: str | None = None
     one_more_fte: dict | None = None
     by_hub: tuple = ()
+    review_hours: dict = field(default_factory=dict)
+    phasing: tuple = ()
+    phasing_source: str = "none"
 
     @property
     def share_reached(self) -> float | None:
@@ -79,7 +93,9 @@ class LeverLine:
                 "staff_hours": dict(self.staff_hours), "staff_cost": self.staff_cost,
                 "low": self.saving["low"], "most_likely": self.saving["most_likely"],
                 "high": self.saving["high"], "held_back_by": self.held_back_by,
-                "one_more_fte": self.one_more_fte, "by_hub": [dict(h) for h in self.by_hub]}
+                "one_more_fte": self.one_more_fte, "by_hub": [dict(h) for h in self.by_hub],
+                "review_hours": dict(self.review_hours),
+                "phasing": list(self.phasing) or None, "phasing_source": self.phasing_source}
 
     @classmethod
     def from_dict(cls, doc: dict) -> LeverLine:
@@ -91,7 +107,10 @@ class LeverLine:
                    staff_cost=doc.get("staff_cost"),
                    saving={k: doc.get(k) for k in LEVELS},
                    held_back_by=doc.get("held_back_by"), one_more_fte=doc.get("one_more_fte"),
-                   by_hub=tuple(dict(h) for h in doc.get("by_hub") or ()))
+                   by_hub=tuple(dict(h) for h in doc.get("by_hub") or ()),
+                   review_hours=dict(doc.get("review_hours") or {}),
+                   phasing=tuple(doc.get("phasing") or ()),
+                   phasing_source=doc.get("phasing_source", "none"))
 
 
 @dataclass(frozen=True)
