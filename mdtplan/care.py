@@ -309,6 +309,38 @@ def divert_phasing(lever, operating_model: OperatingModel, *, max_years: int = 6
     return tuple(shares) + (1.0,)
 
 
+def pathway_table(contacts: pd.DataFrame, operating_model: OperatingModel) -> pd.DataFrame:
+    """Each flow with outcomes, summed over the areas: what its contacts lead to at steady
+    state (what ``mdtplan validate`` prints).
+
+    Returns
+    -------
+    DataFrame
+        Index flow id (the order of ``care.outcomes``); columns ``contacts`` [contacts/year],
+        ``entrants`` (into long-term support) [people/year], ``people`` (supported at any time)
+        [people], ``spend_gbp`` [GBP/year], ``review_hours`` (``care.reviews``) [h/year].
+        Empty without a ``care`` section.
+    """
+    care = operating_model.care
+    cols = ["contacts", "entrants", "people", "spend_gbp", "review_hours"]
+    if care is None:
+        return pd.DataFrame(columns=cols, dtype=float)
+    fh = flow_hours(operating_model)
+    rows = {}
+    for f, shares in care.outcomes.items():
+        if f not in contacts.columns:
+            continue
+        n = float(contacts[f].sum())
+        weeks = {s: care.setting(s).duration_weeks for s in shares}
+        rows[f] = {"contacts": n, "entrants": n * sum(shares.values()),
+                   "people": n * sum(v * weeks[s] / 52.0 for s, v in shares.items()),
+                   "spend_gbp": n * sum(v * weeks[s] * care.setting(s).cost_gbp_per_week
+                                        for s, v in shares.items()),
+                   "review_hours": n * float(review_hours(shares, f, operating_model,
+                                                          fh).sum())}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=cols).astype(float)
+
+
 def _stock(contacts, operating_model, setting: str, flows) -> pd.Series:
     care = operating_model.care
     weeks = care.setting(setting).duration_weeks

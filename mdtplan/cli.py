@@ -134,7 +134,35 @@ def _print_inputs_summary(prepared) -> None:
     t.add_row("total", "", f"{summ['demand_hours'].sum():,.0f}", f"{summ['fte'].sum():,.1f}",
               _fmt_gbp(summ["cost_gbp"].sum()))
     console.print(t)
+    _print_pathways(prepared)
     _print_levers(prepared)
+
+
+def _signed(hours: float) -> str:
+    """Hours with a sign and at most two decimals: ``+50``, ``-13.3``, ``-0.59``."""
+    text = f"{hours:+,.2f}".rstrip("0").rstrip(".")
+    return text
+
+
+def _print_pathways(prepared) -> None:
+    """What each flow's contacts lead to in long-term support, at steady state."""
+    from .care import flow_contacts, pathway_table
+
+    om = prepared.inputs.operating_model
+    if om is None or om.care is None or not om.care.outcomes:
+        return
+    table = pathway_table(flow_contacts(prepared.inputs.areas, om), om)
+    t = Table(title="Care pathways (steady state, before any lever)")
+    for col in ("flow", "contacts a year", "into long-term support a year",
+                "people supported", "care spend (£ a year)", "review hours a year"):
+        t.add_column(col, justify="left" if col == "flow" else "right")
+    for flow, row in table.iterrows():
+        t.add_row(str(flow), f"{row['contacts']:,.0f}", f"{row['entrants']:,.0f}",
+                  f"{row['people']:,.0f}", _fmt_gbp(row["spend_gbp"]),
+                  f"{row['review_hours']:,.0f}")
+    t.add_row("total", "", f"{table['entrants'].sum():,.0f}", f"{table['people'].sum():,.0f}",
+              _fmt_gbp(table["spend_gbp"].sum()), f"{table['review_hours'].sum():,.0f}")
+    console.print(t)
 
 
 def _print_levers(prepared) -> None:
@@ -151,7 +179,8 @@ def _print_levers(prepared) -> None:
     for k in levers.cohort.columns:
         cohort = float(levers.cohort[k].sum())
         hours = levers.hours.loc[k]
-        shown = ", ".join(f"{r} {h:+g}" for r, h in hours.items() if h != 0) or "none"
+        shown = ", ".join(f"{r} {_signed(h)}" for r, h in hours.items()
+                          if abs(h) >= 0.005) or "none"
         t.add_row(f"{names.get(k, k)} ({k})", f"{cohort:,.0f}",
                   f"{cohort * float(levers.max_share[k]):,.0f}",
                   _fmt_gbp(float(levers.saving_gbp[k])), shown)

@@ -221,3 +221,59 @@ def test_bad_reviews_are_refused_naming_the_file_and_key(tmp_path, reviews, word
     with pytest.raises(ScenarioError) as err:
         load_operating_model(path)
     assert words in str(err.value) and "model.yaml" in str(err.value)
+
+
+def test_default_working_age_reasons_reproduce_the_published_shares():
+    """models/README.md, "Working-age adults by primary support reason": the four pathways keep
+    the single calibrated figure (hours and people into each setting) and give the published
+    shares of the long-term stock and spend."""
+    from pathlib import Path
+
+    om = load_operating_model(Path(__file__).resolve().parents[1] / "models" / "default.yaml")
+    reasons = ["wa_learning_disability", "wa_mental_health", "wa_physical", "wa_other"]
+    group = next(g for g in om.demand.client_groups if g.id == "assessments_working_age")
+    assert list(group.pathways) == reasons
+    hours = flow_hours(om).loc["assessments_working_age"]
+    assert hours[hours != 0].to_dict() == pytest.approx({
+        "social_worker": 26.0, "occupational_therapist": 1.0, "care_navigator": 1.0,
+        "team_manager": 0.5, "mental_health": 3.0, "autism": 2.0, "sensory": 0.3})
+    share, out = group.pathways, om.care.outcomes
+    single = {"home_care": 0.08, "direct_payment": 0.08, "supported_living": 0.03,
+              "residential_working_age": 0.02}
+    for setting, want in single.items():
+        got = sum(share[p] * out[p].get(setting, 0.0) for p in reasons)
+        assert got == pytest.approx(want, rel=2e-3), setting
+    weeks = {s.id: s.duration_weeks for s in om.care.settings}
+    cost = {s.id: s.cost_gbp_per_week for s in om.care.settings}
+    stock = {p: 7.4 * share[p] * sum(v * weeks[s] / 52 for s, v in out[p].items())
+             for p in reasons}
+    spend = {p: 7.4 * share[p] * sum(v * weeks[s] * cost[s] for s, v in out[p].items())
+             for p in reasons}
+    total_stock, total_spend = sum(stock.values()), sum(spend.values())
+    assert stock["wa_learning_disability"] / total_stock == pytest.approx(0.45, abs=0.01)
+    assert stock["wa_mental_health"] / total_stock == pytest.approx(0.20, abs=0.01)
+    assert stock["wa_physical"] / total_stock == pytest.approx(0.30, abs=0.015)
+    assert spend["wa_learning_disability"] / total_spend == pytest.approx(0.70, abs=0.015)
+    assert spend["wa_mental_health"] / total_spend == pytest.approx(0.16, abs=0.01)
+    assert total_spend / 1000 == pytest.approx(320.5, abs=1)        # £ a head of 18-64
+    # every reason is reviewed as working-age people are
+    assert {p: om.care.reviews[p].flow for p in reasons} == dict.fromkeys(
+        reasons, "reviews_working_age")
+
+
+def test_the_pathway_table_by_hand():
+    from mdtplan.care import pathway_table
+
+    om = _om_reviews()
+    t = pathway_table(flow_contacts(AREAS, om), om)
+    assert list(t.index) == ["assess", "reable", "c3"]
+    # assessments: 50 + 100 a year; 0.4 to home care (100 weeks), 0.1 to residential (104)
+    row = t.loc["assess"]
+    assert row["contacts"] == pytest.approx(150)
+    assert row["entrants"] == pytest.approx(150 * 0.5)
+    assert row["people"] == pytest.approx(150 * (0.4 * 100 + 0.1 * 104) / 52)
+    assert row["spend_gbp"] == pytest.approx(150 * (0.4 * 25_000 + 0.1 * 900 * 104))
+    # reviewed 0.5 a year for 6 SW hours while supported; the other flows have no review entry
+    assert row["review_hours"] == pytest.approx(row["people"] * 0.5 * 6)
+    assert t.loc["c3", "review_hours"] == 0
+    assert t.loc["c3", "spend_gbp"] == pytest.approx(90 * 0.5 * 25_000)

@@ -111,7 +111,8 @@ def test_medway_conversations_carry_the_default_outcomes_and_the_calibration():
               "residential_working_age"):
         mine = contacts["conversation_3"].sum() * om.care.outcomes["conversation_3"][s]
         want = sum(d[f] * default.care.outcomes[f].get(s, 0.0)
-                   for f in ("assessments_older_people", "assessments_working_age"))
+                   for f in ("assessments_older_people", "wa_learning_disability",
+                             "wa_mental_health", "wa_physical", "wa_other"))
         assert mine == pytest.approx(want, rel=0.01), s
     assert care_spend(contacts, om).filter(like="spend_gbp__").to_numpy().sum() == \
         pytest.approx(100.8 * M, rel=1e-3)          # steady-state care spend (models/README.md)

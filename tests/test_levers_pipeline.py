@@ -274,3 +274,10 @@ def test_validate_lists_the_levers_before_any_solve(repo_root, tmp_path):
     cohort = float(prepared.data.levers.cohort["reablement_first"].sum())
     assert "Levers (most likely;" in text and "Reablement" in text   # the table wraps cells
     assert f"{cohort:,.0f}" in text and f"{0.05 * cohort:,.0f}" in text
+    # and what each flow leads to before any lever: the older people assessed enter long-term
+    # support 0.3 + 0.1 of the time, stay 100 and 110 weeks, at £264 and £900 a week
+    assert "Care pathways (steady state" in text
+    n = cohort
+    spend = n * (0.3 * 264 * 100 + 0.1 * 900 * 110)
+    people = n * (0.3 * 100 + 0.1 * 110) / 52
+    assert (f"│ {n:,.0f} │ {0.4 * n:,.0f} │ {people:,.0f} │ £{spend:,.0f} │") in text
