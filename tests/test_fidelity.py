@@ -336,6 +336,15 @@ def test_summary_json_has_the_fidelity_block(solved, repo_root):
     likely = want["most_likely"]
     assert (savings["within"], savings["derived"]) == (1e6 <= likely <= 3e6, True)
     assert savings["basis"] == "model levers and typed lines"
+    # with no typed line left the sum is the model's alone
+    from mdtplan.appraisal.fidelity import _with_model_lines
+    model_only = {"finance": {"lines": [ln for ln in summary["finance"]["lines"]
+                                        if ln["source"] == "model"]}}
+    assert _with_model_lines(model_only, "finance.totals.total", False,
+                             "typed input") == (True, "model")
+    assert _with_model_lines({"finance": {"lines": [{"source": "typed"}]}},
+                             "finance.totals.total", False, "typed input") == (
+        False, "typed input")
     assert quality["model"] == {"low": 150_000, "most_likely": 225_000, "high": 300_000}
     assert (quality["within"], quality["ends_within"], quality["derived"]) == (False, False,
                                                                               False)
@@ -465,7 +474,7 @@ def test_kent_york_and_medway_published_figures(repo_root):
     assert net.model["most_likely"] == pytest.approx(saving.model["most_likely"] - 4e6)
     assert net.within and net.derived
     york = _example_rows(repo_root, "york")
-    assert [r.within for r in york.values()] == [True] * 5
+    assert [r.within for r in york.values()] == [True] * 6
     # the three lines are the model's, within ±10% of the published figures at every level
     lines = [r for f, r in york.items() if f.endswith("recurring annual saving")]
     assert [r.published["tolerance"] / r.published["value"] for r in lines] == [0.1] * 3
@@ -474,7 +483,15 @@ def test_kent_york_and_medway_published_figures(repo_root):
     assert by_2019.model["most_likely"] == pytest.approx(696e3 + 467e3 + 101e3, rel=1e-3)
     assert by_2019.ends_within                                  # the low end is over £1.2m
     assert york["Investment (one-off)"].model == 360_000
-    [medway] = _example_rows(repo_root, "medway").values()
+    # "by 2019/20": year 4 of the appraisal; York's levers are full from year 1
+    year4 = york["Recurring annual savings in 2019/20 (year 4 of the appraisal)"]
+    assert year4.model == pytest.approx(by_2019.model["most_likely"])
+    assert (year4.within, year4.derived, year4.basis) == (True, True, "model")
+    medway, medway_year4 = _example_rows(repo_root, "medway").values()
+    # a quarter more each year (the levers' phasing), whole in year 4 (2019/20)
+    assert medway_year4.model == pytest.approx(medway.model["most_likely"])
+    assert medway_year4.model_path == "finance.by_year[year=4].saving_most_likely"
+    assert medway_year4.within and medway_year4.derived
     assert medway.published == {"min": 3.9e6}
     assert medway.model["most_likely"] >= 3.9e6
     assert (medway.within, medway.basis, medway.quote) == (

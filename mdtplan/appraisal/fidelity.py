@@ -308,7 +308,10 @@ def _with_model_lines(summary_doc: dict, path: str, derived: bool,
     if path.startswith(("finance.investment", "finance.already_in_plan",
                         "finance.required_ratio", "finance.discount_rate")):
         return derived, words  # typed numbers, whatever the lines are
-    if any(ln.get("source") == "model" for ln in lines):
+    sources = {ln.get("source", "typed") for ln in lines}
+    if sources == {"model"}:
+        return True, "model"
+    if "model" in sources:
         return True, "model levers and typed lines"
     return derived, words
 
