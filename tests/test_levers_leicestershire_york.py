@@ -167,6 +167,36 @@ def test_leicestershire_with_a_cap_2pc_below_the_plan_still_solves(leicestershir
 
 
 @pytest.mark.slow
+def test_york_without_social_workers_to_hire_gives_up_its_levers_and_says_why(york, tmp_path):
+    """York's levers need little staff (≈1.2 FTE of social workers), so a cap within the
+    solve's gap may not show them (below). With no social worker to hire beyond today's
+    permanent ones and no agency, fewer than the hubs' own demand needs, and the objective
+    to meet as much of that demand as it can, every hour of a lever is an hour of demand
+    unmet: the plan gives the levers up and names the hiring limit."""
+    import yaml
+
+    model = yaml.safe_load((REPO / "models" / "york-localities.yaml").read_text())
+    model.setdefault("rules", {})["hiring_limit_fte"] = {"social_worker": 0.0}
+    for role in model["roles"]:
+        if role["id"] == "social_worker":
+            role["max_agency_share"] = 0.0
+    path = tmp_path / "york-no-hiring.yaml"
+    path.write_text(yaml.safe_dump(model, allow_unicode=True))
+    limited = _solve("york", 30, f"operating_model={path}", "objective=max_demand_met")
+    data = limited.prepared.data
+    staffing = limited.results.staffing
+    sw = staffing[staffing["role"] == "social_worker"]
+    # the limit holds: today's permanent social workers, below what the hubs' demand needs
+    assert float(sw["fte"].sum()) <= data.supply_fte["social_worker"] + 1e-6
+    assert float(sw["unmet_hours"].sum()) > 0
+    after = limited.results.summary.finance.model_savings
+    assert (after.total["most_likely"]
+            < york.results.summary.finance.model_savings.total["most_likely"] - 1.0)
+    held = {ln.id: ln.held_back_by for ln in after.lines if ln.held_back_by}
+    assert held and all("hiring limit of social_worker" in h for h in held.values()), held
+
+
+@pytest.mark.slow
 def test_york_with_a_cap_below_the_plan_by_half_the_levers_staff(york):
     before = york.results.summary
     cap = before.costs.total_gbp - 0.5 * before.finance.model_savings.staff_cost
