@@ -615,7 +615,16 @@ def _model_savings_rows(ms) -> list[tuple[str, str]]:
                 text += (f"; one more FTE of {u['role']} would reach {u['people']:,.0f} more "
                          f"and save {_fmt_gbp(u['saving_gbp'])} a year")
             rows.append(("    held back by", text))
+        if ln.phasing_source == "derived" and ln.phasing:
+            rows.append(("    builds up", _phasing_words(ln.phasing)))
     return rows
+
+
+def _phasing_words(phasing) -> str:
+    """A derived phasing in words: the first years' shares and the year it is whole."""
+    shown = ", ".join(f"year {i} {p:.0%}" for i, p in enumerate(phasing[:3], start=1))
+    return (f"{shown} … whole from year {len(phasing)} (the care it avoids builds up as "
+            "people would have left their settings; its staff start at once)")
 def _finance_note(s: Summary) -> list[str]:
     """One line per different calculation in the finance rows, in plain words."""
     from .summary import TERMS

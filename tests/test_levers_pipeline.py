@@ -118,6 +118,11 @@ def test_the_divert_lever_s_saving_builds_up_over_the_years(free):
                                    workbook=False)["summary"].read_text())
     made = doc["finance"]["model_savings"]["lines"][0]
     assert made["phasing_source"] == "derived" and made["phasing"] == pytest.approx(list(want))
+    # the CLI's table says so in words
+    from mdtplan.cli import _model_savings_rows
+    rows = dict(_model_savings_rows(_made(result)))
+    assert rows["    builds up"].startswith(f"year 1 {want[0]:.0%}, year 2 {want[1]:.0%}")
+    assert f"whole from year {len(want)}" in rows["    builds up"]
 
 
 def test_a_typed_phasing_is_kept(repo_root, tmp_path):
