@@ -621,10 +621,11 @@ def _model_savings_rows(ms) -> list[tuple[str, str]]:
 
 
 def _phasing_words(phasing) -> str:
-    """A derived phasing in words: the first years' shares and the year it is whole."""
+    """A derived phasing in words: the first years' shares and the first year at 95%."""
     shown = ", ".join(f"year {i} {p:.0%}" for i, p in enumerate(phasing[:3], start=1))
-    return (f"{shown} … whole from year {len(phasing)} (the care it avoids builds up as "
-            "people would have left their settings; its staff start at once)")
+    most = next(i for i, p in enumerate(phasing, start=1) if p >= 0.95)
+    return (f"{shown}; 95% by year {most} (the care it avoids builds up as people would "
+            "have left their settings; its staff start at once)")
 def _finance_note(s: Summary) -> list[str]:
     """One line per different calculation in the finance rows, in plain words."""
     from .summary import TERMS
