@@ -217,3 +217,33 @@ def test_a_budget_cap_below_the_plan_holds_the_levers_back(solved):
     # Kent: at 60 s the capped solve stops with a gap of about 17% and £0.3m under the cap
     # (measured 2026-12-06), so its levers are held back "by whole FTE steps ... or the solve
     # stopped within its gap", not by the cap in words; the saving still falls
+
+
+@pytest.mark.slow
+def test_kent_without_generic_workers_to_hire_gives_up_enablement_and_says_why(tmp_path):
+    """A hiring limit the solve's gap cannot absorb: no health and social care workers to hire
+    beyond today's permanent ones (247 FTE in examples/data/kent_workforce.csv, fewer than the
+    hubs' own demand needs), no agency, and the objective to meet as much of that demand as it
+    can: every enablement hour is an hour of demand unmet, so the plan gives enablement up
+    and names the hiring limit."""
+    import yaml
+
+    model = yaml.safe_load((REPO / "models" / "kent-local-care.yaml").read_text())
+    model.setdefault("rules", {})["hiring_limit_fte"] = {"health_social_care_worker": 0.0}
+    for role in model["roles"]:
+        if role["id"] == "health_social_care_worker":
+            role["max_agency_share"] = 0.0
+    path = tmp_path / "kent-no-hiring.yaml"
+    path.write_text(yaml.safe_dump(model, allow_unicode=True))
+    limited = _run("kent", operating_model=str(path), objective="max_demand_met")
+    assert limited.status in ("optimal", "feasible_at_limit")
+    staffing = limited.results.staffing
+    hscw = staffing[staffing["role"] == "health_social_care_worker"]
+    assert float(hscw["fte"].sum()) <= limited.prepared.data.supply_fte[
+        "health_social_care_worker"] + 1e-6
+    assert float(hscw["unmet_hours"].sum()) > 0
+    enable = next(ln for ln in limited.results.summary.finance.model_savings.lines
+                  if ln.id == "enablement_first")
+    assert enable.people < 0.5 * enable.max_people
+    assert "hiring limit of health_social_care_worker" in enable.held_back_by
+
