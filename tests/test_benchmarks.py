@@ -272,6 +272,21 @@ def test_synthetic_sizes_are_as_named(tmp_path, name, areas, sites):
     assert len(districts) == synthetic.SIZES[name].districts
 
 
+def test_the_kent_lsoa_instance_reads_its_inputs(tmp_path, shared_data):
+    """The instance is examples/kent.yaml with overrides: every file it names must still be
+    found from its own folder (a relative path the example gained once broke it)."""
+    from benchmarks.instances import write_kent_lsoa_scenario
+
+    from mdtplan.inputs import load_inputs
+    from mdtplan.scenario import load_scenario
+
+    scenario = load_scenario(write_kent_lsoa_scenario(tmp_path, shared_data.parent))
+    inputs = load_inputs(scenario)
+    assert len(inputs.areas) == 902 and len(inputs.sites) > 180
+    assert scenario.workforce is None and scenario.finance is None
+    assert scenario.demand is None or scenario.demand.growth is None
+
+
 def test_selection():
     quick = select(None, quick=True, shared=SHARED)
     assert [i.name for i in quick] == list(QUICK)
