@@ -320,7 +320,8 @@ def kent_lsoa_overrides(shared: Path) -> dict:
     the repository's default operating model (``models/default.yaml``); everything else as
     in ``kent.yaml``: at least nine hubs of 30,000-50,000 people within 30 minutes,
     ``min_cost``. IMD 2019 has no LSOA scores here, so demand has no deprivation multiplier;
-    no workforce or finance sections (they are Kent's operating model's) and no growth check.
+    no workforce, finance or locality teams (they are Kent's operating model's) and no
+    growth check.
     """
     kent = shared / "data" / "kent"
     repo = Path(__file__).resolve().parents[1]
@@ -340,9 +341,11 @@ def kent_lsoa_overrides(shared: Path) -> dict:
         # which the default one does not have
         "workforce": None,
         "finance": None,
-        # the growth check is a second solve (and its table a path relative to examples/):
-        # the instance times the plan
+        # the growth check is a second solve (and its table a path relative to examples/),
+        # and the locality teams are staffed by a role of Kent's operating model: the
+        # instance times the hub plan
         "demand.growth": None,
+        "localities": None,
     }
 
 

@@ -280,11 +280,16 @@ def test_the_kent_lsoa_instance_reads_its_inputs(tmp_path, shared_data):
     from mdtplan.inputs import load_inputs
     from mdtplan.scenario import load_scenario
 
+    from mdtplan.pipeline import prepare
+
     scenario = load_scenario(write_kent_lsoa_scenario(tmp_path, shared_data.parent))
     inputs = load_inputs(scenario)
     assert len(inputs.areas) == 902 and len(inputs.sites) > 180
     assert scenario.workforce is None and scenario.finance is None
     assert scenario.demand is None or scenario.demand.growth is None
+    assert scenario.localities is None
+    prepared = prepare(scenario)      # every rule checked against the default operating model
+    assert len(prepared.data.areas) == 902
 
 
 def test_selection():
