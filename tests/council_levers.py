@@ -49,3 +49,20 @@ def model_savings_doc(name: str) -> dict:
             "quality": total(lambda v: not v["cashable"]),
             "lines": [{"id": k, "name": v["name"], "source": "model",
                        **{x: v[x] for x in LEVELS}} for k, v in lines.items()]}
+
+
+def no_hiring_model(model_file: str, role: str, folder: Path) -> Path:
+    """``models/<model_file>`` written to ``folder`` with no ``role`` to hire beyond today's
+    permanent staff (``rules.hiring_limit_fte``: 0) and no agency for it: a supply limit the
+    solve's gap cannot absorb."""
+    import yaml
+
+    model = yaml.safe_load((REPO / "models" / model_file).read_text())
+    model.setdefault("rules", {})["hiring_limit_fte"] = {role: 0.0}
+    for spec in model["roles"]:
+        if spec["id"] == role:
+            spec["max_agency_share"] = 0.0
+    path = folder / f"no-hiring-{model_file}"
+    path.write_text(yaml.safe_dump(model, allow_unicode=True))
+    return path
+

@@ -276,11 +276,9 @@ def test_the_kent_lsoa_instance_reads_its_inputs(tmp_path, shared_data):
     """The instance is examples/kent.yaml with overrides: every file it names must still be
     found from its own folder (a relative path the example gained once broke it)."""
     from benchmarks.instances import write_kent_lsoa_scenario
-
     from mdtplan.inputs import load_inputs
-    from mdtplan.scenario import load_scenario
-
     from mdtplan.pipeline import prepare
+    from mdtplan.scenario import load_scenario
 
     scenario = load_scenario(write_kent_lsoa_scenario(tmp_path, shared_data.parent))
     inputs = load_inputs(scenario)

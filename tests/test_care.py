@@ -178,7 +178,7 @@ def test_stock_build_is_the_exponential_stays_average_by_hand():
     assert stock_build(104, 1) == pytest.approx(1 - 2 * (1 - exp(-0.5)))
     assert stock_build(104, 3) == pytest.approx(1 - 2 * (exp(-1) - exp(-1.5)))
     years = [stock_build(200, t) for t in range(1, 40)]
-    assert all(a < b for a, b in zip(years, years[1:])) and 0.99 < years[-1] < 1
+    assert all(a < b for a, b in zip(years, years[1:], strict=False)) and 0.99 < years[-1] < 1
 
 
 def test_a_divert_lever_gets_a_phasing_derived_from_the_stays_by_hand():

@@ -226,15 +226,9 @@ def test_kent_without_generic_workers_to_hire_gives_up_enablement_and_says_why(t
     hubs' own demand needs), no agency, and the objective to meet as much of that demand as it
     can: every enablement hour is an hour of demand unmet, so the plan gives enablement up
     and names the hiring limit."""
-    import yaml
+    from council_levers import no_hiring_model
 
-    model = yaml.safe_load((REPO / "models" / "kent-local-care.yaml").read_text())
-    model.setdefault("rules", {})["hiring_limit_fte"] = {"health_social_care_worker": 0.0}
-    for role in model["roles"]:
-        if role["id"] == "health_social_care_worker":
-            role["max_agency_share"] = 0.0
-    path = tmp_path / "kent-no-hiring.yaml"
-    path.write_text(yaml.safe_dump(model, allow_unicode=True))
+    path = no_hiring_model("kent-local-care.yaml", "health_social_care_worker", tmp_path)
     limited = _run("kent", operating_model=str(path), objective="max_demand_met")
     assert limited.status in ("optimal", "feasible_at_limit")
     staffing = limited.results.staffing

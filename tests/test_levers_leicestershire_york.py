@@ -6,7 +6,7 @@ the slow ones solve the examples, with and without a budget cap below the plan's
 from __future__ import annotations
 
 import pytest
-from council_levers import REPO, full_reach
+from council_levers import REPO, full_reach, no_hiring_model
 
 from mdtplan.operating_model import load_operating_model
 from mdtplan.pipeline import run
@@ -173,15 +173,7 @@ def test_york_without_social_workers_to_hire_gives_up_its_levers_and_says_why(yo
     permanent ones and no agency, fewer than the hubs' own demand needs, and the objective
     to meet as much of that demand as it can, every hour of a lever is an hour of demand
     unmet: the plan gives the levers up and names the hiring limit."""
-    import yaml
-
-    model = yaml.safe_load((REPO / "models" / "york-localities.yaml").read_text())
-    model.setdefault("rules", {})["hiring_limit_fte"] = {"social_worker": 0.0}
-    for role in model["roles"]:
-        if role["id"] == "social_worker":
-            role["max_agency_share"] = 0.0
-    path = tmp_path / "york-no-hiring.yaml"
-    path.write_text(yaml.safe_dump(model, allow_unicode=True))
+    path = no_hiring_model("york-localities.yaml", "social_worker", tmp_path)
     limited = _solve("york", 30, f"operating_model={path}", "objective=max_demand_met")
     data = limited.prepared.data
     staffing = limited.results.staffing
