@@ -9,17 +9,16 @@ request with ``MDTPLAN_UPDATE_DOCS=1``).
 
 from __future__ import annotations
 
-import os
+import io
 import re
 import time
 from urllib.parse import urlsplit
 
 import pytest
 from a11y import assert_accessible
-from service_helpers import REPO, LiveServer
+from service_helpers import LiveServer, docs_picture
 from test_browser import _need_browser, chromium_context, watch
 
-DOCS = REPO / "docs"
 pytestmark = pytest.mark.slow
 
 
@@ -46,9 +45,15 @@ def _shot(page, tmp_path, name: str) -> None:
     path = tmp_path / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
-    if os.environ.get("MDTPLAN_UPDATE_DOCS"):  # the README's pictures: the first screenful
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / f"app-{name}.png"))
+    docs_picture(page, name)  # the README's picture: the first screenful, on request only
+
+
+def _colours(png: bytes) -> int:
+    """How many colours a screenshot holds (a blank or one-colour frame holds one or two)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        return len(im.convert("RGB").getcolors(maxcolors=1 << 20) or [])
 
 
 def _sign_in(page, live, key: str, path: str = "/") -> None:
@@ -133,6 +138,10 @@ def test_planner_makes_runs_cancels_finishes_and_duplicates(live, context, tmp_p
     assert "against a cap of £30.00m" in page.get_by_role("figure", name="Annual cost").inner_text()
     frame = page.frame_locator("iframe.mdt-map")
     frame.locator("path.mdt-hub").first.wait_for(timeout=30_000)
+    # drawn, not only in the page: the map as the planner sees it holds catchments' colours
+    iframe = page.locator("iframe.mdt-map")
+    iframe.scroll_into_view_if_needed()
+    assert _colours(iframe.screenshot()) > 50
     download = page.get_by_role("link", name="Download workbook")
     assert download.get_attribute("href") == f"/v1/scenarios/{done_id}/export.xlsx"
     # sortable tables: sorting the hubs by population puts the largest first on a second click

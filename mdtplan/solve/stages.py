@@ -81,13 +81,23 @@ def polish_reserve(session, options: SolveOptions) -> float:
     return min(2.0, 0.05 * float(options.time_limit_s))
 
 
-def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.ndarray:
+def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
+           later: list | None = None, options: SolveOptions | None = None,
+           position: int = 0) -> np.ndarray:
     """Fix the integer columns at ``x`` and re-solve the LP for the continuous ones.
 
     A MIP solution's continuous values are only as exact as the solver's tolerances (an
     agency FTE of 2.000025 where 2 is optimal); with the integers fixed, the LP puts them
-    at a vertex. It may use what is left of ``budget``. Returns ``x`` unchanged when there
-    is nothing continuous, no time left, or the LP fails.
+    at a vertex. Given the ``later`` stages (``(stage, vector, offset, hold)`` as in
+    ``session._stages``, the stage being polished first, at ``position`` in the objective),
+    the same fixed plan is then made best for each later stage in turn, each earlier one
+    held at its value (:func:`hold_value`): a plan whose hubs and staff are settled by the first goal runs
+    its levers and agency as the later goals want even when those goals get no MIP time
+    of their own (a what-if cut short after its first stage would otherwise keep whatever
+    lever values the first goal's LP happened to end on). Later stages' holds are freed
+    again afterwards. It may use what is left of ``budget``. Returns ``x`` unchanged when
+    there is nothing continuous, no time left, or the first LP fails; a later LP that
+    fails keeps what the earlier ones gave.
     """
     k = session._compiled
     n = session._ncols()
@@ -97,6 +107,8 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.nd
     h = session.highs
     xi = np.round(x[ints])
     lo, hi = k.col_lower[ints], k.col_upper[ints]
+    chain = list(later or [])
+    held: list = []
     try:
         h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
@@ -104,15 +116,38 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "") -> np.nd
         session.handle.set_time_limit(budget.grant(f"polish {stage}".strip(), budget.left()),
                                       lp=True)
         session.handle.run()
-        if h.getModelStatus() == _MS.kOptimal:
+        if h.getModelStatus() != _MS.kOptimal:
+            return x
+        y = np.asarray(h.getSolution().col_value, dtype=float)
+        y[ints] = xi
+        for j in range(1, len(chain)):
+            if budget.left() <= 1e-3 or options is None:
+                break
+            name, vec, off, hold = chain[j - 1]
+            if hold is None or (isinstance(hold, _Hold) and hold.row is None):
+                break  # nothing in HiGHS would keep the earlier stage's value
+            set_hold(session, hold, hold_value(name, position + j - 1,
+                                               float(vec @ y[: len(vec)] + off), options))
+            held.append(hold)
+            nxt = np.pad(chain[j][1], (0, n - len(chain[j][1])))
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), nxt)
+            session.handle.set_time_limit(budget.grant(f"polish {chain[j][0]}", budget.left()),
+                                          lp=True)
+            session.handle.run()
+            if h.getModelStatus() != _MS.kOptimal:
+                break
             y = np.asarray(h.getSolution().col_value, dtype=float)
             y[ints] = xi
-            return y
-        return x
+        return y
     finally:
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
                                 relax.highs_integrality(session, ints))
+        for hold in held:
+            set_hold(session, hold, INF)
+        if held:
+            first = np.pad(chain[0][1], (0, n - len(chain[0][1])))
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), first)
 
 
 def bounded_below(session) -> bool:
@@ -278,7 +313,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             gap, bound = stage_gap(session, info, shift)
             if session.is_mip and not cancelled_now(cancel):
                 t = perf_counter()
-                x = polish(session, x, budget, stage)
+                x = polish(session, x, budget, stage, session._stages[i:], options, i)
                 highs_seconds += perf_counter() - t
             x_best = x
             value = float(vec @ x[: len(vec)] + offset)
