@@ -186,6 +186,65 @@ def gap_shift(session, stage: str) -> float:
     return -float(m.mdtplan_index.demand.sum()) * float(session.param_value("demand_scale"))
 
 
+#: HiGHS's own default ``mip_abs_gap``
+HIGHS_ABS_GAP = 1e-6
+#: how far HiGHS may leave an integer column from a whole number, and a row from its bound,
+#: ten times its defaults (``mip_feasibility_tolerance``, ``primal_feasibility_tolerance``)
+_INT_TOL, _ROW_TOL = 1e-5, 1e-6
+#: below this the absolute gap is not worth asking for (the stage keeps HiGHS's own)
+_MIN_WHOLE_GAP = 0.5
+
+
+def whole_number_gap(session, vec: np.ndarray, offset: float) -> float | None:
+    """The absolute gap that proves the stage ``vec`` (+ ``offset``) optimal when its value
+    is a whole number on every plan, or None.
+
+    The value is a whole number when every column it prices is integer, or an assignment
+    solved as continuous where that is exact (:mod:`mdtplan.solve.relax`: the rounded plan
+    is priced by whole areas, and the relaxation's optimum is the binary one's), and every
+    price and the offset are whole numbers (a p-median's integral distances, population 1).
+    A plan ``best`` with ``best - bound < 1`` then leaves no whole number between the bound
+    and it. HiGHS finds this itself only when every priced column is integer, which the
+    relaxed assignment is not. HiGHS's plan is only within its tolerances of the whole plan
+    it stands for, so the gap is 1 less what those tolerances can move the value (an integer
+    column ``1e-5`` off its whole number at each price; an area's shares ``1e-6`` off summing
+    to 1 at its largest price); None when that leaves under :data:`_MIN_WHOLE_GAP` (pounds on
+    whole FTE: the tolerances alone can move such a value by pounds).
+    """
+    if not session.is_mip:
+        return None
+    n = session._ncols()
+    v = np.asarray(vec, dtype=float)[:n]
+    nz = np.flatnonzero(v)
+    if not len(nz) or not np.isfinite(offset) or abs(offset - round(offset)) > 1e-9:
+        return None
+    if not relax.integer_or_relaxed(session, n)[nz].all():
+        return None
+    if not np.all(np.abs(v[nz] - np.round(v[nz])) <= 1e-9):
+        return None
+    integer = session._compiled.integrality[:n] != 0
+    slack = 0.0
+    rel = getattr(session, "_relaxation", None)
+    if rel is not None and rel.relaxed and len(rel.columns):
+        keep = rel.columns < n
+        integer = integer.copy()
+        integer[rel.columns[keep]] = False  # continuous in HiGHS: priced per area below
+        worst = np.zeros(int(rel.group.max()) + 1)
+        np.maximum.at(worst, rel.group[keep], np.abs(v[rel.columns[keep]]))
+        slack += _ROW_TOL * float(worst.sum())
+    slack += _INT_TOL * float(np.abs(v[integer]).sum())
+    gap = 1.0 - HIGHS_ABS_GAP - slack
+    return gap if gap >= _MIN_WHOLE_GAP else None
+
+
+def integral_bound(value: float, bound: float | None) -> float | None:
+    """A whole-number stage's proven bound rounded up (its optimum is a whole number), never
+    above the plan's ``value``."""
+    if bound is None or not np.isfinite(bound):
+        return bound
+    return min(max(bound, float(np.ceil(bound - 1e-7))), value)
+
+
 def hold_value(stage: str, position: int, value: float, options: SolveOptions) -> float:
     """The bound later stages must keep on this stage's quantity.
 
@@ -276,6 +335,9 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
                                          mip=session.is_mip, root_lp=_root_lp(session))
             vec = np.pad(vec, (0, session._ncols() - len(vec)))
+            whole_gap = whole_number_gap(session, vec, offset)
+            if session.is_mip:
+                h.setOptionValue("mip_abs_gap", whole_gap or HIGHS_ABS_GAP)
             h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
             shift = gap_shift(session, stage)
             state["shift"] = shift
@@ -318,6 +380,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             x_best = x
             value = float(vec @ x[: len(vec)] + offset)
             stage_objectives[stage] = value
+            if whole_gap is not None:
+                bound = integral_bound(value, bound)
             if bound is not None:
                 gap = _relative_gap(value, bound, shift)
             stage_gaps[stage] = gap
@@ -334,6 +398,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             start = x
     finally:
         session._cuts.remove(session.highs)
+        if session.is_mip:  # later solves on this instance (what-ifs, follow-ups) ask anew
+            h.setOptionValue("mip_abs_gap", HIGHS_ABS_GAP)
     if x_best is not None:
         session._last_x = x_best
     highs_status = max(statuses, key=_RANK.__getitem__) if statuses else (

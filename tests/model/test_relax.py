@@ -226,3 +226,76 @@ def test_a_session_on_the_pyomo_model_is_relaxed_the_same_way():
     assert report["relaxed"] and result.assignment_relaxed
     assert result.objective == pytest.approx(binary.objective, rel=1e-9, abs=1e-6)
     assert check_plan(data, tables) == []
+
+
+def _integral_pmedian(seed: int):
+    """A random p-median of whole-number distances (population 1): its objective is a whole
+    number on every plan, and its optimum is found by trying every set of p hubs."""
+    from itertools import combinations
+
+    from mdtplan.orlib import PMedianInstance, pmed_model_data
+
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(8, 14)), int(rng.integers(2, 4))
+    xy = rng.random((n, 2)) * 50
+    dist = np.ceil(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1)))
+    best = min(dist[:, list(c)].min(axis=1).sum() for c in combinations(range(n), p))
+    return pmed_model_data(PMedianInstance(f"int{seed}", n, p, dist)), float(best)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_whole_number_objective_is_proven_with_an_absolute_gap_under_one(seed):
+    """The relaxed p-median's travel stage is a whole number on every plan HiGHS keeps, so
+    the stage is solved with an absolute gap just under 1 (exact: no whole number lies
+    between the bound and the plan) and its bound rounded up: the optimum of every subset
+    of p hubs, proven (gap 0, bound = plan)."""
+    from mdtplan.solve.stages import whole_number_gap
+
+    data, best = _integral_pmedian(seed)
+    ix = index_data(data)
+    check_data(data, ix)
+    session = Session.from_data(data, OPTS, ix=ix)
+    try:
+        result = session.solve()
+        stage, vec, offset, _ = session._stages[0]
+        gap = whole_number_gap(session, vec, offset)
+        assert stage == "travel" and gap is not None and 0.99 < gap < 1.0
+        assert session.relaxation_report["relaxed"]
+        assert result.status.value == "optimal"
+        assert result.objective == pytest.approx(best, abs=1e-6)
+        assert result.stage_gaps["travel"] == 0.0
+        assert result.stage_bounds["travel"] == pytest.approx(best, abs=1e-6)
+        # later solves on the same instance are asked HiGHS's own absolute gap again
+        got = session.highs.getOptionValue("mip_abs_gap")
+        assert (got[1] if isinstance(got, tuple) else got) == pytest.approx(1e-6)
+    finally:
+        session.close()
+
+
+def test_an_objective_with_fractional_prices_or_large_prices_is_not_given_the_gap():
+    from mdtplan.solve.stages import integral_bound, whole_number_gap
+
+    data, _ = _integral_pmedian(0)
+    pairs = data.pairs.copy()
+    pairs["travel_cost"] = pairs["travel_cost"] + 0.5  # half units: not whole
+    session = Session.from_data(replace(data, pairs=pairs), OPTS)
+    try:
+        _, vec, offset, _ = session._stages[0]
+        assert whole_number_gap(session, vec, offset) is None
+        assert whole_number_gap(session, np.round(vec), 0.0) is not None
+        assert whole_number_gap(session, np.round(vec), 0.5) is None  # a fractional constant
+    finally:
+        session.close()
+    # whole pounds on whole FTE steps: a whole number, but HiGHS's tolerances alone can move
+    # it by more than the gap would allow, so the stage keeps HiGHS's own
+    session = Session.from_data(tiny_data(), OPTS)
+    try:
+        stage, vec, offset, _ = session._stages[0]
+        assert stage == "cost_gbp" and whole_number_gap(session, vec, offset) is None
+        assert whole_number_gap(session, vec / 10_000.0, 0.0) is not None  # small prices
+    finally:
+        session.close()
+    assert integral_bound(10.0, 9.2) == 10.0  # the optimum is whole: at least 10
+    assert integral_bound(12.0, 9.2) == 10.0
+    assert integral_bound(12.0, 9.0) == 9.0
+    assert integral_bound(12.0, None) is None
