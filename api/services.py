@@ -362,6 +362,26 @@ def cancel_job(store: Store | TeamStore, job_id: str, by: str | None = None) -> 
     return get_job(store, job_id)
 
 
+def cancel_sweep(store: Store | TeamStore, sweep_id: str, by: str | None = None):
+    """Cancel every variant of a sweep that has not ended (queued ones at once, running ones
+    through ``cancelling``; each records ``by`` as ``cancelled_by``); the variants that have
+    ended keep their plans. Returns ``(sweep, jobs)`` after the request; 404 for a sweep
+    ``store`` does not see, 409 when every variant had ended (nothing to cancel)."""
+    sweep = store.get_sweep(sweep_id)
+    if sweep is None:
+        raise not_found("sweep", sweep_id)
+    jobs = store.list_jobs(sweep_id=sweep_id, limit=10_000, newest_first=False)
+    open_jobs = [j for j in jobs if j.status in ("queued", "running")]
+    if not open_jobs:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"sweep {sweep_id} has no variant left to cancel "
+                                   "(every one has ended or is being cancelled)")
+    for job in open_jobs:
+        store.request_cancel(job.id, by)
+    return store.get_sweep(sweep_id), store.list_jobs(sweep_id=sweep_id, limit=10_000,
+                                                      newest_first=False)
+
+
 def result_file(job: Job, settings: Settings, name: str) -> Path:
     """A job's output file, or 409 (not finished yet) / 404 (not produced)."""
     if job.status in ACTIVE:

@@ -199,6 +199,14 @@ def sweep_page(request: Request, sweep_id: str, who: PageUser, store: StoreDep,
                                              nav="sweeps", **context))
 
 
+@router.post("/sweeps/{sweep_id}/cancel")
+async def cancel_sweep_from_page(request: Request, sweep_id: str, who: FormPlanner,
+                                 store: StoreDep) -> Response:
+    """Cancel every variant of the sweep not yet ended, then back to the sweep's page."""
+    services.cancel_sweep(store.for_team(who.team), sweep_id, by=who.key_id)
+    return RedirectResponse(f"/sweeps/{sweep_id}", status_code=303)
+
+
 @router.get("/sweeps/{sweep_id}/live", response_class=HTMLResponse)
 def sweep_live(request: Request, sweep_id: str, who: PageUser, store: StoreDep,
                settings: SettingsDep) -> Response:

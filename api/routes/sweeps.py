@@ -55,3 +55,15 @@ def get_sweep(sweep_id: str, who: Viewer, store: StoreDep, settings: SettingsDep
         raise services.not_found("sweep", sweep_id)
     jobs = store.list_jobs(sweep_id=sweep_id, limit=10_000, newest_first=False)
     return services.sweep_out(sweep, jobs, settings)
+
+
+@router.delete("/{sweep_id}", status_code=202, response_model=SweepOut,
+               responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}})
+def cancel_sweep(sweep_id: str, who: Planner, store: StoreDep, settings: SettingsDep) -> SweepOut:
+    """Cancel every variant that has not ended: queued ones at once, running ones through
+    ``cancelling`` (each keeps the best plan it has found, as a cancelled scenario does).
+    Variants that have ended keep their plans. Any planner of the sweep's team may cancel it;
+    the key is recorded as each variant's ``cancelled_by``. 409 when nothing is left to
+    cancel."""
+    sweep, jobs = services.cancel_sweep(store.for_team(who.team), sweep_id, by=who.key_id)
+    return services.sweep_out(sweep, jobs, settings)

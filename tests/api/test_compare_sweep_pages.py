@@ -283,6 +283,46 @@ def test_a_sweep_made_in_the_form_is_stored_and_shown(svc):
         assert f'href="/sweeps/{sweep_id}"' in listing and "0 of 2" in listing
 
 
+def test_a_planner_cancels_a_sweep_from_its_page_and_a_viewer_cannot(svc):
+    """The sweep's page offers "Cancel the sweep" to planners while variants have not ended;
+    the form (with its anti-forgery token) cancels them all and returns to the page, which
+    then offers it no more; a viewer sees no button and is refused."""
+    with svc.client() as c:
+        _sign_in(c, svc.keys["planner"])
+        token = _token(c.get("/sweeps/new").text)
+        r = c.post("/sweeps/new", data={
+            "csrf_token": token, "from": "example:demo", "name": "to cancel",
+            "budget_cap": "", "time_limit": "5", "threads": "1", "action": "run",
+            "axis1_key": "hubs.max_travel_minutes", "axis1_values": "35; 40; 45"},
+            follow_redirects=False)
+        assert r.status_code == 303, r.text
+        sweep_id = r.headers["location"].rsplit("/", 1)[1]
+        page = c.get(f"/sweeps/{sweep_id}").text
+        assert "Cancel the sweep" in page and "Stops the 3 variants not yet ended" in page
+        form_token = re.search(rf'action="/sweeps/{sweep_id}/cancel">\s*<input type="hidden" '
+                               r'name="csrf_token" value="([^"]+)"', page).group(1)
+        with svc.client() as v:
+            _sign_in(v, svc.keys["viewer"])
+            seen = v.get(f"/sweeps/{sweep_id}").text
+            assert "Cancel the sweep" not in seen
+            viewer_token = re.search(r'"X-CSRF-Token": "([^"]+)"', seen).group(1)
+            refused = v.post(f"/sweeps/{sweep_id}/cancel", data={"csrf_token": viewer_token},
+                             follow_redirects=False)
+            assert refused.status_code == 403
+        assert {j.status for j in svc.store.list_jobs(sweep_id=sweep_id)} == {"queued"}
+        assert c.post(f"/sweeps/{sweep_id}/cancel", data={},
+                      follow_redirects=False).status_code == 403  # no token
+        done = c.post(f"/sweeps/{sweep_id}/cancel", data={"csrf_token": form_token},
+                      follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"] == f"/sweeps/{sweep_id}"
+        assert {j.status for j in svc.store.list_jobs(sweep_id=sweep_id)} == {"cancelled"}
+        after = c.get(f"/sweeps/{sweep_id}").text
+        assert "Cancel the sweep" not in after and "3 cancelled" in after
+        again = c.post(f"/sweeps/{sweep_id}/cancel", data={"csrf_token": form_token},
+                       headers={"accept": "text/html"}, follow_redirects=False)
+        assert again.status_code == 409 and "no variant left to cancel" in again.text
+
+
 def test_a_finished_sweep_draws_its_frontier(svc):
     store = svc.store
     caps = [22e6, 23e6, 24e6, 25e6]

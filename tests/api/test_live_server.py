@@ -117,6 +117,30 @@ def test_a_what_if_starts_from_a_finished_scenarios_plan(live):
         assert "Started from" in page.text and job["id"] in page.text
 
 
+def test_a_running_sweep_is_cancelled_whole(live):
+    """DELETE /v1/sweeps/{id} over HTTP while its variants run and wait: every variant ends
+    ``cancelled`` (none runs on to its 120 s limit and finishes), and each records the key."""
+    with live.client(live.keys["planner"]) as c:
+        doc = demo_document(live.ids, time_limit_s=120.0, name="sweep to cancel")
+        body = {"scenario": doc, "vary": [{"key": "budget.cap", "values": [21e6, 22e6, 23e6]}]}
+        r = c.post("/v1/sweeps", json=body)
+        assert r.status_code == 202, r.text
+        sweep_id, variants = r.json()["id"], r.json()["variants"]
+        deadline = time.monotonic() + 120
+        while c.get(f"/v1/sweeps/{sweep_id}").json()["counts"].get("running", 0) == 0:
+            assert time.monotonic() < deadline, "no variant started"
+            time.sleep(0.2)
+        r = c.delete(f"/v1/sweeps/{sweep_id}")
+        assert r.status_code == 202, r.text
+        assert r.json()["counts"].get("finished", 0) == 0
+        for job_id in variants:
+            job = wait_for(c, job_id, timeout_s=120)
+            assert job["status"] == "cancelled", job
+            assert job["cancelled_by"]
+        table = c.get(f"/v1/sweeps/{sweep_id}").json()
+        assert table["status"] == "done" and table["counts"] == {"cancelled": 3}
+
+
 def _percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]

@@ -100,3 +100,42 @@ def test_each_variant_that_changes_the_size_is_measured_against_the_limits(tmp_p
     assert problem["column"] == "vary (hubs.max_travel_minutes)"
     assert problem["message"].startswith('{"hubs.max_travel_minutes": 90}')
     assert f"({pairs[35]} at most)" in problem["message"]
+
+
+def test_cancelling_a_sweep_stops_every_variant_not_ended(tmp_path):
+    """DELETE /v1/sweeps/{id}: queued variants are cancelled at once, a running one goes
+    through ``cancelling``, a finished one keeps its plan; the key is recorded on each; a
+    viewer cannot, and a second cancel has nothing left (409). (Another team's sweep is 404:
+    tests/api/test_teams.py walks every route.)"""
+    from service_helpers import make_service, upload_demo
+
+    from api.store import FINISHED
+
+    svc = make_service(tmp_path / "svc")
+    store = svc.store
+    with svc.client() as c:
+        planner = svc.headers("planner")
+        body = {"scenario": demo_document(upload_demo(c, planner)), "vary": [{"key": "budget.cap",
+                                                "values": [21e6, 22e6, 23e6]}]}
+        r = c.post("/v1/sweeps", json=body, headers=planner)
+        assert r.status_code == 202, r.text
+        sweep_id, (done_id, running_id, queued_id) = r.json()["id"], r.json()["variants"]
+        first = store.claim_next()
+        assert first.id == done_id
+        store.finish(done_id, first.attempts, FINISHED, summary={"status": "optimal"})
+        assert store.claim_next().id == running_id  # now running
+
+        assert c.delete(f"/v1/sweeps/{sweep_id}",
+                        headers=svc.headers("viewer")).status_code == 403
+        assert c.delete("/v1/sweeps/sw_none", headers=planner).status_code == 404
+        r = c.delete(f"/v1/sweeps/{sweep_id}", headers=planner)
+        assert r.status_code == 202, r.text
+        rows = {row["id"]: row["status"] for row in r.json()["variants"]}
+        assert rows == {done_id: "finished", running_id: "cancelling", queued_id: "cancelled"}
+        assert r.json()["counts"] == {"finished": 1, "cancelling": 1, "cancelled": 1}
+        planner_key = store.get_job(done_id).created_by
+        for job_id in (running_id, queued_id):
+            assert store.get_job(job_id).cancelled_by == planner_key
+        assert store.get_job(done_id).cancelled_by is None
+        again = c.delete(f"/v1/sweeps/{sweep_id}", headers=planner)
+        assert again.status_code == 409 and "no variant left to cancel" in again.json()["detail"]
