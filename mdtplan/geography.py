@@ -56,13 +56,21 @@ def nearest_open_hub_share(assignment: pd.DataFrame, pairs: pd.DataFrame,
         return None
     main = (assignment.sort_values(["area_id", "share"], ascending=[True, False], kind="stable")
             .drop_duplicates("area_id"))
-    reach = pairs[pairs["site_id"].astype(str).isin(set(open_hubs))]
-    nearest = reach.groupby(reach["area_id"].astype(str))["travel_cost"].min()
-    cost = main.merge(pairs[["area_id", "site_id", "travel_cost"]].astype(
-        {"area_id": str, "site_id": str}), on=["area_id", "site_id"], how="left",
-        suffixes=("_assigned", ""))["travel_cost"].to_numpy(dtype=float)
-    best = nearest.reindex(main["area_id"].astype(str)).to_numpy(dtype=float)
-    at = cost <= best + 1e-9 * np.maximum(1.0, np.abs(best))
+    area = pairs["area_id"].astype(str).to_numpy()
+    site = pairs["site_id"].astype(str).to_numpy()
+    cost = pairs["travel_cost"].to_numpy(dtype=float)
+    codes, areas = pd.factorize(area)
+    best = np.full(len(areas), np.inf)
+    usable = np.isin(site, np.asarray(list(open_hubs), dtype=str))
+    np.minimum.at(best, codes[usable], cost[usable])
+    pair_at = pd.MultiIndex.from_arrays([area, site]).get_indexer(
+        pd.MultiIndex.from_arrays([main["area_id"].astype(str).to_numpy(),
+                                   main["site_id"].astype(str).to_numpy()]))
+    assigned = np.where(pair_at >= 0, cost[np.maximum(pair_at, 0)], np.nan)
+    nearest = np.full(len(main), np.nan)
+    seen = pair_at >= 0
+    nearest[seen] = best[codes[pair_at[seen]]]
+    at = assigned <= nearest + 1e-9 * np.maximum(1.0, np.abs(nearest))
     return float(at.mean())
 
 
@@ -111,12 +119,17 @@ def min_hub_separation(xy: pd.DataFrame, open_hubs: list[str]
     """
     if xy is None or not {"x", "y"} <= set(xy.columns):
         return None, None
-    pts = xy.reindex(sorted(open_hubs))[["x", "y"]].astype(float).dropna()
+    hubs = np.asarray(sorted(open_hubs), dtype=object)
+    at = xy.index.get_indexer(hubs)
+    hubs, at = hubs[at >= 0], at[at >= 0]
+    pts = np.column_stack([xy["x"].to_numpy(dtype=float)[at], xy["y"].to_numpy(dtype=float)[at]])
+    located = np.isfinite(pts).all(axis=1)
+    hubs, pts = hubs[located], pts[located]
     if len(pts) < 2:
         return None, None
-    dist, idx = cKDTree(pts.to_numpy()).query(pts.to_numpy(), k=2)
+    dist, idx = cKDTree(pts).query(pts, k=2)
     i = int(np.argmin(dist[:, 1]))
-    a, b = sorted((str(pts.index[i]), str(pts.index[int(idx[i, 1])])))
+    a, b = sorted((str(hubs[i]), str(hubs[int(idx[i, 1])])))
     return float(dist[i, 1]) / 1000.0, (a, b)
 
 

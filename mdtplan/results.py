@@ -395,7 +395,15 @@ def _hub_pools(data, assign: pd.DataFrame, hub_ids: list, site_pos: np.ndarray) 
     own = _lookup(data.sites["pool"], site_pos)
     pool = np.array([None if pd.isna(v) else str(v) for v in own], dtype=object)
     pairs = data.pairs
-    if "pool" not in pairs or assign.empty or not pd.isna(pd.Series(own, dtype=object)).any():
+    if "pool" not in pairs or assign.empty or not pd.isna(pd.Series(own, dtype=object)).any() \
+            or not pairs["pool"].notna().any():
+        return pool
+    pools = pairs["pool"].dropna().unique()
+    if len(pools) == 1:  # one pool for every pair: each hub serving an area is in it
+        serving = set(assign.loc[assign["share"] > 0, "site_id"].astype(str))
+        for i, hub in enumerate(hub_ids):
+            if pool[i] is None and str(hub) in serving:
+                pool[i] = str(pools[0])
         return pool
     by_pair = pairs.assign(area_id=pairs["area_id"].astype(str),
                            site_id=pairs["site_id"].astype(str)).set_index(
