@@ -295,7 +295,7 @@ def test_a_plan_cut_short_after_its_first_goal_runs_its_levers_as_its_cost_goal_
     """A what-if cut short after its first goal (``max_demand_met``: demand met, then cost)
     keeps the hubs and staff that goal chose; the clean-up LP of that goal, with them fixed,
     also makes the plan's levers (continuous) what the cost goal would make them, holding the
-    demand met, and frees the hold afterwards. Before, the levers were wherever the first
+    demand met, and puts the holds back as they were. Before, the levers were wherever the first
     goal's LP ended (the demo's what-if at 5 s: £6.70m of savings where the same hubs and
     staff give £8.83m)."""
     import numpy as np
@@ -320,14 +320,14 @@ def test_a_plan_cut_short_after_its_first_goal_runs_its_levers_as_its_cost_goal_
     value = lambda vec, off, x: float(vec @ x[: len(vec)] + off)  # noqa: E731
     assert value(v1, o1, cut) > value(v1, o1, best) + 1.0
 
+    before = [stages.hold_bound(session, h) for h in (hold0, hold1) if h is not None]
     alone = stages.polish(session, cut, TimeBudget(30), first)
     both = stages.polish(session, cut, TimeBudget(30), first, session._stages, options, 0)
     assert value(v0, o0, both) == pytest.approx(value(v0, o0, best), abs=1e-3)
     assert value(v1, o1, both) == pytest.approx(value(v1, o1, best), rel=1e-7)
     assert both[lo:hi].sum() == pytest.approx(best[lo:hi].sum(), rel=1e-6)
-    assert value(v1, o1, alone) >= value(v1, o1, both) - 1e-6
-    # the holds are free again and the first goal's costs are back: the next goal may run
-    assert stages.hold_bound(session, hold0) >= stages.INF
-    assert hold1 is None or stages.hold_bound(session, hold1) >= stages.INF
+    assert value(v1, o1, alone) >= value(v1, o1, both) * (1 - 1e-8)
+    # the holds are as they were and the first goal's costs are back: the next goal may run
+    assert [stages.hold_bound(session, h) for h in (hold0, hold1) if h is not None] == before
     costs = np.asarray(session.highs.getLp().col_cost_, dtype=float)
     assert np.allclose(costs[: len(v0)], v0)

@@ -82,22 +82,22 @@ def polish_reserve(session, options: SolveOptions) -> float:
 
 
 def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
-           later: list | None = None, options: SolveOptions | None = None,
+           stages: list | None = None, options: SolveOptions | None = None,
            position: int = 0) -> np.ndarray:
     """Fix the integer columns at ``x`` and re-solve the LP for the continuous ones.
 
     A MIP solution's continuous values are only as exact as the solver's tolerances (an
     agency FTE of 2.000025 where 2 is optimal); with the integers fixed, the LP puts them
-    at a vertex. Given the ``later`` stages (``(stage, vector, offset, hold)`` as in
-    ``session._stages``, the stage being polished first, at ``position`` in the objective),
-    the same fixed plan is then made best for each later stage in turn, each earlier one
-    held at its value (:func:`hold_value`): a plan whose hubs and staff are settled by the first goal runs
-    its levers and agency as the later goals want even when those goals get no MIP time
-    of their own (a what-if cut short after its first stage would otherwise keep whatever
-    lever values the first goal's LP happened to end on). Later stages' holds are freed
-    again afterwards. It may use what is left of ``budget``. Returns ``x`` unchanged when
-    there is nothing continuous, no time left, or the first LP fails; a later LP that
-    fails keeps what the earlier ones gave.
+    at a vertex. Given the objective's ``stages`` (``session._stages``) and the ``position``
+    of the one being polished, the same fixed plan is then made best for each later stage
+    in turn, every earlier stage held at the plan's own value (a tie-break cost stage may
+    give its gap, as :func:`hold_value` lets the stage loop): a plan whose hubs and staff
+    are settled by the first goal runs its levers and agency as the later goals want even
+    when those goals get no MIP time of their own (a what-if cut short after its first
+    stage would otherwise keep whatever lever values the first goal's LP happened to end
+    on). Every hold is put back as it was afterwards. It may use what is left of
+    ``budget``. Returns ``x`` unchanged when there is nothing continuous, no time left, or
+    the first LP fails; a later LP that fails keeps what the earlier ones gave.
     """
     k = session._compiled
     n = session._ncols()
@@ -107,12 +107,14 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
     h = session.highs
     xi = np.round(x[ints])
     lo, hi = k.col_lower[ints], k.col_upper[ints]
-    chain = list(later or [])
-    held: list = []
+    stages = list(stages or [])
+    restore: list = []  # (hold, bound before)
     try:
         h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
                                 np.zeros(len(ints), dtype=np.int32))
+        if options is not None and position > 0:  # the LP may not trade the holds' slack
+            _hold_all(session, stages[:position], x, options, restore)
         session.handle.set_time_limit(budget.grant(f"polish {stage}".strip(), budget.left()),
                                       lp=True)
         session.handle.run()
@@ -120,19 +122,15 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
             return x
         y = np.asarray(h.getSolution().col_value, dtype=float)
         y[ints] = xi
-        for j in range(1, len(chain)):
+        for j in range(position + 1, len(stages)):
             if budget.left() <= 1e-3 or options is None:
                 break
-            name, vec, off, hold = chain[j - 1]
-            if hold is None or (isinstance(hold, _Hold) and hold.row is None):
-                break  # nothing in HiGHS would keep the earlier stage's value
-            set_hold(session, hold, hold_value(name, position + j - 1,
-                                               float(vec @ y[: len(vec)] + off), options))
-            held.append(hold)
-            nxt = np.pad(chain[j][1], (0, n - len(chain[j][1])))
+            if not _hold_all(session, stages[:j], y, options, restore):
+                break  # nothing in HiGHS would keep an earlier stage's value
+            nxt = np.pad(stages[j][1], (0, n - len(stages[j][1])))
             h.changeColsCost(n, np.arange(n, dtype=np.int32), nxt)
-            session.handle.set_time_limit(budget.grant(f"polish {chain[j][0]}", budget.left()),
-                                          lp=True)
+            session.handle.set_time_limit(budget.grant(f"polish {stages[j][0]}",
+                                                       budget.left()), lp=True)
             session.handle.run()
             if h.getModelStatus() != _MS.kOptimal:
                 break
@@ -143,11 +141,31 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
                                 relax.highs_integrality(session, ints))
-        for hold in held:
-            set_hold(session, hold, INF)
-        if held:
-            first = np.pad(chain[0][1], (0, n - len(chain[0][1])))
-            h.changeColsCost(n, np.arange(n, dtype=np.int32), first)
+        for hold, before in reversed(restore):
+            set_hold(session, hold, before)
+        if restore:
+            own = np.pad(stages[position][1], (0, n - len(stages[position][1])))
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), own)
+
+
+def _hold_all(session, earlier: list, y: np.ndarray, options: SolveOptions,
+              restore: list) -> bool:
+    """Hold each of the ``earlier`` stages at its value at ``y`` (a tie-break cost stage
+    with its gap), never looser than the stage loop held it unless ``y`` itself is; each
+    hold's bound before is noted in ``restore`` the first time. False when one of them has
+    no row in HiGHS."""
+    original = {id(hd): b for hd, b in restore}
+    for i, (name, vec, off, hold) in enumerate(earlier):
+        if hold is None or (isinstance(hold, _Hold) and hold.row is None):
+            return False
+        value = float(vec @ y[: len(vec)] + off)
+        own = value + 1e-9 * max(1.0, abs(value))
+        bound = hold_value(name, i, value, options) if name == "cost_gbp" and i > 0 else own
+        if id(hold) not in original:
+            original[id(hold)] = hold_bound(session, hold)
+            restore.append((hold, original[id(hold)]))
+        set_hold(session, hold, max(min(bound, original[id(hold)]), own))
+    return True
 
 
 def bounded_below(session) -> bool:
@@ -375,7 +393,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             gap, bound = stage_gap(session, info, shift)
             if session.is_mip and not cancelled_now(cancel):
                 t = perf_counter()
-                x = polish(session, x, budget, stage, session._stages[i:], options, i)
+                x = polish(session, x, budget, stage, session._stages, options, i)
                 highs_seconds += perf_counter() - t
             x_best = x
             value = float(vec @ x[: len(vec)] + offset)
