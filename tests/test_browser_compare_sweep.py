@@ -96,12 +96,16 @@ def test_finance_runs_a_sweep_and_opens_a_variant_from_the_frontier(live, contex
     page.evaluate("() => { window.mdtSamePage = true; }")  # gone if the page reloads
     bar = page.locator("#sweep-bar")
     assert bar.get_attribute("max") == "4"
+    if bar.get_attribute("value") != "4":  # while variants run, a planner may cancel them
+        assert page.get_by_role("button", name="Cancel the sweep").count() == 1
+        assert_accessible(page, "running sweep")
     page.screenshot(path=str(SHOTS / "sweep-running.png"), full_page=True)
     page.wait_for_function(
         "() => document.querySelector('#sweep-bar').getAttribute('value') === '4'",
         timeout=240_000)
     assert page.evaluate("() => window.mdtSamePage === true")  # updated in place, no reload
     page.get_by_text("the sweep is done").wait_for()
+    assert page.get_by_role("button", name="Cancel the sweep").count() == 0
     rows = page.locator("#variants-table tbody tr")
     assert rows.count() == 4
     assert [rows.nth(i).locator("td").nth(0).inner_text() for i in range(4)] == [
