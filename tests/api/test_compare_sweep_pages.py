@@ -250,17 +250,23 @@ def test_sweep_form_counts_variants_and_refuses_too_many(tmp_path):
     assert svc.store.list_sweeps() == []
 
 
+def _sweep_in_form(c, name: str, values: str) -> str:
+    """A planner (signed in on ``c``) makes a sweep of the demo's travel limit in the form;
+    its id."""
+    token = _token(c.get("/sweeps/new").text)
+    r = c.post("/sweeps/new", data={
+        "csrf_token": token, "from": "example:demo", "name": name,
+        "budget_cap": "", "time_limit": "5", "threads": "1", "action": "run",
+        "axis1_key": "hubs.max_travel_minutes", "axis1_values": values},
+        follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("/", 1)[1]
+
+
 def test_a_sweep_made_in_the_form_is_stored_and_shown(svc):
     with svc.client() as c:
         _sign_in(c, svc.keys["planner"])
-        token = _token(c.get("/sweeps/new").text)
-        r = c.post("/sweeps/new", data={
-            "csrf_token": token, "from": "example:demo", "name": "travel limits",
-            "budget_cap": "", "time_limit": "5", "threads": "1", "action": "run",
-            "axis1_key": "hubs.max_travel_minutes", "axis1_values": "35; 40"},
-            follow_redirects=False)
-        assert r.status_code == 303, r.text
-        sweep_id = r.headers["location"].rsplit("/", 1)[1]
+        sweep_id = _sweep_in_form(c, "travel limits", "35; 40")
         sweep = svc.store.get_sweep(sweep_id)
         assert sweep.vary == [{"key": "hubs.max_travel_minutes", "values": [35.0, 40.0]}]
         jobs = svc.store.list_jobs(sweep_id=sweep_id, newest_first=False)
@@ -289,14 +295,7 @@ def test_a_planner_cancels_a_sweep_from_its_page_and_a_viewer_cannot(svc):
     then offers it no more; a viewer sees no button and is refused."""
     with svc.client() as c:
         _sign_in(c, svc.keys["planner"])
-        token = _token(c.get("/sweeps/new").text)
-        r = c.post("/sweeps/new", data={
-            "csrf_token": token, "from": "example:demo", "name": "to cancel",
-            "budget_cap": "", "time_limit": "5", "threads": "1", "action": "run",
-            "axis1_key": "hubs.max_travel_minutes", "axis1_values": "35; 40; 45"},
-            follow_redirects=False)
-        assert r.status_code == 303, r.text
-        sweep_id = r.headers["location"].rsplit("/", 1)[1]
+        sweep_id = _sweep_in_form(c, "to cancel", "35; 40; 45")
         page = c.get(f"/sweeps/{sweep_id}").text
         assert "Cancel the sweep" in page and "Stops the 3 variants not yet ended" in page
         form_token = re.search(rf'action="/sweeps/{sweep_id}/cancel">\s*<input type="hidden" '
