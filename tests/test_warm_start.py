@@ -166,7 +166,9 @@ def test_random_start_keeps_every_rule_it_claims(seed, kind):
     result = session.solve()
     assert session.start_report["complete"] and session.start_report["feasible"]
     assert result.status is SolveStatus.optimal
-    assert session.start_report["objective"] >= result.objective - 1e-6 * max(
+    # the later stages may use the hold's tolerance on the first (stages.hold_value: 1e-6
+    # plus 1e-9 of the value) and an LP's feasibility tolerance beside it
+    assert session.start_report["objective"] >= result.objective - 2e-6 * max(
         1.0, abs(result.objective))
     session.close()
 

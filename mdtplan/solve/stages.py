@@ -113,8 +113,6 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
         h.changeColsBounds(len(ints), ints.astype(np.int32), xi, xi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
                                 np.zeros(len(ints), dtype=np.int32))
-        if options is not None and position > 0:  # the LP may not trade the holds' slack
-            _hold_all(session, stages[:position], x, options, restore)
         session.handle.set_time_limit(budget.grant(f"polish {stage}".strip(), budget.left()),
                                       lp=True)
         session.handle.run()
@@ -122,6 +120,7 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
             return x
         y = np.asarray(h.getSolution().col_value, dtype=float)
         y[ints] = xi
+        own = y
         for j in range(position + 1, len(stages)):
             if budget.left() <= 1e-3 or options is None:
                 break
@@ -136,7 +135,7 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
                 break
             y = np.asarray(h.getSolution().col_value, dtype=float)
             y[ints] = xi
-        return y
+        return y if _keeps_holds(stages[:position + 1], y, own, restore, options) else own
     finally:
         h.changeColsBounds(len(ints), ints.astype(np.int32), lo, hi)
         h.changeColsIntegrality(len(ints), ints.astype(np.int32),
@@ -144,27 +143,43 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
         for hold, before in reversed(restore):
             set_hold(session, hold, before)
         if restore:
-            own = np.pad(stages[position][1], (0, n - len(stages[position][1])))
-            h.changeColsCost(n, np.arange(n, dtype=np.int32), own)
+            cost = np.pad(stages[position][1], (0, n - len(stages[position][1])))
+            h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
 
 
 def _hold_all(session, earlier: list, y: np.ndarray, options: SolveOptions,
               restore: list) -> bool:
-    """Hold each of the ``earlier`` stages at its value at ``y`` (a tie-break cost stage
-    with its gap), never looser than the stage loop held it unless ``y`` itself is; each
-    hold's bound before is noted in ``restore`` the first time. False when one of them has
-    no row in HiGHS."""
+    """Hold each of the ``earlier`` stages at its value at ``y`` as the stage loop would
+    (:func:`hold_value`), never looser than it was held; each hold's bound before is noted
+    in ``restore`` the first time. False when one of them has no row in HiGHS."""
     original = {id(hd): b for hd, b in restore}
     for i, (name, vec, off, hold) in enumerate(earlier):
         if hold is None or (isinstance(hold, _Hold) and hold.row is None):
             return False
-        value = float(vec @ y[: len(vec)] + off)
-        own = value + 1e-9 * max(1.0, abs(value))
-        bound = hold_value(name, i, value, options) if name == "cost_gbp" and i > 0 else own
+        bound = hold_value(name, i, float(vec @ y[: len(vec)] + off), options)
         if id(hold) not in original:
             original[id(hold)] = hold_bound(session, hold)
             restore.append((hold, original[id(hold)]))
-        set_hold(session, hold, max(min(bound, original[id(hold)]), own))
+        set_hold(session, hold, min(bound, original[id(hold)]))
+    return True
+
+
+def _keeps_holds(upto: list, y: np.ndarray, own: np.ndarray, restore: list,
+                 options: SolveOptions | None) -> bool:
+    """Whether the later stages' LPs left the plan ``y`` as good as ``own`` (the stage's
+    own clean-up) on every stage up to the one polished, within the stage loop's holds:
+    an LP's answer is only as exact as its tolerances, and a plan a hair over an earlier
+    hold would make the next stage's hold unreachable."""
+    if y is own or options is None:
+        return True
+    before = {id(hd): b for hd, b in restore}
+    for i, (name, vec, off, hold) in enumerate(upto):
+        mine, theirs = float(vec @ y[: len(vec)] + off), float(vec @ own[: len(vec)] + off)
+        limit = hold_value(name, i, theirs, options)
+        if hold is not None and before.get(id(hold), INF) < INF:
+            limit = min(limit, max(before[id(hold)], theirs))
+        if mine > limit:
+            return False
     return True
 
 
