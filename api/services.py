@@ -35,7 +35,19 @@ from .schemas import (
     timestamp,
 )
 from .settings import Settings
-from .store import ACTIVE, CANCELLED, FINISHED, TERMINAL, Dataset, Job, Store, TeamStore, new_id
+from .store import (
+    ACTIVE,
+    CANCELLED,
+    FINISHED,
+    QUEUED,
+    RUNNING,
+    TERMINAL,
+    Dataset,
+    Job,
+    Store,
+    TeamStore,
+    new_id,
+)
 
 FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".fgb": "fgb",
            ".zip": "shp-zip", ".parquet": "parquet", ".geoparquet": "parquet", ".csv": "csv",
@@ -371,15 +383,14 @@ def cancel_sweep(store: Store | TeamStore, sweep_id: str, by: str | None = None)
     if sweep is None:
         raise not_found("sweep", sweep_id)
     jobs = store.list_jobs(sweep_id=sweep_id, limit=10_000, newest_first=False)
-    open_jobs = [j for j in jobs if j.status in ("queued", "running")]
+    open_jobs = [j for j in jobs if j.status in (QUEUED, RUNNING)]
     if not open_jobs:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             detail=f"sweep {sweep_id} has no variant left to cancel "
                                    "(every one has ended or is being cancelled)")
     for job in open_jobs:
         store.request_cancel(job.id, by)
-    return store.get_sweep(sweep_id), store.list_jobs(sweep_id=sweep_id, limit=10_000,
-                                                      newest_first=False)
+    return sweep, store.list_jobs(sweep_id=sweep_id, limit=10_000, newest_first=False)
 
 
 def result_file(job: Job, settings: Settings, name: str) -> Path:

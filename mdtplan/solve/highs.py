@@ -111,6 +111,8 @@ def run(highs, threads: int = 1):
 
 
 _MS = highspy.HighsModelStatus
+#: HiGHS's own default ``mip_abs_gap``
+HIGHS_ABS_GAP = 1e-6
 #: HiGHS's "no limit" for integer limits (``mip_max_nodes``' default)
 MAX_INT = 2_147_483_647
 
@@ -178,9 +180,11 @@ class Handle:
             seconds += float(self.highs.getRunTime())
         self.highs.setOptionValue("time_limit", seconds)
 
-    def apply_options(self, options, time_limit: float, *, mip: bool, root_lp: str) -> None:
+    def apply_options(self, options, time_limit: float, *, mip: bool, root_lp: str,
+                      abs_gap: float | None = None) -> None:
         """A stage's options (:class:`~mdtplan.solve.status.SolveOptions`) and time limit [s];
-        ``root_lp`` is :func:`root_lp_solver`'s choice for a MIP."""
+        ``root_lp`` is :func:`root_lp_solver`'s choice for a MIP; ``abs_gap`` its
+        ``mip_abs_gap`` (HiGHS's default when None)."""
         h = self.highs
         reproducible = bool(getattr(options, "reproducible", False))
         # reproducible: a node count, not seconds, ends a MIP (ERGO-Code/HiGHS#3133: HiGHS
@@ -198,6 +202,7 @@ class Handle:
         h.setOptionValue("presolve", "on" if options.presolve else "off")
         if mip:
             h.setOptionValue("mip_lp_solver", root_lp)
+            h.setOptionValue("mip_abs_gap", HIGHS_ABS_GAP if abs_gap is None else abs_gap)
 
     def run(self, threads: int | None = None):
         """``Highs.run`` with the thread count the process-wide HiGHS scheduler allows."""

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import edit, relax
 from .budget import TimeBudget, cancelled_now
-from .highs import root_lp_solver
+from .highs import HIGHS_ABS_GAP, root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
 
 INF = highspy.kHighsInf
@@ -90,14 +90,15 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
     agency FTE of 2.000025 where 2 is optimal); with the integers fixed, the LP puts them
     at a vertex. Given the objective's ``stages`` (``session._stages``) and the ``position``
     of the one being polished, the same fixed plan is then made best for each later stage
-    in turn, every earlier stage held at the plan's own value (a tie-break cost stage may
-    give its gap, as :func:`hold_value` lets the stage loop): a plan whose hubs and staff
-    are settled by the first goal runs its levers and agency as the later goals want even
-    when those goals get no MIP time of their own (a what-if cut short after its first
-    stage would otherwise keep whatever lever values the first goal's LP happened to end
-    on). Every hold is put back as it was afterwards. It may use what is left of
-    ``budget``. Returns ``x`` unchanged when there is nothing continuous, no time left, or
-    the first LP fails; a later LP that fails keeps what the earlier ones gave.
+    in turn, in what is left of ``budget``, every earlier stage held as the stage loop holds
+    it (:func:`hold_value`, never looser than it held it): a plan whose hubs and staff are
+    settled by the first goal runs its levers and agency as the later goals want even when
+    those goals get no MIP time of their own (a what-if cut short after its first stage
+    would otherwise keep whatever lever values the first goal's LP happened to end on).
+    That plan is kept only if it stays within those holds (:func:`_keeps_holds`), else the
+    stage's own clean-up is; every hold and the stage's costs are put back afterwards.
+    Returns ``x`` unchanged when there is nothing continuous, no time left, or the first
+    LP fails; a later LP that fails keeps what the earlier ones gave.
     """
     k = session._compiled
     n = session._ncols()
@@ -147,6 +148,11 @@ def polish(session, x: np.ndarray, budget: TimeBudget, stage: str = "",
             h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
 
 
+def _value(vec: np.ndarray, offset: float, x: np.ndarray) -> float:
+    """A stage's value at the plan ``x`` (its vector may be shorter than the columns)."""
+    return float(vec @ x[: len(vec)] + offset)
+
+
 def _hold_all(session, earlier: list, y: np.ndarray, options: SolveOptions,
               restore: list) -> bool:
     """Hold each of the ``earlier`` stages at its value at ``y`` as the stage loop would
@@ -156,7 +162,7 @@ def _hold_all(session, earlier: list, y: np.ndarray, options: SolveOptions,
     for i, (name, vec, off, hold) in enumerate(earlier):
         if hold is None or (isinstance(hold, _Hold) and hold.row is None):
             return False
-        bound = hold_value(name, i, float(vec @ y[: len(vec)] + off), options)
+        bound = hold_value(name, i, _value(vec, off, y), options)
         if id(hold) not in original:
             original[id(hold)] = hold_bound(session, hold)
             restore.append((hold, original[id(hold)]))
@@ -174,7 +180,7 @@ def _keeps_holds(upto: list, y: np.ndarray, own: np.ndarray, restore: list,
         return True
     before = {id(hd): b for hd, b in restore}
     for i, (name, vec, off, hold) in enumerate(upto):
-        mine, theirs = float(vec @ y[: len(vec)] + off), float(vec @ own[: len(vec)] + off)
+        mine, theirs = _value(vec, off, y), _value(vec, off, own)
         limit = hold_value(name, i, theirs, options)
         if hold is not None and before.get(id(hold), INF) < INF:
             limit = min(limit, max(before[id(hold)], theirs))
@@ -219,8 +225,6 @@ def gap_shift(session, stage: str) -> float:
     return -float(m.mdtplan_index.demand.sum()) * float(session.param_value("demand_scale"))
 
 
-#: HiGHS's own default ``mip_abs_gap``
-HIGHS_ABS_GAP = 1e-6
 #: how far HiGHS may leave an integer column from a whole number, and a row from its bound,
 #: ten times its defaults (``mip_feasibility_tolerance``, ``primal_feasibility_tolerance``)
 _INT_TOL, _ROW_TOL = 1e-5, 1e-6
@@ -365,12 +369,11 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 message = f"time limit reached before tie-break stage '{stage}'"
                 statuses.append(SolveStatus.feasible_at_limit)
                 break
-            session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
-                                         mip=session.is_mip, root_lp=_root_lp(session))
             vec = np.pad(vec, (0, session._ncols() - len(vec)))
             whole_gap = whole_number_gap(session, vec, offset)
-            if session.is_mip:
-                h.setOptionValue("mip_abs_gap", whole_gap or HIGHS_ABS_GAP)
+            session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
+                                         mip=session.is_mip, root_lp=_root_lp(session),
+                                         abs_gap=whole_gap)
             h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
             shift = gap_shift(session, stage)
             state["shift"] = shift
@@ -411,7 +414,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 x = polish(session, x, budget, stage, session._stages, options, i)
                 highs_seconds += perf_counter() - t
             x_best = x
-            value = float(vec @ x[: len(vec)] + offset)
+            value = _value(vec, offset, x)
             stage_objectives[stage] = value
             if whole_gap is not None:
                 bound = integral_bound(value, bound)
@@ -452,9 +455,9 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
     if x_best is not None:
         session._load(x_best)
         stage0, vec0, off0, _ = session._stages[0]
-        objective = float(vec0 @ x_best[: len(vec0)] + off0)
+        objective = _value(vec0, off0, x_best)
         for stage, vec, off, _ in session._stages:
-            stage_objectives[stage] = float(vec @ x_best[: len(vec)] + off)
+            stage_objectives[stage] = _value(vec, off, x_best)
             if stage_bounds.get(stage) is not None:  # the gap of the plan returned
                 stage_gaps[stage] = _relative_gap(stage_objectives[stage], stage_bounds[stage],
                                                   stage_shift[stage])
