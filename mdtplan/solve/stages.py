@@ -19,7 +19,7 @@ from time import perf_counter
 import highspy
 import numpy as np
 
-from . import edit, relax
+from . import edit, patterns, relax
 from .budget import TimeBudget, cancelled_now
 from .highs import HIGHS_ABS_GAP, root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
@@ -28,6 +28,10 @@ INF = highspy.kHighsInf
 _MS = highspy.HighsModelStatus
 #: a tie-break stage left less than this is not started [s]
 MIN_TIE_BREAK_S = 0.5
+#: a stage proven over whole hubs (:mod:`mdtplan.solve.patterns`) within this relative gap
+#: counts as optimal (the search's bound is taken a pound and 1e-7 below its optimum, to
+#: stay valid whatever the rounding of its LPs and MIPs)
+PROVEN_GAP = 1e-6
 
 
 @dataclass(frozen=True)
@@ -371,44 +375,69 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 break
             vec = np.pad(vec, (0, session._ncols() - len(vec)))
             whole_gap = whole_number_gap(session, vec, offset)
-            session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
+            seconds_given = budget.grant(f"stage {stage}", seconds)
+            session.handle.apply_options(options, seconds_given,
                                          mip=session.is_mip, root_lp=_root_lp(session),
                                          abs_gap=whole_gap)
             h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
             shift = gap_shift(session, stage)
             state["shift"] = shift
             h.changeObjectiveOffset(offset + shift)
-            if start is not None:
-                session.handle.set_start(start, session._ncols())
-            t = perf_counter()
-            try:
-                run_status = session.handle.run()
-            except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
-                statuses.append(SolveStatus.error)
-                message = f"HiGHS raised during stage '{stage}': {err}"
-                break
-            highs_seconds += perf_counter() - t
-            model_status = h.getModelStatus()
-            info = h.getInfo()
-            has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
-            status = map_status(model_status, has_sol, bounded_below)
-            if run_status == highspy.HighsStatus.kError and status.has_solution:
-                status = SolveStatus.error
-            nodes += int(max(info.mip_node_count, 0)) if session.is_mip else 0
-            stage_status[stage] = status.value
-            if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
-                state["cancelled"] = True
-            if not status.has_solution:
-                if i == 0 or x_best is None:
-                    statuses.append(status)
-                    message = message or session.handle.status_message(stage, model_status)
-                else:
-                    statuses.append(SolveStatus.feasible_at_limit)
-                    message = f"tie-break stage '{stage}' found no better plan: " \
-                              f"{h.modelStatusToString(model_status)}"
-                break
-            x = relax.round_plan(session, np.asarray(h.getSolution().col_value, dtype=float))
-            gap, bound = stage_gap(session, info, shift)
+            found = (patterns.first_stage(session, options, budget, vec, offset + shift, cancel)
+                     if i == 0 else None)
+            hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
+                else (None, -np.inf)
+            hubs_proven = False
+            if hubs_x is not None:
+                hubs_value = _value(vec, offset, hubs_x)
+                hubs_proven = bool(found[2].proven) and _relative_gap(
+                    hubs_value, hubs_bound, shift) <= max(float(options.mip_gap), PROVEN_GAP)
+                if start is None or not isinstance(start, np.ndarray) \
+                        or hubs_value < _value(vec, offset, start):
+                    start = hubs_x
+            if hubs_proven:  # the stage is proven over whole hubs: HiGHS is not needed
+                status = SolveStatus.optimal
+                stage_status[stage] = status.value
+                x = relax.round_plan(session, hubs_x)
+                gap, bound = 0.0, hubs_bound
+            else:
+                if start is not None:
+                    session.handle.set_start(start, session._ncols())
+                session.handle.set_time_limit(
+                    budget.grant(f"stage {stage}", budget.stage_seconds(
+                        i, len(session._stages), polish_reserve(session, options)))
+                    if found is not None else seconds_given, lp=False)
+                t = perf_counter()
+                try:
+                    run_status = session.handle.run()
+                except Exception as err:  # pragma: no cover - guard (cf. Pyomo #2920)
+                    statuses.append(SolveStatus.error)
+                    message = f"HiGHS raised during stage '{stage}': {err}"
+                    break
+                highs_seconds += perf_counter() - t
+                model_status = h.getModelStatus()
+                info = h.getInfo()
+                has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+                status = map_status(model_status, has_sol, bounded_below)
+                if run_status == highspy.HighsStatus.kError and status.has_solution:
+                    status = SolveStatus.error
+                nodes += int(max(info.mip_node_count, 0)) if session.is_mip else 0
+                stage_status[stage] = status.value
+                if model_status == _MS.kInterrupt and cancel is not None and cancel.is_set():
+                    state["cancelled"] = True
+                if not status.has_solution:
+                    if i == 0 or x_best is None:
+                        statuses.append(status)
+                        message = message or session.handle.status_message(stage, model_status)
+                    else:
+                        statuses.append(SolveStatus.feasible_at_limit)
+                        message = f"tie-break stage '{stage}' found no better plan: " \
+                                  f"{h.modelStatusToString(model_status)}"
+                    break
+                x = relax.round_plan(session, np.asarray(h.getSolution().col_value, dtype=float))
+                gap, bound = stage_gap(session, info, shift)
+                if np.isfinite(hubs_bound) and (bound is None or hubs_bound > bound):
+                    bound = hubs_bound  # the whole hubs' bound is the stronger
             if session.is_mip and not cancelled_now(cancel):
                 t = perf_counter()
                 x = polish(session, x, budget, stage, session._stages, options, i)

@@ -69,6 +69,11 @@ class SolveOptions:
         Add :mod:`mdtplan.solve.cuts`'s valid inequalities (each hub's least rounding cost) to the
         solver's rows while a staffed ``min_cost``-like model is solved (never changes the
         optimum: they remove no plan; they raise the proven bound).
+    hub_patterns : bool
+        On a small ``min_cost`` model with contiguous catchments, write down every hub it
+        allows and solve the cost stage over whole hubs first (:mod:`mdtplan.solve.patterns`;
+        never changes the optimum: its bound is a relaxation's, its plan the model's own);
+        HiGHS then runs the stage only when that did not prove it. Off in reproducible mode.
     reproducible : bool
         Stop at work limits instead of seconds, so that the same model and seed give the same
         plan whatever the machine's load: every HiGHS MIP stops after ``node_limit``
@@ -92,6 +97,7 @@ class SolveOptions:
     presolve: bool = True
     warm_start: bool = True
     rounding_cuts: bool = True
+    hub_patterns: bool = True
     reproducible: bool = False
     node_limit: int = 1000
     check_limit: int = 10
@@ -112,7 +118,7 @@ class SolveOptions:
         return {"node_limit": int(self.node_limit), "check_limit": int(self.check_limit),
                 "threads": 1, "seed": int(self.seed),
                 "start_work_units": REPRODUCIBLE_START_S * START_UNITS_PER_SECOND,
-                "rounding_cuts": False, "time_limit_s": None}
+                "rounding_cuts": False, "hub_patterns": False, "time_limit_s": None}
 
 
 #: the heuristic start's work in reproducible mode, in seconds' worth of units at

@@ -1,0 +1,582 @@
+"""The cost stage solved by its hubs: every possible hub enumerated, the best set proven.
+
+Where catchments must be contiguous and hold their hub's own area, a hub is one *pattern*: a
+site and a connected set of the areas it may serve, holding its root area, within the
+population band. On a small model there are few enough (York's 24 MSOAs: 12,841) to write
+them all down, and then the cost stage is a set-partitioning problem over whole hubs
+(:mod:`mdtplan.solve.hub_columns`'s master, as a MIP, over every column there is): its
+optimum is a bound the compact model's LP cannot give, because it prices every hub's
+whole-FTE steps exactly (the compact LP spreads fractional FTE over fractional hubs).
+
+The search, each step exact:
+
+1. Every pattern (:func:`enumerate_patterns`: connected sets grown from the root, each once).
+2. A lower bound of each pattern's cost in closed form (:func:`pattern_floors`: each core
+   role at the whole steps its areas' hours need, supervision on those, every lever at its
+   reach with no staff for it), on all patterns at once.
+3. The master's LP on those floors: its value ``z`` bounds the stage and each pattern's
+   reduced cost ``rc`` says how much any plan using it costs above ``z`` at least.
+4. Patterns with ``rc <= delta`` are costed exactly (each hub's own small MIP, with its
+   levers), and the master MIP over them (specialist pools in whole steps, the hub count,
+   hub separation, sites that must open) gives ``z*``. When ``z* <= z + delta`` no plan with
+   another pattern can be cheaper, so ``z*`` is the optimum of the master; else ``delta``
+   grows to ``z* - z`` and step 4 runs again.
+
+The master is a relaxation of the model (the rules no hub column carries are dropped, as in
+:mod:`mdtplan.solve.hub_columns`: workforce supply, agency, the budget cap, the pools'
+minimums, supervision in pools, and the specialist hours of levers), so ``z*`` is a valid
+lower bound on the cost stage; the master's hubs, handed to the full model with their areas
+fixed, give a plan, and when that plan costs ``z*`` it is proven optimal.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from time import perf_counter
+
+import highspy
+import numpy as np
+from scipy.sparse import csc_matrix, csr_matrix, hstack
+
+from . import hub_columns as hc
+from .highs import new_highs, run
+
+_log = logging.getLogger(__name__)
+INF = highspy.kHighsInf
+#: at most this many patterns are written down (beyond it the method does not apply)
+MAX_PATTERNS = 60_000
+#: the first delta, relative to the master LP's value
+FIRST_DELTA = 0.005
+#: the first master MIP, before any plan is known, looks for one only: this long at least
+#: [s], or this share of the search's time
+FIRST_MIP_S = 1.0
+FIRST_MIP_SHARE = 0.05
+#: patterns costed exactly between two master LPs
+PRICE_BATCH = 1500
+#: tolerance taken off each bound (numerical error of the LP and MIPs)
+BOUND_REL_TOL = 1e-7
+BOUND_ABS_TOL = 1.0
+
+
+@dataclass
+class Patterns:
+    """Every hub a model allows: ``site[p]`` and its pairs ``pairs[indptr[p]:indptr[p+1]]``
+    (positions in ``ix.pairs``)."""
+
+    site: np.ndarray
+    indptr: np.ndarray
+    pairs: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.site)
+
+    def incidence(self, n_pairs: int) -> csr_matrix:
+        """Patterns x pairs, 1 where the pattern holds the pair."""
+        return csr_matrix((np.ones(len(self.pairs)), self.pairs, self.indptr),
+                          shape=(len(self.site), n_pairs))
+
+
+@dataclass
+class PatternResult:
+    """What the search proved.
+
+    Attributes
+    ----------
+    bound : float
+        A lower bound on the stage [its unit]; ``-inf`` when none was made.
+    plan : dict or None
+        Site position -> the pair positions of its hub, of the master's best set of hubs.
+    proven : bool
+        ``bound`` is the master's optimum (not cut short by the time).
+    patterns, costed : int
+        Patterns written down; patterns costed exactly.
+    seconds : float
+    reason : str
+        Why there is no bound (empty when there is one).
+    log : list of str
+    """
+
+    bound: float = -np.inf
+    plan: dict | None = None
+    proven: bool = False
+    patterns: int = 0
+    costed: int = 0
+    seconds: float = 0.0
+    reason: str = ""
+    log: list = field(default_factory=list)
+
+
+def enumerate_patterns(problem, ix, root_pair: np.ndarray, arcs: tuple,
+                       limit: int = MAX_PATTERNS) -> Patterns | None:
+    """Every connected set of a site's pairs holding its root pair, within the population
+    band (the band's top at most the site's capacity), for every site of ``problem`` (a
+    :class:`~mdtplan.solve.hub_columns._Problem`); None when there are more than ``limit``.
+
+    ``arcs`` is ``(arc_from, arc_to, arc_site)`` in pair positions (the contiguity index).
+    Each set is made once: a set grows only by neighbours not yet ruled out (the extension
+    sets of Wernicke's ESU).
+    """
+    arc_from, arc_to, arc_site = arcs
+    w = ix.weight
+    lo = problem.band[0]
+    sites, indptr, pairs = [], [0], []
+    order = np.argsort(arc_site, kind="stable")
+    starts = np.searchsorted(arc_site[order], np.arange(len(ix.site_ids) + 1))
+    for i in problem.sites:
+        root = int(root_pair[i])
+        if root < 0:
+            continue
+        hi = min(problem.band[1], problem.cap[i])
+        sel = order[starts[i]:starts[i + 1]]
+        nb: dict[int, list] = {}
+        for a, b in zip(arc_from[sel].tolist(), arc_to[sel].tolist(), strict=True):
+            nb.setdefault(a, []).append(b)
+        w_root = float(w[ix.pair_area[root]])
+        if w_root > hi:
+            continue
+        # iterative ESU: (set, extension, excluded, population)
+        stack = [((root,), tuple(nb.get(root, ())), frozenset(), w_root)]
+        while stack:
+            members, ext, excl, pop = stack.pop()
+            if pop >= lo - 1e-9:
+                sites.append(i)
+                pairs.extend(members)
+                indptr.append(len(pairs))
+                if len(sites) > limit:
+                    return None
+            inside = set(members)
+            for j, v in enumerate(ext):
+                wv = float(w[ix.pair_area[v]])
+                if pop + wv > hi + 1e-9:
+                    continue
+                ruled = excl | frozenset(ext[:j])
+                more = tuple(u for u in nb.get(v, ()) if u not in inside and u not in ruled
+                             and u not in ext)
+                stack.append((members + (v,), ext[j + 1:] + more, ruled, pop + wv))
+    return Patterns(np.asarray(sites, dtype=np.int64), np.asarray(indptr, dtype=np.int64),
+                    np.asarray(pairs, dtype=np.int64))
+
+
+def _lever_pair_terms(problem, ix):
+    """Per pair, from the levers of its site: the most they save per pair served (each lever
+    at its share of the pair's cohort, at its cost net of the saving where that is
+    negative), the hours per core role they could free (levers with negative hours), and
+    the core hours of running every lever worth running in full, shape (pairs, core roles)."""
+    n_pairs, nr = len(ix.pairs), len(problem.core_pos)
+    save = np.zeros(n_pairs)
+    freed = np.zeros((n_pairs, nr))
+    full = np.zeros((n_pairs, nr))
+    levers = problem.levers
+    if levers is None or not levers.keys or problem.costs.lever is None:
+        return save, freed, full
+    eta = levers.hours[:, problem.core_pos]
+    for n, (k, s) in enumerate(zip(levers.key_lever.tolist(), levers.key_site.tolist(),
+                                   strict=True)):
+        ks = ix.pairs_by_site.get(ix.site_ids[s])
+        if ks is None or not len(ks):
+            continue
+        people = levers.share[k] * levers.pair_cohort[ks, k]
+        g = float(problem.costs.lever[n])
+        save[ks] += min(0.0, g) * people
+        freed[ks] += people[:, None] * np.maximum(0.0, -eta[k])[None, :]
+        if g < 0:
+            full[ks] += people[:, None] * eta[k][None, :]
+    return save, freed, full
+
+
+def _steps(P, need: np.ndarray) -> np.ndarray:
+    """The fewest whole steps of each core role for ``need`` hours (patterns x roles), with
+    each role's minimum and supervision."""
+    per_step = P.prod * P.step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.where(per_step > 0, np.ceil(np.maximum(need, 0.0) / per_step - 1e-9), 0.0)
+    n = np.maximum(n, P.lo_n[None, :])
+    for _ in range(2):  # supervision (a supervisor of supervisors settles in two passes)
+        for j, subs, ratio in P.rules:
+            sup = (n[:, subs] * P.step[subs]).sum(axis=1) / (ratio * P.step[j])
+            n[:, j] = np.maximum(n[:, j], np.ceil(sup - 1e-9))
+    return n
+
+
+def pattern_floors(problem, ix, pats: Patterns) -> tuple[np.ndarray, np.ndarray]:
+    """A lower bound of each pattern's cost in the stage, and the cost of one hub on it (so
+    an upper bound), all at once; NaN where the pattern cannot be a hub (its least staff
+    exceed the site's FTE capacity), and an upper bound of NaN where that one hub does not
+    fit.
+
+    Floor: any hub on the pattern needs, of each core role, at least the whole steps its
+    areas' hours less what its levers could free need, and its supervisors at least their
+    ratio of those; its levers save at most their whole reach, with no staff for it. The hub
+    costed: every lever worth running at its whole reach, and the steps that needs. Where
+    the two are equal the pattern's cost is known without its MIP."""
+    M = pats.incidence(len(ix.pairs))
+    P = problem
+    save, freed, full = _lever_pair_terms(P, ix)
+    demand = np.asarray(M @ P.pair_d)
+    n = _steps(P, demand - np.asarray(M @ freed))
+    n_full = _steps(P, demand + np.asarray(M @ full))
+    steps = P.costs.step[pats.site]
+    fixed = P.costs.site[pats.site] + np.asarray(M @ P.costs.pair) + np.asarray(M @ save)
+    cost = fixed + (steps * n).sum(axis=1)
+    upper = fixed + (steps * n_full).sum(axis=1)
+    cap = P.cap_fte[pats.site] + 1e-9
+    cost[(n * P.step[None, :]).sum(axis=1) > cap] = np.nan
+    upper[(n_full * P.step[None, :]).sum(axis=1) > cap] = np.nan
+    upper[np.isnan(cost)] = np.nan
+    return cost, upper
+
+
+def _pool_hours(problem, ix, pats: Patterns) -> np.ndarray:
+    """Specialist hours each pattern's areas bring to each pool, shape (patterns, pools)."""
+    P = problem
+    out = np.zeros((len(pats), len(P.pool_keys)))
+    if not len(P.pool_keys):
+        return out
+    M = pats.incidence(len(ix.pairs))
+    for j in range(len(P.spec)):
+        pk = P.pair_pk[:, j]
+        ok = np.flatnonzero(pk >= 0)
+        if not len(ok):
+            continue
+        B = csc_matrix((P.pair_spec[ok, j], (ok, pk[ok])),
+                       shape=(len(ix.pairs), len(P.pool_keys)))
+        out += (M @ B).toarray()
+    return out
+
+
+def pool_floor_steps(problem, ix) -> np.ndarray:
+    """Per pool key (``problem.pool_keys``): the whole steps its least possible hours need.
+
+    Every area is served once, so a pool gets at least, from each area, the least hours any
+    hub that may serve it would send it (zero where a hub of another pool may serve it):
+    with one pool for the whole model, its hours are the same in every plan."""
+    P = problem
+    out = np.zeros(len(P.pool_keys))
+    if not len(P.pool_keys):
+        return out
+    n_a = len(ix.area_ids)
+    for j in range(len(P.spec)):
+        for u in range(len(P.pool_keys)):
+            h = np.where(P.pair_pk[:, j] == u, P.pair_spec[:, j], 0.0)
+            least = np.full(n_a, np.inf)
+            np.minimum.at(least, ix.pair_area, h)
+            out[u] += float(np.where(np.isfinite(least), least, 0.0).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(P.pool_cap > 0, np.ceil(out / P.pool_cap - 1e-7), 0.0)
+    return np.maximum(steps, 0.0)
+
+
+class _Master:
+    """The set-partitioning master over a subset of patterns (rows: areas once, a site at
+    most one hub (sites that must open: one), the hub count, each pool's whole steps cover
+    its hours, each clique of close sites at most one hub)."""
+
+    def __init__(self, problem, ix, pats: Patterns, pool_hours: np.ndarray, cliques: list):
+        self.P, self.ix, self.pats, self.pool_hours = problem, ix, pats, pool_hours
+        self.n_a, self.n_s = len(ix.area_ids), len(ix.site_ids)
+        self.n_p = len(problem.pool_keys)
+        self.cliques = cliques
+        base = self.n_a + self.n_s + 1 + self.n_p
+        self.n_rows = base + len(cliques)
+        self.pool_lo = pool_floor_steps(problem, ix)
+        # every pattern's column, made once (the solves take the chosen ones)
+        n_pat = len(pats)
+        counts = np.diff(pats.indptr)
+        col = [np.repeat(np.arange(n_pat), counts), np.arange(n_pat), np.arange(n_pat)]
+        row = [ix.pair_area[pats.pairs], self.n_a + pats.site,
+               np.full(n_pat, self.n_a + self.n_s)]
+        val = [np.ones(len(pats.pairs)), np.ones(n_pat), np.ones(n_pat)]
+        pr, pc = np.nonzero(pool_hours.T > 0)  # pool u, pattern p
+        row.append(self.n_a + self.n_s + 1 + pr)
+        col.append(pc)
+        val.append(-pool_hours[pc, pr])
+        for q, c in enumerate(cliques):
+            at = np.flatnonzero(np.isin(pats.site, np.asarray(c)))
+            row.append(np.full(len(at), base + q))
+            col.append(at)
+            val.append(np.ones(len(at)))
+        self.block = csc_matrix((np.concatenate(val), (np.concatenate(row).astype(np.int64),
+                                                        np.concatenate(col).astype(np.int64))),
+                                shape=(self.n_rows, n_pat))
+        self.pool_block = csc_matrix(
+            (problem.pool_cap, (self.n_a + self.n_s + 1 + np.arange(self.n_p),
+                                np.arange(self.n_p))), shape=(self.n_rows, self.n_p))
+
+    def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
+              start: np.ndarray | None = None):
+        """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
+        ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
+        start the MIP from (all among ``chosen``)."""
+        P = self.P
+        n_a, n_s, n_p = self.n_a, self.n_s, self.n_p
+        A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
+        n_cols = A.shape[1]
+        n_q = len(self.cliques)
+        lo = np.r_[np.ones(n_a), np.where(P.required, 1.0, 0.0), [P.count_min], np.zeros(n_p),
+                   np.zeros(n_q)]
+        up = np.r_[np.ones(n_a), np.ones(n_s),
+                   [P.count_max if np.isfinite(P.count_max) else INF], np.full(n_p, INF),
+                   np.ones(n_q)]
+        h = new_highs()
+        h.setOptionValue("time_limit", float(max(seconds, 0.05)))
+        if integer:
+            h.setOptionValue("mip_rel_gap", 0.0)
+            h.setOptionValue("mip_abs_gap", 0.0)
+        h.passModel(n_cols, self.n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise),
+                    int(highspy.ObjSense.kMinimize), 0.0,
+                    np.r_[P.pool_cost, np.asarray(cost, float)],
+                    np.r_[self.pool_lo, np.zeros(len(chosen))],
+                    np.r_[np.full(n_p, INF), np.ones(len(chosen))], lo, up,
+                    A.indptr.astype(np.int32), A.indices.astype(np.int32),
+                    A.data.astype(float), np.full(n_cols, int(integer), np.int32))
+        if integer and start is not None and len(start):
+            at = np.flatnonzero(np.isin(chosen, start))
+            h.setSolution(len(at), (n_p + at).astype(np.int32), np.ones(len(at)))
+        run(h, 1)
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        sol = h.getSolution()
+        x = np.asarray(sol.col_value, dtype=float)
+        if integer:
+            bound = float(info.mip_dual_bound)
+            if ms == highspy.HighsModelStatus.kOptimal and not np.isfinite(bound):
+                bound = float(info.objective_function_value)
+            has = info.primal_solution_status == highspy.kSolutionStatusFeasible
+            return ms, (float(info.objective_function_value) if has else np.inf), bound, \
+                (x if has else None), None, None
+        return ms, float(info.objective_function_value), float(info.objective_function_value), \
+            x, np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+
+
+def solve_patterns(problem, ix, pats: Patterns, cliques: list, *, seconds: float,
+                   price_s: float = 1.0, clock=perf_counter) -> PatternResult:
+    """The master's optimum over every pattern (see the module docstring), within
+    ``seconds``; the bound holds whenever the search stops."""
+    t0 = clock()
+    out = PatternResult(patterns=len(pats))
+
+    def left() -> float:
+        return seconds - (clock() - t0)
+
+    floors, upper = pattern_floors(problem, ix, pats)
+    ok = np.flatnonzero(np.isfinite(floors))
+    pool_hours = _pool_hours(problem, ix, pats)
+    master = _Master(problem, ix, pats, pool_hours, cliques)
+    offset = problem.costs.offset
+    cost = floors.copy()  # a lower bound of each pattern's cost; exact once costed
+    # known without a MIP where one hub costs its floor
+    exact = np.isfinite(upper) & (upper <= floors + 1e-9 * np.abs(floors) + 1e-6)
+    zero_mu = np.zeros(len(ix.area_ids))
+    zero_pool = np.zeros(len(problem.pool_keys))
+    delta = None
+    incumbent = None  # the patterns of the best set so far
+    short_done = False  # the short MIP that looks for a first plan has run
+    while left() > 0:
+        ms, z, _, _, _, col_dual = master.solve(ok, cost[ok], integer=False, seconds=left())
+        if ms != highspy.HighsModelStatus.kOptimal:
+            if ms == highspy.HighsModelStatus.kInfeasible:
+                out.reason = "no set of hubs covers every area within the rules"
+            elif not out.reason:
+                out.reason = "the master LP was not solved in time"
+            break
+        rc = np.full(len(pats), np.inf)
+        rc[ok] = np.maximum(col_dual[master.n_p:], 0.0)
+        out.bound = max(out.bound, _safe(z + offset))  # the LP's value bounds the stage too
+        if delta is None:
+            delta = FIRST_DELTA * max(abs(z), 1.0)
+            out.log.append(f"{len(pats):,} hubs possible, {len(ok):,} within capacity; "
+                           f"master LP on the floors {z + offset:,.0f}")
+        chosen = ok[rc[ok] <= delta]
+        todo = chosen[~exact[chosen]]
+        if len(todo):  # cost the likeliest exactly, then solve the LP again
+            todo = todo[np.argsort(rc[todo], kind="stable")][:PRICE_BATCH]
+            for p in todo.tolist():
+                if left() <= 0:
+                    break
+                i = int(pats.site[p])
+                fix = np.isin(problem.sites[i], pats.pairs[pats.indptr[p]:pats.indptr[p + 1]])
+                r = problem.price(i, zero_mu, zero_pool, min(price_s, max(left(), 0.01)), fix)
+                exact[p] = True
+                if r is None:  # no hub on these areas (e.g. supervision against capacity)
+                    cost[p] = np.inf
+                    continue
+                bound, value, _ = r
+                best = bound if value is None else min(bound, value)
+                # never below the closed-form floor (both are lower bounds)
+                cost[p] = max(best, floors[p]) if np.isfinite(best) else floors[p]
+            ok = ok[np.isfinite(cost[ok])]
+            out.costed += len(todo)
+            out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f}, {len(todo):,} costed")
+            continue
+        t_mip = clock()
+        # without a plan yet, a short MIP finds one (its value sets delta), not a proof
+        first = incumbent is None and not short_done
+        short_done = True
+        ms, zi, zb, x, _, _ = master.solve(
+            chosen, cost[chosen], integer=True,
+            seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
+            else left(), start=incumbent)
+        out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
+                       f"{clock() - t_mip:.1f} s")
+        gate = z + delta
+        if x is None and ms == highspy.HighsModelStatus.kInfeasible:
+            zi = np.inf
+        if zi <= gate + 1e-9 * max(1.0, abs(gate)) and ms == highspy.HighsModelStatus.kOptimal:
+            out.bound = _safe(zi + offset)
+            out.proven = True
+            out.plan = _plan(pats, chosen, x, master.n_p)
+            out.log.append(f"master LP {z + offset:,.0f}; {len(chosen):,} hubs within "
+                           f"{delta:,.0f} of it, {out.costed:,} costed exactly: optimum "
+                           f"{zi + offset:,.0f}")
+            break
+        # any plan with a hub outside ``chosen`` costs more than the gate; inside, zb at least
+        out.bound = max(out.bound, _safe(min(gate, zb) + offset))
+        if x is not None:
+            out.plan = _plan(pats, chosen, x, master.n_p)
+            incumbent = chosen[np.flatnonzero(x[master.n_p:] > 0.5)]
+        if ms not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
+            if not first or left() <= 0:
+                break  # out of time in the MIP
+            if x is None:
+                continue  # the short MIP found no plan: the next one runs to the end
+        if not np.isfinite(zi) and len(chosen) == len(ok):
+            out.reason = "no set of hubs meets the rules"
+            break
+        delta = max(delta, (zi - z) * (1 + 1e-6)) if np.isfinite(zi) else 2.0 * delta
+        out.log.append(f"best set {zi + offset:,.0f} above the gate: delta now {delta:,.0f}")
+    out.seconds = clock() - t0
+    return out
+
+
+def _safe(value: float) -> float:
+    return value - BOUND_ABS_TOL - BOUND_REL_TOL * abs(value)
+
+
+def _plan(pats: Patterns, use: np.ndarray, x: np.ndarray, n_p: int) -> dict:
+    picked = use[np.flatnonzero(x[n_p:] > 0.5)]
+    return {int(pats.site[p]): pats.pairs[pats.indptr[p]:pats.indptr[p + 1]].copy()
+            for p in picked.tolist()}
+
+
+def applies(data) -> str:
+    """Why the search cannot run on ``data`` (empty when it can)."""
+    if not getattr(data, "contiguous", False) or getattr(data, "edges", None) is None:
+        return "catchments are not held contiguous (every subset of areas would be a hub)"
+    if data.assignment != "single":
+        return "areas may be split between hubs"
+    if data.objective != "min_cost":
+        return f"the first goal is {data.objective}, not cost"
+    return ""
+
+
+def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.ndarray,
+           col_upper: np.ndarray, *, levers=None, scale: float = 1.0, population_min=None,
+           population_max=None, count_min=None, count_max=None, seconds: float = 30.0,
+           limit: int | None = None, clock=perf_counter) -> PatternResult:
+    """The pattern search on a model's cost stage: ``c`` and ``offset`` the stage's costs per
+    solver column, ``columns`` family -> solver column of each member
+    (:func:`~mdtplan.solve.hub_columns.matrix_columns`), the columns' bounds (closed sites,
+    sites that must open); the demand scale, band and hub counts in force (default: the
+    data's)."""
+    from ..model.families.catchment_contiguous import contiguity_index
+    from ..model.families.hub_separation import conflict_cliques
+
+    t0 = clock()
+    why = applies(data)
+    if why:
+        return PatternResult(reason=why)
+    costs = hc.hub_costs(ix, c, offset, columns, col_upper, levers, col_lower)
+    if isinstance(costs, str):
+        return PatternResult(reason=costs)
+    ci = contiguity_index(data, ix)
+    if ci is None:
+        return PatternResult(reason="no neighbour graph")
+    lo = data.hub_population_min if population_min is None else population_min
+    hi = data.hub_population_max if population_max is None else population_max
+    band = (float(lo or 0.0), float(hi) if hi is not None else np.inf)
+    counts = (data.hub_count_min if count_min is None else count_min,
+              data.hub_count_max if count_max is None else count_max)
+    problem = hc._Problem(data, ix, costs, scale, band, counts, levers)
+    limit = MAX_PATTERNS if limit is None else int(limit)
+    pats = enumerate_patterns(problem, ix, ci.root_pair, (ci.arc_from, ci.arc_to, ci.arc_site),
+                              limit)
+    if pats is None:
+        return PatternResult(reason=f"more than {limit:,} possible hubs",
+                             seconds=clock() - t0)
+    out = solve_patterns(problem, ix, pats, conflict_cliques(data, ix),
+                         seconds=seconds - (clock() - t0), clock=clock)
+    out.seconds = clock() - t0
+    return out
+
+
+#: the share of a solve's time the search may take before HiGHS gets the cost stage
+SHARE = 0.8
+
+
+def first_stage(session, options, budget, vec: np.ndarray, offset: float, cancel=None):
+    """The pattern search on ``session``'s first stage, before HiGHS runs it: ``(x, bound,
+    result)`` with ``x`` the master's hubs as a whole plan of the model (its areas fixed,
+    the rest solved by HiGHS in the stage's costs; None without one), or None where the
+    search does not apply (see :func:`applies`; also: a session edited beyond its
+    parameters, or reproducible mode, whose solves no clock may change)."""
+    source = session._source
+    data = getattr(source, "mdtplan_data", None)
+    ix = getattr(source, "mdtplan_index", None)
+    mm = getattr(session, "_mm", None)
+    if (data is None or ix is None or mm is None or session.has_model or session._edited
+            or not session.is_mip or getattr(options, "reproducible", False)
+            or not getattr(options, "hub_patterns", True) or applies(data)):
+        return None
+    if cancel is not None and cancel.is_set():
+        return None
+    from ..model.families.lever_reach import lever_index
+
+    seconds = budget.grant("hub patterns", SHARE * budget.left())
+    if seconds < 1.0:
+        return None
+    columns = hc.matrix_columns(mm)
+    k = session._compiled
+    n = len(mm.col_lower)
+    res = search(data, ix, vec[:n], offset, columns, k.col_lower[:n], k.col_upper[:n],
+                 levers=lever_index(data, ix),
+                 scale=float(session.param_value("demand_scale") or 1.0),
+                 population_min=session.param_value("hub_population_min"),
+                 population_max=session.param_value("hub_population_max"),
+                 count_min=session.param_value("hub_count_min"),
+                 count_max=session.param_value("hub_count_max"), seconds=seconds)
+    for line in res.log:
+        _log.info("hub patterns: %s", line)
+    if res.reason:
+        _log.info("hub patterns: %s", res.reason)
+    x = None
+    if res.plan is not None and budget.left() > 0:
+        x = fixed_plan(session, columns, ix, res.plan, min(budget.left(), 10.0))
+    return x, res.bound, res
+
+
+def fixed_plan(session, columns: dict, ix, plan: dict, seconds: float):
+    """``plan``'s hubs (site position -> pair positions) solved in ``session``'s HiGHS with
+    its open sites and assignment fixed (the stage's costs as set): the whole plan, or None
+    when the model has none on those hubs. The bounds are put back."""
+    h = session.highs
+    k = session._compiled
+    open_c, assign_c = columns["open_site"], columns["assign"]
+    pick = np.zeros(len(ix.pairs))
+    for ks in plan.values():
+        pick[ks] = 1.0
+    sites = np.zeros(len(ix.site_ids))
+    sites[list(plan)] = 1.0
+    cols = np.r_[open_c[open_c >= 0], assign_c[assign_c >= 0]].astype(np.int32)
+    vals = np.r_[sites[open_c >= 0], pick[assign_c >= 0]]
+    lower, upper = k.col_lower[cols].copy(), k.col_upper[cols].copy()
+    try:
+        h.changeColsBounds(len(cols), cols, vals, vals)
+        session.handle.set_time_limit(max(seconds, 0.1), lp=False)
+        session.handle.run()
+        info = h.getInfo()
+        if info.primal_solution_status != highspy.kSolutionStatusFeasible:
+            return None
+        return np.asarray(h.getSolution().col_value, dtype=float)
+    finally:
+        h.changeColsBounds(len(cols), cols, lower, upper)
