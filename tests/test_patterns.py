@@ -194,3 +194,50 @@ def test_too_many_hubs_is_said_and_the_solve_goes_on(monkeypatch):
     assert "more than 0 possible hubs" in out.reason and out.plan is None
     monkeypatch.setattr(patterns, "MAX_PATTERNS", 0)
     assert _optimum(data).status.value in ("optimal", "infeasible")
+
+
+def _two_stages(cases):
+    return [d for d in cases if not d.travel_cost_gbp_per_unit]  # travel not priced in cost
+
+
+@pytest.mark.parametrize("data", _two_stages(_contiguous_cases(14) + _contiguous_cases(8,
+                                                                                    levers=True)))
+def test_the_travel_stage_among_the_cheapest_plans_is_proven_over_whole_hubs(data):
+    """The later stage (travel among the plans of the least cost) over the same hubs: its
+    bound, with the cost held where the stage loop holds it, is the optimum of that stage."""
+    plain = _optimum(data, hub_patterns=False)
+    if not plain.has_solution:
+        return
+    from mdtplan.model.families.catchment_contiguous import contiguity_index
+    from mdtplan.model.families.hub_separation import conflict_cliques
+    from mdtplan.solve.stages import hold_value
+
+    ix = index_data(data)
+    mm = build_matrix(data, ix)
+    levers = lever_index(data, ix)
+    session = Session.from_data(data, SolveOptions(threads=1))
+    names = [name for name, *_ in session._stages]
+    assert names[:2] == ["cost_gbp", "travel"]
+    columns = hc.matrix_columns(mm)
+    costs = hc.hub_costs(ix, mm.c0, mm.offset0, columns, mm.col_upper, levers, mm.col_lower)
+    problem = hc._Problem(data, ix, costs, 1.0,
+                          (float(data.hub_population_min or 0.0),
+                           float(data.hub_population_max or np.inf)),
+                          (data.hub_count_min, data.hub_count_max), levers)
+    ci = contiguity_index(data, ix)
+    pats = patterns.enumerate_patterns(problem, ix, ci.root_pair,
+                                       (ci.arc_from, ci.arc_to, ci.arc_site))
+    search = patterns.Search(problem, ix, pats, conflict_cliques(data, ix))
+    first = search.stage(30.0)
+    assert first.proven
+    _, vec, offset, _ = session._stages[1]
+    travel_costs = hc.hub_costs(ix, vec[:len(mm.col_lower)], offset, columns, mm.col_upper,
+                                levers, mm.col_lower)
+    objective = search.stage_objective(travel_costs)
+    assert objective is not None  # travel is decided by each hub's areas
+    held = hold_value("cost_gbp", 0, plain.stage_objectives["cost_gbp"], SolveOptions(mip_gap=0))
+    second = search.stage(30.0, objective, hold=held)
+    opt = plain.stage_objectives["travel"]
+    assert second.proven
+    assert second.bound <= opt + 1e-9 * abs(opt) + 1e-9
+    assert second.bound >= opt - 1e-6 * abs(opt) - 0.05

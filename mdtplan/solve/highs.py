@@ -158,6 +158,8 @@ class Handle:
         self.check_limit: int | None = None
         #: HiGHS's interrupt checks in the current run
         self.checks = 0
+        #: no progress events from the runs while set (a run whose plans are not the stage's)
+        self.quiet = False
         self.configure_base()
 
     def configure_base(self) -> None:
@@ -240,6 +242,8 @@ class Handle:
         h.clearCallbacks() if hasattr(h, "clearCallbacks") else None
         if progress is not None:
             def _emit(kind, e):
+                if self.quiet:
+                    return
                 try:
                     d = e.data_out
                     shift = state.get("shift", 0.0)

@@ -37,7 +37,7 @@ from time import perf_counter
 
 import highspy
 import numpy as np
-from scipy.sparse import csc_matrix, csr_matrix, hstack
+from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
 from . import hub_columns as hc
 from .highs import new_highs, run
@@ -51,12 +51,12 @@ FIRST_DELTA = 0.005
 #: the first master MIP, before any plan is known, looks for one only: this long at least
 #: [s], or this share of the search's time
 FIRST_MIP_S = 1.0
-FIRST_MIP_SHARE = 0.05
+FIRST_MIP_SHARE = 0.15
 #: patterns costed exactly between two master LPs
 PRICE_BATCH = 1500
 #: tolerance taken off each bound (numerical error of the LP and MIPs)
-BOUND_REL_TOL = 1e-7
-BOUND_ABS_TOL = 1.0
+BOUND_REL_TOL = 2e-7
+BOUND_ABS_TOL = 0.01
 
 
 @dataclass
@@ -267,6 +267,84 @@ def pool_floor_steps(problem, ix) -> np.ndarray:
     return np.maximum(steps, 0.0)
 
 
+class _HubCost:
+    """The least cost of one hub on a pattern: its site, its areas, its core staff in whole
+    steps (minimums, supervision, FTE capacity) and its levers (each within the reach of the
+    pattern's areas), at no price for specialist hours (the master's pools carry the areas'
+    ones; the levers' own are dropped, which only lowers it). The areas are fixed, so the
+    MIP holds the steps and the levers only."""
+
+    def __init__(self, problem, ix):
+        self.P, self.ix = problem, ix
+        self.where: dict[int, np.ndarray] = {}
+
+    def __call__(self, i: int, pairs: np.ndarray, limit: float) -> float:
+        """A lower bound of the cost (its MIP's proven bound; ``inf``: no hub on these
+        areas)."""
+        P = self.P
+        nr = len(P.core_pos)
+        demand = P.pair_d[pairs].sum(axis=0)
+        const = float(P.costs.site[i] + P.costs.pair[pairs].sum())
+        lv = P.site_lever.get(i)
+        if lv is not None:
+            where = self.where.get(i)
+            if where is None:
+                where = np.full(len(self.ix.pairs), -1, dtype=np.int64)
+                where[P.sites[i]] = np.arange(len(P.sites[i]))
+                self.where[i] = where
+            keys, eta, _, _, reach, _ = lv
+            q_up = -reach[:, where[pairs]].sum(axis=1)
+            g = P.costs.lever[keys]
+        else:
+            eta, q_up, g = np.zeros((0, nr)), np.zeros(0), np.zeros(0)
+        nq = len(q_up)
+        rows, lo, hi = [], [], []
+        for j in range(nr):  # staff cover the areas' hours and the levers'
+            if demand[j] <= 0 and not (eta[:, j] != 0).any():
+                continue
+            r = np.zeros(nr + nq)
+            r[j] = P.prod[j] * P.step[j]
+            r[nr:] = -eta[:, j]
+            rows.append(r)
+            lo.append(float(demand[j]))
+            hi.append(INF)
+        for j, subs, ratio in P.rules:
+            r = np.zeros(nr + nq)
+            r[j] = ratio * P.step[j]
+            r[subs] -= P.step[subs]
+            rows.append(r)
+            lo.append(0.0)
+            hi.append(INF)
+        if np.isfinite(P.cap_fte[i]):
+            r = np.zeros(nr + nq)
+            r[:nr] = P.step
+            rows.append(r)
+            lo.append(-INF)
+            hi.append(float(P.cap_fte[i]))
+        A = csc_matrix(np.asarray(rows, float).reshape(len(rows), nr + nq))
+        h = new_highs()
+        h.setOptionValue("time_limit", float(max(limit, 0.01)))
+        h.setOptionValue("mip_rel_gap", 1e-6)
+        h.passModel(nr + nq, len(rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
+                    int(highspy.ObjSense.kMinimize), const, np.r_[P.costs.step[i], g],
+                    np.r_[P.lo_n, np.zeros(nq)], np.r_[np.full(nr, INF), q_up],
+                    np.asarray(lo, float), np.asarray(hi, float), A.indptr.astype(np.int32),
+                    A.indices.astype(np.int32), A.data.astype(float),
+                    np.r_[np.ones(nr, np.int32), np.zeros(nq, np.int32)])
+        run(h, 1)
+        ms = h.getModelStatus()
+        if ms in (highspy.HighsModelStatus.kInfeasible,
+                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            return np.inf
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound)
+        if ms == highspy.HighsModelStatus.kOptimal and not np.isfinite(bound):
+            bound = float(info.objective_function_value)  # solved in presolve
+        if info.primal_solution_status == highspy.kSolutionStatusFeasible:
+            bound = min(bound, float(info.objective_function_value))
+        return bound if np.isfinite(bound) else -np.inf
+
+
 class _Master:
     """The set-partitioning master over a subset of patterns (rows: areas once, a site at
     most one hub (sites that must open: one), the hub count, each pool's whole steps cover
@@ -304,7 +382,8 @@ class _Master:
                                 np.arange(self.n_p))), shape=(self.n_rows, self.n_p))
 
     def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
-              start: np.ndarray | None = None):
+              start: np.ndarray | None = None, pool_objective: np.ndarray | None = None,
+              hold: tuple | None = None):
         """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
         ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
         start the MIP from (all among ``chosen``)."""
@@ -318,14 +397,21 @@ class _Master:
         up = np.r_[np.ones(n_a), np.ones(n_s),
                    [P.count_max if np.isfinite(P.count_max) else INF], np.full(n_p, INF),
                    np.ones(n_q)]
+        n_rows = self.n_rows
+        if hold is not None:  # the cost stage held: its pools and hubs within the limit
+            row = csc_matrix(np.r_[P.pool_cost, np.asarray(hold[0], float)][None, :])
+            A = vstack([A, row], format="csc")
+            lo, up = np.r_[lo, -INF], np.r_[up, float(hold[1])]
+            n_rows += 1
+        pool_objective = P.pool_cost if pool_objective is None else pool_objective
         h = new_highs()
         h.setOptionValue("time_limit", float(max(seconds, 0.05)))
         if integer:
             h.setOptionValue("mip_rel_gap", 0.0)
             h.setOptionValue("mip_abs_gap", 0.0)
-        h.passModel(n_cols, self.n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise),
+        h.passModel(n_cols, n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise),
                     int(highspy.ObjSense.kMinimize), 0.0,
-                    np.r_[P.pool_cost, np.asarray(cost, float)],
+                    np.r_[pool_objective, np.asarray(cost, float)],
                     np.r_[self.pool_lo, np.zeros(len(chosen))],
                     np.r_[np.full(n_p, INF), np.ones(len(chosen))], lo, up,
                     A.indptr.astype(np.int32), A.indices.astype(np.int32),
@@ -349,104 +435,152 @@ class _Master:
             x, np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
 
 
+class Search:
+    """The patterns of a model with what is known of their costs, kept from one stage to
+    the next (:meth:`stage`)."""
+
+    def __init__(self, problem, ix, pats: Patterns, cliques: list):
+        self.problem, self.ix, self.pats = problem, ix, pats
+        self.floors, upper = pattern_floors(problem, ix, pats)
+        self.ok = np.flatnonzero(np.isfinite(self.floors))
+        self.master = _Master(problem, ix, pats, _pool_hours(problem, ix, pats), cliques)
+        self.cost = self.floors.copy()  # a lower bound of each pattern's cost; exact once costed
+        # known without a MIP where one hub costs its floor
+        self.exact = np.isfinite(upper) & (upper <= self.floors + 1e-9 * np.abs(self.floors)
+                                           + 1e-6)
+        self.hub_cost = _HubCost(problem, ix)
+        self.costed = 0
+
+    def _cost_exactly(self, todo: np.ndarray, left, price_s: float) -> None:
+        pats = self.pats
+        for p in todo.tolist():
+            if left() <= 0:
+                break
+            best = self.hub_cost(int(pats.site[p]), pats.pairs[pats.indptr[p]:pats.indptr[p + 1]],
+                                 min(price_s, max(left(), 0.01)))
+            self.exact[p] = True
+            self.costed += 1
+            # never below the closed-form floor (both are lower bounds); inf: no hub here
+            self.cost[p] = max(best, self.floors[p]) if np.isfinite(best) or best > 0 \
+                else self.floors[p]
+        self.ok = self.ok[np.isfinite(self.cost[self.ok])]
+
+    def stage(self, seconds: float, objective: tuple | None = None, hold: float | None = None,
+              price_s: float = 1.0, clock=perf_counter) -> PatternResult:
+        """The master's optimum of a stage (see the module docstring) within ``seconds``; the
+        bound holds whenever the search stops.
+
+        ``objective``: ``(per pattern, per pool step, constant)`` of a later stage whose
+        value a hub's areas decide (None: the cost stage itself); ``hold``: the most the
+        cost stage may be (its value held, as the stage loop holds it)."""
+        t0 = clock()
+        pats, master, problem = self.pats, self.master, self.problem
+        out = PatternResult(patterns=len(pats))
+        cost_offset = problem.costs.offset
+        if objective is None:
+            obj, pool_obj, offset = None, problem.pool_cost, cost_offset
+        else:
+            obj, pool_obj, offset = objective
+        hold_rhs = None if hold is None else float(hold) - cost_offset
+
+        def left() -> float:
+            return seconds - (clock() - t0)
+
+        def values(chosen):
+            return self.cost[chosen] if obj is None else obj[chosen]
+
+        delta = None
+        incumbent = None  # the patterns of the best set so far
+        short_done = False  # the short MIP that looks for a first plan has run
+        costed0 = self.costed
+        while left() > 0:
+            ok = self.ok
+            t_lp = clock()
+            ms, z, _, _, _, col_dual = master.solve(
+                ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
+                hold=None if hold_rhs is None else (self.cost[ok], hold_rhs))
+            lp_s = clock() - t_lp
+            if ms != highspy.HighsModelStatus.kOptimal:
+                if ms == highspy.HighsModelStatus.kInfeasible:
+                    out.reason = "no set of hubs covers every area within the rules"
+                elif not out.reason:
+                    out.reason = "the master LP was not solved in time"
+                break
+            rc = np.full(len(pats), np.inf)
+            rc[ok] = np.maximum(col_dual[master.n_p:], 0.0)
+            out.bound = max(out.bound, _safe(z + offset))  # the LP's value bounds the stage
+            if delta is None:
+                delta = FIRST_DELTA * max(abs(z), 1.0)
+                out.log.append(f"{len(pats):,} hubs possible, {len(ok):,} within capacity; "
+                               f"master LP {z + offset:,.0f}")
+            chosen = ok[rc[ok] <= delta]
+            todo = chosen[~self.exact[chosen]]
+            if len(todo):  # cost the likeliest exactly, then solve the LP again
+                todo = todo[np.argsort(rc[todo], kind="stable")][:PRICE_BATCH]
+                self._cost_exactly(todo, left, price_s)
+                out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} ({lp_s:.1f} s), "
+                               f"{len(todo):,} costed")
+                continue
+            t_mip = clock()
+            # without a plan yet, a short MIP finds one (its value sets delta), not a proof
+            first = incumbent is None and not short_done
+            short_done = True
+            ms, zi, zb, x, _, _ = master.solve(
+                chosen, values(chosen), integer=True,
+                seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
+                else left(), start=incumbent, pool_objective=pool_obj,
+                hold=None if hold_rhs is None else (self.cost[chosen], hold_rhs))
+            out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
+                           f"{clock() - t_mip:.1f} s")
+            gate = z + delta
+            if x is None and ms == highspy.HighsModelStatus.kInfeasible:
+                zi = np.inf
+            if zi <= gate + 1e-9 * max(1.0, abs(gate)) \
+                    and ms == highspy.HighsModelStatus.kOptimal:
+                out.bound = _safe(zi + offset)
+                out.proven = True
+                out.plan = _plan(pats, chosen, x, master.n_p)
+                out.log.append(f"master LP {z + offset:,.0f}; {len(chosen):,} hubs within "
+                               f"{delta:,.0f} of it: optimum {zi + offset:,.0f}")
+                break
+            # any plan with a hub outside ``chosen`` is above the gate; inside, zb at least
+            out.bound = max(out.bound, _safe(min(gate, zb) + offset))
+            if x is not None:
+                out.plan = _plan(pats, chosen, x, master.n_p)
+                incumbent = chosen[np.flatnonzero(x[master.n_p:] > 0.5)]
+            if ms not in (highspy.HighsModelStatus.kOptimal,
+                          highspy.HighsModelStatus.kInfeasible):
+                if not first or left() <= 0:
+                    break  # out of time in the MIP
+                if x is None:
+                    continue  # the short MIP found no plan: the next one runs to the end
+            if not np.isfinite(zi) and len(chosen) == len(ok):
+                out.reason = "no set of hubs meets the rules"
+                break
+            delta = max(delta, (zi - z) * (1 + 1e-6)) if np.isfinite(zi) else 2.0 * delta
+            out.log.append(f"best set {zi + offset:,.0f} above the gate: delta now {delta:,.0f}")
+        out.costed = self.costed - costed0
+        out.seconds = clock() - t0
+        return out
+
+    def stage_objective(self, costs) -> tuple | None:
+        """``(per pattern, per pool step, constant)`` of a later stage from its
+        :class:`~mdtplan.solve.hub_columns.HubCosts`, or None when a hub's areas do not decide
+        its value (it prices staff or levers)."""
+        if np.nan_to_num(costs.step[list(self.problem.sites)], nan=0.0).any():
+            return None
+        if costs.lever is not None and np.any(costs.lever != 0):
+            return None
+        M = self.pats.incidence(len(self.ix.pairs))
+        site = np.nan_to_num(costs.site[self.pats.site], nan=0.0)
+        return (site + np.asarray(M @ costs.pair), np.nan_to_num(costs.pool_step, nan=0.0),
+                float(costs.offset))
+
+
 def solve_patterns(problem, ix, pats: Patterns, cliques: list, *, seconds: float,
                    price_s: float = 1.0, clock=perf_counter) -> PatternResult:
-    """The master's optimum over every pattern (see the module docstring), within
-    ``seconds``; the bound holds whenever the search stops."""
-    t0 = clock()
-    out = PatternResult(patterns=len(pats))
-
-    def left() -> float:
-        return seconds - (clock() - t0)
-
-    floors, upper = pattern_floors(problem, ix, pats)
-    ok = np.flatnonzero(np.isfinite(floors))
-    pool_hours = _pool_hours(problem, ix, pats)
-    master = _Master(problem, ix, pats, pool_hours, cliques)
-    offset = problem.costs.offset
-    cost = floors.copy()  # a lower bound of each pattern's cost; exact once costed
-    # known without a MIP where one hub costs its floor
-    exact = np.isfinite(upper) & (upper <= floors + 1e-9 * np.abs(floors) + 1e-6)
-    zero_mu = np.zeros(len(ix.area_ids))
-    zero_pool = np.zeros(len(problem.pool_keys))
-    delta = None
-    incumbent = None  # the patterns of the best set so far
-    short_done = False  # the short MIP that looks for a first plan has run
-    while left() > 0:
-        ms, z, _, _, _, col_dual = master.solve(ok, cost[ok], integer=False, seconds=left())
-        if ms != highspy.HighsModelStatus.kOptimal:
-            if ms == highspy.HighsModelStatus.kInfeasible:
-                out.reason = "no set of hubs covers every area within the rules"
-            elif not out.reason:
-                out.reason = "the master LP was not solved in time"
-            break
-        rc = np.full(len(pats), np.inf)
-        rc[ok] = np.maximum(col_dual[master.n_p:], 0.0)
-        out.bound = max(out.bound, _safe(z + offset))  # the LP's value bounds the stage too
-        if delta is None:
-            delta = FIRST_DELTA * max(abs(z), 1.0)
-            out.log.append(f"{len(pats):,} hubs possible, {len(ok):,} within capacity; "
-                           f"master LP on the floors {z + offset:,.0f}")
-        chosen = ok[rc[ok] <= delta]
-        todo = chosen[~exact[chosen]]
-        if len(todo):  # cost the likeliest exactly, then solve the LP again
-            todo = todo[np.argsort(rc[todo], kind="stable")][:PRICE_BATCH]
-            for p in todo.tolist():
-                if left() <= 0:
-                    break
-                i = int(pats.site[p])
-                fix = np.isin(problem.sites[i], pats.pairs[pats.indptr[p]:pats.indptr[p + 1]])
-                r = problem.price(i, zero_mu, zero_pool, min(price_s, max(left(), 0.01)), fix)
-                exact[p] = True
-                if r is None:  # no hub on these areas (e.g. supervision against capacity)
-                    cost[p] = np.inf
-                    continue
-                bound, value, _ = r
-                best = bound if value is None else min(bound, value)
-                # never below the closed-form floor (both are lower bounds)
-                cost[p] = max(best, floors[p]) if np.isfinite(best) else floors[p]
-            ok = ok[np.isfinite(cost[ok])]
-            out.costed += len(todo)
-            out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f}, {len(todo):,} costed")
-            continue
-        t_mip = clock()
-        # without a plan yet, a short MIP finds one (its value sets delta), not a proof
-        first = incumbent is None and not short_done
-        short_done = True
-        ms, zi, zb, x, _, _ = master.solve(
-            chosen, cost[chosen], integer=True,
-            seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
-            else left(), start=incumbent)
-        out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
-                       f"{clock() - t_mip:.1f} s")
-        gate = z + delta
-        if x is None and ms == highspy.HighsModelStatus.kInfeasible:
-            zi = np.inf
-        if zi <= gate + 1e-9 * max(1.0, abs(gate)) and ms == highspy.HighsModelStatus.kOptimal:
-            out.bound = _safe(zi + offset)
-            out.proven = True
-            out.plan = _plan(pats, chosen, x, master.n_p)
-            out.log.append(f"master LP {z + offset:,.0f}; {len(chosen):,} hubs within "
-                           f"{delta:,.0f} of it, {out.costed:,} costed exactly: optimum "
-                           f"{zi + offset:,.0f}")
-            break
-        # any plan with a hub outside ``chosen`` costs more than the gate; inside, zb at least
-        out.bound = max(out.bound, _safe(min(gate, zb) + offset))
-        if x is not None:
-            out.plan = _plan(pats, chosen, x, master.n_p)
-            incumbent = chosen[np.flatnonzero(x[master.n_p:] > 0.5)]
-        if ms not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kInfeasible):
-            if not first or left() <= 0:
-                break  # out of time in the MIP
-            if x is None:
-                continue  # the short MIP found no plan: the next one runs to the end
-        if not np.isfinite(zi) and len(chosen) == len(ok):
-            out.reason = "no set of hubs meets the rules"
-            break
-        delta = max(delta, (zi - z) * (1 + 1e-6)) if np.isfinite(zi) else 2.0 * delta
-        out.log.append(f"best set {zi + offset:,.0f} above the gate: delta now {delta:,.0f}")
-    out.seconds = clock() - t0
-    return out
+    """The cost stage's optimum over every pattern (:meth:`Search.stage`)."""
+    return Search(problem, ix, pats, cliques).stage(seconds, price_s=price_s, clock=clock)
 
 
 def _safe(value: float) -> float:
@@ -473,12 +607,14 @@ def applies(data) -> str:
 def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.ndarray,
            col_upper: np.ndarray, *, levers=None, scale: float = 1.0, population_min=None,
            population_max=None, count_min=None, count_max=None, seconds: float = 30.0,
-           limit: int | None = None, clock=perf_counter) -> PatternResult:
+           limit: int | None = None, keep: dict | None = None,
+           clock=perf_counter) -> PatternResult:
     """The pattern search on a model's cost stage: ``c`` and ``offset`` the stage's costs per
     solver column, ``columns`` family -> solver column of each member
     (:func:`~mdtplan.solve.hub_columns.matrix_columns`), the columns' bounds (closed sites,
     sites that must open); the demand scale, band and hub counts in force (default: the
-    data's)."""
+    data's). ``keep``: a dict that gets the :class:`Search` (``"patterns"``), for the
+    later stages."""
     from ..model.families.catchment_contiguous import contiguity_index
     from ..model.families.hub_separation import conflict_cliques
 
@@ -504,8 +640,10 @@ def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.
     if pats is None:
         return PatternResult(reason=f"more than {limit:,} possible hubs",
                              seconds=clock() - t0)
-    out = solve_patterns(problem, ix, pats, conflict_cliques(data, ix),
-                         seconds=seconds - (clock() - t0), clock=clock)
+    kept = Search(problem, ix, pats, conflict_cliques(data, ix))
+    if keep is not None:
+        keep["patterns"] = kept  # for the later stages
+    out = kept.stage(seconds - (clock() - t0), clock=clock)
     out.seconds = clock() - t0
     return out
 
@@ -514,12 +652,17 @@ def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.
 SHARE = 0.8
 
 
-def first_stage(session, options, budget, vec: np.ndarray, offset: float, cancel=None):
-    """The pattern search on ``session``'s first stage, before HiGHS runs it: ``(x, bound,
+def stage_search(session, options, budget, position: int, vec: np.ndarray, offset: float,
+                 state: dict, held: dict, cancel=None):
+    """The pattern search on one of ``session``'s stages, before HiGHS runs it: ``(x, bound,
     result)`` with ``x`` the master's hubs as a whole plan of the model (its areas fixed,
     the rest solved by HiGHS in the stage's costs; None without one), or None where the
     search does not apply (see :func:`applies`; also: a session edited beyond its
-    parameters, or reproducible mode, whose solves no clock may change)."""
+    parameters, or reproducible mode, whose solves no clock may change).
+
+    The first stage (cost) writes the patterns down and keeps them in ``state`` (the
+    solve's); a later stage is searched when a hub's areas decide its value (travel) and
+    the cost stage is held (``held``: stage -> the value it is held at)."""
     source = session._source
     data = getattr(source, "mdtplan_data", None)
     ix = getattr(source, "mdtplan_index", None)
@@ -532,19 +675,34 @@ def first_stage(session, options, budget, vec: np.ndarray, offset: float, cancel
         return None
     from ..model.families.lever_reach import lever_index
 
-    seconds = budget.grant("hub patterns", SHARE * budget.left())
-    if seconds < 1.0:
-        return None
     columns = hc.matrix_columns(mm)
     k = session._compiled
     n = len(mm.col_lower)
-    res = search(data, ix, vec[:n], offset, columns, k.col_lower[:n], k.col_upper[:n],
-                 levers=lever_index(data, ix),
-                 scale=float(session.param_value("demand_scale") or 1.0),
-                 population_min=session.param_value("hub_population_min"),
-                 population_max=session.param_value("hub_population_max"),
-                 count_min=session.param_value("hub_count_min"),
-                 count_max=session.param_value("hub_count_max"), seconds=seconds)
+    levers = lever_index(data, ix)
+    if position == 0:
+        seconds = budget.grant("hub patterns", SHARE * budget.left())
+        if seconds < 1.0:
+            return None
+        res = search(data, ix, vec[:n], offset, columns, k.col_lower[:n], k.col_upper[:n],
+                     levers=levers, scale=float(session.param_value("demand_scale") or 1.0),
+                     population_min=session.param_value("hub_population_min"),
+                     population_max=session.param_value("hub_population_max"),
+                     count_min=session.param_value("hub_count_min"),
+                     count_max=session.param_value("hub_count_max"), seconds=seconds,
+                     keep=state)
+    else:
+        kept = state.get("patterns")
+        if kept is None or "cost_gbp" not in held:
+            return None
+        costs = hc.hub_costs(ix, vec[:n], offset, columns, k.col_upper[:n], levers,
+                             k.col_lower[:n])
+        objective = None if isinstance(costs, str) else kept.stage_objective(costs)
+        if objective is None:
+            return None
+        seconds = budget.grant("hub patterns", SHARE * budget.left())
+        if seconds < 1.0:
+            return None
+        res = kept.stage(seconds, objective, hold=held["cost_gbp"])
     for line in res.log:
         _log.info("hub patterns: %s", line)
     if res.reason:
@@ -573,10 +731,12 @@ def fixed_plan(session, columns: dict, ix, plan: dict, seconds: float):
     try:
         h.changeColsBounds(len(cols), cols, vals, vals)
         session.handle.set_time_limit(max(seconds, 0.1), lp=False)
+        session.handle.quiet = True  # its first plans are not the search's: not reported
         session.handle.run()
         info = h.getInfo()
         if info.primal_solution_status != highspy.kSolutionStatusFeasible:
             return None
         return np.asarray(h.getSolution().col_value, dtype=float)
     finally:
+        session.handle.quiet = False
         h.changeColsBounds(len(cols), cols, lower, upper)

@@ -383,8 +383,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             shift = gap_shift(session, stage)
             state["shift"] = shift
             h.changeObjectiveOffset(offset + shift)
-            found = (patterns.first_stage(session, options, budget, vec, offset + shift, cancel)
-                     if i == 0 else None)
+            found = patterns.stage_search(session, options, budget, i, vec, offset + shift,
+                                          state, held_at, cancel)
             hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
                 else (None, -np.inf)
             hubs_proven = False
@@ -395,6 +395,10 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 if start is None or not isinstance(start, np.ndarray) \
                         or hubs_value < _value(vec, offset, start):
                     start = hubs_x
+            if hubs_x is not None and progress is not None:
+                _tell(progress, stage, hubs_value, hubs_bound, budget.elapsed(),
+                      f"{stage}: {found[2].patterns:,} possible hubs, "
+                      + ("proven best" if hubs_proven else "best set of them so far"))
             if hubs_proven:  # the stage is proven over whole hubs: HiGHS is not needed
                 status = SolveStatus.optimal
                 stage_status[stage] = status.value
@@ -523,6 +527,18 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                       and not session.cut_report["reused_from_last_solve"] else 0.0),
     )
     return result, held_at
+
+
+def _tell(progress, stage: str, value: float, bound: float, elapsed: float,
+          message: str) -> None:
+    """A progress event for a plan found outside HiGHS (as HiGHS's callbacks make them)."""
+    gap = _relative_gap(value, bound) if np.isfinite(bound) else None
+    try:
+        progress({"stage": "solve", "objective_stage": stage, "event": "improving",
+                  "primal": value, "dual": bound if np.isfinite(bound) else None, "gap": gap,
+                  "elapsed_s": elapsed, "nodes": 0, "message": message})
+    except Exception:  # noqa: BLE001 - a progress display never stops a solve
+        pass
 
 
 def _root_lp(session) -> str:
