@@ -17,9 +17,8 @@ from mdtplan.model.checks import check_data
 from mdtplan.model.families.lever_reach import lever_index
 from mdtplan.model.index import index_data
 from mdtplan.model.matrix import build_matrix
-from mdtplan.solve import Session, SolveOptions
+from mdtplan.solve import Session, SolveOptions, patterns
 from mdtplan.solve import hub_columns as hc
-from mdtplan.solve import patterns
 
 # -- every connected set, once ------------------------------------------------------------------
 
