@@ -31,6 +31,7 @@ fixed, give a plan, and when that plan costs ``z*`` it is proven optimal.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from time import perf_counter
@@ -52,8 +53,13 @@ FIRST_DELTA = 0.005
 #: [s], or this share of the search's time
 FIRST_MIP_S = 1.0
 FIRST_MIP_SHARE = 0.15
+#: a hub is costed without its MIP when its site runs at most this many levers and its
+#: staffing has at most this many whole-step choices between the least and the most it
+#: could need
+MAX_STEP_LEVERS = 4
+MAX_STEP_POINTS = 256
 #: patterns costed exactly between two master LPs
-PRICE_BATCH = 1500
+PRICE_BATCH = 10_000
 #: tolerance taken off each bound (numerical error of the LP and MIPs)
 BOUND_REL_TOL = 2e-7
 BOUND_ABS_TOL = 0.01
@@ -277,21 +283,115 @@ class _HubCost:
     def __init__(self, problem, ix):
         self.P, self.ix = problem, ix
         self.where: dict[int, np.ndarray] = {}
+        self.vertices: dict[int, tuple] = {}
 
     def __call__(self, i: int, pairs: np.ndarray, limit: float) -> float:
-        """A lower bound of the cost (its MIP's proven bound; ``inf``: no hub on these
-        areas)."""
+        """A lower bound of the cost (exact, or its MIP's proven bound; ``inf``: no hub on
+        these areas)."""
+        exact = self._by_steps(i, pairs)
+        if exact is not None:
+            return exact
+        return self._by_mip(i, pairs, limit)
+
+    def _site_vertices(self, i: int):
+        """Per site with levers: the rows bounding its levers' people (each core role's
+        hours that levers use, then ``q >= 0``, then ``q <= U``) and, for every choice of as
+        many of them as there are levers that meet in one point, the inverse that gives the
+        point: ``(G, senses, combos, inverses)``."""
+        got = self.vertices.get(i)
+        if got is not None:
+            return got
+        P = self.P
+        keys, eta, *_ = P.site_lever[i]
+        nq = len(keys)
+        roles = np.flatnonzero((eta != 0).any(axis=0))
+        G = np.r_[eta[:, roles].T, -np.eye(nq), np.eye(nq)]  # G q <= b
+        combos, inverses = [], []
+        for c in itertools.combinations(range(len(G)), nq):
+            sub = G[list(c)]
+            if abs(np.linalg.det(sub)) > 1e-9:
+                combos.append(c)
+                inverses.append(np.linalg.inv(sub))
+        got = (G, roles, np.asarray(combos, dtype=np.int64).reshape(len(combos), nq),
+               np.asarray(inverses, float).reshape(len(combos), nq, nq))
+        self.vertices[i] = got
+        return got
+
+    def _by_steps(self, i: int, pairs: np.ndarray) -> float | None:
+        """The exact least cost without a MIP: every whole-step staffing between the hours'
+        own (levers freeing all they can) and the hours with every lever's use in full, each
+        with its levers' best people (a linear programme in at most a few levers, solved at
+        its vertices); None where there are too many of either."""
+        P = self.P
+        nr = len(P.core_pos)
+        demand = P.pair_d[pairs].sum(axis=0)
+        const = float(P.costs.site[i] + P.costs.pair[pairs].sum())
+        lv = P.site_lever.get(i)
+        if lv is None:
+            eta, q_up, g = np.zeros((0, nr)), np.zeros(0), np.zeros(0)
+        else:
+            where = self._where(i)
+            keys, eta, _, _, reach, _ = lv
+            if len(keys) > MAX_STEP_LEVERS:
+                return None
+            q_up = -reach[:, where[pairs]].sum(axis=1)
+            g = P.costs.lever[keys]
+        per_step = P.prod * P.step
+        low = demand - (np.maximum(0.0, -eta) * q_up[:, None]).sum(axis=0)
+        high = demand + (np.maximum(0.0, eta) * q_up[:, None]).sum(axis=0)
+        lo_n = _steps(P, low[None, :])[0]
+        hi_n = _steps(P, high[None, :])[0]
+        ranges = [np.arange(lo_n[j], hi_n[j] + 1) for j in range(nr)]
+        if np.prod([len(r) for r in ranges]) > MAX_STEP_POINTS:
+            return None
+        best = np.inf
+        cost_step = P.costs.step[i]
+        lever_floor = float(np.minimum(g, 0.0) @ q_up)  # the levers save at most this
+        for n in itertools.product(*ranges):
+            n = np.asarray(n, float)
+            if any(ratio * P.step[j] * n[j] < (P.step[subs] * n[subs]).sum() - 1e-9
+                   for j, subs, ratio in P.rules):
+                continue
+            if (P.step * n).sum() > P.cap_fte[i] + 1e-9:
+                continue
+            staff = float(cost_step @ n)
+            if staff + lever_floor >= best:
+                continue
+            slack = per_step * n - demand  # hours left for (or needed from) the levers
+            if not len(q_up):
+                if (slack >= -1e-9).all():
+                    best = staff
+                continue
+            G, roles, combos, inverses = self._site_vertices(i)
+            others = np.setdiff1d(np.arange(nr), roles)
+            if (slack[others] < -1e-9).any():
+                continue  # no lever touches a role short of hours
+            b = np.r_[slack[roles], np.zeros(len(q_up)), q_up]
+            if not len(combos):
+                continue
+            points = np.einsum("cij,cj->ci", inverses, b[combos])
+            feasible = (points @ G.T <= b[None, :] + 1e-7 * (1.0 + np.abs(b))[None, :]).all(axis=1)
+            if not feasible.any():
+                continue
+            best = min(best, staff + float((points[feasible] @ g).min()))
+        return const + best if np.isfinite(best) else np.inf
+
+    def _where(self, i: int) -> np.ndarray:
+        where = self.where.get(i)
+        if where is None:
+            where = np.full(len(self.ix.pairs), -1, dtype=np.int64)
+            where[self.P.sites[i]] = np.arange(len(self.P.sites[i]))
+            self.where[i] = where
+        return where
+
+    def _by_mip(self, i: int, pairs: np.ndarray, limit: float) -> float:
         P = self.P
         nr = len(P.core_pos)
         demand = P.pair_d[pairs].sum(axis=0)
         const = float(P.costs.site[i] + P.costs.pair[pairs].sum())
         lv = P.site_lever.get(i)
         if lv is not None:
-            where = self.where.get(i)
-            if where is None:
-                where = np.full(len(self.ix.pairs), -1, dtype=np.int64)
-                where[P.sites[i]] = np.arange(len(P.sites[i]))
-                self.where[i] = where
+            where = self._where(i)
             keys, eta, _, _, reach, _ = lv
             q_up = -reach[:, where[pairs]].sum(axis=1)
             g = P.costs.lever[keys]
