@@ -189,17 +189,21 @@ def test_york_without_social_workers_to_hire_gives_up_its_levers_and_says_why(yo
 
 
 @pytest.mark.slow
-def test_york_with_a_cap_below_the_plan_by_half_the_levers_staff(york):
+def test_york_with_a_cap_below_the_plan_gives_up_lever_savings_and_says_why(york):
     before = york.results.summary
-    cap = before.costs.total_gbp - 0.5 * before.finance.model_savings.staff_cost
+    # GBP 10,000 below the plan's cost: met only by giving up levers' staff in whole steps
+    # when the plan is the cheapest there is (York's cost stage is proven over whole hubs;
+    # half the levers' staff below it, GBP 36k, no plan exists at all)
+    cap = before.costs.total_gbp - 10_000.0
     tight = _solve("york", 30, f"budget.cap={cap}")
     after = tight.results.summary
     assert after.costs.total_gbp <= cap + 1.0
     made = after.finance.model_savings
-    # York's levers need little staff (≈£72k a year): half of it is within the solves' 1% gap
-    # (≈£67k), so the capped solve may find a plan that keeps every lever and fits; when it
-    # does not, the saving falls and the budget cap is named
-    assert made.total["most_likely"] <= before.finance.model_savings.total["most_likely"] + 1.0
-    if made.total["most_likely"] < before.finance.model_savings.total["most_likely"] - 1.0:
+    was = before.finance.model_savings.total["most_likely"]
+    assert made.total["most_likely"] <= was + 1.0
+    if york.solve_result.stage_status.get("cost_gbp") == "optimal":
+        # a plan GBP 10k cheaper with the same savings would beat the proven optimum
+        assert made.total["most_likely"] < was - 10_000.0 + 1.0
+    if made.total["most_likely"] < was - 1.0:
         held = [ln.held_back_by for ln in made.lines if ln.held_back_by]
         assert any("budget cap" in h for h in held), held

@@ -168,21 +168,47 @@ def test_the_bound_is_the_optimum_and_solves_agree(data):
         assert with_hubs.stage_objectives[stage] == pytest.approx(value, rel=1e-6, abs=1e-3)
 
 
+def _direct_search(data):
+    """The search on ``data`` whatever :func:`patterns.applies` says (for rules it refuses)."""
+    from mdtplan.model.families.catchment_contiguous import contiguity_index
+    from mdtplan.model.families.hub_separation import conflict_cliques
+
+    ix = index_data(data)
+    mm = build_matrix(data, ix)
+    levers = lever_index(data, ix)
+    costs = hc.hub_costs(ix, mm.c0, mm.offset0, hc.matrix_columns(mm), mm.col_upper, levers,
+                         mm.col_lower)
+    problem = hc._Problem(data, ix, costs, 1.0,
+                          (float(data.hub_population_min or 0.0),
+                           float(data.hub_population_max or np.inf)),
+                          (data.hub_count_min, data.hub_count_max), levers)
+    ci = contiguity_index(data, ix)
+    pats = patterns.enumerate_patterns(problem, ix, ci.root_pair,
+                                       (ci.arc_from, ci.arc_to, ci.arc_site))
+    return problem, ix, pats, patterns.Search(problem, ix, pats, conflict_cliques(data, ix))
+
+
 def test_a_rule_the_master_drops_leaves_a_bound():
-    # workforce supply is not in the master: the bound may be lower, never above the optimum
-    for data in _contiguous_cases(6):
+    # workforce supply is not in the master: its bound may be lower, never above the optimum
+    # (the solve does not search such models: the hubs' plan could break the limits)
+    checked = 0
+    for data in _contiguous_cases(8):
         data = replace(data, supply_fte={r: 2.0 for r in data.roles.index})
+        assert "supply" in patterns.applies(data)
         plain = _optimum(data, hub_patterns=False)
         if not plain.has_solution:
             continue
-        out = _search(data)
+        out = _direct_search(data)[3].stage(30.0)
         assert out.bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6
+        checked += 1
+    assert checked
 
 
 @pytest.mark.parametrize(("change", "why"), [
     (dict(contiguous=False), "contiguous"),
     (dict(assignment="split"), "split"),
     (dict(objective="max_demand_met"), "max_demand_met"),
+    (dict(supply_fte={"r0": 3.0}), "supply"),
 ])
 def test_it_says_why_it_does_not_apply(change, why):
     data = replace(_contiguous_cases(1)[0], **change)
@@ -212,26 +238,15 @@ def test_the_travel_stage_among_the_cheapest_plans_is_proven_over_whole_hubs(dat
     plain = _optimum(data, hub_patterns=False)
     if not plain.has_solution:
         return
-    from mdtplan.model.families.catchment_contiguous import contiguity_index
-    from mdtplan.model.families.hub_separation import conflict_cliques
     from mdtplan.solve.stages import hold_value
 
-    ix = index_data(data)
+    _, ix, _, search = _direct_search(data)
     mm = build_matrix(data, ix)
     levers = lever_index(data, ix)
+    columns = hc.matrix_columns(mm)
     session = Session.from_data(data, SolveOptions(threads=1))
     names = [name for name, *_ in session._stages]
     assert names[:2] == ["cost_gbp", "travel"]
-    columns = hc.matrix_columns(mm)
-    costs = hc.hub_costs(ix, mm.c0, mm.offset0, columns, mm.col_upper, levers, mm.col_lower)
-    problem = hc._Problem(data, ix, costs, 1.0,
-                          (float(data.hub_population_min or 0.0),
-                           float(data.hub_population_max or np.inf)),
-                          (data.hub_count_min, data.hub_count_max), levers)
-    ci = contiguity_index(data, ix)
-    pats = patterns.enumerate_patterns(problem, ix, ci.root_pair,
-                                       (ci.arc_from, ci.arc_to, ci.arc_site))
-    search = patterns.Search(problem, ix, pats, conflict_cliques(data, ix))
     first = search.stage(30.0)
     assert first.proven
     _, vec, offset, _ = session._stages[1]
@@ -293,3 +308,30 @@ def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
             assert by_steps == pytest.approx(by_mip, rel=1e-7, abs=1e-3)
         compared += 1
     assert compared == len(pats)  # these sites run at most two levers: never a MIP
+
+
+@pytest.mark.parametrize("factor", [1.0 + 1e-9, 0.995])
+@pytest.mark.parametrize("data", _contiguous_cases(6) + _contiguous_cases(8, levers=True))
+def test_a_budget_cap_holds_each_hub_at_its_least_cost_and_solves_agree(data, factor):
+    """Under a cap at the uncapped plan's cost (the master's cap row must not cut that plan
+    off) or just below it (a plan must give up levers, or none exists), the solve that
+    starts with whole hubs ends where the one without them does."""
+    roomy = replace(data, budget_cap_gbp=1e12)
+    session = Session.from_data(roomy, SolveOptions(mip_gap=0.0, threads=1, time_limit_s=60.0,
+                                                    hub_patterns=False))
+    first = session.solve()
+    if not first.has_solution:
+        return
+    row = session._budget_row()
+    spent = float(session._compiled.A[row, :].toarray().ravel() @ session.last_solution)
+    capped = replace(data, budget_cap_gbp=factor * spent + (1e-6 if factor > 1 else 0.0))
+    plain = _optimum(capped, hub_patterns=False)
+    with_hubs = _optimum(capped)
+    assert with_hubs.status.value == plain.status.value
+    if plain.has_solution:
+        assert plain.status.value == "optimal"
+        for stage, value in plain.stage_objectives.items():
+            assert with_hubs.stage_objectives[stage] == pytest.approx(value, rel=1e-6,
+                                                                      abs=1e-3)
+        out = _search(capped)
+        assert out.bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6

@@ -23,8 +23,9 @@ The search, each step exact:
    grows to ``z* - z`` and step 4 runs again.
 
 The master is a relaxation of the model (the rules no hub column carries are dropped, as in
-:mod:`mdtplan.solve.hub_columns`: workforce supply, agency, the budget cap, the pools'
-minimums, supervision in pools, and the specialist hours of levers), so ``z*`` is a valid
+:mod:`mdtplan.solve.hub_columns`: workforce supply, agency, the pools' minimums, supervision
+in pools, and the specialist hours of levers; the budget cap holds each hub at the least it
+could cost in it), so ``z*`` is a valid
 lower bound on the cost stage; the master's hubs, handed to the full model with their areas
 fixed, give a plan, and when that plan costs ``z*`` it is proven optimal.
 """
@@ -205,7 +206,8 @@ def _steps(P, need: np.ndarray) -> np.ndarray:
     return n
 
 
-def pattern_floors(problem, ix, pats: Patterns) -> tuple[np.ndarray, np.ndarray]:
+def pattern_floors(problem, ix, pats: Patterns, costs=None,
+                   levers: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """A lower bound of each pattern's cost in the stage, and the cost of one hub on it (so
     an upper bound), all at once; NaN where the pattern cannot be a hub (its least staff
     exceed the site's FTE capacity), and an upper bound of NaN where that one hub does not
@@ -215,15 +217,21 @@ def pattern_floors(problem, ix, pats: Patterns) -> tuple[np.ndarray, np.ndarray]
     areas' hours less what its levers could free need, and its supervisors at least their
     ratio of those; its levers save at most their whole reach, with no staff for it. The hub
     costed: every lever worth running at its whole reach, and the steps that needs. Where
-    the two are equal the pattern's cost is known without its MIP."""
+    the two are equal the pattern's cost is known without its MIP. ``costs``: another row's
+    costs by hub variable (default the stage's); ``levers=False``: without the levers'
+    savings (a row in which they have no term)."""
     M = pats.incidence(len(ix.pairs))
     P = problem
+    costs = P.costs if costs is None else costs
     save, freed, full = _lever_pair_terms(P, ix)
+    if not levers:
+        save = np.zeros_like(save)  # a row with no lever term (the budget cap)
     demand = np.asarray(M @ P.pair_d)
     n = _steps(P, demand - np.asarray(M @ freed))
     n_full = _steps(P, demand + np.asarray(M @ full))
-    steps = P.costs.step[pats.site]
-    fixed = P.costs.site[pats.site] + np.asarray(M @ P.costs.pair) + np.asarray(M @ save)
+    steps = np.nan_to_num(costs.step[pats.site], nan=0.0)
+    fixed = (np.nan_to_num(costs.site[pats.site], nan=0.0) + np.asarray(M @ costs.pair)
+             + np.asarray(M @ save))
     cost = fixed + (steps * n).sum(axis=1)
     upper = fixed + (steps * n_full).sum(axis=1)
     cap = P.cap_fte[pats.site] + 1e-9
@@ -483,10 +491,11 @@ class _Master:
 
     def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
               start: np.ndarray | None = None, pool_objective: np.ndarray | None = None,
-              hold: tuple | None = None):
+              rows: list | None = None):
         """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
         ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
-        start the MIP from (all among ``chosen``)."""
+        start the MIP from (all among ``chosen``); ``rows``: more rows ``(per pool step, per
+        chosen pattern, most)``."""
         P = self.P
         n_a, n_s, n_p = self.n_a, self.n_s, self.n_p
         A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
@@ -498,10 +507,10 @@ class _Master:
                    [P.count_max if np.isfinite(P.count_max) else INF], np.full(n_p, INF),
                    np.ones(n_q)]
         n_rows = self.n_rows
-        if hold is not None:  # the cost stage held: its pools and hubs within the limit
-            row = csc_matrix(np.r_[P.pool_cost, np.asarray(hold[0], float)][None, :])
+        for pool_coef, coef, limit in rows or ():  # the cost held, the budget cap
+            row = csc_matrix(np.r_[pool_coef, np.asarray(coef, float)][None, :])
             A = vstack([A, row], format="csc")
-            lo, up = np.r_[lo, -INF], np.r_[up, float(hold[1])]
+            lo, up = np.r_[lo, -INF], np.r_[up, float(limit)]
             n_rows += 1
         pool_objective = P.pool_cost if pool_objective is None else pool_objective
         h = new_highs()
@@ -539,9 +548,16 @@ class Search:
     """The patterns of a model with what is known of their costs, kept from one stage to
     the next (:meth:`stage`)."""
 
-    def __init__(self, problem, ix, pats: Patterns, cliques: list):
+    def __init__(self, problem, ix, pats: Patterns, cliques: list, budget=None):
         self.problem, self.ix, self.pats = problem, ix, pats
         self.floors, upper = pattern_floors(problem, ix, pats)
+        #: the budget cap's row over the hubs: (each pattern's least cost in it, each pool
+        #: step's, the cap less what no hub holds), or None
+        self.budget = None
+        if budget is not None:
+            row_costs, limit = budget
+            self.budget = (pattern_floors(problem, ix, pats, row_costs, levers=False)[0],
+                           np.nan_to_num(row_costs.pool_step, nan=0.0), float(limit))
         self.ok = np.flatnonzero(np.isfinite(self.floors))
         self.master = _Master(problem, ix, pats, _pool_hours(problem, ix, pats), cliques)
         self.cost = self.floors.copy()  # a lower bound of each pattern's cost; exact once costed
@@ -589,6 +605,14 @@ class Search:
         def values(chosen):
             return self.cost[chosen] if obj is None else obj[chosen]
 
+        def extra(chosen):
+            out_rows = []
+            if hold_rhs is not None:
+                out_rows.append((problem.pool_cost, self.cost[chosen], hold_rhs))
+            if self.budget is not None:
+                out_rows.append((self.budget[1], self.budget[0][chosen], self.budget[2]))
+            return out_rows
+
         delta = None
         incumbent = None  # the patterns of the best set so far
         short_done = False  # the short MIP that looks for a first plan has run
@@ -598,7 +622,7 @@ class Search:
             t_lp = clock()
             ms, z, _, _, _, col_dual = master.solve(
                 ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
-                hold=None if hold_rhs is None else (self.cost[ok], hold_rhs))
+                rows=extra(ok))
             lp_s = clock() - t_lp
             if ms != highspy.HighsModelStatus.kOptimal:
                 if ms == highspy.HighsModelStatus.kInfeasible:
@@ -629,7 +653,7 @@ class Search:
                 chosen, values(chosen), integer=True,
                 seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
                 else left(), start=incumbent, pool_objective=pool_obj,
-                hold=None if hold_rhs is None else (self.cost[chosen], hold_rhs))
+                rows=extra(chosen))
             out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
                            f"{clock() - t_mip:.1f} s")
             gate = z + delta
@@ -701,20 +725,24 @@ def applies(data) -> str:
         return "areas may be split between hubs"
     if data.objective != "min_cost":
         return f"the first goal is {data.objective}, not cost"
+    # a rule the master does not hold that can shut its plan out: HiGHS needs the time then
+    if data.supply_fte:
+        return "workforce supply limits (the hubs' plan may break them: HiGHS searches)"
     return ""
 
 
 def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.ndarray,
            col_upper: np.ndarray, *, levers=None, scale: float = 1.0, population_min=None,
            population_max=None, count_min=None, count_max=None, seconds: float = 30.0,
-           limit: int | None = None, keep: dict | None = None,
+           limit: int | None = None, keep: dict | None = None, budget: tuple | None = None,
            clock=perf_counter) -> PatternResult:
     """The pattern search on a model's cost stage: ``c`` and ``offset`` the stage's costs per
     solver column, ``columns`` family -> solver column of each member
     (:func:`~mdtplan.solve.hub_columns.matrix_columns`), the columns' bounds (closed sites,
     sites that must open); the demand scale, band and hub counts in force (default: the
     data's). ``keep``: a dict that gets the :class:`Search` (``"patterns"``), for the
-    later stages."""
+    later stages. ``budget``: the budget cap's row, ``(its coefficient per solver column,
+    its upper bound)``."""
     from ..model.families.catchment_contiguous import contiguity_index
     from ..model.families.hub_separation import conflict_cliques
 
@@ -740,7 +768,15 @@ def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.
     if pats is None:
         return PatternResult(reason=f"more than {limit:,} possible hubs",
                              seconds=clock() - t0)
-    kept = Search(problem, ix, pats, conflict_cliques(data, ix))
+    cap = None
+    if budget is not None:
+        row_costs = hc.hub_costs(ix, np.asarray(budget[0], float), 0.0, columns, col_upper,
+                                 levers, col_lower)
+        if isinstance(row_costs, str):
+            return PatternResult(reason=f"the budget cap's row: {row_costs}",
+                                 seconds=clock() - t0)
+        cap = (row_costs, float(budget[1]))
+    kept = Search(problem, ix, pats, conflict_cliques(data, ix), budget=cap)
     if keep is not None:
         keep["patterns"] = kept  # for the later stages
     out = kept.stage(seconds - (clock() - t0), clock=clock)
@@ -783,13 +819,17 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
         seconds = budget.grant("hub patterns", SHARE * budget.left())
         if seconds < 1.0:
             return None
+        cap_row = None
+        row = session._budget_row()
+        if row is not None:
+            cap_row = (np.asarray(k.A[row, :n].todense()).ravel(), float(k.row_upper[row]))
         res = search(data, ix, vec[:n], offset, columns, k.col_lower[:n], k.col_upper[:n],
                      levers=levers, scale=float(session.param_value("demand_scale") or 1.0),
                      population_min=session.param_value("hub_population_min"),
                      population_max=session.param_value("hub_population_max"),
                      count_min=session.param_value("hub_count_min"),
                      count_max=session.param_value("hub_count_max"), seconds=seconds,
-                     keep=state)
+                     keep=state, budget=cap_row)
     else:
         kept = state.get("patterns")
         if kept is None or "cost_gbp" not in held:
