@@ -280,20 +280,7 @@ def test_york_is_proven_optimal_over_whole_hubs(tmp_path):
 def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
     """Every hub of every pattern: the cost without a MIP (whole-step staffings, levers at
     the vertices of their programme) is the hub MIP's optimum."""
-    from mdtplan.model.families.catchment_contiguous import contiguity_index
-
-    ix = index_data(data)
-    mm = build_matrix(data, ix)
-    levers = lever_index(data, ix)
-    costs = hc.hub_costs(ix, mm.c0, mm.offset0, hc.matrix_columns(mm), mm.col_upper, levers,
-                         mm.col_lower)
-    problem = hc._Problem(data, ix, costs, 1.0,
-                          (float(data.hub_population_min or 0.0),
-                           float(data.hub_population_max or np.inf)),
-                          (data.hub_count_min, data.hub_count_max), levers)
-    ci = contiguity_index(data, ix)
-    pats = patterns.enumerate_patterns(problem, ix, ci.root_pair,
-                                       (ci.arc_from, ci.arc_to, ci.arc_site))
+    problem, ix, pats, _ = _direct_search(data)
     hub = patterns._HubCost(problem, ix)
     compared = 0
     for p in range(len(pats)):
