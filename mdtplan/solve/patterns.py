@@ -285,8 +285,8 @@ class _HubCost:
     """The least cost of one hub on a pattern: its site, its areas, its core staff in whole
     steps (minimums, supervision, FTE capacity) and its levers (each within the reach of the
     pattern's areas), at no price for specialist hours (the master's pools carry the areas'
-    ones; the levers' own are dropped, which only lowers it). The areas are fixed, so the
-    MIP holds the steps and the levers only."""
+    ones; the levers' own are dropped, which only lowers it). Worked out from the whole-step
+    staffings where that is small (:meth:`_by_steps`), else by the hub's own MIP."""
 
     def __init__(self, problem, ix):
         self.P, self.ix = problem, ix
@@ -393,64 +393,15 @@ class _HubCost:
         return where
 
     def _by_mip(self, i: int, pairs: np.ndarray, limit: float) -> float:
+        """The hub's own MIP (:meth:`~mdtplan.solve.hub_columns._Problem.price`, its areas
+        fixed, no price on areas or pools): its proven bound, at most its plan's value."""
         P = self.P
-        nr = len(P.core_pos)
-        demand = P.pair_d[pairs].sum(axis=0)
-        const = float(P.costs.site[i] + P.costs.pair[pairs].sum())
-        lv = P.site_lever.get(i)
-        if lv is not None:
-            where = self._where(i)
-            keys, eta, _, _, reach, _ = lv
-            q_up = -reach[:, where[pairs]].sum(axis=1)
-            g = P.costs.lever[keys]
-        else:
-            eta, q_up, g = np.zeros((0, nr)), np.zeros(0), np.zeros(0)
-        nq = len(q_up)
-        rows, lo, hi = [], [], []
-        for j in range(nr):  # staff cover the areas' hours and the levers'
-            if demand[j] <= 0 and not (eta[:, j] != 0).any():
-                continue
-            r = np.zeros(nr + nq)
-            r[j] = P.prod[j] * P.step[j]
-            r[nr:] = -eta[:, j]
-            rows.append(r)
-            lo.append(float(demand[j]))
-            hi.append(INF)
-        for j, subs, ratio in P.rules:
-            r = np.zeros(nr + nq)
-            r[j] = ratio * P.step[j]
-            r[subs] -= P.step[subs]
-            rows.append(r)
-            lo.append(0.0)
-            hi.append(INF)
-        if np.isfinite(P.cap_fte[i]):
-            r = np.zeros(nr + nq)
-            r[:nr] = P.step
-            rows.append(r)
-            lo.append(-INF)
-            hi.append(float(P.cap_fte[i]))
-        A = csc_matrix(np.asarray(rows, float).reshape(len(rows), nr + nq))
-        h = new_highs()
-        h.setOptionValue("time_limit", float(max(limit, 0.01)))
-        h.setOptionValue("mip_rel_gap", 1e-6)
-        h.passModel(nr + nq, len(rows), int(A.nnz), int(highspy.MatrixFormat.kColwise),
-                    int(highspy.ObjSense.kMinimize), const, np.r_[P.costs.step[i], g],
-                    np.r_[P.lo_n, np.zeros(nq)], np.r_[np.full(nr, INF), q_up],
-                    np.asarray(lo, float), np.asarray(hi, float), A.indptr.astype(np.int32),
-                    A.indices.astype(np.int32), A.data.astype(float),
-                    np.r_[np.ones(nr, np.int32), np.zeros(nq, np.int32)])
-        run(h, 1)
-        ms = h.getModelStatus()
-        if ms in (highspy.HighsModelStatus.kInfeasible,
-                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        fix = np.isin(P.sites[i], pairs)
+        r = P.price(i, np.zeros(len(self.ix.area_ids)), np.zeros(len(P.pool_keys)), limit, fix)
+        if r is None:
             return np.inf
-        info = h.getInfo()
-        bound = float(info.mip_dual_bound)
-        if ms == highspy.HighsModelStatus.kOptimal and not np.isfinite(bound):
-            bound = float(info.objective_function_value)  # solved in presolve
-        if info.primal_solution_status == highspy.kSolutionStatusFeasible:
-            bound = min(bound, float(info.objective_function_value))
-        return bound if np.isfinite(bound) else -np.inf
+        bound, value, _ = r
+        return bound if value is None else min(bound, value)
 
 
 class _Master:
@@ -699,12 +650,6 @@ class Search:
         site = np.nan_to_num(costs.site[self.pats.site], nan=0.0)
         return (site + np.asarray(M @ costs.pair), np.nan_to_num(costs.pool_step, nan=0.0),
                 float(costs.offset))
-
-
-def solve_patterns(problem, ix, pats: Patterns, cliques: list, *, seconds: float,
-                   price_s: float = 1.0, clock=perf_counter) -> PatternResult:
-    """The cost stage's optimum over every pattern (:meth:`Search.stage`)."""
-    return Search(problem, ix, pats, cliques).stage(seconds, price_s=price_s, clock=clock)
 
 
 def _safe(value: float) -> float:

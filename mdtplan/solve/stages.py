@@ -375,8 +375,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 break
             vec = np.pad(vec, (0, session._ncols() - len(vec)))
             whole_gap = whole_number_gap(session, vec, offset)
-            seconds_given = budget.grant(f"stage {stage}", seconds)
-            session.handle.apply_options(options, seconds_given,
+            session.handle.apply_options(options, budget.grant(f"stage {stage}", seconds),
                                          mip=session.is_mip, root_lp=_root_lp(session),
                                          abs_gap=whole_gap)
             h.changeColsCost(len(vec), np.arange(len(vec), dtype=np.int32), vec)
@@ -407,10 +406,11 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             else:
                 if start is not None:
                     session.handle.set_start(start, session._ncols())
-                session.handle.set_time_limit(
-                    budget.grant(f"stage {stage}", budget.stage_seconds(
-                        i, len(session._stages), polish_reserve(session, options)))
-                    if found is not None else seconds_given, lp=False)
+                if found is not None:  # the search took some of the stage's time: regrant
+                    session.handle.set_time_limit(budget.grant(
+                        f"stage {stage}", budget.stage_seconds(
+                            i, len(session._stages), polish_reserve(session, options))),
+                        lp=False)
                 t = perf_counter()
                 try:
                     run_status = session.handle.run()
