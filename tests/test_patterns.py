@@ -5,6 +5,7 @@ solves that use it end on the same optimum as those that do not."""
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -97,7 +98,8 @@ def test_every_connected_hub_is_written_down_once(seed):
 def _contiguous_cases(count: int, *, levers: bool = False):
     """Random staffed ``min_cost`` models with contiguous catchments: areas on a path with
     random chords, each site standing in an area, pools by site, supervision, bands, counts,
-    capacities and (with ``levers``) a lever that frees hours and one that needs them; no
+    capacities and (with ``levers``) a lever that frees hours (of a core role and of a
+    specialist's pool) and one that needs them; no
     budget or supply (rules the master keeps)."""
     rng = np.random.default_rng(20261207 + int(levers))
     out = []
@@ -118,9 +120,13 @@ def _contiguous_cases(count: int, *, levers: bool = False):
                        .assign(kind="boundary"))
         if levers:
             core = [r for r in data.roles.index if data.roles.at[r, "kind"] == "core"]
+            spec = [r for r in data.roles.index if data.roles.at[r, "kind"] != "core"]
+            # it frees a core role's hours and a specialist's (in the hub's pool)
+            frees = {core[0]: -float(rng.choice([6.0, 15.0, 40.0]))}
+            frees.update({r: -float(rng.choice([3.0, 12.0])) for r in spec[:1]})
             data = with_levers(data, {
                 "frees": {"cohort": rng.integers(0, 40, n).astype(float),
-                          "hours": {core[0]: -float(rng.choice([6.0, 15.0, 40.0]))},
+                          "hours": frees,
                           "saving": float(rng.choice([0.0, 800.0, 9000.0])),
                           "share": float(rng.choice([0.3, 1.0]))},
                 "needs": {"cohort": rng.integers(0, 40, n).astype(float),
@@ -322,3 +328,59 @@ def test_a_budget_cap_holds_each_hub_at_its_least_cost_and_solves_agree(data, fa
                                                                       abs=1e-3)
         out = _search(capped)
         assert out.bound <= plain.objective + 1e-6 * abs(plain.objective) + 1e-6
+
+
+@pytest.mark.parametrize("data", _contiguous_cases(6) + _contiguous_cases(4, levers=True))
+def test_the_master_lp_over_a_working_set_is_the_lp_over_every_hub(data, monkeypatch):
+    # column generation over the written-down hubs (a large model's LP) reaches the same
+    # value as the LP over all of them, whatever the working set it starts from
+    *_, search = _direct_search(data)
+    ok = search.ok
+    if not len(ok):
+        return
+
+    def lp():
+        return search._lp(ok, lambda c: search.cost[c], lambda c: [],
+                          search.problem.pool_cost, lambda: 30.0)
+
+    whole = lp()
+    if whole[0] != patterns.highspy.HighsModelStatus.kOptimal:
+        return
+    monkeypatch.setattr(patterns, "FULL_LP", 0)
+    search._work = ok[:: max(1, len(ok) // 5)][:3]  # a few hubs: not a plan by themselves
+    part = lp()
+    assert part[0] == patterns.highspy.HighsModelStatus.kOptimal
+    assert part[1] == pytest.approx(whole[1], rel=1e-7, abs=1e-4)
+    n_p = search.master.n_p
+    # at the working set's prices no hub the LP leaves out has a negative reduced cost (the
+    # LP is optimal over all of them), and none it uses a positive one
+    rc, used = part[4][n_p:], part[2][n_p:] > 1e-6
+    tol = 1e-6 * max(1.0, abs(whole[1]))
+    assert rc[~used].min(initial=0.0) >= -tol
+    assert rc[used].max(initial=0.0) <= tol
+
+
+@pytest.mark.parametrize("data", _contiguous_cases(8) + _contiguous_cases(6, levers=True))
+def test_a_large_model_s_likeliest_hubs_give_a_plan_and_a_bound(data, monkeypatch):
+    # a model with too many hubs within delta to prove: its LP over a working set, then the
+    # master MIP over the hubs of least reduced cost. The bound stays at or below the
+    # optimum, and the plan, solved in the whole model, is at or above it; when the plan is
+    # within every left-out hub's reduced cost of the LP, it is proven
+    plain = _optimum(data, hub_patterns=False)
+    monkeypatch.setattr(patterns, "FULL_LP", 0)
+    monkeypatch.setattr(patterns, "MAX_MIP", 0)
+    monkeypatch.setattr(patterns, "BEST_PATTERNS", 6)
+    out = _search(data)
+    if not plain.has_solution:
+        assert out.plan is None
+        return
+    opt = plain.stage_objectives["cost_gbp"]
+    assert out.bound <= opt + 1e-9 * abs(opt)
+    sizes = [int(m.group(1)) for line in out.log
+             if (m := re.search(r"master MIP over (\d+) hubs", line))]
+    assert sizes and max(sizes) <= 6  # the likeliest only, never every hub within delta
+    with_hubs = _optimum(data)  # the solve that starts from the plan ends on the optimum
+    assert with_hubs.status.value == "optimal"
+    assert with_hubs.stage_objectives["cost_gbp"] == pytest.approx(opt, rel=1e-6, abs=1e-3)
+    if out.proven:
+        assert out.bound >= opt - 1e-6 * abs(opt) - 2.0

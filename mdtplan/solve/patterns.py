@@ -47,7 +47,22 @@ from .highs import new_highs, run
 _log = logging.getLogger(__name__)
 INF = highspy.kHighsInf
 #: at most this many patterns are written down (beyond it the method does not apply)
-MAX_PATTERNS = 60_000
+MAX_PATTERNS = 250_000
+#: the most patterns a master MIP takes: where more lie within ``delta`` of the master LP,
+#: the MIP takes the ``BEST_PATTERNS`` of least reduced cost instead (a plan, and a proof
+#: only when every pattern left out costs more above the LP than the plan does)
+MAX_MIP = 8_000
+BEST_PATTERNS = 3_000
+#: ... after this share of the search's time, the best patterns at the LP's prices as
+#: they are (the rest is the MIP's)
+BEST_AFTER = 0.5
+#: ... and they are costed until this share of it at most (then the best costed ones)
+BEST_UNTIL = 0.7
+#: over more patterns than this, the master LP is solved over a working set that grows
+#: by the patterns the LP's prices favour (column generation over the written-down hubs)
+FULL_LP = 20_000
+#: the most patterns the working set grows by between two of its LPs
+LP_ADD = 5_000
 #: the first delta, relative to the master LP's value
 FIRST_DELTA = 0.005
 #: the first master MIP, before any plan is known, looks for one only: this long at least
@@ -241,41 +256,61 @@ def pattern_floors(problem, ix, pats: Patterns, costs=None,
     return cost, upper
 
 
-def _pool_hours(problem, ix, pats: Patterns) -> np.ndarray:
-    """Specialist hours each pattern's areas bring to each pool, shape (patterns, pools)."""
+def _pair_pool_hours(problem, ix) -> np.ndarray:
+    """Per pair and pool, shape (pairs, pools): the specialist hours the pair's area brings
+    to the pool, less the most its site's levers could free in it (levers with negative
+    specialist hours, each at its share of the area's cohort, in the pool of the site's own
+    area). Levers that need specialist hours are left out (only lowers it): a lower bound of
+    what serving the pair asks of each pool."""
     P = problem
-    out = np.zeros((len(pats), len(P.pool_keys)))
+    out = np.zeros((len(ix.pairs), len(P.pool_keys)))
     if not len(P.pool_keys):
         return out
-    M = pats.incidence(len(ix.pairs))
     for j in range(len(P.spec)):
         pk = P.pair_pk[:, j]
         ok = np.flatnonzero(pk >= 0)
-        if not len(ok):
+        np.add.at(out, (ok, pk[ok]), P.pair_spec[ok, j])
+    levers = P.levers
+    if levers is None or not levers.keys or not len(P.spec):
+        return out
+    spec_pos = [ix.roles.index(r) for r in P.spec]
+    for k, s in zip(levers.key_lever.tolist(), levers.key_site.tolist(), strict=True):
+        frees = np.maximum(0.0, -levers.hours[k, spec_pos])
+        ks = ix.pairs_by_site.get(ix.site_ids[s])
+        if not frees.any() or ks is None or not len(ks):
             continue
-        B = csc_matrix((P.pair_spec[ok, j], (ok, pk[ok])),
-                       shape=(len(ix.pairs), len(P.pool_keys)))
-        out += (M @ B).toarray()
+        pool = levers.site_pool[s]
+        people = levers.share[k] * levers.pair_cohort[ks, k]
+        for j, r in enumerate(P.spec):
+            u = P.pk.get((pool, r), -1)
+            if frees[j] > 0 and u >= 0:
+                out[ks, u] -= people * frees[j]
     return out
+
+
+def _pool_hours(problem, ix, pats: Patterns) -> np.ndarray:
+    """Specialist hours each pattern's areas bring to each pool, less the most its levers
+    could free there (:func:`_pair_pool_hours`), shape (patterns, pools)."""
+    if not len(problem.pool_keys):
+        return np.zeros((len(pats), 0))
+    return np.asarray(pats.incidence(len(ix.pairs)) @ _pair_pool_hours(problem, ix))
 
 
 def pool_floor_steps(problem, ix) -> np.ndarray:
     """Per pool key (``problem.pool_keys``): the whole steps its least possible hours need.
 
     Every area is served once, so a pool gets at least, from each area, the least hours any
-    hub that may serve it would send it (zero where a hub of another pool may serve it):
-    with one pool for the whole model, its hours are the same in every plan."""
+    hub that may serve it would send it, less what that hub's levers could free (zero where
+    a hub of another pool may serve it): with one pool for the whole model and no levers,
+    its hours are the same in every plan."""
     P = problem
-    out = np.zeros(len(P.pool_keys))
-    if not len(P.pool_keys):
-        return out
-    n_a = len(ix.area_ids)
-    for j in range(len(P.spec)):
-        for u in range(len(P.pool_keys)):
-            h = np.where(P.pair_pk[:, j] == u, P.pair_spec[:, j], 0.0)
-            least = np.full(n_a, np.inf)
-            np.minimum.at(least, ix.pair_area, h)
-            out[u] += float(np.where(np.isfinite(least), least, 0.0).sum())
+    n_u = len(P.pool_keys)
+    if not n_u:
+        return np.zeros(0)
+    G = _pair_pool_hours(P, ix)
+    least = np.full((len(ix.area_ids), n_u), np.inf)
+    np.minimum.at(least, ix.pair_area, G)
+    out = np.where(np.isfinite(least), least, 0.0).sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         steps = np.where(P.pool_cap > 0, np.ceil(out / P.pool_cap - 1e-7), 0.0)
     return np.maximum(steps, 0.0)
@@ -553,6 +588,9 @@ class Search:
         def left() -> float:
             return seconds - (clock() - t0)
 
+        def until(share: float):  # the time left before a share of the search's time
+            return lambda: min(left(), share * seconds - (clock() - t0))
+
         def values(chosen):
             return self.cost[chosen] if obj is None else obj[chosen]
 
@@ -571,9 +609,7 @@ class Search:
         while left() > 0:
             ok = self.ok
             t_lp = clock()
-            ms, z, _, _, _, col_dual = master.solve(
-                ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
-                rows=extra(ok))
+            ms, z, x_lp, row_dual, col_dual = self._lp(ok, values, extra, pool_obj, left)
             lp_s = clock() - t_lp
             if ms != highspy.HighsModelStatus.kOptimal:
                 if ms == highspy.HighsModelStatus.kInfeasible:
@@ -589,17 +625,43 @@ class Search:
                 out.log.append(f"{len(pats):,} hubs possible, {len(ok):,} within capacity; "
                                f"master LP {z + offset:,.0f}")
             chosen = ok[rc[ok] <= delta]
+            # a large model (its LP over a working set) turns to its likeliest hubs when too
+            # many lie within delta, or when half the time went before they were costed
+            large = len(ok) > FULL_LP
+            whole = len(chosen) <= MAX_MIP and not (
+                large and clock() - t0 >= BEST_AFTER * seconds
+                and not self.exact[chosen].all())
+            if not whole:
+                # too many to prove: the LP first, every hub it uses costed exactly ...
+                used = ok[x_lp[master.n_p:] > 1e-9]
+                todo = used[~self.exact[used]]
+                if len(todo) and clock() - t0 < BEST_AFTER * seconds:
+                    rest = ok[~self.exact[ok]]
+                    todo = np.union1d(todo, rest[np.argsort(rc[rest], kind="stable")
+                                                 [:BEST_PATTERNS]])
+                    done = self.costed
+                    self._cost_exactly(todo, until(BEST_AFTER), price_s)
+                    out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} "
+                                   f"({lp_s:.1f} s), {self.costed - done:,} costed")
+                    continue
+                # ... then the hubs of least reduced cost, at the LP's prices
+                shift = (1.0 if obj is None else 0.0) - \
+                    (row_dual[master.n_rows] if hold_rhs is not None else 0.0)
+                chosen = self._best(ok, rc, BEST_PATTERNS, shift, until(BEST_UNTIL), price_s)
+                if not len(chosen):
+                    break
             todo = chosen[~self.exact[chosen]]
             if len(todo):  # cost the likeliest exactly, then solve the LP again
                 todo = todo[np.argsort(rc[todo], kind="stable")][:PRICE_BATCH]
-                self._cost_exactly(todo, left, price_s)
+                done = self.costed
+                self._cost_exactly(todo, until(BEST_AFTER) if large else left, price_s)
                 out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} ({lp_s:.1f} s), "
-                               f"{len(todo):,} costed")
+                               f"{self.costed - done:,} costed")
                 continue
             t_mip = clock()
             # without a plan yet, a short MIP finds one (its value sets delta), not a proof
-            first = incumbent is None and not short_done
-            short_done = True
+            first = whole and incumbent is None and not short_done
+            short_done = short_done or whole
             ms, zi, zb, x, _, _ = master.solve(
                 chosen, values(chosen), integer=True,
                 seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
@@ -607,7 +669,9 @@ class Search:
                 rows=extra(chosen))
             out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
                            f"{clock() - t_mip:.1f} s")
-            gate = z + delta
+            # a plan with a hub left out costs at least the LP plus that hub's reduced cost
+            outside = np.setdiff1d(self.ok, chosen, assume_unique=True)
+            gate = z + (float(rc[outside].min()) if len(outside) else np.inf)
             if x is None and ms == highspy.HighsModelStatus.kInfeasible:
                 zi = np.inf
             if zi <= gate + 1e-9 * max(1.0, abs(gate)) \
@@ -623,6 +687,10 @@ class Search:
             if x is not None:
                 out.plan = _plan(pats, chosen, x, master.n_p)
                 incumbent = chosen[np.flatnonzero(x[master.n_p:] > 0.5)]
+            if not whole:
+                out.log.append(f"best set of the {len(chosen):,} likeliest hubs "
+                               f"{zi + offset:,.0f}; master LP {z + offset:,.0f}")
+                break  # a plan and the LP's bound: HiGHS goes on from them
             if ms not in (highspy.HighsModelStatus.kOptimal,
                           highspy.HighsModelStatus.kInfeasible):
                 if not first or left() <= 0:
@@ -637,6 +705,70 @@ class Search:
         out.costed = self.costed - costed0
         out.seconds = clock() - t0
         return out
+
+    def _lp(self, ok, values, extra, pool_obj, left):
+        """The master LP over the patterns ``ok``: ``(status, value, x, row duals, column
+        duals)``, the column parts over the pools then ``ok``. Over more than
+        :data:`FULL_LP` patterns it is solved over a working set, priced against every
+        pattern and grown by those of negative reduced cost until there are none."""
+        master = self.master
+        n_p = master.n_p
+        if len(ok) <= FULL_LP:
+            ms, z, _, x, row_dual, col_dual = master.solve(
+                ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
+                rows=extra(ok))
+            return ms, z, x, row_dual, col_dual
+        work = getattr(self, "_work", None)
+        work = ok if work is None else np.intersect1d(work, ok, assume_unique=True)
+        A = master.block[:, ok].T.tocsr()
+        while True:
+            ms, z, _, x, row_dual, col_dual = master.solve(
+                work, values(work), integer=False, seconds=left(), pool_objective=pool_obj,
+                rows=extra(work))
+            if ms != highspy.HighsModelStatus.kOptimal:
+                if len(work) == len(ok) or left() <= 0:
+                    return ms, z, None, None, None
+                work = ok  # the working set has no plan (a hold, a cap): all of them once
+                continue
+            y = row_dual[:master.n_rows]
+            rc = values(ok) - A @ y
+            for q, (_, coef, _) in enumerate(extra(ok)):
+                rc -= np.asarray(coef, float) * row_dual[master.n_rows + q]
+            if len(work) == len(ok):  # solved over all: keep the likeliest as the working set
+                self._work = np.union1d(ok[x[n_p:] > 1e-9],
+                                        ok[np.argsort(rc, kind="stable")[:FULL_LP]])
+                return ms, z, x, row_dual, np.r_[col_dual[:n_p], rc]
+            add = np.setdiff1d(ok[rc < -1e-7 * max(1.0, abs(z))], work, assume_unique=True)
+            if not len(add):
+                break
+            if left() <= 0:  # the working set's LP is no bound until no hub prices out
+                return highspy.HighsModelStatus.kTimeLimit, z, None, None, None
+            add = add[np.argsort(rc[np.searchsorted(ok, add)], kind="stable")[:LP_ADD]]
+            work = np.union1d(work, add)
+        self._work = work
+        xs = np.zeros(n_p + len(ok))
+        xs[:n_p] = x[:n_p]
+        xs[n_p + np.searchsorted(ok, work)] = x[n_p:]
+        cd = np.r_[col_dual[:n_p], rc]
+        return ms, z, xs, row_dual, cd
+
+    def _best(self, ok, rc, k: int, shift: float, left, price_s: float):
+        """The ``k`` patterns of least reduced cost ``rc`` (updated in place), each costed
+        exactly: costing a pattern raises its reduced cost by ``shift`` a pound (the LP's
+        prices held). When the time runs out first, the ``k`` best of those costed."""
+        while True:
+            ok = ok[np.isfinite(self.cost[ok])]
+            top = ok[np.argsort(rc[ok], kind="stable")[:k]]
+            todo = top[~self.exact[top]]
+            if not len(todo):
+                return top
+            if left() <= 0:
+                known = ok[self.exact[ok]]
+                return known[np.argsort(rc[known], kind="stable")[:k]]
+            before = self.cost[todo].copy()
+            self._cost_exactly(todo, left, price_s)
+            rise = self.cost[todo] - before
+            rc[todo] = np.where(np.isfinite(rise), rc[todo] + rise * shift, np.inf)
 
     def stage_objective(self, costs) -> tuple | None:
         """``(per pattern, per pool step, constant)`` of a later stage from its
@@ -795,6 +927,9 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
     x = None
     if res.plan is not None and budget.left() > 0:
         x = fixed_plan(session, columns, ix, res.plan, min(budget.left(), 10.0))
+        _log.info("hub patterns: %s", "the hubs' plan in the whole model: no plan found"
+                  if x is None else f"the hubs' plan in the whole model: "
+                  f"{float(vec[:len(x)] @ x) + offset:,.0f}")
     return x, res.bound, res
 
 
