@@ -568,13 +568,16 @@ class Search:
         self.ok = self.ok[np.isfinite(self.cost[self.ok])]
 
     def stage(self, seconds: float, objective: tuple | None = None, hold: float | None = None,
-              price_s: float = 1.0, clock=perf_counter) -> PatternResult:
+              price_s: float = 1.0, known: np.ndarray | None = None,
+              clock=perf_counter) -> PatternResult:
         """The master's optimum of a stage (see the module docstring) within ``seconds``; the
         bound holds whenever the search stops.
 
         ``objective``: ``(per pattern, per pool step, constant)`` of a later stage whose
         value a hub's areas decide (None: the cost stage itself); ``hold``: the most the
-        cost stage may be (its value held, as the stage loop holds it)."""
+        cost stage may be (its value held, as the stage loop holds it); ``known``: the
+        patterns of a plan known to meet every row (the last stage's), always among the
+        likeliest and the MIP's start."""
         t0 = clock()
         pats, master, problem = self.pats, self.master, self.problem
         out = PatternResult(patterns=len(pats))
@@ -604,6 +607,9 @@ class Search:
 
         delta = None
         incumbent = None  # the patterns of the best set so far
+        if known is not None and len(known):
+            self._cost_exactly(known[~self.exact[known]], left, price_s)
+            known = np.sort(known) if np.isfinite(self.cost[known]).all() else None
         short_done = False  # the short MIP that looks for a first plan has run
         costed0 = self.costed
         while left() > 0:
@@ -648,6 +654,8 @@ class Search:
                 shift = (1.0 if obj is None else 0.0) - \
                     (row_dual[master.n_rows] if hold_rhs is not None else 0.0)
                 chosen = self._best(ok, rc, BEST_PATTERNS, shift, until(BEST_UNTIL), price_s)
+                if known is not None and len(known):  # a plan among them, the MIP's start
+                    chosen, incumbent = np.union1d(chosen, known), known
                 if not len(chosen):
                     break
             todo = chosen[~self.exact[chosen]]
@@ -705,6 +713,30 @@ class Search:
         out.costed = self.costed - costed0
         out.seconds = clock() - t0
         return out
+
+    def patterns_of(self, x: np.ndarray | None, columns: dict) -> np.ndarray | None:
+        """The patterns of a whole plan ``x`` of the model (its open sites and their areas),
+        or None when one of its hubs is not a pattern (or there is no plan)."""
+        if x is None:
+            return None
+        pats, ix = self.pats, self.ix
+        open_c, assign_c = columns["open_site"], columns["assign"]
+        where = np.flatnonzero(assign_c >= 0)
+        pairs = where[x[assign_c[where]] > 0.5]
+        sites = np.flatnonzero((open_c >= 0) & (x[np.maximum(open_c, 0)] > 0.5))
+        if getattr(self, "_lookup", None) is None:
+            self._lookup = {(int(pats.site[p]),
+                             np.sort(pats.pairs[pats.indptr[p]:pats.indptr[p + 1]]).tobytes()): p
+                            for p in range(len(pats))}
+        out = []
+        by_site = ix.pair_site[pairs]
+        for i in sites.tolist():
+            key = (i, np.sort(pairs[by_site == i]).astype(pats.pairs.dtype).tobytes())
+            p = self._lookup.get(key)
+            if p is None:
+                return None
+            out.append(p)
+        return np.asarray(out, dtype=np.int64)
 
     def _lp(self, ok, values, extra, pool_obj, left):
         """The master LP over the patterns ``ok``: ``(status, value, x, row duals, column
@@ -919,7 +951,8 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
         seconds = budget.grant("hub patterns", SHARE * budget.left())
         if seconds < 1.0:
             return None
-        res = kept.stage(seconds, objective, hold=held["cost_gbp"])
+        res = kept.stage(seconds, objective, hold=held["cost_gbp"],
+                         known=kept.patterns_of(state.get("start"), columns))
     for line in res.log:
         _log.info("hub patterns: %s", line)
     if res.reason:
