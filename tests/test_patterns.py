@@ -388,3 +388,35 @@ def test_a_large_model_s_likeliest_hubs_give_a_plan_and_a_bound(data, monkeypatc
         assert with_hubs.stage_objectives[stage] == pytest.approx(value, rel=1e-6, abs=1e-3)
     if out.proven:
         assert out.bound >= opt - 1e-6 * abs(opt) - 2.0
+
+
+@pytest.mark.parametrize("data", _contiguous_cases(5))
+def test_a_plan_s_hubs_are_found_among_the_patterns(data):
+    # a solved plan (an array over the solver columns, or {column: value}) maps back to the
+    # patterns of its hubs; a hub that is not a pattern gives None
+    plain = _optimum(data, hub_patterns=False)
+    if not plain.has_solution:
+        return
+    _, ix, pats, search = _direct_search(data)
+    mm = build_matrix(data, ix)
+    columns = hc.matrix_columns(mm)
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, hub_patterns=False))
+    session.solve()
+    x = np.asarray(session.highs.getSolution().col_value, float)
+    found = search.patterns_of(x, columns)
+    assert found is not None
+    open_c, assign_c = columns["open_site"], columns["assign"]
+    opened = {i for i in range(len(ix.site_ids)) if open_c[i] >= 0 and x[open_c[i]] > 0.5}
+    assert {int(pats.site[p]) for p in found} == opened
+    for p in found.tolist():
+        members = set(pats.pairs[pats.indptr[p]:pats.indptr[p + 1]].tolist())
+        assert members == {k for k in range(len(ix.pairs)) if assign_c[k] >= 0
+                           and x[assign_c[k]] > 0.5 and ix.pair_site[k] == pats.site[p]}
+    as_dict = {int(c): float(x[c]) for c in np.r_[open_c[open_c >= 0], assign_c[assign_c >= 0]]}
+    assert np.array_equal(search.patterns_of(as_dict, columns), found)
+    # a hub without its own area is no pattern
+    p = found[0]
+    own = pats.pairs[pats.indptr[p]]  # the root pair comes first
+    broken = x.copy()
+    broken[assign_c[own]] = 0.0
+    assert search.patterns_of(broken, columns) is None

@@ -714,13 +714,22 @@ class Search:
         out.seconds = clock() - t0
         return out
 
-    def patterns_of(self, x: np.ndarray | None, columns: dict) -> np.ndarray | None:
-        """The patterns of a whole plan ``x`` of the model (its open sites and their areas),
-        or None when one of its hubs is not a pattern (or there is no plan)."""
-        if x is None:
+    def patterns_of(self, x, columns: dict) -> np.ndarray | None:
+        """The patterns of a whole plan ``x`` of the model (its open sites and their areas;
+        an array over the solver columns, or ``{column: value}``), or None when one of its
+        hubs is not a pattern (or there is no plan)."""
+        if isinstance(x, dict):
+            dense = np.zeros(max(x, default=-1) + 1)
+            dense[np.fromiter(x.keys(), np.int64, len(x))] = np.fromiter(x.values(), float,
+                                                                         len(x))
+            x = dense
+        if x is None or not len(x):
             return None
-        pats, ix = self.pats, self.ix
         open_c, assign_c = columns["open_site"], columns["assign"]
+        x = np.pad(np.asarray(x, float), (0, max(0, int(max(open_c.max(initial=-1),
+                                                          assign_c.max(initial=-1))) + 1
+                                                 - len(x))))
+        pats, ix = self.pats, self.ix
         where = np.flatnonzero(assign_c >= 0)
         pairs = where[x[assign_c[where]] > 0.5]
         sites = np.flatnonzero((open_c >= 0) & (x[np.maximum(open_c, 0)] > 0.5))
@@ -844,14 +853,15 @@ def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.
            col_upper: np.ndarray, *, levers=None, scale: float = 1.0, population_min=None,
            population_max=None, count_min=None, count_max=None, seconds: float = 30.0,
            limit: int | None = None, keep: dict | None = None, budget: tuple | None = None,
-           clock=perf_counter) -> PatternResult:
+           start: np.ndarray | None = None, clock=perf_counter) -> PatternResult:
     """The pattern search on a model's cost stage: ``c`` and ``offset`` the stage's costs per
     solver column, ``columns`` family -> solver column of each member
     (:func:`~mdtplan.solve.hub_columns.matrix_columns`), the columns' bounds (closed sites,
     sites that must open); the demand scale, band and hub counts in force (default: the
     data's). ``keep``: a dict that gets the :class:`Search` (``"patterns"``), for the
     later stages. ``budget``: the budget cap's row, ``(its coefficient per solver column,
-    its upper bound)``."""
+    its upper bound)``. ``start``: a whole plan of the model (solver columns), whose hubs
+    join the likeliest when there are too many to prove."""
     from ..model.families.catchment_contiguous import contiguity_index
     from ..model.families.hub_separation import conflict_cliques
 
@@ -888,7 +898,8 @@ def search(data, ix, c: np.ndarray, offset: float, columns: dict, col_lower: np.
     kept = Search(problem, ix, pats, conflict_cliques(data, ix), budget=cap)
     if keep is not None:
         keep["patterns"] = kept  # for the later stages
-    out = kept.stage(seconds - (clock() - t0), clock=clock)
+    known = kept.patterns_of(start, columns)
+    out = kept.stage(seconds - (clock() - t0), known=known, clock=clock)
     out.seconds = clock() - t0
     return out
 
@@ -938,11 +949,12 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
                      population_max=session.param_value("hub_population_max"),
                      count_min=session.param_value("hub_count_min"),
                      count_max=session.param_value("hub_count_max"), seconds=seconds,
-                     keep=state, budget=cap_row)
+                     keep=state, budget=cap_row, start=state.get("start"))
     else:
         kept = state.get("patterns")
         if kept is None or "cost_gbp" not in held:
             return None
+        _log.info("hub patterns: stage %d, %.1f s left", position, budget.left())
         costs = hc.hub_costs(ix, vec[:n], offset, columns, k.col_upper[:n], levers,
                              k.col_lower[:n])
         objective = None if isinstance(costs, str) else kept.stage_objective(costs)

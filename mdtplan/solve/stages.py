@@ -382,7 +382,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             shift = gap_shift(session, stage)
             state["shift"] = shift
             h.changeObjectiveOffset(offset + shift)
-            state["start"] = start if isinstance(start, np.ndarray) else None
+            state["start"] = start  # an array or {column: value} (the heuristic start's)
             found = patterns.stage_search(session, options, budget, i, vec, offset + shift,
                                           state, held_at, cancel)
             hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
