@@ -332,32 +332,42 @@ def test_a_budget_cap_holds_each_hub_at_its_least_cost_and_solves_agree(data, fa
 
 @pytest.mark.parametrize("data", _contiguous_cases(6) + _contiguous_cases(4, levers=True))
 def test_the_master_lp_over_a_working_set_is_the_lp_over_every_hub(data, monkeypatch):
-    # column generation over the written-down hubs (a large model's LP) reaches the same
-    # value as the LP over all of them, whatever the working set it starts from
-    *_, search = _direct_search(data)
-    ok = search.ok
-    if not len(ok):
+    # column generation over the written-down hubs (a large model's LP), started from the
+    # hubs of one plan, reaches the value of the LP over all of them: for the cost stage,
+    # and for a later stage's values with the cost held by a row that binds
+    plain = _optimum(data, hub_patterns=False)
+    if not plain.has_solution:
         return
-
-    def lp():
-        return search._lp(ok, lambda c: search.cost[c], lambda c: [],
-                          search.problem.pool_cost, lambda: 30.0)
-
-    whole = lp()
-    if whole[0] != patterns.highspy.HighsModelStatus.kOptimal:
-        return
-    monkeypatch.setattr(patterns, "FULL_LP", 0)
-    search._work = ok[:: max(1, len(ok) // 5)][:3]  # a few hubs: not a plan by themselves
-    part = lp()
-    assert part[0] == patterns.highspy.HighsModelStatus.kOptimal
-    assert part[1] == pytest.approx(whole[1], rel=1e-7, abs=1e-4)
-    n_p = search.master.n_p
-    # at the working set's prices no hub the LP leaves out has a negative reduced cost (the
-    # LP is optimal over all of them), and none it uses a positive one
-    rc, used = part[4][n_p:], part[2][n_p:] > 1e-6
-    tol = 1e-6 * max(1.0, abs(whole[1]))
-    assert rc[~used].min(initial=0.0) >= -tol
-    assert rc[used].max(initial=0.0) <= tol
+    _, ix, _, search = _direct_search(data)
+    columns = hc.matrix_columns(build_matrix(data, ix))
+    session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1, hub_patterns=False))
+    session.solve()
+    plan = search.patterns_of(np.asarray(session.highs.getSolution().col_value), columns)
+    ok, n_p = search.ok, search.master.n_p
+    rng = np.random.default_rng(len(ok))
+    other = rng.uniform(1.0, 100.0, len(search.pats))
+    # the plan's cost in the master is at most the model's: the row holds the plan in
+    held = plain.stage_objectives["cost_gbp"] - search.problem.costs.offset + 1e-3
+    stages = {"cost": (lambda c: search.cost[c], lambda c: [], search.problem.pool_cost),
+              "later": (lambda c: other[c],
+                        lambda c: [(search.problem.pool_cost, search.cost[c], held)],
+                        np.zeros(n_p))}
+    for values, extra, pool_obj in stages.values():
+        monkeypatch.setattr(patterns, "FULL_LP", 10**9)
+        whole = search._lp(ok, values, extra, pool_obj, lambda: 30.0)
+        assert whole[0] == patterns.highspy.HighsModelStatus.kOptimal
+        monkeypatch.setattr(patterns, "FULL_LP", 0)
+        search._work = np.sort(plan)  # a plan: a working set the LP can start from
+        part = search._lp(ok, values, extra, pool_obj, lambda: 30.0)
+        assert part[0] == patterns.highspy.HighsModelStatus.kOptimal
+        assert part[1] == pytest.approx(whole[1], rel=1e-7, abs=1e-4)
+        assert len(search._work) < len(ok) or len(plan) == len(ok)  # it did not take all
+        # at the working set's prices no hub the LP leaves out has a negative reduced
+        # cost, and none it uses a positive one
+        rc, used = part[4][n_p:], part[2][n_p:] > 1e-6
+        tol = 1e-6 * max(1.0, abs(whole[1]))
+        assert rc[~used].min(initial=0.0) >= -tol
+        assert rc[used].max(initial=0.0) <= tol
 
 
 @pytest.mark.parametrize("data", _contiguous_cases(4) + _two_stages(

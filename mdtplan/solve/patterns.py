@@ -22,9 +22,15 @@ The search, each step exact:
    another pattern can be cheaper, so ``z*`` is the optimum of the master; else ``delta``
    grows to ``z* - z`` and step 4 runs again.
 
+On a larger model (Kent's 182 MSOAs: 163,476 patterns) the LP is solved over a working set
+of patterns grown by pricing (:meth:`Search._lp`), and where too many patterns lie within
+``delta`` to prove, the MIP takes the likeliest (least reduced cost, with the hubs of the
+plan the stage starts from): a plan and the LP's bound, not a proof.
+
 The master is a relaxation of the model (the rules no hub column carries are dropped, as in
 :mod:`mdtplan.solve.hub_columns`: workforce supply, agency, the pools' minimums, supervision
-in pools, and the specialist hours of levers; the budget cap holds each hub at the least it
+in pools, and the specialist hours levers need; the hours levers could free in a pool are
+taken off at the levers' whole reach; the budget cap holds each hub at the least it
 could cost in it), so ``z*`` is a valid
 lower bound on the cost stage; the master's hubs, handed to the full model with their areas
 fixed, give a plan, and when that plan costs ``z*`` it is proven optimal.
