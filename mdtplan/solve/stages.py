@@ -383,6 +383,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             state["shift"] = shift
             h.changeObjectiveOffset(offset + shift)
             state["start"] = start  # an array or {column: value} (the heuristic start's)
+            t_search = perf_counter()
             found = patterns.stage_search(session, options, budget, i, vec, offset + shift,
                                           state, held_at, cancel)
             hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
@@ -408,9 +409,11 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 if start is not None:
                     session.handle.set_start(start, session._ncols())
                 if found is not None:  # the search took some of the stage's time: regrant
+                    # what is left of the stage's share, so the later stages keep theirs
                     session.handle.set_time_limit(budget.grant(
-                        f"stage {stage}", budget.stage_seconds(
-                            i, len(session._stages), polish_reserve(session, options))),
+                        f"stage {stage}", min(budget.stage_seconds(
+                            i, len(session._stages), polish_reserve(session, options)),
+                            max(seconds - (perf_counter() - t_search), MIN_TIE_BREAK_S))),
                         lp=False)
                 t = perf_counter()
                 try:
