@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -80,6 +81,10 @@ FIRST_MIP_SHARE = 0.15
 #: could need
 MAX_STEP_LEVERS = 4
 MAX_STEP_POINTS = 256
+#: ... or more levers where they use the hours of at most this many core roles and their
+#: programme's dual has at most this many candidate points (:meth:`_HubCost._site_duals`)
+MAX_DUAL_ROLES = 5
+MAX_DUAL_POINTS = 5_000
 #: patterns costed exactly between two master LPs
 PRICE_BATCH = 10_000
 #: tolerance taken off each bound (numerical error of the LP and MIPs)
@@ -333,6 +338,7 @@ class _HubCost:
         self.P, self.ix = problem, ix
         self.where: dict[int, np.ndarray] = {}
         self.vertices: dict[int, tuple] = {}
+        self.duals: dict[int, tuple | None] = {}
 
     def __call__(self, i: int, pairs: np.ndarray, limit: float) -> float:
         """A lower bound of the cost (exact, or its MIP's proven bound; ``inf``: no hub on
@@ -369,8 +375,9 @@ class _HubCost:
     def _by_steps(self, i: int, pairs: np.ndarray) -> float | None:
         """The exact least cost without a MIP: every whole-step staffing between the hours'
         own (levers freeing all they can) and the hours with every lever's use in full, each
-        with its levers' best people (a linear programme in at most a few levers, solved at
-        its vertices); None where there are too many of either."""
+        with its levers' best people (a linear programme: in at most
+        :data:`MAX_STEP_LEVERS` levers solved at its vertices, in more on a few roles by its
+        dual, :meth:`_by_dual`); None where there are too many staffings or roles."""
         P = self.P
         nr = len(P.core_pos)
         demand = P.pair_d[pairs].sum(axis=0)
@@ -381,7 +388,7 @@ class _HubCost:
         else:
             where = self._where(i)
             keys, eta, _, _, reach, _ = lv
-            if len(keys) > MAX_STEP_LEVERS:
+            if len(keys) > MAX_STEP_LEVERS and self._site_duals(i) is None:
                 return None
             q_up = -reach[:, where[pairs]].sum(axis=1)
             g = P.costs.lever[keys]
@@ -393,6 +400,8 @@ class _HubCost:
         ranges = [np.arange(lo_n[j], hi_n[j] + 1) for j in range(nr)]
         if np.prod([len(r) for r in ranges]) > MAX_STEP_POINTS:
             return None
+        if len(q_up) > MAX_STEP_LEVERS:  # many levers on a few roles: by the dual
+            return const + self._by_dual(i, ranges, demand, eta, q_up, g)
         best = np.inf
         cost_step = P.costs.step[i]
         lever_floor = float(np.minimum(g, 0.0) @ q_up)  # the levers save at most this
@@ -424,6 +433,82 @@ class _HubCost:
                 continue
             best = min(best, staff + float((points[feasible] @ g).min()))
         return const + best if np.isfinite(best) else np.inf
+
+    def _by_dual(self, i: int, ranges: list, demand: np.ndarray, eta: np.ndarray,
+                 q_up: np.ndarray, g: np.ndarray) -> float:
+        """The least staff and levers' cost over every whole-step staffing in ``ranges``
+        at once, the levers' programme of each by its dual (:meth:`_site_duals`); ``inf``
+        when none has a plan."""
+        P = self.P
+        roles, lam, rays = self._site_duals(i)
+        n = np.array(list(itertools.product(*ranges)), float).reshape(-1, len(ranges))
+        ok = (P.step[None, :] * n).sum(axis=1) <= P.cap_fte[i] + 1e-9
+        for j, subs, ratio in P.rules:
+            ok &= ratio * P.step[j] * n[:, j] >= (P.step[subs][None, :] * n[:, subs]).sum(
+                axis=1) - 1e-9
+        slack = (P.prod * P.step)[None, :] * n - demand[None, :]
+        ok &= (np.delete(slack, roles, axis=1) >= -1e-9).all(axis=1)  # no lever helps there
+        n, slack = n[ok], slack[ok][:, roles]
+        if not len(n):
+            return np.inf
+        E = eta[:, roles]
+        use = rays @ E.T  # per ray and lever: the homogeneous part, where the levers can't cover
+        h = -(slack @ rays.T) + (np.minimum(0.0, use) * q_up[None, :]).sum(axis=1)[None, :]
+        tol = 1e-7 * (1.0 + np.abs(slack @ rays.T)
+                      + (np.abs(use) * q_up[None, :]).sum(axis=1)[None, :])
+        ok = ~(h > tol).any(axis=1)
+        if not ok.any():
+            return np.inf
+        value = (-(slack[ok] @ lam.T)
+                 + (np.minimum(0.0, g[None, :] + lam @ E.T) * q_up[None, :]).sum(axis=1)[None, :])
+        return float((n[ok] @ P.costs.step[i] + value.max(axis=1)).min())
+
+    def _site_duals(self, i: int):
+        """For a site whose levers use the hours of at most :data:`MAX_DUAL_ROLES` core
+        roles: ``(roles, points, rays)``, where the Lagrangian dual of the levers'
+        programme can peak and the directions that say it has no plan.
+
+        The programme, at a whole-step staffing with ``s`` hours left per role, is
+        ``min g.q`` over ``E q <= s``, ``0 <= q <= U``; its dual, ``max over lambda >= 0 of
+        -lambda.s + sum_k U_k min(0, g_k + lambda.E_k)``, is concave and piecewise linear:
+        it peaks where as many of the planes ``g_k + lambda.E_k = 0`` and ``lambda_r = 0``
+        as there are roles meet (``points``), and it grows without end, so the programme
+        has no plan, exactly when its homogeneous part is positive on one of the lines where
+        one fewer of the planes through 0 meet (``rays``, Farkas). Both depend on the site
+        alone, not on ``s`` or ``U``. None where there are too many roles or choices."""
+        if i in self.duals:
+            return self.duals[i]
+        P = self.P
+        keys, eta, *_ = P.site_lever[i]
+        g = P.costs.lever[keys]
+        roles = np.flatnonzero((eta != 0).any(axis=0))
+        R = len(roles)
+        out = None
+        if 0 < R <= MAX_DUAL_ROLES and math.comb(len(keys) + R, R) <= MAX_DUAL_POINTS:
+            E = eta[:, roles]  # levers x roles
+            normals = np.r_[E, np.eye(R)]
+            offsets = np.r_[g, np.zeros(R)]
+            points = []
+            for c in itertools.combinations(range(len(normals)), R):
+                A = normals[list(c)]
+                if abs(np.linalg.det(A)) <= 1e-12:
+                    continue
+                lam = np.linalg.solve(A, -offsets[list(c)])
+                if (lam >= -1e-9).all():
+                    points.append(np.maximum(lam, 0.0))
+            rays = []
+            for c in itertools.combinations(range(len(normals)), R - 1):
+                A = normals[list(c)].reshape(R - 1, R)
+                _, sv, vt = np.linalg.svd(np.r_[A, np.zeros((1, R))])
+                if R > 1 and sv[R - 2] <= 1e-12:
+                    continue  # the planes do not meet in one line
+                for d in (vt[-1], -vt[-1]):
+                    if (d >= -1e-12).all():
+                        rays.append(np.maximum(d, 0.0))
+            out = (roles, np.unique(np.asarray(points, float).reshape(-1, R), axis=0),
+                   np.unique(np.asarray(rays, float).reshape(-1, R), axis=0))
+        self.duals[i] = out
+        return out
 
     def _where(self, i: int) -> np.ndarray:
         where = self.where.get(i)
