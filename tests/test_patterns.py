@@ -304,17 +304,21 @@ def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
 
 
 def _many_levers(count: int):
-    """Contiguous cases whose sites run six levers that need hours (no MIP-free costing by
-    vertices: more than four levers), of one or two core roles each."""
+    """Contiguous cases whose sites run six levers (no MIP-free costing by vertices: more
+    than four), four that need hours of one or two core roles and two that free one's
+    and need another's (as reablement frees social workers' hours and needs its own)."""
     rng = np.random.default_rng(20261207)
     out = []
     for data in _contiguous_cases(count):
         core = [r for r in data.roles.index if data.roles.at[r, "kind"] == "core"]
         n = len(data.areas)
         levers = {f"l{k}": {"cohort": rng.integers(0, 30, n).astype(float),
-                            "hours": {r: float(rng.choice([2.0, 6.0, 20.0]))
-                                      for r in rng.choice(core, int(rng.integers(1, 3)),
-                                                          replace=False)},
+                            # the last two free one role's hours and need another's
+                            "hours": {r: (-1.0 if k >= 4 and j == 0 else 1.0)
+                                      * float(rng.choice([2.0, 6.0, 20.0, 50.0]))
+                                      for j, r in enumerate(rng.choice(
+                                          core, min(len(core), 2) if k >= 4
+                                          else int(rng.integers(1, 3)), replace=False))},
                             "saving": float(rng.choice([300.0, 2500.0, 9000.0])),
                             "share": float(rng.choice([0.4, 1.0]))} for k in range(6)}
         data = with_levers(data, levers)
@@ -327,9 +331,9 @@ def _many_levers(count: int):
 
 
 @pytest.mark.parametrize("data", _many_levers(10))
-def test_many_levers_that_need_hours_are_costed_by_their_dual_as_their_mip_says(data):
-    """Six levers a site, none freeing hours: every hub's cost from its whole-step staffings
-    with the levers' programme solved by its dual is the hub MIP's optimum."""
+def test_many_levers_are_costed_by_their_dual_as_their_mip_says(data):
+    """Six levers a site, some freeing hours: every hub's cost from its whole-step
+    staffings with the levers' programme solved by its dual is the hub MIP's optimum."""
     problem, ix, pats, _ = _direct_search(data)
     hub = patterns._HubCost(problem, ix)
     compared = 0
