@@ -95,6 +95,15 @@ def test_every_connected_hub_is_written_down_once(seed):
 # -- the bound and the plan on staffed models ---------------------------------------------------
 
 
+def _accepted(data) -> bool:
+    """``data`` passes the checks made before solving (else it is not a case)."""
+    try:
+        check_data(data)
+    except Exception:  # noqa: BLE001 - refused before solving: not a case
+        return False
+    return True
+
+
 def _contiguous_cases(count: int, *, levers: bool = False):
     """Random staffed ``min_cost`` models with contiguous catchments: areas on a path with
     random chords, each site standing in an area, pools by site, supervision, bands, counts,
@@ -133,11 +142,8 @@ def _contiguous_cases(count: int, *, levers: bool = False):
                           "hours": {r: float(rng.choice([4.0, 20.0])) for r in core},
                           "saving": float(rng.choice([100.0, 5000.0])),
                           "share": float(rng.choice([0.5, 1.0]))}})
-        try:
-            check_data(data)
-        except Exception:  # noqa: BLE001 - refused before solving: not a case
-            continue
-        out.append(data)
+        if _accepted(data):
+            out.append(data)
     return out
 
 
@@ -282,10 +288,9 @@ def test_york_is_proven_optimal_over_whole_hubs(tmp_path):
     assert stages["cost_gbp"]["objective"] < 5_300_000
 
 
-@pytest.mark.parametrize("data", _contiguous_cases(6) + _contiguous_cases(8, levers=True))
-def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
-    """Every hub of every pattern: the cost without a MIP (whole-step staffings, levers at
-    the vertices of their programme) is the hub MIP's optimum."""
+def _steps_against_mips(data, check_site=None) -> tuple[int, int]:
+    """Every hub of every pattern costed without a MIP where it can be, against the hub's
+    MIP: ``(compared, patterns)``; ``check_site(problem, site)`` runs on each compared."""
     problem, ix, pats, _ = _direct_search(data)
     hub = patterns._HubCost(problem, ix)
     compared = 0
@@ -294,13 +299,23 @@ def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
         by_steps = hub._by_steps(i, pairs)
         if by_steps is None:
             continue
+        if check_site is not None:
+            check_site(problem, i)
         by_mip = hub._by_mip(i, pairs, 5.0)
         if np.isinf(by_mip):
             assert np.isinf(by_steps)
         else:
             assert by_steps == pytest.approx(by_mip, rel=1e-7, abs=1e-3)
         compared += 1
-    assert compared == len(pats)  # these sites run at most two levers: never a MIP
+    return compared, len(pats)
+
+
+@pytest.mark.parametrize("data", _contiguous_cases(6) + _contiguous_cases(8, levers=True))
+def test_a_hub_costed_by_its_steps_costs_what_its_mip_says(data):
+    """Every hub of every pattern: the cost without a MIP (whole-step staffings, levers at
+    the vertices of their programme) is the hub MIP's optimum."""
+    compared, total = _steps_against_mips(data)
+    assert compared == total  # these sites run at most two levers: never a MIP
 
 
 def _many_levers(count: int):
@@ -322,11 +337,8 @@ def _many_levers(count: int):
                             "saving": float(rng.choice([300.0, 2500.0, 9000.0])),
                             "share": float(rng.choice([0.4, 1.0]))} for k in range(6)}
         data = with_levers(data, levers)
-        try:
-            check_data(data)
-        except Exception:  # noqa: BLE001 - refused before solving: not a case
-            continue
-        out.append(data)
+        if _accepted(data):
+            out.append(data)
     return out
 
 
@@ -334,22 +346,12 @@ def _many_levers(count: int):
 def test_many_levers_are_costed_by_their_dual_as_their_mip_says(data):
     """Six levers a site, some freeing hours: every hub's cost from its whole-step
     staffings with the levers' programme solved by its dual is the hub MIP's optimum."""
-    problem, ix, pats, _ = _direct_search(data)
-    hub = patterns._HubCost(problem, ix)
-    compared = 0
-    for p in range(len(pats)):
-        i, pairs = int(pats.site[p]), pats.pairs[pats.indptr[p]:pats.indptr[p + 1]]
-        by_steps = hub._by_steps(i, pairs)
-        if by_steps is None:
-            continue
-        assert len(problem.site_lever[i][0]) > patterns.MAX_STEP_LEVERS  # the dual's path
-        by_mip = hub._by_mip(i, pairs, 5.0)
-        if np.isinf(by_mip):
-            assert np.isinf(by_steps)
-        else:
-            assert by_steps == pytest.approx(by_mip, rel=1e-7, abs=1e-3)
-        compared += 1
-    assert compared >= len(pats) // 2
+
+    def by_the_dual(problem, i):
+        assert len(problem.site_lever[i][0]) > patterns.MAX_STEP_LEVERS
+
+    compared, total = _steps_against_mips(data, by_the_dual)
+    assert compared >= total // 2
 
 
 @pytest.mark.parametrize("factor", [1.0 + 1e-9, 0.995])
