@@ -125,6 +125,21 @@ def previous_or_fresh(session, options: SolveOptions, budget: TimeBudget | None,
     return session._last_x if prev_ok else prev
 
 
+def dense_start(start: dict | np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A start as values of the first ``n`` columns and which of them it gives: an array
+    (padded with zeros or cut to ``n``: every column given), or ``{column: value}`` (the
+    rest 0, not given)."""
+    if isinstance(start, np.ndarray):
+        return (np.pad(np.asarray(start, float), (0, max(0, n - len(start))))[:n],
+                np.ones(n, dtype=bool))
+    x = np.zeros(n)
+    given = np.zeros(n, dtype=bool)
+    idx = np.fromiter(start.keys(), np.int64, len(start))
+    x[idx] = np.fromiter(start.values(), float, len(start))
+    given[idx] = True
+    return x, given
+
+
 def checked_start(session, start: dict | np.ndarray | None, source: str):
     """Check a MIP start against the compiled columns and rows; keep it whole when it is a
     complete feasible plan, else only its binary columns (HiGHS completes the rest).
@@ -141,18 +156,10 @@ def checked_start(session, start: dict | np.ndarray | None, source: str):
     """
     k = session._compiled
     n = session._ncols()
-    if isinstance(start, np.ndarray):
-        x = np.pad(np.asarray(start, float), (0, max(0, n - len(start))))[:n]
-        given = np.ones(n, dtype=bool)
-    else:
-        if not start:
-            session.start_report = None
-            return None
-        x = np.zeros(n)
-        given = np.zeros(n, dtype=bool)
-        idx = np.fromiter(start.keys(), np.int64, len(start))
-        x[idx] = np.fromiter(start.values(), float, len(start))
-        given[idx] = True
+    if not isinstance(start, np.ndarray) and not start:
+        session.start_report = None
+        return None
+    x, given = dense_start(start, n)
     report = {"source": source, "complete": bool(given.all()), "feasible": False,
               "objective": None, "violations": []}
     session.start_report = report

@@ -50,6 +50,7 @@ from scipy.sparse import csc_matrix, csr_matrix, hstack, vstack
 
 from . import hub_columns as hc
 from .highs import new_highs, run
+from .mip_start import dense_start
 
 _log = logging.getLogger(__name__)
 INF = highspy.kHighsInf
@@ -299,26 +300,19 @@ def _pair_pool_hours(problem, ix) -> np.ndarray:
     return out
 
 
-def _pool_hours(problem, ix, pats: Patterns) -> np.ndarray:
-    """Specialist hours each pattern's areas bring to each pool, less the most its levers
-    could free there (:func:`_pair_pool_hours`), shape (patterns, pools)."""
-    if not len(problem.pool_keys):
-        return np.zeros((len(pats), 0))
-    return np.asarray(pats.incidence(len(ix.pairs)) @ _pair_pool_hours(problem, ix))
-
-
-def pool_floor_steps(problem, ix) -> np.ndarray:
+def pool_floor_steps(problem, ix, pair_hours: np.ndarray | None = None) -> np.ndarray:
     """Per pool key (``problem.pool_keys``): the whole steps its least possible hours need.
 
     Every area is served once, so a pool gets at least, from each area, the least hours any
     hub that may serve it would send it, less what that hub's levers could free (zero where
     a hub of another pool may serve it): with one pool for the whole model and no levers,
-    its hours are the same in every plan."""
+    its hours are the same in every plan. ``pair_hours``: :func:`_pair_pool_hours`, when
+    made already."""
     P = problem
     n_u = len(P.pool_keys)
     if not n_u:
         return np.zeros(0)
-    G = _pair_pool_hours(P, ix)
+    G = _pair_pool_hours(P, ix) if pair_hours is None else pair_hours
     least = np.full((len(ix.area_ids), n_u), np.inf)
     np.minimum.at(least, ix.pair_area, G)
     out = np.where(np.isfinite(least), least, 0.0).sum(axis=0)
@@ -400,18 +394,13 @@ class _HubCost:
         ranges = [np.arange(lo_n[j], hi_n[j] + 1) for j in range(nr)]
         if np.prod([len(r) for r in ranges]) > MAX_STEP_POINTS:
             return None
+        staffings = self._staffings(i, ranges)
         if len(q_up) > MAX_STEP_LEVERS:  # many levers on a few roles: by the dual
-            return const + self._by_dual(i, ranges, demand, eta, q_up, g)
+            return const + self._by_dual(i, staffings, demand, eta, q_up, g)
         best = np.inf
         cost_step = P.costs.step[i]
         lever_floor = float(np.minimum(g, 0.0) @ q_up)  # the levers save at most this
-        for n in itertools.product(*ranges):
-            n = np.asarray(n, float)
-            if any(ratio * P.step[j] * n[j] < (P.step[subs] * n[subs]).sum() - 1e-9
-                   for j, subs, ratio in P.rules):
-                continue
-            if (P.step * n).sum() > P.cap_fte[i] + 1e-9:
-                continue
+        for n in staffings:
             staff = float(cost_step @ n)
             if staff + lever_floor >= best:
                 continue
@@ -434,20 +423,27 @@ class _HubCost:
             best = min(best, staff + float((points[feasible] @ g).min()))
         return const + best if np.isfinite(best) else np.inf
 
-    def _by_dual(self, i: int, ranges: list, demand: np.ndarray, eta: np.ndarray,
-                 q_up: np.ndarray, g: np.ndarray) -> float:
-        """The least staff and levers' cost over every whole-step staffing in ``ranges``
-        at once, the levers' programme of each by its dual (:meth:`_site_duals`); ``inf``
-        when none has a plan."""
+    def _staffings(self, i: int, ranges: list) -> np.ndarray:
+        """Every whole-step staffing in ``ranges`` (one range of steps per core role) that
+        meets the supervision ratios and site ``i``'s FTE capacity, one per row, in the
+        order of :func:`itertools.product`."""
         P = self.P
-        roles, lam, rays = self._site_duals(i)
         n = np.array(list(itertools.product(*ranges)), float).reshape(-1, len(ranges))
         ok = (P.step[None, :] * n).sum(axis=1) <= P.cap_fte[i] + 1e-9
         for j, subs, ratio in P.rules:
             ok &= ratio * P.step[j] * n[:, j] >= (P.step[subs][None, :] * n[:, subs]).sum(
                 axis=1) - 1e-9
+        return n[ok]
+
+    def _by_dual(self, i: int, n: np.ndarray, demand: np.ndarray, eta: np.ndarray,
+                 q_up: np.ndarray, g: np.ndarray) -> float:
+        """The least staff and levers' cost over the whole-step staffings ``n`` (one per
+        row) at once, the levers' programme of each by its dual (:meth:`_site_duals`);
+        ``inf`` when none has a plan."""
+        P = self.P
+        roles, lam, rays = self._site_duals(i)
         slack = (P.prod * P.step)[None, :] * n - demand[None, :]
-        ok &= (np.delete(slack, roles, axis=1) >= -1e-9).all(axis=1)  # no lever helps there
+        ok = (np.delete(slack, roles, axis=1) >= -1e-9).all(axis=1)  # no lever helps there
         n, slack = n[ok], slack[ok][:, roles]
         if not len(n):
             return np.inf
@@ -535,14 +531,18 @@ class _Master:
     most one hub (sites that must open: one), the hub count, each pool's whole steps cover
     its hours, each clique of close sites at most one hub)."""
 
-    def __init__(self, problem, ix, pats: Patterns, pool_hours: np.ndarray, cliques: list):
-        self.P, self.ix, self.pats, self.pool_hours = problem, ix, pats, pool_hours
+    def __init__(self, problem, ix, pats: Patterns, cliques: list):
+        self.P, self.ix, self.pats = problem, ix, pats
         self.n_a, self.n_s = len(ix.area_ids), len(ix.site_ids)
         self.n_p = len(problem.pool_keys)
         self.cliques = cliques
         base = self.n_a + self.n_s + 1 + self.n_p
         self.n_rows = base + len(cliques)
-        self.pool_lo = pool_floor_steps(problem, ix)
+        # each pattern's specialist hours per pool, less what its levers could free there
+        pair_hours = _pair_pool_hours(problem, ix)
+        pool_hours = (np.asarray(pats.incidence(len(ix.pairs)) @ pair_hours) if self.n_p
+                      else np.zeros((len(pats), 0)))
+        self.pool_lo = pool_floor_steps(problem, ix, pair_hours)
         # every pattern's column, made once (the solves take the chosen ones)
         n_pat = len(pats)
         counts = np.diff(pats.indptr)
@@ -550,7 +550,7 @@ class _Master:
         row = [ix.pair_area[pats.pairs], self.n_a + pats.site,
                np.full(n_pat, self.n_a + self.n_s)]
         val = [np.ones(len(pats.pairs)), np.ones(n_pat), np.ones(n_pat)]
-        pr, pc = np.nonzero(pool_hours.T > 0)  # pool u, pattern p
+        pr, pc = np.nonzero(pool_hours.T != 0)  # pool u, pattern p (levers may free hours)
         row.append(self.n_a + self.n_s + 1 + pr)
         col.append(pc)
         val.append(-pool_hours[pc, pr])
@@ -636,13 +636,17 @@ class Search:
             self.budget = (pattern_floors(problem, ix, pats, row_costs, levers=False)[0],
                            np.nan_to_num(row_costs.pool_step, nan=0.0), float(limit))
         self.ok = np.flatnonzero(np.isfinite(self.floors))
-        self.master = _Master(problem, ix, pats, _pool_hours(problem, ix, pats), cliques)
+        self.master = _Master(problem, ix, pats, cliques)
         self.cost = self.floors.copy()  # a lower bound of each pattern's cost; exact once costed
         # known without a MIP where one hub costs its floor
         self.exact = np.isfinite(upper) & (upper <= self.floors + 1e-9 * np.abs(self.floors)
                                            + 1e-6)
         self.hub_cost = _HubCost(problem, ix)
         self.costed = 0
+        #: the large LP's working set of patterns (:meth:`_lp`), kept between its solves
+        self._work: np.ndarray | None = None
+        #: (site, its sorted pairs) -> pattern, made when a plan is first mapped back
+        self._lookup: dict | None = None
 
     def _cost_exactly(self, todo: np.ndarray, left, price_s: float) -> None:
         pats = self.pats
@@ -684,6 +688,12 @@ class Search:
 
         def until(share: float):  # the time left before a share of the search's time
             return lambda: min(left(), share * seconds - (clock() - t0))
+
+        def cost_then_again(todo, deadline, z, lp_s):  # the LP is solved again after it
+            done = self.costed
+            self._cost_exactly(todo, deadline, price_s)
+            out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} ({lp_s:.1f} s), "
+                           f"{self.costed - done:,} costed")
 
         def values(chosen):
             return self.cost[chosen] if obj is None else obj[chosen]
@@ -736,10 +746,7 @@ class Search:
                     rest = ok[~self.exact[ok]]
                     todo = np.union1d(todo, rest[np.argsort(rc[rest], kind="stable")
                                                  [:BEST_PATTERNS]])
-                    done = self.costed
-                    self._cost_exactly(todo, until(BEST_AFTER), price_s)
-                    out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} "
-                                   f"({lp_s:.1f} s), {self.costed - done:,} costed")
+                    cost_then_again(todo, until(BEST_AFTER), z, lp_s)
                     continue
                 # ... then the hubs of least reduced cost, at the LP's prices
                 shift = (1.0 if obj is None else 0.0) - \
@@ -752,10 +759,7 @@ class Search:
             todo = chosen[~self.exact[chosen]]
             if len(todo):  # cost the likeliest exactly, then solve the LP again
                 todo = todo[np.argsort(rc[todo], kind="stable")][:PRICE_BATCH]
-                done = self.costed
-                self._cost_exactly(todo, until(BEST_AFTER) if large else left, price_s)
-                out.log.append(f"[{clock() - t0:.1f} s] LP {z + offset:,.0f} ({lp_s:.1f} s), "
-                               f"{self.costed - done:,} costed")
+                cost_then_again(todo, until(BEST_AFTER) if large else left, z, lp_s)
                 continue
             t_mip = clock()
             # without a plan yet, a short MIP finds one (its value sets delta), not a proof
@@ -809,22 +813,17 @@ class Search:
         """The patterns of a whole plan ``x`` of the model (its open sites and their areas;
         an array over the solver columns, or ``{column: value}``), or None when one of its
         hubs is not a pattern (or there is no plan)."""
-        if isinstance(x, dict):
-            dense = np.zeros(max(x, default=-1) + 1)
-            dense[np.fromiter(x.keys(), np.int64, len(x))] = np.fromiter(x.values(), float,
-                                                                         len(x))
-            x = dense
         if x is None or not len(x):
             return None
         open_c, assign_c = columns["open_site"], columns["assign"]
-        x = np.pad(np.asarray(x, float), (0, max(0, int(max(open_c.max(initial=-1),
-                                                          assign_c.max(initial=-1))) + 1
-                                                 - len(x))))
+        n = max(int(max(open_c.max(initial=-1), assign_c.max(initial=-1))) + 1,
+                max(x) + 1 if isinstance(x, dict) else len(x))
+        x, _ = dense_start(x, n)
         pats, ix = self.pats, self.ix
         where = np.flatnonzero(assign_c >= 0)
         pairs = where[x[assign_c[where]] > 0.5]
         sites = np.flatnonzero((open_c >= 0) & (x[np.maximum(open_c, 0)] > 0.5))
-        if getattr(self, "_lookup", None) is None:
+        if self._lookup is None:
             self._lookup = {(int(pats.site[p]),
                              np.sort(pats.pairs[pats.indptr[p]:pats.indptr[p + 1]]).tobytes()): p
                             for p in range(len(pats))}
@@ -850,7 +849,7 @@ class Search:
                 ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
                 rows=extra(ok))
             return ms, z, x, row_dual, col_dual
-        work = getattr(self, "_work", None)
+        work = self._work
         work = ok if work is None else np.intersect1d(work, ok, assume_unique=True)
         A = master.block[:, ok].T.tocsr()
         while True:
@@ -1000,7 +999,7 @@ SHARE = 0.8
 
 
 def stage_search(session, options, budget, position: int, vec: np.ndarray, offset: float,
-                 state: dict, held: dict, cancel=None):
+                 state: dict, held: dict, cancel=None, start=None):
     """The pattern search on one of ``session``'s stages, before HiGHS runs it: ``(x, bound,
     result)`` with ``x`` the master's hubs as a whole plan of the model (its areas fixed,
     the rest solved by HiGHS in the stage's costs; None without one), or None where the
@@ -1009,7 +1008,9 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
 
     The first stage (cost) writes the patterns down and keeps them in ``state`` (the
     solve's); a later stage is searched when a hub's areas decide its value (travel) and
-    the cost stage is held (``held``: stage -> the value it is held at)."""
+    the cost stage is held (``held``: stage -> the value it is held at). ``start``: the
+    plan the stage starts from (an array or ``{column: value}``), whose hubs join the
+    likeliest where there are too many to prove."""
     source = session._source
     data = getattr(source, "mdtplan_data", None)
     ix = getattr(source, "mdtplan_index", None)
@@ -1040,7 +1041,7 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
                      population_max=session.param_value("hub_population_max"),
                      count_min=session.param_value("hub_count_min"),
                      count_max=session.param_value("hub_count_max"), seconds=seconds,
-                     keep=state, budget=cap_row, start=state.get("start"))
+                     keep=state, budget=cap_row, start=start)
     else:
         kept = state.get("patterns")
         if kept is None or "cost_gbp" not in held:
@@ -1055,7 +1056,7 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
         if seconds < 1.0:
             return None
         res = kept.stage(seconds, objective, hold=held["cost_gbp"],
-                         known=kept.patterns_of(state.get("start"), columns))
+                         known=kept.patterns_of(start, columns))
     for line in res.log:
         _log.info("hub patterns: %s", line)
     if res.reason:

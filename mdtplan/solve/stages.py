@@ -382,10 +382,9 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             shift = gap_shift(session, stage)
             state["shift"] = shift
             h.changeObjectiveOffset(offset + shift)
-            state["start"] = start  # an array or {column: value} (the heuristic start's)
             t_search = perf_counter()
             found = patterns.stage_search(session, options, budget, i, vec, offset + shift,
-                                          state, held_at, cancel)
+                                          state, held_at, cancel, start=start)
             hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
                 else (None, -np.inf)
             hubs_proven = False
