@@ -481,3 +481,78 @@ def test_a_plan_s_hubs_are_found_among_the_patterns(data):
     broken = x.copy()
     broken[assign_c[own]] = 0.0
     assert search.patterns_of(broken, columns) is None
+
+
+def test_the_cost_held_shuts_out_hubs_no_cheapest_plan_uses():
+    """A later stage keeps only the hubs whose reduced cost in the cost stage's LP fits
+    within the cost held: the plan the whole model ends on (travel least among the cheapest)
+    uses none of the others, and on these cases many are shut out."""
+    from mdtplan.solve.stages import hold_value
+
+    shut = 0
+    for data in _two_stages(_contiguous_cases(10) + _contiguous_cases(6, levers=True)):
+        session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1,
+                                                       hub_patterns=False))
+        plain = session.solve()
+        if not plain.has_solution:
+            continue
+        x = np.asarray(session.highs.getSolution().col_value, float)
+        problem, ix, _, search = _direct_search(data)
+        columns = hc.matrix_columns(build_matrix(data, ix))
+        assert search._within_hold(0.0) is None  # no cost stage solved yet
+        assert search.stage(30.0).proven
+        held = hold_value("cost_gbp", 0, plain.stage_objectives["cost_gbp"],
+                          SolveOptions(mip_gap=0))
+        allowed = search._within_hold(held - problem.costs.offset)
+        used = search.patterns_of(x, columns)
+        assert used is not None and allowed[used].all()
+        shut += int((~allowed[search.ok]).sum())
+    assert shut > 0
+
+
+def _hand_dominance(cliques=(), required=(), hours=((0.0,), (0.0,), (0.0,))):
+    """Three areas and three sites (site i in area i); hubs: site 0 serving areas {0, 1},
+    site 1 serving {1, 0} (the same areas), site 2 serving {2}."""
+    ix = SimpleNamespace(area_ids=["a0", "a1", "a2"], site_ids=["s0", "s1", "s2"],
+                         pair_area=np.tile(np.arange(3), 3))  # pair 3 * site + area
+    pats = patterns.Patterns(np.array([0, 1, 2]), np.array([0, 2, 4, 5]),
+                             np.array([0, 1, 4, 3, 8]))
+    req = np.zeros(3, dtype=bool)
+    req[list(required)] = True
+    dom = patterns._Dominance(ix, pats, list(cliques), req)
+    return lambda crit, always=None: dom.keep(np.arange(3), np.asarray(crit, float)[:, None],
+                                              np.asarray(hours, float), always).tolist()
+
+
+def test_a_hub_no_better_than_another_of_its_areas_leaves_the_mip():
+    keep = _hand_dominance()
+    assert keep([10.0, 5.0, 1.0]) == [1, 2]  # site 1 serves the same areas for less
+    assert keep([5.0, 10.0, 1.0]) == [0, 2]
+    assert keep([5.0, 5.0, 1.0]) == [0, 2]  # a tie: the first stays
+    # site 1 kept apart from site 2, which can open beside it: site 0 is not
+    assert _hand_dominance(cliques=[(1, 2)])([10.0, 5.0, 1.0]) == [0, 1, 2]
+    # ... but a site whose own area the hub serves cannot open beside it
+    assert _hand_dominance(cliques=[(0, 1)])([10.0, 5.0, 1.0]) == [1, 2]
+    # more pool hours, or a site that must open: kept
+    assert _hand_dominance(hours=((0.0,), (3.0,), (0.0,)))([10.0, 5.0, 1.0]) == [0, 1, 2]
+    assert _hand_dominance(required=[0])([10.0, 5.0, 1.0]) == [0, 1, 2]
+    # a plan's hub is kept whatever
+    assert keep([10.0, 5.0, 1.0], always=np.array([0])) == [0, 1, 2]
+
+
+def test_the_master_mip_without_dominated_hubs_has_the_same_optimum():
+    dropped = 0
+    for data in _contiguous_cases(10) + _contiguous_cases(6, levers=True):
+        _, _, _, search = _direct_search(data)
+        search._cost_exactly(search.ok, lambda: 1.0, 1.0)
+        ok = search.ok
+        cost = search.cost
+        kept = search._dominance.keep(ok, search._criteria(ok, cost.__getitem__, None),
+                                      search.master.pool_hours[ok])
+        assert set(kept.tolist()) <= set(ok.tolist())
+        every = search.master.solve(ok, search.cost[ok], integer=True, seconds=30.0)
+        fewer = search.master.solve(kept, search.cost[kept], integer=True, seconds=30.0,
+                                    prove=True)
+        assert fewer[1] == pytest.approx(every[1], rel=1e-9, abs=1e-6)
+        dropped += len(ok) - len(kept)
+    assert dropped > 0

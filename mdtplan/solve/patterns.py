@@ -22,6 +22,14 @@ The search, each step exact:
    another pattern can be cheaper, so ``z*`` is the optimum of the master; else ``delta``
    grows to ``z* - z`` and step 4 runs again.
 
+Three things make the master MIP smaller and faster, each exact: a hub no better than
+another hub of the same areas in everything the MIP sees (:class:`_Dominance`) is left out
+of it; a later stage (travel, the cost held) keeps only the hubs whose reduced cost in the
+cost stage's last LP fits within the cost held (:meth:`Search._within_hold`: no plan
+within the hold can use another); the start's plan, where few enough hubs price below its
+value, sets ``delta`` at once, and a MIP run for its proof from a known plan runs without
+HiGHS's own searches for plans (:data:`PROOF_OFF`).
+
 On a larger model (Kent's 182 MSOAs: 163,476 patterns) the LP is solved over a working set
 of patterns grown by pricing (:meth:`Search._lp`), and where too many patterns lie within
 ``delta`` to prove, the MIP takes the likeliest (least reduced cost, with the hubs of the
@@ -56,6 +64,11 @@ _log = logging.getLogger(__name__)
 INF = highspy.kHighsInf
 #: at most this many patterns are written down (beyond it the method does not apply)
 MAX_PATTERNS = 250_000
+#: HiGHS's searches for plans that a master MIP run for its proof does without: on York's
+#: master (24 areas, 3,368 hubs) they took 7 of its 16 s, and the plan comes from the MIP
+#: before (or the stage's start) anyway
+PROOF_OFF = ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
+             "mip_heuristic_run_root_reduced_cost", "mip_heuristic_run_feasibility_jump")
 #: the most patterns a master MIP takes: where more lie within ``delta`` of the master LP,
 #: the MIP takes the ``BEST_PATTERNS`` of least reduced cost instead (a plan, and a proof
 #: only when every pattern left out costs more above the LP than the plan does)
@@ -542,6 +555,7 @@ class _Master:
         pair_hours = _pair_pool_hours(problem, ix)
         pool_hours = (np.asarray(pats.incidence(len(ix.pairs)) @ pair_hours) if self.n_p
                       else np.zeros((len(pats), 0)))
+        self.pool_hours = pool_hours
         self.pool_lo = pool_floor_steps(problem, ix, pair_hours)
         # every pattern's column, made once (the solves take the chosen ones)
         n_pat = len(pats)
@@ -568,11 +582,12 @@ class _Master:
 
     def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
               start: np.ndarray | None = None, pool_objective: np.ndarray | None = None,
-              rows: list | None = None):
+              rows: list | None = None, prove: bool = False):
         """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
         ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
         start the MIP from (all among ``chosen``); ``rows``: more rows ``(per pool step, per
-        chosen pattern, most)``."""
+        chosen pattern, most)``; ``prove``: the MIP is to prove its optimum (HiGHS's
+        searches for plans off: :data:`PROOF_OFF`)."""
         P = self.P
         n_a, n_s, n_p = self.n_a, self.n_s, self.n_p
         A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
@@ -595,6 +610,8 @@ class _Master:
         if integer:
             h.setOptionValue("mip_rel_gap", 0.0)
             h.setOptionValue("mip_abs_gap", 0.0)
+            for name in PROOF_OFF if prove else ():
+                h.setOptionValue(name, False)
         h.passModel(n_cols, n_rows, int(A.nnz), int(highspy.MatrixFormat.kColwise),
                     int(highspy.ObjSense.kMinimize), 0.0,
                     np.r_[pool_objective, np.asarray(cost, float)],
@@ -647,6 +664,10 @@ class Search:
         self._work: np.ndarray | None = None
         #: (site, its sorted pairs) -> pattern, made when a plan is first mapped back
         self._lookup: dict | None = None
+        self._dominance = _Dominance(ix, pats, cliques, problem.required)
+        #: the cost stage's last master LP: (its value, each pattern's reduced cost), which
+        #: shuts out of a later stage every hub no plan within the cost held can use
+        self._cost_lp: tuple[float, np.ndarray] | None = None
 
     def _cost_exactly(self, todo: np.ndarray, left, price_s: float) -> None:
         pats = self.pats
@@ -713,8 +734,11 @@ class Search:
             known = np.sort(known) if np.isfinite(self.cost[known]).all() else None
         short_done = False  # the short MIP that looks for a first plan has run
         costed0 = self.costed
+        allowed = self._within_hold(hold_rhs) if obj is not None else None
+        if allowed is not None:
+            out.log.append(f"{int(allowed.sum()):,} hubs within the cost held")
         while left() > 0:
-            ok = self.ok
+            ok = self.ok if allowed is None else self.ok[allowed[self.ok]]
             t_lp = clock()
             ms, z, x_lp, row_dual, col_dual = self._lp(ok, values, extra, pool_obj, left)
             lp_s = clock() - t_lp
@@ -726,11 +750,20 @@ class Search:
                 break
             rc = np.full(len(pats), np.inf)
             rc[ok] = np.maximum(col_dual[master.n_p:], 0.0)
+            if obj is None:
+                self._cost_lp = (z, rc.copy())
             out.bound = max(out.bound, _safe(z + offset))  # the LP's value bounds the stage
             if delta is None:
                 delta = FIRST_DELTA * max(abs(z), 1.0)
                 out.log.append(f"{len(pats):,} hubs possible, {len(ok):,} within capacity; "
                                f"master LP {z + offset:,.0f}")
+                # the start's plan, where few enough hubs price below its value, sets delta:
+                # the MIP over them is the proof, and the short MIP is not needed
+                zk = self._value_of(known, values, pool_obj, extra, left)
+                if np.isfinite(zk) and np.count_nonzero(rc[ok] <= zk - z) <= MAX_MIP:
+                    delta = max(delta, (zk - z) * (1 + 1e-6))
+                    incumbent, short_done = known, True
+                    out.log.append(f"the start's hubs {zk + offset:,.0f}: delta {delta:,.0f}")
             chosen = ok[rc[ok] <= delta]
             # a large model (its LP over a working set) turns to its likeliest hubs when too
             # many lie within delta, or when half the time went before they were costed
@@ -765,15 +798,22 @@ class Search:
             # without a plan yet, a short MIP finds one (its value sets delta), not a proof
             first = whole and incumbent is None and not short_done
             short_done = short_done or whole
+            mip_start = incumbent
+            if first and known is not None and len(known):  # the start's plan starts it
+                chosen, mip_start = np.union1d(chosen, known), known
+            within = chosen  # the gate is over the hubs outside these
+            chosen = self._dominance.keep(chosen, self._criteria(chosen, values, hold_rhs),
+                                          master.pool_hours[chosen], mip_start)
             ms, zi, zb, x, _, _ = master.solve(
                 chosen, values(chosen), integer=True,
                 seconds=min(left(), max(FIRST_MIP_S, FIRST_MIP_SHARE * seconds)) if first
-                else left(), start=incumbent, pool_objective=pool_obj,
-                rows=extra(chosen))
-            out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs: "
+                else left(), start=mip_start, pool_objective=pool_obj,
+                rows=extra(chosen), prove=whole and mip_start is not None)
+            out.log.append(f"[{clock() - t0:.1f} s] master MIP over {len(chosen):,} hubs "
+                           f"({len(within) - len(chosen):,} more, each no better than one of them): "
                            f"{clock() - t_mip:.1f} s")
             # a plan with a hub left out costs at least the LP plus that hub's reduced cost
-            outside = np.setdiff1d(self.ok, chosen, assume_unique=True)
+            outside = np.setdiff1d(ok, within, assume_unique=True)
             gate = z + (float(rc[outside].min()) if len(outside) else np.inf)
             if x is None and ms == highspy.HighsModelStatus.kInfeasible:
                 zi = np.inf
@@ -808,6 +848,39 @@ class Search:
         out.costed = self.costed - costed0
         out.seconds = clock() - t0
         return out
+
+    def _value_of(self, known, values, pool_obj, extra, left) -> float:
+        """The master's value of the plan of patterns ``known`` (its pool steps the least
+        that cover it), inf without one."""
+        if known is None or not len(known) or left() <= 0:
+            return np.inf
+        ms, zk, _, x, _, _ = self.master.solve(known, values(known), integer=True,
+                                               seconds=min(left(), 1.0),
+                                               pool_objective=pool_obj, rows=extra(known))
+        return float(zk) if x is not None and ms == highspy.HighsModelStatus.kOptimal \
+            else np.inf
+
+    def _criteria(self, chosen, values, hold_rhs) -> np.ndarray:
+        """Per pattern of ``chosen``, what the stage's master MIP asks of it besides its
+        areas, its site and its pool hours: its value, its cost where the cost is held, its
+        budget row's coefficient where a cap holds; less is better in each."""
+        out = [np.asarray(values(chosen), float)]
+        if hold_rhs is not None:
+            out.append(self.cost[chosen])
+        if self.budget is not None:
+            out.append(self.budget[0][chosen])
+        return np.column_stack(out)
+
+    def _within_hold(self, hold_rhs: float | None) -> np.ndarray | None:
+        """Which patterns a plan whose cost is at most ``hold_rhs`` (the master's units) may
+        use, by the cost stage's last LP (None: no cost held or no such LP): a plan costs at
+        least that LP's value plus the reduced cost of each pattern it uses (its prices are
+        a dual solution; a pattern's cost then was a lower bound of its cost now)."""
+        if hold_rhs is None or self._cost_lp is None:
+            return None
+        z, rc = self._cost_lp
+        slack = hold_rhs - z
+        return rc <= slack + 1e-7 * max(1.0, abs(z), abs(hold_rhs))
 
     def patterns_of(self, x, columns: dict) -> np.ndarray | None:
         """The patterns of a whole plan ``x`` of the model (its open sites and their areas;
@@ -913,6 +986,76 @@ class Search:
         site = np.nan_to_num(costs.site[self.pats.site], nan=0.0)
         return (site + np.asarray(M @ costs.pair), np.nan_to_num(costs.pool_step, nan=0.0),
                 float(costs.offset))
+
+
+class _Dominance:
+    """Hubs of one area set that another hub of the same areas makes unneeded in a master
+    MIP: where hub ``p`` is no worse than hub ``q`` in every respect the MIP sees (its value,
+    every other row's coefficient, each pool's hours) and ``p``'s site is kept apart from no
+    site that ``q``'s is not (among sites that can open beside them: not those whose own
+    area is in the set), any plan with ``q`` stays a plan, no worse, with ``p`` in its place.
+    A site that must open keeps its hubs."""
+
+    def __init__(self, ix, pats: Patterns, cliques: list, required: np.ndarray):
+        self.pats = pats
+        n_s = len(ix.site_ids)
+        self.required = np.asarray(required, dtype=bool)
+        # each area set's key (the sum of its areas' random words), checked exactly later
+        words = np.random.default_rng(0).integers(1, 2**63, len(ix.area_ids), dtype=np.int64)
+        self.area = ix.pair_area[pats.pairs]
+        self.key = (np.add.reduceat(words[self.area].view(np.uint64), pats.indptr[:-1])
+                    if len(pats) else np.zeros(0, np.uint64))
+        # a site's own area is the first of each of its patterns (the root)
+        self.root_area = np.full(n_s, -1, dtype=np.int64)
+        self.root_area[pats.site] = self.area[pats.indptr[:-1]]
+        self.apart = np.zeros((n_s, n_s), dtype=bool)
+        for c in cliques:
+            c = np.asarray(c, dtype=np.int64)
+            self.apart[np.ix_(c, c)] = True
+        np.fill_diagonal(self.apart, False)
+
+    def keep(self, chosen: np.ndarray, crit: np.ndarray, pool_hours: np.ndarray,
+             always: np.ndarray | None = None) -> np.ndarray:
+        """``chosen`` without the hubs another of them dominates (``crit``: per chosen hub,
+        the values to keep low; ``always``: hubs kept whatever, a plan's)."""
+        if len(chosen) < 2:
+            return chosen
+        pats = self.pats
+        score = np.column_stack([crit, pool_hours]) if pool_hours.size else crit
+        order = np.argsort(self.key[chosen], kind="stable")
+        keys = self.key[chosen][order]
+        cut = np.flatnonzero(np.diff(keys)) + 1
+        drop = np.zeros(len(chosen), dtype=bool)
+        for group in np.split(order, cut):
+            if len(group) < 2:
+                continue
+            for a_i in group.tolist():
+                q = int(chosen[a_i])
+                if self.required[pats.site[q]]:
+                    continue
+                areas_q = np.sort(self.area[pats.indptr[q]:pats.indptr[q + 1]])
+                inside = np.isin(self.root_area, areas_q)
+                nq = self.apart[pats.site[q]] & ~inside
+                for b_i in group.tolist():
+                    if b_i == a_i or drop[b_i]:
+                        continue
+                    p = int(chosen[b_i])
+                    le = score[b_i] <= score[a_i]
+                    if not le.all():
+                        continue
+                    np_ = self.apart[pats.site[p]] & ~inside
+                    if (np_ & ~nq).any():
+                        continue
+                    same = (score[b_i] == score[a_i]).all() and (np_ == nq).all()
+                    if same and b_i > a_i:
+                        continue  # ties: the first of them stays
+                    areas_p = np.sort(self.area[pats.indptr[p]:pats.indptr[p + 1]])
+                    if len(areas_p) == len(areas_q) and (areas_p == areas_q).all():
+                        drop[a_i] = True
+                        break
+        if always is not None and len(always):
+            drop &= ~np.isin(chosen, always)
+        return chosen[~drop]
 
 
 def _safe(value: float) -> float:
