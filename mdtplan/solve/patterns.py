@@ -580,24 +580,31 @@ class _Master:
             (problem.pool_cap, (self.n_a + self.n_s + 1 + np.arange(self.n_p),
                                 np.arange(self.n_p))), shape=(self.n_rows, self.n_p))
 
-    def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
-              start: np.ndarray | None = None, pool_objective: np.ndarray | None = None,
-              rows: list | None = None, prove: bool = False):
-        """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
-        ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
-        start the MIP from (all among ``chosen``); ``rows``: more rows ``(per pool step, per
-        chosen pattern, most)``; ``prove``: the MIP is to prove its optimum (HiGHS's
-        searches for plans off: :data:`PROOF_OFF`)."""
-        P = self.P
-        n_a, n_s, n_p = self.n_a, self.n_s, self.n_p
-        A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
-        n_cols = A.shape[1]
+    def row_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The master's rows' lower and upper bounds (without the stage's extra rows)."""
+        P, n_a, n_s, n_p = self.P, self.n_a, self.n_s, self.n_p
         n_q = len(self.cliques)
         lo = np.r_[np.ones(n_a), np.where(P.required, 1.0, 0.0), [P.count_min], np.zeros(n_p),
                    np.zeros(n_q)]
         up = np.r_[np.ones(n_a), np.ones(n_s),
                    [P.count_max if np.isfinite(P.count_max) else INF], np.full(n_p, INF),
                    np.ones(n_q)]
+        return lo, up
+
+    def solve(self, chosen: np.ndarray, cost: np.ndarray, *, integer: bool, seconds: float,
+              start: np.ndarray | None = None, pool_objective: np.ndarray | None = None,
+              rows: list | None = None, prove: bool = False, keep: _WarmLP | None = None):
+        """``(status, value, dual bound, x, row duals, column duals)`` over the patterns
+        ``chosen`` at ``cost`` (one per chosen pattern); ``start``: patterns of a plan to
+        start the MIP from (all among ``chosen``); ``rows``: more rows ``(per pool step, per
+        chosen pattern, most)``; ``prove``: the MIP is to prove its optimum (HiGHS's
+        searches for plans off: :data:`PROOF_OFF`); ``keep``: a :class:`_WarmLP` that keeps
+        the LP's HiGHS."""
+        P = self.P
+        n_p = self.n_p
+        A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
+        n_cols = A.shape[1]
+        lo, up = self.row_bounds()
         n_rows = self.n_rows
         for pool_coef, coef, limit in rows or ():  # the cost held, the budget cap
             row = csc_matrix(np.r_[pool_coef, np.asarray(coef, float)][None, :])
@@ -623,6 +630,8 @@ class _Master:
             at = np.flatnonzero(np.isin(chosen, start))
             h.setSolution(len(at), (n_p + at).astype(np.int32), np.ones(len(at)))
         run(h, 1)
+        if keep is not None:
+            keep.h = h
         ms = h.getModelStatus()
         info = h.getInfo()
         sol = h.getSolution()
@@ -636,6 +645,64 @@ class _Master:
                 (x if has else None), None, None
         return ms, float(info.objective_function_value), float(info.objective_function_value), \
             x, np.asarray(sol.row_dual, dtype=float), np.asarray(sol.col_dual, dtype=float)
+
+
+class _WarmLP:
+    """The master LP over a working set of patterns kept in one HiGHS from one solve to the
+    next within a stage: patterns joining the set are added as columns, costs (and the
+    extra rows' coefficients) changed in place, and the simplex starts from the last basis.
+    A working set that drops a pattern is built anew."""
+
+    def __init__(self, master: _Master):
+        self.master = master
+        self.h: highspy.Highs | None = None
+        self.cols = np.zeros(0, dtype=np.int64)  # the pattern of each column after the pools
+        self.coefs = np.zeros((0, 0))  # the extra rows' coefficients, one row per extra row
+
+    def solve(self, work: np.ndarray, cost: np.ndarray, pool_objective: np.ndarray,
+              rows: list, seconds: float):
+        """Like :meth:`_Master.solve` as an LP over ``work`` (sorted), ``cost`` one per
+        pattern of ``work``."""
+        master = self.master
+        n_p = master.n_p
+        coefs = np.array([np.asarray(coef, float) for _, coef, _ in rows]).reshape(
+            len(rows), len(work))
+        if self.h is None or len(self.coefs) != len(rows) or \
+                not np.isin(self.cols, work, assume_unique=True).all():
+            ms, z, _, x, row_dual, col_dual = master.solve(
+                work, cost, integer=False, seconds=seconds, pool_objective=pool_objective,
+                rows=rows, keep=self)
+            self.cols, self.coefs = np.array(work), coefs
+            return ms, z, z, x, row_dual, col_dual
+        h = self.h
+        at = np.searchsorted(work, self.cols)  # each column's place in work
+        new = np.setdiff1d(work, self.cols, assume_unique=True)
+        if len(new):
+            where = np.searchsorted(work, new)
+            B = vstack([master.block[:, new], csc_matrix(coefs[:, where])], format="csc")
+            h.addCols(len(new), cost[where], np.zeros(len(new)), np.ones(len(new)),
+                      int(B.nnz), B.indptr.astype(np.int32), B.indices.astype(np.int32),
+                      B.data.astype(float))
+            self.cols = np.r_[self.cols, new]
+            self.coefs = np.c_[self.coefs, coefs[:, where]]
+            at = np.r_[at, where]
+        idx = np.arange(n_p, n_p + len(self.cols), dtype=np.int32)
+        h.changeColsCost(len(idx), idx, np.asarray(cost, float)[at])
+        for q in range(len(rows)):  # the cost held: a pattern's cost may have risen
+            changed = np.flatnonzero(self.coefs[q] != coefs[q, at])
+            for j in changed.tolist():
+                h.changeCoeff(master.n_rows + q, n_p + j, float(coefs[q, at[j]]))
+            self.coefs[q, changed] = coefs[q, at[changed]]
+            h.changeRowBounds(master.n_rows + q, -INF, float(rows[q][2]))
+        h.setOptionValue("time_limit", float(max(seconds, 0.05)))
+        run(h, 1)
+        ms = h.getModelStatus()
+        z = float(h.getInfo().objective_function_value)
+        sol = h.getSolution()
+        x, cd = np.asarray(sol.col_value, float), np.asarray(sol.col_dual, float)
+        order = n_p + np.argsort(at)  # the columns in work's order
+        return ms, z, z, np.r_[x[:n_p], x[order]], np.asarray(sol.row_dual, float), \
+            np.r_[cd[:n_p], cd[order]]
 
 
 class Search:
@@ -734,13 +801,15 @@ class Search:
             known = np.sort(known) if np.isfinite(self.cost[known]).all() else None
         short_done = False  # the short MIP that looks for a first plan has run
         costed0 = self.costed
+        warm = _WarmLP(master)  # the large LP's HiGHS, kept through the stage
         allowed = self._within_hold(hold_rhs) if obj is not None else None
         if allowed is not None:
             out.log.append(f"{int(allowed.sum()):,} hubs within the cost held")
         while left() > 0:
             ok = self.ok if allowed is None else self.ok[allowed[self.ok]]
             t_lp = clock()
-            ms, z, x_lp, row_dual, col_dual = self._lp(ok, values, extra, pool_obj, left)
+            ms, z, x_lp, row_dual, col_dual = self._lp(ok, values, extra, pool_obj, left,
+                                                        warm)
             lp_s = clock() - t_lp
             if ms != highspy.HighsModelStatus.kOptimal:
                 if ms == highspy.HighsModelStatus.kInfeasible:
@@ -910,11 +979,12 @@ class Search:
             out.append(p)
         return np.asarray(out, dtype=np.int64)
 
-    def _lp(self, ok, values, extra, pool_obj, left):
+    def _lp(self, ok, values, extra, pool_obj, left, warm: _WarmLP | None = None):
         """The master LP over the patterns ``ok``: ``(status, value, x, row duals, column
         duals)``, the column parts over the pools then ``ok``. Over more than
         :data:`FULL_LP` patterns it is solved over a working set, priced against every
-        pattern and grown by those of negative reduced cost until there are none."""
+        pattern and grown by those of negative reduced cost until there are none (in
+        ``warm``'s HiGHS, kept from the last solve, where given)."""
         master = self.master
         n_p = master.n_p
         if len(ok) <= FULL_LP:
@@ -926,9 +996,13 @@ class Search:
         work = ok if work is None else np.intersect1d(work, ok, assume_unique=True)
         A = master.block[:, ok].T.tocsr()
         while True:
-            ms, z, _, x, row_dual, col_dual = master.solve(
-                work, values(work), integer=False, seconds=left(), pool_objective=pool_obj,
-                rows=extra(work))
+            if warm is not None:
+                ms, z, _, x, row_dual, col_dual = warm.solve(work, values(work), pool_obj,
+                                                             extra(work), left())
+            else:
+                ms, z, _, x, row_dual, col_dual = master.solve(
+                    work, values(work), integer=False, seconds=left(),
+                    pool_objective=pool_obj, rows=extra(work))
             if ms != highspy.HighsModelStatus.kOptimal:
                 if len(work) == len(ok) or left() <= 0:
                     return ms, z, None, None, None
