@@ -72,8 +72,9 @@ _START_FROM_HELP = ("A what-if: start from the plan an earlier run wrote into FO
                     "FOLDER may be --out itself (read first). Default: none.")
 _MIP_GAP_HELP = ("Relative gap at which a stage stops, as a fraction (0.005 = 0.5%). "
                  "Default: the scenario's solver.mip_gap (0.005).")
-_THREADS_HELP = ("HiGHS threads for the solve (at most the machine's cores). Default: the "
-                 "scenario's solver.threads (2).")
+_THREADS_HELP = ("HiGHS threads for the solve (at most the machine's cores; a MIP of 20,000 "
+                 "rows or more with a time limit runs on one, and the warnings say so). "
+                 "Default: the scenario's solver.threads (2).")
 
 
 def _load(path: Path, overrides: list[str] | None):
@@ -274,6 +275,10 @@ def _solve_and_write(scenario_obj, out: Path, time_limit, mip_gap, threads, quie
     written = write_outputs(result.results, out, inputs=prepared.inputs,
                             scenario_doc=scenario_obj.to_dict())
     _print_summary(result.results.summary)
+    said = {str(w) for w in prepared.warnings}
+    for w in result.results.summary.warnings:  # the run's own (skipped parts, threads)
+        if str(w) not in said:
+            err_console.print(f"  ! warning: {w}", markup=False, highlight=False)
     status = result.results.summary.report.status
     if status == "infeasible":
         _print_problems(list(result.explanation) or [Problem(None, None, None,

@@ -422,7 +422,7 @@ def solve_session(session, prepared: Prepared, data, *, options, progress=None, 
                                               work_limits=options.work_limits()),
                       marginal_values=marginal, explanation=tuple(explanation) or None)
     result = RunResult(prepared, solve_result, replace(results, summary=summary), explanation)
-    return _with_budget(result, budget)
+    return with_warnings(_with_budget(result, budget), solve_result.notes)
 
 
 def _with_localities(prepared: Prepared, data, results, solve_result, options, timings):

@@ -109,3 +109,50 @@ def test_new_highs_instances_from_threads_are_independent_and_quiet():
     with ThreadPoolExecutor(4) as pool:
         made = list(pool.map(make, range(8)))
     assert all(flag is False for flag, _ in made)
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_a_large_mip_with_a_time_limit_runs_on_one_thread_and_says_so(large, monkeypatch):
+    """HiGHS's analytic-centre task has no time limit and, with a second thread, runs beside
+    the root until the root waits for it: a MIP of ``ONE_THREAD_ROWS`` rows or more with a
+    time limit runs on one thread, and the solve's notes say so (a smaller one keeps the
+    threads asked). The size is lowered here so a small model counts as large."""
+    import os
+
+    from model import random_data
+
+    import mdtplan.solve.highs as highs_mod
+    from mdtplan.solve import Session, SolveOptions
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the machine has one core: two threads cannot be asked")
+    asked, inside = [], []  # the thread counts the solve's own HiGHS runs ask for
+    scheduler, handle_run = highs_mod.scheduler, highs_mod.Handle.run
+
+    def recorded(threads):
+        if inside:
+            asked.append(int(threads))
+        return scheduler(threads)
+
+    def run(self, *args, **kwargs):
+        inside.append(1)
+        try:
+            return handle_run(self, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(highs_mod, "scheduler", recorded)
+    monkeypatch.setattr(highs_mod.Handle, "run", run)
+    if large:
+        monkeypatch.setattr(highs_mod, "ONE_THREAD_ROWS", 1)
+    data = random_data(np.random.default_rng(5), n_areas=8, n_sites=3, n_roles=3,
+                       objective="min_cost", assignment="single", band=False, budget=False,
+                       count=False, capacity=False, supply=False, reach=None)
+    result = Session.from_data(data, SolveOptions(threads=2, time_limit_s=20.0)).solve()
+    assert result.has_solution
+    if large:
+        assert 1 in asked
+        assert len(result.notes) == 1 and "one thread, not the 2 asked" in result.notes[0]
+    else:
+        assert 1 not in asked and 2 in asked
+        assert result.notes == ()

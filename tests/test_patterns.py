@@ -591,3 +591,35 @@ def test_the_master_mip_without_dominated_hubs_has_the_same_optimum():
         assert fewer[1] == pytest.approx(every[1], rel=1e-9, abs=1e-6)
         dropped += len(ok) - len(kept)
     assert dropped > 0
+
+
+def test_every_area_at_its_nearest_site_bounds_the_travel_stage():
+    """The travel stage's bound without a solve (every area at its cheapest allowed pair):
+    the sum worked by hand from the stage's costs, never above the stage's optimum, and the
+    solve reports a bound at least as high; the cost stage, whose levers save, gets none."""
+    checked = saving = 0
+    for data in _two_stages(_contiguous_cases(8) + _contiguous_cases(4, levers=True)):
+        session = Session.from_data(data, SolveOptions(mip_gap=0.0, threads=1))
+        names = [name for name, *_ in session._stages]
+        _, vec, offset, _ = session._stages[names.index("travel")]
+        vec = np.pad(vec, (0, session._ncols() - len(vec)))
+        ix = session._source.mdtplan_index
+        assign = hc.matrix_columns(session._mm)["assign"]
+        by_hand = offset + sum(min(vec[assign[k]] for k in ix.pairs_by_area[a])
+                               for a in ix.area_ids)
+        floor = patterns.nearest_bound(session, vec, offset)
+        assert floor == pytest.approx(by_hand, rel=1e-12, abs=1e-9)
+        _, cost_vec, cost_offset, _ = session._stages[0]
+        cost_vec = np.pad(cost_vec, (0, session._ncols() - len(cost_vec)))
+        lever_cols = hc.matrix_columns(session._mm).get("lever_people", np.zeros(0, int))
+        if (cost_vec[lever_cols[lever_cols >= 0]] < 0).any():  # a lever saving more than it costs
+            assert patterns.nearest_bound(session, cost_vec, cost_offset) == -np.inf
+            saving += 1
+        result = session.solve()
+        if not result.has_solution:
+            continue
+        travel = result.stage_objectives["travel"]
+        assert floor <= travel + 1e-9 * abs(travel) + 1e-9
+        assert result.stage_bounds["travel"] >= floor - 1e-6 * abs(floor) - 1e-6
+        checked += 1
+    assert checked and saving

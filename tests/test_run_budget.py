@@ -188,3 +188,27 @@ def test_a_fixed_configuration_out_of_time_is_skipped_and_said_not_a_failure(rep
     assert set(skipped) == {"baseline"} and "no plan within 0.1 s" in skipped["baseline"]
     assert "today's configuration (the baseline) skipped" in " ".join(summary.warnings)
     # the growth check the same way: tests/test_growth.py
+
+
+def test_a_mip_run_on_fewer_threads_than_asked_is_among_the_warnings(repo_root, monkeypatch,
+                                                                     tmp_path):
+    # the one-thread rule for large MIPs (tests/test_highs_pool.py) reaches the user: the run's
+    # warnings in summary.json and on the terminal say the solve ran on one thread and why
+    import os
+
+    from typer.testing import CliRunner
+
+    import mdtplan.solve.highs as highs_mod
+    from mdtplan.cli import app
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the machine has one core: two threads cannot be asked")
+    monkeypatch.setattr(highs_mod, "ONE_THREAD_ROWS", 1)  # the demo counts as large
+    r = CliRunner().invoke(app, ["solve", str(repo_root / "examples" / "demo.yaml"), "--out",
+                                 str(tmp_path), "--time-limit", "5", "--threads", "2"],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    said = [w for w in summary["warnings"] if "one thread, not the 2 asked" in w]
+    assert len(said) == 1 and "analytic-centre" in said[0]
+    assert "! warning: HiGHS ran this model's MIP on one thread" in r.output

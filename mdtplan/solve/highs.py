@@ -119,6 +119,15 @@ MAX_INT = 2_147_483_647
 #: staffed models with at least this many rows solve their root LP by interior point
 IPM_ROOT_ROWS = 5000
 
+#: a MIP with a time limit and at least this many rows runs on one thread. With more, HiGHS
+#: starts its analytic centre (an interior-point run of up to 200 iterations that has no
+#: time limit) beside the root and waits for it after the root's cuts: on Medway's LSOA
+#: model (40,854 rows) it ran 40-50 s past a 38 s stage limit with two threads (three runs
+#: of three went 84-94 s on a 60 s limit); on one thread the task is not started when the
+#: time limit stops the root first (two runs of two ended at 49 s). HiGHS 1.15's branch and
+#: bound is serial ("parallel search off"), so the second thread bought nothing else.
+ONE_THREAD_ROWS = 20_000
+
 
 def root_lp_solver(staffed: bool, rows: int, contiguous: bool = False) -> str:
     """``mip_lp_solver`` for the first (root) LP of a MIP: ``"ipm"`` for a staffed model
@@ -160,6 +169,10 @@ class Handle:
         self.checks = 0
         #: no progress events from the runs while set (a run whose plans are not the stage's)
         self.quiet = False
+        #: the next runs are a large MIP with a time limit: one thread (:data:`ONE_THREAD_ROWS`)
+        self.one_thread = False
+        #: runs made on one thread by that rule where more were asked
+        self.one_thread_runs = 0
         self.configure_base()
 
     def configure_base(self) -> None:
@@ -193,6 +206,8 @@ class Handle:
         # has no deterministic work limit; its maintainers name mip_max_nodes as the one
         # deterministic measure well correlated with time)
         self.set_time_limit(float("inf") if reproducible else time_limit, lp=not mip)
+        self.one_thread = bool(mip and not reproducible and np.isfinite(time_limit)
+                               and h.getNumRow() >= ONE_THREAD_ROWS)
         h.setOptionValue("mip_max_nodes", int(options.node_limit) if reproducible
                          else MAX_INT)
         # the root node (cut rounds, heuristics) has no node to count: HiGHS's interrupt
@@ -207,8 +222,12 @@ class Handle:
             h.setOptionValue("mip_abs_gap", HIGHS_ABS_GAP if abs_gap is None else abs_gap)
 
     def run(self, threads: int | None = None):
-        """``Highs.run`` with the thread count the process-wide HiGHS scheduler allows."""
-        with scheduler(int(threads or self.threads)) as granted:
+        """``Highs.run`` with the thread count the process-wide HiGHS scheduler allows (one
+        for a large MIP with a time limit: :data:`ONE_THREAD_ROWS`)."""
+        threads = int(threads or self.threads)
+        if self.one_thread and threads > 1:
+            threads, self.one_thread_runs = 1, self.one_thread_runs + 1
+        with scheduler(threads) as granted:
             self.highs.setOptionValue("threads", granted)
             return self.highs.run()
 

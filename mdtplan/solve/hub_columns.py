@@ -137,6 +137,31 @@ def hub_costs(ix, c: np.ndarray, offset: float, columns: dict, col_upper: np.nda
                     offset=float(offset), required=required)
 
 
+def nearest_bound(ix, costs: HubCosts, allowed: np.ndarray) -> float:
+    """A stage's least value in closed form: every area served once (a rule of every model)
+    at the least its allowed pairs (``allowed``, per pair) cost, every site that may open at
+    its cost where that is negative, every site that must open at its cost, and nothing
+    else below nought. ``-inf`` where something else may cost less than nought (staff
+    steps or levers with a negative cost: the cost stage's savings) or an area has no
+    allowed pair.
+
+    Weak where hubs' staff or the hub count decide the value; on a stage of staff travel
+    (minutes from the hub to each area) it is the travel with every area at its nearest
+    site, a bound that needs no solve."""
+    parts = [costs.step, costs.pool_step] + ([] if costs.lever is None else [costs.lever])
+    if any(np.nan_to_num(np.asarray(v, float), nan=0.0).min(initial=0.0) < 0 for v in parts):
+        return -np.inf
+    n_a = len(ix.area_ids)
+    least = np.full(n_a, np.inf)
+    np.minimum.at(least, ix.pair_area, np.where(allowed, costs.pair, np.inf))
+    if not np.isfinite(least).all():
+        return -np.inf
+    site = np.nan_to_num(costs.site, nan=0.0)
+    must = np.zeros(len(site), dtype=bool) if costs.required is None else costs.required
+    return float(costs.offset + least.sum() + np.minimum(site[~must], 0.0).sum()
+                 + site[must].sum())
+
+
 @dataclass
 class ColumnBound:
     """What the column search proved.

@@ -1287,6 +1287,32 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
     return x, res.bound, res
 
 
+def nearest_bound(session, vec: np.ndarray, offset: float) -> float:
+    """:func:`~mdtplan.solve.hub_columns.nearest_bound` of ``session``'s stage ``vec`` (+
+    ``offset``): every area at its cheapest allowed pair (on a travel stage, its nearest
+    site); ``-inf`` where it does not apply (a session edited beyond its parameters, a
+    model without its matrix, a stage that something else can make cheaper)."""
+    source = session._source
+    ix = getattr(source, "mdtplan_index", None)
+    mm = getattr(session, "_mm", None)
+    if ix is None or mm is None or session.has_model or session._edited:
+        return -np.inf
+    from ..model.families.lever_reach import lever_index
+
+    data = getattr(source, "mdtplan_data", None)
+    columns = hc.matrix_columns(mm)
+    k = session._compiled
+    n = len(mm.col_lower)
+    if np.any(vec[n:] < 0):  # a column the model's matrix does not have
+        return -np.inf
+    costs = hc.hub_costs(ix, vec[:n], offset, columns, k.col_upper[:n],
+                         lever_index(data, ix) if data is not None else None, k.col_lower[:n])
+    if isinstance(costs, str):
+        return -np.inf
+    assign = columns["assign"]
+    return hc.nearest_bound(ix, costs, k.col_upper[assign] > 0.5)
+
+
 def fixed_plan(session, columns: dict, ix, plan: dict, seconds: float):
     """``plan``'s hubs (site position -> pair positions) solved in ``session``'s HiGHS with
     its open sites and assignment fixed (the stage's costs as set): the whole plan, or None

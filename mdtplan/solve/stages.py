@@ -21,7 +21,7 @@ import numpy as np
 
 from . import edit, patterns, relax
 from .budget import TimeBudget, cancelled_now
-from .highs import HIGHS_ABS_GAP, root_lp_solver
+from .highs import HIGHS_ABS_GAP, ONE_THREAD_ROWS, root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
 
 INF = highspy.kHighsInf
@@ -346,6 +346,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
         The result, and the bound each held stage was held at (stage -> value).
     """
     h = session.highs
+    one_thread_before = session.handle.one_thread_runs
     stage_objectives: dict[str, float] = {}
     stage_status: dict[str, str] = {}
     stage_gaps: dict[str, float | None] = {}
@@ -387,6 +388,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                                           state, held_at, cancel, start=start)
             hubs_x, hubs_bound = (found[0], found[1] - shift) if found is not None \
                 else (None, -np.inf)
+            # every area at its cheapest allowed pair: travel's bound without a solve
+            hubs_bound = max(hubs_bound, patterns.nearest_bound(session, vec, offset))
             hubs_proven = False
             if hubs_x is not None:
                 hubs_value = _value(vec, offset, hubs_x)
@@ -528,8 +531,19 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
         cancelled=cancelled,
         cuts_seconds=(session.cut_report["seconds"] if session.cut_report
                       and not session.cut_report["reused_from_last_solve"] else 0.0),
+        notes=(one_thread_note(session.handle.threads),)
+        if session.handle.one_thread_runs > one_thread_before else (),
     )
     return result, held_at
+
+
+def one_thread_note(threads: int) -> str:
+    """The warning of a solve whose MIP ran on one thread where more were asked."""
+    return (f"HiGHS ran this model's MIP on one thread, not the {threads} asked: on a model "
+            f"of {ONE_THREAD_ROWS:,} rows or more, HiGHS's analytic-centre task (run beside "
+            "its first LP, with no time limit) can outlast the time limit by tens of seconds "
+            "with more threads, and its branch and bound uses one thread anyway "
+            "(docs/solving.md, 'HiGHS options')")
 
 
 def _tell(progress, stage: str, value: float, bound: float, elapsed: float,

@@ -171,6 +171,9 @@ class SolveResult:
         (``source``, ``matched``, ``hubs_kept``/``added``/``dropped``, ``areas_moved``,
         ``chosen``: the start kept has its hubs; ``start_feasible``, ``start_objective``: the
         start HiGHS was given, on the first stage). ``None`` otherwise.
+    notes : tuple of str
+        What the solve did other than asked, for the run's warnings (a large MIP run on one
+        thread: :data:`~mdtplan.solve.highs.ONE_THREAD_ROWS`).
     assignment_relaxed : bool
         Whether HiGHS was given the single assignment as continuous, provably exact here, and
         the plan rounded back to one hub per area (:mod:`mdtplan.solve.relax`).
@@ -195,6 +198,7 @@ class SolveResult:
     cuts_seconds: float = 0.0
     assignment_relaxed: bool = False
     start_from: dict | None = None
+    notes: tuple = ()
 
     @property
     def has_solution(self) -> bool:
