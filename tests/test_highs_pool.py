@@ -156,3 +156,20 @@ def test_a_large_mip_with_a_time_limit_runs_on_one_thread_and_says_so(large, mon
     else:
         assert 1 not in asked and 2 in asked
         assert result.notes == ()
+
+
+def test_a_bound_known_before_highs_ran_lifts_its_progress_reports():
+    from mdtplan.solve.highs import with_floor
+
+    inf = float("inf")
+    # no bound from HiGHS yet: the floor, and the gap against it
+    assert with_floor(100.0, -inf, inf, 80.0) == (80.0, pytest.approx(0.2))
+    # HiGHS's own is higher: kept, gap untouched
+    assert with_floor(100.0, 90.0, 0.1, 80.0) == (90.0, 0.1)
+    # the floor higher than HiGHS's: the gap shrinks; the shift counts in its denominator
+    dual, gap = with_floor(100.0, 50.0, 0.5, 95.0, shift=100.0)
+    assert dual == 95.0 and gap == pytest.approx(5.0 / 200.0)
+    # no floor, or no plan yet
+    assert with_floor(100.0, 50.0, 0.5, None) == (50.0, 0.5)
+    dual, gap = with_floor(inf, -inf, inf, 80.0)
+    assert dual == 80.0 and gap != gap  # NaN: no gap without a plan

@@ -110,6 +110,19 @@ def run(highs, threads: int = 1):
         return highs.run()
 
 
+def with_floor(primal: float, dual: float, gap: float, floor: float | None,
+               shift: float = 0.0) -> tuple[float, float]:
+    """A progress event's bound and gap with ``floor`` (a bound of the stage known before
+    HiGHS ran it, in the stage's units, as ``primal`` and ``dual``) where it is the higher:
+    the gap then ``(primal - floor) / |primal + shift|`` as the stage loop reckons it."""
+    if floor is None or not math.isfinite(floor) or (math.isfinite(dual) and dual >= floor):
+        return dual, gap
+    denom = abs(primal + shift)
+    if not math.isfinite(primal) or denom <= 1e-10:
+        return floor, math.nan
+    return floor, max(0.0, primal - floor) / denom
+
+
 _MS = highspy.HighsModelStatus
 #: HiGHS's own default ``mip_abs_gap``
 HIGHS_ABS_GAP = 1e-6
@@ -255,8 +268,9 @@ class Handle:
 
     def install_callbacks(self, progress, cancel, state) -> None:
         """Progress events to ``progress``, a set ``cancel`` interrupting the run, and the
-        :attr:`deadline` backstop; ``state`` is the solve's (``stage``, ``shift``; the
-        callbacks set ``cancelled`` and ``overran``)."""
+        :attr:`deadline` backstop; ``state`` is the solve's (``stage``, ``shift``, ``floor``:
+        the stage's bound known before HiGHS runs it, in its own units; the callbacks set
+        ``cancelled`` and ``overran``)."""
         h = self.highs
         h.clearCallbacks() if hasattr(h, "clearCallbacks") else None
         if progress is not None:
@@ -270,6 +284,7 @@ class Handle:
                         d.objective_function_value)) - shift
                     dual = float(d.mip_dual_bound) - shift
                     gap = float(d.mip_gap)
+                    dual, gap = with_floor(primal, dual, gap, state.get("floor"), shift)
                     elapsed = float(d.running_time)
                     event = {
                         "stage": "solve", "objective_stage": state["stage"], "event": kind,

@@ -694,7 +694,8 @@ class _WarmLP:
                 h.changeCoeff(master.n_rows + q, n_p + j, float(coefs[q, at[j]]))
             self.coefs[q, changed] = coefs[q, at[changed]]
             h.changeRowBounds(master.n_rows + q, -INF, float(rows[q][2]))
-        h.setOptionValue("time_limit", float(max(seconds, 0.05)))
+        # HiGHS checks an LP against its run clock, which counts every solve of this HiGHS
+        h.setOptionValue("time_limit", float(max(seconds, 0.05)) + float(h.getRunTime()))
         run(h, 1)
         ms = h.getModelStatus()
         z = float(h.getInfo().objective_function_value)

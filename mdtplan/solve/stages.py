@@ -390,6 +390,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
                 else (None, -np.inf)
             # every area at its cheapest allowed pair: travel's bound without a solve
             hubs_bound = max(hubs_bound, patterns.nearest_bound(session, vec, offset))
+            state["floor"] = hubs_bound  # HiGHS's progress reports never fall below it
             hubs_proven = False
             if hubs_x is not None:
                 hubs_value = _value(vec, offset, hubs_x)
