@@ -152,7 +152,7 @@ def test_a_large_mip_with_a_time_limit_runs_on_one_thread_and_says_so(large, mon
     assert result.has_solution
     if large:
         assert 1 in asked
-        assert len(result.notes) == 1 and "one thread, not the 2 asked" in result.notes[0]
+        assert len(result.notes) == 1 and "one thread, not the 2 set" in result.notes[0]
     else:
         assert 1 not in asked and 2 in asked
         assert result.notes == ()

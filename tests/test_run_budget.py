@@ -209,6 +209,6 @@ def test_a_mip_run_on_fewer_threads_than_asked_is_among_the_warnings(repo_root, 
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     summary = json.loads((tmp_path / "summary.json").read_text())
-    said = [w for w in summary["warnings"] if "one thread, not the 2 asked" in w]
+    said = [w for w in summary["warnings"] if "one thread, not the 2 set" in w]
     assert len(said) == 1 and "analytic-centre" in said[0]
     assert "! warning: HiGHS ran this model's MIP on one thread" in r.output

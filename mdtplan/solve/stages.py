@@ -540,8 +540,8 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
 
 def one_thread_note(threads: int) -> str:
     """The warning of a solve whose MIP ran on one thread where more were asked."""
-    return (f"HiGHS ran this model's MIP on one thread, not the {threads} asked: on a model "
-            f"of {ONE_THREAD_ROWS:,} rows or more, HiGHS's analytic-centre task (run beside "
+    return (f"HiGHS ran this model's MIP on one thread, not the {threads} set (solver.threads, "
+            f"--threads): on a model of {ONE_THREAD_ROWS:,} rows or more, HiGHS's analytic-centre task (run beside "
             "its first LP, with no time limit) can outlast the time limit by tens of seconds "
             "with more threads, and its branch and bound uses one thread anyway "
             "(docs/solving.md, 'HiGHS options')")
