@@ -1229,22 +1229,16 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
     the cost stage is held (``held``: stage -> the value it is held at). ``start``: the
     plan the stage starts from (an array or ``{column: value}``), whose hubs join the
     likeliest where there are too many to prove."""
-    source = session._source
-    data = getattr(source, "mdtplan_data", None)
-    ix = getattr(source, "mdtplan_index", None)
-    mm = getattr(session, "_mm", None)
-    if (data is None or ix is None or mm is None or session.has_model or session._edited
-            or not session.is_mip or getattr(options, "reproducible", False)
-            or not getattr(options, "hub_patterns", True) or applies(data)):
+    direct = _direct(session)
+    if (direct is None or direct[0] is None or not session.is_mip
+            or getattr(options, "reproducible", False)
+            or not getattr(options, "hub_patterns", True) or applies(direct[0])):
         return None
     if cancel is not None and cancel.is_set():
         return None
-    from ..model.families.lever_reach import lever_index
-
-    columns = hc.matrix_columns(mm)
+    data, ix, mm, columns, levers = direct
     k = session._compiled
     n = len(mm.col_lower)
-    levers = lever_index(data, ix)
     if position == 0:
         seconds = budget.grant("hub patterns", SHARE * budget.left())
         if seconds < 1.0:
@@ -1288,26 +1282,43 @@ def stage_search(session, options, budget, position: int, vec: np.ndarray, offse
     return x, res.bound, res
 
 
+def _direct(session):
+    """``(data, index, matrix, its columns by family, the lever index)`` of a session on the
+    direct build of its data, unedited beyond its parameters (None otherwise: the hubs'
+    costs are read from that matrix). Made once a session: every stage's search and bound
+    reads the same."""
+    source = session._source
+    ix = getattr(source, "mdtplan_index", None)
+    mm = getattr(session, "_mm", None)
+    if ix is None or mm is None or session.has_model or session._edited:
+        return None
+    kept = session.__dict__.get("_direct_parts")
+    if kept is not None and kept[2] is mm:
+        return kept
+    from ..model.families.lever_reach import lever_index
+
+    data = getattr(source, "mdtplan_data", None)
+    kept = (data, ix, mm, hc.matrix_columns(mm),
+            lever_index(data, ix) if data is not None else None)
+    session.__dict__["_direct_parts"] = kept
+    return kept
+
+
 def nearest_bound(session, vec: np.ndarray, offset: float) -> float:
     """:func:`~mdtplan.solve.hub_columns.nearest_bound` of ``session``'s stage ``vec`` (+
     ``offset``): every area at its cheapest allowed pair (on a travel stage, its nearest
     site); ``-inf`` where it does not apply (a session edited beyond its parameters, a
     model without its matrix, a stage that something else can make cheaper)."""
-    source = session._source
-    ix = getattr(source, "mdtplan_index", None)
-    mm = getattr(session, "_mm", None)
-    if ix is None or mm is None or session.has_model or session._edited:
+    direct = _direct(session)
+    if direct is None:
         return -np.inf
-    from ..model.families.lever_reach import lever_index
-
-    data = getattr(source, "mdtplan_data", None)
-    columns = hc.matrix_columns(mm)
+    _, ix, mm, columns, levers = direct
     k = session._compiled
     n = len(mm.col_lower)
     if np.any(vec[n:] < 0):  # a column the model's matrix does not have
         return -np.inf
-    costs = hc.hub_costs(ix, vec[:n], offset, columns, k.col_upper[:n],
-                         lever_index(data, ix) if data is not None else None, k.col_lower[:n])
+    costs = hc.hub_costs(ix, vec[:n], offset, columns, k.col_upper[:n], levers,
+                         k.col_lower[:n])
     if isinstance(costs, str):
         return -np.inf
     assign = columns["assign"]
