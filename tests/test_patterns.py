@@ -630,3 +630,102 @@ def test_every_area_at_its_nearest_site_bounds_the_travel_stage():
         shown += len(duals)
         checked += 1
     assert checked and saving and shown
+
+
+# -- subset-row cuts ----------------------------------------------------------------------------
+
+
+def _hand_cuts():
+    """Three areas and hubs over them: {a, b}, {b, c}, {a, c}, {a, b, c}, {a}, {c}."""
+    from scipy.sparse import csc_matrix
+
+    hubs = [(0, 1), (1, 2), (0, 2), (0, 1, 2), (0,), (2,)]
+    dense = np.zeros((3, len(hubs)))
+    for p, areas in enumerate(hubs):
+        dense[list(areas), p] = 1.0
+    return patterns._Cuts(SimpleNamespace(block=csc_matrix(dense), n_a=3))
+
+
+def test_three_hubs_at_a_half_over_three_areas_break_a_subset_row_cut():
+    cuts = _hand_cuts()
+    cols = np.arange(6)
+    # each area served once by halves of the three pairs: the cut's left side is 1.5
+    half = np.array([0.5, 0.5, 0.5, 0.0, 0.0, 0.0])
+    assert cuts.separate(cols, half, most=5) == 1
+    # the cut: every hub holding two or more of the three areas, at most one of them
+    assert cuts.rows.toarray().tolist() == [[1.0, 1.0, 1.0, 1.0, 0.0, 0.0]]
+    assert cuts.separate(cols, half, most=5) == 0  # found once
+    # a plan (whole hubs) breaks none; nor do fractions within the cut
+    fresh = _hand_cuts()
+    assert fresh.separate(cols, np.array([1.0, 0.0, 0.0, 0.0, 0.0, 1.0]), most=5) == 0
+    assert fresh.separate(cols, np.array([0.5, 0.0, 0.0, 0.5, 0.0, 0.5]), most=5) == 0
+    assert fresh.separate(cols, half, most=0) == 0 and len(fresh) == 0
+
+
+def test_subset_row_cuts_raise_the_master_lp_and_keep_every_plan(monkeypatch):
+    """Cuts found on the master LP of random staffed models: the LP with them is at least
+    the LP without and at most the MIP's optimum (no plan is cut off: the MIP with them has
+    the same optimum), and the same LP whether solved over every hub, over a working set
+    priced with the cuts' prices, or kept in one HiGHS that gets the cuts as new rows."""
+    status = patterns.highspy.HighsModelStatus
+    found = raised = 0
+    for data in _contiguous_cases(12) + _contiguous_cases(6, levers=True):
+        _, _, _, search = _direct_search(data)
+        search._cost_exactly(search.ok, lambda: 1.0, 1.0)
+        ok, master = search.ok, search.master
+        values = search.cost.__getitem__
+        no_rows = (lambda c: [])  # noqa: E731
+        mip = master.solve(ok, search.cost[ok], integer=True, seconds=30.0)
+        if mip[0] != status.kOptimal:
+            continue
+        warm = patterns._WarmLP(master)
+        first = search._lp(ok, values, no_rows, search.problem.pool_cost, lambda: 30.0)
+        z, x = first[1], first[2]
+        for _ in range(10):
+            if not search.cuts.separate(ok, x[master.n_p:], 10):
+                break
+            found += 1
+            rows = search.cuts.rows
+            monkeypatch.setattr(patterns, "FULL_LP", 10**9)
+            fresh = search._lp(ok, values, no_rows, search.problem.pool_cost, lambda: 30.0,
+                               cuts=rows)
+            kept = search._lp(ok, values, no_rows, search.problem.pool_cost, lambda: 30.0,
+                              warm, rows)
+            monkeypatch.setattr(patterns, "FULL_LP", 0)
+            search._work = ok[x[master.n_p:] > 1e-9]  # the last LP's hubs: a working set
+            part = search._lp(ok, values, no_rows, search.problem.pool_cost, lambda: 30.0,
+                              cuts=rows)
+            assert fresh[0] == kept[0] == part[0] == status.kOptimal
+            assert kept[1] == pytest.approx(fresh[1], rel=1e-7, abs=1e-4)
+            assert part[1] == pytest.approx(fresh[1], rel=1e-7, abs=1e-4)
+            assert fresh[1] >= z - 1e-6 * max(1.0, abs(z))
+            assert fresh[1] <= mip[1] + 1e-6 * max(1.0, abs(mip[1]))
+            # the working set's reduced costs, with the cuts' prices: none negative, and
+            # none but zero on a hub the LP uses
+            rc, used = part[4][master.n_p:], part[2][master.n_p:] > 1e-6
+            tol = 1e-6 * max(1.0, abs(fresh[1]))
+            assert rc.min(initial=0.0) >= -tol
+            assert np.abs(rc[used]).max(initial=0.0) <= tol
+            raised += fresh[1] > z + 1e-6 * max(1.0, abs(z))
+            z, x = fresh[1], fresh[2]
+        with_cuts = master.solve(ok, search.cost[ok], integer=True, seconds=30.0,
+                                 cuts=search.cuts.rows)
+        assert with_cuts[0] == status.kOptimal
+        assert with_cuts[1] == pytest.approx(mip[1], rel=1e-9, abs=1e-6)
+    assert found > 0 and raised > 0
+
+
+def test_a_stage_that_cuts_its_lp_still_proves_the_optimum():
+    """The search adds cuts where its LP breaks them (once costing hubs no longer moves the
+    LP much) and still proves the optimum the whole model's solve finds."""
+    cut = 0
+    for data in _contiguous_cases(14) + _contiguous_cases(8, levers=True):
+        out = _search(data)
+        if not any("subset-row cuts" in line for line in out.log):
+            continue
+        cut += 1
+        plain = _optimum(data, hub_patterns=False)
+        assert plain.status.value == "optimal" and out.proven
+        opt = plain.stage_objectives["cost_gbp"]
+        assert out.bound == pytest.approx(opt, rel=1e-6, abs=2.0)
+    assert cut > 0
