@@ -28,7 +28,9 @@ of it; a later stage (travel, the cost held) keeps only the hubs whose reduced c
 cost stage's last LP fits within the cost held (:meth:`Search._within_hold`: no plan
 within the hold can use another); the start's plan, where few enough hubs price below its
 value, sets ``delta`` at once, and a MIP run for its proof from a known plan runs without
-HiGHS's own searches for plans (:data:`PROOF_OFF`).
+HiGHS's own searches for plans (:data:`PROOF_OFF`). The master LP is raised by subset-row
+cuts (:class:`_Cuts`: of any three areas, at most one hub of a plan holds two or more), which
+every plan meets, so ``z`` is higher and fewer patterns lie within ``delta``.
 
 On a larger model (Kent's 182 MSOAs: 163,476 patterns) the LP is solved over a working set
 of patterns grown by pricing (:meth:`Search._lp`), and where too many patterns lie within
