@@ -729,3 +729,44 @@ def test_a_stage_that_cuts_its_lp_still_proves_the_optimum():
         opt = plain.stage_objectives["cost_gbp"]
         assert out.bound == pytest.approx(opt, rel=1e-6, abs=2.0)
     assert cut > 0
+
+
+def test_a_later_mip_over_the_likeliest_hubs_never_ends_above_the_best_plan_found(monkeypatch):
+    """Where the first master MIP finds a plan but cannot prove it and too many hubs are left
+    to prove, the MIP over the likeliest hubs starts from that plan, not from the stage's
+    (worse) start, and never ends above it (it did: Leicestershire's travel stage found
+    £5.30m, then returned £5.44m)."""
+    status = patterns.highspy.HighsModelStatus
+    checked = 0
+    for data in _contiguous_cases(14) + _contiguous_cases(8, levers=True):
+        _, _, _, search = _direct_search(data)
+        search._cost_exactly(search.ok, lambda: 1.0, 1.0)
+        ok, master = search.ok, search.master
+        # the stage's start: the dearest plan there is (the master at minus its costs)
+        worst = master.solve(ok, -search.cost[ok], integer=True, seconds=30.0)
+        if worst[0] != status.kOptimal:
+            continue
+        known = ok[worst[3][master.n_p:] > 0.5]
+        values: list[float] = []
+        solve = patterns._Master.solve
+
+        def counted(self, chosen, cost, *, integer, values=values, solve=solve, **kw):
+            out = solve(self, chosen, cost, integer=integer, **kw)
+            if integer:
+                values.append(out[1])
+                # after the first MIP, too many hubs to prove: the likeliest one only
+                monkeypatch.setattr(patterns, "MAX_MIP", 0)
+                monkeypatch.setattr(patterns, "BEST_PATTERNS", 1)
+            return out
+
+        with monkeypatch.context() as m:
+            m.setattr(patterns._Master, "solve", counted)
+            m.setattr(patterns.Search, "_value_of", lambda *a, **k: np.inf)
+            m.setattr(patterns, "FIRST_DELTA", 1e-9)  # the first MIP proves nothing
+            out = search.stage(30.0, known=known)
+        if len(values) < 2 or not np.isfinite(values[0]) or out.proven:
+            continue
+        checked += 1
+        assert out.plan is not None
+        assert values[-1] <= values[0] + 1e-9 * max(1.0, abs(values[0]))
+    assert checked > 0
