@@ -110,17 +110,26 @@ def run(highs, threads: int = 1):
         return highs.run()
 
 
+def relative_gap(value: float, bound: float, shift: float = 0.0) -> float:
+    """A stage's gap as the stage loop reckons it: ``(value - bound) / |value + shift|``
+    (0 when both are 0, 1 when only the value is), never negative."""
+    diff = max(0.0, value - bound)
+    denom = abs(value + shift)
+    if denom < 1e-10:
+        return 0.0 if diff <= 1e-9 else 1.0
+    return diff / denom
+
+
 def with_floor(primal: float, dual: float, gap: float, floor: float | None,
                shift: float = 0.0) -> tuple[float, float]:
     """A progress event's bound and gap with ``floor`` (a bound of the stage known before
     HiGHS ran it, in the stage's units, as ``primal`` and ``dual``) where it is the higher:
-    the gap then ``(primal - floor) / |primal + shift|`` as the stage loop reckons it."""
+    the gap then :func:`relative_gap` of the two (NaN without a plan)."""
     if floor is None or not math.isfinite(floor) or (math.isfinite(dual) and dual >= floor):
         return dual, gap
-    denom = abs(primal + shift)
-    if not math.isfinite(primal) or denom <= 1e-10:
+    if not math.isfinite(primal):
         return floor, math.nan
-    return floor, max(0.0, primal - floor) / denom
+    return floor, relative_gap(primal, floor, shift)
 
 
 _MS = highspy.HighsModelStatus

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import edit, patterns, relax
 from .budget import TimeBudget, cancelled_now
-from .highs import HIGHS_ABS_GAP, ONE_THREAD_ROWS, root_lp_solver
+from .highs import HIGHS_ABS_GAP, ONE_THREAD_ROWS, relative_gap, root_lp_solver
 from .status import _RANK, SolveOptions, SolveResult, SolveStatus, map_status
 
 INF = highspy.kHighsInf
@@ -322,15 +322,6 @@ def set_hold(session, hold, bound: float) -> None:
         session._compiled.row_upper[row] = hi
 
 
-def _relative_gap(value: float, bound: float, shift: float = 0.0) -> float:
-    """``(value - bound) / |value + shift|`` (0 when both are 0), never negative."""
-    diff = max(0.0, value - bound)
-    denom = abs(value + shift)
-    if denom < 1e-10:
-        return 0.0 if diff <= 1e-9 else 1.0
-    return diff / denom
-
-
 def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, cancel,
         progress, cut_plan, bounded_below: bool, t_start: float) -> tuple[SolveResult, dict]:
     """Solve every stage of ``session`` in turn from ``start`` and load the best plan.
@@ -394,7 +385,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             hubs_proven = False
             if hubs_x is not None:
                 hubs_value = _value(vec, offset, hubs_x)
-                hubs_proven = bool(found[2].proven) and _relative_gap(
+                hubs_proven = bool(found[2].proven) and relative_gap(
                     hubs_value, hubs_bound, shift) <= max(float(options.mip_gap), PROVEN_GAP)
                 if start is None or not isinstance(start, np.ndarray) \
                         or hubs_value < _value(vec, offset, start):
@@ -459,7 +450,7 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             if whole_gap is not None:
                 bound = integral_bound(value, bound)
             if bound is not None:
-                gap = _relative_gap(value, bound, shift)
+                gap = relative_gap(value, bound, shift)
             stage_gaps[stage] = gap
             stage_bounds[stage] = bound if bound is not None and np.isfinite(bound) else None
             stage_shift[stage] = shift
@@ -499,10 +490,10 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
         for stage, vec, off, _ in session._stages:
             stage_objectives[stage] = _value(vec, off, x_best)
             if stage_bounds.get(stage) is not None:  # the gap of the plan returned
-                stage_gaps[stage] = _relative_gap(stage_objectives[stage], stage_bounds[stage],
+                stage_gaps[stage] = relative_gap(stage_objectives[stage], stage_bounds[stage],
                                                   stage_shift[stage])
         if primary_bound is not None and np.isfinite(primary_bound):
-            primary_gap = _relative_gap(objective, primary_bound,
+            primary_gap = relative_gap(objective, primary_bound,
                                         gap_shift(session, session._stages[0][0]))
     load_seconds = perf_counter() - t
     session._last_status = highs_status
@@ -550,7 +541,7 @@ def one_thread_note(threads: int) -> str:
 def _tell(progress, stage: str, value: float, bound: float, elapsed: float,
           message: str) -> None:
     """A progress event for a plan found outside HiGHS (as HiGHS's callbacks make them)."""
-    gap = _relative_gap(value, bound) if np.isfinite(bound) else None
+    gap = relative_gap(value, bound) if np.isfinite(bound) else None
     try:
         progress({"stage": "solve", "objective_stage": stage, "event": "improving",
                   "primal": value, "dual": bound if np.isfinite(bound) else None, "gap": gap,
