@@ -617,8 +617,7 @@ class _Master:
         chosen pattern, most)``; ``prove``: the MIP is to prove its optimum (HiGHS's
         searches for plans off: :data:`PROOF_OFF`); ``keep``: a :class:`_WarmLP` that keeps
         the LP's HiGHS; ``cuts``: subset-row cuts (:class:`_Cuts`, one row over every
-        pattern each, at most 1), after ``rows`` (an LP keeps every one, so its duals
-        follow them in order; a MIP only those two of its hubs could break)."""
+        pattern each, at most 1), after ``rows`` (their duals follow them in order)."""
         P = self.P
         n_p = self.n_p
         A = hstack([self.pool_block, self.block[:, chosen]], format="csc")
@@ -632,8 +631,6 @@ class _Master:
             n_rows += 1
         if cuts is not None and cuts.shape[0]:
             C = cuts[:, chosen]
-            if integer:
-                C = C[np.diff(C.tocsr().indptr) >= 2]
             A = vstack([A, hstack([csr_matrix((C.shape[0], n_p)), C])], format="csc")
             lo, up = np.r_[lo, np.full(C.shape[0], -INF)], np.r_[up, np.ones(C.shape[0])]
             n_rows += C.shape[0]
@@ -1112,27 +1109,22 @@ class Search:
         (:class:`_Cuts`'s rows), their prices in every reduced cost."""
         master = self.master
         n_p = master.n_p
-        if len(ok) <= FULL_LP:
+
+        def solve(work):  # in the kept HiGHS where there is one
             if warm is not None:
-                ms, z, _, x, row_dual, col_dual = warm.solve(ok, values(ok), pool_obj,
-                                                             extra(ok), left(), cuts)
-            else:
-                ms, z, _, x, row_dual, col_dual = master.solve(
-                    ok, values(ok), integer=False, seconds=left(), pool_objective=pool_obj,
-                    rows=extra(ok), cuts=cuts)
+                return warm.solve(work, values(work), pool_obj, extra(work), left(), cuts)
+            return master.solve(work, values(work), integer=False, seconds=left(),
+                                pool_objective=pool_obj, rows=extra(work), cuts=cuts)
+
+        if len(ok) <= FULL_LP:
+            ms, z, _, x, row_dual, col_dual = solve(ok)
             return ms, z, x, row_dual, col_dual
         work = self._work
         work = ok if work is None else np.intersect1d(work, ok, assume_unique=True)
         A = master.block[:, ok].T.tocsr()
         C = cuts[:, ok].T.tocsr() if cuts is not None and cuts.shape[0] else None
         while True:
-            if warm is not None:
-                ms, z, _, x, row_dual, col_dual = warm.solve(work, values(work), pool_obj,
-                                                             extra(work), left(), cuts)
-            else:
-                ms, z, _, x, row_dual, col_dual = master.solve(
-                    work, values(work), integer=False, seconds=left(),
-                    pool_objective=pool_obj, rows=extra(work), cuts=cuts)
+            ms, z, _, x, row_dual, col_dual = solve(work)
             if ms != highspy.HighsModelStatus.kOptimal:
                 if len(work) == len(ok) or left() <= 0:
                     return ms, z, None, None, None

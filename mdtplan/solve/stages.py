@@ -491,10 +491,10 @@ def run(session, options: SolveOptions, budget: TimeBudget, start, state: dict, 
             stage_objectives[stage] = _value(vec, off, x_best)
             if stage_bounds.get(stage) is not None:  # the gap of the plan returned
                 stage_gaps[stage] = relative_gap(stage_objectives[stage], stage_bounds[stage],
-                                                  stage_shift[stage])
+                                                 stage_shift[stage])
         if primary_bound is not None and np.isfinite(primary_bound):
             primary_gap = relative_gap(objective, primary_bound,
-                                        gap_shift(session, session._stages[0][0]))
+                                       gap_shift(session, session._stages[0][0]))
     load_seconds = perf_counter() - t
     session._last_status = highs_status
     if not message and highs_status == SolveStatus.optimal:
